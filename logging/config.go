@@ -1,0 +1,114 @@
+package logging
+
+import (
+	"log/slog"
+	"os"
+	"time"
+)
+
+// Mode is a log's rolling mode, Traffic Server's proxy.config.log.rolling_enabled.
+type Mode int
+
+// The rolling modes of DESIGN §5.
+const (
+	// ModeNone never rolls: the file is rotated externally (move it, then Reopen).
+	ModeNone Mode = 0
+	// ModeTime rolls at each time boundary.
+	ModeTime Mode = 1
+	// ModeSize rolls when the file reaches Policy.SizeBytes.
+	ModeSize Mode = 2
+	// ModeTimeOrSize rolls at a boundary or on size, whichever comes first (ATS "both").
+	ModeTimeOrSize Mode = 3
+	// ModeTimeAndSize rolls at a boundary, but only if the file has reached
+	// Policy.SizeBytes (ATS "any").
+	ModeTimeAndSize Mode = 4
+)
+
+// Policy is the effective rolling configuration of one log.
+type Policy struct {
+	// Mode selects when the log rolls.
+	Mode Mode
+	// Interval between time boundaries; it divides 24h and is at least 1s.
+	Interval time.Duration
+	// OffsetHours shifts the boundaries: they fall where
+	// (seconds since local midnight − OffsetHours·3600) is a multiple of Interval. 0–23.
+	OffsetHours int
+	// SizeBytes is the size limit in bytes for modes 2, 3 and 4.
+	SizeBytes int64
+	// MinCount is rolling_min_count, used by the space manager (0: keep as many as possible).
+	MinCount int
+	// MaxCount > 0 keeps only the newest MaxCount rolled files after each roll,
+	// when Config.AutoDelete is on. 0 means no limit.
+	MaxCount int
+	// AllowEmpty lets a time boundary roll an empty file.
+	AllowEmpty bool
+}
+
+// Durability is how far a record has gone before Write returns.
+type Durability int
+
+// The durability levels of DESIGN §5.
+const (
+	// DurabilityWrite acknowledges once the records are handed to the kernel (write(2)).
+	DurabilityWrite Durability = 0
+	// DurabilityRoll also fsyncs the file before a roll's rename and the folder
+	// after it, so that every .old file survives power loss. The default.
+	DurabilityRoll Durability = 1
+	// DurabilitySync also fsyncs before every acknowledgement; one fsync covers
+	// every caller waiting at that moment (group commit).
+	DurabilitySync Durability = 2
+)
+
+// NameForm selects the separator between a rolled file's active name and its host.
+type NameForm int
+
+const (
+	// FormDot writes access.log.web01.START-END.old (the default).
+	FormDot NameForm = 0
+	// FormATS writes access.log_web01.START-END.old, as Traffic Server's own code does.
+	FormATS NameForm = 1
+)
+
+// LogConfig is one declared log.
+type LogConfig struct {
+	// Name is the active file's name inside Config.Dir, e.g. "access.log". One path
+	// component; it is also the name Write and Roll take.
+	Name string
+	// Policy is the log's effective rolling policy.
+	Policy Policy
+}
+
+// Config is the collator's whole configuration. It is plain data: the records
+// package maps records.toml onto it.
+type Config struct {
+	// Dir is the log folder (absolute). Changing it needs a new Collator.
+	Dir string
+	// Hostname is written into rolled names. Must not be empty.
+	Hostname string
+	// Perm is the mode of files the collator creates (logfile_perm); default 0644.
+	Perm os.FileMode
+	// BufferSize is log_buffer_size in bytes: a buffer is written once it holds at
+	// least this many bytes.
+	BufferSize int
+	// FlushInterval is max_secs_per_buffer: the longest a record waits in a buffer
+	// when nobody is waiting for it.
+	FlushInterval time.Duration
+	// Durability is the acknowledgement level.
+	Durability Durability
+	// Form is the rolled-name separator form.
+	Form NameForm
+	// AutoDelete is auto_delete_rolled_files; it enables Policy.MaxCount.
+	AutoDelete bool
+	// Logs are the declared logs, in declaration order; names are unique.
+	Logs []LogConfig
+}
+
+// Options are the collator's collaborators. Zero values select the defaults.
+type Options struct {
+	// Now is the clock; default time.Now. Tests pass a fake or run in a synctest bubble.
+	Now func() time.Time
+	// Location is the zone rolled names and boundaries use; default time.Local.
+	Location *time.Location
+	// Logger receives the collator's diagnostics; default slog.Default().
+	Logger *slog.Logger
+}

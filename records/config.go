@@ -1,0 +1,188 @@
+package records
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Config is a loaded and validated configuration: a value for every record of
+// the table and the declared logs with their effective settings. A Config is
+// immutable once returned; it is safe to read from any number of goroutines.
+type Config struct {
+	// Source is the file the configuration was loaded from, "" for the
+	// embedded defaults.
+	Source string
+	// Logs are the [[logs]] tables in the order they were declared.
+	Logs []Log
+
+	vals  map[string]any    // record name → int64 or string
+	where map[string]string // record name → "file:line:col" for values set in the file
+}
+
+// Log is one declared log with its effective rolling settings: the per-log
+// overrides, and the global value for every rolling record it does not set.
+type Log struct {
+	// Filename is the active file's name, after Traffic Server's rule: a
+	// filename without a dot gets ".log" appended ("access" → "access.log").
+	Filename string
+	// Declared is the filename as written in the config ("access").
+	Declared string
+
+	vals  map[string]int64  // every per-log record → effective value
+	where map[string]string // overridden record → "file:line:col"
+}
+
+// Int returns the value of an integer, bool, enum or file-mode record. It
+// panics if name is not such a record: names are constants of this package.
+func (c *Config) Int(name string) int64 {
+	v, ok := c.vals[name].(int64)
+	if !ok {
+		panic(fmt.Sprintf("records: %q is not an integer record", name))
+	}
+	return v
+}
+
+// Str returns the value of a string record; it panics if name is not one.
+func (c *Config) Str(name string) string {
+	v, ok := c.vals[name].(string)
+	if !ok {
+		panic(fmt.Sprintf("records: %q is not a string record", name))
+	}
+	return v
+}
+
+// Value returns a record's value (int64 or string) and whether name is a record.
+func (c *Config) Value(name string) (any, bool) {
+	v, ok := c.vals[name]
+	return v, ok
+}
+
+// Where says where a record's value comes from: "file:line:col" when the file
+// sets it, "default" otherwise.
+func (c *Config) Where(name string) string {
+	if w, ok := c.where[name]; ok {
+		return w
+	}
+	return "default"
+}
+
+// Log returns the declared log whose Filename or Declared name is name.
+func (c *Config) Log(name string) (*Log, bool) {
+	for i := range c.Logs {
+		if c.Logs[i].Filename == name || c.Logs[i].Declared == name {
+			return &c.Logs[i], true
+		}
+	}
+	return nil, false
+}
+
+// Hostname returns the host name for rolled file names: the record's value,
+// or the machine's host name when the record is "localhost" or "".
+func (c *Config) Hostname() string {
+	h := c.Str(Hostname)
+	if h == "" || h == "localhost" {
+		if n, err := os.Hostname(); err == nil && n != "" {
+			return n
+		}
+		return "localhost"
+	}
+	return h
+}
+
+// Int returns the log's effective value of a per-log record (rolling_*). It
+// panics if name is not a per-log record.
+func (l *Log) Int(name string) int64 {
+	v, ok := l.vals[name]
+	if !ok {
+		panic(fmt.Sprintf("records: %q is not a per-log record", name))
+	}
+	return v
+}
+
+// Overrides reports whether the log's table sets the record itself, and where.
+func (l *Log) Overrides(name string) (string, bool) {
+	w, ok := l.where[name]
+	return w, ok
+}
+
+// Defaults returns the embedded defaults: every record's default and one log,
+// "access" (access.log). Relative paths resolve against the working directory.
+func Defaults() *Config {
+	c := &Config{vals: map[string]any{}, where: map[string]string{}}
+	for i := range table {
+		c.vals[table[i].Name] = table[i].Default
+	}
+	c.resolvePaths("")
+	c.Logs = []Log{c.newLog("access")}
+	return c
+}
+
+// newLog returns a log inheriting every per-log record from c.
+func (c *Config) newLog(declared string) Log {
+	l := Log{Filename: ActiveName(declared), Declared: declared, vals: map[string]int64{}, where: map[string]string{}}
+	for i := range table {
+		if table[i].PerLog {
+			l.vals[table[i].Name] = c.vals[table[i].Name].(int64)
+		}
+	}
+	return l
+}
+
+// resolvePaths makes the path records absolute, relative to the folder of the
+// config file (or to the working directory when source is "").
+func (c *Config) resolvePaths(source string) {
+	base := "."
+	if source != "" {
+		base = filepath.Dir(source)
+	}
+	for _, name := range []string{LogfileDir, LocalStateDir} {
+		p := c.vals[name].(string)
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(base, p)
+		}
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		c.vals[name] = filepath.Clean(p)
+	}
+}
+
+// ActiveName applies Traffic Server's filename rule: a name without a dot gets
+// ".log" appended; a name with a dot is used as is.
+func ActiveName(filename string) string {
+	for i := 0; i < len(filename); i++ {
+		if filename[i] == '.' {
+			return filename
+		}
+	}
+	return filename + ".log"
+}
+
+// checkFilename validates a [[logs]] filename: one plain path component made of
+// letters, digits, '.', '_' and '-', not starting with a dot. It returns "" when
+// the name is valid. The character set keeps names usable in ingest URLs as is.
+func checkFilename(s string) string {
+	if s == "" {
+		return "must not be empty"
+	}
+	if strings.ContainsAny(s, "/\\") {
+		return "must be one path component (no '/')"
+	}
+	if s[0] == '.' {
+		return "must not start with a dot"
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch >= 'a' && ch <= 'z', ch >= 'A' && ch <= 'Z', ch >= '0' && ch <= '9', ch == '.', ch == '_', ch == '-':
+		default:
+			return fmt.Sprintf("character %q is not allowed (letters, digits, '.', '_' and '-' only)", rune(ch))
+		}
+	}
+	if len(s) > 200 {
+		return "is longer than 200 bytes"
+	}
+	return ""
+}

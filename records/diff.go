@@ -1,0 +1,84 @@
+package records
+
+import "fmt"
+
+// Change is one difference between two configurations.
+type Change struct {
+	// Name is the record's full name, "logs[access.log].<record>" for a log's
+	// effective setting, or "logs[access.log]" for a log added or removed.
+	Name string
+	// Old and New are the values as records.toml writes them; "" for a log
+	// that did not exist on that side.
+	Old, New string
+	// Restart says the change cannot apply to a running daemon: it keeps the
+	// old value until it is restarted.
+	Restart bool
+}
+
+func (c Change) String() string {
+	s := fmt.Sprintf("%s: %s -> %s", c.Name, orNone(c.Old), orNone(c.New))
+	if c.Restart {
+		s += " (restart required)"
+	}
+	return s
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// Diff lists what changes from old to new: every record whose value differs,
+// then per log (by active file name) the logs added, removed, or whose
+// effective rolling settings differ. A nil old is the embedded defaults.
+func Diff(old, new *Config) []Change {
+	if old == nil {
+		old = Defaults()
+	}
+	var out []Change
+	for i := range table {
+		r := &table[i]
+		ov, nv := old.vals[r.Name], new.vals[r.Name]
+		if ov != nv {
+			out = append(out, Change{Name: r.Name, Old: r.FormatValue(ov), New: r.FormatValue(nv), Restart: !r.Reloadable})
+		}
+	}
+	for _, ol := range old.Logs {
+		nl, ok := new.Log(ol.Filename)
+		if !ok {
+			out = append(out, Change{Name: "logs[" + ol.Filename + "]", Old: "declared", New: ""})
+			continue
+		}
+		for i := range table {
+			r := &table[i]
+			if !r.PerLog {
+				continue
+			}
+			if ov, nv := ol.vals[r.Name], nl.vals[r.Name]; ov != nv {
+				out = append(out, Change{
+					Name: "logs[" + ol.Filename + "]." + r.Short(),
+					Old:  r.FormatValue(ov), New: r.FormatValue(nv), Restart: !r.Reloadable,
+				})
+			}
+		}
+	}
+	for _, nl := range new.Logs {
+		if _, ok := old.Log(nl.Filename); !ok {
+			out = append(out, Change{Name: "logs[" + nl.Filename + "]", Old: "", New: "declared"})
+		}
+	}
+	return out
+}
+
+// NeedsRestart returns the changes that a running daemon cannot apply.
+func NeedsRestart(changes []Change) []Change {
+	var out []Change
+	for _, c := range changes {
+		if c.Restart {
+			out = append(out, c)
+		}
+	}
+	return out
+}

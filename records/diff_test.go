@@ -1,0 +1,68 @@
+package records
+
+import (
+	"strings"
+	"testing"
+)
+
+func mustLoad(t *testing.T, src string) *Config {
+	t.Helper()
+	c, _, err := Load([]byte(src), "/etc/logroll/records.toml")
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return c
+}
+
+func TestDiff(t *testing.T) {
+	base := `
+[proxy.config.log]
+rolling_size_mb = 10
+logfile_dir = "logs"
+[[logs]]
+filename = "access"
+[[logs]]
+filename = "error"
+rolling_enabled = 2
+`
+	tests := []struct {
+		name string
+		new  string
+		want []string
+	}{
+		{"same", base, nil},
+		{"global change reaches inheriting logs", strings.Replace(base, "rolling_size_mb = 10", "rolling_size_mb = 20", 1), []string{
+			"proxy.config.log.rolling_size_mb: 10 -> 20",
+			"logs[access.log].rolling_size_mb: 10 -> 20",
+			"logs[error.log].rolling_size_mb: 10 -> 20",
+		}},
+		{"restart required", strings.Replace(base, `logfile_dir = "logs"`, `logfile_dir = "/srv/logs"`, 1), []string{
+			`proxy.config.log.logfile_dir: "/etc/logroll/logs" -> "/srv/logs" (restart required)`,
+		}},
+		{"log removed and added", strings.Replace(base, `filename = "error"`, `filename = "audit"`, 1), []string{
+			"logs[error.log]: declared -> (none)",
+			"logs[audit.log]: (none) -> declared",
+		}},
+		{"per-log override", base + "rolling_size_mb = 1\n", []string{
+			"logs[error.log].rolling_size_mb: 10 -> 1",
+		}},
+		{"enum by name", base + "\n[proxy.config]\nlocal_state_dir = \"run\"\n[proxy.config.ingest]\nhttp_listen = \"\"\n", []string{
+			`proxy.config.ingest.http_listen: "127.0.0.1:8480" -> "" (restart required)`,
+		}},
+	}
+	old := mustLoad(t, base)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, c := range Diff(old, mustLoad(t, tt.new)) {
+				got = append(got, c.String())
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("Diff:\n got:\n  %s\n want:\n  %s", strings.Join(got, "\n  "), strings.Join(tt.want, "\n  "))
+			}
+		})
+	}
+	if r := NeedsRestart(Diff(old, mustLoad(t, tests[2].new))); len(r) != 1 || r[0].Name != LogfileDir {
+		t.Errorf("NeedsRestart = %v", r)
+	}
+}

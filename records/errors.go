@@ -1,0 +1,104 @@
+package records
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Problem is one error or warning found in a configuration file, with the
+// position of the value (or key) it is about.
+type Problem struct {
+	File string // the config file's name as given to Load
+	Line int    // 1-based; 0 when unknown
+	Col  int    // 1-based; 0 when unknown
+	Key  string // the dotted key, e.g. "proxy.config.log.rolling_size_mb" or "logs[2].filename"
+	Msg  string
+}
+
+// String formats the problem as FILE:LINE:COL: key: message.
+func (p Problem) String() string {
+	var b strings.Builder
+	b.WriteString(p.File)
+	if p.Line > 0 {
+		fmt.Fprintf(&b, ":%d", p.Line)
+		if p.Col > 0 {
+			fmt.Fprintf(&b, ":%d", p.Col)
+		}
+	}
+	b.WriteString(": ")
+	if p.Key != "" {
+		b.WriteString(p.Key)
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Msg)
+	return b.String()
+}
+
+// Warning is an adjustment made at load time, the way Traffic Server adjusts
+// some values silently (logroll says so).
+type Warning = Problem
+
+// LoadError is returned by Load when the configuration is invalid. It holds
+// every problem found, in file order, not only the first.
+type LoadError struct {
+	Problems []Problem
+}
+
+// Error returns every problem, one a line.
+func (e *LoadError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func sortProblems(ps []Problem) {
+	sort.SliceStable(ps, func(i, j int) bool {
+		if ps[i].Line != ps[j].Line {
+			return ps[i].Line < ps[j].Line
+		}
+		return ps[i].Col < ps[j].Col
+	})
+}
+
+// didYouMean returns " (did you mean "x"?)" for the candidate closest to key,
+// when it is close enough to be a plausible typo, and "" otherwise.
+func didYouMean(key string, candidates []string) string {
+	best, bestD := "", 1<<30
+	for _, c := range candidates {
+		if d := editDistance(key, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	limit := len(key) / 3
+	if limit < 2 {
+		limit = 2
+	}
+	if best == "" || bestD > limit {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,225 @@
+package records
+
+import (
+	"fmt"
+	"net"
+	"strings"
+)
+
+// Names of the records, for callers that read a Config's values by name.
+const (
+	LogfileDir         = "proxy.config.log.logfile_dir"
+	Hostname           = "proxy.config.log.hostname"
+	RollingEnabled     = "proxy.config.log.rolling_enabled"
+	RollingIntervalSec = "proxy.config.log.rolling_interval_sec"
+	RollingOffsetHr    = "proxy.config.log.rolling_offset_hr"
+	RollingSizeMB      = "proxy.config.log.rolling_size_mb"
+	RollingMinCount    = "proxy.config.log.rolling_min_count"
+	RollingMaxCount    = "proxy.config.log.rolling_max_count"
+	RollingAllowEmpty  = "proxy.config.log.rolling_allow_empty"
+	AutoDelete         = "proxy.config.log.auto_delete_rolled_files"
+	MaxSpaceMB         = "proxy.config.log.max_space_mb_for_logs"
+	HeadroomMB         = "proxy.config.log.max_space_mb_headroom"
+	LogBufferSize      = "proxy.config.log.log_buffer_size"
+	MaxSecsPerBuffer   = "proxy.config.log.max_secs_per_buffer"
+	LogfilePerm        = "proxy.config.log.logfile_perm"
+	Durability         = "proxy.config.log.durability"
+	RolledNameSep      = "proxy.config.log.rolled_name_separator"
+	SpaceScanSec       = "proxy.config.log.space_scan_interval_sec"
+	LocalStateDir      = "proxy.config.local_state_dir"
+	ConfigWatch        = "proxy.config.config_file_watch"
+	DiagsLevel         = "proxy.config.diags.level"
+	HTTPListen         = "proxy.config.ingest.http_listen"
+	MaxBodyMB          = "proxy.config.ingest.max_body_mb"
+)
+
+// The values of the enum records.
+const (
+	DurabilityWrite = 0 // acknowledge after write(2)
+	DurabilityRoll  = 1 // also fsync file and folder at every roll
+	DurabilitySync  = 2 // also fsync before every acknowledgement
+
+	SeparatorDot = 0 // access.log.web01.START-END.old
+	SeparatorATS = 1 // access.log_web01.START-END.old
+)
+
+const (
+	mib      = 1 << 20
+	maxMiB   = 1 << 30 // 1 PiB expressed in MiB
+	daySecs  = 86400
+	maxCount = 1 << 30
+)
+
+// table is the record table: the one place that says what each record is.
+var table = []Record{
+	{
+		Name: LogfileDir, Kind: KindString, Default: "logs",
+		Description: "folder of the log files; a relative path resolves against the config file's folder",
+		check:       checkPath,
+	},
+	{
+		Name: Hostname, Kind: KindString, Default: "localhost", Reloadable: true,
+		Description: `host name written into rolled file names; "localhost" or "" means the machine's host name`,
+		check:       checkHostname,
+	},
+	{
+		Name: RollingEnabled, Kind: KindEnum, Default: int64(1), Min: 0, Max: 4, Reloadable: true, PerLog: true,
+		Enum: []EnumName{
+			{"none", 0}, {"time", 1}, {"size", 2}, {"time_or_size", 3}, {"time_and_size", 4},
+			{"both", 3}, {"any", 4},
+		},
+		Description: "when logs roll: 0 never, 1 at time boundaries, 2 on size, 3 time or size, 4 at a boundary once the size is reached",
+	},
+	{
+		Name: RollingIntervalSec, Kind: KindInt, Default: int64(86400), Min: 1, Max: daySecs, Unit: "s",
+		Reloadable: true, PerLog: true, adjust: adjustInterval,
+		Description: "seconds between time boundaries; must divide 86400 (other values are rounded up to the next divisor)",
+	},
+	{
+		Name: RollingOffsetHr, Kind: KindInt, Default: int64(0), Min: 0, Max: 23, Unit: "h",
+		Reloadable: true, PerLog: true, adjust: adjustOffset,
+		Description: "hour of the day the time boundaries are aligned to (0-23)",
+	},
+	{
+		Name: RollingSizeMB, Kind: KindInt, Default: int64(10), Min: 1, Max: maxMiB, Unit: "MiB",
+		Reloadable: true, PerLog: true, adjust: adjustSize,
+		Description: "size at which a log rolls in modes 2, 3 and 4",
+	},
+	{
+		Name: RollingMinCount, Kind: KindInt, Default: int64(0), Min: 0, Max: maxCount,
+		Reloadable: true, PerLog: true,
+		Description: "rolled files the space manager tries to keep for a log; 0 keeps as many as possible (deleted last)",
+	},
+	{
+		Name: RollingMaxCount, Kind: KindInt, Default: int64(0), Min: 0, Max: maxCount,
+		Reloadable: true, PerLog: true,
+		Description: "with autodelete on, keep only this many newest rolled files of a log; 0 is no limit",
+	},
+	{
+		Name: RollingAllowEmpty, Kind: KindBool, Default: int64(0), Min: 0, Max: 1,
+		Reloadable: true, PerLog: true,
+		Description: "1 lets a time boundary roll an empty log into an empty .old file",
+	},
+	{
+		Name: AutoDelete, Kind: KindBool, Default: int64(1), Min: 0, Max: 1, Reloadable: true,
+		Description: "1 lets the space manager and rolling_max_count delete the oldest rolled files",
+	},
+	{
+		Name: MaxSpaceMB, Kind: KindInt, Default: int64(25000), Min: 1, Max: maxMiB, Unit: "MiB",
+		Reloadable:  true,
+		Description: "disk budget for all files in the log folder",
+	},
+	{
+		Name: HeadroomMB, Kind: KindInt, Default: int64(1000), Min: 0, Max: maxMiB, Unit: "MiB",
+		Reloadable:  true,
+		Description: "space kept free below the budget and on the partition; deleting starts when it is reached",
+	},
+	{
+		Name: LogBufferSize, Kind: KindInt, Default: int64(9216), Min: 512, Max: 64 * mib, Unit: "bytes",
+		Reloadable:  true,
+		Description: "a log's buffer is written once it holds this many bytes",
+	},
+	{
+		Name: MaxSecsPerBuffer, Kind: KindInt, Default: int64(5), Min: 1, Max: 3600, Unit: "s",
+		Reloadable:  true,
+		Description: "longest time a record waits in a buffer when no client is waiting for it",
+	},
+	{
+		Name: LogfilePerm, Kind: KindPerm, Default: int64(0o644), Min: 0, Max: 0o777, Reloadable: true,
+		Description: "mode of the log files logroll creates",
+	},
+	{
+		Name: Durability, Kind: KindEnum, Default: int64(DurabilityRoll), Min: 0, Max: 2, Reloadable: true,
+		Enum:        []EnumName{{"write", DurabilityWrite}, {"roll", DurabilityRoll}, {"sync", DurabilitySync}},
+		Description: "write: acknowledge after write(2); roll: also fsync at every roll; sync: also fsync before every acknowledgement",
+	},
+	{
+		Name: RolledNameSep, Kind: KindEnum, Default: int64(SeparatorDot), Min: 0, Max: 1, Reloadable: true,
+		Enum:        []EnumName{{".", SeparatorDot}, {"_", SeparatorATS}},
+		Description: `separator between the log name and the host in rolled names: "." or "_" (Traffic Server's own form)`,
+	},
+	{
+		Name: SpaceScanSec, Kind: KindInt, Default: int64(60), Min: 1, Max: daySecs, Unit: "s",
+		Reloadable:  true,
+		Description: "seconds between full rescans of the log folder's usage",
+	},
+	{
+		Name: LocalStateDir, Kind: KindString, Default: "run",
+		Description: "folder of the admin socket logrolld.sock; a relative path resolves against the config file's folder",
+		check:       checkPath,
+	},
+	{
+		Name: ConfigWatch, Kind: KindBool, Default: int64(1), Min: 0, Max: 1, Reloadable: true,
+		Description: "1 reloads the configuration when its file changes",
+	},
+	{
+		Name: DiagsLevel, Kind: KindEnum, Default: int64(1), Min: 0, Max: 3, Reloadable: true,
+		Enum:        []EnumName{{"debug", 0}, {"info", 1}, {"warn", 2}, {"error", 3}},
+		Description: "level of the daemon's own diagnostics on stderr",
+	},
+	{
+		Name: HTTPListen, Kind: KindString, Default: "127.0.0.1:8480",
+		Description: `address of the HTTP ingest listener, host:port; "" disables it`,
+		check:       checkListen,
+	},
+	{
+		Name: MaxBodyMB, Kind: KindInt, Default: int64(16), Min: 1, Max: 4096, Unit: "MiB",
+		Reloadable:  true,
+		Description: "largest request body accepted, measured after decompression",
+	},
+}
+
+func adjustInterval(v int64) (int64, string) {
+	if v < 1 {
+		return 1, fmt.Sprintf("%d is below the 1 s floor; using 1", v)
+	}
+	if v > daySecs || daySecs%v == 0 {
+		return v, ""
+	}
+	d := v
+	for daySecs%d != 0 {
+		d++
+	}
+	return d, fmt.Sprintf("%d does not divide 86400; rounded up to %d", v, d)
+}
+
+func adjustOffset(v int64) (int64, string) {
+	if v < 0 || v > 23 {
+		return 0, fmt.Sprintf("%d is outside 0-23; using 0", v)
+	}
+	return v, ""
+}
+
+func adjustSize(v int64) (int64, string) {
+	if v < 1 {
+		return 1, fmt.Sprintf("%d is below the 1 MiB floor; using 1", v)
+	}
+	return v, ""
+}
+
+func checkPath(s string) string {
+	if s == "" {
+		return "must not be empty"
+	}
+	if strings.ContainsRune(s, 0) {
+		return "must not contain a NUL byte"
+	}
+	return ""
+}
+
+func checkHostname(s string) string {
+	if strings.ContainsAny(s, "/\x00") || strings.TrimSpace(s) != s || strings.ContainsAny(s, " \t\n") {
+		return "must not contain '/', NUL or white space"
+	}
+	return ""
+}
+
+func checkListen(s string) string {
+	if s == "" {
+		return ""
+	}
+	if _, _, err := net.SplitHostPort(s); err != nil {
+		return fmt.Sprintf("must be host:port or empty: %v", err)
+	}
+	return ""
+}

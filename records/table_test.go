@@ -1,0 +1,116 @@
+package records
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestTableSane checks every record of the table: unique names under
+// proxy.config., a description, and a default that passes its own validation.
+func TestTableSane(t *testing.T) {
+	seen := map[string]bool{}
+	for i := range table {
+		r := &table[i]
+		t.Run(r.Name, func(t *testing.T) {
+			if seen[r.Name] {
+				t.Errorf("duplicate record")
+			}
+			seen[r.Name] = true
+			if !strings.HasPrefix(r.Name, "proxy.config.") {
+				t.Errorf("name outside proxy.config.")
+			}
+			if r.Description == "" {
+				t.Errorf("no description")
+			}
+			v, warn, msg := convert(r, r.Default)
+			if r.Kind == KindPerm {
+				v, warn, msg = convert(r, formatPerm(r.Default.(int64)))
+			}
+			if msg != "" || warn != "" {
+				t.Errorf("default %v does not validate: %s%s", r.Default, msg, warn)
+			}
+			if v != r.Default {
+				t.Errorf("default %v converts to %v", r.Default, v)
+			}
+		})
+	}
+	for _, name := range []string{LocalStateDir, HTTPListen, MaxBodyMB} { // fixed by DESIGN §4
+		if Lookup(name) == nil {
+			t.Errorf("record %s missing", name)
+		}
+	}
+}
+
+// TestEtcRecordsInStep keeps etc/records.toml equal to the embedded defaults,
+// setting every record of the table, each after a comment.
+func TestEtcRecordsInStep(t *testing.T) {
+	const path = "../etc/records.toml"
+	c, warns, err := LoadFile(path)
+	if err != nil {
+		t.Fatalf("%s does not load: %v", path, err)
+	}
+	if len(warns) != 0 {
+		t.Errorf("%s has warnings: %v", path, warns)
+	}
+	etc, _ := filepath.Abs("../etc")
+	for _, ch := range Diff(Defaults(), c) {
+		switch ch.Name {
+		case LogfileDir, LocalStateDir: // relative to the file's folder, not the working directory
+			want := filepath.Join(etc, Lookup(ch.Name).Default.(string))
+			if c.Str(ch.Name) != want {
+				t.Errorf("%s = %q, want %q", ch.Name, c.Str(ch.Name), want)
+			}
+		default:
+			t.Errorf("%s differs from the defaults: %v", path, ch)
+		}
+	}
+	data, _ := os.ReadFile(path)
+	for i := range table {
+		r := &table[i]
+		if c.Where(r.Name) == "default" {
+			t.Errorf("%s does not set %s", path, r.Name)
+			continue
+		}
+		// The line before the record's line is a comment.
+		re := regexp.MustCompile(`(?m)^#.*\n` + regexp.QuoteMeta(r.Short()) + ` = `)
+		if !re.Match(data) {
+			t.Errorf("%s: %s has no comment line right above it", path, r.Short())
+		}
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c := Defaults()
+	if c.Source != "" {
+		t.Errorf("Source = %q", c.Source)
+	}
+	if len(c.Logs) != 1 || c.Logs[0].Filename != "access.log" || c.Logs[0].Declared != "access" {
+		t.Fatalf("logs = %+v, want access.log", c.Logs)
+	}
+	wd, _ := os.Getwd()
+	if c.Str(LogfileDir) != filepath.Join(wd, "logs") || c.Str(LocalStateDir) != filepath.Join(wd, "run") {
+		t.Errorf("paths = %q %q, want under %q", c.Str(LogfileDir), c.Str(LocalStateDir), wd)
+	}
+	if c.Str(HTTPListen) != "127.0.0.1:8480" || c.Int(MaxBodyMB) != 16 {
+		t.Errorf("ingest defaults wrong")
+	}
+	if c.Logs[0].Int(RollingEnabled) != 1 || c.Logs[0].Int(RollingIntervalSec) != 86400 || c.Logs[0].Int(RollingSizeMB) != 10 {
+		t.Errorf("log defaults not inherited")
+	}
+	if c.Where(RollingSizeMB) != "default" {
+		t.Errorf("Where = %q", c.Where(RollingSizeMB))
+	}
+}
+
+func TestActiveName(t *testing.T) {
+	for in, want := range map[string]string{
+		"access": "access.log", "access.log": "access.log", "error.txt": "error.txt", "a.b": "a.b", "squid": "squid.log",
+	} {
+		if got := ActiveName(in); got != want {
+			t.Errorf("ActiveName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
