@@ -1,0 +1,182 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// Encoding is the content coding of a request body.
+type Encoding int
+
+// The content codings ingest accepts, selected with [EncodingFor].
+const (
+	Identity Encoding = iota // no coding: read with ReadBody
+	Gzip                     // gzip (RFC 1952): read with Decompress
+)
+
+// EncodingFor returns the coding for a Content-Encoding header value: "" or
+// identity → Identity; gzip or x-gzip → Gzip (case-insensitive). Anything
+// else, including a list of several codings, is an [*UnsupportedError] (HTTP
+// 415).
+func EncodingFor(contentEncoding string) (Encoding, error) {
+	switch strings.ToLower(strings.TrimSpace(contentEncoding)) {
+	case "", "identity":
+		return Identity, nil
+	case "gzip", "x-gzip":
+		return Gzip, nil
+	}
+	return 0, &UnsupportedError{What: "content encoding", Value: contentEncoding, Reason: "use gzip or none"}
+}
+
+// TooLargeError reports a body longer than the limit, counted after
+// decompression (HTTP 413).
+type TooLargeError struct {
+	Limit int64 // the limit, in bytes
+}
+
+func (e *TooLargeError) Error() string {
+	return "body too large: more than " + strconv.FormatInt(e.Limit, 10) + " bytes"
+}
+
+// CorruptError reports a gzip body that is not a valid gzip stream: bad
+// header, bad deflate data, bad checksum, or a stream cut short (HTTP 400).
+type CorruptError struct {
+	Err error // what the gzip reader found
+}
+
+func (e *CorruptError) Error() string { return "corrupt gzip body: " + e.Err.Error() }
+
+func (e *CorruptError) Unwrap() error { return e.Err }
+
+// ReadBody reads r to its end into dst, which it resets first. It reads at
+// most limit+1 bytes: a longer body is a [*TooLargeError] and the rest of it
+// is left unread. dst grows by doubling from 32 KiB but never beyond limit+1
+// bytes, so memory stays within about twice the limit (a caller that knows
+// the length, from Content-Length, may dst.Grow it first). An error of r
+// other than io.EOF is returned wrapped. On error dst holds nothing usable.
+//
+// limit must be >= 0. ReadBody is safe for concurrent use with distinct dst.
+func ReadBody(r io.Reader, limit int64, dst *bytes.Buffer) error {
+	if err := readLimited(r, limit, dst); err != nil {
+		if _, ok := err.(*TooLargeError); ok {
+			return err
+		}
+		return fmt.Errorf("read body: %w", err)
+	}
+	return nil
+}
+
+// Decompress reads the gzip stream r to its end and writes the decompressed
+// body into dst, which it resets first. Concatenated gzip members are one
+// body (RFC 1952). Like [ReadBody] it produces at most limit+1 bytes: a body
+// that decompresses to more than limit bytes is a [*TooLargeError], found
+// after decompressing only limit+1 bytes, so a gzip bomb costs no more memory
+// than an honest body of the limit's size. A malformed stream is a
+// [*CorruptError]; a failure of r itself is returned wrapped. On error dst
+// holds nothing usable.
+//
+// Decompressors are pooled: in steady state a call allocates only what dst
+// needs to grow. limit must be >= 0. Decompress is safe for concurrent use
+// with distinct dst.
+func Decompress(r io.Reader, limit int64, dst *bytes.Buffer) error {
+	g := gzPool.Get().(*gzState)
+	defer g.release()
+	g.src.r = r
+	g.br.Reset(&g.src)
+	var err error
+	if g.zr == nil {
+		g.zr, err = gzip.NewReader(g.br)
+	} else {
+		err = g.zr.Reset(g.br)
+	}
+	if err == nil {
+		err = readLimited(g.zr, limit, dst)
+	}
+	if err == nil {
+		return nil
+	}
+	if g.src.err != nil {
+		return fmt.Errorf("read body: %w", g.src.err)
+	}
+	if _, ok := err.(*TooLargeError); ok {
+		return err
+	}
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return &CorruptError{Err: io.ErrUnexpectedEOF}
+	}
+	return &CorruptError{Err: err}
+}
+
+// gzState is a pooled decompressor: the gzip reader and its input buffer.
+type gzState struct {
+	src srcReader
+	br  *bufio.Reader
+	zr  *gzip.Reader
+}
+
+var gzPool = sync.Pool{New: func() any { return &gzState{br: bufio.NewReaderSize(nil, 16<<10)} }}
+
+// release drops the references to the request and returns g to the pool.
+func (g *gzState) release() {
+	g.src = srcReader{}
+	g.br.Reset(nil)
+	gzPool.Put(g)
+}
+
+// srcReader remembers the first failure of the body's own reader, so that a
+// client that went away is not reported as corrupt gzip.
+type srcReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *srcReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}
+
+// readLimited reads r to its end into dst (reset first), reading at most
+// limit+1 bytes and growing dst by doubling, from 32 KiB, up to limit+1 at
+// most. It returns a TooLargeError past the limit, else r's error other than
+// io.EOF.
+func readLimited(r io.Reader, limit int64, dst *bytes.Buffer) error {
+	dst.Reset()
+	most := int(min(limit, math.MaxInt-1)) + 1
+	for dst.Len() < most {
+		if dst.Available() == 0 {
+			grow(dst, most)
+		}
+		b := dst.AvailableBuffer()
+		b = b[:min(cap(b), most-dst.Len())]
+		n, err := r.Read(b)
+		dst.Write(b[:n]) // in place: b is dst's own free space
+		if err == io.EOF && dst.Len() < most {
+			return nil
+		}
+		if err != nil && err != io.EOF {
+			dst.Reset()
+			return err
+		}
+	}
+	dst.Reset()
+	return &TooLargeError{Limit: limit}
+}
+
+// grow gives the full dst twice its capacity (32 KiB at least), most at most.
+func grow(dst *bytes.Buffer, most int) {
+	c := min(max(2*dst.Cap(), 32<<10), most)
+	nb := make([]byte, dst.Len(), c)
+	copy(nb, dst.Bytes())
+	*dst = *bytes.NewBuffer(nb)
+}

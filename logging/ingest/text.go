@@ -1,0 +1,79 @@
+package ingest
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"unicode/utf8"
+)
+
+// SWAR ("SIMD within a register") constants: lo has 0x01 in every byte, hi
+// 0x80. For a word x read little-endian from the input, (x-lo)&^x&hi has the
+// high bit set in the lowest zero byte of x, and possibly (through borrows) in
+// bytes above it but never below, so bits.TrailingZeros64(m)/8 is the index of
+// the first zero byte.
+const (
+	lo = 0x0101010101010101
+	hi = 0x8080808080808080
+)
+
+// textStop is true for the bytes the text scanner must look at: '\n' (end of
+// line), NUL (refused) and every byte >= 0x80 (start of a UTF-8 sequence).
+var textStop = func() (t [256]bool) {
+	t['\n'], t[0] = true, true
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = true
+	}
+	return t
+}()
+
+// textStops returns a word with the high bit set in the first byte of x (in
+// memory order) that is '\n', NUL or >= 0x80, if any, and zero if none.
+func textStops(x uint64) uint64 {
+	nl := x ^ (lo * '\n')
+	return ((x-lo)&^x | (nl-lo)&^nl | x) & hi
+}
+
+// decodeText splits body into lines, checks each and appends the non-empty
+// ones to out.Recs as subslices of body (see Decode).
+func decodeText(body []byte, out *Records) error {
+	n := len(body)
+	for i := 0; i < n; i++ { // each turn: one line from i; i++ steps over its '\n'
+		start := i
+		for {
+			for i+8 <= n {
+				if m := textStops(binary.LittleEndian.Uint64(body[i:])); m != 0 {
+					i += bits.TrailingZeros64(m) >> 3
+					goto stop
+				}
+				i += 8
+			}
+			for i < n && !textStop[body[i]] {
+				i++
+			}
+			if i == n {
+				break
+			}
+		stop:
+			c := body[i]
+			if c == '\n' {
+				break
+			}
+			if c == 0 {
+				return syntaxError(body, i, "NUL byte in text line")
+			}
+			r, size := utf8.DecodeRune(body[i:])
+			if r == utf8.RuneError && size <= 1 {
+				return syntaxError(body, i, "invalid UTF-8 in text line")
+			}
+			i += size
+		}
+		end := i
+		if end > start && body[end-1] == '\r' {
+			end--
+		}
+		if end > start {
+			out.Recs = append(out.Recs, body[start:end:end])
+		}
+	}
+	return nil
+}
