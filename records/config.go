@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // Config is a loaded and validated configuration: a value for every record of
@@ -17,8 +16,9 @@ type Config struct {
 	// Logs are the [[logs]] tables in the order they were declared.
 	Logs []Log
 
-	vals  map[string]any    // record name → int64 or string
-	where map[string]string // record name → "file:line:col" for values set in the file
+	vals   map[string]any    // record name → int64 or string
+	where  map[string]string // record name → "file:line:col" for values set in the file
+	logPos *logPositions     // positions inside [[logs]], found on demand
 }
 
 // Log is one declared log with its effective rolling settings: the per-log
@@ -30,8 +30,11 @@ type Log struct {
 	// Declared is the filename as written in the config ("access").
 	Declared string
 
-	vals  map[string]int64  // every per-log record → effective value
-	where map[string]string // overridden record → "file:line:col"
+	vals  map[string]int64 // every per-log record → effective value
+	over  map[string]bool  // records the log's table sets itself
+	index int              // its place among the [[logs]] tables
+	pos   *logPositions    // nil for the embedded defaults
+	file  string
 }
 
 // Int returns the value of an integer, bool, enum or file-mode record. It
@@ -101,10 +104,14 @@ func (l *Log) Int(name string) int64 {
 	return v
 }
 
-// Overrides reports whether the log's table sets the record itself, and where.
+// Overrides reports whether the log's table sets the record itself, and
+// where: "file:line:col" (positions are found on demand).
 func (l *Log) Overrides(name string) (string, bool) {
-	w, ok := l.where[name]
-	return w, ok
+	if !l.over[name] || l.pos == nil {
+		return "", false
+	}
+	p := l.pos.at(l.index, (&Record{Name: name}).Short())
+	return fmt.Sprintf("%s:%d:%d", l.file, p.Line, p.Col), true
 }
 
 // Defaults returns the embedded defaults: every record's default and one log,
@@ -121,7 +128,7 @@ func Defaults() *Config {
 
 // newLog returns a log inheriting every per-log record from c.
 func (c *Config) newLog(declared string) Log {
-	l := Log{Filename: ActiveName(declared), Declared: declared, vals: map[string]int64{}, where: map[string]string{}}
+	l := Log{Filename: ActiveName(declared), Declared: declared, vals: map[string]int64{}, over: map[string]bool{}}
 	for i := range table {
 		if table[i].PerLog {
 			l.vals[table[i].Name] = c.vals[table[i].Name].(int64)
@@ -158,31 +165,4 @@ func ActiveName(filename string) string {
 		}
 	}
 	return filename + ".log"
-}
-
-// checkFilename validates a [[logs]] filename: one plain path component made of
-// letters, digits, '.', '_' and '-', not starting with a dot. It returns "" when
-// the name is valid. The character set keeps names usable in ingest URLs as is.
-func checkFilename(s string) string {
-	if s == "" {
-		return "must not be empty"
-	}
-	if strings.ContainsAny(s, "/\\") {
-		return "must be one path component (no '/')"
-	}
-	if s[0] == '.' {
-		return "must not start with a dot"
-	}
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch {
-		case ch >= 'a' && ch <= 'z', ch >= 'A' && ch <= 'Z', ch >= '0' && ch <= '9', ch == '.', ch == '_', ch == '-':
-		default:
-			return fmt.Sprintf("character %q is not allowed (letters, digits, '.', '_' and '-' only)", rune(ch))
-		}
-	}
-	if len(s) > 200 {
-		return "is longer than 200 bytes"
-	}
-	return ""
 }

@@ -132,7 +132,11 @@ func describe(raw any) string {
 	case int64:
 		return fmt.Sprintf("integer %d", v)
 	case float64:
-		return fmt.Sprintf("float %v", v)
+		f := strconv.FormatFloat(v, 'g', -1, 64)
+		if !strings.ContainsAny(f, ".eEn") { // keep 5.0 looking like a float
+			f += ".0"
+		}
+		return "float " + f
 	case bool:
 		return fmt.Sprintf("boolean %v", v)
 	case []any:

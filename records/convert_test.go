@@ -36,14 +36,16 @@ func TestConvert(t *testing.T) {
 		{HTTPListen, "", "", false, ""},
 		{HTTPListen, "[::1]:80", "[::1]:80", false, ""},
 		{Hostname, "", "", false, ""},
-		{Hostname, " web", nil, false, `" web" must not contain '/', NUL or white space`},
+		{Hostname, " web", nil, false, `" web" character ' ' is not allowed in a host name (letters, digits, '.', '_' and '-' only)`},
+		{Hostname, "web01.example.com", "web01.example.com", false, ""},
+		{HTTPListen, "127.0.0.1:65536", nil, false, `"127.0.0.1:65536" port "65536" must be a number from 0 to 65535`},
 		{LogfileDir, "", nil, false, `"" must not be empty`},
 		{Durability, "write", int64(0), false, ""},
 		{Durability, int64(2), int64(2), false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.rec, func(t *testing.T) {
-			v, warn, msg := convert(Lookup(tt.rec), tt.raw)
+			v, warn, msg := convert(lookup(tt.rec), tt.raw)
 			if msg != tt.err {
 				t.Fatalf("convert(%v) error %q, want %q", tt.raw, msg, tt.err)
 			}

@@ -15,6 +15,7 @@ type Change struct {
 	Restart bool
 }
 
+// String formats the change as "name: old -> new", noting a needed restart.
 func (c Change) String() string {
 	s := fmt.Sprintf("%s: %s -> %s", c.Name, orNone(c.Old), orNone(c.New))
 	if c.Restart {

@@ -46,8 +46,13 @@ rolling_enabled = 2
 		{"per-log override", base + "rolling_size_mb = 1\n", []string{
 			"logs[error.log].rolling_size_mb: 10 -> 1",
 		}},
-		{"enum by name", base + "\n[proxy.config]\nlocal_state_dir = \"run\"\n[proxy.config.ingest]\nhttp_listen = \"\"\n", []string{
+		{"listener off", base + "\n[proxy.config]\nlocal_state_dir = \"run\"\n[proxy.config.ingest]\nhttp_listen = \"\"\n", []string{
 			`proxy.config.ingest.http_listen: "127.0.0.1:8480" -> "" (restart required)`,
+		}},
+		{"enum shown by name", strings.Replace(base, "rolling_size_mb = 10", "rolling_size_mb = 10\ndurability = 2\nrolling_enabled = \"both\"", 1), []string{
+			"proxy.config.log.rolling_enabled: 1 -> 3",
+			`proxy.config.log.durability: "roll" -> "sync"`,
+			"logs[access.log].rolling_enabled: 1 -> 3",
 		}},
 	}
 	old := mustLoad(t, base)

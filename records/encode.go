@@ -29,8 +29,8 @@ func (c *Config) TOML() []byte {
 	var logs []map[string]any
 	for _, l := range c.Logs {
 		m := map[string]any{"filename": l.Declared}
-		for name := range l.where {
-			r := Lookup(name)
+		for name := range l.over {
+			r := lookup(name)
 			m[r.Short()] = encodeValue(r, l.vals[name])
 		}
 		logs = append(logs, m)
@@ -47,9 +47,16 @@ func (c *Config) TOML() []byte {
 	return buf.Bytes()
 }
 
+// encodeValue gives a value the form records.toml would use: file modes as
+// "rw-r--r--", enums by name (rolling_enabled stays a number, as in ATS).
 func encodeValue(r *Record, v any) any {
-	if r.Kind == KindPerm {
+	switch {
+	case r.Kind == KindPerm:
 		return formatPerm(v.(int64))
+	case r.Kind == KindEnum && r.Name != RollingEnabled:
+		if n := r.enumName(v.(int64)); n != "" {
+			return n
+		}
 	}
 	return v
 }

@@ -42,7 +42,11 @@ type Warning = Problem
 // LoadError is returned by Load when the configuration is invalid. It holds
 // every problem found, in file order, not only the first.
 type LoadError struct {
+	// Problems are the errors, at least one.
 	Problems []Problem
+	// Warnings are the adjustments Load would have made, for tools that
+	// show everything at once (logrollctl config check).
+	Warnings []Warning
 }
 
 // Error returns every problem, one a line.
@@ -63,23 +67,72 @@ func sortProblems(ps []Problem) {
 	})
 }
 
-// didYouMean returns " (did you mean "x"?)" for the candidate closest to key,
-// when it is close enough to be a plausible typo, and "" otherwise.
+// didYouMean returns " (did you mean "x"?)" for the candidate closest to key
+// (ignoring case), when it is close enough to be a plausible typo, and ""
+// otherwise.
 func didYouMean(key string, candidates []string) string {
+	if c := closest(key, candidates); c != "" {
+		return fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	return ""
+}
+
+func closest(key string, candidates []string) string {
 	best, bestD := "", 1<<30
+	lk := strings.ToLower(key)
 	for _, c := range candidates {
-		if d := editDistance(key, c); d < bestD {
+		if d := editDistance(lk, strings.ToLower(c)); d < bestD {
 			best, bestD = c, d
 		}
 	}
-	limit := len(key) / 3
-	if limit < 2 {
-		limit = 2
-	}
-	if best == "" || bestD > limit {
+	if best == "" || bestD > max(2, len(key)/3) {
 		return ""
 	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	return best
+}
+
+// suggest returns a "did you mean" hint for an unknown key in the table at
+// path: a near miss among the keys that table can hold, else one of them that
+// the key is a part of (enabled → rolling_enabled), else the record of that
+// name in another table. isTable says the unknown key holds a table, so only
+// table names are candidates for it.
+func suggest(path []string, key string, isTable bool) string {
+	parent := strings.Join(path, ".")
+	var kids []string
+	seen := map[string]bool{}
+	for i := range table {
+		t := table[i].Table()
+		switch {
+		case !isTable && t == parent:
+			kids = append(kids, table[i].Short())
+		case isTable && (parent == "" || strings.HasPrefix(t, parent+".")):
+			rest := t
+			if parent != "" {
+				rest = t[len(parent)+1:]
+			}
+			next, _, _ := strings.Cut(rest, ".")
+			if !seen[next] {
+				seen[next] = true
+				kids = append(kids, next)
+			}
+		}
+	}
+	if c := closest(key, kids); c != "" {
+		return fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	for _, k := range kids {
+		if strings.HasSuffix(k, "_"+key) || strings.HasPrefix(k, key+"_") {
+			return fmt.Sprintf(" (did you mean %q?)", k)
+		}
+	}
+	if !isTable {
+		for i := range table {
+			if table[i].Short() == key {
+				return fmt.Sprintf(" (it belongs in [%s]: %s)", table[i].Table(), table[i].Name)
+			}
+		}
+	}
+	return ""
 }
 
 // editDistance is the Levenshtein distance between a and b, in bytes.

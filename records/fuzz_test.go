@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// FuzzLoad checks that Load never panics, and that a config it accepts
-// equals itself under Diff and round-trips through TOML unchanged.
+// FuzzLoad checks that Load never panics, returns a config or an error but
+// not both, and that a config it accepts round-trips through TOML with no Diff.
 func FuzzLoad(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.toml")
 	files = append(files, "../etc/records.toml")
@@ -28,9 +28,6 @@ func FuzzLoad(f *testing.F) {
 				t.Fatalf("empty error message")
 			}
 			return
-		}
-		if d := Diff(c, c); len(d) != 0 {
-			t.Fatalf("Diff(c, c) = %v", d)
 		}
 		c2, _, err := Load(c.TOML(), "/fuzz/records.toml")
 		if err != nil {

@@ -28,7 +28,7 @@ func LoadFile(path string) (*Config, []Warning, error) {
 // Values that Traffic Server adjusts silently are adjusted and reported as
 // warnings. Records the file does not set keep their defaults.
 func Load(data []byte, name string) (*Config, []Warning, error) {
-	d := &decoder{file: name, src: string(data), prims: map[string]toml.Primitive{}}
+	d := &decoder{file: name, src: string(data)}
 	var top map[string]toml.Primitive
 	md, err := toml.Decode(d.src, &top)
 	if err != nil {
@@ -48,12 +48,12 @@ func Load(data []byte, name string) (*Config, []Warning, error) {
 	d.cfg = c
 
 	d.walk(nil, top)
-	d.unknownKeys()
 	d.logs(top["logs"], md.IsDefined("logs"))
 
 	if len(d.errs) > 0 {
 		sortProblems(d.errs)
-		return nil, nil, &LoadError{Problems: d.errs}
+		sortProblems(d.warns)
+		return nil, nil, &LoadError{Problems: d.errs, Warnings: d.warns}
 	}
 	c.resolvePaths(name)
 	sortProblems(d.warns)
@@ -66,12 +66,12 @@ type decoder struct {
 	src   string
 	md    *toml.MetaData
 	cfg   *Config
-	prims map[string]toml.Primitive // every key seen in a known table, by dotted name
 	errs  []Problem
 	warns []Problem
 }
 
-// tables are the TOML tables that hold records (and their parents).
+// isRecordTable reports whether path is a TOML table that holds records, or
+// a parent of one.
 func isRecordTable(path string) bool {
 	for i := range table {
 		t := table[i].Table()
@@ -82,32 +82,42 @@ func isRecordTable(path string) bool {
 	return false
 }
 
-// walk decodes the records of a table and recurses into known sub-tables.
-// Keys it does not know are reported by unknownKeys.
+// walk decodes the records of a table and recurses into the tables that hold
+// records. Every other key is reported as unknown, once per unknown table
+// (its contents are not reported again).
+//
+// MetaData.Undecoded cannot find the unknown keys here: decoding a table into
+// a map of primitives, which is how positions are obtained, marks every key of
+// it as decoded. The walk is therefore the strict check.
 func (d *decoder) walk(path []string, tbl map[string]toml.Primitive) {
 	for _, key := range sortedKeys(tbl) {
 		prim := tbl[key]
 		full := append(append([]string{}, path...), key)
 		dotted := strings.Join(full, ".")
-		d.prims[dotted] = prim
 		if len(path) == 0 && key == "logs" {
 			continue // decoded by logs
 		}
-		if rec := Lookup(dotted); rec != nil {
+		if strings.Contains(key, ".") {
+			d.errorAtKey(prim, full, fmt.Sprintf("a quoted key with dots is one key named %q; write it unquoted", key))
+			continue
+		}
+		if rec := lookup(dotted); rec != nil {
 			d.record(rec, prim, dotted, func(v any, where string) {
 				d.cfg.vals[rec.Name] = v
 				d.cfg.where[rec.Name] = where
 			})
 			continue
 		}
+		t := d.md.Type(full...)
 		if !isRecordTable(dotted) {
-			continue // unknown: reported by unknownKeys
+			d.errorAtKey(prim, full, "unknown key"+suggest(path, key, t == "" || t == "Hash"))
+			continue
 		}
-		var sub map[string]toml.Primitive
-		if t := d.md.Type(full...); t != "" && t != "Hash" { // "" is an implicit table
+		if t != "" && t != "Hash" { // "" is an implicit table
 			d.errorAt(prim, dotted, fmt.Sprintf("must be a table, not %s", d.typeOf(full)))
 			continue
 		}
+		var sub map[string]toml.Primitive
 		if err := d.md.PrimitiveDecode(prim, &sub); err != nil {
 			d.errorAt(prim, dotted, fmt.Sprintf("must be a table, not %s", d.typeOf(full)))
 			continue
@@ -116,42 +126,34 @@ func (d *decoder) walk(path []string, tbl map[string]toml.Primitive) {
 	}
 }
 
-// unknownKeys reports every key of the file that is neither a record, nor a
-// table of records, nor [[logs]] (which reports its own), once per unknown
-// table rather than once per key. It reads the key list the way
-// MetaData.Undecoded does; Undecoded itself cannot be used because decoding a
-// table into a map of primitives marks every key of it as decoded.
-func (d *decoder) unknownKeys() {
-	reported := map[string]bool{}
-	for _, k := range d.md.Keys() {
-		dotted := k.String()
-		if k[0] == "logs" || Lookup(dotted) != nil || isRecordTable(dotted) {
-			continue
-		}
-		if len(k) > 1 && Lookup(strings.Join(k[:len(k)-1], ".")) != nil {
-			continue // inside a record given as a table: its type error says it
-		}
-		parent := strings.Join(k[:len(k)-1], ".")
-		if reported[parent] {
-			reported[dotted] = true
-			continue
-		}
-		reported[dotted] = true
-		msg := "unknown key" + didYouMean(dotted, d.candidates())
-		prim, ok := d.prims[dotted]
-		if !ok {
-			d.errs = append(d.errs, Problem{File: d.file, Key: dotted, Msg: msg})
-			continue
-		}
-		d.errorAtKey(prim, dotted, k[len(k)-1], msg)
+// firstPos returns the position of a value or, for a table without one of its
+// own (an implicit table such as "a" in [a.b]), the earliest position inside it.
+func (d *decoder) firstPos(prim toml.Primitive, full []string) toml.Position {
+	if p := d.pos(prim); p.Line > 0 {
+		return p
 	}
+	if t := d.md.Type(full...); t != "" && t != "Hash" {
+		return toml.Position{}
+	}
+	var sub map[string]toml.Primitive
+	if err := d.md.PrimitiveDecode(prim, &sub); err != nil {
+		return toml.Position{}
+	}
+	var best toml.Position
+	for k, p := range sub {
+		q := d.firstPos(p, append(append([]string{}, full...), k))
+		if q.Line > 0 && (best.Line == 0 || q.Start < best.Start) {
+			best = q
+		}
+	}
+	return best
 }
 
 // errorAtKey records an error about a key itself (not its value): at the key
-// on the value's line when it is written there, else at the value.
-func (d *decoder) errorAtKey(prim toml.Primitive, dotted, key, msg string) {
-	p := keyPos(d.src, d.pos(prim), key)
-	d.errs = append(d.errs, Problem{File: d.file, Line: p.Line, Col: p.Col, Key: dotted, Msg: msg})
+// when it is written on the value's line, else at the value or table.
+func (d *decoder) errorAtKey(prim toml.Primitive, full []string, msg string) {
+	p := keyPos(d.src, d.firstPos(prim, full), full[len(full)-1])
+	d.errs = append(d.errs, Problem{File: d.file, Line: p.Line, Col: p.Col, Key: toml.Key(full).String(), Msg: msg})
 }
 
 // keyPos moves a value's position to its key, when the key is written on the
@@ -167,27 +169,6 @@ func keyPos(src string, p toml.Position, key string) toml.Position {
 	return p
 }
 
-// candidates lists the names a key in the table parent could have meant: the
-// full names of records and record tables.
-func (d *decoder) candidates() []string {
-	var out []string
-	seen := map[string]bool{}
-	for i := range table {
-		n := table[i].Name
-		out = append(out, n)
-		for t := table[i].Table(); t != ""; t = t[:max(strings.LastIndexByte(t, '.'), 0)] {
-			if !seen[t] {
-				seen[t] = true
-				out = append(out, t)
-			}
-			if !strings.Contains(t, ".") {
-				break
-			}
-		}
-	}
-	return append(out, "logs")
-}
-
 // record decodes one record's value, checks it and passes it to set.
 func (d *decoder) record(rec *Record, prim toml.Primitive, key string, set func(v any, where string)) {
 	pos := d.pos(prim)
@@ -195,6 +176,10 @@ func (d *decoder) record(rec *Record, prim toml.Primitive, key string, set func(
 	var raw any
 	if err := d.md.PrimitiveDecode(prim, &raw); err != nil {
 		d.errorAt(prim, key, err.Error())
+		return
+	}
+	if n, isInt := raw.(int64); isInt && rec.Kind == KindPerm && !strings.HasPrefix(d.src[min(pos.Start, len(d.src)):], "0o") {
+		d.errorAt(prim, key, fmt.Sprintf("%d is a decimal number; write the mode as \"0%d\", 0o%d or \"rw-r--r--\"", n, n, n))
 		return
 	}
 	v, warn, msg := convert(rec, raw)

@@ -3,6 +3,8 @@ package records
 import (
 	"fmt"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 )
@@ -14,39 +16,31 @@ func (d *decoder) logs(prim toml.Primitive, defined bool) {
 	if !defined {
 		return
 	}
-	var elems []map[string]toml.Primitive
-	if err := d.md.PrimitiveDecode(prim, &elems); err != nil {
+	typ := d.md.Type("logs")
+	var elems []toml.Primitive
+	if (typ != "ArrayHash" && typ != "Array") || d.md.PrimitiveDecode(prim, &elems) != nil {
 		d.errorAt(prim, "logs", "must be an array of tables ([[logs]]), not "+d.typeOf([]string{"logs"}))
 		return
 	}
-	positions := elementPositions(d.src, len(elems))
-	seen := map[string]string{} // active name → where declared
-	perLogKeys := []string{"filename"}
-	for i := range table {
-		if table[i].PerLog {
-			perLogKeys = append(perLogKeys, table[i].Short())
+	lp := &logPositions{src: d.src, n: len(elems), inline: typ == "Array", arrayPos: d.pos(prim)}
+	d.cfg.logPos = lp
+	seen := map[string]int{} // active name → index of the declaring table
+	for i, elem := range elems {
+		var el map[string]toml.Primitive
+		var raw any
+		_ = d.md.PrimitiveDecode(elem, &raw)
+		if _, ok := raw.(map[string]any); !ok {
+			p := lp.at(i, "")
+			d.errs = append(d.errs, Problem{File: d.file, Line: p.Line, Col: p.Col,
+				Key: fmt.Sprintf("logs[%d]", i+1), Msg: "must be a table, got " + describe(raw)})
+			continue
 		}
-	}
-	for i, el := range elems {
-		at := func(key string) toml.Position {
-			if p, ok := positions[i][key]; ok {
-				return p
+		_ = d.md.PrimitiveDecode(elem, &el)
+		fail := func(key, msg string, keyCol bool) {
+			p := lp.at(i, key)
+			if keyCol {
+				p = keyPos(d.src, p, key)
 			}
-			if prim, ok := el[key]; ok {
-				return d.pos(prim)
-			}
-			// No such key (a missing filename): the table's first key.
-			var first toml.Position
-			for _, p := range positions[i] {
-				if first.Line == 0 || p.Start < first.Start {
-					first = p
-				}
-			}
-			first.Col = 1
-			return first
-		}
-		fail := func(key, msg string) {
-			p := at(key)
 			k := fmt.Sprintf("logs[%d]", i+1)
 			if key != "" {
 				k += "." + key
@@ -55,23 +49,21 @@ func (d *decoder) logs(prim toml.Primitive, defined bool) {
 		}
 		var filename string
 		if fp, ok := el["filename"]; !ok {
-			fail("", "missing filename")
+			fail("", "missing filename", false)
 		} else {
 			var raw any
 			_ = d.md.PrimitiveDecode(fp, &raw)
 			s, isStr := raw.(string)
 			switch {
 			case !isStr:
-				fail("filename", "expected a string, got "+describe(raw))
+				fail("filename", "expected a string, got "+describe(raw), false)
 			case checkFilename(s) != "":
-				fail("filename", fmt.Sprintf("%q %s", s, checkFilename(s)))
+				fail("filename", fmt.Sprintf("%q %s", s, checkFilename(s)), false)
 			default:
 				filename = s
 			}
 		}
-		// The log inherits the global values; overrides are applied below,
-		// once the globals are final.
-		log := Log{Declared: filename, Filename: ActiveName(filename), where: map[string]string{}}
+		log := Log{Declared: filename, Filename: ActiveName(filename), index: i, pos: lp, file: d.file}
 		over := map[string]int64{}
 		for _, key := range sortedKeys(el) {
 			if key == "filename" {
@@ -79,40 +71,44 @@ func (d *decoder) logs(prim toml.Primitive, defined bool) {
 			}
 			rec := perLog(key)
 			if rec == nil {
-				p := keyPos(d.src, at(key), key)
-				d.errs = append(d.errs, Problem{File: d.file, Line: p.Line, Col: p.Col,
-					Key: fmt.Sprintf("logs[%d].%s", i+1, key), Msg: "unknown key" + didYouMean(key, perLogKeys)})
+				msg := "unknown key" + didYouMean(key, perLogKeys())
+				if g := lookup("proxy.config.log." + key); g != nil {
+					msg = fmt.Sprintf("not a per-log record; set %s in [proxy.config.log]", g.Name)
+				}
+				fail(key, msg, true)
 				continue
 			}
-			p := at(key)
 			var raw any
 			_ = d.md.PrimitiveDecode(el[key], &raw)
 			v, warn, msg := convert(rec, raw)
-			name := fmt.Sprintf("logs[%d].%s", i+1, key)
 			if msg != "" {
-				fail(key, msg)
+				fail(key, msg, false)
 				continue
 			}
 			if warn != "" {
-				d.warns = append(d.warns, Problem{File: d.file, Line: p.Line, Col: p.Col, Key: name, Msg: warn})
+				p := lp.at(i, key)
+				d.warns = append(d.warns, Problem{File: d.file, Line: p.Line, Col: p.Col,
+					Key: fmt.Sprintf("logs[%d].%s", i+1, key), Msg: warn})
 			}
 			over[rec.Name] = v.(int64)
-			log.where[rec.Name] = fmt.Sprintf("%s:%d:%d", d.file, p.Line, p.Col)
 		}
 		if filename == "" {
 			continue
 		}
-		p := at("filename")
 		if prev, dup := seen[log.Filename]; dup {
-			fail("filename", fmt.Sprintf("%q is already declared at %s (as %s)", filename, prev, log.Filename))
+			p := lp.at(prev, "filename")
+			fail("filename", fmt.Sprintf("%q is already declared by logs[%d] at %s:%d:%d (as %s)",
+				filename, prev+1, d.file, p.Line, p.Col, log.Filename), false)
 			continue
 		}
-		seen[log.Filename] = fmt.Sprintf("%s:%d:%d", d.file, p.Line, p.Col)
+		seen[log.Filename] = i
 		log.vals = map[string]int64{}
+		log.over = map[string]bool{}
 		for i := range table {
 			if table[i].PerLog {
 				if v, ok := over[table[i].Name]; ok {
 					log.vals[table[i].Name] = v
+					log.over[table[i].Name] = true
 				} else {
 					log.vals[table[i].Name] = d.cfg.vals[table[i].Name].(int64)
 				}
@@ -120,6 +116,57 @@ func (d *decoder) logs(prim toml.Primitive, defined bool) {
 		}
 		d.cfg.Logs = append(d.cfg.Logs, log)
 	}
+}
+
+// perLogKeys lists the keys a [[logs]] table may hold.
+func perLogKeys() []string {
+	keys := []string{"filename"}
+	for i := range table {
+		if table[i].PerLog {
+			keys = append(keys, table[i].Short())
+		}
+	}
+	return keys
+}
+
+// logPositions finds the positions of the keys of [[logs]] tables, lazily:
+// only when a problem is reported or a source is asked for, because it costs
+// one parse per table. It is safe for concurrent use.
+type logPositions struct {
+	src      string
+	n        int
+	inline   bool          // logs = [{...}, {...}]: positions are per array only
+	arrayPos toml.Position // the position of the logs value
+
+	once sync.Once
+	pos  []map[string]toml.Position
+}
+
+// at returns the position of key in the i-th table ("" or a missing key: the
+// table's first key), or the array's position when nothing better is known.
+func (lp *logPositions) at(i int, key string) toml.Position {
+	if lp.inline && lp.n > 1 {
+		// The library keeps one position per dotted key: inside one inline
+		// array, the tables' keys cannot be told apart. Point at the array.
+		return lp.arrayPos
+	}
+	lp.once.Do(func() { lp.pos = elementPositions(lp.src, lp.n) })
+	if i < len(lp.pos) && lp.pos[i] != nil {
+		if p, ok := lp.pos[i][key]; ok {
+			return p
+		}
+		var first toml.Position
+		for _, p := range lp.pos[i] {
+			if first.Line == 0 || p.Start < first.Start {
+				first = p
+			}
+		}
+		if first.Line > 0 {
+			first.Col = 1
+			return first
+		}
+	}
+	return lp.arrayPos
 }
 
 // elementPositions returns, for each of the n [[logs]] tables of src, the
@@ -159,3 +206,45 @@ func elementPositions(src string, n int) []map[string]toml.Position {
 	}
 	return out
 }
+
+// checkFilename validates a [[logs]] filename: one plain path component made of
+// letters, digits, '.', '_' and '-', not starting with a dot, not ending in
+// ".old" (the space manager deletes rolled files), at most 100 bytes so that
+// rolled names (active name, host and two times) stay within 255 bytes. It
+// returns "" when the name is valid. The character set keeps names usable in
+// ingest URLs as they are.
+func checkFilename(s string) string {
+	if s == "" {
+		return "must not be empty"
+	}
+	if strings.ContainsAny(s, "/\\") {
+		return "must be one path component (no '/')"
+	}
+	if s[0] == '.' {
+		return "must not start with a dot"
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+		case r == utf8.RuneError:
+			return "is not valid UTF-8"
+		default:
+			return fmt.Sprintf("character %q is not allowed (letters, digits, '.', '_' and '-' only)", r)
+		}
+	}
+	if strings.HasSuffix(s, ".old") {
+		return `must not end in ".old", the suffix of rolled files`
+	}
+	if len(ActiveName(s)) > maxActiveName {
+		return fmt.Sprintf("is longer than %d bytes", maxActiveName)
+	}
+	return ""
+}
+
+// maxActiveName and maxHostname keep rolled names
+// (<active>.<host>.<START>-<END>.NNN.old, 45 bytes besides the two names)
+// within the 255-byte limit of file names.
+const (
+	maxActiveName = 100
+	maxHostname   = 100
+)

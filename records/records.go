@@ -3,6 +3,7 @@ package records
 import (
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 )
 
@@ -207,9 +208,16 @@ func checkPath(s string) string {
 	return ""
 }
 
+// checkHostname accepts a host name made of letters, digits, '.', '_' and
+// '-' (what can stand in a rolled file name), up to maxHostname bytes.
 func checkHostname(s string) string {
-	if strings.ContainsAny(s, "/\x00") || strings.TrimSpace(s) != s || strings.ContainsAny(s, " \t\n") {
-		return "must not contain '/', NUL or white space"
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return fmt.Sprintf("character %q is not allowed in a host name (letters, digits, '.', '_' and '-' only)", r)
+		}
+	}
+	if len(s) > maxHostname {
+		return fmt.Sprintf("is longer than %d bytes", maxHostname)
 	}
 	return ""
 }
@@ -218,8 +226,12 @@ func checkListen(s string) string {
 	if s == "" {
 		return ""
 	}
-	if _, _, err := net.SplitHostPort(s); err != nil {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
 		return fmt.Sprintf("must be host:port or empty: %v", err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Sprintf("port %q must be a number from 0 to 65535", port)
 	}
 	return ""
 }

@@ -2,6 +2,7 @@ package records
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -24,6 +25,7 @@ const (
 	KindPerm
 )
 
+// String names the kind for messages and docs.
 func (k Kind) String() string {
 	switch k {
 	case KindInt:
@@ -122,7 +124,7 @@ func (r *Record) FormatValue(v any) string {
 	case KindPerm:
 		return fmt.Sprintf("%q", formatPerm(v.(int64)))
 	case KindEnum:
-		if n := r.enumName(v.(int64)); n != "" && r.Name != "proxy.config.log.rolling_enabled" {
+		if n := r.enumName(v.(int64)); n != "" && r.Name != RollingEnabled {
 			return fmt.Sprintf("%q", n)
 		}
 	}
@@ -138,8 +140,19 @@ func (r *Record) enumName(v int64) string {
 	return ""
 }
 
-// Lookup returns the record with the given full name, or nil.
-func Lookup(name string) *Record {
+// Lookup returns a copy of the record with the given full name.
+func Lookup(name string) (Record, bool) {
+	if r := lookup(name); r != nil {
+		return *r, true
+	}
+	return Record{}, false
+}
+
+// All returns a copy of every record, in table order.
+func All() []Record { return slices.Clone(table) }
+
+// lookup returns the table's record with the given full name, or nil.
+func lookup(name string) *Record {
 	for i := range table {
 		if table[i].Name == name {
 			return &table[i]
@@ -147,9 +160,6 @@ func Lookup(name string) *Record {
 	}
 	return nil
 }
-
-// All returns every record in table order. The slice must not be modified.
-func All() []Record { return table }
 
 // perLog returns the record that a [[logs]] key names, or nil.
 func perLog(key string) *Record {

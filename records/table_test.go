@@ -1,6 +1,7 @@
 package records
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -38,7 +39,7 @@ func TestTableSane(t *testing.T) {
 		})
 	}
 	for _, name := range []string{LocalStateDir, HTTPListen, MaxBodyMB} { // fixed by DESIGN §4
-		if Lookup(name) == nil {
+		if lookup(name) == nil {
 			t.Errorf("record %s missing", name)
 		}
 	}
@@ -59,7 +60,7 @@ func TestEtcRecordsInStep(t *testing.T) {
 	for _, ch := range Diff(Defaults(), c) {
 		switch ch.Name {
 		case LogfileDir, LocalStateDir: // relative to the file's folder, not the working directory
-			want := filepath.Join(etc, Lookup(ch.Name).Default.(string))
+			want := filepath.Join(etc, lookup(ch.Name).Default.(string))
 			if c.Str(ch.Name) != want {
 				t.Errorf("%s = %q, want %q", ch.Name, c.Str(ch.Name), want)
 			}
@@ -112,5 +113,41 @@ func TestActiveName(t *testing.T) {
 		if got := ActiveName(in); got != want {
 			t.Errorf("ActiveName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestDocsTableInStep keeps the record table of docs/configuration.md in step
+// with the record table: every record has a row with its default and reload
+// column, and no row names a record that does not exist.
+func TestDocsTableInStep(t *testing.T) {
+	data, err := os.ReadFile("../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| `(proxy\\.config\\.[a-z_.]+)`( \\*)? \\| `([^`]*)` \\| [^|]* \\| (live|restart) \\|$")
+	rows := map[string][]string{}
+	for _, m := range row.FindAllStringSubmatch(string(data), -1) {
+		rows[m[1]] = m
+	}
+	for i := range table {
+		r := &table[i]
+		m, ok := rows[r.Name]
+		if !ok {
+			t.Errorf("docs/configuration.md has no row for %s", r.Name)
+			continue
+		}
+		delete(rows, r.Name)
+		if want := r.FormatValue(r.Default); m[3] != want && m[3] != fmt.Sprint(r.Default) {
+			t.Errorf("%s: docs say default %s, the table %s", r.Name, m[3], want)
+		}
+		if (m[4] == "live") != r.Reloadable {
+			t.Errorf("%s: docs say %s, the table reloadable=%v", r.Name, m[4], r.Reloadable)
+		}
+		if (m[2] != "") != r.PerLog {
+			t.Errorf("%s: docs per-log mark %q, the table PerLog=%v", r.Name, m[2], r.PerLog)
+		}
+	}
+	for name := range rows {
+		t.Errorf("docs/configuration.md has a row for %s, which is not a record", name)
 	}
 }
