@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -28,6 +29,7 @@ const (
 	logEvent      = "records: config file event"
 	logUnchanged  = "records: config file content unchanged, not reloaded"
 	logReadFailed = "records: config file read failed, will retry"
+	logTarget     = "records: watching the config link's target folder"
 )
 
 // WatchOptions configures a Watcher. Only OnChange is required.
@@ -54,7 +56,8 @@ type WatchOptions struct {
 	OnChange func(cfg *Config, warnings []Warning, err error)
 
 	// Logger receives fsnotify's errors (Error level), the loss of the
-	// watched folder (Warn), and a trace of events, skipped contents and
+	// watched folder and a link target's folder that cannot be watched
+	// (Warn), and a trace of events, followed links, skipped contents and
 	// retried reads (Debug). Nil means slog.Default().
 	Logger *slog.Logger
 
@@ -71,12 +74,22 @@ type WatchOptions struct {
 // It watches the file's folder, not the file: editors save by writing a new
 // file and renaming it over the old one, which would lose a watch on the file
 // itself. Events for other names in the folder are ignored, except when the
-// path is a symbolic link at start (as Kubernetes mounts a ConfigMap, whose
-// update swaps a link to a data folder): then every event in the folder leads
-// to a read. Bursts of events are debounced (WatchOptions.Debounce); the file is
+// path is a symbolic link (as Kubernetes mounts a ConfigMap, whose update
+// swaps a link to a data folder): then every event in the folder leads to a
+// read. Bursts of events are debounced (WatchOptions.Debounce); the file is
 // then read and its SHA-256 compared with that of the last content seen (at
 // first WatchOptions.Initial). Unchanged content is skipped; new content goes
 // through Load and the result to OnChange.
+//
+// When the path is a symbolic link, the folder of the file it finally points
+// to (through any chain of links; the file itself may be missing) is watched
+// too, unless it is the link's own folder; there only events for the target's
+// name count. The link is resolved again after every event that counts, so
+// that when it is re-pointed (or a Kubernetes update swaps the data folder)
+// the new target's folder is watched and the previous one no longer is. The
+// link's own folder stays watched until Close. Links along the way that are
+// in other folders are not watched: re-pointing one is noticed only at the
+// next event that counts.
 //
 // The last content seen is updated for invalid content too: saving the same
 // broken file again reports nothing new, and any other content afterwards,
@@ -93,12 +106,17 @@ type WatchOptions struct {
 // events and logs errors; the other debounces, reads the file and calls Load
 // and OnChange. Close stops both and returns when they have exited.
 type Watcher struct {
-	path     string // as given; passed to Load
-	dir      string // the watched folder
-	base     string // the file's name in dir
-	anyEvent bool   // the path was a symbolic link at start: every event in dir counts
-	opts     WatchOptions
-	log      *slog.Logger
+	path string // as given; passed to Load
+	dir  string // the path's folder, watched until Close
+	base string // the file's name in dir
+	opts WatchOptions
+	log  *slog.Logger
+
+	// Set by follow; owned by the reader goroutine once it runs.
+	anyEvent  bool   // the path is a symbolic link: every event in dir counts
+	tdir      string // the watched folder of the link's target; "" if none or dir
+	tbase     string // the target's name in tdir
+	followErr string // the last failure to follow the link that was logged
 
 	fsw        *fsnotify.Watcher
 	deb        *debouncer
@@ -139,9 +157,6 @@ func NewWatcher(path string, opts WatchOptions) (*Watcher, error) {
 	if w.log == nil {
 		w.log = slog.Default()
 	}
-	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-		w.anyEvent = true
-	}
 	if opts.Initial != nil {
 		w.hash, w.haveHash = sha256.Sum256(opts.Initial), true
 	}
@@ -155,6 +170,7 @@ func NewWatcher(path string, opts WatchOptions) (*Watcher, error) {
 		return nil, fmt.Errorf("records: watch %s: folder %s: %w", path, w.dir, err)
 	}
 	w.fsw = fsw
+	w.follow()
 	w.deb = newDebouncer(opts.Debounce, w.check)
 	go w.read()
 	if opts.Initial != nil {
@@ -200,31 +216,140 @@ func (w *Watcher) read() {
 			}
 			w.log.Error("records: watching config folder", "path", w.path, "err", err)
 			if errors.Is(err, fsnotify.ErrEventOverflow) {
-				// Events were lost; look at the file in case one was ours.
+				// Events were lost; look at the link and the file in case
+				// one was ours.
+				w.follow()
 				w.deb.Signal()
 			}
 		}
 	}
 }
 
-// event filters one fsnotify event. Every operation on the file's name counts:
-// Create (also how a rename over it shows), Write, Remove and Rename (the
-// read after the quiet period finds what replaced it), and Chmod (a file made
-// readable again). The hash keeps those that did not change content from
-// reloading.
+// event filters one fsnotify event. Every operation on the file's name (in
+// dir, or the link target's in tdir) counts: Create (also how a rename over it
+// shows), Write, Remove and Rename (the read after the quiet period finds what
+// replaced it), and Chmod (a file made readable again). The hash keeps those
+// that did not change content from reloading. The link is followed again
+// before the read is scheduled, so that the read comes after the new target's
+// folder is watched and no change made there in between is missed.
 func (w *Watcher) event(ev fsnotify.Event) {
-	if filepath.Clean(ev.Name) == filepath.Clean(w.dir) {
-		if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+	name := filepath.Clean(ev.Name)
+	dir, base := filepath.Dir(name), filepath.Base(name)
+	gone := ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename)
+	switch {
+	case name == w.dir:
+		if gone {
 			w.log.Warn("records: config folder removed or renamed; changes are no longer watched",
 				"path", w.path)
 		}
 		return
-	}
-	if !w.anyEvent && filepath.Base(ev.Name) != w.base {
+	case w.tdir != "" && name == w.tdir:
+		if !gone {
+			return
+		}
+		// The target is gone with its folder; fsnotify has (or will have)
+		// dropped the watch, which follow must add again if it comes back.
+		_ = w.fsw.Remove(w.tdir)
+		w.tdir, w.tbase = "", ""
+	case dir == w.dir && (w.anyEvent || base == w.base):
+	case w.tdir != "" && dir == w.tdir && base == w.tbase:
+	default:
 		return
 	}
 	w.log.Debug(logEvent, "path", w.path, "name", ev.Name, "op", ev.Op.String())
+	w.follow()
 	w.deb.Signal()
+}
+
+// follow resolves the path and watches the folder of a link's target (see
+// Watcher), then stops watching the previous target's folder if that is
+// another one. It runs in NewWatcher, then in the reader goroutine. Failures
+// are logged at Warn level once, not at every event, until follow succeeds.
+func (w *Watcher) follow() {
+	fi, err := os.Lstat(w.path)
+	w.anyEvent = err == nil && fi.Mode()&os.ModeSymlink != 0
+	var (
+		tdir, tbase string
+		failure     string // what could not be done, with failErr
+		failErr     error
+	)
+	if w.anyEvent {
+		target, err := resolve(w.path)
+		switch {
+		case err != nil:
+			failure, failErr = "records: cannot resolve the config link; changes to its target are missed", err
+		case !sameFolder(filepath.Dir(target), w.dir):
+			tdir, tbase = filepath.Dir(target), filepath.Base(target)
+			if tdir == w.tdir {
+				break
+			}
+			if err := w.fsw.Add(tdir); err != nil {
+				failure, failErr = "records: cannot watch the config link's target folder; changes there are missed", err
+				tdir, tbase = "", ""
+				break
+			}
+			w.log.Debug(logTarget, "path", w.path, "name", target)
+		}
+	}
+	switch {
+	case failErr == nil:
+		w.followErr = ""
+	case failErr.Error() != w.followErr:
+		w.followErr = failErr.Error()
+		w.log.Warn(failure, "path", w.path, "err", failErr)
+	}
+	if w.tdir != "" && w.tdir != tdir {
+		if err := w.fsw.Remove(w.tdir); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) {
+			w.log.Debug("records: unwatching the config link's previous target folder",
+				"path", w.path, "folder", w.tdir, "err", err)
+		}
+	}
+	w.tdir, w.tbase = tdir, tbase
+}
+
+// resolve returns the file that path names once all symbolic links are
+// followed, like filepath.EvalSymlinks, except that the final file may be
+// missing (a dangling link, or a target being saved by moving it away).
+func resolve(path string) (string, error) {
+	p := path
+	for range 255 {
+		// Resolving the folder first makes a relative link's ".." right.
+		dir, err := filepath.EvalSymlinks(filepath.Dir(p))
+		if err != nil {
+			return "", err
+		}
+		p = filepath.Join(dir, filepath.Base(p))
+		fi, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) || err == nil && fi.Mode()&os.ModeSymlink == 0 {
+			return p, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		dest, err := os.Readlink(p)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(dest) {
+			dest = filepath.Join(dir, dest)
+		}
+		p = dest
+	}
+	return "", fmt.Errorf("resolve %s: too many levels of symbolic links", path)
+}
+
+// sameFolder reports whether a and b name the same folder: fsnotify keeps one
+// watch per folder, whatever the name it was added by.
+func sameFolder(a, b string) bool {
+	if a == b {
+		return true
+	}
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
 }
 
 // check runs in the debouncer goroutine after a quiet period.

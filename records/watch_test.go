@@ -113,6 +113,7 @@ func (c *logCapture) waitCount(t *testing.T, msg string, n int) {
 
 type harness struct {
 	path     string
+	target   string // the file path links to (startLinked), else ""
 	w        *Watcher
 	reloads  chan reload
 	logs     *logCapture
@@ -253,8 +254,15 @@ func TestWatchRenameReplace(t *testing.T) {
 // with a new watcher, and after three such attempts the test is skipped.
 func quickly(t *testing.T, debounce time.Duration, initial string, save func(h *harness), check func(h *harness)) {
 	t.Helper()
+	quicklyFrom(t, start, debounce, initial, save, check)
+}
+
+// quicklyFrom is quickly with the harness made by begin.
+func quicklyFrom(t *testing.T, begin func(*testing.T, []byte, time.Duration) *harness,
+	debounce time.Duration, initial string, save func(h *harness), check func(h *harness)) {
+	t.Helper()
 	for attempt := 1; attempt <= 3; attempt++ {
-		h := start(t, []byte(initial), debounce)
+		h := begin(t, []byte(initial), debounce)
 		began := time.Now()
 		save(h)
 		took := time.Since(began)
@@ -434,7 +442,7 @@ func TestWatchIgnoresOtherFiles(t *testing.T) {
 // ConfigMap: records.toml -> ..data/records.toml, and the update swaps the
 // ..data link to a new folder by renaming a new link over it.
 func TestWatchSymlinkSwap(t *testing.T) {
-	dir := t.TempDir()
+	dir := realTempDir(t)
 	for v, content := range map[string]string{"v1": "a", "v2": "b"} {
 		if err := os.Mkdir(filepath.Join(dir, v), 0o755); err != nil {
 			t.Fatal(err)
@@ -458,6 +466,151 @@ func TestWatchSymlinkSwap(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.nextConfig(t, "b")
+	h.watching(t, dir, filepath.Join(dir, "v2"))
+
+	// The target's folder has moved from v1 to v2.
+	writeFile(t, filepath.Join(dir, "v1", "records.toml"), "old")
+	replace(t, filepath.Join(dir, "v2", "records.toml"), "c")
+	h.nextConfig(t, "c")
+	h.noEventFor(t, filepath.Join(dir, "v1", "records.toml"))
+	h.noMore(t)
+}
+
+// startLinked is start with records.toml a symbolic link to a file of the
+// same name in another folder (h.target), which holds initial.
+func startLinked(t *testing.T, initial []byte, debounce time.Duration) *harness {
+	t.Helper()
+	h := &harness{
+		path:     filepath.Join(t.TempDir(), "records.toml"),
+		target:   filepath.Join(realTempDir(t), "records.toml"),
+		reloads:  make(chan reload, 100),
+		logs:     newLogCapture(),
+		debounce: debounce,
+	}
+	writeFile(t, h.target, string(initial))
+	mustSymlink(t, h.target, h.path)
+	h.watch(t, initial)
+	h.logs.waitCount(t, logUnchanged, 1)
+	return h
+}
+
+// realTempDir is t.TempDir with symbolic links resolved, as the watcher
+// names a link target's folder.
+func realTempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// noEventFor checks that no event for name was taken for the config file.
+// Events arrive in order, so after a reload that follows changes to name,
+// those changes have been seen.
+func (h *harness) noEventFor(t *testing.T, name string) {
+	t.Helper()
+	if slices.Contains(h.logs.names(logEvent), name) {
+		t.Errorf("event for %s was taken for the config file", name)
+	}
+}
+
+// watching checks the folders fsnotify watches. The watcher changes them
+// before it schedules the read that leads to a reload, so after a reload they
+// are settled.
+func (h *harness) watching(t *testing.T, want ...string) {
+	t.Helper()
+	got := h.w.fsw.WatchList()
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("watching %q, want %q", got, want)
+	}
+}
+
+// A link to a file in another folder: saves of the target are seen there.
+func TestWatchLinkTargetWriteInPlace(t *testing.T) {
+	quicklyFrom(t, startLinked, testDebounce, "a",
+		func(h *harness) { writeFile(t, h.target, "b") },
+		func(h *harness) {
+			h.nextConfig(t, "b")
+			h.noMore(t)
+		})
+}
+
+func TestWatchLinkTargetRenameReplace(t *testing.T) {
+	h := startLinked(t, []byte("a"), testDebounce)
+	other := filepath.Join(filepath.Dir(h.target), "other.toml")
+	writeFile(t, other, "x")
+	replace(t, h.target, "b")
+	h.nextConfig(t, "b")
+	h.noEventFor(t, other)
+	h.noEventFor(t, filepath.Join(filepath.Dir(h.target), ".records.toml.tmp"))
+	h.noMore(t)
+}
+
+// The target is missing for a moment: the link dangles, and its folder stays
+// watched.
+func TestWatchLinkTargetSaveByMovingAway(t *testing.T) {
+	quicklyFrom(t, startLinked, testDebounce, "a",
+		func(h *harness) {
+			if err := os.Rename(h.target, h.target+"~"); err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, h.target, "b")
+		},
+		func(h *harness) {
+			h.nextConfig(t, "b")
+			h.noMore(t)
+		})
+}
+
+// A link to a file in its own folder needs no second watch (fsnotify would
+// take the same folder under another name for the one it has).
+func TestWatchLinkInSameFolder(t *testing.T) {
+	dir := t.TempDir()
+	h := &harness{
+		path:     filepath.Join(dir, "records.toml"),
+		target:   filepath.Join(dir, "real.toml"),
+		reloads:  make(chan reload, 100),
+		logs:     newLogCapture(),
+		debounce: testDebounce,
+	}
+	writeFile(t, h.target, "a")
+	mustSymlink(t, "real.toml", h.path)
+	h.watch(t, []byte("a"))
+	h.logs.waitCount(t, logUnchanged, 1)
+	replace(t, h.target, "b")
+	h.nextConfig(t, "b")
+	h.watching(t, dir)
+	h.noMore(t)
+}
+
+// Re-pointing the link (as "ln -sfn" does: a new link renamed over it) moves
+// the watch to the new target's folder; the old target is no longer the
+// configuration.
+func TestWatchLinkRepointed(t *testing.T) {
+	h := startLinked(t, []byte("a"), testDebounce)
+	h.watching(t, filepath.Dir(h.path), filepath.Dir(h.target))
+	newTarget := filepath.Join(realTempDir(t), "conf.toml")
+	writeFile(t, newTarget, "c")
+	tmp := filepath.Join(filepath.Dir(h.path), ".records.toml.new")
+	mustSymlink(t, newTarget, tmp)
+	if err := os.Rename(tmp, h.path); err != nil {
+		t.Fatal(err)
+	}
+	h.nextConfig(t, "c")
+	h.watching(t, filepath.Dir(h.path), filepath.Dir(newTarget))
+
+	unchanged := h.logs.count(logUnchanged)
+	writeFile(t, h.target, "old")
+	replace(t, h.target, "old again")
+	replace(t, newTarget, "d")
+	h.nextConfig(t, "d")
+	h.noEventFor(t, h.target)
+	if got := h.logs.count(logUnchanged); got != unchanged {
+		t.Errorf("%d reads found the content unchanged after the old target's edits, want none", got-unchanged)
+	}
 	h.noMore(t)
 }
 
