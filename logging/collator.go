@@ -1,0 +1,407 @@
+package logging
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults for zero Config fields (the records package's defaults).
+const (
+	// DefaultBufferSize is log_buffer_size's default, in bytes.
+	DefaultBufferSize = 9216
+	// DefaultFlushInterval is max_secs_per_buffer's default.
+	DefaultFlushInterval = 5 * time.Second
+	// DefaultPerm is logfile_perm's default.
+	DefaultPerm os.FileMode = 0o644
+)
+
+// Collator buffers records per log, writes them to the log files, and rolls
+// those files (DESIGN §5, §8).
+//
+// Goroutines: Open starts one writer goroutine per log. It alone owns the
+// log's *os.File: it writes sealed buffers (one write(2) each), performs rolls
+// between buffers, reopens and recreates the file, and acknowledges waiting
+// Write calls. It stops after writing everything accepted when the log is
+// removed by Apply (which waits for it) or when Close is called (which waits
+// for all of them); no goroutine outlives Close.
+//
+// Concurrency: every method is safe for concurrent use. Write takes one short
+// lock of its log per call; Apply and Close are serialised with each other.
+// The clock (Options.Now) must move with real time, or the caller runs the
+// collator inside a testing/synctest bubble: timers are real timers.
+type Collator struct {
+	dir    string
+	now    func() time.Time
+	loc    *time.Location
+	log    *slog.Logger
+	rename func(oldpath, newpath string) error // os.Rename; tests inject faults
+
+	set    atomic.Pointer[Config]              // current normalised config
+	logs   atomic.Pointer[map[string]*logFile] // declared logs; copy on write
+	refuse atomic.Pointer[string]              // non-nil: Write refused, with the reason
+	closed atomic.Bool
+
+	ctl sync.Mutex     // serialises Apply and Close
+	wg  sync.WaitGroup // writer goroutines
+
+	total                         counters
+	openFiles                     atomic.Int64
+	refusedWrites, refusedRecords atomic.Int64
+
+	bufPool, waitPool sync.Pool
+}
+
+// Open validates cfg, creates cfg.Dir if missing, opens (and repairs) every
+// active file, performs the catch-up roll of logs that missed a boundary
+// while stopped, and starts one writer goroutine per log. Zero BufferSize,
+// FlushInterval and Perm select DefaultBufferSize, DefaultFlushInterval and
+// DefaultPerm. An unwritable folder is an error naming it.
+func Open(cfg Config, opts Options) (*Collator, error) {
+	return open(cfg, opts, os.Rename)
+}
+
+// open is Open with the rename function as a parameter, for fault tests.
+func open(cfg Config, opts Options, rename func(string, string) error) (*Collator, error) {
+	ncfg, err := normalize(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &Collator{
+		dir:    ncfg.Dir,
+		now:    opts.Now,
+		loc:    opts.Location,
+		log:    opts.Logger,
+		rename: rename,
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.loc == nil {
+		c.loc = time.Local
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	c.set.Store(&ncfg)
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("logging: create log folder %s: %w", c.dir, err)
+	}
+	if fi, err := os.Stat(c.dir); err != nil {
+		return nil, fmt.Errorf("logging: log folder %s: %w", c.dir, err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("logging: log folder %s is not a folder", c.dir)
+	}
+	m := map[string]*logFile{}
+	c.logs.Store(&m)
+	opened, err := c.openLogs(ncfg.Logs)
+	if err != nil {
+		return nil, err
+	}
+	m = make(map[string]*logFile, len(opened))
+	for _, l := range opened {
+		m[l.name] = l
+	}
+	c.logs.Store(&m)
+	for _, l := range opened {
+		c.start(l)
+	}
+	return c, nil
+}
+
+// openLogs opens the given logs; on failure it closes those it opened.
+func (c *Collator) openLogs(lcs []LogConfig) ([]*logFile, error) {
+	now := c.now()
+	var opened []*logFile
+	for _, lc := range lcs {
+		l, err := c.openLog(lc, now)
+		if err != nil {
+			for _, o := range opened {
+				_ = o.w.closeFile()
+			}
+			return nil, err
+		}
+		opened = append(opened, l)
+	}
+	return opened, nil
+}
+
+// start launches a log's writer goroutine.
+func (c *Collator) start(l *logFile) {
+	c.wg.Add(1)
+	go l.run()
+}
+
+// Write appends records to the log named log (its active name, e.g.
+// "access.log") and returns once they are written: handed to the kernel, and
+// with DurabilitySync also fsynced. Records are given without their newline;
+// the collator adds one to each. A record must not contain a newline.
+//
+// The records of one call are all or nothing: they go into the same file,
+// contiguously, in order, and on any error none of them was written. Calls
+// from any number of goroutines share buffers and write(2)s (group commit);
+// calls from one goroutine keep their order. Write does not retain records.
+//
+// Errors wrap ErrUnknownLog, ErrClosed, ErrSpaceExhausted or ErrBadRecord, or
+// the write failure.
+func (c *Collator) Write(log string, records [][]byte) error {
+	if c.closed.Load() {
+		return fmt.Errorf("logging: write %s: %w", log, ErrClosed)
+	}
+	l := (*c.logs.Load())[log]
+	if l == nil {
+		return fmt.Errorf("logging: write %q: %w", log, ErrUnknownLog)
+	}
+	if reason := c.refuse.Load(); reason != nil {
+		c.refusedWrites.Add(1)
+		c.refusedRecords.Add(int64(len(records)))
+		return fmt.Errorf("logging: write %s: %w: %s", log, ErrSpaceExhausted, *reason)
+	}
+	if len(records) == 0 {
+		return nil
+	}
+	size := 0
+	for i, r := range records {
+		if bytes.IndexByte(r, '\n') >= 0 {
+			return fmt.Errorf("logging: write %s: record %d: %w", log, i, ErrBadRecord)
+		}
+		size += len(r) + 1
+	}
+	ch := c.getWaiter()
+	if err := l.accept(records, size, ch); err != nil {
+		c.putWaiter(ch)
+		return fmt.Errorf("logging: write %s: %w", log, err)
+	}
+	err := <-ch
+	c.putWaiter(ch)
+	return err
+}
+
+// Reopen closes every active file and reopens it at its path, creating it if
+// an external tool moved it away (SIGUSR2, for rolling_enabled = 0 with
+// logrotate). Records accepted before the call are in the old file. A file
+// still at its path is left as it is (same file, same START); a new one gets
+// START = now.
+func (c *Collator) Reopen() error {
+	_, err := c.each("reopen", nil, func() *op { return &op{kind: opReopen} })
+	return err
+}
+
+// Apply reloads the configuration (DESIGN §4). It validates cfg fully first,
+// and changes nothing on error. A different Dir is refused with
+// ErrRestartRequired. Logs whose settings did not change keep their open file
+// and START; a changed policy applies from now (a lowered size limit rolls at
+// the next write, a new interval re-arms the timer); added logs are opened;
+// removed logs are written out, rolled (cause reload) and closed, and Write
+// to them then fails with ErrUnknownLog. Settings shared by all logs
+// (Hostname, Perm, BufferSize, FlushInterval, Durability, Form, AutoDelete)
+// apply to the next buffer or roll. A failed roll of a removed log is logged
+// and counted, not returned: the configuration is applied.
+func (c *Collator) Apply(cfg Config) error {
+	ncfg, err := normalize(cfg)
+	if err != nil {
+		return err
+	}
+	c.ctl.Lock()
+	defer c.ctl.Unlock()
+	if c.closed.Load() {
+		return fmt.Errorf("logging: apply: %w", ErrClosed)
+	}
+	if ncfg.Dir != c.dir {
+		return fmt.Errorf("logging: apply: log folder change from %s to %s: %w", c.dir, ncfg.Dir, ErrRestartRequired)
+	}
+	old := *c.logs.Load()
+	var added []LogConfig
+	for _, lc := range ncfg.Logs {
+		if old[lc.Name] == nil {
+			added = append(added, lc)
+		}
+	}
+	prev := c.set.Swap(&ncfg) // new files below get the new Perm
+	opened, err := c.openLogs(added)
+	if err != nil {
+		c.set.Store(prev)
+		return fmt.Errorf("logging: apply: %w", err)
+	}
+	m := make(map[string]*logFile, len(ncfg.Logs))
+	for _, l := range opened {
+		m[l.name] = l
+		c.start(l)
+	}
+	for _, lc := range ncfg.Logs {
+		if l := old[lc.Name]; l != nil {
+			m[lc.Name] = l
+			l.setPolicy(lc.Policy)
+		}
+	}
+	c.logs.Store(&m)
+	for name, l := range old {
+		if m[name] != nil {
+			continue
+		}
+		o := &op{kind: opStop, roll: true, reply: make(chan opResult, 1)}
+		if err := l.enqueue(o, ErrUnknownLog); err != nil {
+			continue
+		}
+		res := <-o.reply
+		<-l.done
+		if res.err != nil {
+			c.log.Warn("removed log: final roll or close failed", "log", name, "err", res.err)
+		}
+		if res.rolled != nil {
+			_ = os.Remove(MetaPath(l.path))
+		}
+	}
+	return nil
+}
+
+// SetAccepting is the space manager's switch (DESIGN §6): with ok false,
+// Write refuses every call with ErrSpaceExhausted (reason says why) while
+// records already accepted are still written; with ok true writing resumes.
+func (c *Collator) SetAccepting(ok bool, reason string) {
+	if ok {
+		if c.refuse.Swap(nil) != nil {
+			c.log.Info("logging resumed")
+		}
+		return
+	}
+	if c.refuse.Swap(&reason) == nil {
+		c.log.Warn("logging stopped", "reason", reason)
+	}
+}
+
+// Logs returns the declared logs' active names, in declaration order.
+func (c *Collator) Logs() []string {
+	lcs := c.set.Load().Logs
+	names := make([]string, len(lcs))
+	for i, lc := range lcs {
+		names[i] = lc.Name
+	}
+	return names
+}
+
+// activeNames returns the declared names plus extra, for ParseRolledName.
+func (c *Collator) activeNames(extra string) []string {
+	names := c.Logs()
+	for _, n := range names {
+		if n == extra {
+			return names
+		}
+	}
+	return append(names, extra)
+}
+
+// Close stops accepting (Write then fails with ErrClosed), writes every
+// accepted record, fsyncs and closes every file, and waits for the writer
+// goroutines to exit. It does not roll. It is idempotent: later calls return
+// nil.
+func (c *Collator) Close() error {
+	c.ctl.Lock()
+	defer c.ctl.Unlock()
+	if c.closed.Swap(true) {
+		return nil
+	}
+	m := *c.logs.Load()
+	var ops []*op
+	for _, l := range m {
+		o := &op{kind: opStop, reply: make(chan opResult, 1)}
+		if l.enqueue(o, ErrClosed) == nil {
+			ops = append(ops, o)
+		}
+	}
+	var errs []error
+	for _, o := range ops {
+		if res := <-o.reply; res.err != nil {
+			errs = append(errs, res.err)
+		}
+	}
+	c.wg.Wait()
+	return errors.Join(errs...)
+}
+
+// normalize validates cfg and returns a copy with defaults filled in. All
+// problems are reported at once.
+func normalize(cfg Config) (Config, error) {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("logging: config: "+format, args...))
+	}
+	if cfg.Dir == "" || !filepath.IsAbs(cfg.Dir) {
+		bad("log folder %q must be an absolute path", cfg.Dir)
+	} else {
+		cfg.Dir = filepath.Clean(cfg.Dir)
+	}
+	if cfg.Hostname == "" || strings.ContainsAny(cfg.Hostname, "/\x00") {
+		bad("hostname %q must be non-empty and contain no '/'", cfg.Hostname)
+	}
+	if cfg.Perm == 0 {
+		cfg.Perm = DefaultPerm
+	} else if cfg.Perm&^os.ModePerm != 0 {
+		bad("file mode %v has bits beyond 0777", cfg.Perm)
+	}
+	switch {
+	case cfg.BufferSize == 0:
+		cfg.BufferSize = DefaultBufferSize
+	case cfg.BufferSize < 0:
+		bad("buffer size %d must be positive", cfg.BufferSize)
+	}
+	switch {
+	case cfg.FlushInterval == 0:
+		cfg.FlushInterval = DefaultFlushInterval
+	case cfg.FlushInterval < 0:
+		bad("flush interval %v must be positive", cfg.FlushInterval)
+	}
+	if cfg.Durability < DurabilityWrite || cfg.Durability > DurabilitySync {
+		bad("durability %d out of range 0–2", cfg.Durability)
+	}
+	if cfg.Form != FormDot && cfg.Form != FormATS {
+		bad("rolled-name form %d out of range 0–1", cfg.Form)
+	}
+	seen := map[string]bool{}
+	for i, lc := range cfg.Logs {
+		n := lc.Name
+		switch {
+		case n == "" || n == "." || n == ".." || strings.ContainsAny(n, "/\x00") || n[0] == '.':
+			bad("log %d: name %q must be one path component without a leading dot", i, n)
+		case seen[n]:
+			bad("log %q declared twice", n)
+		}
+		seen[n] = true
+		errs = append(errs, validatePolicy(n, lc.Policy)...)
+	}
+	cfg.Logs = append([]LogConfig(nil), cfg.Logs...)
+	return cfg, errors.Join(errs...)
+}
+
+// validatePolicy checks one log's policy.
+func validatePolicy(name string, p Policy) []error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("logging: config: log %s: "+format, append([]any{name}, args...)...))
+	}
+	if p.Mode < ModeNone || p.Mode > ModeTimeAndSize {
+		bad("rolling mode %d out of range 0–4", p.Mode)
+	}
+	if p.TimeRolls() {
+		if p.Interval < time.Second || p.Interval%time.Second != 0 || (24*time.Hour)%p.Interval != 0 {
+			bad("rolling interval %v must be whole seconds dividing 24h", p.Interval)
+		}
+		if p.OffsetHours < 0 || p.OffsetHours > 23 {
+			bad("rolling offset %d h out of range 0–23", p.OffsetHours)
+		}
+	}
+	if p.SizeRolls() && p.SizeBytes <= 0 {
+		bad("rolling size %d bytes must be positive", p.SizeBytes)
+	}
+	if p.MaxCount < 0 || p.MinCount < 0 {
+		bad("rolling counts must not be negative")
+	}
+	return errs
+}

@@ -1,0 +1,26 @@
+package logging
+
+import (
+	"errors"
+	"log/slog"
+	"slices"
+	"testing"
+)
+
+// TestErrLatch logs a repeated failure once when it starts and once when it
+// clears.
+func TestErrLatch(t *testing.T) {
+	rec := &logRecorder{}
+	log := slog.New(rec)
+	var e errLatch
+	e.ok(log, "fine again")
+	for range 5 {
+		e.fail(log, "disk full", errors.New("no space left on device"))
+	}
+	e.ok(log, "fine again")
+	e.ok(log, "fine again")
+	e.fail(log, "disk full", errors.New("no space left on device"))
+	if got, want := rec.msgs, []string{"ERROR disk full", "INFO fine again", "ERROR disk full"}; !slices.Equal(got, want) {
+		t.Errorf("logged %q, want %q", got, want)
+	}
+}

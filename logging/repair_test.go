@@ -1,0 +1,153 @@
+package logging
+
+import (
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// TestRepairTail cuts a torn last line back to the last newline.
+func TestRepairTail(t *testing.T) {
+	long := strings.Repeat("z", 3*repairChunk+17)
+	for _, tc := range []struct{ name, in, want string }{
+		{"whole", "a\nb\n", "a\nb\n"},
+		{"torn", "a\nbb", "a\n"},
+		{"no newline at all", "torn", ""},
+		{"NULs after a power loss", "a\n\x00\x00\x00", "a\n"},
+		{"torn line longer than a chunk", "a\n" + long, "a\n"},
+		{"newline exactly at a chunk edge", long[:repairChunk-1] + "\n" + long, long[:repairChunk-1] + "\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "f")
+			if err := os.WriteFile(p, []byte(tc.in), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.OpenFile(p, os.O_RDWR|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			n, err := repairTail(f, int64(len(tc.in)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := os.ReadFile(p)
+			if string(got) != tc.want || n != int64(len(tc.want)) {
+				t.Errorf("repaired to %d bytes %.20q…, want %d bytes", n, got, len(tc.want))
+			}
+		})
+	}
+}
+
+// seedActive writes an active file and, unless start is zero, its .meta.
+func seedActive(t *testing.T, dir, content string, start time.Time) {
+	t.Helper()
+	p := filepath.Join(dir, testLog)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !start.IsZero() {
+		if err := WriteMeta(MetaPath(p), Meta{CreationTime: start}, 0o644, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRestart covers reopening an existing active file: appended to, START
+// from the .meta, torn line cut, size counter from the existing size, START
+// reconstructed when the .meta is missing or corrupt, and never earlier than
+// END of the latest rolled file.
+func TestRestart(t *testing.T) {
+	midnight := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name    string
+		content string
+		meta    time.Time // zero: no .meta
+		corrupt bool      // .meta holds garbage
+		rolled  string    // an existing rolled file's name
+		pol     Policy
+		want    []string // lines of the rolled file after a write of "new" and a Roll
+		start   string   // its START
+		logged  string   // a message that must be logged
+	}{
+		{name: "meta", content: "old\n", meta: midnight, want: []string{"old", "new"}, start: "00:00:00"},
+		{name: "torn line", content: "old\ntor", meta: midnight, want: []string{"old", "new"}, start: "00:00:00", logged: "torn"},
+		{name: "size counter", content: strings.Repeat("x", 95) + "\n", meta: midnight, pol: Policy{Mode: ModeSize, SizeBytes: 100},
+			start: "00:00:00"}, // the write of "new" reaches 100 bytes and rolls
+		{name: "meta missing", content: "old\n", want: []string{"old", "new"}, start: "00:10:00", logged: "metadata missing"},
+		{name: "meta corrupt", content: "old\n", meta: midnight, corrupt: true, want: []string{"old", "new"}, start: "00:10:00", logged: "unreadable"},
+		{name: "after the latest rolled file", content: "old\n", meta: midnight, rolled: "access.log.web01.20000101.00h05m00s-20000101.00h07m00s.old",
+			want: []string{"old", "new"}, start: "00:07:00"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				dir := t.TempDir()
+				seedActive(t, dir, tc.content, tc.meta)
+				if tc.corrupt {
+					os.WriteFile(MetaPath(filepath.Join(dir, testLog)), []byte("creation_time = soon\n"), 0o644)
+				}
+				if tc.rolled != "" {
+					os.WriteFile(filepath.Join(dir, tc.rolled), []byte("r\n"), 0o644)
+				}
+				time.Sleep(10 * time.Minute) // the file's mtime is real time: START falls back to now
+				rec := &logRecorder{}
+				opts := testOpts()
+				opts.Logger = slog.New(rec)
+				c, err := Open(testCfg(dir, tc.pol), opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				if tc.logged != "" && rec.count(tc.logged) != 1 {
+					t.Errorf("no %q message in %q", tc.logged, rec.msgs)
+				}
+				write(t, c, testLog, "new")
+				synctest.Wait() // a size roll follows the acknowledgement
+				if tc.pol.Mode != ModeSize {
+					if _, err := c.Roll(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				files := rolledFiles(t, dir, testLog)
+				f := files[len(files)-1]
+				if got := span(f.RolledName); !strings.HasPrefix(got, tc.start+"-") {
+					t.Errorf("rolled %s, want START %s", got, tc.start)
+				}
+				if tc.want != nil {
+					if got := lines(t, f.path); !slices.Equal(got, tc.want) {
+						t.Errorf("rolled file holds %q, want %q", got, tc.want)
+					}
+				}
+				data, _ := os.ReadFile(f.path)
+				if !bytes.HasSuffix(data, []byte("new\n")) {
+					t.Errorf("rolled file does not end with the new record")
+				}
+			})
+		})
+	}
+}
+
+// TestRestartEmptyActiveFile: an empty active file with an old .meta starts
+// at its first record, and rolls nothing at open without AllowEmpty.
+func TestRestartEmptyActiveFile(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		seedActive(t, dir, "", time.Date(1999, 12, 31, 12, 0, 0, 0, time.UTC))
+		c := mustOpen(t, testCfg(dir, timePolicy(time.Hour)))
+		if n := len(rolledFiles(t, dir, testLog)); n != 0 {
+			t.Fatalf("an empty file rolled at open")
+		}
+		time.Sleep(15 * time.Minute)
+		write(t, c, testLog, "a")
+		r, err := c.Roll()
+		if err != nil || len(r) != 1 || span(RolledName{Start: r[0].Start, End: r[0].End}) != "00:15:00-00:15:00" {
+			t.Errorf("Roll() = %+v, %v", r, err)
+		}
+	})
+}

@@ -1,0 +1,312 @@
+package logging
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// RollCause says why a file rolled.
+type RollCause int
+
+// The roll causes, counted separately (DESIGN §7).
+const (
+	// CauseTime is a roll at a time boundary, including the one catch-up roll
+	// after a stall or a restart that skipped boundaries.
+	CauseTime RollCause = iota
+	// CauseSize is a roll because a write took the file to or past its size limit.
+	CauseSize
+	// CauseForced is a roll asked for through Collator.Roll.
+	CauseForced
+	// CauseReload is the final roll of a log removed by Collator.Apply.
+	CauseReload
+	numCauses
+)
+
+// String returns the cause as used in metrics and messages: "time", "size",
+// "forced" or "reload".
+func (c RollCause) String() string {
+	switch c {
+	case CauseTime:
+		return "time"
+	case CauseSize:
+		return "size"
+	case CauseForced:
+		return "forced"
+	case CauseReload:
+		return "reload"
+	}
+	return fmt.Sprintf("RollCause(%d)", int(c))
+}
+
+// Rolled describes one finished (renamed) file.
+type Rolled struct {
+	// Log is the log's active name, e.g. "access.log".
+	Log string
+	// Path is the absolute path of the rolled file.
+	Path string
+	// Start and End are the times in the rolled name (whole seconds, in
+	// Options.Location): every record in the file was accepted at a time t with
+	// Start ≤ floor(t) ≤ End.
+	Start, End time.Time
+	// Bytes is the file's size. Records counts the records this process wrote
+	// into it: a file continued after a restart also holds the records of
+	// earlier runs, which are not counted.
+	Bytes, Records int64
+	// Cause says why it rolled.
+	Cause RollCause
+}
+
+// Roll rolls the named logs now (all logs when none is named), whatever their
+// mode, and waits until done. Every record accepted before the call is in the
+// rolled file. It returns one Rolled per file rolled, in the order asked; a
+// log with nothing to roll (an empty file, unless AllowEmpty) gives nothing.
+// An unknown name fails the whole call before anything rolls. Roll failures
+// (the active file stays in place) are returned joined, next to the rolls
+// that worked. Roll returns once the rolled files are complete and in place
+// (with DurabilityRoll, synced); the new active files and the deletions
+// beyond MaxCount follow at once, before anything else is written.
+func (c *Collator) Roll(logs ...string) ([]Rolled, error) {
+	return c.each("roll", logs, func() *op { return &op{kind: opRoll, cause: CauseForced} })
+}
+
+// each queues one op made by mk on each named log (all when none) and
+// gathers the results.
+func (c *Collator) each(what string, names []string, mk func() *op) ([]Rolled, error) {
+	if c.closed.Load() {
+		return nil, fmt.Errorf("logging: %s: %w", what, ErrClosed)
+	}
+	m := *c.logs.Load()
+	all := len(names) == 0
+	if all {
+		names = c.Logs()
+	}
+	var targets []*logFile
+	seen := map[string]bool{}
+	for _, n := range names {
+		l := m[n]
+		if l == nil && all {
+			continue // being added by a concurrent Apply
+		}
+		if l == nil {
+			return nil, fmt.Errorf("logging: %s %q: %w", what, n, ErrUnknownLog)
+		}
+		if !seen[n] {
+			seen[n] = true
+			targets = append(targets, l)
+		}
+	}
+	ops := make([]*op, len(targets))
+	var errs []error
+	for i, l := range targets {
+		ops[i] = mk()
+		ops[i].reply = make(chan opResult, 1)
+		if err := l.enqueue(ops[i], nil); err != nil {
+			errs = append(errs, fmt.Errorf("logging: %s %s: %w", what, l.name, err))
+			ops[i] = nil
+		}
+	}
+	var rolled []Rolled
+	for _, o := range ops {
+		if o == nil {
+			continue
+		}
+		res := <-o.reply
+		if res.rolled != nil {
+			rolled = append(rolled, *res.rolled)
+		}
+		if res.err != nil {
+			errs = append(errs, res.err)
+		}
+	}
+	return rolled, errors.Join(errs...)
+}
+
+// roll performs the roll sequence on the writer's file (DESIGN §5). It runs
+// on the log's writer goroutine only, after every buffer accepted before the
+// roll instant has been written and acknowledged. end is the roll instant: the
+// boundary for a time roll, the sealing instant of the last buffer for a size
+// roll, the request instant for a forced or reload roll.
+//
+// Sequence: fsync the file (Durability ≥ Roll) → rename it, still open, to
+// its unique rolled name → close it → fsync the folder (Durability ≥ Roll).
+// The rolled file is then complete and in place, and the caller may answer
+// whoever waits for the roll; it must then call finishRoll, which creates the
+// new active file and its .meta (START = end) and deletes the oldest rolled
+// files beyond MaxCount, before the writer handles anything else. Renaming
+// before closing means a failed rename needs no reopen: the file stays in
+// place and open, and logging goes on into it.
+//
+// It returns nil, nil when there is nothing to roll: an empty file (unless
+// AllowEmpty), or in mode 4 a file below the size limit at a boundary.
+func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
+	c, l := w.c, w.l
+	set := c.set.Load()
+	if cause == CauseTime {
+		if !w.pol.RollAtBoundary(w.size) {
+			return nil, nil
+		}
+	} else if w.size == 0 && !w.pol.AllowEmpty {
+		return nil, nil
+	}
+	if w.f == nil {
+		if err := w.ensureFile(end); err != nil {
+			return nil, fmt.Errorf("logging: roll %s: %w", l.name, err)
+		}
+	}
+	if set.Durability >= DurabilityRoll {
+		if err := w.sync(); err != nil {
+			// The rename still produces a correct file; it may not survive a
+			// power loss. Say so and go on.
+			c.log.Warn("log file sync before roll failed", "path", l.path, "err", err)
+		}
+	}
+	start := w.start.Truncate(time.Second)
+	stop := end.Truncate(time.Second)
+	if stop.Before(start) {
+		stop = start // the clock stepped back: never END < START
+	}
+	rn := UniqueRolledName(RolledName{
+		Active: l.name,
+		Host:   set.Hostname,
+		Start:  start.In(c.loc),
+		End:    stop.In(c.loc),
+		Form:   set.Form,
+	}, c.exists)
+	dst := filepath.Join(c.dir, rn.String())
+	if err := c.rename(l.path, dst); err != nil {
+		l.count(cRollFailures, 1)
+		w.rollErr.fail(c.log, "roll failed; logging goes on into the active file", err, "log", l.name)
+		w.rollRetry = end.Add(time.Second)
+		return nil, fmt.Errorf("logging: roll %s: %w", l.name, err)
+	}
+	w.rollErr.ok(c.log, "rolls work again", "log", l.name)
+	r := &Rolled{
+		Log:     l.name,
+		Path:    dst,
+		Start:   rn.Start,
+		End:     rn.End,
+		Bytes:   w.size,
+		Records: w.records,
+		Cause:   cause,
+	}
+	w.closeFile()
+	if set.Durability >= DurabilityRoll {
+		if err := syncDir(c.dir); err != nil {
+			c.log.Warn("log folder sync after roll failed", "dir", c.dir, "err", err)
+		}
+	}
+	c.emit(l, *r)
+	w.rolledAt = stop
+	return r, nil
+}
+
+// finishRoll completes a successful roll after its result was handed out:
+// it creates the new active file, whose START starts at the roll instant and
+// moves to the creation time of its first buffer (see writer.writeBuffer),
+// and enforces MaxCount. A failed creation is logged and retried at the next
+// write. It does nothing when no roll is pending.
+func (w *writer) finishRoll() {
+	if w.rolledAt.IsZero() {
+		return
+	}
+	at := w.rolledAt
+	w.rolledAt = time.Time{}
+	if err := w.createFile(at); err != nil {
+		w.writeErr.fail(w.c.log, "cannot create active log file", err, "log", w.l.name)
+	}
+	if w.c.set.Load().AutoDelete && w.pol.MaxCount > 0 {
+		w.deleteBeyond(w.pol.MaxCount)
+	}
+}
+
+// deleteBeyond deletes this log's oldest rolled files so that at most keep
+// remain, oldest by START (then END, then collision number).
+func (w *writer) deleteBeyond(keep int) {
+	c, l := w.c, w.l
+	ents, err := os.ReadDir(c.dir)
+	if err != nil {
+		c.log.Warn("cannot list log folder for rolling_max_count", "dir", c.dir, "err", err)
+		return
+	}
+	actives := c.activeNames(l.name)
+	var mine []RolledName
+	var names []string
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		r, err := ParseRolledName(e.Name(), actives, c.loc)
+		if err != nil || r.Active != l.name {
+			continue
+		}
+		mine = append(mine, r)
+		names = append(names, e.Name())
+	}
+	if len(mine) <= keep {
+		return
+	}
+	idx := make([]int, len(mine))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case mine[a].Less(mine[b]):
+			return -1
+		case mine[b].Less(mine[a]):
+			return 1
+		}
+		return 0
+	})
+	for _, i := range idx[:len(mine)-keep] {
+		p := filepath.Join(c.dir, names[i])
+		var size int64
+		if fi, err := os.Lstat(p); err == nil {
+			size = fi.Size()
+		}
+		if err := os.Remove(p); err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				c.log.Warn("cannot delete rolled file beyond rolling_max_count", "path", p, "err", err)
+			}
+			continue
+		}
+		l.count(cDeleted, 1)
+		l.count(cDeletedBytes, size)
+		c.log.Info("deleted rolled file", "path", p, "bytes", size,
+			"why", fmt.Sprintf("rolling_max_count = %d", keep))
+	}
+}
+
+// emit is the one place every finished roll passes through: it counts the
+// roll and logs it. Roll/delete notifications for other parts (the space
+// manager) are to be added here.
+func (c *Collator) emit(l *logFile, r Rolled) {
+	l.count(cRollsTime+counter(r.Cause), 1)
+	c.log.Info("rolled", "log", r.Log, "path", r.Path, "cause", r.Cause.String(),
+		"bytes", r.Bytes, "records", r.Records)
+}
+
+// exists reports whether name exists in the log folder (as anything, even a
+// dangling symlink), for UniqueRolledName.
+func (c *Collator) exists(name string) bool {
+	_, err := os.Lstat(filepath.Join(c.dir, name))
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
+// syncDir fsyncs a folder so that renames and creations in it are durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

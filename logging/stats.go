@@ -1,0 +1,108 @@
+package logging
+
+import "sync/atomic"
+
+// LogStats are the counters of one log, or their sum over all logs (DESIGN §7).
+// All counts are since Open; a log removed by Apply keeps contributing to the
+// totals.
+type LogStats struct {
+	// Records and Bytes count what write(2) accepted (Bytes includes the
+	// newline the collator adds to each record).
+	Records, Bytes int64
+	// WriteCalls counts write(2) calls: with group commit it is far smaller
+	// than the number of Write calls under load.
+	WriteCalls int64
+	// Syncs counts fsync calls on log files (rolls, DurabilitySync, Close).
+	Syncs int64
+	// WriteErrors counts failed buffer writes (each failed all its callers).
+	WriteErrors int64
+	// Rolls by cause.
+	RollsTime, RollsSize, RollsForced, RollsReload int64
+	// RollFailures counts rolls whose rename failed (the active file was kept).
+	RollFailures int64
+	// Deleted and DeletedBytes count rolled files removed by rolling_max_count.
+	Deleted, DeletedBytes int64
+	// Recreated counts active files recreated after someone else deleted them.
+	Recreated int64
+}
+
+// Stats is a snapshot of the collator's counters, returned by Collator.Stats.
+// It is a plain value: the caller owns it.
+type Stats struct {
+	// Logs holds the counters of each currently declared log, by name.
+	Logs map[string]LogStats
+	// Total sums every log, including logs removed since Open.
+	Total LogStats
+	// OpenFiles is the number of log files currently open.
+	OpenFiles int64
+	// RefusedWrites and RefusedRecords count Write calls (and their records)
+	// refused with ErrSpaceExhausted.
+	RefusedWrites, RefusedRecords int64
+}
+
+// counter names one live counter.
+type counter int
+
+// The live counters; the rolls by cause are consecutive, in RollCause order.
+const (
+	cRecords counter = iota
+	cBytes
+	cWriteCalls
+	cSyncs
+	cWriteErrors
+	cRollsTime // + RollCause
+	cRollsSize
+	cRollsForced
+	cRollsReload
+	cRollFailures
+	cDeleted
+	cDeletedBytes
+	cRecreated
+	numCounters
+)
+
+// counters is the live, lock-free form of LogStats. The writer goroutine of a
+// log updates them once per buffer or roll, never per record, so they cost
+// nothing measurable on the write path.
+type counters [numCounters]atomic.Int64
+
+// snapshot returns the counters as a plain LogStats.
+func (k *counters) snapshot() LogStats {
+	return LogStats{
+		Records:      k[cRecords].Load(),
+		Bytes:        k[cBytes].Load(),
+		WriteCalls:   k[cWriteCalls].Load(),
+		Syncs:        k[cSyncs].Load(),
+		WriteErrors:  k[cWriteErrors].Load(),
+		RollsTime:    k[cRollsTime].Load(),
+		RollsSize:    k[cRollsSize].Load(),
+		RollsForced:  k[cRollsForced].Load(),
+		RollsReload:  k[cRollsReload].Load(),
+		RollFailures: k[cRollFailures].Load(),
+		Deleted:      k[cDeleted].Load(),
+		DeletedBytes: k[cDeletedBytes].Load(),
+		Recreated:    k[cRecreated].Load(),
+	}
+}
+
+// count adds n to one of the log's counters and to the collator's total.
+func (l *logFile) count(k counter, n int64) {
+	l.stats[k].Add(n)
+	l.c.total[k].Add(n)
+}
+
+// Stats returns a snapshot of the counters. It takes no lock on the write path
+// and is safe to call from any goroutine, also after Close.
+func (c *Collator) Stats() Stats {
+	st := Stats{
+		Logs:           map[string]LogStats{},
+		Total:          c.total.snapshot(),
+		OpenFiles:      c.openFiles.Load(),
+		RefusedWrites:  c.refusedWrites.Load(),
+		RefusedRecords: c.refusedRecords.Load(),
+	}
+	for name, l := range *c.logs.Load() {
+		st.Logs[name] = l.stats.snapshot()
+	}
+	return st
+}
