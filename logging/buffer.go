@@ -35,9 +35,10 @@ import (
 // END(previous) always; names show both floored to the second.
 
 // buffer holds the records of one or more Write calls, each call's records
-// contiguous, on their way to one write(2). A buffer belongs to exactly one
-// file generation: it is sealed before any roll marker that follows it in the
-// log's queue, so all its records land in the same file.
+// contiguous, on their way to the file: alone in one write(2), or with the
+// other buffers queued at the same moment in one writev(2). A buffer belongs
+// to exactly one file generation: it is sealed before any roll marker that
+// follows it in the log's queue, so all its records land in the same file.
 type buffer struct {
 	b       []byte       // records, each followed by '\n'
 	records int64        // number of records in b
@@ -241,19 +242,30 @@ func (l *logFile) setPolicy(p Policy) {
 // queue, and the current buffer if a caller waits for it or it is older than
 // FlushInterval. It also returns the policy and the instant the writer must
 // wake up at by itself (next boundary or flush deadline; zero for none).
-func (l *logFile) take(items []item) ([]item, Policy, time.Time) {
+//
+// Group commit under load: while sealed buffers are queued, a current buffer
+// with waiters is left open, so that the calls arriving while the writer
+// writes the queued buffers join it and writes stay large; again then tells
+// the writer to come back for it as soon as the batch is done, without
+// waiting for a wake-up. Its callers lose nothing: the queued buffers are
+// written first in any case.
+func (l *logFile) take(items []item) (_ []item, _ Policy, wake time.Time, again bool) {
 	flush := l.c.set.Load().FlushInterval
 	a := &l.acc
 	a.mu.Lock()
 	now := l.c.now()
 	l.boundaryLocked(now)
 	if a.cur != nil && (len(a.cur.waiters) > 0 || now.Sub(a.cur.created) >= flush) {
-		l.sealLocked(now)
+		if queuedBuffer(a.queue) && now.Sub(a.cur.created) < flush {
+			again = true
+		} else {
+			l.sealLocked(now)
+		}
 	}
 	items = append(items, a.queue...)
 	clear(a.queue)
 	a.queue = a.queue[:0]
-	wake := a.next
+	wake = a.next
 	if a.cur != nil {
 		if due := a.cur.created.Add(flush); wake.IsZero() || due.Before(wake) {
 			wake = due
@@ -261,7 +273,17 @@ func (l *logFile) take(items []item) ([]item, Policy, time.Time) {
 	}
 	pol := a.pol
 	a.mu.Unlock()
-	return items, pol, wake
+	return items, pol, wake, again
+}
+
+// queuedBuffer reports whether the queue holds a sealed buffer.
+func queuedBuffer(q []item) bool {
+	for _, it := range q {
+		if it.buf != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // wake tells the writer there is work, without blocking: the channel has

@@ -27,9 +27,10 @@ const (
 // those files (DESIGN §5, §8).
 //
 // Goroutines: Open starts one writer goroutine per log. It alone owns the
-// log's *os.File: it writes sealed buffers (one write(2) each), performs rolls
-// between buffers, reopens and recreates the file, and acknowledges waiting
-// Write calls. It stops after writing everything accepted when the log is
+// log's *os.File: it writes sealed buffers (the buffers queued at that
+// moment with one write(2) or writev(2), never a system call per record),
+// performs rolls between buffers, reopens and recreates the file, and
+// acknowledges waiting Write calls. It stops after writing everything accepted when the log is
 // removed by Apply (which waits for it) or when Close is called (which waits
 // for all of them); no goroutine outlives Close.
 //
@@ -146,7 +147,7 @@ func (c *Collator) start(l *logFile) {
 //
 // The records of one call are all or nothing: they go into the same file,
 // contiguously, in order, and on any error none of them was written. Calls
-// from any number of goroutines share buffers and write(2)s (group commit);
+// from any number of goroutines share buffers and system calls (group commit);
 // calls from one goroutine keep their order. Write does not retain records.
 //
 // Errors wrap ErrUnknownLog, ErrClosed, ErrSpaceExhausted or ErrBadRecord, or

@@ -6,10 +6,11 @@ import "sync/atomic"
 // All counts are since Open; a log removed by Apply keeps contributing to the
 // totals.
 type LogStats struct {
-	// Records and Bytes count what write(2) accepted (Bytes includes the
-	// newline the collator adds to each record).
+	// Records and Bytes count what write(2) and writev(2) accepted (Bytes
+	// includes the newline the collator adds to each record).
 	Records, Bytes int64
-	// WriteCalls counts write(2) calls: with group commit it is far smaller
+	// WriteCalls counts write(2) and writev(2) calls (a writev(2) writing
+	// several buffers counts once): with group commit it is far smaller
 	// than the number of Write calls under load.
 	WriteCalls int64
 	// Syncs counts fsync calls on log files (rolls, DurabilitySync, Close).
