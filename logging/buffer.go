@@ -71,6 +71,7 @@ type op struct {
 	cause RollCause     // for opRoll, and for opStop with roll set
 	roll  bool          // opStop: roll (cause reload) before closing
 	at    time.Time     // the instant: roll END, reopen START
+	pol   Policy        // CauseTime: the policy whose boundary this is
 	reply chan opResult // nil when nobody waits (time rolls)
 }
 
@@ -186,7 +187,7 @@ func (l *logFile) boundaryLocked(now time.Time) {
 		return
 	}
 	l.sealLocked(now)
-	a.queue = append(a.queue, item{op: &op{kind: opRoll, cause: CauseTime, at: a.next}})
+	a.queue = append(a.queue, item{op: &op{kind: opRoll, cause: CauseTime, at: a.next, pol: a.pol}})
 	a.next = nextBoundary(a.pol, now, l.c.loc)
 }
 
@@ -227,12 +228,17 @@ func (l *logFile) enqueue(o *op, shut error) error {
 
 // setPolicy changes the log's policy from now on: a new interval or offset
 // re-arms the boundary; a lowered size limit takes effect at the next write.
+// A boundary of the old policy that is already due but not yet noticed (no
+// write since, the timer not yet run) is queued first, under the old policy,
+// so that the change does not drop it.
 func (l *logFile) setPolicy(p Policy) {
 	a := &l.acc
 	a.mu.Lock()
 	if a.pol != p {
+		now := l.c.now()
+		l.boundaryLocked(now)
 		a.pol = p
-		a.next = nextBoundary(p, l.c.now(), l.c.loc)
+		a.next = nextBoundary(p, now, l.c.loc)
 	}
 	a.mu.Unlock()
 	l.wake()

@@ -39,11 +39,11 @@ const (
 // The clock (Options.Now) must move with real time, or the caller runs the
 // collator inside a testing/synctest bubble: timers are real timers.
 type Collator struct {
-	dir    string
-	now    func() time.Time
-	loc    *time.Location
-	log    *slog.Logger
-	rename func(oldpath, newpath string) error // os.Rename; tests inject faults
+	dir string
+	now func() time.Time
+	loc *time.Location
+	log *slog.Logger
+	fs  fsOps // file-system calls that tests replace to inject faults
 
 	set    atomic.Pointer[Config]              // current normalised config
 	logs   atomic.Pointer[map[string]*logFile] // declared logs; copy on write
@@ -63,24 +63,47 @@ type Collator struct {
 // Open validates cfg, creates cfg.Dir if missing, opens (and repairs) every
 // active file, performs the catch-up roll of logs that missed a boundary
 // while stopped, and starts one writer goroutine per log. Zero BufferSize,
-// FlushInterval and Perm select DefaultBufferSize, DefaultFlushInterval and
-// DefaultPerm. An unwritable folder is an error naming it.
+// FlushInterval, Perm and Durability select DefaultBufferSize,
+// DefaultFlushInterval, DefaultPerm and DurabilityRoll. An unwritable
+// folder is an error naming it.
 func Open(cfg Config, opts Options) (*Collator, error) {
-	return open(cfg, opts, os.Rename)
+	return open(cfg, opts, fsOps{})
 }
 
-// open is Open with the rename function as a parameter, for fault tests.
-func open(cfg Config, opts Options, rename func(string, string) error) (*Collator, error) {
+// fsOps are the file-system calls through which the collator renames and
+// fsyncs, so that tests can inject faults and observe them. A nil field
+// selects the real call.
+type fsOps struct {
+	rename    func(oldpath, newpath string) error // os.Rename
+	syncFile  func(f *os.File) error              // (*os.File).Sync
+	syncDir   func(dir string) error              // syncDir
+	writeMeta func(path string, m Meta, perm os.FileMode, sync bool) error
+}
+
+// open is Open with the file-system calls as a parameter, for fault tests.
+func open(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
+	if fsys.rename == nil {
+		fsys.rename = os.Rename
+	}
+	if fsys.syncFile == nil {
+		fsys.syncFile = (*os.File).Sync
+	}
+	if fsys.syncDir == nil {
+		fsys.syncDir = syncDir
+	}
+	if fsys.writeMeta == nil {
+		fsys.writeMeta = WriteMeta
+	}
 	ncfg, err := normalize(cfg)
 	if err != nil {
 		return nil, err
 	}
 	c := &Collator{
-		dir:    ncfg.Dir,
-		now:    opts.Now,
-		loc:    opts.Location,
-		log:    opts.Logger,
-		rename: rename,
+		dir: ncfg.Dir,
+		now: opts.Now,
+		loc: opts.Location,
+		log: opts.Logger,
+		fs:  fsys,
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -118,6 +141,9 @@ func open(cfg Config, opts Options, rename func(string, string) error) (*Collato
 }
 
 // openLogs opens the given logs; on failure it closes those it opened.
+// With Durability ≥ Roll it then fsyncs the folder once, before any writer
+// starts, so that the directory entries of the active files it created
+// survive a power loss before anything is acknowledged into them.
 func (c *Collator) openLogs(lcs []LogConfig) ([]*logFile, error) {
 	now := c.now()
 	var opened []*logFile
@@ -130,6 +156,11 @@ func (c *Collator) openLogs(lcs []LogConfig) ([]*logFile, error) {
 			return nil, err
 		}
 		opened = append(opened, l)
+	}
+	if len(opened) > 0 && c.set.Load().Durability >= DurabilityRoll {
+		if err := c.fs.syncDir(c.dir); err != nil {
+			c.log.Warn("log folder sync after opening log files failed", "dir", c.dir, "err", err)
+		}
 	}
 	return opened, nil
 }
@@ -359,8 +390,11 @@ func normalize(cfg Config) (Config, error) {
 	case cfg.FlushInterval < 0:
 		bad("flush interval %v must be positive", cfg.FlushInterval)
 	}
-	if cfg.Durability < DurabilityWrite || cfg.Durability > DurabilitySync {
-		bad("durability %d out of range 0–2", cfg.Durability)
+	switch {
+	case cfg.Durability == DurabilityDefault:
+		cfg.Durability = DurabilityRoll
+	case cfg.Durability < DurabilityWrite || cfg.Durability > DurabilitySync:
+		bad("durability %d out of range (DurabilityWrite, DurabilityRoll or DurabilitySync)", int(cfg.Durability))
 	}
 	if cfg.Form != FormDot && cfg.Form != FormATS {
 		bad("rolled-name form %d out of range 0–1", cfg.Form)

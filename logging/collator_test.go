@@ -160,7 +160,7 @@ func TestRenameFailureKeepsLogging(t *testing.T) {
 		rec := &logRecorder{}
 		opts := testOpts()
 		opts.Logger = slog.New(rec)
-		c, err := open(testCfg(dir, timePolicy(time.Hour)), opts, rename)
+		c, err := open(testCfg(dir, timePolicy(time.Hour)), opts, fsOps{rename: rename})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -350,4 +350,70 @@ func TestApplyInterval(t *testing.T) {
 			t.Errorf("rolled %q, want %q", got, want)
 		}
 	})
+}
+
+// TestApplyKeepsDueBoundary: Apply while a boundary of the old policy is due
+// but not yet noticed (no write since, the timer not yet run) queues that
+// roll before changing the policy, instead of re-arming past it.
+func TestApplyKeepsDueBoundary(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var jump atomic.Int64
+		opts := testOpts()
+		opts.Now = func() time.Time { return time.Now().Add(time.Duration(jump.Load())) }
+		dir := t.TempDir()
+		p := timePolicy(time.Hour)
+		c, err := Open(testCfg(dir, p), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		time.Sleep(50 * time.Minute)
+		write(t, c, testLog, "before")
+		jump.Store(int64(11 * time.Minute)) // collator clock 01:01; the timer (01:00 real) has not fired
+		p.MaxCount = 5                      // an unrelated change
+		if err := c.Apply(testCfg(dir, p)); err != nil {
+			t.Fatal(err)
+		}
+		write(t, c, testLog, "after")
+		files := rolledFiles(t, dir, testLog)
+		if got, want := spans(files), []string{"00:50:00-01:00:00"}; !slices.Equal(got, want) {
+			t.Fatalf("rolled %q, want %q", got, want)
+		}
+		if got := lines(t, files[0].path); !slices.Equal(got, []string{"before"}) {
+			t.Errorf("rolled file holds %q", got)
+		}
+		if got := lines(t, filepath.Join(dir, testLog)); !slices.Equal(got, []string{"after"}) {
+			t.Errorf("active file holds %q", got)
+		}
+	})
+}
+
+// TestDurabilityDefault: a Config that leaves Durability zero gets
+// DurabilityRoll (DESIGN §5: fsync at roll by default); DurabilityWrite must
+// be asked for; values outside the levels are refused.
+func TestDurabilityDefault(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testCfg(dir, Policy{})
+	cfg.Durability = DurabilityDefault
+	if n, err := normalize(cfg); err != nil || n.Durability != DurabilityRoll {
+		t.Fatalf("normalize(zero Durability) = %v, %v; want roll", n.Durability, err)
+	}
+	for _, d := range []Durability{-1, DurabilitySync + 1} {
+		cfg.Durability = d
+		if _, err := normalize(cfg); err == nil {
+			t.Errorf("normalize accepted durability %d", int(d))
+		}
+	}
+	if !(DurabilityWrite < DurabilityRoll && DurabilityRoll < DurabilitySync) {
+		t.Errorf("durability levels out of order")
+	}
+	cfg.Durability = DurabilityDefault
+	c := mustOpen(t, cfg)
+	write(t, c, testLog, "x")
+	if _, err := c.Roll(); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Stats().Total.Syncs; n != 1 {
+		t.Errorf("%d fsyncs at a roll with the default durability, want 1", n)
+	}
 }

@@ -1,6 +1,7 @@
 package logging
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -44,20 +45,51 @@ type Policy struct {
 	AllowEmpty bool
 }
 
-// Durability is how far a record has gone before Write returns.
+// Durability is how far a record has gone before Write returns. The levels
+// are ordered: each does what the one before it does, and more.
+//
+// The zero value, DurabilityDefault, selects DurabilityRoll, the default of
+// DESIGN §5 (proxy.config.log.durability = "roll"), as zero selects the
+// default for the other Config fields: a Config that does not set Durability
+// fsyncs at every roll. Writing without any fsync must be asked for with
+// DurabilityWrite. The numeric values are therefore not the record's 0–2:
+// whoever maps records onto a Config maps by level ("write" → DurabilityWrite,
+// "roll" → DurabilityRoll, "sync" → DurabilitySync), never by number.
 type Durability int
 
 // The durability levels of DESIGN §5.
 const (
-	// DurabilityWrite acknowledges once the records are handed to the kernel (write(2)).
-	DurabilityWrite Durability = 0
+	// DurabilityDefault is the zero value; Open and Apply treat it as
+	// DurabilityRoll.
+	DurabilityDefault Durability = 0
+	// DurabilityWrite acknowledges once the records are handed to the kernel
+	// (write(2)), and never fsyncs except at Close.
+	DurabilityWrite Durability = 1
 	// DurabilityRoll also fsyncs the file before a roll's rename and the folder
-	// after it, so that every .old file survives power loss. The default.
-	DurabilityRoll Durability = 1
+	// after it, so that every .old file survives power loss, and the folder
+	// after creating an active file. The default.
+	DurabilityRoll Durability = 2
 	// DurabilitySync also fsyncs before every acknowledgement; one fsync covers
-	// every caller waiting at that moment (group commit).
-	DurabilitySync Durability = 2
+	// every caller waiting at that moment (group commit). A failed fsync fails
+	// those callers and cuts their records back off the file.
+	DurabilitySync Durability = 3
 )
+
+// String returns the level as the record spells it: "write", "roll" or
+// "sync" ("default" for the zero value).
+func (d Durability) String() string {
+	switch d {
+	case DurabilityDefault:
+		return "default"
+	case DurabilityWrite:
+		return "write"
+	case DurabilityRoll:
+		return "roll"
+	case DurabilitySync:
+		return "sync"
+	}
+	return fmt.Sprintf("Durability(%d)", int(d))
+}
 
 // NameForm selects the separator between a rolled file's active name and its host.
 type NameForm int
@@ -93,7 +125,8 @@ type Config struct {
 	// FlushInterval is max_secs_per_buffer: the longest a record waits in a buffer
 	// when nobody is waiting for it.
 	FlushInterval time.Duration
-	// Durability is the acknowledgement level.
+	// Durability is the acknowledgement level; the zero value
+	// (DurabilityDefault) means DurabilityRoll.
 	Durability Durability
 	// Form is the rolled-name separator form.
 	Form NameForm

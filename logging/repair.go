@@ -14,7 +14,8 @@ import (
 // state the writer can continue from, after a clean stop or a crash:
 //
 //   - the file is appended to; the size counter starts at its size;
-//   - a torn last line is cut (see repairTail);
+//   - a torn last line is cut (see repairTail); the file counts as not
+//     fsynced (dirty), so that the next roll fsyncs it before the rename;
 //   - START comes from the .meta file; if that is missing or unreadable, from
 //     the file's mtime (bounded by now) for a non-empty file, else now; it is
 //     never earlier than END of this log's latest rolled file in the folder;
@@ -44,6 +45,10 @@ func (c *Collator) openLog(lc LogConfig, now time.Time) (*logFile, error) {
 	}
 	c.openFiles.Add(1)
 	w.f, w.size = f, size
+	// An inherited non-empty file was written by an earlier process and may
+	// never have been fsynced (a crash): it is dirty, so that the catch-up or
+	// a forced roll fsyncs it before the rename (Durability ≥ Roll).
+	w.dirty = size > 0
 	if size > 0 {
 		newSize, err := repairTail(f, size)
 		if err != nil {
@@ -55,8 +60,8 @@ func (c *Collator) openLog(lc LogConfig, now time.Time) (*logFile, error) {
 			w.size = newSize
 		}
 	}
+	w.ackedSize = w.size
 	w.start = c.recoverStart(l, f, w.size, now)
-	w.checked = now
 	if w.pol.CatchUp(w.start, now, c.loc) {
 		if _, err := w.roll(CauseTime, now); err != nil {
 			c.log.Warn("catch-up roll failed", "log", l.name, "err", err)
@@ -126,10 +131,16 @@ const repairChunk = 64 << 10
 // of a write(2) (or a power loss that kept part of it, possibly as NUL bytes).
 // It is cut, not completed: the Write call that carried it was never
 // acknowledged (acknowledgement comes after the whole buffer's write), so
-// cutting loses nothing that was acknowledged, and a client retrying the call
-// finds no half-duplicate; completing it with a newline would instead keep a
-// truncated record that a downstream parser (JSON lines) would choke on. A
-// file without any newline is cut to empty.
+// cutting loses nothing that was acknowledged; completing it with a newline
+// would instead keep a truncated record that a downstream parser (JSON lines)
+// would choke on. A file without any newline is cut to empty.
+//
+// Only the torn line is cut. The whole lines before it may belong to the same
+// unacknowledged buffer, even to the same Write call: they stay. After a crash
+// the records of an unacknowledged request may therefore be partly present,
+// and a client that retries it may duplicate them (at-least-once for
+// unacknowledged requests); acknowledged records are never cut. Telling them
+// apart would need the acknowledged size recorded durably, which is not done.
 func repairTail(f *os.File, size int64) (int64, error) {
 	var last [1]byte
 	if _, err := f.ReadAt(last[:], size-1); err != nil {

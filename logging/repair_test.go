@@ -12,12 +12,18 @@ import (
 	"time"
 )
 
-// TestRepairTail cuts a torn last line back to the last newline.
+// TestRepairTail cuts a torn last line back to the last newline, and only
+// that: whole lines before it stay, even those of an unacknowledged request.
 func TestRepairTail(t *testing.T) {
 	long := strings.Repeat("z", 3*repairChunk+17)
 	for _, tc := range []struct{ name, in, want string }{
 		{"whole", "a\nb\n", "a\nb\n"},
 		{"torn", "a\nbb", "a\n"},
+		// A crash during the write of an unacknowledged buffer (one request's
+		// records r1 r2 r3) keeps its whole lines: records of an
+		// unacknowledged request may be partly present (at-least-once for
+		// such requests); acknowledged records are never cut.
+		{"unacknowledged request torn after whole lines", "a\nr1\nr2\nr", "a\nr1\nr2\n"},
 		{"no newline at all", "torn", ""},
 		{"NULs after a power loss", "a\n\x00\x00\x00", "a\n"},
 		{"torn line longer than a chunk", "a\n" + long, "a\n"},
@@ -149,5 +155,43 @@ func TestRestartEmptyActiveFile(t *testing.T) {
 		if err != nil || len(r) != 1 || span(RolledName{Start: r[0].Start, End: r[0].End}) != "00:15:00-00:15:00" {
 			t.Errorf("Roll() = %+v, %v", r, err)
 		}
+	})
+}
+
+// TestInheritedFileSyncedBeforeRoll: an active file left by an earlier
+// process (perhaps a crash, so never fsynced) is fsynced before a roll
+// renames it with Durability ≥ Roll: by the catch-up roll at open, and by a
+// forced roll after a repair, even when this process wrote nothing into it.
+func TestInheritedFileSyncedBeforeRoll(t *testing.T) {
+	t.Run("catch-up", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			dir := t.TempDir()
+			seedActive(t, dir, "from a crashed run\n", time.Now().Add(-2*time.Hour))
+			cfg := testCfg(dir, timePolicy(time.Hour))
+			cfg.Durability = DurabilityRoll
+			c := mustOpen(t, cfg)
+			if st := c.Stats().Total; st.RollsTime != 1 || st.Syncs != 1 {
+				t.Errorf("catch-up: %d time rolls, %d fsyncs; want 1, 1", st.RollsTime, st.Syncs)
+			}
+		})
+	})
+	t.Run("forced after repair", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			dir := t.TempDir()
+			seedActive(t, dir, "whole\ntorn", time.Now())
+			cfg := testCfg(dir, Policy{})
+			cfg.Durability = DurabilityRoll
+			c := mustOpen(t, cfg)
+			r, err := c.Roll()
+			if err != nil || len(r) != 1 {
+				t.Fatalf("Roll: %v, %v", r, err)
+			}
+			if n := c.Stats().Total.Syncs; n != 1 {
+				t.Errorf("%d fsyncs before the forced roll, want 1", n)
+			}
+			if got := lines(t, r[0].Path); !slices.Equal(got, []string{"whole"}) {
+				t.Errorf("rolled file holds %q", got)
+			}
+		})
 	})
 }

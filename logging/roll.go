@@ -65,6 +65,9 @@ type Rolled struct {
 // mode, and waits until done. Every record accepted before the call is in the
 // rolled file. It returns one Rolled per file rolled, in the order asked; a
 // log with nothing to roll (an empty file, unless AllowEmpty) gives nothing.
+// That includes a log whose records were all rolled already by a size or
+// time roll handled just before this one: they are in that roll's file, and
+// Roll returns nothing for the log.
 // An unknown name fails the whole call before anything rolls. Roll failures
 // (the active file stays in place) are returned joined, next to the rolls
 // that worked. Roll returns once the rolled files are complete and in place
@@ -178,7 +181,7 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 		Form:   set.Form,
 	}, c.exists)
 	dst := filepath.Join(c.dir, rn.String())
-	if err := c.rename(l.path, dst); err != nil {
+	if err := c.fs.rename(l.path, dst); err != nil {
 		l.count(cRollFailures, 1)
 		w.rollErr.fail(c.log, "roll failed; logging goes on into the active file", err, "log", l.name)
 		w.rollRetry = end.Add(time.Second)
@@ -196,7 +199,7 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 	}
 	w.closeFile()
 	if set.Durability >= DurabilityRoll {
-		if err := syncDir(c.dir); err != nil {
+		if err := c.fs.syncDir(c.dir); err != nil {
 			c.log.Warn("log folder sync after roll failed", "dir", c.dir, "err", err)
 		}
 	}

@@ -116,12 +116,17 @@ func TestTimeOrSize(t *testing.T) {
 		c := mustOpen(t, testCfg(dir, Policy{Mode: ModeTimeOrSize, Interval: time.Hour, SizeBytes: 1000}))
 		rec := strings.Repeat("x", 49)
 		time.Sleep(10 * time.Minute)
-		write(t, c, testLog, slices.Repeat([]string{rec}, 22)...) // 1100 bytes: size roll now
-		time.Sleep(10 * time.Minute)
+		write(t, c, testLog, rec) // 00:10: START
+		time.Sleep(5 * time.Minute)
+		write(t, c, testLog, slices.Repeat([]string{rec}, 21)...) // 00:15, 1100 bytes: size roll now
+		time.Sleep(5 * time.Minute)
 		write(t, c, testLog, rec) // 00:20, rolled at 01:00
 		time.Sleep(time.Hour)
 		got := spans(rolledFiles(t, dir, testLog))
-		if want := []string{"00:10:00-00:10:00", "00:20:00-01:00:00"}; !slices.Equal(got, want) {
+		// The size roll ENDs when the buffer that reached the limit was
+		// sealed (00:15), not at START: its END must not be read from a
+		// buffer already recycled.
+		if want := []string{"00:10:00-00:15:00", "00:20:00-01:00:00"}; !slices.Equal(got, want) {
 			t.Fatalf("rolled %q, want %q", got, want)
 		}
 		st := c.Stats().Logs[testLog]
@@ -330,6 +335,65 @@ func TestMaxCount(t *testing.T) {
 		}
 		if st := c.Stats().Logs[testLog]; st.Deleted != 2 || st.DeletedBytes == 0 {
 			t.Errorf("Deleted = %d (%d bytes), want 2", st.Deleted, st.DeletedBytes)
+		}
+	})
+}
+
+// TestSizeRollEnd: a size roll's END is the sealing time of the buffer that
+// reached the limit, read before that buffer is acknowledged and recycled
+// (a recycled buffer has a zero seal time, and a reused one a later one). The
+// records span minutes, so a wrong END shows in the name and the partition.
+func TestSizeRollEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		c := mustOpen(t, testCfg(dir, Policy{Mode: ModeSize, SizeBytes: 1000}))
+		var want []string
+		for i := range 3 {
+			time.Sleep(10 * time.Minute)
+			write(t, c, testLog, stamp("first"))
+			time.Sleep(30 * time.Minute)
+			write(t, c, testLog, stamp(strings.Repeat("x", 1000))) // size roll
+			start := time.Duration(i)*40*time.Minute + 10*time.Minute
+			f := func(d time.Duration) string { return time.Time{}.Add(d).Format("15:04:05") }
+			want = append(want, f(start)+"-"+f(start+30*time.Minute))
+		}
+		synctest.Wait()
+		if got := spans(rolledFiles(t, dir, testLog)); !slices.Equal(got, want) {
+			t.Errorf("rolled %q, want %q", got, want)
+		}
+		if got := checkPartition(t, dir, testLog); len(got) != 6 {
+			t.Errorf("%d records in rolled files, want 6", len(got))
+		}
+	})
+}
+
+// TestSizeRollPartitionUnderLoad: many writers, small buffers and frequent
+// size rolls while the clock advances, so that acknowledged buffers are
+// recycled and resealed at once: every size roll's END still bounds its
+// records and the next START.
+func TestSizeRollPartitionUnderLoad(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := testCfg(dir, Policy{Mode: ModeSize, SizeBytes: 4 << 10})
+		cfg.BufferSize = 512
+		c := mustOpen(t, cfg)
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Go(func() {
+				for i := range 200 {
+					write(t, c, testLog, stamp(fmt.Sprintf("g%d-%d-%s", g, i, strings.Repeat("y", 60))))
+					if i%20 == 0 {
+						time.Sleep(time.Duration(g+1) * 700 * time.Millisecond)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if _, err := c.Roll(); err != nil {
+			t.Fatal(err)
+		}
+		if got := checkPartition(t, dir, testLog); len(got) != 8*200 {
+			t.Errorf("%d records in rolled files, want %d", len(got), 8*200)
 		}
 	})
 }

@@ -35,9 +35,12 @@ type writer struct {
 	size    int64     // bytes in the active file
 	records int64     // records this process wrote into the active file
 	start   time.Time // START of the active file (see writeBuffer)
-	dirty   bool      // written since the last fsync
-	checked time.Time // last check that the file still has a link
+	dirty   bool      // written (or inherited unsynced) since the last fsync
 	pol     Policy    // policy snapshot of the current batch
+
+	// Size and records of the active file at the last acknowledgement: what
+	// a failed fsync at DurabilitySync cuts the file back to.
+	ackedSize, ackedRecords int64
 
 	rollRetry time.Time // no size roll before this after a failed one
 	rolledAt  time.Time // a roll awaits finishRoll; its END
@@ -55,8 +58,11 @@ type writer struct {
 	iovN     int64
 	iovErr   error
 	writevFn func(fd uintptr) bool
+	st       syscall.Stat_t // fstat result of linked, reused
+	stErr    error
+	fstatFn  func(fd uintptr)
 
-	writeErr, rollErr errLatch
+	writeErr, syncErr, rollErr errLatch
 }
 
 // run is the writer goroutine of one log. It sleeps until there is work (a
@@ -155,14 +161,15 @@ func (w *writer) process(items []item) (stop bool) {
 			b.err = err
 		}
 		w.acks = append(w.acks, w.group...)
-		last := w.group[len(w.group)-1]
+		// The roll instant of a size roll is the sealing of the buffer that
+		// reached the limit: everything accepted before it is in the file,
+		// everything after is in later buffers. It is read now: ack recycles
+		// the buffer, which may then be reused and resealed at once.
+		end := w.group[len(w.group)-1].sealed
 		clear(w.group)
 		if roll && err == nil {
-			// The roll instant of a size roll is the sealing of the buffer
-			// that reached the limit: everything accepted before it is in
-			// the file, everything after is in later buffers.
 			w.ack()
-			_, _ = w.roll(CauseSize, last.sealed)
+			_, _ = w.roll(CauseSize, end)
 			w.finishRoll()
 		}
 	}
@@ -178,7 +185,16 @@ func (w *writer) handle(o *op) (stop bool) {
 	var res opResult
 	switch o.kind {
 	case opRoll:
-		res.rolled, res.err = w.roll(o.cause, o.at)
+		if o.cause == CauseTime {
+			// A time roll follows the policy whose boundary it is, even if
+			// Apply changed it since (see setPolicy).
+			cur := w.pol
+			w.pol = o.pol
+			res.rolled, res.err = w.roll(o.cause, o.at)
+			w.pol = cur
+		} else {
+			res.rolled, res.err = w.roll(o.cause, o.at)
+		}
 	case opReopen:
 		res.err = w.reopen(o.at)
 	case opStop:
@@ -205,8 +221,9 @@ func (w *writer) handle(o *op) (stop bool) {
 }
 
 // prepare readies the active file for a write whose first buffer is first.
-// A file deleted by someone else is noticed (at most one fstat per second)
-// and recreated.
+// A file deleted by someone else is noticed before the write (one fstat per
+// write group, never per record) and recreated first, so that no record is
+// acknowledged into an unlinked file.
 //
 // START of a file is the creation time of its first buffer: when the file is
 // empty, START moves to max(buffer creation, current START) and the .meta is
@@ -216,8 +233,7 @@ func (w *writer) handle(o *op) (stop bool) {
 func (w *writer) prepare(first *buffer) error {
 	c, l := w.c, w.l
 	err := w.ensureFile(first.created)
-	if err == nil && (first.sealed.Sub(w.checked) >= time.Second || first.sealed.Before(w.checked)) {
-		w.checked = first.sealed
+	if err == nil {
 		w.checkLinked(first.created)
 		err = w.ensureFile(first.created) // the recreation may have failed
 	}
@@ -338,6 +354,12 @@ func (w *writer) writevFD(fd uintptr) bool {
 
 // ack acknowledges every written buffer: with DurabilitySync after one fsync
 // covering all of them, then one send per waiting Write call.
+//
+// A failed fsync cuts everything written since the last acknowledgement back
+// off the file before the callers get the error, so that the error means
+// "not written" and a client that retries duplicates nothing. (The cut itself
+// is not fsynced: after a power loss some of those records may still be there,
+// as for any unacknowledged request.)
 func (w *writer) ack() {
 	if len(w.acks) == 0 {
 		return
@@ -346,9 +368,20 @@ func (w *writer) ack() {
 	if w.c.set.Load().Durability >= DurabilitySync && w.dirty {
 		if err := w.sync(); err != nil {
 			syncErr = fmt.Errorf("logging: sync %s: %w", w.l.path, err)
-			w.writeErr.fail(w.c.log, "log sync failed", err, "log", w.l.name)
+			w.cutUnacked()
+			var failed int64
+			for _, b := range w.acks {
+				if b.err == nil {
+					failed++
+				}
+			}
+			w.l.count(cWriteErrors, failed)
+			w.syncErr.fail(w.c.log, "log sync failed; the records written since the last acknowledgement were cut", err, "log", w.l.name)
+		} else {
+			w.syncErr.ok(w.c.log, "log syncs work again", "log", w.l.name)
 		}
 	}
+	w.ackedSize, w.ackedRecords = w.size, w.records
 	for i, b := range w.acks {
 		err := b.err
 		if err == nil {
@@ -363,13 +396,26 @@ func (w *writer) ack() {
 	w.acks = w.acks[:0]
 }
 
+// cutUnacked truncates the active file back to its size at the last
+// acknowledgement, after a failed fsync of the records written since.
+func (w *writer) cutUnacked() {
+	if w.f == nil || w.size <= w.ackedSize {
+		return
+	}
+	if err := w.f.Truncate(w.ackedSize); err != nil {
+		w.c.log.Warn("cannot cut unsynced records off the log file", "path", w.l.path, "err", err)
+		return
+	}
+	w.size, w.records = w.ackedSize, w.ackedRecords
+}
+
 // sync fsyncs the active file if anything was written since the last fsync.
 func (w *writer) sync() error {
 	if w.f == nil || !w.dirty {
 		return nil
 	}
 	w.l.count(cSyncs, 1)
-	if err := w.f.Sync(); err != nil {
+	if err := w.c.fs.syncFile(w.f); err != nil {
 		return err
 	}
 	w.dirty = false
@@ -386,20 +432,37 @@ func (w *writer) ensureFile(at time.Time) error {
 }
 
 // createFile opens the active file, creating it if needed, and writes its
-// .meta with START = at (fsynced with DurabilityRoll, so that after a power
-// loss the .meta never holds the previous file's START). The previous file,
-// if any, must be closed already.
+// .meta with START = at. With Durability ≥ Roll the .meta is fsynced, so
+// that after a power loss it never holds the previous file's START, and so
+// is the folder, so that the new file's directory entry survives too (at
+// DurabilitySync: before anything is acknowledged into it). The previous
+// file, if any, must be closed already.
 func (w *writer) createFile(at time.Time) error {
 	f, size, err := openActive(w.l.path, w.c.set.Load().Perm)
 	if err != nil {
 		return err
 	}
-	w.f, w.size, w.records, w.dirty = f, size, 0, false
+	w.adopt(f, size, at)
+	return nil
+}
+
+// adopt makes f, of size bytes, the active file with START at, writes its
+// .meta and, with Durability ≥ Roll, fsyncs the .meta and the folder. A
+// non-empty file was not written (nor fsynced) by this writer: it is dirty,
+// so that the next sync or roll fsyncs it.
+func (w *writer) adopt(f *os.File, size int64, at time.Time) {
+	w.f, w.size, w.records, w.dirty = f, size, 0, size > 0
+	w.ackedSize, w.ackedRecords = size, 0
 	w.c.openFiles.Add(1)
 	w.start = at
-	w.checked = at
-	w.writeMeta(w.c.set.Load().Durability >= DurabilityRoll)
-	return nil
+	durable := w.c.set.Load().Durability >= DurabilityRoll
+	if !w.writeMeta(durable) && durable {
+		// WriteMeta fsyncs the folder after its rename; it failed, so the
+		// new file's entry still needs it.
+		if err := w.c.fs.syncDir(w.c.dir); err != nil {
+			w.c.log.Warn("log folder sync after creating the active file failed", "dir", w.c.dir, "err", err)
+		}
+	}
 }
 
 // closeFile closes the active file; the writer then has no file (size 0).
@@ -409,28 +472,48 @@ func (w *writer) closeFile() error {
 	}
 	err := w.f.Close()
 	w.f, w.size, w.records, w.dirty = nil, 0, 0, false
+	w.ackedSize, w.ackedRecords = 0, 0
 	w.c.openFiles.Add(-1)
 	return err
 }
 
-// writeMeta records the active file's START in its .meta file. A failure is
+// writeMeta records the active file's START in its .meta file (with sync,
+// fsyncing it and the folder) and reports whether it worked. A failure is
 // logged, not fatal: START falls back to the file's mtime after a restart.
-func (w *writer) writeMeta(sync bool) {
+func (w *writer) writeMeta(sync bool) bool {
 	p := MetaPath(w.l.path)
-	if err := WriteMeta(p, Meta{CreationTime: w.start}, w.c.set.Load().Perm, sync); err != nil {
+	if err := w.c.fs.writeMeta(p, Meta{CreationTime: w.start}, w.c.set.Load().Perm, sync); err != nil {
 		w.c.log.Warn("cannot write log metadata", "path", p, "err", err)
+		return false
 	}
+	return true
+}
+
+// linked reports whether the active file still has a link (someone may have
+// deleted it). One fstat(2) through the file's RawConn with reused state: it
+// allocates nothing. When it cannot tell, it says yes.
+func (w *writer) linked() bool {
+	if w.rcFile != w.f {
+		rc, err := w.f.SyscallConn()
+		if err != nil {
+			return true
+		}
+		w.rc, w.rcFile = rc, w.f
+	}
+	if w.fstatFn == nil {
+		w.fstatFn = func(fd uintptr) { w.stErr = syscall.Fstat(int(fd), &w.st) }
+	}
+	w.stErr = nil
+	if err := w.rc.Control(w.fstatFn); err != nil || w.stErr != nil {
+		return true
+	}
+	return w.st.Nlink > 0
 }
 
 // checkLinked recreates the active file if someone deleted it (its link count
 // dropped to zero), so that records go on reaching a visible file.
 func (w *writer) checkLinked(at time.Time) {
-	fi, err := w.f.Stat()
-	if err != nil {
-		return
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok || st.Nlink > 0 {
+	if w.linked() {
 		return
 	}
 	w.c.log.Warn("active log file was deleted; recreating it", "path", w.l.path)
@@ -461,10 +544,7 @@ func (w *writer) reopen(at time.Time) error {
 		}
 		_ = w.closeFile()
 	}
-	w.c.openFiles.Add(1)
-	w.f, w.size, w.records, w.dirty = f, size, 0, false
-	w.start, w.checked = at, at
-	w.writeMeta(false)
+	w.adopt(f, size, at)
 	return nil
 }
 

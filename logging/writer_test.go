@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -164,7 +165,7 @@ func TestReopen(t *testing.T) {
 }
 
 // TestDeletedActiveFileRecreated: a file deleted by someone else is noticed
-// within a second and recreated at the next write.
+// and recreated at the next write.
 func TestDeletedActiveFileRecreated(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
@@ -283,5 +284,164 @@ func TestDurability(t *testing.T) {
 				t.Errorf("Close made %d fsyncs, want 1", n)
 			}
 		})
+	}
+}
+
+// TestDeletedActiveFileCheckedEveryWrite: the link check runs before every
+// write group, not once a second, so a record written right after someone
+// deleted the file is acknowledged only once it is in the recreated file.
+func TestDeletedActiveFileCheckedEveryWrite(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		c := mustOpen(t, testCfg(dir, Policy{}))
+		active := filepath.Join(dir, testLog)
+		write(t, c, testLog, "before")
+		time.Sleep(1500 * time.Millisecond)
+		write(t, c, testLog, "probe")
+		if err := os.Remove(active); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		write(t, c, testLog, "acked-after-delete")
+		if got := lines(t, active); !slices.Equal(got, []string{"acked-after-delete"}) {
+			t.Errorf("recreated file holds %q", got)
+		}
+		if n := c.Stats().Logs[testLog].Recreated; n != 1 {
+			t.Errorf("Recreated = %d, want 1", n)
+		}
+	})
+}
+
+// fsRecorder counts the collator's folder fsyncs and .meta writes, and fails
+// file fsyncs on demand.
+type fsRecorder struct {
+	dirSyncs, metaSyncs atomic.Int64
+	failSync, failMeta  atomic.Bool
+}
+
+func (r *fsRecorder) ops() fsOps {
+	return fsOps{
+		syncFile: func(f *os.File) error {
+			if r.failSync.Load() {
+				return syscall.EIO
+			}
+			return f.Sync()
+		},
+		syncDir: func(dir string) error {
+			r.dirSyncs.Add(1)
+			return syncDir(dir)
+		},
+		writeMeta: func(path string, m Meta, perm os.FileMode, sync bool) error {
+			if r.failMeta.Load() {
+				return syscall.EIO
+			}
+			if sync {
+				r.metaSyncs.Add(1) // WriteMeta fsyncs the folder after its rename
+			}
+			return WriteMeta(path, m, perm, sync)
+		},
+	}
+}
+
+// TestFolderSyncedForNewActiveFiles: with Durability ≥ Roll the folder is
+// fsynced after an active file is created — at Open (before anything is
+// acknowledged), by Reopen, by a recreation after deletion, and when the
+// .meta write that normally does it fails — and never with DurabilityWrite.
+func TestFolderSyncedForNewActiveFiles(t *testing.T) {
+	for _, d := range []Durability{DurabilityWrite, DurabilityRoll, DurabilitySync} {
+		t.Run(d.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := testCfg(dir, Policy{})
+			cfg.Durability = d
+			r := &fsRecorder{}
+			c, err := open(cfg, testOpts(), r.ops())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			durable := d >= DurabilityRoll
+			entrySyncs := func() int64 { return r.dirSyncs.Load() + r.metaSyncs.Load() }
+			check := func(when string, want int64) {
+				t.Helper()
+				if !durable {
+					want = 0
+				}
+				if n := entrySyncs(); n != want {
+					t.Errorf("%s: %d folder fsyncs, want %d", when, n, want)
+				}
+			}
+			check("after Open", 1)
+			write(t, c, testLog, "1")
+			check("after the first write", 1)
+
+			active := filepath.Join(dir, testLog)
+			if err := os.Rename(active, active+".moved"); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Reopen(); err != nil {
+				t.Fatal(err)
+			}
+			check("after Reopen", 2)
+
+			if err := os.Remove(active); err != nil {
+				t.Fatal(err)
+			}
+			write(t, c, testLog, "2") // recreates the file first
+			check("after the recreation", 3)
+
+			r.failMeta.Store(true)
+			if err := os.Remove(active); err != nil {
+				t.Fatal(err)
+			}
+			write(t, c, testLog, "3")
+			check("after a recreation whose .meta failed", 4)
+			if got := lines(t, active); !slices.Equal(got, []string{"3"}) {
+				t.Errorf("active file holds %q", got)
+			}
+		})
+	}
+}
+
+// TestSyncFailureCutsRecords: with DurabilitySync, a failed fsync fails its
+// callers and cuts their records back off the file, so that a client that
+// retries does not duplicate them; it is logged once and counted.
+func TestSyncFailureCutsRecords(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testCfg(dir, Policy{})
+	cfg.Durability = DurabilitySync
+	r := &fsRecorder{}
+	rec := &logRecorder{}
+	opts := testOpts()
+	opts.Logger = slog.New(rec)
+	c, err := open(cfg, opts, r.ops())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	write(t, c, testLog, "a")
+	r.failSync.Store(true)
+	for range 2 {
+		if err := c.Write(testLog, [][]byte{[]byte("b"), []byte("c")}); !errors.Is(err, syscall.EIO) {
+			t.Fatalf("Write with a failing fsync: %v", err)
+		}
+	}
+	active := filepath.Join(dir, testLog)
+	if got := lines(t, active); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("after failed fsyncs the file holds %q, want only the acknowledged record", got)
+	}
+	r.failSync.Store(false)
+	write(t, c, testLog, "b", "c") // the client's retry
+	if got := lines(t, active); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Errorf("after the retry the file holds %q", got)
+	}
+	if n := rec.count("log sync failed"); n != 1 {
+		t.Errorf("sync failure logged %d times, want once", n)
+	}
+	if st := c.Stats().Logs[testLog]; st.WriteErrors != 2 {
+		t.Errorf("WriteErrors = %d, want 2", st.WriteErrors)
+	}
+	rolled, err := c.Roll()
+	if err != nil || len(rolled) != 1 || rolled[0].Records != 3 || rolled[0].Bytes != 6 {
+		t.Errorf("Roll: %+v, %v; want 3 records, 6 bytes", rolled, err)
 	}
 }
