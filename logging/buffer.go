@@ -29,6 +29,9 @@ import (
 //   - size: when the buffer whose write reached the limit was sealed; the
 //     writer rolls right after that write, and every later buffer was
 //     created after that instant.
+//   - retry of a failed time or size roll: when the retry is queued, like a
+//     forced roll (see retry.go): the file then also holds records accepted
+//     after the failed roll's instant.
 //
 // START of a file is the creation time of its first buffer, clamped to be no
 // earlier than the roll instant that created the file, so START(next) ≥
@@ -70,6 +73,7 @@ type op struct {
 	kind  opKind
 	cause RollCause     // for opRoll, and for opStop with roll set
 	roll  bool          // opStop: roll (cause reload) before closing
+	retry bool          // opRoll: the retry of a failed roll (see retry.go)
 	at    time.Time     // the instant: roll END, reopen START
 	pol   Policy        // CauseTime: the policy whose boundary this is
 	reply chan opResult // nil when nobody waits (time rolls)

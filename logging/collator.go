@@ -29,10 +29,13 @@ const (
 // Goroutines: Open starts one writer goroutine per log. It alone owns the
 // log's *os.File: it writes sealed buffers (the buffers queued at that
 // moment with one write(2) or writev(2), never a system call per record),
-// performs rolls between buffers, reopens and recreates the file, and
-// acknowledges waiting Write calls. It stops after writing everything accepted when the log is
-// removed by Apply (which waits for it) or when Close is called (which waits
-// for all of them); no goroutine outlives Close.
+// performs rolls between buffers, retries failed rolls, reopens and recreates
+// the file, and acknowledges waiting Write calls. It stops after writing
+// everything accepted when the log is removed by Apply (which waits for it)
+// or when Close is called (which waits for all of them). Open also starts one
+// deleter goroutine, which removes rolled files beyond MaxCount when the
+// writers ask; Close stops it after the writers, once it has done what they
+// asked. No goroutine outlives Close.
 //
 // Concurrency: every method is safe for concurrent use. Write takes one short
 // lock of its log per call; Apply and Close are serialised with each other.
@@ -52,6 +55,7 @@ type Collator struct {
 
 	ctl sync.Mutex     // serialises Apply and Close
 	wg  sync.WaitGroup // writer goroutines
+	del *deleter       // deletions beyond MaxCount, off the writers
 
 	total                         counters
 	openFiles                     atomic.Int64
@@ -70,11 +74,12 @@ func Open(cfg Config, opts Options) (*Collator, error) {
 	return open(cfg, opts, fsOps{})
 }
 
-// fsOps are the file-system calls through which the collator renames and
-// fsyncs, so that tests can inject faults and observe them. A nil field
-// selects the real call.
+// fsOps are the file-system calls through which the collator renames,
+// deletes and fsyncs, so that tests can inject faults and observe them. A
+// nil field selects the real call.
 type fsOps struct {
 	rename    func(oldpath, newpath string) error // os.Rename
+	remove    func(path string) error             // os.Remove (deletions beyond MaxCount)
 	syncFile  func(f *os.File) error              // (*os.File).Sync
 	syncDir   func(dir string) error              // syncDir
 	writeMeta func(path string, m Meta, perm os.FileMode, sync bool) error
@@ -84,6 +89,9 @@ type fsOps struct {
 func open(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 	if fsys.rename == nil {
 		fsys.rename = os.Rename
+	}
+	if fsys.remove == nil {
+		fsys.remove = os.Remove
 	}
 	if fsys.syncFile == nil {
 		fsys.syncFile = (*os.File).Sync
@@ -104,6 +112,7 @@ func open(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 		loc: opts.Location,
 		log: opts.Logger,
 		fs:  fsys,
+		del: newDeleter(),
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -134,6 +143,7 @@ func open(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 		m[l.name] = l
 	}
 	c.logs.Store(&m)
+	go c.del.run(c) // after the last error return: Close stops it
 	for _, l := range opened {
 		c.start(l)
 	}
@@ -355,6 +365,7 @@ func (c *Collator) Close() error {
 		}
 	}
 	c.wg.Wait()
+	c.del.shutdown() // after the writers: no request follows
 	return errors.Join(errs...)
 }
 

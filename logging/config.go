@@ -39,7 +39,8 @@ type Policy struct {
 	// MinCount is rolling_min_count, used by the space manager (0: keep as many as possible).
 	MinCount int
 	// MaxCount > 0 keeps only the newest MaxCount rolled files after each roll,
-	// when Config.AutoDelete is on. 0 means no limit.
+	// when Config.AutoDelete is on; the older ones are deleted soon after the
+	// roll, asynchronously (see Collator.Roll). 0 means no limit.
 	MaxCount int
 	// AllowEmpty lets a time boundary roll an empty file.
 	AllowEmpty bool

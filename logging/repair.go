@@ -68,6 +68,7 @@ func (c *Collator) openLog(lc LogConfig, now time.Time) (*logFile, error) {
 		}
 		w.finishRoll()
 	}
+	w.publish()
 	l.acc.pol = lc.Policy
 	l.acc.next = nextBoundary(lc.Policy, now, c.loc)
 	return l, nil

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 )
 
@@ -71,8 +70,10 @@ type Rolled struct {
 // An unknown name fails the whole call before anything rolls. Roll failures
 // (the active file stays in place) are returned joined, next to the rolls
 // that worked. Roll returns once the rolled files are complete and in place
-// (with DurabilityRoll, synced); the new active files and the deletions
-// beyond MaxCount follow at once, before anything else is written.
+// (with DurabilityRoll, synced); the new active files follow at once, before
+// anything else is written. Deletions beyond MaxCount follow asynchronously,
+// soon after, on the collator's deleter goroutine (done at the latest when
+// Close returns): for a moment a log may have one rolled file too many.
 func (c *Collator) Roll(logs ...string) ([]Rolled, error) {
 	return c.each("roll", logs, func() *op { return &op{kind: opRoll, cause: CauseForced} })
 }
@@ -133,16 +134,18 @@ func (c *Collator) each(what string, names []string, mk func() *op) ([]Rolled, e
 // on the log's writer goroutine only, after every buffer accepted before the
 // roll instant has been written and acknowledged. end is the roll instant: the
 // boundary for a time roll, the sealing instant of the last buffer for a size
-// roll, the request instant for a forced or reload roll.
+// roll, the request instant for a forced or reload roll, the queuing instant
+// of a retry. A failed rename of a time or size roll schedules a retry (see
+// retry.go); a successful one ends any pending retry.
 //
 // Sequence: fsync the file (Durability ≥ Roll) → rename it, still open, to
 // its unique rolled name → close it → fsync the folder (Durability ≥ Roll).
 // The rolled file is then complete and in place, and the caller may answer
 // whoever waits for the roll; it must then call finishRoll, which creates the
-// new active file and its .meta (START = end) and deletes the oldest rolled
-// files beyond MaxCount, before the writer handles anything else. Renaming
-// before closing means a failed rename needs no reopen: the file stays in
-// place and open, and logging goes on into it.
+// new active file and its .meta (START = end) before the writer handles
+// anything else, and has the oldest rolled files beyond MaxCount deleted.
+// Renaming before closing means a failed rename needs no reopen: the file
+// stays in place and open, and logging goes on into it.
 //
 // It returns nil, nil when there is nothing to roll: an empty file (unless
 // AllowEmpty), or in mode 4 a file below the size limit at a boundary.
@@ -183,11 +186,13 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 	dst := filepath.Join(c.dir, rn.String())
 	if err := c.fs.rename(l.path, dst); err != nil {
 		l.count(cRollFailures, 1)
-		w.rollErr.fail(c.log, "roll failed; logging goes on into the active file", err, "log", l.name)
-		w.rollRetry = end.Add(time.Second)
+		w.retryLater(cause)
+		w.rollErr.fail(c.log, "roll failed; logging goes on into the active file", err,
+			"log", l.name, "cause", cause.String(), "retrying", !w.retry.at.IsZero())
 		return nil, fmt.Errorf("logging: roll %s: %w", l.name, err)
 	}
 	w.rollErr.ok(c.log, "rolls work again", "log", l.name)
+	w.retry = rollRetry{}
 	r := &Rolled{
 		Log:     l.name,
 		Path:    dst,
@@ -210,9 +215,11 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 
 // finishRoll completes a successful roll after its result was handed out:
 // it creates the new active file, whose START starts at the roll instant and
-// moves to the creation time of its first buffer (see writer.writeBuffer),
-// and enforces MaxCount. A failed creation is logged and retried at the next
-// write. It does nothing when no roll is pending.
+// moves to the creation time of its first buffer (see writer.prepare),
+// and asks the deleter to enforce MaxCount (asynchronously: deleting a large
+// file takes tens of milliseconds, which writes need not wait for). A failed
+// creation is logged and retried at the next write. It does nothing when no
+// roll is pending.
 func (w *writer) finishRoll() {
 	if w.rolledAt.IsZero() {
 		return
@@ -223,65 +230,7 @@ func (w *writer) finishRoll() {
 		w.writeErr.fail(w.c.log, "cannot create active log file", err, "log", w.l.name)
 	}
 	if w.c.set.Load().AutoDelete && w.pol.MaxCount > 0 {
-		w.deleteBeyond(w.pol.MaxCount)
-	}
-}
-
-// deleteBeyond deletes this log's oldest rolled files so that at most keep
-// remain, oldest by START (then END, then collision number).
-func (w *writer) deleteBeyond(keep int) {
-	c, l := w.c, w.l
-	ents, err := os.ReadDir(c.dir)
-	if err != nil {
-		c.log.Warn("cannot list log folder for rolling_max_count", "dir", c.dir, "err", err)
-		return
-	}
-	actives := c.activeNames(l.name)
-	var mine []RolledName
-	var names []string
-	for _, e := range ents {
-		if !e.Type().IsRegular() {
-			continue
-		}
-		r, err := ParseRolledName(e.Name(), actives, c.loc)
-		if err != nil || r.Active != l.name {
-			continue
-		}
-		mine = append(mine, r)
-		names = append(names, e.Name())
-	}
-	if len(mine) <= keep {
-		return
-	}
-	idx := make([]int, len(mine))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		switch {
-		case mine[a].Less(mine[b]):
-			return -1
-		case mine[b].Less(mine[a]):
-			return 1
-		}
-		return 0
-	})
-	for _, i := range idx[:len(mine)-keep] {
-		p := filepath.Join(c.dir, names[i])
-		var size int64
-		if fi, err := os.Lstat(p); err == nil {
-			size = fi.Size()
-		}
-		if err := os.Remove(p); err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
-				c.log.Warn("cannot delete rolled file beyond rolling_max_count", "path", p, "err", err)
-			}
-			continue
-		}
-		l.count(cDeleted, 1)
-		l.count(cDeletedBytes, size)
-		c.log.Info("deleted rolled file", "path", p, "bytes", size,
-			"why", fmt.Sprintf("rolling_max_count = %d", keep))
+		w.c.del.request(w.l, w.pol.MaxCount)
 	}
 }
 

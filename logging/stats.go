@@ -1,6 +1,9 @@
 package logging
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // LogStats are the counters of one log, or their sum over all logs (DESIGN §7).
 // All counts are since Open; a log removed by Apply keeps contributing to the
@@ -19,12 +22,27 @@ type LogStats struct {
 	WriteErrors int64
 	// Rolls by cause.
 	RollsTime, RollsSize, RollsForced, RollsReload int64
-	// RollFailures counts rolls whose rename failed (the active file was kept).
+	// RollFailures counts roll attempts whose rename failed (the active file
+	// was kept), the automatic retries of a failed time or size roll
+	// included: a rename that keeps failing adds one per retry (at most one
+	// a minute once backed off), while it is logged once per failure streak.
 	RollFailures int64
 	// Deleted and DeletedBytes count rolled files removed by rolling_max_count.
 	Deleted, DeletedBytes int64
 	// Recreated counts active files recreated after someone else deleted them.
 	Recreated int64
+
+	// Size is the current size in bytes of the log's active file, including
+	// what an earlier run left in it (at Open); 0 when it is empty or could
+	// not be (re)created. It is a gauge, not a count: in Stats.Total it is
+	// the sum over the currently declared logs.
+	Size int64
+	// Start is the START of the active file (the lower bound of its first
+	// record, which becomes the START in its rolled name), in
+	// Options.Location; the zero time while the file is empty, as then no
+	// record determines it yet. For a file continued after a restart it is
+	// the START found at Open. It is always zero in Stats.Total.
+	Start time.Time
 }
 
 // Stats is a snapshot of the collator's counters, returned by Collator.Stats.
@@ -86,6 +104,31 @@ func (k *counters) snapshot() LogStats {
 	}
 }
 
+// active is the lock-free view of a log's active file for Stats, published
+// by its writer goroutine whenever the size or START changes.
+type active struct {
+	size  atomic.Int64
+	start atomic.Int64 // START in Unix nanoseconds; 0 while the file is empty
+}
+
+// publish makes the writer's current size and START visible to Stats.
+func (w *writer) publish() {
+	w.l.active.size.Store(w.size)
+	var start int64
+	if w.size > 0 && !w.start.IsZero() {
+		start = w.start.UnixNano()
+	}
+	w.l.active.start.Store(start)
+}
+
+// snapshot adds the active file's size and START to s.
+func (a *active) snapshot(s *LogStats, loc *time.Location) {
+	s.Size = a.size.Load()
+	if ns := a.start.Load(); ns != 0 {
+		s.Start = time.Unix(0, ns).In(loc)
+	}
+}
+
 // count adds n to one of the log's counters and to the collator's total.
 func (l *logFile) count(k counter, n int64) {
 	l.stats[k].Add(n)
@@ -103,7 +146,10 @@ func (c *Collator) Stats() Stats {
 		RefusedRecords: c.refusedRecords.Load(),
 	}
 	for name, l := range *c.logs.Load() {
-		st.Logs[name] = l.stats.snapshot()
+		ls := l.stats.snapshot()
+		l.active.snapshot(&ls, c.loc)
+		st.Logs[name] = ls
+		st.Total.Size += ls.Size
 	}
 	return st
 }

@@ -445,3 +445,84 @@ func TestSyncFailureCutsRecords(t *testing.T) {
 		t.Errorf("Roll: %+v, %v; want 3 records, 6 bytes", rolled, err)
 	}
 }
+
+// syncProbe is an fsOps.syncFile that records the file's size at each fsync
+// and fails the next failNext calls.
+type syncProbe struct {
+	mu       sync.Mutex
+	sizes    []int64
+	failNext int
+}
+
+func (p *syncProbe) syncFile(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sizes = append(p.sizes, fi.Size())
+	if p.failNext > 0 {
+		p.failNext--
+		return syscall.EIO
+	}
+	return f.Sync()
+}
+
+// take returns the sizes recorded since the last call and fails the next n.
+func (p *syncProbe) take(n int) []int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.sizes
+	p.sizes, p.failNext = nil, n
+	return s
+}
+
+// TestSyncFailureCutIsSynced: the cut after a failed group fsync is itself
+// fsynced, once the file is back to its acknowledged size. If that fsync
+// fails as well, the file stays dirty, so the next fsync (here Close's)
+// makes the cut durable.
+func TestSyncFailureCutIsSynced(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		fail       int     // fsyncs failing: the group's, then the cut's
+		afterCut   []int64 // fsync sizes for the failing Write
+		afterClose []int64 // fsync sizes at Close
+	}{
+		// "a\n" acknowledged (2 bytes); "bb\n" (3) fails and is cut back.
+		{"cut synced", 1, []int64{5, 2}, nil},
+		{"cut sync fails too", 2, []int64{5, 2}, []int64{2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := testCfg(dir, Policy{})
+			cfg.Durability = DurabilitySync
+			p := &syncProbe{}
+			c, err := open(cfg, testOpts(), fsOps{syncFile: p.syncFile})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			write(t, c, testLog, "a")
+			p.take(tc.fail)
+			if err := c.Write(testLog, [][]byte{[]byte("bb")}); !errors.Is(err, syscall.EIO) {
+				t.Fatalf("Write with a failing fsync: %v", err)
+			}
+			if got := p.take(0); !slices.Equal(got, tc.afterCut) {
+				t.Errorf("fsyncs at sizes %v, want %v (the group's, then the cut's)", got, tc.afterCut)
+			}
+			if fi, err := os.Stat(filepath.Join(dir, testLog)); err != nil || fi.Size() != 2 {
+				t.Fatalf("after the cut: %v; want 2 bytes", err)
+			}
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if got := p.take(0); !slices.Equal(got, tc.afterClose) {
+				t.Errorf("Close fsynced at sizes %v, want %v", got, tc.afterClose)
+			}
+			if st := c.Stats().Logs[testLog]; st.WriteErrors != 1 {
+				t.Errorf("WriteErrors = %d, want 1", st.WriteErrors)
+			}
+		})
+	}
+}

@@ -1,0 +1,164 @@
+package logging
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+	"time"
+)
+
+// The active file's life cycle on the writer goroutine: creation, adoption,
+// closing, its .meta, deletion by others, reopening.
+
+// ensureFile (re)creates the active file if there is none (a failed creation
+// after a roll, or a recreation after deletion); START is at.
+func (w *writer) ensureFile(at time.Time) error {
+	if w.f != nil {
+		return nil
+	}
+	return w.createFile(at)
+}
+
+// createFile opens the active file, creating it if needed, and writes its
+// .meta with START = at. With Durability ≥ Roll the .meta is fsynced, so
+// that after a power loss it never holds the previous file's START, and so
+// is the folder, so that the new file's directory entry survives too (at
+// DurabilitySync: before anything is acknowledged into it). The previous
+// file, if any, must be closed already.
+func (w *writer) createFile(at time.Time) error {
+	f, size, err := openActive(w.l.path, w.c.set.Load().Perm)
+	if err != nil {
+		return err
+	}
+	w.adopt(f, size, at)
+	return nil
+}
+
+// adopt makes f, of size bytes, the active file with START at, writes its
+// .meta and, with Durability ≥ Roll, fsyncs the .meta and the folder. A
+// non-empty file was not written (nor fsynced) by this writer: it is dirty,
+// so that the next sync or roll fsyncs it.
+func (w *writer) adopt(f *os.File, size int64, at time.Time) {
+	w.f, w.size, w.records, w.dirty = f, size, 0, size > 0
+	w.ackedSize, w.ackedRecords = size, 0
+	w.c.openFiles.Add(1)
+	w.start = at
+	w.publish()
+	durable := w.c.set.Load().Durability >= DurabilityRoll
+	if !w.writeMeta(durable) && durable {
+		// WriteMeta fsyncs the folder after its rename; it failed, so the
+		// new file's entry still needs it.
+		if err := w.c.fs.syncDir(w.c.dir); err != nil {
+			w.c.log.Warn("log folder sync after creating the active file failed", "dir", w.c.dir, "err", err)
+		}
+	}
+}
+
+// closeFile closes the active file; the writer then has no file (size 0).
+func (w *writer) closeFile() error {
+	if w.f == nil {
+		return nil
+	}
+	err := w.f.Close()
+	w.f, w.size, w.records, w.dirty = nil, 0, 0, false
+	w.ackedSize, w.ackedRecords = 0, 0
+	w.c.openFiles.Add(-1)
+	w.publish()
+	return err
+}
+
+// writeMeta records the active file's START in its .meta file (with sync,
+// fsyncing it and the folder) and reports whether it worked. A failure is
+// logged, not fatal: START falls back to the file's mtime after a restart.
+func (w *writer) writeMeta(sync bool) bool {
+	p := MetaPath(w.l.path)
+	if err := w.c.fs.writeMeta(p, Meta{CreationTime: w.start}, w.c.set.Load().Perm, sync); err != nil {
+		w.c.log.Warn("cannot write log metadata", "path", p, "err", err)
+		return false
+	}
+	return true
+}
+
+// linked reports whether the active file still has a link (someone may have
+// deleted it). One fstat(2) through the file's RawConn with reused state: it
+// allocates nothing. When it cannot tell, it says yes.
+func (w *writer) linked() bool {
+	if w.rcFile != w.f {
+		rc, err := w.f.SyscallConn()
+		if err != nil {
+			return true
+		}
+		w.rc, w.rcFile = rc, w.f
+	}
+	if w.fstatFn == nil {
+		w.fstatFn = func(fd uintptr) { w.stErr = syscall.Fstat(int(fd), &w.st) }
+	}
+	w.stErr = nil
+	if err := w.rc.Control(w.fstatFn); err != nil || w.stErr != nil {
+		return true
+	}
+	return w.st.Nlink > 0
+}
+
+// checkLinked recreates the active file if someone deleted it (its link count
+// dropped to zero), so that records go on reaching a visible file.
+func (w *writer) checkLinked(at time.Time) {
+	if w.linked() {
+		return
+	}
+	w.c.log.Warn("active log file was deleted; recreating it", "path", w.l.path)
+	_ = w.closeFile()
+	w.l.count(cRecreated, 1)
+	if err := w.createFile(at); err != nil {
+		w.writeErr.fail(w.c.log, "cannot recreate active log file", err, "log", w.l.name)
+	}
+}
+
+// reopen closes the active file and opens the file now at its path, creating
+// it if it was moved away (external rotation, SIGUSR2). If the path still
+// names the same file, nothing changes; otherwise the new file starts at at.
+func (w *writer) reopen(at time.Time) error {
+	f, size, err := openActive(w.l.path, w.c.set.Load().Perm)
+	if err != nil {
+		return fmt.Errorf("logging: reopen %s: %w", w.l.name, err)
+	}
+	if w.f != nil {
+		oldFi, err1 := w.f.Stat()
+		newFi, err2 := f.Stat()
+		if err1 == nil && err2 == nil && os.SameFile(oldFi, newFi) {
+			_ = f.Close()
+			return nil
+		}
+		if err := w.sync(); err != nil {
+			w.c.log.Warn("sync of moved log file failed", "path", w.l.path, "err", err)
+		}
+		_ = w.closeFile()
+	}
+	w.adopt(f, size, at)
+	return nil
+}
+
+// openActive opens (creating it with perm) the active file at path for
+// appending, refusing to follow a symlink planted at that path and anything
+// that is not a regular file. It returns the file and its size.
+func openActive(path string, perm os.FileMode) (*os.File, int64, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, perm)
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, 0, fmt.Errorf("%w (a symlink at the active path is refused)", err)
+		}
+		return nil, 0, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, 0, err
+	}
+	if !fi.Mode().IsRegular() {
+		_ = f.Close()
+		return nil, 0, &fs.PathError{Op: "open", Path: path, Err: errors.New("not a regular file")}
+	}
+	return f, fi.Size(), nil
+}
