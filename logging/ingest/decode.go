@@ -43,7 +43,9 @@ const supportedTypes = "use text/plain, application/x-ndjson or application/json
 // FormatFor returns the body format for a Content-Type header value (media
 // type and parameters, as sent). The media type is matched case-insensitively:
 //
-//   - "" or text/plain → Text. A charset parameter, if any, must be utf-8 or
+//   - "" or text/plain → Text; so is application/x-www-form-urlencoded, which
+//     curl sends for -d and --data-binary unless told otherwise (the body is
+//     taken as it is, never URL-decoded). A charset parameter, if any, must be utf-8 or
 //     us-ascii (any case): the records are written to the log as they are, and
 //     a log file holds UTF-8 text.
 //   - application/x-ndjson, and the aliases for the same line-delimited JSON
@@ -64,7 +66,9 @@ func FormatFor(contentType string) (Format, error) {
 	}
 	var f Format
 	switch mt {
-	case "text/plain":
+	case "text/plain", "application/x-www-form-urlencoded":
+		// curl -d and --data-binary send the second by default; the body is
+		// taken as text lines as sent, never URL-decoded.
 		f = Text
 	case "application/x-ndjson", "application/ndjson", "application/jsonl",
 		"application/x-jsonlines", "application/jsonlines":

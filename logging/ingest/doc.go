@@ -33,4 +33,54 @@
 //
 // Any other error from ReadBody or Decompress comes from the body's reader
 // (a client that went away, a server-side read limit) and is wrapped with %w.
+//
+// # The HTTP server
+//
+// [Server] serves the ingest port (DESIGN §3) and nothing else that changes
+// state:
+//
+//	POST /v1/logs/{name}  append the body's records to a log
+//	GET  /healthz         200 "ok" while serving, 503 once shutting down
+//	GET  /metrics         ServerConfig.Metrics (404 when nil)
+//
+// {name} is the log's filename or active name (access or access.log; a name
+// without a dot gets ".log", Traffic Server's rule). It is matched after
+// percent-decoding and must be one plain path component of letters, digits,
+// '.', '_' and '-', not starting with a dot, at most 100 bytes with ".log";
+// paths are never cleaned or redirected, so ../x, a%2Fb, %2e%2e or a NUL are
+// refused with 404, as are unknown paths.
+//
+// A log request is handled in this order; the first failure answers, and
+// nothing of the request is written:
+//
+//  1. name check (404); method (405, Allow: POST);
+//  2. Content-Type and Content-Encoding (415);
+//  3. Content-Length above the limit (413, without reading; for gzip the
+//     compressed length is compared with limit + limit/64 + 64 KiB, more
+//     than any body within the limit can take);
+//  4. a MaxInFlight slot, without waiting (429 with Retry-After);
+//  5. the whole body is read, and decompressed, within MaxBodyBytes (413
+//     past it, counted after decompression, so a gzip bomb costs no more
+//     memory than an honest body; 400 for corrupt gzip or a client that went
+//     away; 408 when ReadTimeout ends the body). A body without length
+//     (chunked) is read the same way: 411 is never answered;
+//  6. the whole body is decoded (400 with line and byte offset);
+//  7. one Writer.Write call with all the records, all or nothing. A body with
+//     zero records (an empty text or NDJSON body, "[]") still makes the
+//     call, with no records, so that an undeclared log is 404 and a stopped
+//     collator 503 whatever the body;
+//  8. 200 with {"records":N} once Write returned nil: the records are
+//     written.
+//
+// Write errors: logging.ErrUnknownLog 404, ErrBadRecord 400,
+// ErrSpaceExhausted 503 with Retry-After, ErrClosed 503 with Retry-After and
+// Connection: close, anything else (a failed write) 500, so that Logstash
+// retries what may succeed later (429, 5xx) and drops what never will. Every
+// error answer is application/json {"error":"..."} saying what and where,
+// and is logged at Debug; a 500 is also logged at Warn.
+//
+// Body buffers and Records are pooled and reused across requests; the
+// records point into the body, which is kept until Write returns. In steady
+// state the handler allocates nothing, per record or per request (net/http's
+// own per-request allocations aside).
 package ingest

@@ -26,7 +26,8 @@ func TestFormatFor(t *testing.T) {
 		{ct: "application/json; charset=UTF-8", want: JSON},
 		{ct: "text/plain; charset=latin1", err: `unsupported content type "text/plain; charset=latin1": charset "latin1": only utf-8 or us-ascii text is accepted`},
 		{ct: "application/json; charset=us-ascii", err: `unsupported content type "application/json; charset=us-ascii": charset "us-ascii": JSON must be utf-8`},
-		{ct: "application/x-www-form-urlencoded", err: `unsupported content type "application/x-www-form-urlencoded": use text/plain, application/x-ndjson or application/json`},
+		{ct: "application/x-www-form-urlencoded", want: Text}, // curl -d
+		{ct: "application/xml", err: `unsupported content type "application/xml": use text/plain, application/x-ndjson or application/json`},
 		{ct: "text/html", err: `unsupported content type "text/html": use text/plain, application/x-ndjson or application/json`},
 		{ct: "application/json;;", err: `unsupported content type "application/json;;": malformed: mime: invalid media parameter`},
 		{ct: "/json", err: `unsupported content type "/json": malformed: mime: no media type`},

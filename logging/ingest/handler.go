@@ -1,0 +1,208 @@
+package ingest
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/logroll/logroll/logging"
+)
+
+// logsPrefix is the path of the log endpoint, before {name}.
+const logsPrefix = "/v1/logs/"
+
+// serveHTTP routes a request. The path is matched after percent-decoding
+// (r.URL.Path) and is never cleaned: "/v1/logs/../x" and "/v1/logs/a%2Fb"
+// reach serveLogs, whose name check refuses them.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.gate.enter() {
+		s.refuseStopping(w, r, "")
+		return
+	}
+	defer s.gate.leave()
+	switch p := r.URL.Path; {
+	case len(p) >= len(logsPrefix) && p[:len(logsPrefix)] == logsPrefix:
+		s.serveLogs(w, r, p[len(logsPrefix):])
+	case p == "/healthz":
+		if !getOrHead(w, r, s) {
+			return
+		}
+		w.Header()["Content-Type"] = hdrText
+		w.WriteHeader(http.StatusOK)
+		s.stats.answered(http.StatusOK)
+		if r.Method != http.MethodHead {
+			w.Write(okBody)
+		}
+	case p == "/metrics" && s.metrics != nil:
+		if !getOrHead(w, r, s) {
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		s.metrics.ServeHTTP(sw, r)
+		s.stats.answered(sw.code())
+	default:
+		s.refuse(w, r, http.StatusNotFound, "no such endpoint: "+r.Method+" "+p+
+			" (ingest serves POST "+logsPrefix+"{name}, GET /healthz and GET /metrics)", "")
+	}
+}
+
+// getOrHead answers 405 and returns false unless r is a GET or a HEAD.
+func getOrHead(w http.ResponseWriter, r *http.Request, s *Server) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header()["Allow"] = hdrAllowGet
+	s.refuse(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path+": use GET", "")
+	return false
+}
+
+// reqState is the pooled per-request memory of serveLogs: the body and its
+// records (which point into it), and the answer's bytes.
+type reqState struct {
+	body bytes.Buffer
+	recs Records
+	out  []byte
+}
+
+var statePool = sync.Pool{New: func() any { return new(reqState) }}
+
+// maxPooled is the largest body buffer (and JSON compaction buffer) kept in
+// the pool, in bytes; states that grew beyond it for a rare huge body are
+// left to the garbage collector rather than pinned by the pool.
+const maxPooled = 4 << 20
+
+// putState empties st and returns it to the pool, unless it grew too big.
+func putState(st *reqState) {
+	st.recs.Reset()
+	st.body.Reset()
+	if st.body.Cap() > maxPooled || cap(st.recs.buf) > maxPooled || cap(st.recs.Recs) > maxPooled/16 {
+		return
+	}
+	statePool.Put(st)
+}
+
+// serveLogs handles /v1/logs/{name}: check, read, decode, one Write, answer.
+func (s *Server) serveLogs(w http.ResponseWriter, r *http.Request, name string) {
+	active, err := s.names.check(name)
+	if err != nil {
+		s.refuse(w, r, http.StatusNotFound, err.Error(), "")
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header()["Allow"] = hdrAllowPost
+		s.refuse(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path+": use POST", active)
+		return
+	}
+	f, err := formatOf(r.Header.Get("Content-Type"))
+	if err == nil {
+		var enc Encoding
+		if enc, err = EncodingFor(r.Header.Get("Content-Encoding")); err == nil {
+			s.serveBody(w, r, active, f, enc)
+			return
+		}
+	}
+	s.refuse(w, r, http.StatusUnsupportedMediaType, err.Error(), active)
+}
+
+// serveBody reads, decodes and writes the body of a valid POST to log.
+func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, log string, f Format, enc Encoding) {
+	limit := s.maxBody.Load()
+	wire := limit
+	if enc == Gzip {
+		wire = gzipWireLimit(limit)
+	}
+	if r.ContentLength > wire {
+		s.refuse(w, r, http.StatusRequestEntityTooLarge, tooLarge(limit, enc, r.ContentLength), log)
+		return
+	}
+	if !s.acquire() {
+		s.refuse(w, r, http.StatusTooManyRequests, msgBusy, log)
+		return
+	}
+	defer s.release()
+	st := statePool.Get().(*reqState)
+	defer putState(st)
+
+	var err error
+	switch {
+	case r.Body == nil:
+		st.body.Reset()
+	case enc == Gzip:
+		err = Decompress(http.MaxBytesReader(w, r.Body, wire), limit, &st.body)
+	default:
+		if r.ContentLength > 0 {
+			st.body.Reset()
+			st.body.Grow(int(r.ContentLength) + 1) // one read past the end sees EOF
+		}
+		err = ReadBody(r.Body, limit, &st.body)
+	}
+	if err != nil {
+		code, msg := readFailure(err, limit, enc)
+		s.refuse(w, r, code, msg, log)
+		return
+	}
+	body := st.body.Bytes()
+	s.stats.bodyBytes.Add(int64(len(body)))
+	if err := Decode(f, body, &st.recs); err != nil {
+		s.refuse(w, r, http.StatusBadRequest, f.String()+" body: "+err.Error(), log)
+		return
+	}
+	// body stays alive (st is pooled only after this returns) until Write
+	// returns: the records point into it.
+	if err := s.w.Write(log, st.recs.Recs); err != nil {
+		s.writeFailed(w, r, log, err)
+		return
+	}
+	n := st.recs.Len()
+	s.stats.records.Add(int64(n))
+	s.stats.bytes.Add(int64(st.recs.Size() + n))
+	h := w.Header()
+	h["Content-Type"] = hdrJSON
+	w.WriteHeader(http.StatusOK)
+	s.stats.answered(http.StatusOK)
+	st.out = append(st.out[:0], `{"records":`...)
+	st.out = strconv.AppendInt(st.out, int64(n), 10)
+	st.out = append(st.out, '}')
+	w.Write(st.out)
+}
+
+// writeFailed answers a Write error (DESIGN §3): nothing of the request was
+// written, so the status says whether a retry can succeed.
+func (s *Server) writeFailed(w http.ResponseWriter, r *http.Request, log string, err error) {
+	switch {
+	case errors.Is(err, logging.ErrUnknownLog):
+		s.refuse(w, r, http.StatusNotFound, "unknown log "+strconv.Quote(log)+": not declared in [[logs]]", log)
+	case errors.Is(err, logging.ErrSpaceExhausted):
+		s.refuse(w, r, http.StatusServiceUnavailable, "log space exhausted, nothing written, retry later: "+err.Error(), log)
+	case errors.Is(err, logging.ErrClosed):
+		s.refuseStopping(w, r, log)
+	case errors.Is(err, logging.ErrBadRecord):
+		s.refuse(w, r, http.StatusBadRequest, err.Error(), log)
+	default:
+		s.log.Warn("ingest: write failed, request refused with 500", "log", log, "remote", r.RemoteAddr, "err", err)
+		s.refuse(w, r, http.StatusInternalServerError, "writing log "+strconv.Quote(log)+" failed, nothing written, retry later (see the daemon's log)", log)
+	}
+}
+
+// formatOf is FormatFor with a fast path for the values shippers send, which
+// FormatFor would parse (and allocate for) on every request.
+func formatOf(ct string) (Format, error) {
+	switch ct {
+	case "", "text/plain", "text/plain; charset=utf-8":
+		return Text, nil
+	case "application/json", "application/json; charset=utf-8", "application/json;charset=UTF-8":
+		return JSON, nil
+	case "application/x-ndjson":
+		return NDJSON, nil
+	}
+	return FormatFor(ct)
+}
+
+// gzipWireLimit is the largest compressed body read for a decompressed limit:
+// deflate's worst case (stored blocks) adds 5 bytes per 64 KiB, the gzip
+// header and trailer a few dozen, so limit + limit/64 + 64 KiB is never
+// reached by a body within the limit, while a stream of empty gzip members
+// or blocks cannot be fed forever.
+func gzipWireLimit(limit int64) int64 { return limit + limit/64 + 64<<10 }

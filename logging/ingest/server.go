@@ -1,0 +1,208 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// Writer is what the server appends records to; *logging.Collator implements
+// it.
+//
+// Write appends records (each one line, without its newline) to the log
+// whose active name is log ("access.log"), all or nothing, and returns once
+// they are written. It is called once per accepted request, possibly with
+// zero records (an empty text body), in which case it must still check the
+// log: nil for a declared log that would accept records, the error it would
+// otherwise return. Its errors are matched with errors.Is against
+// logging.ErrUnknownLog, ErrBadRecord, ErrSpaceExhausted and ErrClosed; any
+// other error is a write failure. Write must not retain records (or log)
+// after it returns, and must be safe for concurrent use.
+type Writer interface {
+	Write(log string, records [][]byte) error
+}
+
+// Defaults for the zero fields of ServerConfig.
+const (
+	// DefaultMaxBodyBytes is proxy.config.ingest.max_body_mb's default, 16 MiB.
+	DefaultMaxBodyBytes = 16 << 20
+	// DefaultMaxInFlight is the default number of log requests handled at once.
+	DefaultMaxInFlight = 64
+	// DefaultReadHeaderTimeout bounds the reading of a request's headers.
+	DefaultReadHeaderTimeout = 10 * time.Second
+	// DefaultReadTimeout bounds the reading of a whole request, body included.
+	DefaultReadTimeout = 60 * time.Second
+	// DefaultIdleTimeout bounds how long a keep-alive connection waits for
+	// its next request.
+	DefaultIdleTimeout = 120 * time.Second
+	// DefaultRetryAfter is the Retry-After of 429 and 503 answers.
+	DefaultRetryAfter = time.Second
+)
+
+// ServerConfig configures a Server. Zero fields select the defaults above.
+type ServerConfig struct {
+	// MaxBodyBytes is the largest request body accepted, in bytes, counted
+	// after decompression (proxy.config.ingest.max_body_mb × 1 MiB); a
+	// larger body is answered 413. Default DefaultMaxBodyBytes (16 MiB).
+	// SetMaxBodyBytes changes it live.
+	MaxBodyBytes int64
+	// MaxInFlight is the number of POST /v1/logs requests being read,
+	// decoded and written at once. A request arriving while that many are in
+	// flight is answered 429 at once, before its body is read. Default
+	// DefaultMaxInFlight (64).
+	MaxInFlight int
+	// ReadHeaderTimeout, ReadTimeout and IdleTimeout are those of
+	// http.Server: the time allowed to read a request's headers; to read the
+	// whole request, body included (it bounds a slow client's body); and the
+	// time a keep-alive connection may wait for its next request. Defaults
+	// 10 s, 60 s and 120 s; a negative value means no timeout.
+	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
+	// RetryAfter is sent as Retry-After (whole seconds, rounded up, at least
+	// 1) with 429 and 503 answers. Default DefaultRetryAfter (1 s).
+	RetryAfter time.Duration
+	// Metrics, when not nil, serves GET /metrics (the daemon passes its
+	// Prometheus handler). When nil, /metrics is 404.
+	Metrics http.Handler
+	// Logger receives the server's diagnostics: refused requests at Debug,
+	// write failures (500) at Warn, net/http's own errors at Warn. Default
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is logroll's HTTP ingest server (DESIGN §3): POST /v1/logs/{name},
+// GET /healthz and GET /metrics, and nothing else.
+//
+// Goroutines: the Server starts none of its own. Serve runs in its caller's
+// goroutine and net/http starts one per connection; Shutdown closes the
+// listeners, and every connection once its request has been answered, so
+// that none is left when it returns nil. The handler blocks only in reading
+// the body and in Writer.Write.
+//
+// Concurrency: every method is safe for concurrent use. Serve may be called
+// several times, with distinct listeners.
+type Server struct {
+	w          Writer
+	log        *slog.Logger
+	metrics    http.Handler
+	maxBody    atomic.Int64
+	maxIn      int64
+	inFlight   atomic.Int64 // POST /v1/logs requests holding a slot
+	retryAfter []string     // the Retry-After header value, shared read-only
+	hs         *http.Server
+	handler    http.Handler
+	gate       gate
+	names      nameCache
+	stats      counters
+}
+
+// NewServer returns a Server that appends the records it accepts to w.
+// Nothing is listened on until Serve.
+func NewServer(w Writer, cfg ServerConfig) *Server {
+	s := &Server{w: w, log: cfg.Logger, metrics: cfg.Metrics, maxIn: int64(cfg.MaxInFlight)}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.maxIn <= 0 {
+		s.maxIn = DefaultMaxInFlight
+	}
+	s.SetMaxBodyBytes(cfg.MaxBodyBytes)
+	ra := cfg.RetryAfter
+	if ra <= 0 {
+		ra = DefaultRetryAfter
+	}
+	s.retryAfter = []string{strconv.FormatInt(max(1, int64((ra+time.Second-1)/time.Second)), 10)}
+	s.gate.init()
+	s.handler = http.HandlerFunc(s.serveHTTP)
+	s.hs = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: orDefault(cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout),
+		ReadTimeout:       orDefault(cfg.ReadTimeout, DefaultReadTimeout),
+		IdleTimeout:       orDefault(cfg.IdleTimeout, DefaultIdleTimeout),
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+// orDefault returns d for 0, no timeout (0) for a negative v, else v.
+func orDefault(v, d time.Duration) time.Duration {
+	switch {
+	case v == 0:
+		return d
+	case v < 0:
+		return 0
+	}
+	return v
+}
+
+// Handler returns the server's handler, which routes every path itself (it
+// does not clean paths or redirect, unlike http.ServeMux). Tests and
+// benchmarks call it directly; it behaves as under Serve, Shutdown included.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve accepts connections on l and serves them until Shutdown, then
+// returns nil (at once if Shutdown was already called); l is closed when
+// Serve returns. Any other error (from Accept) is returned as is.
+func (s *Server) Serve(l net.Listener) error {
+	if err := s.hs.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// SetMaxBodyBytes sets the body limit, in bytes after decompression, for
+// requests arriving from now on (live reload of max_body_mb). n <= 0 selects
+// DefaultMaxBodyBytes. It is safe to call at any time.
+func (s *Server) SetMaxBodyBytes(n int64) {
+	if n <= 0 {
+		n = DefaultMaxBodyBytes
+	}
+	s.maxBody.Store(n)
+}
+
+// Shutdown stops the server gracefully. From the moment it is called, every
+// new request, on any path, is answered 503 with Retry-After and
+// Connection: close (so /healthz reads 503); it closes the listeners, then
+// waits until every request already in flight has been answered (its records
+// written or refused as usual) and its connection closed. It returns nil
+// then, or ctx's error if ctx ends first: requests still in flight are then
+// answered when they finish. Shutdown is idempotent: later calls wait the
+// same way and return nil once nothing is in flight.
+func (s *Server) Shutdown(ctx context.Context) error {
+	idle := s.gate.close()
+	err := s.hs.Shutdown(ctx) // closes listeners and connections once idle
+	if err != nil {
+		return err
+	}
+	select {
+	case <-idle: // requests served through Handler() without Serve
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Stats returns a snapshot of the server's counters. It takes no lock and is
+// safe to call from any goroutine, also after Shutdown.
+func (s *Server) Stats() Stats {
+	st := s.stats.snapshot()
+	st.InFlight = s.gate.inFlight()
+	return st
+}
+
+// acquire takes one of the MaxInFlight slots for a log request, without
+// waiting; false means all are taken (429).
+func (s *Server) acquire() bool {
+	if s.inFlight.Add(1) > s.maxIn {
+		s.inFlight.Add(-1)
+		return false
+	}
+	return true
+}
+
+// release gives back a slot taken by acquire.
+func (s *Server) release() { s.inFlight.Add(-1) }
