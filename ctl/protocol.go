@@ -133,6 +133,11 @@ type RecordValue struct {
 }
 
 // LogConfig is one declared log with its effective per-log records.
+// Records holds one RecordValue per per-log record (rolling_*), named by the
+// record's full name (proxy.config.log.rolling_size_mb), with the log's
+// effective Value and its Source: the log's own table ("file:line:col") when
+// it overrides the record, else "global " and the global record's source
+// ("global file:line:col", "global default").
 type LogConfig struct {
 	Name     string        `json:"name"`     // active name, "access.log"
 	Declared string        `json:"declared"` // as written, "access"
