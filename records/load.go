@@ -207,19 +207,31 @@ var errProbe = errors.New("position probe")
 
 func (posProbe) UnmarshalTOML(any) error { return errProbe }
 
-// pos returns the position of a primitive's value, as the library knows it.
+// pos returns the position of a primitive's value.
 func (d *decoder) pos(prim toml.Primitive) toml.Position {
-	return probePos(d.md, prim)
+	return probePos(d.md, prim, d.src)
 }
 
-func probePos(md *toml.MetaData, prim toml.Primitive) toml.Position {
+// probePos returns the position of prim's value in src, the document md was
+// decoded from. The library points a string at its first character, inside
+// the quotes; probePos moves it back to the opening quote (one, or three for
+// a multi-line string), where the value is written.
+func probePos(md *toml.MetaData, prim toml.Primitive, src string) toml.Position {
 	var probe posProbe
 	err := md.PrimitiveDecode(prim, &probe)
 	var pe toml.ParseError
-	if errors.As(err, &pe) {
-		return pe.Position
+	if !errors.As(err, &pe) {
+		return toml.Position{}
 	}
-	return toml.Position{}
+	p := pe.Position
+	for i := 0; i < 3 && p.Col > 1 && p.Start > 0 && p.Start <= len(src); i++ {
+		if c := src[p.Start-1]; c != '"' && c != '\'' {
+			break
+		}
+		p.Start--
+		p.Col--
+	}
+	return p
 }
 
 func (d *decoder) typeOf(key []string) string {

@@ -189,7 +189,7 @@ func elementPositions(src string, n int) []map[string]toml.Position {
 		out[i] = map[string]toml.Position{}
 		first := len(doc)
 		for k, p := range s.Logs[i] {
-			pos := probePos(&md, p)
+			pos := probePos(&md, p, doc)
 			out[i][k] = pos
 			if pos.Line > 0 && pos.Start < first {
 				first = pos.Start
