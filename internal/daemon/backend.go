@@ -1,0 +1,169 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/logroll/logroll/ctl"
+	"github.com/logroll/logroll/logging"
+	"github.com/logroll/logroll/records"
+)
+
+// The daemon implements ctl.Backend: what the admin socket serves.
+var _ ctl.Backend = (*Daemon)(nil)
+
+// Roll implements ctl.Backend: roll the named logs (declared or active
+// names; all when none) and wait until done.
+func (d *Daemon) Roll(ctx context.Context, logs []string) (ctl.RollResponse, error) {
+	select {
+	case <-d.stopping:
+		return ctl.RollResponse{}, ctl.ErrUnavailable
+	default:
+	}
+	names, err := d.activeNames(logs)
+	if err != nil {
+		return ctl.RollResponse{}, err
+	}
+	rolled, err := d.coll.Roll(names...)
+	resp := ctl.RollResponse{Rolled: []ctl.RolledFile{}}
+	host := d.config().Hostname()
+	for _, r := range rolled {
+		resp.Rolled = append(resp.Rolled, ctl.RolledFile{
+			Log: r.Log, Host: host, Path: r.Path, Start: r.Start, End: r.End,
+			Bytes: r.Bytes, Records: r.Records, Cause: r.Cause.String(), Configured: true,
+		})
+	}
+	if err != nil {
+		switch {
+		case errors.Is(err, logging.ErrClosed):
+			return ctl.RollResponse{}, fmt.Errorf("roll: %w", ctl.ErrUnavailable)
+		case errors.Is(err, logging.ErrUnknownLog):
+			return ctl.RollResponse{}, fmt.Errorf("roll: %w: %w", ctl.ErrUnknownLog, err)
+		}
+		for _, e := range unjoin(err) {
+			resp.Errors = append(resp.Errors, e.Error())
+		}
+	}
+	return resp, nil
+}
+
+// activeNames maps declared ("access") or active ("access.log") names onto
+// the collator's active names; an undeclared one is ctl.ErrUnknownLog.
+func (d *Daemon) activeNames(logs []string) ([]string, error) {
+	cfg := d.config()
+	out := make([]string, 0, len(logs))
+	for _, n := range logs {
+		l, ok := cfg.Log(n)
+		if !ok {
+			return nil, fmt.Errorf("%w %q (declared: %s)", ctl.ErrUnknownLog, n, declared(cfg))
+		}
+		out = append(out, l.Filename)
+	}
+	return out, nil
+}
+
+func declared(cfg *records.Config) string {
+	s := ""
+	for i, l := range cfg.Logs {
+		if i > 0 {
+			s += ", "
+		}
+		s += l.Filename
+	}
+	return s
+}
+
+// unjoin splits an errors.Join result into its parts.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// Config implements ctl.Backend: the running configuration.
+func (d *Daemon) Config() ctl.ConfigResponse {
+	d.mu.Lock()
+	cfg, last := d.cfg, d.last
+	d.mu.Unlock()
+	return ctl.ConfigFrom(cfg, last)
+}
+
+// Status implements ctl.Backend.
+func (d *Daemon) Status() ctl.Status {
+	cfg := d.config()
+	st := d.coll.Stats()
+	dir := d.initial.Str(records.LogfileDir)
+	files, _ := d.scanRolled(cfg)
+	s := ctl.Status{
+		PID: os.Getpid(), Started: d.started, Config: cfg.Source, Dir: dir,
+		Host: cfg.Hostname(), Listen: d.listen, Socket: d.socket,
+		Accepting: !d.isStopping(), Logs: []ctl.LogStatus{},
+	}
+	for i := range cfg.Logs {
+		l := &cfg.Logs[i]
+		ls := st.Logs[l.Filename]
+		row := ctl.LogStatus{
+			Name: l.Filename, Path: dir + string(os.PathSeparator) + l.Filename,
+			ActiveBytes: ls.Size, Start: ls.Start,
+			MinCount: int(l.Int(records.RollingMinCount)), MaxCount: int(l.Int(records.RollingMaxCount)),
+		}
+		for _, f := range files {
+			if f.Log == l.Filename {
+				row.Rolled++
+				row.RolledBytes += f.Bytes
+			}
+		}
+		s.Logs = append(s.Logs, row)
+	}
+	return s
+}
+
+func (d *Daemon) isStopping() bool {
+	select {
+	case <-d.stopping:
+		return true
+	default:
+		return false
+	}
+}
+
+// Rolled implements ctl.Backend: the rolled files in the log folder, of the
+// named logs (declared, active, or the active name of a log no longer
+// configured that still has rolled files), all when none is named.
+func (d *Daemon) Rolled(logs []string) ([]ctl.RolledFile, error) {
+	cfg := d.config()
+	files, err := d.scanRolled(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(logs) == 0 {
+		return files, nil
+	}
+	want := map[string]bool{}
+	for _, n := range logs {
+		if l, ok := cfg.Log(n); ok {
+			want[l.Filename] = true
+			continue
+		}
+		found := false
+		for _, f := range files {
+			if f.Log == n || f.Log == records.ActiveName(n) {
+				want[f.Log] = true
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("%w %q: not declared, and no rolled file of it in %s", ctl.ErrUnknownLog, n, d.initial.Str(records.LogfileDir))
+		}
+	}
+	out := []ctl.RolledFile{}
+	for _, f := range files {
+		if want[f.Log] {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}

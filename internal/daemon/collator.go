@@ -1,0 +1,62 @@
+package daemon
+
+import (
+	"os"
+	"time"
+
+	"github.com/logroll/logroll/logging"
+	"github.com/logroll/logroll/records"
+)
+
+// collatorConfig maps a validated configuration onto the collator's Config.
+// Durability and the name form are mapped by name, never by number: the
+// records package numbers them from 0 (write, "."), the collator keeps 0 for
+// "the default".
+func collatorConfig(c *records.Config) logging.Config {
+	lc := logging.Config{
+		Dir:           c.Str(records.LogfileDir),
+		Hostname:      c.Hostname(),
+		Perm:          os.FileMode(c.Int(records.LogfilePerm)),
+		BufferSize:    int(c.Int(records.LogBufferSize)),
+		FlushInterval: time.Duration(c.Int(records.MaxSecsPerBuffer)) * time.Second,
+		Durability:    durability(c.Int(records.Durability)),
+		Form:          logging.FormDot,
+		AutoDelete:    c.Int(records.AutoDelete) == 1,
+	}
+	if c.Int(records.RolledNameSep) == records.SeparatorATS {
+		lc.Form = logging.FormATS
+	}
+	for i := range c.Logs {
+		l := &c.Logs[i]
+		lc.Logs = append(lc.Logs, logging.LogConfig{
+			Name: l.Filename,
+			Policy: logging.Policy{
+				Mode:        logging.Mode(l.Int(records.RollingEnabled)),
+				Interval:    time.Duration(l.Int(records.RollingIntervalSec)) * time.Second,
+				OffsetHours: int(l.Int(records.RollingOffsetHr)),
+				SizeBytes:   l.Int(records.RollingSizeMB) << 20,
+				MinCount:    int(l.Int(records.RollingMinCount)),
+				MaxCount:    int(l.Int(records.RollingMaxCount)),
+				AllowEmpty:  l.Int(records.RollingAllowEmpty) == 1,
+			},
+		})
+	}
+	return lc
+}
+
+// durability maps proxy.config.log.durability onto the collator's level.
+func durability(v int64) logging.Durability {
+	switch v {
+	case records.DurabilityWrite:
+		return logging.DurabilityWrite
+	case records.DurabilitySync:
+		return logging.DurabilitySync
+	default:
+		return logging.DurabilityRoll
+	}
+}
+
+// maxBodyBytes is proxy.config.ingest.max_body_mb in bytes.
+func maxBodyBytes(c *records.Config) int64 {
+	return c.Int(records.MaxBodyMB) << 20
+}

@@ -1,0 +1,302 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/logroll/logroll/ctl"
+	"github.com/logroll/logroll/logging"
+	"github.com/logroll/logroll/logging/ingest"
+	"github.com/logroll/logroll/records"
+)
+
+// Options configure a Daemon. Zero values select the defaults.
+type Options struct {
+	// ConfigPath is the records.toml to load; "" runs on the embedded defaults.
+	ConfigPath string
+	// Stderr receives the daemon's diagnostics (log/slog text); default os.Stderr.
+	Stderr io.Writer
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// StopTimeout bounds how long Shutdown waits for in-flight ingest requests
+	// before closing their connections; default 4 s.
+	StopTimeout time.Duration
+}
+
+// Daemon is a running logrolld: the collator, the ingest server, the admin
+// server and the config watcher.
+//
+// Goroutines: Start starts the ingest server's and the admin server's accept
+// loops and the watcher (each owns its goroutines); Shutdown stops all of them
+// and closes the collator, which stops the writers. Every method is safe for
+// concurrent use; reloads are serialised (reload.go).
+type Daemon struct {
+	opts    Options
+	log     *slog.Logger
+	level   *slog.LevelVar
+	started time.Time
+
+	coll   *logging.Collator
+	ingest *ingest.Server // nil when http_listen is ""
+	admin  *ctl.Server
+	lock   *dirLock
+	watch  *records.Watcher
+
+	listen string // the ingest listener's address, "" when disabled
+	socket string
+
+	reloadMu sync.Mutex // serialises reloads (the one reload path)
+	mu       sync.Mutex // guards cfg, last, counters below
+	initial  *records.Config
+	cfg      *records.Config
+	last     ctl.ReloadResult
+	reloadOK int64
+	reloadNG int64
+
+	serveErr chan error // the servers' unexpected failures
+	stopOnce sync.Once
+	stopErr  error
+	stopping chan struct{}
+}
+
+// Start loads the configuration and starts the daemon. An invalid
+// configuration returns the *records.LoadError unchanged (logrolld exits 2
+// with it). Start refuses to run while another daemon answers on the admin
+// socket (an error wrapping ctl.ErrInUse), or holds the log folder's lock,
+// and then touches no log file.
+func Start(opts Options) (_ *Daemon, err error) {
+	if opts.Stderr == nil {
+		opts.Stderr = os.Stderr
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = 4 * time.Second
+	}
+	if opts.ConfigPath != "" {
+		// Absolute, so that logrollctl config diff finds the file from any folder.
+		if abs, aerr := filepath.Abs(opts.ConfigPath); aerr == nil {
+			opts.ConfigPath = abs
+		}
+	}
+	cfg, warnings, err := load(opts.ConfigPath)
+	if err != nil {
+		return nil, err
+	}
+	level := new(slog.LevelVar)
+	level.Set(slogLevel(cfg))
+	d := &Daemon{
+		opts:     opts,
+		level:    level,
+		log:      slog.New(slog.NewTextHandler(opts.Stderr, &slog.HandlerOptions{Level: level})),
+		started:  opts.Now(),
+		initial:  cfg,
+		cfg:      cfg,
+		serveErr: make(chan error, 2),
+		stopping: make(chan struct{}),
+	}
+	for _, w := range warnings {
+		d.log.Warn("config adjusted", "where", w.String())
+	}
+	d.last = ctl.ReloadResult{Time: d.started, Trigger: "start", Source: cfg.Source, OK: true, Warnings: problemStrings(warnings)}
+
+	// Undo whatever started when a later step fails.
+	defer func() {
+		if err != nil {
+			d.closeAll(context.Background())
+		}
+	}()
+
+	// The socket first: a second daemon must be refused before it touches
+	// the first one's files.
+	d.socket = filepath.Join(cfg.Str(records.LocalStateDir), ctl.SocketName)
+	adminL, err := ctl.Listen(d.socket)
+	if err != nil {
+		if errors.Is(err, ctl.ErrInUse) {
+			return nil, fmt.Errorf("admin socket: %w", err)
+		}
+		return nil, &ConfigError{Where: cfg.Where(records.LocalStateDir), Record: records.LocalStateDir, Err: fmt.Errorf("admin socket: %w", err)}
+	}
+	dir := cfg.Str(records.LogfileDir)
+	if d.lock, err = lockDir(dir); err != nil {
+		adminL.Close()
+		if errors.Is(err, ErrFolderLocked) {
+			return nil, err
+		}
+		return nil, &ConfigError{Where: cfg.Where(records.LogfileDir), Record: records.LogfileDir, Err: err}
+	}
+	d.admin = ctl.NewServer(d, d.log)
+	d.coll, err = logging.Open(collatorConfig(cfg), logging.Options{Now: opts.Now, Logger: d.log})
+	if err != nil {
+		adminL.Close()
+		return nil, fmt.Errorf("open log folder: %w", err)
+	}
+	var ingestL net.Listener
+	if addr := cfg.Str(records.HTTPListen); addr != "" {
+		if ingestL, err = net.Listen("tcp", addr); err != nil {
+			adminL.Close()
+			return nil, fmt.Errorf("ingest listener (%s): %w", records.HTTPListen, err)
+		}
+		d.listen = ingestL.Addr().String()
+		d.ingest = ingest.NewServer(d.coll, ingest.ServerConfig{
+			MaxBodyBytes: maxBodyBytes(cfg),
+			Metrics:      d.metricsHandler(),
+			Logger:       d.log,
+		})
+	}
+
+	if cfg.Source != "" {
+		initial, rerr := os.ReadFile(cfg.Source)
+		if rerr == nil {
+			d.watch, err = records.NewWatcher(cfg.Source, records.WatchOptions{
+				OnChange: d.onWatch,
+				Logger:   d.log,
+				Initial:  initial,
+			})
+		}
+		if rerr != nil || err != nil {
+			// Reload by SIGHUP and logrollctl still works.
+			d.log.Warn("config file not watched", "file", cfg.Source, "err", errors.Join(rerr, err))
+			err = nil
+		}
+	}
+
+	go d.serve("admin", func() error { return d.admin.Serve(adminL) })
+	if d.ingest != nil {
+		go d.serve("ingest", func() error { return d.ingest.Serve(ingestL) })
+	}
+	d.announce(cfg)
+	return d, nil
+}
+
+// announce prints one line per endpoint, whatever the log level.
+func (d *Daemon) announce(cfg *records.Config) {
+	out := slog.New(slog.NewTextHandler(d.opts.Stderr, nil))
+	source := cfg.Source
+	if source == "" {
+		source = "embedded defaults"
+	}
+	out.Info("logrolld writing logs", "dir", cfg.Str(records.LogfileDir), "logs", d.coll.Logs(), "host", cfg.Hostname(), "config", source)
+	if d.ingest != nil {
+		out.Info("logrolld ingest listening", "addr", d.listen, "post", "http://"+d.listen+"/v1/logs/{name}", "metrics", "http://"+d.listen+"/metrics")
+	} else {
+		out.Info("logrolld ingest disabled", "record", records.HTTPListen)
+	}
+	out.Info("logrolld admin socket listening", "socket", d.socket)
+}
+
+// serve runs a server's accept loop and reports an unexpected end.
+func (d *Daemon) serve(name string, run func() error) {
+	if err := run(); err != nil {
+		select {
+		case <-d.stopping:
+		default:
+			d.log.Error("server stopped", "server", name, "err", err)
+			d.serveErr <- fmt.Errorf("%s server: %w", name, err)
+		}
+	}
+}
+
+// Failed delivers an error when a server stops unexpectedly; logrolld then
+// shuts down and exits 1.
+func (d *Daemon) Failed() <-chan error { return d.serveErr }
+
+// IngestAddr returns the ingest listener's address ("" when disabled).
+func (d *Daemon) IngestAddr() string { return d.listen }
+
+// Socket returns the admin socket's path.
+func (d *Daemon) Socket() string { return d.socket }
+
+// Logger returns the daemon's diagnostics logger (level from diags.level).
+func (d *Daemon) Logger() *slog.Logger { return d.log }
+
+// Reopen reopens active files moved away by an external tool (SIGUSR2).
+func (d *Daemon) Reopen() error {
+	err := d.coll.Reopen()
+	if err != nil {
+		d.log.Error("reopen failed", "err", err)
+	} else {
+		d.log.Info("active files reopened")
+	}
+	return err
+}
+
+// Shutdown stops the daemon gracefully (SIGTERM): ingest stops accepting
+// (new requests get 503 with Retry-After) and in-flight requests are answered;
+// then every accepted record is written and synced and the files closed; no
+// roll happens. It is idempotent and returns the first failure.
+func (d *Daemon) Shutdown() error {
+	d.stopOnce.Do(func() {
+		close(d.stopping)
+		ctx, cancel := context.WithTimeout(context.Background(), d.opts.StopTimeout)
+		defer cancel()
+		d.stopErr = d.closeAll(ctx)
+	})
+	return d.stopErr
+}
+
+// closeAll stops whatever was started, in order: ingest (answering in-flight
+// requests), the watcher, the admin server, the collator, the lock.
+func (d *Daemon) closeAll(ctx context.Context) error {
+	var errs []error
+	if d.ingest != nil {
+		if err := d.ingest.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop ingest: %w", err))
+		}
+	}
+	if d.watch != nil {
+		errs = append(errs, d.watch.Close())
+	}
+	if d.admin != nil {
+		if err := d.admin.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop admin server: %w", err))
+		}
+	}
+	if d.coll != nil {
+		if err := d.coll.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close logs: %w", err))
+		}
+	}
+	if d.lock != nil {
+		errs = append(errs, d.lock.release())
+	}
+	return errors.Join(errs...)
+}
+
+// load reads path, or returns the embedded defaults for "".
+func load(path string) (*records.Config, []records.Warning, error) {
+	if path == "" {
+		return records.Defaults(), nil, nil
+	}
+	return records.LoadFile(path)
+}
+
+// slogLevel maps proxy.config.diags.level onto a slog level.
+func slogLevel(c *records.Config) slog.Level {
+	switch c.Int(records.DiagsLevel) {
+	case 0:
+		return slog.LevelDebug
+	case 2:
+		return slog.LevelWarn
+	case 3:
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+func problemStrings(ps []records.Problem) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.String())
+	}
+	return out
+}

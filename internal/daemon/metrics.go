@@ -1,0 +1,179 @@
+package daemon
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/logroll/logroll/ctl"
+	"github.com/logroll/logroll/logging"
+	"github.com/logroll/logroll/logging/ingest"
+)
+
+// Metric names (DESIGN §7), Traffic Server style. Per-log series carry a
+// "log" label; the unlabelled series of the same name is the sum over every
+// log, including logs removed by a reload. docs/metrics.md lists them.
+const (
+	MetricRecordsWritten  = "proxy.process.log.records_written"
+	MetricBytesWritten    = "proxy.process.log.bytes_written"
+	MetricWriteCalls      = "proxy.process.log.write_calls"
+	MetricWriteErrors     = "proxy.process.log.write_errors"
+	MetricSyncs           = "proxy.process.log.syncs"
+	MetricRolls           = "proxy.process.log.rolls"
+	MetricRollFailures    = "proxy.process.log.roll_failures"
+	MetricMaxCountDeleted = "proxy.process.log.max_count_deleted_files"
+	MetricMaxCountBytes   = "proxy.process.log.max_count_deleted_bytes"
+	MetricRecreated       = "proxy.process.log.active_files_recreated"
+	MetricActiveBytes     = "proxy.process.log.active_file_bytes"
+	MetricOpenFiles       = "proxy.process.log.open_files"
+	MetricAccepting       = "proxy.process.log.accepting"
+	MetricRefusedWrites   = "proxy.process.log.space_refused_requests"
+	MetricRefusedRecords  = "proxy.process.log.space_refused_records"
+	MetricReloadOK        = "proxy.process.log.config.reload_successes"
+	MetricReloadFailed    = "proxy.process.log.config.reload_failures"
+	MetricIngestRequests  = "proxy.process.log.ingest.requests"
+	MetricIngestRecords   = "proxy.process.log.ingest.records_accepted"
+	MetricIngestBytes     = "proxy.process.log.ingest.body_bytes"
+	MetricIngestInFlight  = "proxy.process.log.ingest.requests_in_flight"
+)
+
+// metricHelp gives each name its type and help text.
+var metricHelp = map[string][2]string{
+	MetricRecordsWritten:  {"counter", "records written to log files"},
+	MetricBytesWritten:    {"counter", "bytes written to log files, newlines included"},
+	MetricWriteCalls:      {"counter", "write(2) and writev(2) calls on log files"},
+	MetricWriteErrors:     {"counter", "failed buffer writes (their requests failed, nothing acknowledged)"},
+	MetricSyncs:           {"counter", "fsync calls on log files"},
+	MetricRolls:           {"counter", "rolled files, by cause (time, size, forced, reload)"},
+	MetricRollFailures:    {"counter", "rolls whose rename failed (the active file was kept)"},
+	MetricMaxCountDeleted: {"counter", "rolled files deleted by rolling_max_count"},
+	MetricMaxCountBytes:   {"counter", "bytes of rolled files deleted by rolling_max_count"},
+	MetricRecreated:       {"counter", "active files recreated after someone else removed them"},
+	MetricActiveBytes:     {"gauge", "size of the active file in bytes"},
+	MetricOpenFiles:       {"gauge", "log files open"},
+	MetricAccepting:       {"gauge", "1 while logging accepts records, 0 while space is exhausted or stopping"},
+	MetricRefusedWrites:   {"counter", "write requests refused because the log space is exhausted"},
+	MetricRefusedRecords:  {"counter", "records refused because the log space is exhausted"},
+	MetricReloadOK:        {"counter", "configuration reloads applied"},
+	MetricReloadFailed:    {"counter", "configuration reloads refused (the running configuration was kept)"},
+	MetricIngestRequests:  {"counter", "ingest HTTP requests answered, by status code"},
+	MetricIngestRecords:   {"counter", "records accepted by ingest (written, acknowledged)"},
+	MetricIngestBytes:     {"counter", "ingest request body bytes after decompression"},
+	MetricIngestInFlight:  {"gauge", "ingest requests being handled"},
+}
+
+// series accumulates metrics.
+type series []ctl.Metric
+
+func (s *series) add(name string, v float64, labels ...string) {
+	h := metricHelp[name]
+	m := ctl.Metric{Name: name, Type: h[0], Help: h[1], Value: v}
+	if len(labels) > 0 {
+		m.Labels = map[string]string{}
+		for i := 0; i+1 < len(labels); i += 2 {
+			m.Labels[labels[i]] = labels[i+1]
+		}
+	}
+	*s = append(*s, m)
+}
+
+// Metrics implements ctl.Backend: every series, sorted by name then labels.
+func (d *Daemon) Metrics() []ctl.Metric {
+	var s series
+	st := d.coll.Stats()
+	logStats(&s, st.Total)
+	names := make([]string, 0, len(st.Logs))
+	for n := range st.Logs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		logStats(&s, st.Logs[n], "log", n)
+		s.add(MetricActiveBytes, float64(st.Logs[n].Size), "log", n)
+	}
+	s.add(MetricOpenFiles, float64(st.OpenFiles))
+	accepting := 1.0
+	if d.isStopping() {
+		accepting = 0
+	}
+	s.add(MetricAccepting, accepting)
+	s.add(MetricRefusedWrites, float64(st.RefusedWrites))
+	s.add(MetricRefusedRecords, float64(st.RefusedRecords))
+
+	d.mu.Lock()
+	ok, ng := d.reloadOK, d.reloadNG
+	d.mu.Unlock()
+	s.add(MetricReloadOK, float64(ok))
+	s.add(MetricReloadFailed, float64(ng))
+
+	if d.ingest != nil {
+		ingestMetrics(&s, d.ingest.Stats())
+	}
+	sortSeries(s)
+	return s
+}
+
+// logStats adds the collator counters of one log (or the totals).
+func logStats(s *series, ls logging.LogStats, labels ...string) {
+	s.add(MetricRecordsWritten, float64(ls.Records), labels...)
+	s.add(MetricBytesWritten, float64(ls.Bytes), labels...)
+	s.add(MetricWriteCalls, float64(ls.WriteCalls), labels...)
+	s.add(MetricWriteErrors, float64(ls.WriteErrors), labels...)
+	s.add(MetricSyncs, float64(ls.Syncs), labels...)
+	s.add(MetricRolls, float64(ls.RollsTime+ls.RollsSize+ls.RollsForced+ls.RollsReload), labels...)
+	for _, c := range []struct {
+		cause string
+		n     int64
+	}{{"time", ls.RollsTime}, {"size", ls.RollsSize}, {"forced", ls.RollsForced}, {"reload", ls.RollsReload}} {
+		s.add(MetricRolls, float64(c.n), append([]string{"cause", c.cause}, labels...)...)
+	}
+	s.add(MetricRollFailures, float64(ls.RollFailures), labels...)
+	s.add(MetricMaxCountDeleted, float64(ls.Deleted), labels...)
+	s.add(MetricMaxCountBytes, float64(ls.DeletedBytes), labels...)
+	s.add(MetricRecreated, float64(ls.Recreated), labels...)
+}
+
+// sortSeries orders by name, then by the labels' text.
+func sortSeries(s series) {
+	sort.SliceStable(s, func(i, j int) bool {
+		if s[i].Name != s[j].Name {
+			return s[i].Name < s[j].Name
+		}
+		return labelText(s[i].Labels) < labelText(s[j].Labels)
+	})
+}
+
+// labelText renders labels as `a="x",b="y"`, sorted by key.
+func labelText(l map[string]string) string {
+	keys := make([]string, 0, len(l))
+	for k := range l {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k + `="` + l[k] + `"`)
+	}
+	return b.String()
+}
+
+// ingestMetrics adds the ingest server's counters.
+func ingestMetrics(s *series, st ingest.Stats) {
+	var total int64
+	codes := make([]int, 0, len(st.Requests))
+	for code, n := range st.Requests {
+		codes = append(codes, code)
+		total += n
+	}
+	sort.Ints(codes)
+	s.add(MetricIngestRequests, float64(total))
+	for _, code := range codes {
+		s.add(MetricIngestRequests, float64(st.Requests[code]), "status", strconv.Itoa(code))
+	}
+	s.add(MetricIngestRecords, float64(st.Records))
+	s.add(MetricIngestBytes, float64(st.BodyBytes))
+	s.add(MetricIngestInFlight, float64(st.InFlight))
+}
