@@ -1,0 +1,54 @@
+// Package tests holds logroll's end-to-end tests: they build the real
+// binaries, run them as an operator, a shipper and a cron script would, and
+// check what lands on disk (DESIGN §2–§5).
+//
+// TestMain builds cmd/logrolld and cmd/logrollctl once, with
+//
+//	go build -o TMPDIR/ ./cmd/logrolld ./cmd/logrollctl
+//
+// run from the module root (found by walking up from the test's working
+// directory to logroll's go.mod). Each test then writes its own records.toml
+// in a short temporary folder (Unix socket paths must stay under 108 bytes),
+// starts one or more logrolld processes on it with http_listen
+// "127.0.0.1:0", reads the ingest address and the admin socket from the
+// daemon's start-up lines on stderr, and talks to it over loopback HTTP and
+// through logrollctl. Every daemon is killed (SIGKILL if still running) when
+// its test ends, and its folder removed.
+//
+// What the tests cover:
+//
+//   - ingest_test.go: every body kind (text, NDJSON, a JSON object, a JSON
+//     array, gzip) lands in the file exactly, JSON compacted with its key
+//     order and string bytes kept; `logrollctl roll` prints one absolute
+//     path whose name has the documented shape, and nothing when there is
+//     nothing to roll; every ingest error status (400, 404, 405, 413, 415)
+//     writes nothing; /healthz.
+//   - reload_test.go: `config reload` applied (a changed record, a new log
+//     that 404'd before), refused (an unknown key, a wrong type: exit 1,
+//     problems as records.toml:LINE:COL, the old configuration keeps
+//     running), and a SIGHUP reload that removes a log (which is rolled).
+//   - socket_test.go: the admin socket's mode is 0600; a second daemon on the
+//     same socket or the same log folder exits 1 and the first keeps
+//     working; a stale socket left by a killed daemon is replaced.
+//   - stop_test.go: SIGTERM while four clients post numbered records and
+//     logs roll on size and by force: exit 0 within 5 s, every acknowledged
+//     record on disk exactly once, every request all-or-nothing, no torn
+//     line, rolled files that never overlap in time.
+//   - rolling_test.go: a time roll every 2 s without logrollctl, END on
+//     the boundary; external rotation: records follow the moved file until
+//     SIGUSR2, then go to a new active file.
+//   - ctl_test.go: --json output of roll, rolled, status, metric get and
+//     config status decodes into the ctl types; logrollctl's exit codes
+//     (0, 1, 2, 3); records_written and bytes_written through `metric get`
+//     and Prometheus /metrics.
+//
+// Run them with
+//
+//	go test -race -count=1 ./tests/
+//
+// The whole package takes about ten seconds: the build, and a time roll test
+// that waits for two 2 s boundaries. Set
+// LOGROLL_E2E_RACE=1 to build the binaries with -race too, so that a data
+// race in the daemon makes it crash with a report on its stderr, which a
+// failing test prints.
+package tests
