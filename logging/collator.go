@@ -48,6 +48,9 @@ type Collator struct {
 	log *slog.Logger
 	fs  fsOps // file-system calls that tests replace to inject faults
 
+	onWrite  func(n int64)     // Options.OnWrite, or nil
+	onRemove func(path string) // Options.OnRemove, or nil
+
 	set    atomic.Pointer[Config]              // current normalised config
 	logs   atomic.Pointer[map[string]*logFile] // declared logs; copy on write
 	refuse atomic.Pointer[string]              // non-nil: Write refused, with the reason
@@ -113,6 +116,9 @@ func open(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 		log: opts.Logger,
 		fs:  fsys,
 		del: newDeleter(),
+
+		onWrite:  opts.OnWrite,
+		onRemove: opts.OnRemove,
 	}
 	if c.now == nil {
 		c.now = time.Now

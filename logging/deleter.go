@@ -150,6 +150,9 @@ func (c *Collator) deleteBeyond(l *logFile, keep int) {
 		}
 		l.count(cDeleted, 1)
 		l.count(cDeletedBytes, size)
+		if c.onRemove != nil {
+			c.onRemove(p)
+		}
 		c.log.Info("deleted rolled file", "path", p, "bytes", size,
 			"why", fmt.Sprintf("rolling_max_count = %d", keep))
 	}

@@ -80,6 +80,9 @@ func (w *writer) writeBuffers(bufs []*buffer) error {
 	l.count(cRecords, records)
 	l.count(cBytes, n)
 	l.count(cWriteCalls, 1)
+	if c.onWrite != nil {
+		c.onWrite(n)
+	}
 	return nil
 }
 
