@@ -1,0 +1,296 @@
+package space
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/logroll/logroll/logging"
+)
+
+// Accounting: what the manager knows of the folder's files between scans.
+//
+// U = base + (bytes the collator wrote since the scan's mark). base is the
+// sum of the last scan's sizes, moved by every event since. The bytes the
+// collator writes are not attributed to a file (Manager.Wrote has no name),
+// so an active file's entry keeps the size it had when it was last scanned
+// (or 0 when it appeared later); its growth lives in the written counter.
+//
+// Events are reconciled by name with Lstat, and a rename is recognised by
+// the file's device and inode: a file that left one name (fsnotify Rename)
+// and appears under another is the same bytes, and U does not change. That
+// is how a roll (active → rolled name) keeps U exact although the collator's
+// writes to the active file were never attributed to it.
+
+// fileID identifies a file on its filesystem.
+type fileID struct{ dev, ino uint64 }
+
+// entry is one regular file of the folder.
+type entry struct {
+	size   int64 // its bytes as counted in U: for an active file, at its last scan (0 if it appeared since), its growth being Wrote's
+	mtime  time.Time
+	id     fileID
+	hasID  bool
+	active bool      // the name was a configured active name: its growth is counted by Wrote
+	log    string    // active name from the rolled name; "" when not a rolled file
+	start  time.Time // START from the rolled name
+	failed bool      // its deletion failed: not a candidate until the next scan
+}
+
+// departed is an entry that left its name by a rename, kept a while by its
+// file ID in case it reappears under another name in the folder.
+type departed struct {
+	e  *entry
+	at time.Time
+}
+
+// Limits on the departed entries: a rename inside the folder shows both of
+// its events within microseconds, so a few seconds is plenty; a file moved
+// out of the folder is never seen again.
+const (
+	departedTTL = 5 * time.Second
+	departedMax = 10_000
+)
+
+// usage is one log's rolled files: how many, how many bytes.
+type usage struct {
+	files int
+	bytes int64
+}
+
+// acct is the accounting state. It is owned by the manager's goroutine.
+type acct struct {
+	dir     string
+	loc     *time.Location
+	actives []string
+	isAct   map[string]bool
+
+	files      map[string]*entry
+	base       int64
+	departed   map[fileID]departed
+	perLog     map[string]*usage
+	candidates int  // rolled entries not failed
+	dirty      bool // perLog changed since the last publish
+}
+
+// newAcct returns an empty accounting for dir.
+func newAcct(dir string, loc *time.Location, actives []string) *acct {
+	a := &acct{dir: dir, loc: loc}
+	a.setActives(actives)
+	a.reset(0)
+	return a
+}
+
+// setActives sets the configured active names. Entries keep their
+// classification until the next scan (Apply always scans).
+func (a *acct) setActives(actives []string) {
+	a.actives = actives
+	a.isAct = make(map[string]bool, len(actives))
+	for _, n := range actives {
+		a.isAct[n] = true
+	}
+}
+
+// reset empties the accounting, with room for n files.
+func (a *acct) reset(n int) {
+	a.files = make(map[string]*entry, n)
+	a.departed = map[fileID]departed{}
+	a.perLog = map[string]*usage{}
+	a.base, a.candidates, a.dirty = 0, 0, true
+}
+
+// fileStat is what the accounting needs of a file's Lstat.
+type fileStat struct {
+	size    int64
+	mtime   time.Time
+	id      fileID
+	hasID   bool
+	regular bool
+}
+
+// statOf returns the fileStat of fi (from Lstat).
+func statOf(fi fs.FileInfo) fileStat {
+	st := fileStat{size: fi.Size(), mtime: fi.ModTime(), regular: fi.Mode().IsRegular()}
+	st.id, st.hasID = idOf(fi)
+	return st
+}
+
+// newEntry classifies the file name described by st.
+func (a *acct) newEntry(name string, st fileStat) *entry {
+	e := &entry{size: st.size, mtime: st.mtime, id: st.id, hasID: st.hasID, active: a.isAct[name]}
+	if r, err := logging.ParseRolledName(name, a.actives, a.loc); err == nil {
+		e.log, e.start = r.Active, r.Start
+	}
+	return e
+}
+
+// put records e under name; base is the caller's business.
+func (a *acct) put(name string, e *entry) {
+	a.files[name] = e
+	if e.log == "" {
+		return
+	}
+	u := a.perLog[e.log]
+	if u == nil {
+		u = &usage{}
+		a.perLog[e.log] = u
+	}
+	u.files++
+	u.bytes += e.size
+	if !e.failed {
+		a.candidates++
+	}
+	a.dirty = true
+}
+
+// drop removes name's entry and returns it (nil if unknown); base is the
+// caller's business.
+func (a *acct) drop(name string) *entry {
+	e := a.files[name]
+	if e == nil {
+		return nil
+	}
+	delete(a.files, name)
+	if e.log != "" {
+		if u := a.perLog[e.log]; u != nil {
+			u.files--
+			u.bytes -= e.size
+			if u.files <= 0 {
+				delete(a.perLog, e.log)
+			}
+		}
+		if !e.failed {
+			a.candidates--
+		}
+		a.dirty = true
+	}
+	return e
+}
+
+// forget removes name's entry from U. With moved, the file left by a rename
+// and may reappear under another name (see reconcile).
+func (a *acct) forget(name string, moved bool, now time.Time) {
+	e := a.drop(name)
+	if e == nil {
+		return
+	}
+	a.base -= e.size
+	if moved && e.hasID {
+		if len(a.departed) >= departedMax {
+			clear(a.departed)
+		}
+		a.departed[e.id] = departed{e: e, at: now}
+	}
+}
+
+// markFailed takes name's entry out of the candidates until the next scan.
+func (a *acct) markFailed(name string) {
+	if e := a.files[name]; e != nil && !e.failed {
+		e.failed = true
+		if e.log != "" {
+			a.candidates--
+		}
+	}
+}
+
+// reconcile brings name's entry in line with the folder: an event (or a
+// caller) said something happened to it. moved says the event was a rename
+// away from name. It is idempotent: a late or repeated event changes
+// nothing once the entry matches the file.
+func (a *acct) reconcile(name string, moved bool, now time.Time) {
+	known := a.files[name]
+	var st fileStat
+	if fi, err := os.Lstat(filepath.Join(a.dir, name)); err == nil {
+		st = statOf(fi)
+	}
+	if known != nil {
+		if st.regular && sameFile(known, st) {
+			if !known.active { // an active file's growth is counted by Wrote
+				a.drop(name)
+				a.base += st.size - known.size
+				known.size, known.mtime = st.size, st.mtime
+				a.put(name, known)
+			}
+			return
+		}
+		a.forget(name, moved, now)
+	}
+	if !st.regular {
+		return
+	}
+	e := a.newEntry(name, st)
+	if d, ok := a.departed[e.id]; ok && e.hasID {
+		// The same bytes under a new name: U does not change. A file that was
+		// active had only its scanned size in base; the rest is in Wrote's count.
+		delete(a.departed, e.id)
+		if d.e.active {
+			a.base += d.e.size
+		} else {
+			a.base += e.size
+		}
+	} else if e.active {
+		// A new active file: the collator's writes into it are counted by Wrote.
+		e.size = 0
+	} else {
+		a.base += e.size
+	}
+	a.put(name, e)
+}
+
+// sameFile reports whether st is the file e was recorded from.
+func sameFile(e *entry, st fileStat) bool {
+	if !st.hasID || !e.hasID {
+		return true // no IDs: trust the name
+	}
+	return st.id == e.id
+}
+
+// prune forgets departed entries older than departedTTL.
+func (a *acct) prune(now time.Time) {
+	for id, d := range a.departed {
+		if now.Sub(d.at) > departedTTL {
+			delete(a.departed, id)
+		}
+	}
+}
+
+// scan replaces the accounting with a full listing of the folder: every
+// regular file directly in it, by Lstat (a symbolic link is not counted). A
+// failure to list the folder leaves the accounting as it was.
+func (a *acct) scan() error {
+	d, err := os.Open(a.dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	ents, err := d.ReadDir(-1) // unsorted: cheaper than os.ReadDir on 100,000 files
+	if err != nil {
+		return err
+	}
+	a.reset(len(ents))
+	for _, de := range ents {
+		if !de.Type().IsRegular() {
+			continue
+		}
+		st, err := statAt(d, de)
+		if err != nil || !st.regular {
+			continue // removed or replaced since the listing
+		}
+		e := a.newEntry(de.Name(), st)
+		a.put(de.Name(), e)
+		a.base += e.size
+	}
+	return nil
+}
+
+// rolled returns the autodelete candidates: rolled files not failed.
+func (a *acct) rolled() []File {
+	out := make([]File, 0, a.candidates)
+	for name, e := range a.files {
+		if e.log != "" && !e.failed {
+			out = append(out, File{Name: name, Log: e.log, Start: e.start, ModTime: e.mtime, Size: e.size})
+		}
+	}
+	return out
+}

@@ -1,0 +1,233 @@
+package space
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// newTestAcct scans dir with the logs a.log and b.log configured.
+func newTestAcct(t *testing.T, dir string) *acct {
+	t.Helper()
+	a := newAcct(dir, time.UTC, []string{"a.log", "b.log"})
+	if err := a.scan(); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// sum returns the sizes of a's entries.
+func sum(a *acct) int64 {
+	var n int64
+	for _, e := range a.files {
+		n += e.size
+	}
+	return n
+}
+
+func TestScanCountsEveryRegularFile(t *testing.T) {
+	dir := t.TempDir()
+	mkfile(t, dir, "a.log", 100)
+	mkfile(t, dir, ".a.log.meta", 30)
+	mkfile(t, dir, ".logrolld.lock", 0)
+	mkfile(t, dir, rolled("a.log", 0), 1000)
+	mkfile(t, dir, rolled("a.log", 1), 1001)
+	mkfile(t, dir, rolled("gone.log", 0), 500)
+	mkfile(t, dir, "notes.txt", 7)
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mkfile(t, filepath.Join(dir, "sub"), "inside", 10_000)
+	if err := os.Symlink(filepath.Join(dir, "sub", "inside"), filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	a := newTestAcct(t, dir)
+	if want := int64(100 + 30 + 1000 + 1001 + 500 + 7); a.base != want || sum(a) != want {
+		t.Errorf("base = %d, entries sum to %d; want %d (regular files only, not the subfolder or the link)", a.base, sum(a), want)
+	}
+	if len(a.files) != 7 {
+		t.Errorf("%d entries, want 7", len(a.files))
+	}
+	if a.candidates != 3 {
+		t.Errorf("candidates = %d, want 3 (the rolled files, configured or not)", a.candidates)
+	}
+	if u := a.perLog["a.log"]; u == nil || u.files != 2 || u.bytes != 2001 {
+		t.Errorf("a.log usage = %+v, want 2 files, 2001 bytes", u)
+	}
+	if u := a.perLog["gone.log"]; u == nil || u.files != 1 || u.bytes != 500 {
+		t.Errorf("gone.log usage = %+v, want 1 file, 500 bytes", u)
+	}
+	if !a.files["a.log"].active || a.files["notes.txt"].active {
+		t.Errorf("active flags wrong")
+	}
+}
+
+func TestReconcile(t *testing.T) {
+	now := t0
+	t.Run("roll: rename active to rolled keeps U", func(t *testing.T) {
+		dir := t.TempDir()
+		mkfile(t, dir, "a.log", 100)
+		mkfile(t, dir, "other", 10)
+		a := newTestAcct(t, dir)
+		// The collator writes 50 bytes (counted by Wrote, not here), then rolls.
+		appendTo(t, dir, "a.log", 50)
+		r := rolled("a.log", 0)
+		if err := os.Rename(filepath.Join(dir, "a.log"), filepath.Join(dir, r)); err != nil {
+			t.Fatal(err)
+		}
+		mkfile(t, dir, "a.log", 0)
+		appendTo(t, dir, "a.log", 7)    // written before the events are handled: counted by Wrote
+		a.reconcile("a.log", true, now) // fsnotify Rename
+		a.reconcile(r, false, now)      // Create (moved to)
+		a.reconcile("a.log", false, now)
+		if a.base != 110 {
+			t.Errorf("base = %d, want 110 (the 57 bytes written are Wrote's)", a.base)
+		}
+		if e := a.files[r]; e == nil || e.size != 150 || e.log != "a.log" {
+			t.Errorf("rolled entry = %+v, want 150 bytes of a.log", e)
+		}
+		if e := a.files["a.log"]; e == nil || e.size != 0 {
+			t.Errorf("new active entry = %+v, want size 0", e)
+		}
+		if u := a.perLog["a.log"]; u == nil || u.files != 1 || u.bytes != 150 {
+			t.Errorf("usage = %+v", u)
+		}
+		// Deleting the rolled file takes its whole size: with Wrote's 57 the
+		// total is then exactly the 10 + 7 bytes left.
+		if err := os.Remove(filepath.Join(dir, r)); err != nil {
+			t.Fatal(err)
+		}
+		a.reconcile(r, false, now)
+		if got := a.base + 57; got != 17 {
+			t.Errorf("U after deleting the rolled file = %d, want 17", got)
+		}
+	})
+	t.Run("events handled after a scan that saw the roll", func(t *testing.T) {
+		dir := t.TempDir()
+		mkfile(t, dir, "a.log", 100)
+		r := rolled("a.log", 0)
+		if err := os.Rename(filepath.Join(dir, "a.log"), filepath.Join(dir, r)); err != nil {
+			t.Fatal(err)
+		}
+		mkfile(t, dir, "a.log", 0)
+		a := newTestAcct(t, dir) // scans the result
+		a.reconcile("a.log", true, now)
+		a.reconcile(r, false, now)
+		a.reconcile("a.log", false, now)
+		if a.base != 100 || len(a.files) != 2 {
+			t.Errorf("late events changed the accounting: base %d, %d entries", a.base, len(a.files))
+		}
+	})
+	t.Run("rename out of the folder subtracts", func(t *testing.T) {
+		dir, away := t.TempDir(), t.TempDir()
+		r := rolled("a.log", 0)
+		mkfile(t, dir, r, 1000)
+		mkfile(t, dir, "other", 10)
+		a := newTestAcct(t, dir)
+		if err := os.Rename(filepath.Join(dir, r), filepath.Join(away, r)); err != nil {
+			t.Fatal(err)
+		}
+		a.reconcile(r, true, now)
+		if a.base != 10 || a.candidates != 0 || a.perLog["a.log"] != nil {
+			t.Errorf("base %d, candidates %d, usage %v; want 10, 0, none", a.base, a.candidates, a.perLog["a.log"])
+		}
+		a.prune(now.Add(departedTTL + time.Second))
+		if len(a.departed) != 0 {
+			t.Errorf("departed entries not pruned")
+		}
+	})
+	t.Run("rename over an existing file frees it", func(t *testing.T) {
+		dir := t.TempDir()
+		mkfile(t, dir, "x.tmp", 40)
+		mkfile(t, dir, ".a.log.meta", 30)
+		a := newTestAcct(t, dir)
+		if err := os.Rename(filepath.Join(dir, "x.tmp"), filepath.Join(dir, ".a.log.meta")); err != nil {
+			t.Fatal(err)
+		}
+		a.reconcile("x.tmp", true, now)
+		a.reconcile(".a.log.meta", false, now)
+		if a.base != 40 || len(a.files) != 1 {
+			t.Errorf("base %d with %d entries, want 40 with 1", a.base, len(a.files))
+		}
+	})
+	t.Run("removal reports", func(t *testing.T) {
+		dir := t.TempDir()
+		mkfile(t, dir, "keep", 10)
+		p := mkfile(t, dir, "gone", 20)
+		a := newTestAcct(t, dir)
+		a.reconcile("keep", false, now) // still there: nothing changes
+		a.reconcile("never", false, now)
+		if a.base != 30 {
+			t.Fatalf("base = %d, want 30", a.base)
+		}
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+		a.reconcile("gone", false, now)
+		a.reconcile("gone", false, now) // twice
+		if a.base != 10 {
+			t.Errorf("base = %d, want 10", a.base)
+		}
+	})
+	t.Run("a file that appears is added; growth of others is seen", func(t *testing.T) {
+		dir := t.TempDir()
+		a := newTestAcct(t, dir)
+		mkfile(t, dir, "new.txt", 25)
+		a.reconcile("new.txt", false, now)
+		appendTo(t, dir, "new.txt", 5)
+		a.reconcile("new.txt", false, now)
+		r := rolled("b.log", 3)
+		mkfile(t, dir, r, 100)
+		a.reconcile(r, false, now)
+		if a.base != 130 || a.candidates != 1 {
+			t.Errorf("base %d, candidates %d; want 130, 1", a.base, a.candidates)
+		}
+	})
+	t.Run("another file under a known name", func(t *testing.T) {
+		dir := t.TempDir()
+		p := mkfile(t, dir, "x", 100)
+		a := newTestAcct(t, dir)
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+		mkfile(t, dir, "x", 3)
+		a.reconcile("x", false, now)
+		if a.base != 3 {
+			t.Errorf("base = %d, want 3", a.base)
+		}
+	})
+}
+
+func TestNormalize(t *testing.T) {
+	good := Config{Dir: "/tmp/x", Limit: 10, Logs: []Log{{Name: "a.log"}}}
+	c, err := good.normalize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ScanInterval != DefaultScanInterval || c.MinFree != DefaultMinFree {
+		t.Errorf("defaults not applied: %+v", c)
+	}
+	bad := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no dir", Config{Limit: 1}, "dir is empty"},
+		{"zero limit", Config{Dir: "/x"}, "limit must be positive"},
+		{"negative headroom", Config{Dir: "/x", Limit: 1, Headroom: -1}, "headroom must not be negative"},
+		{"negative min free", Config{Dir: "/x", Limit: 1, MinFree: -1}, "min free must not be negative"},
+		{"log twice", Config{Dir: "/x", Limit: 1, Logs: []Log{{Name: "a"}, {Name: "a"}}}, `"a" given twice`},
+		{"log path", Config{Dir: "/x", Limit: 1, Logs: []Log{{Name: "a/b"}}}, "not a file name"},
+		{"negative min count", Config{Dir: "/x", Limit: 1, Logs: []Log{{Name: "a", MinCount: -1}}}, "min count must not be negative"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.cfg.normalize()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("normalize() error = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}

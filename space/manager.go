@@ -1,0 +1,411 @@
+package space
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/logroll/logroll/logging"
+)
+
+// ErrClosed is returned by Apply once Close has begun.
+var ErrClosed = errors.New("space manager closed")
+
+// maxQueued bounds the events waiting for the manager's goroutine (it may be
+// blocked in Options.Free on a hung mount); beyond it they are dropped and
+// the next step rescans instead.
+const maxQueued = 10_000
+
+// Manager is the space manager of one log folder (DESIGN §6).
+//
+// Goroutines: New starts one goroutine (run) that owns the accounting, the
+// state and the deletions: it alone reads the folder, calls Options.Free and
+// Options.Accept, and deletes files. Everyone else talks to it without
+// waiting: Wrote adds to an atomic counter, and Wrote, Check, Removed and
+// Apply poke a channel of capacity 1 ("check space"), which coalesces; events
+// and a new configuration wait in a short mutex-guarded queue. With
+// Options.Watch, New also starts the fsnotify adapter's goroutine, which
+// only turns events into Removed-like reports. Close stops both and waits
+// for them; no goroutine outlives it.
+//
+// Timers: the goroutine rescans the folder every Config.ScanInterval, and
+// while the state is not Normal it samples the partition's free space every
+// RecheckInterval (1 s), since that can come back without any event.
+//
+// Concurrency: every method is safe for concurrent use. Status reads a
+// snapshot the goroutine publishes after every check. Options.Accept and
+// Options.Logger are called from the goroutine and must not call Close.
+type Manager struct {
+	opts  Options
+	dir   string
+	log   *slog.Logger
+	watch *watcher // nil without Options.Watch or when it could not start
+
+	written   atomic.Int64  // bytes the collator reported by Wrote, since New
+	poke      chan struct{} // capacity 1: "check space" (coalescing)
+	quit      chan struct{} // closed by Close
+	done      chan struct{} // closed when run has exited
+	closeOnce sync.Once
+	closeErr  error
+
+	mu       sync.Mutex // guards the fields up to snap
+	closed   bool
+	events   []event // reports waiting for the goroutine
+	overflow bool    // reports were lost: rescan
+	lost     bool    // the watch stopped (the folder itself moved)
+	newCfg   *Config // from Apply; the latest wins
+	snap     snapshot
+
+	// Owned by run (and by New before run starts).
+	cfg          Config
+	acct         *acct
+	mark         int64 // written when the last successful scan began
+	state        State
+	reason       string
+	free         int64 // P at the last sample; -1 unknown
+	freeMark     int64 // written just before that sample
+	freeAt       time.Time
+	freeFailing  bool
+	scanFailing  bool
+	watchLost    bool // Options.Watch was asked but events no longer come
+	scans        int64
+	lastScan     time.Time
+	scanDur      time.Duration
+	deletedFiles int64
+	deletedBytes int64
+	deleteErrors int64
+}
+
+// event is a report that something happened to a name in the folder.
+type event struct {
+	name  string
+	moved bool // renamed away (it may reappear under another name)
+}
+
+// New validates cfg, scans cfg.Dir, and starts the manager's goroutine (and
+// with opts.Watch the fsnotify adapter, which starts before the scan so that
+// nothing is missed). The first check (and with it any transition and
+// autodelete) follows at once on the goroutine. A folder that cannot be read
+// is an error naming it; a watch that cannot start is logged, and the
+// manager then rescans every second while the state is not Normal (at most
+// once every 10 scan durations).
+func New(cfg Config, opts Options) (*Manager, error) {
+	c, err := cfg.normalize()
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(c.Dir); err != nil {
+		return nil, fmt.Errorf("space: log folder: %w", err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("space: log folder %s: not a directory", c.Dir)
+	}
+	opts = opts.withDefaults()
+	m := &Manager{
+		opts: opts,
+		dir:  c.Dir,
+		log:  opts.Logger,
+		poke: make(chan struct{}, 1),
+		quit: make(chan struct{}),
+		done: make(chan struct{}),
+		cfg:  c,
+		acct: newAcct(c.Dir, opts.Location, c.actives()),
+		free: -1,
+	}
+	if opts.Watch {
+		if m.watch, err = startWatch(m); err != nil {
+			m.log.Warn("cannot watch the log folder: removals by others are seen by rescans", "dir", c.Dir, "err", err)
+			m.watchLost = true
+		}
+	}
+	start := opts.Now()
+	if err := m.acct.scan(); err != nil {
+		if m.watch != nil {
+			_ = m.watch.close()
+		}
+		return nil, fmt.Errorf("space: scan log folder %s: %w", c.Dir, err)
+	}
+	m.scans, m.lastScan, m.scanDur = 1, start, opts.Now().Sub(start)
+	m.publish(m.figures())
+	go m.run()
+	m.Check()
+	return m, nil
+}
+
+// Wrote reports that the collator wrote n bytes to a file in the folder (an
+// active file); n < 0 reports bytes cut back off a file. It is meant for the
+// write path (the collator's Options.OnWrite, on writer goroutines, once per
+// write syscall): an atomic add and a non-blocking poke, it never blocks and
+// never allocates. It is safe on a nil *Manager and after Close.
+func (m *Manager) Wrote(n int64) {
+	if m == nil {
+		return
+	}
+	m.written.Add(n)
+	m.Check()
+}
+
+// Check asks for a check of the space now (coalesced with any pending one).
+// It never blocks.
+func (m *Manager) Check() {
+	select {
+	case m.poke <- struct{}{}:
+	default:
+	}
+}
+
+// Removed reports that a file left the folder (the collator's OnRemove, a
+// caller's own deletion). name is a base name, or a path in the folder
+// (others are ignored). The manager looks at the name again (Lstat) and
+// subtracts the size it knew, so a report for a file still there, or
+// reported twice, changes nothing. It never blocks for long (a short lock).
+func (m *Manager) Removed(name string) {
+	if strings.ContainsRune(name, filepath.Separator) {
+		p, err := filepath.Abs(name)
+		if err != nil || filepath.Dir(p) != m.dir {
+			return
+		}
+		name = filepath.Base(p)
+	}
+	if name == "" || name == "." || name == ".." {
+		return
+	}
+	m.enqueue(event{name: name})
+}
+
+// enqueue queues e for the goroutine and pokes it.
+func (m *Manager) enqueue(e event) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	if len(m.events) < maxQueued {
+		m.events = append(m.events, e)
+	} else {
+		m.overflow = true
+	}
+	m.mu.Unlock()
+	m.Check()
+}
+
+// Apply reloads the configuration: the limits, MinFree, AutoDelete, the
+// scan interval and the logs apply from the goroutine's next step, which
+// also rescans the folder at once. It validates cfg first and changes
+// nothing on error; a different Dir is refused with an error wrapping
+// logging.ErrRestartRequired. It does not wait for the rescan.
+func (m *Manager) Apply(cfg Config) error {
+	c, err := cfg.normalize()
+	if err != nil {
+		return err
+	}
+	if c.Dir != m.dir {
+		return fmt.Errorf("space: log folder %s → %s: %w", m.dir, c.Dir, logging.ErrRestartRequired)
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return ErrClosed
+	}
+	m.newCfg = &c
+	m.mu.Unlock()
+	m.Check()
+	return nil
+}
+
+// Close stops the fsnotify adapter and the manager's goroutine, waiting for
+// both (a deletion in progress finishes; so does a call to Options.Free).
+// It does not call Options.Accept: a collator refusing for space stays so.
+// It is idempotent: later calls return the first call's result. It must not
+// be called from Options.Accept (it would wait for itself).
+func (m *Manager) Close() error {
+	m.closeOnce.Do(func() {
+		m.mu.Lock()
+		m.closed = true
+		m.mu.Unlock()
+		if m.watch != nil {
+			m.closeErr = m.watch.close()
+		}
+		close(m.quit)
+		<-m.done
+	})
+	return m.closeErr
+}
+
+// run is the manager's goroutine.
+func (m *Manager) run() {
+	defer close(m.done)
+	scanT := time.NewTimer(m.cfg.ScanInterval)
+	defer scanT.Stop()
+	tick := time.NewTicker(RecheckInterval)
+	defer tick.Stop()
+	for {
+		var scan, force bool
+		select {
+		case <-m.quit:
+			return
+		case <-m.poke:
+		case <-scanT.C:
+			scan = true
+		case <-tick.C:
+			if m.state == Normal {
+				continue
+			}
+			force = true
+			scan = m.watchLost && m.opts.Now().Sub(m.lastScan) >= max(RecheckInterval, 10*m.scanDur)
+		}
+		if m.step(scan, force) {
+			scanT.Reset(m.cfg.ScanInterval)
+		}
+	}
+}
+
+// step takes a new configuration and the queued reports, rescans if asked
+// (or needed), and checks. force resamples the partition's free space. It
+// reports whether it rescanned.
+func (m *Manager) step(scan, force bool) bool {
+	m.mu.Lock()
+	cfg := m.newCfg
+	m.newCfg = nil
+	if m.overflow {
+		m.overflow, scan = false, true
+	}
+	if m.lost {
+		m.lost, m.watchLost = false, true
+	}
+	m.mu.Unlock()
+	if cfg != nil {
+		m.cfg = *cfg
+		m.acct.setActives(cfg.actives())
+		scan = true
+	}
+	if scan {
+		_ = m.rescan() // logged
+		force = true
+	}
+	m.mu.Lock()
+	evs := m.events
+	m.events = nil
+	m.mu.Unlock()
+	now := m.opts.Now()
+	for _, e := range evs {
+		m.acct.reconcile(e.name, e.moved, now)
+	}
+	m.check(force || len(evs) > 0)
+	return scan
+}
+
+// rescan replaces the accounting with a full scan. Reports queued before it
+// began are dropped: the scan sees their effect (and reconcile is
+// idempotent for those that arrive late). A failure keeps the accounting
+// and is logged once per failure streak.
+func (m *Manager) rescan() error {
+	start := m.opts.Now()
+	mark := m.written.Load()
+	m.mu.Lock()
+	m.events = nil
+	m.mu.Unlock()
+	err := m.acct.scan()
+	m.scanDur = m.opts.Now().Sub(start)
+	if err != nil {
+		if !m.scanFailing {
+			m.log.Warn("cannot scan the log folder: keeping the previous accounting", "dir", m.dir, "err", err)
+		}
+		m.scanFailing = true
+		return err
+	}
+	if m.scanFailing {
+		m.log.Info("log folder scans work again", "dir", m.dir)
+		m.scanFailing = false
+	}
+	m.mark, m.lastScan = mark, start
+	m.scans++
+	return nil
+}
+
+// check samples P if forced or stale, deletes while autodelete is on and the
+// figures are not Normal, then moves the state and publishes a snapshot.
+func (m *Manager) check(force bool) {
+	now := m.opts.Now()
+	m.acct.prune(now)
+	if force || m.freeAt.IsZero() || now.Sub(m.freeAt) >= RecheckInterval {
+		m.sampleFree(now)
+	}
+	f := m.figures()
+	if s, _ := classify(f); s != Normal && m.cfg.AutoDelete && m.acct.candidates > 0 {
+		m.autodelete()
+		f = m.figures()
+	}
+	st, why := next(m.state, f)
+	m.transition(st, why, f)
+	m.publish(f)
+}
+
+// sampleFree calls Options.Free. A failure makes P unknown (its conditions
+// count for nothing) and is logged once per failure streak.
+func (m *Manager) sampleFree(now time.Time) {
+	mark := m.written.Load()
+	n, err := m.opts.Free(m.dir)
+	m.freeAt, m.freeMark = now, mark
+	if err != nil {
+		if !m.freeFailing {
+			m.log.Warn("cannot read the partition's free space: only the limit applies until it works", "dir", m.dir, "err", err)
+		}
+		m.freeFailing, m.free = true, -1
+		return
+	}
+	if m.freeFailing {
+		m.log.Info("the partition's free space is readable again", "dir", m.dir)
+		m.freeFailing = false
+	}
+	m.free = int64(min(n, math.MaxInt64))
+}
+
+// figures returns U and P now: P is the last sample less what the collator
+// wrote since.
+func (m *Manager) figures() figures {
+	w := m.written.Load()
+	f := figures{
+		used:     max(m.acct.base+(w-m.mark), 0), // approximations never make it negative
+		limit:    m.cfg.Limit,
+		headroom: m.cfg.Headroom,
+		minFree:  m.cfg.MinFree,
+		free:     -1,
+	}
+	if m.free >= 0 {
+		f.free = max(m.free-(w-m.freeMark), 0)
+	}
+	return f
+}
+
+// transition moves to state st, logging and telling Accept on a change.
+func (m *Manager) transition(st State, why string, f figures) {
+	old := m.state
+	m.state, m.reason = st, why
+	if st == old {
+		return
+	}
+	args := []any{"dir", m.dir, "used", f.used, "limit", f.limit, "headroom", f.headroom, "free", f.free}
+	switch {
+	case st == Exhausted:
+		m.log.Warn("log space exhausted: refusing new records", append(args, "reason", why)...)
+		if m.opts.Accept != nil {
+			m.opts.Accept(false, "log space exhausted: "+why)
+		}
+	case st == Low:
+		m.log.Warn("log space low", append(args, "reason", why, "auto_delete", m.cfg.AutoDelete)...)
+	case old == Exhausted:
+		m.log.Info("log space back to normal: accepting records again", args...)
+		if m.opts.Accept != nil {
+			m.opts.Accept(true, "")
+		}
+	default:
+		m.log.Info("log space back to normal", args...)
+	}
+}
