@@ -71,6 +71,9 @@ func (w *writer) cutUnacked() {
 		w.c.log.Warn("cannot cut unsynced records off the log file", "path", w.l.path, "err", err)
 		return
 	}
+	if w.c.onWrite != nil {
+		w.c.onWrite(w.ackedSize - w.size) // negative: bytes cut back
+	}
 	w.size, w.records = w.ackedSize, w.ackedRecords
 	w.publish()
 	_ = w.sync() // on failure w stays dirty: see above

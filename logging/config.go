@@ -146,9 +146,10 @@ type Options struct {
 	// Logger receives the collator's diagnostics; default slog.Default().
 	Logger *slog.Logger
 	// OnWrite, when set, is called by a log's writer goroutine after each
-	// successful write(2) or writev(2) to an active file, with the bytes
-	// written: the space manager's accounting between scans. It is on the
-	// write path: it must return at once, never block.
+	// write(2) or writev(2) to an active file that left bytes in it, with
+	// their number, and with a negative number when records are cut back off
+	// the file (after a failed fsync): the space manager's accounting between
+	// scans. It is on the write path: it must return at once, never block.
 	OnWrite func(n int64)
 	// OnRemove, when set, is called after the collator deleted a file from the
 	// log folder (a rolled file beyond rolling_max_count), with its path. It

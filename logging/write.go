@@ -62,6 +62,9 @@ func (w *writer) writeBuffers(bufs []*buffer) error {
 			if terr := w.f.Truncate(w.size); terr != nil {
 				w.size += n // could not undo: at least keep the count right
 				w.publish()
+				if c.onWrite != nil {
+					c.onWrite(n)
+				}
 			}
 		}
 		l.count(cWriteErrors, int64(len(bufs)))

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/logroll/logroll/ctl"
 	"github.com/logroll/logroll/logging"
 	"github.com/logroll/logroll/records"
+	"github.com/logroll/logroll/space"
 )
 
 // The daemon implements ctl.Backend: what the admin socket serves.
@@ -95,28 +97,31 @@ func (d *Daemon) Config() ctl.ConfigResponse {
 func (d *Daemon) Status() ctl.Status {
 	cfg := d.config()
 	st := d.coll.Stats()
+	sp := d.space.Status()
 	dir := d.initial.Str(records.LogfileDir)
-	files, _ := d.scanRolled(cfg)
 	s := ctl.Status{
 		PID: os.Getpid(), Started: d.started, Config: cfg.Source, Dir: dir,
 		Host: cfg.Hostname(), Listen: d.listen, Socket: d.socket,
-		Accepting: !d.isStopping(), Logs: []ctl.LogStatus{},
+		Accepting: !d.isStopping() && sp.State != space.Exhausted, Logs: []ctl.LogStatus{},
+		Space: &ctl.SpaceStatus{
+			State: sp.State.String(), Used: sp.Used, Limit: sp.Limit, Headroom: sp.Headroom,
+			PartitionFree: sp.Free, AutoDelete: sp.AutoDelete,
+			DeletedFiles: sp.DeletedFiles, DeletedBytes: sp.DeletedBytes,
+		},
+	}
+	rolled := map[string]space.LogUsage{}
+	for _, u := range sp.Logs {
+		rolled[u.Name] = u
 	}
 	for i := range cfg.Logs {
 		l := &cfg.Logs[i]
 		ls := st.Logs[l.Filename]
-		row := ctl.LogStatus{
-			Name: l.Filename, Path: dir + string(os.PathSeparator) + l.Filename,
+		s.Logs = append(s.Logs, ctl.LogStatus{
+			Name: l.Filename, Path: filepath.Join(dir, l.Filename),
 			ActiveBytes: ls.Size, Start: ls.Start,
+			Rolled: rolled[l.Filename].Rolled, RolledBytes: rolled[l.Filename].RolledBytes,
 			MinCount: int(l.Int(records.RollingMinCount)), MaxCount: int(l.Int(records.RollingMaxCount)),
-		}
-		for _, f := range files {
-			if f.Log == l.Filename {
-				row.Rolled++
-				row.RolledBytes += f.Bytes
-			}
-		}
-		s.Logs = append(s.Logs, row)
+		})
 	}
 	return s
 }

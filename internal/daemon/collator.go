@@ -6,6 +6,7 @@ import (
 
 	"github.com/logroll/logroll/logging"
 	"github.com/logroll/logroll/records"
+	"github.com/logroll/logroll/space"
 )
 
 // collatorConfig maps a validated configuration onto the collator's Config.
@@ -54,6 +55,25 @@ func durability(v int64) logging.Durability {
 	default:
 		return logging.DurabilityRoll
 	}
+}
+
+// spaceConfig maps the configuration onto the space manager's, for the log
+// folder dir the daemon opened (logfile_dir needs a restart).
+func spaceConfig(c *records.Config, dir string) space.Config {
+	sc := space.Config{
+		Dir:          dir,
+		Limit:        c.Int(records.MaxSpaceMB) << 20,
+		Headroom:     c.Int(records.HeadroomMB) << 20,
+		AutoDelete:   c.Int(records.AutoDelete) == 1,
+		ScanInterval: time.Duration(c.Int(records.SpaceScanSec)) * time.Second,
+	}
+	// Too small to write: at least 1 MiB, and room for two full buffers of
+	// every log, so that what was accepted can still be written.
+	sc.MinFree = max(space.DefaultMinFree, 2*c.Int(records.LogBufferSize)*int64(len(c.Logs)))
+	for i := range c.Logs {
+		sc.Logs = append(sc.Logs, space.Log{Name: c.Logs[i].Filename, MinCount: int(c.Logs[i].Int(records.RollingMinCount))})
+	}
+	return sc
 }
 
 // maxBodyBytes is proxy.config.ingest.max_body_mb in bytes.

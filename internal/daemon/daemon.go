@@ -10,12 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/logroll/logroll/ctl"
 	"github.com/logroll/logroll/logging"
 	"github.com/logroll/logroll/logging/ingest"
 	"github.com/logroll/logroll/records"
+	"github.com/logroll/logroll/space"
 )
 
 // Options configure a Daemon. Zero values select the defaults.
@@ -45,6 +47,7 @@ type Daemon struct {
 	started time.Time
 
 	coll   *logging.Collator
+	space  *space.Manager
 	ingest *ingest.Server // nil when http_listen is ""
 	admin  *ctl.Server
 	lock   *dirLock
@@ -135,11 +138,27 @@ func Start(opts Options) (_ *Daemon, err error) {
 		return nil, &ConfigError{Where: cfg.Where(records.LogfileDir), Record: records.LogfileDir, Err: err}
 	}
 	d.admin = ctl.NewServer(d, d.log)
-	d.coll, err = logging.Open(collatorConfig(cfg), logging.Options{Now: opts.Now, Logger: d.log})
+	// The space manager starts after the collator (it scans what the
+	// collator repaired and created) but hears of its writes from the start.
+	var sm atomic.Pointer[space.Manager]
+	d.coll, err = logging.Open(collatorConfig(cfg), logging.Options{
+		Now:      opts.Now,
+		Logger:   d.log,
+		OnWrite:  func(n int64) { sm.Load().Wrote(n) },
+		OnRemove: func(path string) { sm.Load().Removed(path) },
+	})
 	if err != nil {
 		adminL.Close()
 		return nil, fmt.Errorf("open log folder: %w", err)
 	}
+	d.space, err = space.New(spaceConfig(cfg, dir), space.Options{
+		Now: opts.Now, Accept: d.coll.SetAccepting, Logger: d.log, Watch: true,
+	})
+	if err != nil {
+		adminL.Close()
+		return nil, fmt.Errorf("space manager: %w", err)
+	}
+	sm.Store(d.space)
 	var ingestL net.Listener
 	if addr := cfg.Str(records.HTTPListen); addr != "" {
 		if ingestL, err = net.Listen("tcp", addr); err != nil {
@@ -245,7 +264,8 @@ func (d *Daemon) Shutdown() error {
 }
 
 // closeAll stops whatever was started, in order: ingest (answering in-flight
-// requests), the watcher, the admin server, the collator, the lock.
+// requests), the watcher, the admin server, the collator, the space manager,
+// the lock.
 func (d *Daemon) closeAll(ctx context.Context) error {
 	var errs []error
 	if d.ingest != nil {
@@ -265,6 +285,9 @@ func (d *Daemon) closeAll(ctx context.Context) error {
 		if err := d.coll.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close logs: %w", err))
 		}
+	}
+	if d.space != nil {
+		errs = append(errs, d.space.Close())
 	}
 	if d.lock != nil {
 		errs = append(errs, d.lock.release())

@@ -8,6 +8,7 @@ import (
 	"github.com/logroll/logroll/ctl"
 	"github.com/logroll/logroll/logging"
 	"github.com/logroll/logroll/logging/ingest"
+	"github.com/logroll/logroll/space"
 )
 
 // Metric names (DESIGN §7), Traffic Server style. Per-log series carry a
@@ -31,6 +32,15 @@ const (
 	MetricRefusedRecords  = "proxy.process.log.space_refused_records"
 	MetricReloadOK        = "proxy.process.log.config.reload_successes"
 	MetricReloadFailed    = "proxy.process.log.config.reload_failures"
+	MetricSpaceUsed       = "proxy.process.log.log_files_space_used"
+	MetricSpaceFree       = "proxy.process.log.partition_free_bytes"
+	MetricSpaceLimit      = "proxy.process.log.space_limit_bytes"
+	MetricSpaceHeadroom   = "proxy.process.log.space_headroom_bytes"
+	MetricSpaceState      = "proxy.process.log.space_state"
+	MetricAutoDeleted     = "proxy.process.log.autodeleted_files"
+	MetricAutoDeletedB    = "proxy.process.log.autodeleted_bytes"
+	MetricDeleteErrors    = "proxy.process.log.autodelete_errors"
+	MetricSpaceScans      = "proxy.process.log.space_scans"
 	MetricIngestRequests  = "proxy.process.log.ingest.requests"
 	MetricIngestRecords   = "proxy.process.log.ingest.records_accepted"
 	MetricIngestBytes     = "proxy.process.log.ingest.body_bytes"
@@ -56,6 +66,15 @@ var metricHelp = map[string][2]string{
 	MetricRefusedRecords:  {"counter", "records refused because the log space is exhausted"},
 	MetricReloadOK:        {"counter", "configuration reloads applied"},
 	MetricReloadFailed:    {"counter", "configuration reloads refused (the running configuration was kept)"},
+	MetricSpaceUsed:       {"gauge", "bytes of the regular files in the log folder (U)"},
+	MetricSpaceFree:       {"gauge", "free bytes on the log folder's partition (P); -1 when unknown"},
+	MetricSpaceLimit:      {"gauge", "max_space_mb_for_logs in bytes (M)"},
+	MetricSpaceHeadroom:   {"gauge", "max_space_mb_headroom in bytes (H)"},
+	MetricSpaceState:      {"gauge", "space state: 0 normal, 1 low, 2 exhausted"},
+	MetricAutoDeleted:     {"counter", "rolled files deleted by the space manager"},
+	MetricAutoDeletedB:    {"counter", "bytes of rolled files deleted by the space manager"},
+	MetricDeleteErrors:    {"counter", "autodeletions that failed"},
+	MetricSpaceScans:      {"counter", "full scans of the log folder"},
 	MetricIngestRequests:  {"counter", "ingest HTTP requests answered, by status code"},
 	MetricIngestRecords:   {"counter", "records accepted by ingest (written, acknowledged)"},
 	MetricIngestBytes:     {"counter", "ingest request body bytes after decompression"},
@@ -93,12 +112,23 @@ func (d *Daemon) Metrics() []ctl.Metric {
 	}
 	s.add(MetricOpenFiles, float64(st.OpenFiles))
 	accepting := 1.0
-	if d.isStopping() {
+	if d.isStopping() || d.space.Status().State == space.Exhausted {
 		accepting = 0
 	}
 	s.add(MetricAccepting, accepting)
 	s.add(MetricRefusedWrites, float64(st.RefusedWrites))
 	s.add(MetricRefusedRecords, float64(st.RefusedRecords))
+
+	sp := d.space.Status()
+	s.add(MetricSpaceUsed, float64(sp.Used))
+	s.add(MetricSpaceFree, float64(sp.Free))
+	s.add(MetricSpaceLimit, float64(sp.Limit))
+	s.add(MetricSpaceHeadroom, float64(sp.Headroom))
+	s.add(MetricSpaceState, float64(sp.State))
+	s.add(MetricAutoDeleted, float64(sp.DeletedFiles))
+	s.add(MetricAutoDeletedB, float64(sp.DeletedBytes))
+	s.add(MetricDeleteErrors, float64(sp.DeleteErrors))
+	s.add(MetricSpaceScans, float64(sp.Scans))
 
 	d.mu.Lock()
 	ok, ng := d.reloadOK, d.reloadNG

@@ -90,6 +90,10 @@ func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.W
 	if err := d.coll.Apply(lc); err != nil {
 		return d.refuse(res, fmt.Errorf("apply: %w", err))
 	}
+	if err := d.space.Apply(spaceConfig(cfg, lc.Dir)); err != nil {
+		// Validated by records already; the collator has the new config.
+		d.log.Error("space manager refused the new limits", "err", err)
+	}
 	if d.ingest != nil {
 		d.ingest.SetMaxBodyBytes(maxBodyBytes(cfg))
 	}
