@@ -57,6 +57,7 @@ type UnreachableError struct {
 	Err    error
 }
 
+// Error implements error.
 func (e *UnreachableError) Error() string {
 	cause := e.Err
 	var se *os.SyscallError
@@ -66,6 +67,7 @@ func (e *UnreachableError) Error() string {
 	return fmt.Sprintf("ctl: logrolld is not reachable on %s: %v", e.Socket, cause)
 }
 
+// Unwrap returns the underlying error.
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // RemoteError is a non-2xx answer of the daemon: Status is the HTTP status,
@@ -76,6 +78,7 @@ type RemoteError struct {
 	Msg    string
 }
 
+// Error implements error.
 func (e *RemoteError) Error() string {
 	return fmt.Sprintf("ctl: logrolld answered %d %s: %s", e.Status, http.StatusText(e.Status), e.Msg)
 }

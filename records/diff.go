@@ -83,3 +83,33 @@ func NeedsRestart(changes []Change) []Change {
 	}
 	return out
 }
+
+// Running returns the configuration a running daemon has after reloading
+// next while it runs with the values of started for the records that need a
+// restart (logfile_dir, local_state_dir, http_listen): next, with each such
+// record's value and source taken from started. The result is what the
+// daemon really runs, so that `config get` shows it and a later Diff against
+// the file reports the restart still pending. Neither argument is modified.
+func Running(next, started *Config) *Config {
+	out := *next
+	out.vals = make(map[string]any, len(next.vals))
+	out.where = make(map[string]string, len(next.where))
+	for k, v := range next.vals {
+		out.vals[k] = v
+	}
+	for k, v := range next.where {
+		out.where[k] = v
+	}
+	for i := range table {
+		r := &table[i]
+		if r.Reloadable {
+			continue
+		}
+		out.vals[r.Name] = started.vals[r.Name]
+		delete(out.where, r.Name)
+		if w, ok := started.where[r.Name]; ok {
+			out.where[r.Name] = w
+		}
+	}
+	return &out
+}

@@ -71,3 +71,31 @@ rolling_enabled = 2
 		t.Errorf("NeedsRestart = %v", r)
 	}
 }
+
+func TestRunning(t *testing.T) {
+	started, _, err := Load([]byte("[proxy.config.log]\nlogfile_dir = \"a\"\nrolling_size_mb = 5\n"), "/etc/r.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, _, err := Load([]byte("[proxy.config.log]\nlogfile_dir = \"b\"\nrolling_size_mb = 7\n"), "/etc/r.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := Running(next, started)
+	if got := run.Str(LogfileDir); got != "/etc/a" {
+		t.Errorf("logfile_dir = %q, want the started value /etc/a", got)
+	}
+	if got := run.Int(RollingSizeMB); got != 7 {
+		t.Errorf("rolling_size_mb = %d, want the new value 7", got)
+	}
+	if got := next.Str(LogfileDir); got != "/etc/b" {
+		t.Errorf("Running modified next: logfile_dir = %q", got)
+	}
+	changes := NeedsRestart(Diff(run, next))
+	if len(changes) != 1 || changes[0].Name != LogfileDir {
+		t.Errorf("Diff(running, file) restart changes = %v, want logfile_dir pending", changes)
+	}
+	if len(Diff(started, run)) != 1 {
+		t.Errorf("Diff(started, running) = %v, want only rolling_size_mb", Diff(started, run))
+	}
+}

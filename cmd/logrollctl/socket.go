@@ -84,7 +84,8 @@ func cause(err error) string {
 	}
 	msg := err.Error()
 	if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
-		msg += " (is logrolld running? give its -config FILE or -socket PATH)"
+		msg += " (is logrolld running? give its -config FILE or -socket PATH;" +
+			" a daemon started before local_state_dir was edited still listens on the old socket)"
 	}
 	return msg
 }

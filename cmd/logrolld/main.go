@@ -10,8 +10,9 @@
 // on 127.0.0.1:8480, admin socket ./run/logrolld.sock, one log "access".
 //
 // Signals: SIGHUP reloads the config file; SIGTERM and SIGINT stop gracefully
-// (stop accepting, write and sync every accepted record, close; no roll);
-// SIGUSR2 reopens active files moved away by an external tool.
+// (stop accepting, write and sync every accepted record, close; no roll), and
+// a second one during that stop exits at once with 1; SIGUSR2 reopens active
+// files moved away by an external tool.
 //
 // Exit codes: 0 after a graceful stop, 1 when the daemon cannot run (another
 // daemon on the socket or the folder, a listener that fails), 2 for a usage
@@ -24,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -31,6 +33,18 @@ import (
 	"github.com/logroll/logroll/internal/daemon"
 	"github.com/logroll/logroll/records"
 )
+
+// forceOnSecondSignal exits at once on a second SIGTERM or SIGINT during a
+// graceful stop (an operator pressing Ctrl-C twice). Records accepted but not
+// yet written are then lost, so it says so.
+func forceOnSecondSignal(sigs <-chan os.Signal, log *slog.Logger) {
+	for sig := range sigs {
+		if sig == syscall.SIGTERM || sig == syscall.SIGINT {
+			log.Error("second signal: exiting without finishing the graceful stop; records accepted but not yet written are lost", "signal", sig.String())
+			os.Exit(1)
+		}
+	}
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stderr))
@@ -85,6 +99,7 @@ func run(args []string, stderr io.Writer) int {
 				_ = d.Reopen() // logs its result
 			default:
 				log.Info("stopping", "signal", sig.String())
+				go forceOnSecondSignal(sigs, log)
 				if err := d.Shutdown(); err != nil {
 					log.Error("stopped with errors", "err", err)
 					return 1

@@ -91,7 +91,15 @@ func Start(opts Options) (_ *Daemon, err error) {
 			opts.ConfigPath = abs
 		}
 	}
-	cfg, warnings, err := load(opts.ConfigPath)
+	// Read once: the same bytes are loaded and become the watcher's
+	// baseline, so that a save between two reads cannot go unnoticed.
+	var data []byte
+	if opts.ConfigPath != "" {
+		if data, err = os.ReadFile(opts.ConfigPath); err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+	}
+	cfg, warnings, err := load(opts.ConfigPath, data)
 	if err != nil {
 		return nil, err
 	}
@@ -174,17 +182,14 @@ func Start(opts Options) (_ *Daemon, err error) {
 	}
 
 	if cfg.Source != "" {
-		initial, rerr := os.ReadFile(cfg.Source)
-		if rerr == nil {
-			d.watch, err = records.NewWatcher(cfg.Source, records.WatchOptions{
-				OnChange: d.onWatch,
-				Logger:   d.log,
-				Initial:  initial,
-			})
-		}
-		if rerr != nil || err != nil {
+		d.watch, err = records.NewWatcher(cfg.Source, records.WatchOptions{
+			OnChange: d.onWatch,
+			Logger:   d.log,
+			Initial:  data,
+		})
+		if err != nil {
 			// Reload by SIGHUP and logrollctl still works.
-			d.log.Warn("config file not watched", "file", cfg.Source, "err", errors.Join(rerr, err))
+			d.log.Warn("config file not watched", "file", cfg.Source, "err", err)
 			err = nil
 		}
 	}
@@ -269,7 +274,11 @@ func (d *Daemon) Shutdown() error {
 func (d *Daemon) closeAll(ctx context.Context) error {
 	var errs []error
 	if d.ingest != nil {
-		if err := d.ingest.Shutdown(ctx); err != nil {
+		if err := d.ingest.Shutdown(ctx); errors.Is(err, ingest.ErrStopTimeout) {
+			// Cut-off requests wrote nothing, or are finished by the
+			// collator's Close below: nothing accepted is lost.
+			d.log.Warn("stop timeout: closed ingest connections still in flight", "err", err)
+		} else if err != nil {
 			errs = append(errs, fmt.Errorf("stop ingest: %w", err))
 		}
 	}
@@ -277,9 +286,12 @@ func (d *Daemon) closeAll(ctx context.Context) error {
 		errs = append(errs, d.watch.Close())
 	}
 	if d.admin != nil {
-		if err := d.admin.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("stop admin server: %w", err))
+		// Its own budget: the ingest stop may have used all of ctx's.
+		actx, cancel := context.WithTimeout(context.Background(), d.opts.StopTimeout)
+		if err := d.admin.Shutdown(actx); err != nil {
+			d.log.Warn("stop timeout: closed admin connections still in flight", "err", err)
 		}
+		cancel()
 	}
 	if d.coll != nil {
 		if err := d.coll.Close(); err != nil {
@@ -295,12 +307,12 @@ func (d *Daemon) closeAll(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// load reads path, or returns the embedded defaults for "".
-func load(path string) (*records.Config, []records.Warning, error) {
+// load loads data read from path, or returns the embedded defaults for "".
+func load(path string, data []byte) (*records.Config, []records.Warning, error) {
 	if path == "" {
 		return records.Defaults(), nil, nil
 	}
-	return records.LoadFile(path)
+	return records.Load(data, path)
 }
 
 // slogLevel maps proxy.config.diags.level onto a slog level.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -187,6 +188,17 @@ func TestReloadRestartRequired(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(path), "elsewhere")); err == nil {
 		t.Error("the new logfile_dir was created: a restart-required record was half-applied")
+	}
+	// The running configuration shows the folder in use, and a second
+	// reload still reports the restart as pending.
+	for _, r := range d.Config().Records {
+		if r.Name == "proxy.config.log.logfile_dir" && r.Value != fmt.Sprintf("%q", filepath.Join(filepath.Dir(path), "logs")) {
+			t.Errorf("running logfile_dir = %s, want the folder in use", r.Value)
+		}
+	}
+	res, _ = d.Reload(context.Background())
+	if !res.OK || len(res.Changes) != 1 || !res.Changes[0].Restart {
+		t.Errorf("second reload = %+v, want the pending restart change again", res)
 	}
 }
 

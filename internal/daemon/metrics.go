@@ -13,7 +13,7 @@ import (
 
 // Metric names (DESIGN §7), Traffic Server style. Per-log series carry a
 // "log" label; the unlabelled series of the same name is the sum over every
-// log, including logs removed by a reload. docs/metrics.md lists them.
+// log, including logs removed by a reload. docs/daemon.md lists them.
 const (
 	MetricRecordsWritten  = "proxy.process.log.records_written"
 	MetricBytesWritten    = "proxy.process.log.bytes_written"

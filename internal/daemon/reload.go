@@ -83,28 +83,29 @@ func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.W
 	d.mu.Unlock()
 	changes := records.Diff(old, cfg)
 
-	// Records that need a restart keep their running value: the collator
-	// keeps the folder it opened, the listeners their addresses.
-	lc := collatorConfig(cfg)
-	lc.Dir = d.initial.Str(records.LogfileDir)
-	if err := d.coll.Apply(lc); err != nil {
+	// Records that need a restart keep their running value (the collator
+	// keeps the folder it opened, the listeners their addresses), and the
+	// configuration kept as running says so.
+	running := records.Running(cfg, d.initial)
+	dir := d.initial.Str(records.LogfileDir)
+	if err := d.space.Apply(spaceConfig(running, dir)); err != nil {
+		return d.refuse(res, fmt.Errorf("apply space limits: %w", err))
+	}
+	if err := d.coll.Apply(collatorConfig(running)); err != nil {
+		_ = d.space.Apply(spaceConfig(old, dir)) // back to the running limits
 		return d.refuse(res, fmt.Errorf("apply: %w", err))
 	}
-	if err := d.space.Apply(spaceConfig(cfg, lc.Dir)); err != nil {
-		// Validated by records already; the collator has the new config.
-		d.log.Error("space manager refused the new limits", "err", err)
-	}
 	if d.ingest != nil {
-		d.ingest.SetMaxBodyBytes(maxBodyBytes(cfg))
+		d.ingest.SetMaxBodyBytes(maxBodyBytes(running))
 	}
-	d.level.Set(slogLevel(cfg))
+	d.level.Set(slogLevel(running))
 
 	res.OK = true
 	res.Warnings = problemStrings(warnings)
 	res.Changes = ctl.ChangesFrom(changes)
 	res.RestartRequired = ctl.ChangesFrom(records.NeedsRestart(records.Diff(d.initial, cfg)))
 	d.mu.Lock()
-	d.cfg = cfg
+	d.cfg = running
 	d.reloadOK++
 	d.mu.Unlock()
 	d.record(res)

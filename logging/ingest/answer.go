@@ -87,7 +87,9 @@ func readFailure(err error, limit int64, enc Encoding) (int, string) {
 	case errors.As(err, &corrupt):
 		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		return http.StatusRequestTimeout, "reading the body timed out, nothing written: " + err.Error()
+		// 503, not 408: nothing was written and the request may succeed
+		// when retried, and shippers (Logstash) retry 5xx but drop 408.
+		return http.StatusServiceUnavailable, "reading the body timed out, nothing written: " + err.Error()
 	}
 	return http.StatusBadRequest, "reading the body failed, nothing written: " + err.Error()
 }

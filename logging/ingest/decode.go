@@ -105,6 +105,7 @@ type UnsupportedError struct {
 	Reason string // why, and what is accepted instead
 }
 
+// Error implements error.
 func (e *UnsupportedError) Error() string {
 	return "unsupported " + e.What + " " + strconv.Quote(e.Value) + ": " + e.Reason
 }
@@ -124,6 +125,7 @@ type SyntaxError struct {
 	Msg string
 }
 
+// Error implements error.
 func (e *SyntaxError) Error() string {
 	return "line " + strconv.Itoa(e.Line) + ", byte " + strconv.FormatInt(e.Offset, 10) + ": " + e.Msg
 }

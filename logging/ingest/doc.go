@@ -62,8 +62,11 @@
 //  5. the whole body is read, and decompressed, within MaxBodyBytes (413
 //     past it, counted after decompression, so a gzip bomb costs no more
 //     memory than an honest body; 400 for corrupt gzip or a client that went
-//     away; 408 when ReadTimeout ends the body). A body without length
-//     (chunked) is read the same way: 411 is never answered;
+//     away; 503 with Retry-After when ReadTimeout ends the body, since a
+//     retry may succeed and shippers drop 408). A body without length
+//     (chunked) is read the same way: 411 is never answered. A
+//     Content-Length reserves at most 256 KiB before the bytes arrive;
+//     the buffer grows as they do;
 //  6. the whole body is decoded (400 with line and byte offset);
 //  7. one Writer.Write call with all the records, all or nothing. A body with
 //     zero records (an empty text or NDJSON body, "[]") still makes the

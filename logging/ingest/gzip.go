@@ -42,6 +42,7 @@ type TooLargeError struct {
 	Limit int64 // the limit, in bytes
 }
 
+// Error implements error.
 func (e *TooLargeError) Error() string {
 	return "body too large: more than " + strconv.FormatInt(e.Limit, 10) + " bytes"
 }
@@ -52,8 +53,10 @@ type CorruptError struct {
 	Err error // what the gzip reader found
 }
 
+// Error implements error.
 func (e *CorruptError) Error() string { return "corrupt gzip body: " + e.Err.Error() }
 
+// Unwrap returns the underlying error.
 func (e *CorruptError) Unwrap() error { return e.Err }
 
 // ReadBody reads r to its end into dst, which it resets first. It reads at

@@ -133,8 +133,11 @@ func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, log string, f
 		err = Decompress(http.MaxBytesReader(w, r.Body, wire), limit, &st.body)
 	default:
 		if r.ContentLength > 0 {
+			// Grow for the announced length, but not beyond growCap before
+			// the bytes arrive: a Content-Length alone must not reserve
+			// memory (ReadBody grows the buffer as the body comes in).
 			st.body.Reset()
-			st.body.Grow(int(r.ContentLength) + 1) // one read past the end sees EOF
+			st.body.Grow(int(min(r.ContentLength+1, growCap))) // one read past the end sees EOF
 		}
 		err = ReadBody(r.Body, limit, &st.body)
 	}
@@ -185,6 +188,10 @@ func (s *Server) writeFailed(w http.ResponseWriter, r *http.Request, log string,
 		s.refuse(w, r, http.StatusInternalServerError, "writing log "+strconv.Quote(log)+" failed, nothing written, retry later (see the daemon's log)", log)
 	}
 }
+
+// growCap bounds what a request's Content-Length reserves before its body
+// arrives, in bytes.
+const growCap = 256 << 10
 
 // formatOf is FormatFor with a fast path for the values shippers send, which
 // FormatFor would parse (and allocate for) on every request.

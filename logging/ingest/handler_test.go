@@ -169,7 +169,7 @@ func TestServeLogs(t *testing.T) {
 			r := post("/v1/logs/access", nil)
 			r.Body, r.ContentLength = io.NopCloser(timeoutReader{}), -1
 			return r
-		}(), status: 408, body: "timed out"},
+		}(), status: 503, body: "timed out"},
 		{name: "client went away", req: func() *http.Request {
 			r := post("/v1/logs/access", nil)
 			r.Body, r.ContentLength = io.NopCloser(io.MultiReader(strings.NewReader("a\n"), iotest.ErrReader(io.ErrUnexpectedEOF))), -1

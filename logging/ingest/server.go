@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -168,23 +169,34 @@ func (s *Server) SetMaxBodyBytes(n int64) {
 // new request, on any path, is answered 503 with Retry-After and
 // Connection: close (so /healthz reads 503); it closes the listeners, then
 // waits until every request already in flight has been answered (its records
-// written or refused as usual) and its connection closed. It returns nil
-// then, or ctx's error if ctx ends first: requests still in flight are then
-// answered when they finish. Shutdown is idempotent: later calls wait the
-// same way and return nil once nothing is in flight.
+// written or refused as usual) and its connection closed, and returns nil.
+//
+// If ctx ends first, Shutdown closes every connection still open and returns
+// an error wrapping ErrStopTimeout: a request still reading its body then
+// fails and writes nothing, one already handed to the Writer finishes there
+// (the Writer decides, as always, whether its records are written). Shutdown
+// is idempotent: later calls wait the same way.
 func (s *Server) Shutdown(ctx context.Context) error {
 	idle := s.gate.close()
 	err := s.hs.Shutdown(ctx) // closes listeners and connections once idle
-	if err != nil {
+	if err == nil {
+		select {
+		case <-idle: // requests served through Handler() without Serve
+			return nil
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	if ctx.Err() == nil {
 		return err
 	}
-	select {
-	case <-idle: // requests served through Handler() without Serve
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	_ = s.hs.Close()
+	return fmt.Errorf("ingest: %w: %d requests still in flight had their connections closed: %w", ErrStopTimeout, s.gate.inFlight(), err)
 }
+
+// ErrStopTimeout is wrapped by Shutdown's error when requests were still in
+// flight when its context ended, and their connections were closed.
+var ErrStopTimeout = errors.New("stop timeout")
 
 // Stats returns a snapshot of the server's counters. It takes no lock and is
 // safe to call from any goroutine, also after Shutdown.

@@ -396,7 +396,7 @@ func TestServeConcurrent(t *testing.T) {
 }
 
 // TestSlowBody checks that ReadTimeout bounds a body that stops arriving:
-// the request is answered 408 and nothing is written. (net/http's deadline
+// the request is answered 503 (retryable) and nothing is written. (net/http's deadline
 // is real time, so this waits ReadTimeout, 100 ms, on a blocking read.)
 func TestSlowBody(t *testing.T) {
 	fw := &fakeWriter{}
@@ -414,10 +414,45 @@ func TestSlowBody(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(b), "timed out") {
-		t.Errorf("slow body: %d %s, want 408", resp.StatusCode, b)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(b), "timed out") {
+		t.Errorf("slow body: %d %s, want 503 with Retry-After", resp.StatusCode, b)
 	}
 	if n := len(fw.written()); n != 0 {
 		t.Errorf("%d Write calls", n)
+	}
+}
+
+// TestShutdownTimeoutClosesSlowClients checks that a client still sending its
+// body when Shutdown's context ends is cut off (its connection closed,
+// nothing written) and that Shutdown reports ErrStopTimeout, so that the
+// daemon can finish stopping.
+func TestShutdownTimeoutClosesSlowClients(t *testing.T) {
+	fw := &fakeWriter{}
+	s := NewServer(fw, ServerConfig{})
+	base, _, _ := startServer(t, s)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/logs/access HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
+	// Wait until the request is in flight.
+	for deadline := time.Now().Add(5 * time.Second); s.Stats().InFlight == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("request never in flight")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.Shutdown(ctx); !errors.Is(err, ErrStopTimeout) {
+		t.Fatalf("Shutdown = %v, want ErrStopTimeout", err)
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadAll(conn); err != nil {
+		t.Fatalf("reading the cut-off connection: %v, want EOF", err)
+	}
+	if n := len(fw.written()); n != 0 {
+		t.Errorf("%d Write calls for a cut-off request", n)
 	}
 }
