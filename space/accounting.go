@@ -229,6 +229,18 @@ func (a *acct) reconcile(name string, moved bool, now time.Time) {
 		} else {
 			a.base += e.size
 		}
+	} else if other := a.movedFrom(name, e); other != "" {
+		// The same bytes, still recorded under the name they left, whose
+		// rename event is not handled yet: a roll renaming the active file
+		// onto a rolled name that autodelete just freed. A move, as above.
+		a.forget(other, true, now)
+		d := a.departed[e.id]
+		delete(a.departed, e.id)
+		if d.e.active {
+			a.base += d.e.size
+		} else {
+			a.base += e.size
+		}
 	} else if e.active {
 		// A new active file: the collator's writes into it are counted by Wrote.
 		e.size = 0
@@ -236,6 +248,28 @@ func (a *acct) reconcile(name string, moved bool, now time.Time) {
 		a.base += e.size
 	}
 	a.put(name, e)
+}
+
+// movedFrom returns the name of another entry recorded for the same file as
+// e (now at name) that no longer holds that file: the name it was renamed
+// away from, when the rename's event is still queued. "" when there is none
+// (hard links keep both names, and are distinct entries).
+func (a *acct) movedFrom(name string, e *entry) string {
+	if !e.hasID {
+		return ""
+	}
+	for other, o := range a.files {
+		if other == name || !o.hasID || o.id != e.id {
+			continue
+		}
+		if fi, err := os.Lstat(filepath.Join(a.dir, other)); err == nil {
+			if st := statOf(fi); st.hasID && st.id == e.id {
+				continue // a hard link: both names hold the file
+			}
+		}
+		return other
+	}
+	return ""
 }
 
 // sameFile reports whether st is the file e was recorded from.

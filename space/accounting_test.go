@@ -104,6 +104,34 @@ func TestReconcile(t *testing.T) {
 			t.Errorf("U after deleting the rolled file = %d, want 17", got)
 		}
 	})
+	t.Run("roll onto a rolled name just deleted, events late", func(t *testing.T) {
+		// Autodelete removes r; the next roll in the same second reuses its
+		// name before the manager has handled the events: r's Remove is
+		// handled when r already holds the renamed active file.
+		dir := t.TempDir()
+		r := rolled("a.log", 0)
+		mkfile(t, dir, "a.log", 100)
+		mkfile(t, dir, r, 1000)
+		a := newTestAcct(t, dir)
+		appendTo(t, dir, "a.log", 50) // Wrote's
+		if err := os.Remove(filepath.Join(dir, r)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(dir, "a.log"), filepath.Join(dir, r)); err != nil {
+			t.Fatal(err)
+		}
+		mkfile(t, dir, "a.log", 0)
+		a.reconcile(r, false, now)       // Remove of the old r
+		a.reconcile("a.log", true, now)  // Rename away
+		a.reconcile(r, false, now)       // Create (moved to)
+		a.reconcile("a.log", false, now) // Create
+		if got := a.base + 50; got != 150 {
+			t.Errorf("U = %d, want the 150 bytes on disk", got)
+		}
+		if e := a.files[r]; e == nil || e.size != 150 {
+			t.Errorf("rolled entry = %+v, want 150 bytes", e)
+		}
+	})
 	t.Run("events handled after a scan that saw the roll", func(t *testing.T) {
 		dir := t.TempDir()
 		mkfile(t, dir, "a.log", 100)

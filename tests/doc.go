@@ -41,13 +41,23 @@
 //     config status decodes into the ctl types; logrollctl's exit codes
 //     (0, 1, 2, 3); records_written and bytes_written through `metric get`
 //     and Prometheus /metrics.
+//   - space_test.go (DESIGN §6): 40 MiB into a 12 MiB budget with autodelete:
+//     every request 200, the folder (sampled like du) never over the budget,
+//     the newest records kept contiguous, deletions counted and no more than
+//     needed, status used_bytes equal to the folder; two logs with
+//     rolling_min_count 5 and 1: only the second loses files; autodelete off:
+//     503 with Retry-After, no acknowledged record lost, resume within about
+//     a second of a script deleting the rolled files, or of a reload raising
+//     the limit; as root, an 8 MiB tmpfs as the log folder filled by the
+//     partition rather than the budget, with and without autodelete (skipped
+//     when not root or when the mount fails).
 //
 // Run them with
 //
 //	go test -race -count=1 ./tests/
 //
-// The whole package takes about ten seconds: the build, and a time roll test
-// that waits for two 2 s boundaries. Set
+// The whole package takes about twenty seconds: the build, a time roll test
+// that waits for two 2 s boundaries, and the space tests (about 15 s). Set
 // LOGROLL_E2E_RACE=1 to build the binaries with -race too, so that a data
 // race in the daemon makes it crash with a report on its stderr, which a
 // failing test prints.
