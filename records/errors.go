@@ -67,17 +67,24 @@ func sortProblems(ps []Problem) {
 	})
 }
 
-// didYouMean returns " (did you mean "x"?)" for the candidate closest to key
-// (ignoring case), when it is close enough to be a plausible typo, and ""
-// otherwise.
+// DidYouMean returns ` (did you mean "x"?)` for the candidate closest to key
+// (ignoring case, by edit distance), when it is close enough to be a
+// plausible typo, and "" otherwise. logrollctl uses it for record, log and
+// metric names.
+func DidYouMean(key string, candidates []string) string {
+	return didYouMean(key, candidates)
+}
+
 func didYouMean(key string, candidates []string) string {
-	if c := closest(key, candidates); c != "" {
+	if c := Closest(key, candidates); c != "" {
 		return fmt.Sprintf(" (did you mean %q?)", c)
 	}
 	return ""
 }
 
-func closest(key string, candidates []string) string {
+// Closest returns the candidate closest to key (ignoring case, by edit
+// distance) when it is close enough to be a plausible typo, and "" otherwise.
+func Closest(key string, candidates []string) string {
 	best, bestD := "", 1<<30
 	lk := strings.ToLower(key)
 	for _, c := range candidates {
@@ -117,7 +124,7 @@ func suggest(path []string, key string, isTable bool) string {
 			}
 		}
 	}
-	if c := closest(key, kids); c != "" {
+	if c := Closest(key, kids); c != "" {
 		return fmt.Sprintf(" (did you mean %q?)", c)
 	}
 	for _, k := range kids {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/logroll/logroll/ctl"
+	"github.com/logroll/logroll/records"
 )
 
 // recordsPrefix is dropped by the short forms of record names.
@@ -159,7 +160,7 @@ func findRecord(cfg ctl.ConfigResponse, name string) (ctl.RecordValue, *ctl.LogC
 			logNames = append(logNames, cfg.Logs[i].Name)
 		}
 		if log == nil {
-			return ctl.RecordValue{}, nil, fmt.Errorf("no log %q is declared%s", logName, didYouMean(logName, logNames))
+			return ctl.RecordValue{}, nil, fmt.Errorf("no log %q is declared%s", logName, records.DidYouMean(logName, logNames))
 		}
 		rv, err := findGlobal(cfg, key)
 		if err != nil {
@@ -199,18 +200,20 @@ func findGlobal(cfg ctl.ConfigResponse, name string) (ctl.RecordValue, error) {
 // suggestRecord returns a "did you mean" with the full name of the record
 // whose full, prefix-less or key name is nearest to name.
 func suggestRecord(cfg ctl.ConfigResponse, name string) string {
-	best, bestD := "", 1<<30
+	var forms []string
+	full := map[string]string{}
 	for _, rv := range cfg.Records {
 		for _, form := range []string{rv.Name, strings.TrimPrefix(rv.Name, recordsPrefix), shortName(rv.Name)} {
-			if d := editDistance(strings.ToLower(name), strings.ToLower(form)); d < bestD {
-				best, bestD = rv.Name, d
+			if _, seen := full[form]; !seen {
+				full[form] = rv.Name
+				forms = append(forms, form)
 			}
 		}
 	}
-	if best == "" || bestD > max(2, len(name)/3) {
-		return ""
+	if c := records.Closest(name, forms); c != "" {
+		return fmt.Sprintf(" (did you mean %q?)", full[c])
 	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	return ""
 }
 
 // logRecord returns a log's effective value of the record with full name

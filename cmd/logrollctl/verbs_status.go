@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/logroll/logroll/ctl"
+	"github.com/logroll/logroll/records"
 )
 
 // metricGet: `metric get NAME…`. Prints "NAME VALUE" a line for each series of
@@ -56,7 +57,7 @@ func metricGet(e *env, names []string) error {
 		}
 	}
 	for _, n := range missing {
-		fmt.Fprintf(e.stderr, "logrollctl: metric get: no metric %q%s\n", n, didYouMean(n, known))
+		fmt.Fprintf(e.stderr, "logrollctl: metric get: no metric %q%s\n", n, records.DidYouMean(n, known))
 	}
 	return errReported
 }
