@@ -1,0 +1,520 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The cron workflow (etc/cron/process-rolled.sh) against a live daemon while
+// records keep arriving: forced rolls and scheduled ones (every second)
+// interleave with the script's runs; every record must be processed once.
+
+const ecoScriptLimit = 30 * time.Second // one run of the script
+
+// ecoCronConf: access and other, rolling every second and at 1 MiB.
+func ecoCronConf() string {
+	return conf{
+		RollingEnabled: `"time_or_size"`,
+		SizeMB:         1,
+		Logs:           []string{"access", "other"},
+		// No headroom: on a nearly full disk autodelete would take files
+		// the test counts.
+		Extra: "rolling_interval_sec = 1\nmax_space_mb_headroom = 0\n",
+	}.toml()
+}
+
+// ecoScript is one run of the cron script.
+type ecoScript struct {
+	stdout, stderr string
+	code           int
+}
+
+func (r ecoScript) String() string {
+	return fmt.Sprintf("process-rolled.sh: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+}
+
+// processed returns the rolled paths the run reports as processed.
+func (r ecoScript) processed() []string {
+	var paths []string
+	for _, l := range lines(r.stdout) {
+		if p, ok := strings.CutPrefix(l, "processed "); ok {
+			paths = append(paths, strings.SplitN(p, " -> ", 2)[0])
+		}
+	}
+	return paths
+}
+
+// ecoScriptCmd returns the command running the cron script on d's config
+// with args, logrollctl being the tested one; jq false hides jq (JQ=).
+func ecoScriptCmd(t *testing.T, ctx context.Context, d *daemon, jq bool, args ...string) *exec.Cmd {
+	t.Helper()
+	script := ecoRepoFile(t, "etc/cron/process-rolled.sh")
+	cmd := exec.CommandContext(ctx, script, append([]string{"-c", d.config}, args...)...)
+	// TMPDIR: a run killed by the test leaves its mktemp folder in the
+	// test's folder, removed with it.
+	cmd.Env = append(os.Environ(), "LOGROLLCTL="+ctlBin, "LC_ALL=C", "TMPDIR="+d.dir)
+	if !jq {
+		cmd.Env = append(cmd.Env, "JQ=")
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // killable with its children
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	return cmd
+}
+
+// ecoRunScript runs the cron script to its end.
+func ecoRunScript(t *testing.T, d *daemon, jq bool, args ...string) ecoScript {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), ecoScriptLimit)
+	defer cancel()
+	cmd := ecoScriptCmd(t, ctx, d, jq, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := ecoScript{stdout: stdout.String(), stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		t.Fatalf("process-rolled.sh still running after %v:\n%v", ecoScriptLimit, r)
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	default:
+		t.Fatalf("process-rolled.sh: %v", err)
+	}
+	return r
+}
+
+// ecoMustRunScript runs the script and fails the test unless it exits 0.
+func ecoMustRunScript(t *testing.T, d *daemon, jq bool, args ...string) ecoScript {
+	t.Helper()
+	r := ecoRunScript(t, d, jq, args...)
+	if r.code != 0 {
+		t.Fatalf("want exit 0: %v", r)
+	}
+	return r
+}
+
+// ecoStatuses are the statuses the poster gives its records in turn.
+var ecoStatuses = []int{200, 200, 200, 304, 404, 200, 500, 503, 200, 301}
+
+// ecoPoster posts records to access (and a few to other) until stopped: 20
+// a request, alternately common log format text and a JSON array, record id
+// i having status ecoStatuses[i % len].
+type ecoPoster struct {
+	d        *daemon
+	stopCh   chan struct{}
+	done     chan struct{}
+	mu       sync.Mutex
+	acked    map[int]bool // access record ids acknowledged
+	byStatus map[int]int  // access records acknowledged per status
+	other    int          // other records acknowledged
+	err      error
+}
+
+const ecoBatch = 20
+
+func ecoStartPoster(d *daemon) *ecoPoster {
+	p := &ecoPoster{d: d, stopCh: make(chan struct{}), done: make(chan struct{}),
+		acked: map[int]bool{}, byStatus: map[int]int{}}
+	go p.run()
+	return p
+}
+
+// ecoRecord is record id as text (common log format) or JSON.
+func ecoRecord(id int, asJSON bool) string {
+	status := ecoStatuses[id%len(ecoStatuses)]
+	if asJSON {
+		return fmt.Sprintf(`{"id":%d,"method":"GET","path":"/item/%d","status":%d,"bytes":512}`, id, id, status)
+	}
+	return fmt.Sprintf(`127.0.0.1 - - [21/Nov/2026:10:00:00 +0000] "GET /item/%d HTTP/1.1" %d 512 id=%d`, id, status, id)
+}
+
+func (p *ecoPoster) run() {
+	defer close(p.done)
+	for b := 0; b < 20000; b++ {
+		select {
+		case <-p.stopCh:
+			return
+		default:
+		}
+		asJSON := b%2 == 1
+		var body strings.Builder
+		if asJSON {
+			body.WriteString("[")
+		}
+		for i := range ecoBatch {
+			if asJSON && i > 0 {
+				body.WriteString(",")
+			}
+			body.WriteString(ecoRecord(b*ecoBatch+i, asJSON))
+			if !asJSON {
+				body.WriteString("\n")
+			}
+		}
+		r := req{log: "access", ctype: "text/plain", body: []byte(body.String())}
+		if asJSON {
+			body.WriteString("]")
+			r = req{log: "access", ctype: "application/json", body: []byte(body.String())}
+		}
+		if err := p.post(r, ecoBatch); err != nil {
+			p.fail(err)
+			return
+		}
+		p.mu.Lock()
+		for i := range ecoBatch {
+			id := b*ecoBatch + i
+			p.acked[id] = true
+			p.byStatus[ecoStatuses[id%len(ecoStatuses)]]++
+		}
+		p.mu.Unlock()
+		if b%10 == 0 {
+			if err := p.post(req{log: "other", ctype: "text/plain", body: []byte("other " + strconv.Itoa(b) + " 200\n")}, 1); err != nil {
+				p.fail(err)
+				return
+			}
+			p.mu.Lock()
+			p.other++
+			p.mu.Unlock()
+		}
+		time.Sleep(time.Millisecond) // a steady trickle, not a flood
+	}
+}
+
+func (p *ecoPoster) post(r req, want int) error {
+	a, err := p.d.do(r)
+	if err != nil {
+		return err
+	}
+	if a.status != 200 || !strings.Contains(string(a.body), fmt.Sprintf(`"records":%d`, want)) {
+		return fmt.Errorf("POST /v1/logs/%s: status %d %s", r.log, a.status, a.body)
+	}
+	return nil
+}
+
+func (p *ecoPoster) fail(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.err = err
+}
+
+// count returns the number of access records acknowledged so far.
+func (p *ecoPoster) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.acked)
+}
+
+// stop stops the poster and fails the test if a post failed.
+func (p *ecoPoster) stop(t *testing.T) {
+	t.Helper()
+	select {
+	case <-p.stopCh:
+	default:
+		close(p.stopCh)
+	}
+	<-p.done
+	if p.err != nil {
+		t.Fatalf("poster: %v", p.err)
+	}
+}
+
+// waitNew waits until the poster has had more records acknowledged.
+func (p *ecoPoster) waitNew(t *testing.T) {
+	t.Helper()
+	n := p.count()
+	eventually(t, func() string {
+		p.mu.Lock()
+		err := p.err
+		p.mu.Unlock()
+		if err != nil {
+			t.Fatalf("poster: %v", err)
+		}
+		if p.count() <= n {
+			return "no new record acknowledged"
+		}
+		return ""
+	})
+}
+
+// ecoRunWhilePosting runs the script (with args) at least runs times, and
+// until a scheduled (time) roll of access happened in between, and returns
+// every run.
+func ecoRunWhilePosting(t *testing.T, d *daemon, p *ecoPoster, runs int, jq bool, args ...string) []ecoScript {
+	t.Helper()
+	var all []ecoScript
+	deadline := time.Now().Add(20 * time.Second)
+	timeRolls := func() int64 {
+		return d.ecoProm(`proxy_process_log_rolls_total{cause="time",log="access.log"}`)
+	}
+	first := timeRolls()
+	for len(all) < runs || timeRolls() < first+1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 20 s: %d runs, %d time rolls", len(all), timeRolls()-first)
+		}
+		p.waitNew(t)
+		all = append(all, ecoMustRunScript(t, d, jq, args...))
+	}
+	return all
+}
+
+var ecoAccessReport = regexp.MustCompile(`^access\.log\.e2ehost\.\d{8}\.\d{2}h\d{2}m\d{2}s-\d{8}\.\d{2}h\d{2}m\d{2}s(\.\d+)?\.old\.\d+-\d+\.report$`)
+
+// ecoReports reads the reports in dir: name → content. Every report must be
+// a report of an access file.
+func ecoReports(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports := map[string]string{}
+	for _, e := range entries {
+		if !ecoAccessReport.MatchString(e.Name()) {
+			t.Errorf("%s in the report folder is not a report of an access.log file (leftover or another log's)", e.Name())
+			continue
+		}
+		reports[e.Name()] = readFile(t, filepath.Join(dir, e.Name()))
+	}
+	return reports
+}
+
+// ecoCheckFolder checks the log folder after a final run: no access rolled
+// file and no claim left, the active file there and empty (the final run
+// rolled it), other's records untouched in its files.
+func ecoCheckFolder(t *testing.T, d *daemon, p *ecoPoster) {
+	t.Helper()
+	entries, err := os.ReadDir(d.logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if strings.HasSuffix(n, ".claim") || (strings.HasPrefix(n, "access.log.") && strings.HasSuffix(n, ".old")) {
+			t.Errorf("%s left in the log folder", n)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(d.logs, "access.log")); err != nil || fi.Size() != 0 {
+		t.Errorf("active access.log after the final run: %v, size %v; want it there and empty", err, fi)
+	}
+	otherLines := 0
+	rolledOther := d.ecoRolled("other.log")
+	for _, path := range d.ecoLogFiles("other.log") {
+		otherLines += len(lines(readFile(t, path)))
+	}
+	if otherLines != p.other || len(rolledOther) == 0 {
+		t.Errorf("other.log: %d records in %d rolled files and the active one, want all %d posted there, and rolled files the script left alone",
+			otherLines, len(rolledOther), p.other)
+	}
+}
+
+// TestCron runs the cron script with its example analysis (requests per
+// status code) against a live daemon while records keep arriving, with jq
+// and with its plain-text fallback: the counts over all the reports are
+// exactly what was acknowledged per status (so no file was processed twice
+// or lost), every processed file was deleted, no active file was touched and
+// the log that was not named was left alone.
+func TestCron(t *testing.T) {
+	for _, mode := range []string{"jq", "plain"} {
+		t.Run(mode, func(t *testing.T) {
+			jq := mode == "jq"
+			if _, err := exec.LookPath("jq"); jq && err != nil {
+				t.Skip("jq is not installed (.ci/run installs it): the script's jq mode is not tested here")
+			}
+			dir := tempDir(t)
+			d := startDaemon(t, writeConfig(t, dir, ecoCronConf()))
+			reports := filepath.Join(dir, "reports")
+			p := ecoStartPoster(d)
+			defer p.stop(t)
+
+			begin := time.Now()
+			runs := ecoRunWhilePosting(t, d, p, 4, jq, "-o", reports, "access")
+			p.stop(t)
+			runs = append(runs, ecoMustRunScript(t, d, jq, "-o", reports, "access"))
+			elapsed := time.Since(begin)
+
+			processed := 0 // a name can come back once its file is deleted: count them all
+			for _, r := range runs {
+				processed += len(r.processed())
+			}
+			got := map[int]int{}
+			total := 0
+			rep := ecoReports(t, reports)
+			for name, text := range rep {
+				for _, l := range lines(text) {
+					if strings.HasPrefix(l, "#") {
+						continue
+					}
+					f := strings.Split(l, "\t")
+					status, err1 := strconv.Atoi(f[0])
+					n, err2 := strconv.Atoi(f[len(f)-1])
+					if len(f) != 2 || err1 != nil || err2 != nil {
+						t.Fatalf("report %s: line %q is not STATUS<TAB>COUNT", name, l)
+					}
+					got[status] += n
+					total += n
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(p.byStatus) {
+				t.Errorf("requests per status over all reports %v, want what was acknowledged %v", got, p.byStatus)
+			}
+			if total != p.count() {
+				t.Errorf("%d records counted in the reports, %d acknowledged", total, p.count())
+			}
+			if len(rep) != processed {
+				t.Errorf("%d reports for %d files the runs said they processed", len(rep), processed)
+			}
+			ecoCheckFolder(t, d, p)
+			t.Logf("%s: %d runs over %v processed %d files (%d records) into %d reports",
+				mode, len(runs), elapsed.Round(time.Millisecond), processed, total, len(rep))
+		})
+	}
+}
+
+// ecoBlockCmd is a -x command that creates marker, waits (at most 10 s)
+// until release exists, then copies the file as its report.
+func ecoBlockCmd(marker, release string) string {
+	return fmt.Sprintf(`touch %q; i=0; while [ ! -e %q ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; cat`, marker, release)
+}
+
+// TestCronExactlyOnce archives each rolled file as its report (-x cat), so
+// that every record can be followed: while records keep arriving, runs of
+// the script follow each other; one run holds the lock while another starts
+// (which must do nothing and exit 0); one run is killed (SIGKILL, with its
+// children) in the middle of a file, and the next run finishes that file.
+// In the end every acknowledged record is in exactly one report.
+func TestCronExactlyOnce(t *testing.T) {
+	dir := tempDir(t)
+	d := startDaemon(t, writeConfig(t, dir, ecoCronConf()))
+	reports := filepath.Join(dir, "reports")
+	args := []string{"-o", reports, "-x", "cat", "access"}
+	p := ecoStartPoster(d)
+	defer p.stop(t)
+
+	runs := ecoRunWhilePosting(t, d, p, 3, true, args...)
+
+	// The lock: A holds it while processing a file; B starts then.
+	p.waitNew(t)
+	markA, releaseA := filepath.Join(dir, "a.started"), filepath.Join(dir, "a.release")
+	ctx, cancel := context.WithTimeout(context.Background(), ecoScriptLimit)
+	defer cancel()
+	a := ecoScriptCmd(t, ctx, d, true, "-o", reports, "-x", ecoBlockCmd(markA, releaseA), "access")
+	var aOut, aErr bytes.Buffer
+	a.Stdout, a.Stderr = &aOut, &aErr
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func() string {
+		if _, err := os.Stat(markA); err != nil {
+			return "run A has not started processing a file"
+		}
+		return ""
+	})
+	b := ecoRunScript(t, d, true, args...)
+	if b.code != 0 || !strings.Contains(b.stderr, "another run holds") || len(b.processed()) != 0 {
+		t.Errorf("a run started while another holds the lock: want exit 0, nothing processed and a note on stderr: %v", b)
+	}
+	if err := os.WriteFile(releaseA, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Wait(); err != nil {
+		t.Fatalf("run A: %v\nstdout:\n%s\nstderr:\n%s", err, aOut.String(), aErr.String())
+	}
+	runs = append(runs, ecoScript{stdout: aOut.String(), stderr: aErr.String()})
+
+	// A crash: C is killed while it processes a claimed file.
+	p.waitNew(t)
+	markC := filepath.Join(dir, "c.started")
+	c := ecoScriptCmd(t, ctx, d, true, "-o", reports, "-x", ecoBlockCmd(markC, filepath.Join(dir, "never")), "access")
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func() string {
+		if _, err := os.Stat(markC); err != nil {
+			return "run C has not started processing a file"
+		}
+		return ""
+	})
+	if err := syscall.Kill(-c.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Wait()
+	claims, _ := filepath.Glob(filepath.Join(d.logs, ".access.log.*.claim"))
+	if len(claims) != 1 {
+		t.Fatalf("after killing run C: claims %q, want the one it was processing", claims)
+	}
+
+	next := ecoMustRunScript(t, d, true, args...)
+	// The claim is .NAME.RUNID.claim; the run prints NAME's path.
+	name := strings.TrimPrefix(filepath.Base(claims[0]), ".")
+	name = name[:strings.Index(name, ".old.")+len(".old")]
+	if !strings.Contains(next.stdout, "processed "+filepath.Join(d.logs, name)+" -> ") {
+		t.Errorf("the run after the crash did not finish %s: %v", name, next)
+	}
+	runs = append(runs, next)
+	runs = append(runs, ecoRunWhilePosting(t, d, p, 2, true, args...)...)
+	p.stop(t)
+	runs = append(runs, ecoMustRunScript(t, d, true, args...))
+
+	// Every acknowledged record in exactly one report, nothing else there.
+	seen := map[int]int{}
+	idRE := regexp.MustCompile(`id[=":]+(\d+)`)
+	rep := ecoReports(t, reports)
+	for name, text := range rep {
+		for _, l := range lines(text) {
+			m := idRE.FindStringSubmatch(l)
+			if m == nil {
+				t.Fatalf("report %s: %q is not a posted record", name, l)
+			}
+			id, _ := strconv.Atoi(m[1])
+			seen[id]++
+		}
+	}
+	lost, dup, unknown := 0, 0, 0
+	for id := range p.acked {
+		switch seen[id] {
+		case 0:
+			lost++
+		case 1:
+		default:
+			dup++
+		}
+	}
+	for id := range seen {
+		if !p.acked[id] {
+			unknown++
+		}
+	}
+	if lost+dup+unknown > 0 {
+		t.Errorf("of %d acknowledged records %d are in no report and %d in more than one; %d records in reports were never acknowledged",
+			len(p.acked), lost, dup, unknown)
+	}
+	files, names := 0, map[string]int{}
+	for _, r := range runs {
+		files += len(r.processed())
+		for _, path := range r.processed() {
+			names[path]++
+		}
+	}
+	reused := 0 // rolled names the daemon gave again after their file was processed
+	for _, n := range names {
+		reused += n - 1
+	}
+	if files != len(rep) {
+		t.Errorf("the runs said they processed %d files; %d reports", files, len(rep))
+	}
+	ecoCheckFolder(t, d, p)
+	t.Logf("%d runs (one locked out, one killed and finished by the next): %d records in %d reports, each once; %d rolled names came back after their file was processed",
+		len(runs)+2, len(p.acked), len(rep), reused)
+}
