@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Load generation: the same client code drives logrolld and the baseline.
+//
+// Each connection is one goroutine with an http.Transport of its own that
+// keeps exactly one keep-alive connection. A run first sends one warm-up
+// request per connection (connection set-up, server goroutines and buffers
+// warm: not measured), then calls onStart, then the connections take the
+// next request number from a shared counter until the fixed total is sent,
+// each sending the pre-generated body number (n mod len(bodies)).
+// Latency of a request is from just before Do to the last byte of the
+// answer read.
+
+// loadSpec is one load run.
+type loadSpec struct {
+	url         string
+	contentType string
+	bodies      []batch
+	requests    int // measured requests (warm-up not included)
+	conns       int
+	// checkRecords makes every 200 answer be checked for {"records":N} with N
+	// the records of the body (logrolld's acknowledgement).
+	checkRecords bool
+	// onStart is called after the warm-up, just before the measured requests.
+	onStart func()
+}
+
+// loadResult is what a run measured.
+type loadResult struct {
+	requests  int
+	records   int64
+	bodyBytes int64         // body bytes sent in measured requests
+	lineBytes int64         // log-file bytes of every request sent, warm-up included
+	elapsed   time.Duration // from onStart to the last answer
+	latencies []time.Duration
+}
+
+// requestTimeout bounds one request.
+const requestTimeout = 60 * time.Second
+
+// newConnClient returns a client that keeps one keep-alive connection.
+func newConnClient() *http.Client {
+	tr := &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		MaxIdleConns:        1,
+		MaxIdleConnsPerHost: 1,
+		MaxConnsPerHost:     1,
+		DisableCompression:  true,
+		IdleConnTimeout:     time.Minute,
+	}
+	return &http.Client{Transport: tr, Timeout: requestTimeout}
+}
+
+// post sends one body and reads the whole answer.
+func post(ctx context.Context, hc *http.Client, url, ctype string, b batch, check bool) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b.body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", ctype)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	var buf [256]byte
+	n, _ := io.ReadFull(resp.Body, buf[:])
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("POST %s: status %d: %s", url, resp.StatusCode, bytes.TrimSpace(buf[:n]))
+	}
+	if check {
+		want := `{"records":` + strconv.Itoa(b.records) + `}`
+		if got := string(bytes.TrimSpace(buf[:n])); got != want {
+			return fmt.Errorf("POST %s: answer %q, want %q", url, got, want)
+		}
+	}
+	return nil
+}
+
+// runLoad performs spec and returns its measurements. The first failed
+// request stops the run and is returned.
+func runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
+	if spec.conns < 1 || len(spec.bodies) == 0 {
+		return loadResult{}, errors.New("load: no connections or no bodies")
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	clients := make([]*http.Client, spec.conns)
+	for i := range clients {
+		clients[i] = newConnClient()
+	}
+	defer func() {
+		for _, c := range clients {
+			c.CloseIdleConnections()
+		}
+	}()
+
+	// Warm-up: one request per connection, at the same time.
+	var res loadResult
+	var wg sync.WaitGroup
+	for _, hc := range clients {
+		wg.Go(func() {
+			if err := post(ctx, hc, spec.url, spec.contentType, spec.bodies[0], spec.checkRecords); err != nil {
+				cancel(fmt.Errorf("warm-up: %w", err))
+			}
+		})
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return res, err
+	}
+	res.lineBytes = int64(spec.conns) * spec.bodies[0].lineBytes
+
+	if spec.onStart != nil {
+		spec.onStart()
+	}
+	var next atomic.Int64
+	lats := make([][]time.Duration, spec.conns)
+	counts := make([]loadResult, spec.conns)
+	start := time.Now()
+	for i, hc := range clients {
+		wg.Go(func() {
+			l := make([]time.Duration, 0, spec.requests/spec.conns+1)
+			c := &counts[i]
+			for {
+				n := int(next.Add(1)) - 1
+				if n >= spec.requests || ctx.Err() != nil {
+					break
+				}
+				b := spec.bodies[n%len(spec.bodies)]
+				t0 := time.Now()
+				if err := post(ctx, hc, spec.url, spec.contentType, b, spec.checkRecords); err != nil {
+					cancel(err)
+					break
+				}
+				l = append(l, time.Since(t0))
+				c.requests++
+				c.records += int64(b.records)
+				c.bodyBytes += int64(len(b.body))
+				c.lineBytes += b.lineBytes
+			}
+			lats[i] = l
+		})
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	if err := context.Cause(ctx); err != nil {
+		return res, err
+	}
+	for i := range counts {
+		res.requests += counts[i].requests
+		res.records += counts[i].records
+		res.bodyBytes += counts[i].bodyBytes
+		res.lineBytes += counts[i].lineBytes
+		res.latencies = append(res.latencies, lats[i]...)
+	}
+	return res, nil
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"fmt"
+	"math"
+)
+
+// Targets of issue 6, checked against a run's results. Ratios compare
+// logroll with the baseline of the same run (medians of per-rep ratios),
+// since absolute figures vary with the machine and its load.
+
+// targetResult is one target's verdict.
+type targetResult struct {
+	Name     string  `json:"name"`
+	Measured float64 `json:"measured"` // NaN when not measured (JSON: null)
+	Limit    float64 `json:"limit"`
+	Unit     string  `json:"unit"`
+	AtMost   bool    `json:"at_most"` // pass when Measured ≤ Limit; else ≥
+	Status   string  `json:"status"`  // PASS, FAIL, or n/a (not measured)
+}
+
+// Target statuses.
+const (
+	statusPass = "PASS"
+	statusFail = "FAIL"
+	statusNA   = "n/a"
+)
+
+// Connection counts the targets are read at.
+const (
+	targetConns    = 4
+	targetRSSConns = 16
+)
+
+// Target limits.
+const (
+	limitTextRatio   = 0.9
+	limitJSONRate    = 1e6
+	limitJSONRatio   = 3.5
+	limitP99Ratio    = 1.2
+	limitRollP99ms   = 5
+	limitStallMs     = 2
+	limitStartupMs   = 500
+	limitRSSMiB      = 64
+	limitCPUSecPerGB = 1.0
+	targetStartFiles = 100000
+	targetDurability = "roll" // the default: durable rolls
+)
+
+// evalTargets evaluates every target on r. A target whose measurement is
+// missing (a section not run, a connection count not measured) is n/a.
+func evalTargets(r *Results) []targetResult {
+	row := func(f Format, conns int, server string) (tpRow, bool) {
+		for _, x := range r.Throughput {
+			if x.Format == f && x.Conns == conns && x.Server == server {
+				return x, true
+			}
+		}
+		return tpRow{}, false
+	}
+	nan := math.NaN()
+	pick := func(ok bool, v float64) float64 {
+		if !ok {
+			return nan
+		}
+		return v
+	}
+
+	var out []targetResult
+	add := func(name string, measured, limit float64, unit string, atMost bool) {
+		t := targetResult{Name: name, Measured: measured, Limit: limit, Unit: unit, AtMost: atMost}
+		switch {
+		case math.IsNaN(measured):
+			t.Status = statusNA
+		case atMost && measured <= limit, !atMost && measured >= limit:
+			t.Status = statusPass
+		default:
+			t.Status = statusFail
+		}
+		out = append(out, t)
+	}
+
+	tr, trOK := row(FormatText, targetConns, serverRatio)
+	add(fmt.Sprintf("text records/s at %d conns, logroll ÷ baseline", targetConns), pick(trOK, tr.RecordsPerSec), limitTextRatio, "×", false)
+	jl, ok := row(FormatJSON, targetConns, serverLogroll)
+	add(fmt.Sprintf("json_batch records/s at %d conns", targetConns), pick(ok, jl.RecordsPerSec), limitJSONRate, "records/s", false)
+	jr, ok := row(FormatJSON, targetConns, serverRatio)
+	add(fmt.Sprintf("json_batch records/s at %d conns, logroll ÷ encoding/json baseline", targetConns), pick(ok, jr.RecordsPerSec), limitJSONRatio, "×", false)
+	add(fmt.Sprintf("text p99 latency at %d conns, logroll ÷ baseline", targetConns), pick(trOK, tr.P99ms), limitP99Ratio, "×", true)
+
+	roll := nan
+	for _, x := range r.Roll {
+		if x.Durability == targetDurability && x.Via == viaCtl {
+			roll = x.P99ms
+		}
+	}
+	add("forced roll p99, durable, through logrollctl", roll, limitRollP99ms, "ms", true)
+
+	stall := nan
+	for _, s := range r.Stall {
+		if s.Durability == targetDurability {
+			stall = s.StallMs
+		}
+	}
+	add("longest writer stall caused by a roll (durable rolls every second)", stall, limitStallMs, "ms", true)
+
+	start, files := nan, 0
+	for _, s := range r.Startup {
+		if s.RolledFiles > files {
+			start, files = s.HealthzMs, s.RolledFiles
+		}
+	}
+	if files == 0 {
+		files = targetStartFiles
+	}
+	add(fmt.Sprintf("start-up with %d rolled files, exec → /healthz 200 (median)", files), start, limitStartupMs, "ms", true)
+
+	rss := nan
+	for _, f := range []Format{FormatText, FormatJSON} {
+		if x, ok := row(f, targetRSSConns, serverLogroll); ok && (math.IsNaN(rss) || x.PeakRSSMiB > rss) {
+			rss = x.PeakRSSMiB
+		}
+	}
+	add(fmt.Sprintf("logrolld peak RSS at %d conns (text and json)", targetRSSConns), rss, limitRSSMiB, "MiB", true)
+	tl, ok := row(FormatText, targetConns, serverLogroll)
+	add(fmt.Sprintf("logrolld CPU per GB of text at %d conns", targetConns), pick(ok, tl.CPUSecPerGB), limitCPUSecPerGB, "s/GB", true)
+	return out
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"math"
+	"testing"
+)
+
+// goodResults returns results that meet every target, for tests to spoil.
+func goodResults() *Results {
+	return &Results{
+		Throughput: []tpRow{
+			{Format: FormatText, Conns: 4, Server: serverLogroll, RecordsPerSec: 2e6, P99ms: 2, CPUSecPerGB: 0.8, PeakRSSMiB: 20},
+			{Format: FormatText, Conns: 4, Server: serverBaseline, RecordsPerSec: 2e6, P99ms: 2, CPUSecPerGB: 0.7, PeakRSSMiB: 10},
+			{Format: FormatText, Conns: 4, Server: serverRatio, RecordsPerSec: 0.95, P99ms: 1.1},
+			{Format: FormatText, Conns: 16, Server: serverLogroll, PeakRSSMiB: 40},
+			{Format: FormatJSON, Conns: 4, Server: serverLogroll, RecordsPerSec: 1.2e6},
+			{Format: FormatJSON, Conns: 4, Server: serverRatio, RecordsPerSec: 9},
+			{Format: FormatJSON, Conns: 16, Server: serverLogroll, PeakRSSMiB: 50},
+		},
+		Roll: []rollRow{
+			{Durability: "write", Via: viaCtl, P99ms: 9}, // plain: not a target
+			{Durability: "roll", Via: viaSocket, P99ms: 9},
+			{Durability: "roll", Via: viaCtl, P99ms: 4},
+		},
+		Stall:   []stallResult{{Durability: "write", StallMs: 50}, {Durability: "roll", StallMs: 1.5}},
+		Startup: []startupRow{{RolledFiles: 0, HealthzMs: 900}, {RolledFiles: 100000, HealthzMs: 300}},
+	}
+}
+
+func TestEvalTargets(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		spoil func(r *Results)
+		want  map[int]string // target index → status; the others PASS
+	}{
+		{"all good", func(*Results) {}, nil},
+		{"text ratio just below", func(r *Results) { r.Throughput[2].RecordsPerSec = 0.89 }, map[int]string{0: statusFail}},
+		{"text ratio at the limit", func(r *Results) { r.Throughput[2].RecordsPerSec = 0.9 }, nil},
+		{"json rate", func(r *Results) { r.Throughput[4].RecordsPerSec = 999999 }, map[int]string{1: statusFail}},
+		{"json ratio", func(r *Results) { r.Throughput[5].RecordsPerSec = 3.4 }, map[int]string{2: statusFail}},
+		{"p99 ratio", func(r *Results) { r.Throughput[2].P99ms = 1.25 }, map[int]string{3: statusFail}},
+		{"durable roll", func(r *Results) { r.Roll[2].P99ms = 5.01 }, map[int]string{4: statusFail}},
+		{"stall", func(r *Results) { r.Stall[1].StallMs = 2.5 }, map[int]string{5: statusFail}},
+		{"start-up", func(r *Results) { r.Startup[1].HealthzMs = 501 }, map[int]string{6: statusFail}},
+		{"rss: the worse of text and json", func(r *Results) { r.Throughput[6].PeakRSSMiB = 65 }, map[int]string{7: statusFail}},
+		{"cpu per GB", func(r *Results) { r.Throughput[0].CPUSecPerGB = 1.01 }, map[int]string{8: statusFail}},
+		{"no throughput", func(r *Results) { r.Throughput = nil },
+			map[int]string{0: statusNA, 1: statusNA, 2: statusNA, 3: statusNA, 7: statusNA, 8: statusNA}},
+		{"no 4 connections", func(r *Results) {
+			var keep []tpRow
+			for _, x := range r.Throughput {
+				if x.Conns != 4 {
+					keep = append(keep, x)
+				}
+			}
+			r.Throughput = keep
+		}, map[int]string{0: statusNA, 1: statusNA, 2: statusNA, 3: statusNA, 8: statusNA}},
+		{"no roll, stall, start-up", func(r *Results) { r.Roll, r.Stall, r.Startup = nil, nil, nil },
+			map[int]string{4: statusNA, 5: statusNA, 6: statusNA}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := goodResults()
+			tc.spoil(r)
+			got := evalTargets(r)
+			if len(got) != 9 {
+				t.Fatalf("%d targets, want 9", len(got))
+			}
+			for i, tr := range got {
+				want := statusPass
+				if s, ok := tc.want[i]; ok {
+					want = s
+				}
+				if tr.Status != want {
+					t.Errorf("target %d %q: %s (measured %v, limit %v), want %s", i, tr.Name, tr.Status, tr.Measured, tr.Limit, want)
+				}
+				if want == statusNA && !math.IsNaN(tr.Measured) {
+					t.Errorf("target %d: n/a with measured %v", i, tr.Measured)
+				}
+			}
+		})
+	}
+}
