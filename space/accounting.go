@@ -4,6 +4,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/logroll/logroll/logging"
@@ -65,6 +67,7 @@ type acct struct {
 	loc     *time.Location
 	actives []string
 	isAct   map[string]bool
+	procs   int // goroutines of a scan; 0 means GOMAXPROCS
 
 	files      map[string]*entry
 	base       int64
@@ -303,20 +306,47 @@ func (a *acct) scan() error {
 		return err
 	}
 	a.reset(len(ents))
-	for _, de := range ents {
-		if !de.Type().IsRegular() {
-			continue
+	// Stat and parse in parallel (one Fstatat and one name parse per file,
+	// ~3 µs: 0.3 s for 100,000 files on one core, on the start-up path),
+	// then record in listing order on this goroutine.
+	procs := a.procs
+	if procs <= 0 {
+		procs = runtime.GOMAXPROCS(0)
+	}
+	parts := min(procs, 1+len(ents)/scanChunk)
+	found := make([][]*entry, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		chunk := ents[p*len(ents)/parts : (p+1)*len(ents)/parts]
+		found[p] = make([]*entry, len(chunk))
+		wg.Go(func() {
+			for i, de := range chunk {
+				if !de.Type().IsRegular() {
+					continue
+				}
+				st, err := statAt(d, de)
+				if err != nil || !st.regular {
+					continue // removed or replaced since the listing
+				}
+				found[p][i] = a.newEntry(de.Name(), st)
+			}
+		})
+	}
+	wg.Wait()
+	for p := range parts {
+		chunk := ents[p*len(ents)/parts : (p+1)*len(ents)/parts]
+		for i, e := range found[p] {
+			if e != nil {
+				a.put(chunk[i].Name(), e)
+				a.base += e.size
+			}
 		}
-		st, err := statAt(d, de)
-		if err != nil || !st.regular {
-			continue // removed or replaced since the listing
-		}
-		e := a.newEntry(de.Name(), st)
-		a.put(de.Name(), e)
-		a.base += e.size
 	}
 	return nil
 }
+
+// scanChunk is the fewest files per goroutine of a parallel scan.
+const scanChunk = 4096
 
 // rolled returns the autodelete candidates: rolled files not failed.
 func (a *acct) rolled() []File {

@@ -30,18 +30,27 @@ func BenchmarkScan(b *testing.B) {
 		}
 		f.Close()
 	}
-	a := newAcct(dir, time.UTC, logs)
-	b.ResetTimer()
-	for b.Loop() {
-		if err := a.scan(); err != nil {
-			b.Fatal(err)
+	// serial is the baseline: one goroutine stats and parses every file.
+	for _, procs := range []int{1, 0} {
+		name := "parallel"
+		if procs == 1 {
+			name = "serial"
 		}
+		b.Run(name, func(b *testing.B) {
+			a := newAcct(dir, time.UTC, logs)
+			a.procs = procs
+			for b.Loop() {
+				if err := a.scan(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			if len(a.files) != n+len(logs) || a.candidates != n {
+				b.Fatalf("scan found %d files, %d rolled", len(a.files), a.candidates)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/scan")
+		})
 	}
-	b.StopTimer()
-	if len(a.files) != n+len(logs) || a.candidates != n {
-		b.Fatalf("scan found %d files, %d rolled", len(a.files), a.candidates)
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/scan")
 }
 
 // BenchmarkPlan orders 100,000 rolled files of 4 logs: the work of the
