@@ -85,9 +85,15 @@ type opResult struct {
 	err    error
 }
 
-// maxPooledBuffer is the largest buffer capacity kept for reuse, as a
-// multiple of BufferSize: a huge request's buffer is left to the GC.
-const maxPooledBuffer = 8
+// maxPooledBuffer is the largest buffer capacity kept for reuse, in bytes
+// (or 8 × BufferSize when that is more): a huge request's buffer is left to
+// the GC. It is well above the bodies shippers send (Logstash's json_batch
+// and syslog-ng's batches are tens to hundreds of KiB, and 1000 access-log
+// lines are about 240 KiB): a buffer of such a request dropped after each
+// write costs a fresh allocation, page faults and zeroing per request, which
+// measured as a third of the daemon's CPU per GB at the default 9 KiB
+// log_buffer_size.
+const maxPooledBuffer = 4 << 20
 
 // getBuffer returns an empty buffer able to hold at least need bytes, reusing
 // pooled memory. bufSize is the configured BufferSize; buffers get twice
@@ -108,7 +114,7 @@ func (c *Collator) getBuffer(bufSize, need int) *buffer {
 func (c *Collator) putBuffer(b *buffer) {
 	clear(b.waiters)
 	*b = buffer{b: b.b[:0], waiters: b.waiters[:0]}
-	if cap(b.b) > maxPooledBuffer*c.set.Load().BufferSize {
+	if cap(b.b) > max(maxPooledBuffer, 8*c.set.Load().BufferSize) {
 		return
 	}
 	c.bufPool.Put(b)
