@@ -28,6 +28,7 @@ func (w *writer) ack() {
 			}
 			w.l.count(cWriteErrors, failed)
 			w.syncErr.fail(w.c.log, "log sync failed; the records written since the last acknowledgement were cut", err, "log", w.l.name)
+			w.c.writeFailed(err)
 		} else {
 			w.syncErr.ok(w.c.log, "log syncs work again", "log", w.l.name)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -28,12 +29,51 @@ func (w *writer) ensureFile(at time.Time) error {
 // DurabilitySync: before anything is acknowledged into it). The previous
 // file, if any, must be closed already.
 func (w *writer) createFile(at time.Time) error {
-	f, size, err := openActive(w.l.path, w.c.set.Load().Perm)
+	f, size, err := w.openPath()
 	if err != nil {
 		return err
 	}
 	w.adopt(f, size, at)
 	return nil
+}
+
+// openPath opens (creating it) the file at the active path, as openActive
+// does; if the log folder itself is gone (someone removed it), it creates
+// the folder again first (see Collator.recreateDir).
+func (w *writer) openPath() (*os.File, int64, error) {
+	perm := w.c.set.Load().Perm
+	f, size, err := openActive(w.l.path, perm)
+	if err != nil && errors.Is(err, fs.ErrNotExist) {
+		if created, derr := w.c.recreateDir(); derr != nil {
+			return nil, 0, errors.Join(err, derr)
+		} else if created {
+			f, size, err = openActive(w.l.path, perm)
+		}
+	}
+	return f, size, err
+}
+
+// recreateDir creates the log folder again if someone removed it, and
+// reports whether it did. Writers of several logs may find it gone at once:
+// one creates it and says so (once per removal), the others find it there.
+// The folder lock (.logrolld.lock, internal/daemon) went with the removed
+// folder and is not taken again.
+func (c *Collator) recreateDir() (bool, error) {
+	c.dirMu.Lock()
+	defer c.dirMu.Unlock()
+	if _, err := os.Stat(c.dir); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return false, fmt.Errorf("logging: create the removed log folder %s again: %w", c.dir, err)
+	}
+	c.log.Warn("log folder was removed by someone else; created it again", "dir", c.dir)
+	if c.set.Load().Durability >= DurabilityRoll {
+		if err := c.fs.syncDir(filepath.Dir(c.dir)); err != nil {
+			c.log.Warn("sync of the log folder's parent failed", "dir", filepath.Dir(c.dir), "err", err)
+		}
+	}
+	return true, nil
 }
 
 // adopt makes f, of size bytes, the active file with START at, writes its
@@ -102,6 +142,28 @@ func (w *writer) linked() bool {
 	return w.st.Nlink > 0
 }
 
+// displaced tells whether the active file left its path, leaving nothing
+// there: "deleted" (no link left) or "moved away" (still linked,
+// elsewhere); "" when something is at the path (the file, or something
+// put in its place, which checkPath refuses to rename) or when that cannot
+// be told. One lstat (and an fstat when the path is empty); rolls call it
+// before renaming the path, so that they do not fail, and retry, for ever
+// on a path that is gone. Writes check only the link count (checkLinked):
+// records follow a moved file until a roll or Reopen, as logrotate's
+// move-then-SIGUSR2 needs.
+func (w *writer) displaced() string {
+	if w.f == nil {
+		return ""
+	}
+	if _, err := os.Lstat(w.l.path); !errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	if !w.linked() {
+		return "deleted"
+	}
+	return "moved away"
+}
+
 // checkLinked recreates the active file if someone deleted it (its link count
 // dropped to zero), so that records go on reaching a visible file.
 func (w *writer) checkLinked(at time.Time) {
@@ -120,7 +182,7 @@ func (w *writer) checkLinked(at time.Time) {
 // it if it was moved away (external rotation, SIGUSR2). If the path still
 // names the same file, nothing changes; otherwise the new file starts at at.
 func (w *writer) reopen(at time.Time) error {
-	f, size, err := openActive(w.l.path, w.c.set.Load().Perm)
+	f, size, err := w.openPath()
 	if err != nil {
 		return fmt.Errorf("logging: reopen %s: %w", w.l.name, err)
 	}
@@ -143,8 +205,13 @@ func (w *writer) reopen(at time.Time) error {
 // openActive opens (creating it with perm) the active file at path for
 // appending, refusing to follow a symlink planted at that path and anything
 // that is not a regular file. It returns the file and its size.
+//
+// A file it creates gets perm exactly, whatever the process umask, as the
+// .meta does (WriteMeta): logfile_perm is what the operator asked for, and
+// a rolled file keeps its active file's mode. An existing file keeps its
+// mode.
 func openActive(path string, perm os.FileMode) (*os.File, int64, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, perm)
+	f, created, err := openOrCreate(path, perm)
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) {
 			return nil, 0, fmt.Errorf("%w (a symlink at the active path is refused)", err)
@@ -160,5 +227,35 @@ func openActive(path string, perm os.FileMode) (*os.File, int64, error) {
 		_ = f.Close()
 		return nil, 0, &fs.PathError{Op: "open", Path: path, Err: errors.New("not a regular file")}
 	}
+	if created && fi.Mode().Perm() != perm.Perm() {
+		// The umask took bits off perm.
+		if err := f.Chmod(perm.Perm()); err != nil {
+			_ = f.Close()
+			return nil, 0, err
+		}
+	}
 	return f, fi.Size(), nil
+}
+
+// openOrCreate opens the file at path for appending without following a
+// symlink, creating it with perm if it does not exist, and reports whether
+// it created it. O_EXCL tells the two apart: a name that exists (a symlink
+// included) fails the exclusive creation and is then opened with
+// O_NOFOLLOW; a file removed between the two attempts is created again.
+func openOrCreate(path string, perm os.FileMode) (f *os.File, created bool, err error) {
+	const flags = os.O_RDWR | os.O_APPEND | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
+	for range 3 {
+		f, err = os.OpenFile(path, flags|os.O_CREATE|os.O_EXCL, perm)
+		if err == nil {
+			return f, true, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, false, err
+		}
+		f, err = os.OpenFile(path, flags, 0)
+		if !errors.Is(err, fs.ErrNotExist) {
+			return f, false, err
+		}
+	}
+	return nil, false, err
 }

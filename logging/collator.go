@@ -48,17 +48,19 @@ type Collator struct {
 	log *slog.Logger
 	fs  fsOps // file-system calls that tests replace to inject faults
 
-	onWrite  func(n int64)     // Options.OnWrite, or nil
-	onRemove func(path string) // Options.OnRemove, or nil
+	onWrite      func(n int64)     // Options.OnWrite, or nil
+	onWriteError func(err error)   // Options.OnWriteError, or nil
+	onRemove     func(path string) // Options.OnRemove, or nil
 
 	set    atomic.Pointer[Config]              // current normalised config
 	logs   atomic.Pointer[map[string]*logFile] // declared logs; copy on write
 	refuse atomic.Pointer[string]              // non-nil: Write refused, with the reason
 	closed atomic.Bool
 
-	ctl sync.Mutex     // serialises Apply and Close
-	wg  sync.WaitGroup // writer goroutines
-	del *deleter       // deletions beyond MaxCount, off the writers
+	ctl   sync.Mutex     // serialises Apply and Close
+	dirMu sync.Mutex     // serialises recreateDir
+	wg    sync.WaitGroup // writer goroutines
+	del   *deleter       // deletions beyond MaxCount, off the writers
 
 	total                         counters
 	openFiles                     atomic.Int64
@@ -117,8 +119,9 @@ func open(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 		fs:  fsys,
 		del: newDeleter(),
 
-		onWrite:  opts.OnWrite,
-		onRemove: opts.OnRemove,
+		onWrite:      opts.OnWrite,
+		onWriteError: opts.OnWriteError,
+		onRemove:     opts.OnRemove,
 	}
 	if c.now == nil {
 		c.now = time.Now

@@ -151,6 +151,14 @@ type Options struct {
 	// the file (after a failed fsync): the space manager's accounting between
 	// scans. It is on the write path: it must return at once, never block.
 	OnWrite func(n int64)
+	// OnWriteError, when set, is called by a log's writer goroutine when a
+	// write, an fsync before an acknowledgement, or the creation of an
+	// active file failed (the requests concerned were failed, nothing of
+	// theirs acknowledged), with the error. The space manager then samples
+	// the partition at once: a partition filled by another program fails
+	// our writes without any byte of ours to account, and would otherwise
+	// be noticed at its next scan. It must return at once, never block.
+	OnWriteError func(err error)
 	// OnRemove, when set, is called after the collator deleted a file from the
 	// log folder (a rolled file beyond rolling_max_count), with its path. It
 	// is called from the collator's deleter goroutine and must not block.

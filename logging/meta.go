@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -140,7 +141,7 @@ func WriteMeta(path string, m Meta, perm os.FileMode, sync bool) (err error) {
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+strings.TrimPrefix(base, ".")+".tmp*")
+	f, err := os.CreateTemp(dir, metaTempPrefix(base)+"*")
 	if err != nil {
 		return fmt.Errorf("write meta %s: %w", path, err)
 	}
@@ -176,6 +177,56 @@ func WriteMeta(path string, m Meta, perm os.FileMode, sync bool) (err error) {
 		}
 	}
 	return nil
+}
+
+// metaTempPrefix returns the name prefix of WriteMeta's temporary files for
+// the meta file at path (".access.log.meta" → ".access.log.meta.tmp").
+func metaTempPrefix(path string) string {
+	return "." + strings.TrimPrefix(filepath.Base(path), ".") + ".tmp"
+}
+
+// RemoveMetaTemps removes the temporary files that WriteMeta calls for the
+// meta file at path left behind: only a crash (or a failed removal) between
+// its creating one and renaming it leaves one, which nothing else would
+// ever delete, and which a later crash would add to. It must not run
+// while a WriteMeta for path may be under way. It returns the names it
+// removed, and the errors of those it could not.
+func RemoveMetaTemps(path string) ([]string, error) {
+	dir := filepath.Dir(path)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("remove meta temporary files of %s: %w", path, err)
+	}
+	prefix := metaTempPrefix(path)
+	var removed []string
+	var errs []error
+	for _, e := range ents {
+		n := e.Name()
+		rest, ok := strings.CutPrefix(n, prefix)
+		if !ok || !allDigits(rest) || !e.Type().IsRegular() {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove meta temporary file: %w", err))
+			continue
+		}
+		removed = append(removed, n)
+	}
+	return removed, errors.Join(errs...)
+}
+
+// allDigits reports whether s is a non-empty string of ASCII digits: the
+// random part os.CreateTemp puts in a name.
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // metaSyncDir fsyncs a folder so that a rename in it is durable.

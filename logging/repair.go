@@ -16,6 +16,8 @@ import (
 //   - the file is appended to; the size counter starts at its size;
 //   - a torn last line is cut (see repairTail); the file counts as not
 //     fsynced (dirty), so that the next roll fsyncs it before the rename;
+//   - temporary .meta files that a crash in the middle of WriteMeta left
+//     are removed (RemoveMetaTemps);
 //   - START comes from the .meta file; if that is missing or unreadable, from
 //     the file's mtime (bounded by now) for a non-empty file, else now; it is
 //     never earlier than END of this log's latest rolled file in the folder;
@@ -61,6 +63,9 @@ func (c *Collator) openLog(lc LogConfig, now time.Time) (*logFile, error) {
 		}
 	}
 	w.ackedSize = w.size
+	if removed, err := RemoveMetaTemps(MetaPath(path)); len(removed) > 0 || err != nil {
+		c.log.Warn("removed temporary .meta files left by a crash", "log", l.name, "files", removed, "err", err)
+	}
 	w.start = c.recoverStart(l, f, w.size, now)
 	if w.pol.CatchUp(w.start, now, c.loc) {
 		if _, err := w.roll(CauseTime, now); err != nil {

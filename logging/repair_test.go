@@ -195,3 +195,49 @@ func TestInheritedFileSyncedBeforeRoll(t *testing.T) {
 		})
 	})
 }
+
+// TestRestartRemovesMetaTemps: a crash between WriteMeta's creating its
+// temporary file and renaming it leaves the temporary file; the next Open
+// removes it (once per crash it would pile up otherwise, counted in the
+// folder's used space, never deleted) and says so, and leaves alone every
+// other hidden file, including the .meta of a log whose name merely starts
+// like the temporary file's.
+func TestRestartRemovesMetaTemps(t *testing.T) {
+	dir := t.TempDir()
+	seedActive(t, dir, "old\n", time.Now().Add(-time.Minute))
+	meta := MetaPath(filepath.Join(dir, testLog))
+	stale := []string{meta + ".tmp12345", meta + ".tmp9"}
+	keep := []string{
+		meta,
+		filepath.Join(dir, ".logrolld.lock"),
+		meta + ".tmp", // no random part: not WriteMeta's
+		MetaPath(filepath.Join(dir, testLog+".meta.tmp7")),    // another log's .meta
+		filepath.Join(dir, "."+testLog+".meta.tmp42.partial"), // not all digits
+	}
+	for _, p := range append(slices.Clone(stale), keep[1:]...) {
+		if err := os.WriteFile(p, []byte("creation_time = 1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := &logRecorder{}
+	opts := testOpts()
+	opts.Logger = slog.New(rec)
+	c, err := Open(testCfg(dir, Policy{}), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, p := range stale {
+		if _, err := os.Lstat(p); err == nil {
+			t.Errorf("%s left after Open", filepath.Base(p))
+		}
+	}
+	for _, p := range keep {
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("%s: %v; want it kept", filepath.Base(p), err)
+		}
+	}
+	if n := rec.count("removed temporary .meta files left by a crash"); n != 1 {
+		t.Errorf("%d messages about the removed files, want 1: %q", n, rec.msgs)
+	}
+}

@@ -164,6 +164,9 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 			return nil, fmt.Errorf("logging: roll %s: %w", l.name, err)
 		}
 	}
+	if how := w.displaced(); how != "" {
+		return nil, w.rollDisplaced(how, end)
+	}
 	if set.Durability >= DurabilityRoll {
 		if err := w.sync(); err != nil {
 			// The rename still produces a correct file; it may not survive a
@@ -184,7 +187,11 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 		Form:   set.Form,
 	}, c.exists)
 	dst := filepath.Join(c.dir, rn.String())
-	if err := c.fs.rename(l.path, dst); err != nil {
+	err := w.checkPath()
+	if err == nil {
+		err = c.fs.rename(l.path, dst)
+	}
+	if err != nil {
 		l.count(cRollFailures, 1)
 		w.retryLater(cause)
 		w.rollErr.fail(c.log, "roll failed; logging goes on into the active file", err,
@@ -211,6 +218,26 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 	c.emit(l, *r)
 	w.rolledAt = stop
 	return r, nil
+}
+
+// rollDisplaced handles a roll of an active file that someone deleted or
+// moved away, leaving nothing at its path (how, from displaced): there is
+// nothing to rename — the records are where it was moved, or gone with it
+// — and the rename would fail, and be retried, for ever. It says so (once
+// for this displacement), counts it with the recreations, ends any pending
+// retry, and continues in a new file at the path with START end, as Reopen
+// does. It returns the error for the roll's caller.
+func (w *writer) rollDisplaced(how string, end time.Time) error {
+	c, l := w.c, w.l
+	c.log.Warn("active log file was "+how+" by someone else; nothing to roll, logging goes on in a new active file",
+		"log", l.name, "path", l.path, "bytes", w.size)
+	l.count(cRecreated, 1)
+	w.retry = rollRetry{}
+	if err := w.reopen(end); err != nil {
+		_ = w.closeFile() // the next write creates it (ensureFile)
+		w.writeErr.fail(c.log, "cannot create active log file", err, "log", l.name)
+	}
+	return fmt.Errorf("logging: roll %s: the active file was %s by someone else, so its records are no longer at %s; logging goes on in a new active file", l.name, how, l.path)
 }
 
 // finishRoll completes a successful roll after its result was handed out:
@@ -241,6 +268,38 @@ func (c *Collator) emit(l *logFile, r Rolled) {
 	l.count(cRollsTime+counter(r.Cause), 1)
 	c.log.Info("rolled", "log", r.Log, "path", r.Path, "cause", r.Cause.String(),
 		"bytes", r.Bytes, "records", r.Records)
+}
+
+// ErrActiveReplaced is wrapped by a roll's error when the active path no
+// longer names the file the writer has open: something else (a symlink,
+// another file) was put there, and a rename would move that into a rolled
+// name instead of the log's records.
+var ErrActiveReplaced = errors.New("active path no longer names the open active file")
+
+// checkPath makes sure the active path still names the open active file
+// before a roll renames it. A symlink or another file planted there (after
+// the file was deleted, or moved away without SIGUSR2) is left alone and
+// the roll fails with ErrActiveReplaced; a missing path is left to the
+// rename, which fails. There is a window between this check and the
+// rename in which the path can still be swapped; closing it would need a
+// rename conditional on the inode, which Linux does not have.
+func (w *writer) checkPath() error {
+	at, err := os.Lstat(w.l.path)
+	if err != nil {
+		return nil // the rename reports it
+	}
+	cur, err := w.f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat the active file: %w", err)
+	}
+	if os.SameFile(at, cur) {
+		return nil
+	}
+	what := "another file"
+	if at.Mode().Type() == fs.ModeSymlink {
+		what = "a symlink"
+	}
+	return fmt.Errorf("%s is %s (the open file was deleted or moved away); not renamed: %w", w.l.path, what, ErrActiveReplaced)
 }
 
 // exists reports whether name exists in the log folder (as anything, even a

@@ -31,6 +31,7 @@ func (w *writer) prepare(first *buffer) error {
 	if err != nil {
 		l.count(cWriteErrors, 1)
 		w.writeErr.fail(c.log, "log write failed", err, "log", l.name)
+		c.writeFailed(err)
 		return fmt.Errorf("logging: write %s: %w", l.name, err)
 	}
 	if w.size == 0 && first.created.Truncate(time.Second).After(w.start.Truncate(time.Second)) {
@@ -69,6 +70,7 @@ func (w *writer) writeBuffers(bufs []*buffer) error {
 		}
 		l.count(cWriteErrors, int64(len(bufs)))
 		w.writeErr.fail(c.log, "log write failed", err, "log", l.name)
+		c.writeFailed(err)
 		return fmt.Errorf("logging: write %s: %w", l.name, err)
 	}
 	w.writeErr.ok(c.log, "log writes work again", "log", l.name)
@@ -87,6 +89,14 @@ func (w *writer) writeBuffers(bufs []*buffer) error {
 		c.onWrite(n)
 	}
 	return nil
+}
+
+// writeFailed tells Options.OnWriteError, if set, that a write, an fsync
+// or the creation of an active file failed.
+func (c *Collator) writeFailed(err error) {
+	if c.onWriteError != nil {
+		c.onWriteError(err)
+	}
 }
 
 // writev writes bufs to the active file with writev(2), resuming after short

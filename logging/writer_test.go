@@ -195,6 +195,13 @@ func TestWriteFailureAllOrNothing(t *testing.T) {
 	rec := &logRecorder{}
 	opts := testOpts()
 	opts.Logger = slog.New(rec)
+	var hooked []error // Options.OnWriteError, called on the writer goroutine
+	var hookMu sync.Mutex
+	opts.OnWriteError = func(err error) {
+		hookMu.Lock()
+		hooked = append(hooked, err)
+		hookMu.Unlock()
+	}
 	c, err := Open(testCfg(dir, Policy{}), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -243,6 +250,11 @@ func TestWriteFailureAllOrNothing(t *testing.T) {
 	}
 	if st := c.Stats().Logs[testLog]; st.WriteErrors != 3 {
 		t.Errorf("WriteErrors = %d, want 3", st.WriteErrors)
+	}
+	hookMu.Lock()
+	defer hookMu.Unlock()
+	if len(hooked) != 3 || !errors.Is(hooked[0], syscall.EFBIG) {
+		t.Errorf("OnWriteError called with %v, want 3 times with EFBIG (the space manager resamples the partition)", hooked)
 	}
 }
 
@@ -525,4 +537,149 @@ func TestSyncFailureCutIsSynced(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRollOfDisplacedActiveFile: a roll whose active file someone moved
+// away or deleted, leaving nothing at its path, does not try to rename the
+// path (which would fail, and be retried, for ever): it says so once,
+// counts it with the recreations, and logging goes on in a new file at the
+// path; a size roll of a moved file is not retried; later rolls work. (A
+// file put in its place is refused by checkPath: TestRollRefusesReplacedActive.)
+func TestRollOfDisplacedActiveFile(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		displace  func(t *testing.T, active, elsewhere string)
+		how       string
+		moved     []string // what the moved file holds at the end; nil: none
+		continued []string // what the next rolled file holds
+	}{
+		{"moved away", func(t *testing.T, active, elsewhere string) {
+			if err := os.Rename(active, elsewhere); err != nil {
+				t.Fatal(err)
+			}
+		}, "moved away", []string{"a", "b"}, []string{"c"}},
+		{"deleted", func(t *testing.T, active, _ string) {
+			if err := os.Remove(active); err != nil {
+				t.Fatal(err)
+			}
+		}, "deleted", nil, []string{"c"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				dir := t.TempDir()
+				active := filepath.Join(dir, testLog)
+				elsewhere := filepath.Join(t.TempDir(), "moved.log")
+				rec := &logRecorder{}
+				opts := testOpts()
+				opts.Logger = slog.New(rec)
+				c, err := Open(testCfg(dir, Policy{}), opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				write(t, c, testLog, "a")
+				tc.displace(t, active, elsewhere)
+				if tc.name != "deleted" {
+					write(t, c, testLog, "b") // a move is followed (logrotate, before SIGUSR2)
+				}
+				r, err := c.Roll()
+				if len(r) != 0 || err == nil || !strings.Contains(err.Error(), tc.how) {
+					t.Fatalf("Roll of a displaced file = %+v, %v; want nothing rolled and an error saying %q", r, err, tc.how)
+				}
+				write(t, c, testLog, "c")
+				r, err = c.Roll()
+				if err != nil || len(r) != 1 {
+					t.Fatalf("Roll after = %+v, %v", r, err)
+				}
+				if got := lines(t, r[0].Path); !slices.Equal(got, tc.continued) {
+					t.Errorf("next rolled file holds %q, want %q", got, tc.continued)
+				}
+				if tc.moved != nil {
+					if got := lines(t, elsewhere); !slices.Equal(got, tc.moved) {
+						t.Errorf("moved file holds %q, want %q", got, tc.moved)
+					}
+				}
+				if n := rec.count("active log file was " + tc.how); n != 1 {
+					t.Errorf("%q logged %d times, want once: %q", tc.how, n, rec.msgs)
+				}
+				st := c.Stats().Logs[testLog]
+				if st.Recreated != 1 || st.RollFailures != 0 || st.RollsForced != 1 {
+					t.Errorf("Recreated %d, RollFailures %d, RollsForced %d; want 1, 0, 1", st.Recreated, st.RollFailures, st.RollsForced)
+				}
+			})
+		})
+	}
+	t.Run("size roll of a moved file", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			dir := t.TempDir()
+			active := filepath.Join(dir, testLog)
+			rec := &logRecorder{}
+			opts := testOpts()
+			opts.Logger = slog.New(rec)
+			c, err := Open(testCfg(dir, Policy{Mode: ModeSize, SizeBytes: 10}), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			write(t, c, testLog, "a")
+			if err := os.Rename(active, filepath.Join(dir, "kept.log")); err != nil {
+				t.Fatal(err)
+			}
+			write(t, c, testLog, "bbbbbbbbbb") // reaches the limit: a size roll
+			synctest.Wait()
+			time.Sleep(10 * time.Minute) // no retry: there is nothing to retry
+			write(t, c, testLog, "c")
+			if got := lines(t, active); !slices.Equal(got, []string{"c"}) {
+				t.Errorf("new active file holds %q", got)
+			}
+			if n := rec.count("roll failed"); n != 0 {
+				t.Errorf("roll failures logged: %q", rec.msgs)
+			}
+			if st := c.Stats().Logs[testLog]; st.RollFailures != 0 || st.Recreated != 1 || st.RollsSize != 0 {
+				t.Errorf("RollFailures %d, Recreated %d, RollsSize %d; want 0, 1, 0", st.RollFailures, st.Recreated, st.RollsSize)
+			}
+		})
+	})
+}
+
+// TestRemovedFolderRecreated: a log folder removed while the collator runs
+// is created again by the next write (logged once, counted as the active
+// file's recreation), instead of every write failing until someone creates
+// it; rolls work in it.
+func TestRemovedFolderRecreated(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "logs")
+		rec := &logRecorder{}
+		opts := testOpts()
+		opts.Logger = slog.New(rec)
+		cfg := testCfg(dir, Policy{}, Policy{})
+		c, err := Open(cfg, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		write(t, c, testLog, "a")
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		write(t, c, testLog, "b")
+		write(t, c, "b.log", "other")
+		if got := lines(t, filepath.Join(dir, testLog)); !slices.Equal(got, []string{"b"}) {
+			t.Errorf("active file holds %q, want [b]", got)
+		}
+		if n := rec.count("log folder was removed"); n != 1 {
+			t.Errorf("folder recreation logged %d times, want once: %q", n, rec.msgs)
+		}
+		if n := rec.count("log write failed"); n != 0 {
+			t.Errorf("write failures logged: %q", rec.msgs)
+		}
+		r, err := c.Roll(testLog)
+		if err != nil || len(r) != 1 {
+			t.Fatalf("Roll = %+v, %v", r, err)
+		}
+		if st := c.Stats(); st.Logs[testLog].Recreated != 1 || st.Logs["b.log"].Recreated != 1 || st.Total.WriteErrors != 0 {
+			t.Errorf("Recreated %d and %d, WriteErrors %d; want 1, 1, 0", st.Logs[testLog].Recreated, st.Logs["b.log"].Recreated, st.Total.WriteErrors)
+		}
+	})
 }

@@ -34,8 +34,9 @@ func Load(data []byte, name string) (*Config, []Warning, error) {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
+			line, col := syntaxPosition(d.src, pe.Position)
 			return nil, nil, &LoadError{Problems: []Problem{{
-				File: name, Line: pe.Position.Line, Col: pe.Position.Col, Msg: "syntax: " + pe.Message,
+				File: name, Line: line, Col: col, Msg: "syntax: " + pe.Message,
 			}}}
 		}
 		return nil, nil, &LoadError{Problems: []Problem{{File: name, Msg: err.Error()}}}
@@ -212,6 +213,44 @@ func (d *decoder) pos(prim toml.Primitive) toml.Position {
 	return probePos(d.md, prim, d.src)
 }
 
+// The TOML library computes a position's column from its byte offset
+// (Position.Start) with a loop that maps the first byte of a line to one
+// past the end of the line before, past its newline (a key defined twice
+// at the start of line 3 is reported at 2:22 on a 20-byte line 2), and it
+// counts the line of a syntax error found at a newline after that newline
+// (an unclosed table header on line 6 is reported on line 7). The offset
+// itself is right, so positions are recomputed from it.
+
+// syntaxPosition returns the line and column of a syntax error the library
+// reported at p in src: from the offset, unless there is none.
+func syntaxPosition(src string, p toml.Position) (line, col int) {
+	if p.Start < 0 || p.Start > len(src) || p.Start == 0 && p.Line > 1 {
+		return p.Line, p.Col
+	}
+	return offsetPosition(src, p.Start)
+}
+
+// valuePosition returns the line and column of a value's position p in
+// src. The library's line is right for values, and its column is kept
+// unless it is past the end of the line (then it is recomputed from the
+// offset): the positions it gives tables are not offsets of their text.
+func valuePosition(src string, p toml.Position) (line, col int) {
+	if p.Line < 1 || p.Start < 0 || p.Start > len(src) {
+		return p.Line, p.Col // no position
+	}
+	lines := strings.SplitN(src, "\n", p.Line+1)
+	if p.Line <= len(lines) && p.Col >= 1 && p.Col <= len(strings.TrimSuffix(lines[p.Line-1], "\n"))+1 {
+		return p.Line, p.Col
+	}
+	return offsetPosition(src, p.Start)
+}
+
+// offsetPosition returns the 1-based line and column of byte offset off of
+// src.
+func offsetPosition(src string, off int) (line, col int) {
+	return strings.Count(src[:off], "\n") + 1, off - strings.LastIndexByte(src[:off], '\n')
+}
+
 // probePos returns the position of prim's value in src, the document md was
 // decoded from. The library points a string at its first character, inside
 // the quotes; probePos moves it back to the opening quote (one, or three for
@@ -224,6 +263,7 @@ func probePos(md *toml.MetaData, prim toml.Primitive, src string) toml.Position 
 		return toml.Position{}
 	}
 	p := pe.Position
+	p.Line, p.Col = valuePosition(src, p)
 	for i := 0; i < 3 && p.Col > 1 && p.Start > 0 && p.Start <= len(src); i++ {
 		if c := src[p.Start-1]; c != '"' && c != '\'' {
 			break

@@ -16,7 +16,7 @@ func TestLoadBad(t *testing.T) {
 			`syntax.bad.toml:3:18: syntax: strings cannot contain newlines`,
 		},
 		"dupkey.bad.toml": {
-			`dupkey.bad.toml:3:22: syntax: Key 'proxy.config.log.rolling_size_mb' has already been defined.`,
+			`dupkey.bad.toml:3:1: syntax: Key 'proxy.config.log.rolling_size_mb' has already been defined.`,
 		},
 		"unknown.bad.toml": {
 			`unknown.bad.toml:2:1: proxy.config.log.rolling_size_mbb: unknown key (did you mean "rolling_size_mb"?)`,

@@ -37,6 +37,8 @@ type entry struct {
 	active bool      // the name was a configured active name: its growth is counted by Wrote
 	log    string    // active name from the rolled name; "" when not a rolled file
 	start  time.Time // START from the rolled name
+	end    time.Time // END from the rolled name
+	seq    int       // collision number from the rolled name
 	failed bool      // its deletion failed: not a candidate until the next scan
 }
 
@@ -123,7 +125,7 @@ func statOf(fi fs.FileInfo) fileStat {
 func (a *acct) newEntry(name string, st fileStat) *entry {
 	e := &entry{size: st.size, mtime: st.mtime, id: st.id, hasID: st.hasID, active: a.isAct[name]}
 	if r, err := logging.ParseRolledName(name, a.actives, a.loc); err == nil {
-		e.log, e.start = r.Active, r.Start
+		e.log, e.start, e.end, e.seq = r.Active, r.Start, r.End, r.Seq
 	}
 	return e
 }
@@ -353,7 +355,7 @@ func (a *acct) rolled() []File {
 	out := make([]File, 0, a.candidates)
 	for name, e := range a.files {
 		if e.log != "" && !e.failed {
-			out = append(out, File{Name: name, Log: e.log, Start: e.start, ModTime: e.mtime, Size: e.size})
+			out = append(out, File{Name: name, Log: e.log, Start: e.start, End: e.end, Seq: e.seq, ModTime: e.mtime, Size: e.size})
 		}
 	}
 	return out

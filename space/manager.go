@@ -49,6 +49,7 @@ type Manager struct {
 	watch *watcher // nil without Options.Watch or when it could not start
 
 	written   atomic.Int64  // bytes the collator reported by Wrote, since New
+	resample  atomic.Bool   // WriteFailed: sample the partition at the next check
 	poke      chan struct{} // capacity 1: "check space" (coalescing)
 	quit      chan struct{} // closed by Close
 	done      chan struct{} // closed when run has exited
@@ -148,6 +149,24 @@ func (m *Manager) Wrote(n int64) {
 		return
 	}
 	m.written.Add(n)
+	m.Check()
+}
+
+// WriteFailed reports that a write to an active file failed (the
+// collator's Options.OnWriteError). The estimate of the partition's free
+// space — the last sample less the collator's own writes — cannot show a
+// partition that another program filled, and writes that fail report no
+// bytes; so the next check samples the partition afresh instead of waiting
+// up to a second, or, while the state is Normal, for the next scan. A full
+// partition then turns the state Exhausted (503 with Retry-After) at the
+// first failed write. Like Wrote it is meant for the write path: an atomic
+// store and a non-blocking poke. It is safe on a nil *Manager and after
+// Close.
+func (m *Manager) WriteFailed() {
+	if m == nil {
+		return
+	}
+	m.resample.Store(true)
 	m.Check()
 }
 
@@ -297,7 +316,7 @@ func (m *Manager) step(scan, force bool) bool {
 	for _, e := range evs {
 		m.acct.reconcile(e.name, e.moved, now)
 	}
-	m.check(force || len(evs) > 0)
+	m.check(force || len(evs) > 0 || m.resample.Swap(false))
 	return scan
 }
 

@@ -157,6 +157,40 @@ func TestPartitionFree(t *testing.T) {
 			}
 		})
 	})
+	t.Run("a failed write samples the partition at once", func(t *testing.T) {
+		// Another program fills the partition: our writes fail, write no
+		// byte, and the estimate (last sample less our writes) still shows
+		// plenty. Without WriteFailed the state would stay Normal (no
+		// 1 s re-check) until the next scan, and every request would get a
+		// 500 instead of a 503 with Retry-After.
+		synctest.Test(t, func(t *testing.T) {
+			cfg := Config{Limit: 1 << 40, Headroom: 2_000, MinFree: 1_000, ScanInterval: time.Hour}
+			e := start(t, cfg, 1<<30, nil)
+			synctest.Wait()
+			e.free.set(0, nil)
+			e.m.Wrote(0)
+			synctest.Wait()
+			if st := e.m.Status(); st.State != Normal {
+				t.Fatalf("%v after a poke within the second, want normal (P not resampled)", st.State)
+			}
+			e.m.WriteFailed()
+			synctest.Wait()
+			if st := e.m.Status(); st.State != Exhausted || st.Free != 0 {
+				t.Fatalf("%v free %d after a failed write, want exhausted at 0", st.State, st.Free)
+			}
+			if got := e.accept.get(); !slices.Equal(got, []string{"false"}) {
+				t.Errorf("Accept calls %v, want [false]", got)
+			}
+			e.free.set(1<<30, nil) // the other program's file is removed
+			time.Sleep(RecheckInterval)
+			synctest.Wait()
+			if st := e.m.Status(); st.State != Normal {
+				t.Errorf("%v a second after the partition was freed, want normal", st.State)
+			}
+			var nilManager *Manager
+			nilManager.WriteFailed() // safe, like Wrote
+		})
+	})
 	t.Run("a failing Free is logged once and ignored", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			e := start(t, Config{Limit: 10_000, Headroom: 1_000}, 0, nil)

@@ -15,6 +15,11 @@ type File struct {
 	Log string
 	// Start is START from the rolled name.
 	Start time.Time
+	// End and Seq are END and the collision number (.1, .2, …) from the
+	// rolled name: the order of files whose START and modification time
+	// are equal.
+	End time.Time
+	Seq int
 	// ModTime is the file's modification time.
 	ModTime time.Time
 	// Size is the file's size in bytes (not used for the order).
@@ -24,7 +29,7 @@ type File struct {
 // Plan returns files in the order autodelete deletes them (DESIGN §6): one
 // file at a time, each time from the log that has the most rolled files
 // relative to its rolling_min_count, that log's oldest file (by START, then
-// modification time, then name). The executor deletes from the front until
+// modification time, then END and collision number, then name). The executor deletes from the front until
 // the state is Normal. Plan is a pure function; it does not modify files.
 //
 // The logs, in the order they give up files:
@@ -107,12 +112,23 @@ func (g *planLog) before(o *planLog) bool {
 }
 
 // olderFirst orders files oldest first: by START, then modification time,
-// then name.
+// then END and collision number, then name. Modification times are coarse
+// (the kernel's clock tick, a few milliseconds): two files rolled within
+// one tick and one second — a size roll, then a forced one — have equal
+// START, END and mtime, and only the collision number tells the older
+// (access…s.old) from the newer (access…s.1.old), which the name would
+// order the other way ("1" < "o"), as it would .10 before .9.
 func olderFirst(a, b File) int {
 	if c := a.Start.Compare(b.Start); c != 0 {
 		return c
 	}
 	if c := a.ModTime.Compare(b.ModTime); c != 0 {
+		return c
+	}
+	if c := a.End.Compare(b.End); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Seq, b.Seq); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.Name, b.Name)

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/logroll/logroll/logging"
 )
 
 // pf builds a planner File: log, START hour, mtime second.
@@ -16,6 +18,16 @@ func pf(log string, startHour, mtimeSec int) File {
 		Start:   start,
 		ModTime: t0.Add(time.Duration(mtimeSec) * time.Second),
 	}
+}
+
+// rf builds a planner File with its real rolled name, as the accounting
+// does: log, START hour, END START + endSec seconds, collision number seq;
+// every mtime the same.
+func rf(log string, startHour, endSec, seq int) File {
+	start := t0.Add(time.Duration(startHour) * time.Hour)
+	end := start.Add(time.Duration(endSec) * time.Second)
+	name := logging.RolledName{Active: log, Host: "h", Start: start, End: end, Seq: seq}.String()
+	return File{Name: name, Log: log, Start: start, End: end, Seq: seq, ModTime: t0}
 }
 
 func TestPlan(t *testing.T) {
@@ -93,6 +105,20 @@ func TestPlan(t *testing.T) {
 			},
 			// c.log (min 5) first; then b.log 2 files > a.log 1; then 1 = 1: b.log's head is older.
 			want: []string{"c.log@9@0", "b.log@1@0", "b.log@2@0", "a.log@5@0"},
+		},
+		{
+			// Rolls within one second and one mtime tick (a size roll, then a
+			// forced one): the real names, whose string order is not their
+			// age — ".1.old" < ".old", ".10.old" < ".9.old".
+			name:  "same START and mtime: by END, then collision number, not by name",
+			logs:  []Log{{Name: "a.log"}},
+			files: []File{rf("a.log", 1, 2, 10), rf("a.log", 1, 1, 9), rf("a.log", 1, 1, 0), rf("a.log", 1, 1, 1)},
+			want: []string{
+				"a.log.h.20261121.01h00m00s-20261121.01h00m01s.old",
+				"a.log.h.20261121.01h00m00s-20261121.01h00m01s.1.old",
+				"a.log.h.20261121.01h00m00s-20261121.01h00m01s.9.old",
+				"a.log.h.20261121.01h00m00s-20261121.01h00m02s.10.old",
+			},
 		},
 		{
 			name: "equal rank and equal heads: by log name",

@@ -51,6 +51,20 @@
 //     the limit; as root, an 8 MiB tmpfs as the log folder filled by the
 //     partition rather than the budget, with and without autodelete (skipped
 //     when not root or when the mount fails).
+//   - badinput_test.go (docs/reliability.md "Bad input"): truncated and
+//     invalid JSON, invalid UTF-8, broken gzip, 10 MB lines and bodies over
+//     the limit, lying HTTP framing, log names with '/', "..", leading dots,
+//     NUL and percent-encodings: each its status, the log folder and the
+//     write counters unchanged; peak RSS (VmHWM) bounded for gzip bombs,
+//     endless bodies and 10 MB lines; slow clients (header timeout, a slow
+//     body cut by the stop timeout; about 14 s); 600 stalled connections.
+//   - badconfig_test.go ("Bad configuration"): a table of 34 invalid
+//     records.toml, refused at start (exit 2) and on reload by logrollctl
+//     and SIGHUP with FILE:LINE:COL, the running configuration kept.
+//   - surface_test.go ("Attack surface"): the admin socket's mode and
+//     owner (and, as root, another user refused), every path and method on
+//     the ingest port changing nothing, loopback by default, logfile_perm
+//     under any umask, symlinks planted at the active path.
 //
 // Run them with
 //

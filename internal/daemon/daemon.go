@@ -150,10 +150,11 @@ func Start(opts Options) (_ *Daemon, err error) {
 	// collator repaired and created) but hears of its writes from the start.
 	var sm atomic.Pointer[space.Manager]
 	d.coll, err = logging.Open(collatorConfig(cfg), logging.Options{
-		Now:      opts.Now,
-		Logger:   d.log,
-		OnWrite:  func(n int64) { sm.Load().Wrote(n) },
-		OnRemove: func(path string) { sm.Load().Removed(path) },
+		Now:          opts.Now,
+		Logger:       d.log,
+		OnWrite:      func(n int64) { sm.Load().Wrote(n) },
+		OnWriteError: func(error) { sm.Load().WriteFailed() },
+		OnRemove:     func(path string) { sm.Load().Removed(path) },
 	})
 	if err != nil {
 		adminL.Close()

@@ -26,6 +26,7 @@ var (
 const (
 	msgStopping = "logrolld is shutting down, nothing written, retry later"
 	msgBusy     = "too many requests in flight, nothing written, retry later"
+	msgNoMemory = "too much request data in flight, nothing written, retry later"
 )
 
 // refuse answers r with an error status and the JSON body {"error": msg},
@@ -78,6 +79,8 @@ func readFailure(err error, limit int64, enc Encoding) (int, string) {
 		netErr  net.Error
 	)
 	switch {
+	case errors.Is(err, errNoMemory):
+		return http.StatusTooManyRequests, msgNoMemory
 	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge, tooLarge(limit, enc, -1)
 	case errors.As(err, &wireBig):

@@ -153,7 +153,31 @@ type Records struct {
 	// modified or reused.
 	Recs [][]byte
 
-	buf []byte // compacted JSON; capacity >= body length so subslices stay put
+	buf  []byte // compacted JSON; capacity >= body length so subslices stay put
+	hold *hold  // where Recs' and buf's growth comes from (nil: anywhere)
+}
+
+// push appends rec to r.Recs, or returns false when the memory to grow
+// r.Recs was refused by r.hold.
+func (r *Records) push(rec []byte) bool {
+	if len(r.Recs) == cap(r.Recs) && !r.grow() {
+		return false
+	}
+	r.Recs = append(r.Recs, rec)
+	return true
+}
+
+// grow doubles the capacity of r.Recs (64 entries at least), taking the
+// memory from r.hold.
+func (r *Records) grow() bool {
+	c := max(2*cap(r.Recs), 64)
+	if !r.hold.add(int64(c-cap(r.Recs)) * recSize) {
+		return false
+	}
+	nr := make([][]byte, len(r.Recs), c)
+	copy(nr, r.Recs)
+	r.Recs = nr
+	return true
 }
 
 // Len returns the number of records.
@@ -181,7 +205,8 @@ func (r *Records) Reset() {
 // into out, replacing what out held. Nothing is returned before the whole
 // body has been checked: on error out is empty, and the error is a
 // [*SyntaxError] saying what is wrong and where (or a plain error for an
-// unknown format).
+// unknown format, or, inside the [Server] only, for a request refused memory
+// by its in-flight budget).
 //
 // Per format:
 //
@@ -244,7 +269,7 @@ func charDesc(c byte) string {
 
 // decodeJSON decodes a JSON body: one object, or an array of objects.
 func decodeJSON(body []byte, out *Records) error {
-	sc := scanner{s: body, total: len(body), dst: out.buf[:0], eofMsg: "unexpected end of JSON input"}
+	sc := scanner{s: body, total: len(body), dst: out.buf[:0], hold: out.hold, eofMsg: "unexpected end of JSON input"}
 	defer func() { out.buf = sc.dst[:0] }()
 	i := skipSpace(body, 0)
 	if i == len(body) {
@@ -257,6 +282,9 @@ func decodeJSON(body []byte, out *Records) error {
 		i = sc.array(i, out)
 	default:
 		return syntaxError(body, i, topLevel(body[i]))
+	}
+	if sc.noMem {
+		return errNoMemory
 	}
 	if i < 0 {
 		return sc.err(body)
@@ -333,7 +361,7 @@ func topLevel(c byte) string {
 
 // decodeNDJSON decodes an NDJSON body: one JSON value per non-blank line.
 func decodeNDJSON(body []byte, out *Records) error {
-	sc := scanner{total: len(body), dst: out.buf[:0]}
+	sc := scanner{total: len(body), dst: out.buf[:0], hold: out.hold}
 	defer func() { out.buf = sc.dst[:0] }()
 	for start := 0; start < len(body); {
 		end, next := len(body), len(body)
@@ -346,6 +374,9 @@ func decodeNDJSON(body []byte, out *Records) error {
 		i := skipSpace(sc.s, start)
 		if i < end {
 			if i = sc.record(i, 0, out); i < 0 {
+				if sc.noMem {
+					return errNoMemory
+				}
 				return sc.err(body)
 			}
 			if i = skipSpace(sc.s, i); i < end {
@@ -353,6 +384,9 @@ func decodeNDJSON(body []byte, out *Records) error {
 			}
 		}
 		start = next
+	}
+	if sc.noMem {
+		return errNoMemory
 	}
 	return nil
 }

@@ -66,8 +66,15 @@
 //     retry may succeed and shippers drop 408). A body without length
 //     (chunked) is read the same way: 411 is never answered. A
 //     Content-Length reserves at most 256 KiB before the bytes arrive;
-//     the buffer grows as they do;
+//     the buffer grows as they do, never past the Content-Length;
 //  6. the whole body is decoded (400 with line and byte offset);
+//
+// Steps 5 and 6 take their memory (body buffer, JSON compaction buffer,
+// record slice) from a budget shared by the requests in flight,
+// MaxInFlightBytes (32 MiB by default), as it grows: a request that cannot
+// get what it needs is answered 429 with Retry-After, nothing written. A
+// request alone is never refused for memory, so any body within the limit
+// can pass, one at a time if need be;
 //  7. one Writer.Write call with all the records, all or nothing. A body with
 //     zero records (an empty text or NDJSON body, "[]") still makes the
 //     call, with no records, so that an undeclared log is 404 and a stopped

@@ -68,8 +68,13 @@ func (e *CorruptError) Unwrap() error { return e.Err }
 //
 // limit must be >= 0. ReadBody is safe for concurrent use with distinct dst.
 func ReadBody(r io.Reader, limit int64, dst *bytes.Buffer) error {
-	if err := readLimited(r, limit, dst); err != nil {
-		if _, ok := err.(*TooLargeError); ok {
+	return readBody(r, limit, dst, nil)
+}
+
+// readBody is ReadBody taking dst's growth from h (errNoMemory when refused).
+func readBody(r io.Reader, limit int64, dst *bytes.Buffer, h *hold) error {
+	if err := readLimited(r, limit, dst, h); err != nil {
+		if _, ok := err.(*TooLargeError); ok || err == errNoMemory {
 			return err
 		}
 		return fmt.Errorf("read body: %w", err)
@@ -90,6 +95,12 @@ func ReadBody(r io.Reader, limit int64, dst *bytes.Buffer) error {
 // needs to grow. limit must be >= 0. Decompress is safe for concurrent use
 // with distinct dst.
 func Decompress(r io.Reader, limit int64, dst *bytes.Buffer) error {
+	return decompress(r, limit, dst, nil)
+}
+
+// decompress is Decompress taking dst's growth from h (errNoMemory when
+// refused).
+func decompress(r io.Reader, limit int64, dst *bytes.Buffer, h *hold) error {
 	g := gzPool.Get().(*gzState)
 	defer g.release()
 	g.src.r = r
@@ -101,7 +112,8 @@ func Decompress(r io.Reader, limit int64, dst *bytes.Buffer) error {
 		err = g.zr.Reset(g.br)
 	}
 	if err == nil {
-		err = readLimited(g.zr, limit, dst)
+		g.zr.Multistream(false) // members are read by g.Read
+		err = readLimited(g, limit, dst, h)
 	}
 	if err == nil {
 		return nil
@@ -109,7 +121,7 @@ func Decompress(r io.Reader, limit int64, dst *bytes.Buffer) error {
 	if g.src.err != nil {
 		return fmt.Errorf("read body: %w", g.src.err)
 	}
-	if _, ok := err.(*TooLargeError); ok {
+	if _, ok := err.(*TooLargeError); ok || err == errNoMemory {
 		return err
 	}
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
@@ -134,6 +146,34 @@ func (g *gzState) release() {
 	gzPool.Put(g)
 }
 
+// Read reads the decompressed body: the gzip members of the stream one
+// after the other (RFC 1952). The gzip reader's own multistream mode takes
+// a next member cut short inside its file name or comment for the end of
+// the body (its header read then ends with a bare io.EOF), which would
+// accept a truncated body; here any byte after a member must start a whole
+// member, or the body is corrupt.
+func (g *gzState) Read(p []byte) (int, error) {
+	for {
+		n, err := g.zr.Read(p)
+		if err != io.EOF || n > 0 {
+			if err == io.EOF {
+				err = nil // the end of the member; the next call looks further
+			}
+			return n, err
+		}
+		if _, err := g.br.Peek(1); err != nil {
+			return 0, err // io.EOF: the body ends after a whole member
+		}
+		if err := g.zr.Reset(g.br); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, err
+		}
+		g.zr.Multistream(false)
+	}
+}
+
 // srcReader remembers the first failure of the body's own reader, so that a
 // client that went away is not reported as corrupt gzip.
 type srcReader struct {
@@ -152,13 +192,18 @@ func (s *srcReader) Read(p []byte) (int, error) {
 // readLimited reads r to its end into dst (reset first), reading at most
 // limit+1 bytes and growing dst by doubling, from 32 KiB, up to limit+1 at
 // most. It returns a TooLargeError past the limit, else r's error other than
-// io.EOF.
-func readLimited(r io.Reader, limit int64, dst *bytes.Buffer) error {
+// io.EOF, or errNoMemory when h refuses the memory to grow dst.
+func readLimited(r io.Reader, limit int64, dst *bytes.Buffer, h *hold) error {
 	dst.Reset()
 	most := int(min(limit, math.MaxInt-1)) + 1
 	for dst.Len() < most {
 		if dst.Available() == 0 {
-			grow(dst, most)
+			c := min(max(2*dst.Cap(), 32<<10), most)
+			if !h.add(int64(c - dst.Cap())) {
+				dst.Reset()
+				return errNoMemory
+			}
+			grow(dst, c)
 		}
 		b := dst.AvailableBuffer()
 		b = b[:min(cap(b), most-dst.Len())]
@@ -176,9 +221,8 @@ func readLimited(r io.Reader, limit int64, dst *bytes.Buffer) error {
 	return &TooLargeError{Limit: limit}
 }
 
-// grow gives the full dst twice its capacity (32 KiB at least), most at most.
-func grow(dst *bytes.Buffer, most int) {
-	c := min(max(2*dst.Cap(), 32<<10), most)
+// grow moves dst's bytes to a new buffer of capacity c.
+func grow(dst *bytes.Buffer, c int) {
 	nb := make([]byte, dst.Len(), c)
 	copy(nb, dst.Bytes())
 	*dst = *bytes.NewBuffer(nb)

@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
@@ -64,6 +65,7 @@ type reqState struct {
 	body bytes.Buffer
 	recs Records
 	out  []byte
+	mem  hold // the memory of body and recs, from the server's budget
 }
 
 var statePool = sync.Pool{New: func() any { return new(reqState) }}
@@ -75,6 +77,8 @@ const maxPooled = 4 << 20
 
 // putState empties st and returns it to the pool, unless it grew too big.
 func putState(st *reqState) {
+	st.mem.release()
+	st.mem.b, st.recs.hold = nil, nil
 	st.recs.Reset()
 	st.body.Reset()
 	if st.body.Cap() > maxPooled || cap(st.recs.buf) > maxPooled || cap(st.recs.Recs) > maxPooled/16 {
@@ -124,22 +128,35 @@ func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, log string, f
 	defer s.release()
 	st := statePool.Get().(*reqState)
 	defer putState(st)
+	st.mem.b, st.recs.hold = &s.mem, &st.mem
+	if !st.mem.add(st.held()) {
+		// The pooled buffers are big and memory is short: start small.
+		st.body, st.recs = bytes.Buffer{}, Records{hold: &st.mem}
+	}
 
 	var err error
 	switch {
 	case r.Body == nil:
 		st.body.Reset()
 	case enc == Gzip:
-		err = Decompress(http.MaxBytesReader(w, r.Body, wire), limit, &st.body)
+		err = decompress(http.MaxBytesReader(w, r.Body, wire), limit, &st.body, &st.mem)
 	default:
 		if r.ContentLength > 0 {
 			// Grow for the announced length, but not beyond growCap before
 			// the bytes arrive: a Content-Length alone must not reserve
 			// memory (ReadBody grows the buffer as the body comes in).
 			st.body.Reset()
-			st.body.Grow(int(min(r.ContentLength+1, growCap))) // one read past the end sees EOF
+			if n := int(min(r.ContentLength+1, growCap)); n > st.body.Cap() && st.mem.add(int64(n-st.body.Cap())) {
+				grow(&st.body, n) // one read past the end sees EOF
+			}
 		}
-		err = ReadBody(r.Body, limit, &st.body)
+		// A body cannot pass its Content-Length (net/http ends it there), so
+		// the buffer need not grow past it either.
+		most := limit
+		if r.ContentLength >= 0 {
+			most = min(limit, r.ContentLength)
+		}
+		err = readBody(r.Body, most, &st.body, &st.mem)
 	}
 	if err != nil {
 		code, msg := readFailure(err, limit, enc)
@@ -149,6 +166,10 @@ func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, log string, f
 	body := st.body.Bytes()
 	s.stats.bodyBytes.Add(int64(len(body)))
 	if err := Decode(f, body, &st.recs); err != nil {
+		if err == errNoMemory {
+			s.refuse(w, r, http.StatusTooManyRequests, msgNoMemory, log)
+			return
+		}
 		s.refuse(w, r, http.StatusBadRequest, f.String()+" body: "+err.Error(), log)
 		return
 	}
@@ -184,7 +205,15 @@ func (s *Server) writeFailed(w http.ResponseWriter, r *http.Request, log string,
 	case errors.Is(err, logging.ErrBadRecord):
 		s.refuse(w, r, http.StatusBadRequest, err.Error(), log)
 	default:
-		s.log.Warn("ingest: write failed, request refused with 500", "log", log, "remote", r.RemoteAddr, "err", err)
+		// Said once per fault, not per request: the collator logs a
+		// failing write when the failures start and when they end, with
+		// the cause, and counts them (write_errors); a full or failing
+		// disk fails every request, and a line each would flood the log.
+		// The request's own detail is for Debug.
+		if s.log.Enabled(r.Context(), slog.LevelDebug) {
+			s.log.LogAttrs(r.Context(), slog.LevelDebug, "ingest: write failed, request refused with 500",
+				slog.String("log", log), slog.String("remote", r.RemoteAddr), slog.Any("err", err))
+		}
 		s.refuse(w, r, http.StatusInternalServerError, "writing log "+strconv.Quote(log)+" failed, nothing written, retry later (see the daemon's log)", log)
 	}
 }

@@ -27,6 +27,9 @@ type scanner struct {
 	errOff int
 	errMsg string
 
+	hold  *hold // where dst's memory comes from (nil: anywhere)
+	noMem bool  // hold refused memory: the scan stopped, Decode fails with errNoMemory
+
 	kinds [(maxDepth + 63) / 64]uint64 // bit d: the container at depth d is an object
 }
 
@@ -63,12 +66,15 @@ func (sc *scanner) record(i, depth int, out *Records) int {
 	if j < 0 {
 		return j
 	}
-	if !sc.copied { // nothing to remove: the record is the input itself
-		out.Recs = append(out.Recs, sc.s[i:j:j])
-		return j
+	rec := sc.s[i:j:j] // nothing to remove: the record is the input itself
+	if sc.copied {
+		sc.dst = append(sc.dst, sc.s[sc.mark:j]...)
+		rec = sc.dst[start:len(sc.dst):len(sc.dst)]
 	}
-	sc.dst = append(sc.dst, sc.s[sc.mark:j]...)
-	out.Recs = append(out.Recs, sc.dst[start:len(sc.dst):len(sc.dst)])
+	if !out.push(rec) {
+		sc.noMem = true
+		return sc.fail(j, "")
+	}
 	return j
 }
 
@@ -87,6 +93,12 @@ func (sc *scanner) skipSlow(i int) int {
 		return i
 	}
 	if cap(sc.dst) < sc.total { // first copy of this body: size dst once
+		if !sc.hold.add(int64(sc.total - cap(sc.dst))) {
+			// End the input here: the value being scanned runs off the end
+			// and fails; Decode sees noMem and reports errNoMemory.
+			sc.noMem, sc.s = true, sc.s[:i]
+			return i
+		}
 		sc.dst = make([]byte, 0, sc.total)
 	}
 	sc.dst = append(sc.dst, sc.s[sc.mark:i]...)

@@ -34,6 +34,9 @@ const (
 	DefaultMaxBodyBytes = 16 << 20
 	// DefaultMaxInFlight is the default number of log requests handled at once.
 	DefaultMaxInFlight = 64
+	// DefaultMaxInFlightBytes is the default memory budget of the log
+	// requests in flight, 32 MiB.
+	DefaultMaxInFlightBytes = 32 << 20
 	// DefaultReadHeaderTimeout bounds the reading of a request's headers.
 	DefaultReadHeaderTimeout = 10 * time.Second
 	// DefaultReadTimeout bounds the reading of a whole request, body included.
@@ -57,6 +60,16 @@ type ServerConfig struct {
 	// flight is answered 429 at once, before its body is read. Default
 	// DefaultMaxInFlight (64).
 	MaxInFlight int
+	// MaxInFlightBytes bounds the memory that the log requests in flight
+	// hold together, in bytes: body buffers (after decompression), JSON
+	// compaction buffers and record slices, counted by capacity as they
+	// grow. A request that cannot get the memory it needs is answered 429
+	// (nothing written). A request alone is never refused for memory, so the
+	// real bound is the larger of MaxInFlightBytes and one request's need (a
+	// body of the largest size needs up to 2 × MaxBodyBytes, plus 24 bytes
+	// per record). Default DefaultMaxInFlightBytes (32 MiB); negative means
+	// no bound.
+	MaxInFlightBytes int64
 	// ReadHeaderTimeout, ReadTimeout and IdleTimeout are those of
 	// http.Server: the time allowed to read a request's headers; to read the
 	// whole request, body included (it bounds a slow client's body); and the
@@ -93,6 +106,7 @@ type Server struct {
 	maxBody    atomic.Int64
 	maxIn      int64
 	inFlight   atomic.Int64 // POST /v1/logs requests holding a slot
+	mem        budget       // memory of the requests holding a slot
 	retryAfter []string     // the Retry-After header value, shared read-only
 	hs         *http.Server
 	handler    http.Handler
@@ -110,6 +124,12 @@ func NewServer(w Writer, cfg ServerConfig) *Server {
 	}
 	if s.maxIn <= 0 {
 		s.maxIn = DefaultMaxInFlight
+	}
+	switch mb := cfg.MaxInFlightBytes; {
+	case mb == 0:
+		s.mem.max.Store(DefaultMaxInFlightBytes)
+	case mb > 0:
+		s.mem.max.Store(mb)
 	}
 	s.SetMaxBodyBytes(cfg.MaxBodyBytes)
 	ra := cfg.RetryAfter

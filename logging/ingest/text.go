@@ -71,8 +71,8 @@ func decodeText(body []byte, out *Records) error {
 		if end > start && body[end-1] == '\r' {
 			end--
 		}
-		if end > start {
-			out.Recs = append(out.Recs, body[start:end:end])
+		if end > start && !out.push(body[start:end:end]) {
+			return errNoMemory
 		}
 	}
 	return nil

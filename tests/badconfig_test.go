@@ -1,0 +1,314 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// Bad configuration (issue 7, docs/reliability.md "Bad configuration"): a
+// records.toml with a mistake is refused with every problem as
+// FILE:LINE:COL: key: message, at start (exit 2, nothing served) and on
+// reload through logrollctl and SIGHUP (exit 1 / a refused status; the
+// running configuration stays and keeps serving). DESIGN §4,
+// docs/configuration.md "Errors and warnings", docs/daemon.md "Start-up".
+
+// inBadConf is one invalid configuration: base's text edited, and the
+// problems it must report.
+type inBadConf struct {
+	name string
+	edit func(text string) string
+	// want are the problems: the text at whose first byte each must point
+	// (plus delta columns), and what the message must hold after it.
+	want []inWantProblem
+}
+
+// inWantProblem is one expected problem.
+type inWantProblem struct {
+	at    string // a unique substring of the edited text
+	delta int    // columns after at's first byte; anyCol: the line only
+	holds string // "key: message" text that follows FILE:LINE:COL:
+}
+
+// anyCol in inWantProblem.delta checks the line only: the TOML library's
+// position of a table header is on its line but at no fixed column (the
+// key, the start or the end of the line).
+const anyCol = -1
+
+// inPos returns the line and column of the first byte of sub in text,
+// plus delta columns.
+func inPos(t *testing.T, text, sub string, delta int) (int, int) {
+	t.Helper()
+	if strings.Count(text, sub) != 1 {
+		t.Fatalf("%q occurs %d times in the config, want once:\n%s", sub, strings.Count(text, sub), text)
+	}
+	line, col := position(t, text, sub)
+	return line, col + delta
+}
+
+// inReplace returns an edit replacing old (which must occur) with new.
+func inReplace(old, new string) func(string) string {
+	return func(s string) string {
+		if !strings.Contains(s, old) {
+			panic(fmt.Sprintf("%q not in the config", old))
+		}
+		return strings.Replace(s, old, new, 1)
+	}
+}
+
+// inAppendLog returns an edit appending lines to [proxy.config.log] (before
+// the first [[logs]] table).
+func inAppendLog(lines string) func(string) string {
+	return inReplace("\n[[logs]]", lines+"\n[[logs]]")
+}
+
+// inBadConfs are the invalid configurations, edits of conf{SizeMB: 20}
+// (which holds rolling_size_mb = 20, max_body_mb = 1, hostname e2ehost,
+// one log access). dir/afile is a regular file.
+var inBadConfs = []inBadConf{
+	// Syntax.
+	{"syntax unclosed string", inAppendLog(`rolling_max_count = "abc`),
+		[]inWantProblem{{`"abc`, 4, "syntax: strings cannot contain newlines"}}},
+	{"syntax unclosed table header", inReplace("[proxy.config.ingest]", "[proxy.config.ingest"),
+		[]inWantProblem{{"[proxy.config.ingest\n", len("[proxy.config.ingest"), "syntax: "}}},
+	{"syntax value with a unit", inReplace("rolling_size_mb = 20", "rolling_size_mb = 20MB"),
+		[]inWantProblem{{"MB\n", 0, "syntax: "}}},
+	{"syntax key defined twice", inAppendLog(`hostname = "again"`),
+		[]inWantProblem{{`hostname = "again"`, 0, "syntax: Key 'proxy.config.log.hostname' has already been defined"}}},
+	{"syntax integer too large", inReplace("rolling_size_mb = 20", "rolling_size_mb = 99999999999999999999"),
+		[]inWantProblem{{"99999999999999999999", 0, "syntax: "}}},
+	// Unknown keys.
+	{"unknown key", inAppendLog(`hostnam = "typo"`),
+		[]inWantProblem{{"hostnam =", 0, `proxy.config.log.hostnam: unknown key (did you mean "hostname"?)`}}},
+	{"unknown key in logs", inReplace(`filename = "access"`, "filename = \"access\"\nrolling_sise_mb = 5"),
+		[]inWantProblem{{"rolling_sise_mb", 0, `logs[1].rolling_sise_mb: unknown key`}}},
+	{"unknown table", inReplace("[proxy.config.ingest]", "[proxy.config.ingest]\n[proxy.config.ingress]\nx = 1"),
+		[]inWantProblem{{"[proxy.config.ingress]", anyCol, `proxy.config.ingress: unknown key (did you mean "ingest"?)`}}},
+	{"record in the wrong table", inAppendLog("max_body_mb = 2"),
+		[]inWantProblem{{"max_body_mb = 2", 0, "proxy.config.log.max_body_mb: unknown key (it belongs in [proxy.config.ingest]"}}},
+	{"quoted dotted key", inAppendLog(`"proxy.config.log.rolling_size_mb" = 5`),
+		[]inWantProblem{{`"proxy.config.log.rolling_size_mb" = 5`, 1, `proxy.config.log."proxy.config.log.rolling_size_mb": a quoted key with dots is one key`}}},
+	// Wrong types.
+	{"string for an integer", inReplace("rolling_size_mb = 20", `rolling_size_mb = "big"`),
+		[]inWantProblem{{`"big"`, 0, `proxy.config.log.rolling_size_mb: expected an integer, got string "big"`}}},
+	{"float for an integer", inReplace("max_body_mb = 1", "max_body_mb = 1.5"),
+		[]inWantProblem{{"1.5", 0, "proxy.config.ingest.max_body_mb: expected an integer, got float 1.5"}}},
+	{"array for a string", inAppendLog(`durability = ["write"]`),
+		[]inWantProblem{{`"write"`, 0, "proxy.config.log.durability: expected an integer or a name, got an array"}}},
+	{"boolean for an enum", inReplace(`rolling_enabled = "none"`, "rolling_enabled = true"),
+		[]inWantProblem{{"true", 0, "proxy.config.log.rolling_enabled: expected an integer or a name, got boolean true"}}},
+	{"decimal file mode", inAppendLog("logfile_perm = 644"),
+		[]inWantProblem{{"644", 0, "proxy.config.log.logfile_perm: 644 is a decimal number"}}},
+	{"logs not an array of tables", func(s string) string {
+		return "logs = \"access\"\n" + inReplace("[[logs]]\nfilename = \"access\"", "")(s)
+	}, []inWantProblem{{`logs = "access"`, 7, "logs: must be an array of tables"}}},
+	// Out of range.
+	{"interval above a day", inAppendLog("rolling_interval_sec = 86401"),
+		[]inWantProblem{{"86401", 0, "proxy.config.log.rolling_interval_sec: 86401 is out of range"}}},
+	{"body limit zero", inReplace("max_body_mb = 1", "max_body_mb = 0"),
+		[]inWantProblem{{"max_body_mb = 0", 14, "proxy.config.ingest.max_body_mb: 0 is out of range"}}},
+	{"body limit too large", inReplace("max_body_mb = 1", "max_body_mb = 5000"),
+		[]inWantProblem{{"5000", 0, "proxy.config.ingest.max_body_mb: 5000 is out of range"}}},
+	{"rolling_enabled 7", inReplace(`rolling_enabled = "none"`, "rolling_enabled = 7"),
+		[]inWantProblem{{"rolling_enabled = 7", 18, "proxy.config.log.rolling_enabled: 7 is out of range"}}},
+	{"negative count", inAppendLog("rolling_max_count = -1"),
+		[]inWantProblem{{"-1", 0, "proxy.config.log.rolling_max_count: -1 is out of range"}}},
+	{"unknown durability", inAppendLog(`durability = "sometimes"`),
+		[]inWantProblem{{`"sometimes"`, 0, `proxy.config.log.durability: unknown value "sometimes"`}}},
+	{"host name with a slash", inReplace(`hostname = "e2ehost"`, `hostname = "a/b"`),
+		[]inWantProblem{{`"a/b"`, 0, "proxy.config.log.hostname: "}}},
+	{"buffer too small", inAppendLog("log_buffer_size = 100"),
+		[]inWantProblem{{"100", 0, "proxy.config.log.log_buffer_size: 100 is out of range"}}},
+	// Logs.
+	{"duplicate log", inReplace(`filename = "access"`, "filename = \"access\"\n\n[[logs]]\nfilename = \"access.log\""),
+		[]inWantProblem{{`"access.log"`, 0, `logs[2].filename: "access.log" is already declared by logs[1]`}}},
+	{"log name with dot dot", inReplace(`filename = "access"`, `filename = "../access"`),
+		[]inWantProblem{{`"../access"`, 0, "logs[1].filename: "}}},
+	{"hidden log name", inReplace(`filename = "access"`, `filename = ".access"`),
+		[]inWantProblem{{`".access"`, 0, "logs[1].filename: \".access\" must not start with a dot"}}},
+	{"log name ending in .old", inReplace(`filename = "access"`, `filename = "access.old"`),
+		[]inWantProblem{{`"access.old"`, 0, `logs[1].filename: "access.old" must not end in ".old"`}}},
+	{"log without filename", inReplace(`filename = "access"`, "rolling_size_mb = 5"),
+		[]inWantProblem{{"rolling_size_mb = 5", 0, "logs[1]: missing filename"}}},
+	{"global record in a log", inReplace(`filename = "access"`, "filename = \"access\"\nmax_space_mb_for_logs = 5"),
+		[]inWantProblem{{"max_space_mb_for_logs = 5", 0, "logs[1].max_space_mb_for_logs: not a per-log record"}}},
+	// Every problem at once.
+	{"three problems", func(s string) string {
+		s = inAppendLog("hostnam = \"typo\"\nrolling_max_count = -1")(s)
+		return inReplace("max_body_mb = 1", "max_body_mb = 1.5")(s)
+	}, []inWantProblem{
+		{"1.5", 0, "proxy.config.ingest.max_body_mb: expected an integer"},
+		{"hostnam =", 0, "proxy.config.log.hostnam: unknown key"},
+		{"-1", 0, "proxy.config.log.rolling_max_count: -1 is out of range"},
+	}},
+	// Folders that are files (found when the daemon starts, or, for a
+	// changed value, when it reloads).
+	{"logfile_dir is a file", inReplace(`logfile_dir = "logs"`, `logfile_dir = "afile"`),
+		[]inWantProblem{{`"afile"`, 0, "proxy.config.log.logfile_dir: "}}},
+	{"logfile_dir below a file", inReplace(`logfile_dir = "logs"`, `logfile_dir = "afile/logs"`),
+		[]inWantProblem{{`"afile/logs"`, 0, "proxy.config.log.logfile_dir: "}}},
+	{"local_state_dir is a file", inReplace(`local_state_dir = "run"`, `local_state_dir = "afile"`),
+		[]inWantProblem{{`"afile"`, 0, "proxy.config.local_state_dir: "}}},
+}
+
+// inBadConfBase is the valid configuration the bad ones are edits of.
+func inBadConfBase() string { return conf{SizeMB: 20}.toml() }
+
+// inCheckProblems checks that out (a stderr) names every problem of c in
+// text at its FILE:LINE:COL, with path the config file's absolute path.
+func inCheckProblems(t *testing.T, out, path, text string, c inBadConf) {
+	t.Helper()
+	for _, w := range c.want {
+		line, col := inPos(t, text, w.at, max(w.delta, 0))
+		want := fmt.Sprintf("%s:%d:%d: %s", path, line, col, w.holds)
+		if w.delta == anyCol {
+			re := regexp.MustCompile(regexp.QuoteMeta(fmt.Sprintf("%s:%d:", path, line)) + `\d+: ` + regexp.QuoteMeta(w.holds))
+			if !re.MatchString(out) {
+				t.Errorf("output does not hold %s:\n%s", re, out)
+			}
+			continue
+		}
+		if !strings.Contains(out, want) {
+			t.Errorf("output does not hold %q:\n%s", want, out)
+		}
+	}
+}
+
+// inAfile creates dir/afile, the regular file the folder cases point at.
+func inAfile(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "afile"), []byte("a file, not a folder\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBadConfigAtStart starts logrolld on each invalid configuration and
+// checks that it exits 2 at once, with every problem on stderr as
+// FILE:LINE:COL: key: message, serving nothing, and that it created no log
+// folder, log file or socket (the folder cases fail at the folder itself;
+// local_state_dir's folder exists by then only when it is not the
+// culprit).
+func TestBadConfigAtStart(t *testing.T) {
+	for _, c := range inBadConfs {
+		t.Run(c.name, func(t *testing.T) {
+			dir := tempDir(t)
+			inAfile(t, dir)
+			text := c.edit(inBadConfBase())
+			path := writeConfig(t, dir, text)
+			d := launch(t, path)
+			if code := d.wait(waitLimit); code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			out := d.stderr.String()
+			inCheckProblems(t, out, path, text, c)
+			if strings.Contains(out, "listening") || strings.Contains(out, "writing logs") {
+				t.Errorf("the daemon announced endpoints:\n%s", out)
+			}
+			var left []string
+			filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
+				if err == nil && p != dir {
+					rel, _ := filepath.Rel(dir, p)
+					left = append(left, rel)
+				}
+				return nil
+			})
+			sort.Strings(left)
+			allowed := map[string]bool{"records.toml": true, "afile": true, "run": true}
+			for _, l := range left {
+				// The socket's folder is made before the log folder is
+				// tried; the socket itself is gone.
+				if !allowed[l] {
+					t.Errorf("left behind: %s (all: %q)", l, left)
+				}
+			}
+			if contains(left, "run") && !strings.Contains(c.name, "logfile_dir") {
+				t.Errorf("run/ created for a configuration refused before the socket: %q", left)
+			}
+		})
+	}
+}
+
+// TestBadConfigReload runs a daemon on a valid configuration, then for each
+// invalid one: `logrollctl config reload` exits 1 naming every problem at
+// its FILE:LINE:COL, and so does a SIGHUP reload (in `config status`); the
+// daemon keeps its configuration (`config get` shows the old values) and
+// keeps taking records into the same file. logrollctl is pointed at the
+// socket: with -config it would look for the socket where the edited
+// file's local_state_dir says.
+func TestBadConfigReload(t *testing.T) {
+	dir := tempDir(t)
+	inAfile(t, dir)
+	good := inBadConfBase()
+	path := writeConfig(t, dir, good)
+	d := startDaemon(t, path)
+	keep := []string{"proxy.config.log.rolling_size_mb", "proxy.config.ingest.max_body_mb",
+		"proxy.config.log.hostname", "proxy.config.log.logfile_dir", "proxy.config.local_state_dir",
+		"proxy.config.log.rolling_enabled", "proxy.config.log.durability", "proxy.config.log.logfile_perm"}
+	values := d.inConfigValues(keep...)
+	if len(values) != len(keep) {
+		t.Fatalf("config get %q: %v", keep, values)
+	}
+	status := func(d *daemon) string {
+		r := d.inCtl("config", "status")
+		if r.code != 0 {
+			d.t.Fatalf("want exit 0: %v", r)
+		}
+		return r.stdout
+	}
+	var want strings.Builder
+	for i, c := range inBadConfs {
+		t.Run(c.name, func(t *testing.T) {
+			d := d.in(t)
+			text := c.edit(good)
+			writeConfig(t, dir, text)
+
+			r := d.inCtl("config", "reload")
+			if r.code != 1 || !strings.Contains(r.stderr, "config reload refused; the running configuration is kept:") {
+				t.Errorf("config reload: want exit 1 and \"refused\": %v", r)
+			}
+			inCheckProblems(t, r.stderr, path, text, c)
+
+			d.signal(syscall.SIGHUP)
+			var st string
+			eventually(t, func() string {
+				st = status(d)
+				if statusField(st, "trigger") != "sighup" || statusField(st, "result") != "refused" {
+					return "config status after SIGHUP:\n" + st
+				}
+				return ""
+			})
+			inCheckProblems(t, st, path, text, c)
+
+			if got := d.inConfigValues(keep...); fmt.Sprint(got) != fmt.Sprint(values) {
+				t.Errorf("config get after the refused reload: %v, want the running %v", got, values)
+			}
+			rec := fmt.Sprintf("record %d after %s", i, c.name)
+			d.postText("access", rec)
+			want.WriteString(rec + "\n")
+		})
+		// Put the good file back, so that the next case's SIGHUP status is
+		// told apart from this one's.
+		writeConfig(t, dir, good)
+		d.signal(syscall.SIGHUP)
+		eventually(t, func() string {
+			if st := status(d); statusField(st, "result") != "ok" {
+				return "config status after the good file's SIGHUP:\n" + st
+			}
+			return ""
+		})
+	}
+	if got := readFile(t, filepath.Join(d.logs, "access.log")); got != want.String() {
+		t.Errorf("access.log holds %q, want every record posted after a refused reload", got)
+	}
+	if v := d.metricValue("proxy.process.log.config.reload_failures"); v != fmt.Sprint(2*len(inBadConfs)) {
+		t.Errorf("config.reload_failures %s, want %d", v, 2*len(inBadConfs))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "afile", "logs")); err == nil {
+		t.Errorf("a refused reload created afile/logs")
+	}
+}
