@@ -88,6 +88,7 @@ type fsOps struct {
 	syncFile  func(f *os.File) error              // (*os.File).Sync
 	syncDir   func(dir string) error              // syncDir
 	writeMeta func(path string, m Meta, perm os.FileMode, sync bool) error
+	writeback func(f *os.File, off, n int64) // startWriteback's sync_file_range
 }
 
 // open is Open with the file-system calls as a parameter, for fault tests.
@@ -106,6 +107,9 @@ func open(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 	}
 	if fsys.writeMeta == nil {
 		fsys.writeMeta = WriteMeta
+	}
+	if fsys.writeback == nil {
+		fsys.writeback = startFileWriteback
 	}
 	ncfg, err := normalize(cfg)
 	if err != nil {

@@ -81,6 +81,7 @@ func (w *writer) writeBuffers(bufs []*buffer) error {
 	w.size += n
 	w.records += records
 	w.dirty = true
+	w.startWriteback(n)
 	w.publish()
 	l.count(cRecords, records)
 	l.count(cBytes, n)

@@ -60,6 +60,8 @@ type writer struct {
 	stErr    error
 	fstatFn  func(fd uintptr)
 
+	wb writeback // bytes awaiting an early writeback (writeback.go)
+
 	writeErr, syncErr, rollErr errLatch
 }
 
