@@ -169,9 +169,16 @@ func open(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 // survive a power loss before anything is acknowledged into them.
 func (c *Collator) openLogs(lcs []LogConfig) ([]*logFile, error) {
 	now := c.now()
+	// One unsorted listing for every log's recovery (leftover .meta
+	// temporaries, latest rolled END): with 100,000 rolled files, a sorted
+	// listing per log and per purpose was a third of the start-up time.
+	names, err := listNames(c.dir)
+	if err != nil {
+		return nil, fmt.Errorf("logging: list log folder %s: %w", c.dir, err)
+	}
 	var opened []*logFile
 	for _, lc := range lcs {
-		l, err := c.openLog(lc, now)
+		l, err := c.openLog(lc, now, names)
 		if err != nil {
 			for _, o := range opened {
 				_ = o.w.closeFile()

@@ -192,18 +192,25 @@ func metaTempPrefix(path string) string {
 // while a WriteMeta for path may be under way. It returns the names it
 // removed, and the errors of those it could not.
 func RemoveMetaTemps(path string) ([]string, error) {
-	dir := filepath.Dir(path)
-	ents, err := os.ReadDir(dir)
+	names, err := listNames(filepath.Dir(path))
 	if err != nil {
 		return nil, fmt.Errorf("remove meta temporary files of %s: %w", path, err)
 	}
+	return removeMetaTemps(path, names)
+}
+
+// removeMetaTemps is RemoveMetaTemps given a listing of the folder.
+func removeMetaTemps(path string, names []string) ([]string, error) {
+	dir := filepath.Dir(path)
 	prefix := metaTempPrefix(path)
 	var removed []string
 	var errs []error
-	for _, e := range ents {
-		n := e.Name()
+	for _, n := range names {
 		rest, ok := strings.CutPrefix(n, prefix)
-		if !ok || !allDigits(rest) || !e.Type().IsRegular() {
+		if !ok || !allDigits(rest) {
+			continue
+		}
+		if fi, err := os.Lstat(filepath.Join(dir, n)); err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
 		if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {

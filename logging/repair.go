@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -27,7 +28,9 @@ import (
 //     unknown, and now is the tightest bound known to be above it.
 //
 // The goroutine is not started; the caller does that.
-func (c *Collator) openLog(lc LogConfig, now time.Time) (*logFile, error) {
+//
+// names is a listing of the log folder taken before (see listNames).
+func (c *Collator) openLog(lc LogConfig, now time.Time, names []string) (*logFile, error) {
 	path := filepath.Join(c.dir, lc.Name)
 	l := &logFile{
 		c:    c,
@@ -63,10 +66,10 @@ func (c *Collator) openLog(lc LogConfig, now time.Time) (*logFile, error) {
 		}
 	}
 	w.ackedSize = w.size
-	if removed, err := RemoveMetaTemps(MetaPath(path)); len(removed) > 0 || err != nil {
+	if removed, err := removeMetaTemps(MetaPath(path), names); len(removed) > 0 || err != nil {
 		c.log.Warn("removed temporary .meta files left by a crash", "log", l.name, "files", removed, "err", err)
 	}
-	w.start = c.recoverStart(l, f, w.size, now)
+	w.start = c.recoverStart(l, f, w.size, now, names)
 	if w.pol.CatchUp(w.start, now, c.loc) {
 		if _, err := w.roll(CauseTime, now); err != nil {
 			c.log.Warn("catch-up roll failed", "log", l.name, "err", err)
@@ -81,7 +84,7 @@ func (c *Collator) openLog(lc LogConfig, now time.Time) (*logFile, error) {
 
 // recoverStart finds the START of an existing active file of size bytes and
 // writes the .meta if it had to be reconstructed.
-func (c *Collator) recoverStart(l *logFile, f *os.File, size int64, now time.Time) time.Time {
+func (c *Collator) recoverStart(l *logFile, f *os.File, size int64, now time.Time, names []string) time.Time {
 	mp := MetaPath(l.path)
 	m, err := ReadMeta(mp)
 	start, rewrite := m.CreationTime, false
@@ -99,7 +102,7 @@ func (c *Collator) recoverStart(l *logFile, f *os.File, size int64, now time.Tim
 			}
 		}
 	}
-	if last := c.lastRolledEnd(l.name); start.Before(last) {
+	if last := c.lastRolledEnd(l.name, names); start.Before(last) {
 		start, rewrite = last, true
 	}
 	if rewrite {
@@ -110,22 +113,32 @@ func (c *Collator) recoverStart(l *logFile, f *os.File, size int64, now time.Tim
 	return start
 }
 
-// lastRolledEnd returns the latest END among the rolled files of log in the
-// folder, or the zero time.
-func (c *Collator) lastRolledEnd(log string) time.Time {
-	ents, err := os.ReadDir(c.dir)
-	if err != nil {
-		return time.Time{}
-	}
+// lastRolledEnd returns the latest END among the rolled files of log in
+// names (the folder's listing), or the zero time. Only names that start
+// with the log's active name are parsed.
+func (c *Collator) lastRolledEnd(log string, names []string) time.Time {
 	actives := c.activeNames(log)
 	var last time.Time
-	for _, e := range ents {
-		r, err := ParseRolledName(e.Name(), actives, c.loc)
+	for _, n := range names {
+		if !strings.HasPrefix(n, log) {
+			continue
+		}
+		r, err := ParseRolledName(n, actives, c.loc)
 		if err == nil && r.Active == log && r.End.After(last) {
 			last = r.End
 		}
 	}
 	return last
+}
+
+// listNames returns the names in dir, unsorted (cheaper than os.ReadDir).
+func listNames(dir string) ([]string, error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.Readdirnames(-1)
 }
 
 // repairChunk is how far repairTail reads back at a time.

@@ -23,7 +23,7 @@ func TestWriteGroups(t *testing.T) {
 		nbuf     = 5
 	)
 	lc := LogConfig{Name: "g.log", Policy: Policy{Mode: ModeSize, SizeBytes: limit}}
-	l, err := c.openLog(lc, time.Now())
+	l, err := c.openLog(lc, time.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

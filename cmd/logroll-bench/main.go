@@ -28,6 +28,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -243,6 +244,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if o.quick {
 		e.pool = 8
 	}
+	// The daemons run in their own folders: a relative path given on the
+	// command line is relative to here.
+	for _, p := range []*string{&e.logrolld, &e.logrollctl} {
+		if *p != "" {
+			if *p, err = filepath.Abs(*p); err != nil {
+				fmt.Fprintf(stderr, "logroll-bench: %v\n", err)
+				return 1
+			}
+		}
+	}
 	if e.logrolld == "" || e.logrollctl == "" {
 		e.progress("building logrolld and logrollctl")
 		bins, err := buildBinaries(root, "logrolld", "logrollctl")
@@ -309,7 +320,11 @@ func measure(ctx context.Context, e *env, o options, sections []string) (*Result
 				return nil, fmt.Errorf("forced rolls (durability %s): %w", dur, err)
 			}
 			for _, r := range rows {
-				e.progress("forced roll, durability %-5s via %-10s: p50 %.2f ms p99 %.2f ms", r.Durability, r.Via, r.P50ms, r.P99ms)
+				what := "forced roll"
+				if r.Via == viaExec {
+					what = "no roll    " // logrollctl -h alone, in turn with the rolls
+				}
+				e.progress("%s, durability %-5s via %-10s: p50 %.2f ms p99 %.2f ms", what, r.Durability, r.Via, r.P50ms, r.P99ms)
 			}
 			res.Roll = append(res.Roll, rows...)
 		}

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,8 +83,11 @@ func TestQuick(t *testing.T) {
 		}
 	}
 	for _, re := range []string{
-		`(?m)^\s*write\s+logrollctl\s+10\s`, `(?m)^\s*write\s+socket\s+10\s`,
-		`(?m)^\s*roll\s+logrollctl\s+10\s`, `(?m)^\s*roll\s+socket\s+10\s`,
+		`(?m)^\s*write\s+logrollctl\s+10\s`, `(?m)^\s*write\s+socket\s+10\s`, `(?m)^\s*write\s+exec only\s+10\s`,
+		`(?m)^\s*roll\s+logrollctl\s+10\s`, `(?m)^\s*roll\s+socket\s+10\s`, `(?m)^\s*roll\s+exec only\s+10\s`,
+		`(?m)^write: logrollctl p50 [\d.]+ ms vs exec only \+ socket p50 [\d.]+ \+ [\d.]+ = [\d.]+ ms$`,
+		`(?m)^roll: logrollctl p50 [\d.]+ ms vs exec only \+ socket p50 [\d.]+ \+ [\d.]+ = [\d.]+ ms$`,
+		`(?m)^(PASS|FAIL)\s+forced roll p99, durable, daemon \(POST /v1/roll on the admin socket\)\s`,
 		`(?m)^\s*write\s+\d+\s+[\d.]+\s+\d+\s+\d+(\s+[\d.]+){6}\s*$`, // stall rows
 		`(?m)^\s*roll\s+\d+\s+[\d.]+\s+\d+\s+\d+(\s+[\d.]+){6}\s*$`,
 		`(?m)^\s*0\s+2(\s+[\d.]+){3}\s*$`, `(?m)^\s*2000\s+2(\s+[\d.]+){3}\s*$`, // start-up rows
@@ -118,6 +122,37 @@ func TestJSONOutput(t *testing.T) {
 	}
 	if len(r.Targets) != 9 {
 		t.Errorf("%d targets, want 9", len(r.Targets))
+	}
+}
+
+// TestJSONRoll runs the forced-roll section with -json: three paths per
+// durability, exec only included, and the target read from the socket row.
+func TestJSONRoll(t *testing.T) {
+	out := runBench(t, "-quick", "-json", "-only", "roll", "-rolls", "3")
+	var r struct {
+		Roll    []rollRow `json:"roll"`
+		Targets []struct {
+			Name     string   `json:"name"`
+			Measured *float64 `json:"measured"`
+			Status   string   `json:"status"`
+		} `json:"targets"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("-json output does not decode: %v\n%s", err, out)
+	}
+	var got []string
+	for _, x := range r.Roll {
+		got = append(got, x.Durability+"/"+x.Via)
+		if x.Rolls != 3 || x.P50ms <= 0 || x.P99ms < x.P50ms || x.MaxMs < x.P99ms {
+			t.Errorf("roll row %+v", x)
+		}
+	}
+	want := []string{"write/logrollctl", "write/socket", "write/exec only", "roll/logrollctl", "roll/socket", "roll/exec only"}
+	if !slices.Equal(got, want) {
+		t.Errorf("roll rows %q, want %q", got, want)
+	}
+	if len(r.Targets) != 9 || r.Targets[4].Status == statusNA || r.Targets[4].Measured == nil || *r.Targets[4].Measured != r.Roll[4].P99ms {
+		t.Errorf("roll target = %+v, want the p99 of roll/socket (%+v)", r.Targets[4], r.Roll[4])
 	}
 }
 

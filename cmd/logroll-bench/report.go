@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -166,12 +167,17 @@ func writeReport(w io.Writer, r *Results) {
 	}
 
 	if len(r.Roll) > 0 {
-		fmt.Fprintf(w, "\nforced roll round trip: post 10 records, roll, delete the rolled file; write = plain, roll = durable (fsync file and folder)\n")
+		fmt.Fprintf(w, "\nforced roll: post 10 records, roll, delete the rolled file; write = plain, roll = durable (fsync file and folder)\n")
+		fmt.Fprintf(w, "socket = POST /v1/roll from the bench: the daemon's own latency (the target); logrollctl = exec of `logrollctl -socket S roll access`\n")
+		fmt.Fprintf(w, "until reaped (what a cron script waits for); exec only = exec of `logrollctl %s` until reaped, no roll, timed in turn with the rolls\n", strings.Join(execOnlyArgs, " "))
 		var rows [][]string
 		for _, x := range r.Roll {
 			rows = append(rows, []string{x.Durability, x.Via, strconv.Itoa(x.Rolls), fnum(x.P50ms, 2), fnum(x.P99ms, 2), fnum(x.MaxMs, 2)})
 		}
-		table(w, []string{"durability", "via", "rolls", "p50 ms", "p99 ms", "max ms"}, rows)
+		table(w, []string{"durability", "via", "runs", "p50 ms", "p99 ms", "max ms"}, rows)
+		for _, l := range rollSums(r.Roll) {
+			fmt.Fprintln(w, l)
+		}
 	}
 
 	if len(r.Stall) > 0 {
@@ -207,6 +213,30 @@ func writeReport(w io.Writer, r *Results) {
 		fmt.Fprintf(w, "%-4s  %-78s  %s  (%s %s)\n", t.Status, t.Name, fmtMeasure(t.Measured, t.Unit), op, fmtMeasure(t.Limit, t.Unit))
 	}
 	fmt.Fprintf(w, "%d PASS, %d FAIL, %d n/a\n", counts[statusPass], counts[statusFail], counts[statusNA])
+}
+
+// rollSums returns, for each durability with all three paths measured, a
+// line comparing the logrollctl round trip with exec only + socket (p50s).
+func rollSums(rows []rollRow) []string {
+	var durs []string
+	p50 := map[[2]string]float64{}
+	for _, x := range rows {
+		if !slices.Contains(durs, x.Durability) {
+			durs = append(durs, x.Durability)
+		}
+		p50[[2]string{x.Durability, x.Via}] = x.P50ms
+	}
+	var out []string
+	for _, d := range durs {
+		c, okC := p50[[2]string{d, viaCtl}]
+		e, okE := p50[[2]string{d, viaExec}]
+		s, okS := p50[[2]string{d, viaSocket}]
+		if okC && okE && okS {
+			out = append(out, fmt.Sprintf("%s: logrollctl p50 %s ms vs exec only + socket p50 %s + %s = %s ms",
+				d, fnum(c, 2), fnum(e, 2), fnum(s, 2), fnum(e+s, 2)))
+		}
+	}
+	return out
 }
 
 // fmtMeasure formats a target figure with its unit.

@@ -72,6 +72,20 @@ func TestReport(t *testing.T) {
 	if rows != len(r.Throughput) {
 		t.Errorf("%d throughput rows in the report, want %d:\n%s", rows, len(r.Throughput), out)
 	}
+	for _, re := range []string{
+		`(?m)^\s*roll\s+socket\s+0\s+1\.50\s+4\.00\s`,
+		`(?m)^\s*roll\s+logrollctl\s+0\s+6\.00\s+9\.00\s`,
+		`(?m)^\s*roll\s+exec only\s+0\s+4\.00\s+8\.00\s`,
+		`(?m)^roll: logrollctl p50 6\.00 ms vs exec only \+ socket p50 4\.00 \+ 1\.50 = 5\.50 ms$`,
+		`(?m)^PASS\s+forced roll p99, durable, daemon \(POST /v1/roll on the admin socket\)\s+4\.00 ms\s+\(≤ 5\.00 ms\)$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("report has no line matching %s:\n%s", re, out)
+		}
+	}
+	if strings.Contains(out, "write: logrollctl p50") {
+		t.Errorf("report compares the paths of durability write, which has only a socket row:\n%s", out)
+	}
 	for _, want := range []string{
 		"PASS  text records/s at 4 conns, logroll ÷ baseline",
 		"0.95×  (≥ 0.90×)",
@@ -93,6 +107,7 @@ func TestReport(t *testing.T) {
 	}
 	var back struct {
 		Throughput []map[string]any `json:"throughput"`
+		Roll       []map[string]any `json:"roll"`
 		Targets    []map[string]any `json:"targets"`
 	}
 	if err := json.Unmarshal(b.Bytes(), &back); err != nil {
@@ -101,6 +116,10 @@ func TestReport(t *testing.T) {
 	last := back.Throughput[len(back.Throughput)-1]
 	if last["records_per_sec"] != nil || last["mb_per_sec"] != nil || last["p50_ms"] != 0.5 {
 		t.Errorf("last row = %v, want null rates and p50 0.5", last)
+	}
+	if len(back.Roll) != 4 || back.Roll[3]["via"] != viaExec || back.Roll[3]["durability"] != "roll" ||
+		back.Roll[3]["p50_ms"] != 4.0 || back.Roll[3]["p99_ms"] != 8.0 {
+		t.Errorf("roll = %v, want the exec only row last", back.Roll)
 	}
 	if len(back.Targets) != 9 || back.Targets[0]["status"] != statusPass {
 		t.Errorf("targets = %v", back.Targets)

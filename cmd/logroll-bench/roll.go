@@ -16,31 +16,44 @@ import (
 
 // Forced rolls: round-trip latency, and the stall they cause to writers.
 
-// rollRow is the forced-roll latency of one durability through one path.
+// rollRow is the forced-roll latency of one durability through one path,
+// or (Via viaExec) the cost of exec'ing logrollctl alone, timed in turn with
+// that durability's rolls.
 type rollRow struct {
 	Durability string  `json:"durability"` // "write" (plain) or "roll" (durable)
-	Via        string  `json:"via"`        // "logrollctl" or "socket"
-	Rolls      int     `json:"rolls"`
+	Via        string  `json:"via"`        // "logrollctl", "socket" or "exec only"
+	Rolls      int     `json:"rolls"`      // runs timed: rolls, or execs for "exec only"
 	P50ms      float64 `json:"p50_ms"`
 	P99ms      float64 `json:"p99_ms"`
 	MaxMs      float64 `json:"max_ms"`
 }
 
-// Roll paths measured.
+// Roll paths measured, in the order of the report.
 const (
 	viaCtl    = "logrollctl"
 	viaSocket = "socket"
+	viaExec   = "exec only" // logrollctl -h: no roll, no daemon contact
 )
 
-// measureRolls starts a logrolld with durability dur and forces n rolls
-// through each path, alternating: before each roll one small text batch is
-// posted (so that there is something to roll), then the roll is timed, and
-// the rolled file it printed is deleted, as a cron script would.
+var rollVias = []string{viaCtl, viaSocket, viaExec}
+
+// execOnlyArgs is what the exec-only baseline runs: logrollctl prints its
+// usage on stdout and exits 0 without reading a file or opening a socket.
+var execOnlyArgs = []string{"-h"}
+
+// measureRolls starts a logrolld with durability dur and times n runs of
+// each path, in turn (logrollctl, socket, exec only, logrollctl, …). Before
+// each roll one small text batch is posted (so that there is something to
+// roll), then the roll is timed, and the rolled file it printed is deleted,
+// as a cron script would.
 //
 //	logrollctl: exec of `logrollctl -socket S roll access` until its exit
 //	            is reaped: what a cron script waits for.
 //	socket:     POST /v1/roll on the admin socket from this process
-//	            (ctl.Client, a new connection each): the daemon's own part.
+//	            (ctl.Client, a new connection each): the daemon's own part,
+//	            which the target is read from.
+//	exec only:  exec of `logrollctl -h` until its exit is reaped: starting
+//	            the binary, no roll; logrollctl ≈ exec only + socket.
 func measureRolls(ctx context.Context, e *env, dur string, n int) ([]rollRow, error) {
 	dir, err := e.tempDir("roll-" + dur)
 	if err != nil {
@@ -57,21 +70,31 @@ func measureRolls(ctx context.Context, e *env, dur string, n int) ([]rollRow, er
 	small := makeBatches(FormatText, e.seed+100, 1, 10)[0]
 	cl := ctl.NewClient(d.socket)
 	lat := map[string][]time.Duration{}
-	for i := 0; i < 2*n; i++ {
+	for i := 0; i < len(rollVias)*n; i++ {
+		via := rollVias[i%len(rollVias)]
+		if via == viaExec {
+			stdout, stderr, took, err := runShort(ctx, e.logrollctl, execOnlyArgs...)
+			if err != nil {
+				return nil, fmt.Errorf("logrollctl %s: %v: %s", strings.Join(execOnlyArgs, " "), err, strings.TrimSpace(stderr))
+			}
+			if !strings.HasPrefix(stdout, "usage: logrollctl") {
+				return nil, fmt.Errorf("logrollctl %s printed %.40q, want its usage", strings.Join(execOnlyArgs, " "), stdout)
+			}
+			lat[via] = append(lat[via], took)
+			continue
+		}
 		if err := post(ctx, hc, d.url(), FormatText.contentType(), small, true); err != nil {
 			return nil, err
 		}
 		var paths []string
 		var took time.Duration
-		via := viaCtl
-		if i%2 == 0 {
+		if via == viaCtl {
 			stdout, stderr, t, err := runShort(ctx, e.logrollctl, "-socket", d.socket, "roll", "access")
 			if err != nil {
 				return nil, fmt.Errorf("logrollctl roll: %v: %s", err, strings.TrimSpace(stderr))
 			}
 			paths, took = strings.Fields(stdout), t
 		} else {
-			via = viaSocket
 			t0 := time.Now()
 			resp, err := cl.Roll(ctx, []string{"access"})
 			took = time.Since(t0)
@@ -94,7 +117,7 @@ func measureRolls(ctx context.Context, e *env, dur string, n int) ([]rollRow, er
 		lat[via] = append(lat[via], took)
 	}
 	var rows []rollRow
-	for _, via := range []string{viaCtl, viaSocket} {
+	for _, via := range rollVias {
 		l := lat[via]
 		rows = append(rows, rollRow{Durability: dur, Via: via, Rolls: len(l),
 			P50ms: ms(percentile(l, 50)), P99ms: ms(percentile(l, 99)), MaxMs: ms(slices.Max(l))})

@@ -2,6 +2,8 @@ package main
 
 import (
 	"math"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -18,9 +20,10 @@ func goodResults() *Results {
 			{Format: FormatJSON, Conns: 16, Server: serverLogroll, PeakRSSMiB: 50},
 		},
 		Roll: []rollRow{
-			{Durability: "write", Via: viaCtl, P99ms: 9}, // plain: not a target
-			{Durability: "roll", Via: viaSocket, P99ms: 9},
-			{Durability: "roll", Via: viaCtl, P99ms: 4},
+			{Durability: "write", Via: viaSocket, P99ms: 9}, // plain: not a target
+			{Durability: "roll", Via: viaSocket, P50ms: 1.5, P99ms: 4},
+			{Durability: "roll", Via: viaCtl, P50ms: 6, P99ms: 9}, // through logrollctl: reported, not the target
+			{Durability: "roll", Via: viaExec, P50ms: 4, P99ms: 8},
 		},
 		Stall:   []stallResult{{Durability: "write", StallMs: 50}, {Durability: "roll", StallMs: 1.5}},
 		Startup: []startupRow{{RolledFiles: 0, HealthzMs: 900}, {RolledFiles: 100000, HealthzMs: 300}},
@@ -39,7 +42,11 @@ func TestEvalTargets(t *testing.T) {
 		{"json rate", func(r *Results) { r.Throughput[4].RecordsPerSec = 999999 }, map[int]string{1: statusFail}},
 		{"json ratio", func(r *Results) { r.Throughput[5].RecordsPerSec = 3.4 }, map[int]string{2: statusFail}},
 		{"p99 ratio", func(r *Results) { r.Throughput[2].P99ms = 1.25 }, map[int]string{3: statusFail}},
-		{"durable roll", func(r *Results) { r.Roll[2].P99ms = 5.01 }, map[int]string{4: statusFail}},
+		{"durable roll", func(r *Results) { r.Roll[1].P99ms = 5.01 }, map[int]string{4: statusFail}},
+		{"durable roll at the limit", func(r *Results) { r.Roll[1].P99ms = 5 }, nil},
+		{"plain roll is not the target", func(r *Results) { r.Roll[0].P99ms = 50 }, nil},
+		{"logrollctl and exec only are not the target", func(r *Results) { r.Roll[2].P99ms, r.Roll[3].P99ms = 50, 40 }, nil},
+		{"no durable socket row", func(r *Results) { r.Roll = slices.Delete(r.Roll, 1, 2) }, map[int]string{4: statusNA}},
 		{"stall", func(r *Results) { r.Stall[1].StallMs = 2.5 }, map[int]string{5: statusFail}},
 		{"start-up", func(r *Results) { r.Startup[1].HealthzMs = 501 }, map[int]string{6: statusFail}},
 		{"rss: the worse of text and json", func(r *Results) { r.Throughput[6].PeakRSSMiB = 65 }, map[int]string{7: statusFail}},
@@ -78,5 +85,17 @@ func TestEvalTargets(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRollTargetName checks that the forced-roll target says which path it
+// is read from.
+func TestRollTargetName(t *testing.T) {
+	got := evalTargets(goodResults())[4]
+	if !strings.Contains(got.Name, "durable") || !strings.Contains(got.Name, "admin socket") || strings.Contains(got.Name, "logrollctl") {
+		t.Errorf("target 4 is %q, want the durable roll on the admin socket", got.Name)
+	}
+	if got.Measured != 4 {
+		t.Errorf("target 4 measured %v, want the durable socket p99 (4)", got.Measured)
 	}
 }
