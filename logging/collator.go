@@ -61,6 +61,7 @@ type Collator struct {
 	dirMu sync.Mutex     // serialises recreateDir
 	wg    sync.WaitGroup // writer goroutines
 	del   *deleter       // deletions beyond MaxCount, off the writers
+	flush *flusher       // early writeback at DurabilityRoll, off the writers
 
 	total                         counters
 	openFiles                     atomic.Int64
@@ -116,12 +117,13 @@ func open(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 		return nil, err
 	}
 	c := &Collator{
-		dir: ncfg.Dir,
-		now: opts.Now,
-		loc: opts.Location,
-		log: opts.Logger,
-		fs:  fsys,
-		del: newDeleter(),
+		dir:   ncfg.Dir,
+		now:   opts.Now,
+		loc:   opts.Location,
+		log:   opts.Logger,
+		fs:    fsys,
+		del:   newDeleter(),
+		flush: newFlusher(),
 
 		onWrite:      opts.OnWrite,
 		onWriteError: opts.OnWriteError,
@@ -157,6 +159,7 @@ func open(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 	}
 	c.logs.Store(&m)
 	go c.del.run(c) // after the last error return: Close stops it
+	go c.flush.run(c.fs.writeback)
 	for _, l := range opened {
 		c.start(l)
 	}
@@ -386,6 +389,7 @@ func (c *Collator) Close() error {
 	}
 	c.wg.Wait()
 	c.del.shutdown() // after the writers: no request follows
+	c.flush.shutdown()
 	return errors.Join(errs...)
 }
 

@@ -26,8 +26,8 @@ type writeback struct {
 
 // startWriteback notes that n bytes were just written at the end of the
 // active file and, at DurabilityRoll, once writebackBytes are pending,
-// starts their writeback with sync_file_range(SYNC_FILE_RANGE_WRITE), which
-// does not wait for the disk. It is advisory: an error (a file system
+// has the flusher goroutine start their writeback with
+// sync_file_range(SYNC_FILE_RANGE_WRITE), which does not wait for the disk. It is advisory: an error (a file system
 // without it) is ignored, and the roll's fsync stays the guarantee.
 // DurabilitySync fsyncs every group anyway, and DurabilityWrite promises
 // nothing of the disk.
@@ -44,11 +44,12 @@ func (w *writer) startWriteback(n int64) {
 	}
 	off, length := w.size-w.wb.pending, w.wb.pending
 	w.wb.pending = 0
-	w.c.fs.writeback(w.f, off, length)
+	w.c.flush.request(w.f, off, length)
 }
 
 // startFileWriteback starts the writeback of n bytes of f from off, without
-// waiting for it; errors are ignored (see startWriteback).
+// waiting for it; errors, and a file closed since, are ignored (see
+// startWriteback). It runs on the flusher goroutine.
 func startFileWriteback(f *os.File, off, n int64) {
 	rc, err := f.SyscallConn()
 	if err != nil {
