@@ -65,6 +65,18 @@
 //     owner (and, as root, another user refused), every path and method on
 //     the ingest port changing nothing, loopback by default, logfile_perm
 //     under any umask, symlinks planted at the active path.
+//   - syslogng_test.go (docs/shippers.md): Debian's syslog-ng, started with
+//     etc/shippers/syslog-ng.conf, delivers 10,000 messages from 4 senders
+//     once each and in order per sender, also through a 503 period of
+//     exhausted space (skipped with a message when syslog-ng is missing;
+//     .ci/run installs it). eco_curl_test.go: etc/shippers/curl-ship.sh the
+//     same way, plain and gzip.
+//   - cron_test.go: etc/cron/process-rolled.sh run again and again against a
+//     live daemon while records arrive and logs roll every second: per-status
+//     totals equal to what was acknowledged, nothing processed twice (a run
+//     killed in the middle, two runs at once), active files untouched; with
+//     and without jq. eco_files_test.go: the crontab line, the systemd unit
+//     (systemd-analyze verify when present) and the shipper recipes' markers.
 //
 // Run them with
 //
