@@ -29,8 +29,9 @@ type File struct {
 // Plan returns files in the order autodelete deletes them (DESIGN §6): one
 // file at a time, each time from the log that has the most rolled files
 // relative to its rolling_min_count, that log's oldest file (by START, then
-// modification time, then END and collision number, then name). The executor deletes from the front until
-// the state is Normal. Plan is a pure function; it does not modify files.
+// modification time, then END and collision number, then name). The
+// executor deletes from the front until the state is Normal. Plan is a pure
+// function; it does not modify files.
 //
 // The logs, in the order they give up files:
 //

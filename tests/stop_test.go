@@ -1,9 +1,12 @@
 package tests
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -305,4 +308,208 @@ func logFiles(t *testing.T, dir, log string) []string {
 		out = append(out, filepath.Join(dir, log))
 	}
 	return out
+}
+
+// relRawRequest is an ingest request written by hand on its own
+// connection, so that the test decides when each part of it reaches the
+// daemon.
+type relRawRequest struct {
+	conn net.Conn
+	head []byte // request line and headers, blank line included
+	body []byte
+}
+
+// relDialRaw connects to d's ingest port for a text/plain POST of body to
+// log access; nothing is sent yet.
+func relDialRaw(t *testing.T, d *daemon, body []byte) *relRawRequest {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", d.addr, waitLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if err := conn.SetDeadline(time.Now().Add(2 * waitLimit)); err != nil {
+		t.Fatal(err)
+	}
+	head := fmt.Sprintf("POST /v1/logs/access HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n", d.addr, len(body))
+	return &relRawRequest{conn: conn, head: []byte(head), body: body}
+}
+
+// send writes p; a failure is returned, not fatal (the daemon may have
+// closed the connection, which is what some tests expect).
+func (r *relRawRequest) send(p []byte) error {
+	_, err := r.conn.Write(p)
+	return err
+}
+
+// answer reads the daemon's answer: its status, its Retry-After and
+// Connection headers, its body; an error when the connection ended without
+// one.
+func (r *relRawRequest) answer() (*http.Response, string, error) {
+	resp, err := http.ReadResponse(bufio.NewReader(r.conn), nil)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	return resp, string(data), err
+}
+
+// relBody is n records of the load tagged tag, client 0, batch 0.
+func relBody(tag string, n int) []byte {
+	var b bytes.Buffer
+	for r := range n {
+		b.WriteString(relRecord(tag, 0, 0, r) + "\n")
+	}
+	return b.Bytes()
+}
+
+// TestSIGTERMInFlight stops the daemon with SIGTERM while three requests
+// are at different stages (DESIGN §2, §3; docs/daemon.md "A graceful stop"):
+//
+//   - A has sent its headers and half its body: it was in flight (its
+//     handler runs). It sends the rest after the stop began and gets 200;
+//     its records are on disk.
+//   - B has sent its headers and part of its body and then stalls: after the
+//     stop timeout (4 s) its connection is closed without an answer, and
+//     nothing of it is written.
+//   - C has sent only part of its headers: the daemon never began it; when
+//     it completes them after the stop began it gets no 200 (the connection
+//     is closed, or a 503 with Retry-After), and nothing of it is written.
+//   - A new connection after the stop began is refused at once.
+//
+// The daemon exits 0 within 5 s of SIGTERM, says once that it closed
+// connections at the stop timeout, and writes no file but the active one.
+func TestSIGTERMInFlight(t *testing.T) {
+	dir := tempDir(t)
+	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))
+	const n = 40
+	a := relDialRaw(t, d, relBody("a", n))
+	b := relDialRaw(t, d, relBody("b", n))
+	c := relDialRaw(t, d, relBody("c", n))
+	for _, err := range []error{
+		a.send(append(a.head, a.body[:len(a.body)/2]...)),
+		b.send(append(b.head, b.body[:len(b.body)/3]...)),
+		c.send(c.head[:len(c.head)/2]),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, func() string {
+		if v := d.relMetric("proxy.process.log.ingest.requests_in_flight"); v != 2 {
+			return fmt.Sprintf("%d ingest requests in flight, want A and B", v)
+		}
+		return ""
+	})
+
+	termAt := time.Now()
+	d.signal(syscall.SIGTERM)
+	// The stop has begun once the listener refuses connections.
+	eventually(t, func() string {
+		conn, err := net.DialTimeout("tcp", d.addr, waitLimit)
+		if err != nil {
+			return ""
+		}
+		conn.Close()
+		return "the ingest listener still accepts connections after SIGTERM"
+	})
+
+	if err := a.send(a.body[len(a.body)/2:]); err != nil {
+		t.Fatalf("A: rest of the body after SIGTERM: %v", err)
+	}
+	resp, body, err := a.answer()
+	switch {
+	case err != nil:
+		t.Errorf("A (in flight at SIGTERM): no answer: %v", err)
+	case resp.StatusCode != http.StatusOK || body != fmt.Sprintf(`{"records":%d}`, n):
+		t.Errorf("A (in flight at SIGTERM): %s %s, want 200 {\"records\":%d}", resp.Status, body, n)
+	}
+
+	if err := c.send(append(c.head[len(c.head)/2:], c.body...)); err == nil {
+		resp, body, err := c.answer()
+		switch {
+		case err != nil:
+			t.Logf("C (not begun at SIGTERM): connection closed without an answer (%v)", err)
+		case resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "":
+			t.Errorf("C (not begun at SIGTERM): %s %s (Retry-After %q), want no answer or 503 with Retry-After",
+				resp.Status, body, resp.Header.Get("Retry-After"))
+		default:
+			t.Logf("C (not begun at SIGTERM): %s %s", resp.Status, body)
+		}
+	}
+
+	code := d.wait(5*time.Second - time.Since(termAt))
+	took := time.Since(termAt)
+	if code != 0 {
+		t.Errorf("exit %d after SIGTERM, want 0", code)
+	}
+	if resp, body, err := b.answer(); err == nil {
+		t.Errorf("B (stalled in its body): answered %s %s, want its connection closed", resp.Status, body)
+	}
+	if got := d.relCount("stop timeout: closed ingest connections still in flight"); got != 1 {
+		t.Errorf("%d \"stop timeout\" lines, want 1", got)
+	}
+	disk := relReadLog(t, d.logs, "access.log")
+	if len(disk.files) != 1 {
+		t.Errorf("files %q after a graceful stop, want the active file only (a stop does not roll)", disk.files)
+	}
+	for _, tag := range []string{"a", "b", "c"} {
+		got := 0
+		for _, x := range disk.copies[relBatchKey{tag, 0, 0}] {
+			got += int(x)
+		}
+		want := 0
+		if tag == "a" {
+			want = n
+		}
+		if got != want {
+			t.Errorf("request %s: %d records on disk, want %d", strings.ToUpper(tag), got, want)
+		}
+	}
+	t.Logf("exit %d %v after SIGTERM", code, took.Round(time.Millisecond))
+}
+
+// TestSecondSIGTERMExitsAtOnce sends a second SIGTERM while a graceful stop
+// waits for a request stalled in its body (docs/daemon.md, "Signals"): the
+// daemon exits at once with 1 and says that records accepted but not yet
+// written are lost; records acknowledged before are on disk.
+func TestSecondSIGTERMExitsAtOnce(t *testing.T) {
+	dir := tempDir(t)
+	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))
+	d.postText("access", relRecord("a", 0, 0, 0), relRecord("a", 0, 0, 1))
+	stalled := relDialRaw(t, d, relBody("b", 10))
+	if err := stalled.send(append(stalled.head, stalled.body[:10]...)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func() string {
+		if v := d.relMetric("proxy.process.log.ingest.requests_in_flight"); v != 1 {
+			return fmt.Sprintf("%d ingest requests in flight, want the stalled one", v)
+		}
+		return ""
+	})
+	d.signal(syscall.SIGTERM)
+	eventually(t, func() string {
+		if !strings.Contains(d.stderr.String(), "msg=stopping") {
+			return "no \"stopping\" line after SIGTERM"
+		}
+		return ""
+	})
+	second := time.Now()
+	d.signal(syscall.SIGTERM)
+	if code := d.wait(2 * time.Second); code != 1 {
+		t.Errorf("exit %d after a second SIGTERM, want 1", code)
+	}
+	took := time.Since(second)
+	if got := d.relCount("second signal: exiting without finishing the graceful stop"); got != 1 {
+		t.Errorf("%d \"second signal\" lines, want 1", got)
+	}
+	disk := relReadLog(t, d.logs, "access.log")
+	if cp := disk.copies[relBatchKey{"a", 0, 0}]; cp == nil || cp[0] != 1 || cp[1] != 1 {
+		t.Errorf("the records acknowledged before the signals are not on disk once each")
+	}
+	if disk.copies[relBatchKey{"b", 0, 0}] != nil {
+		t.Errorf("records of the stalled request are on disk")
+	}
+	t.Logf("exit %v after the second SIGTERM", took.Round(time.Millisecond))
 }

@@ -1,0 +1,318 @@
+package tests
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/logroll/logroll/logging"
+)
+
+// relKillPoint is one moment of a daemon's life at which the crash test
+// kills it.
+type relKillPoint struct {
+	name string
+	// slow selects a load that sends at most 400 requests a second
+	// (4.4 MB/s), and a file whose START must be told apart from every
+	// other candidate: the cycle starts in a later second than the latest
+	// END, and after the kill the active file's mtime is moved an hour back
+	// and the restart waits for the next second, so that a START taken
+	// from the latest END, the mtime or the clock would show in the name.
+	slow bool
+	// kill waits for the moment while load l runs, SIGKILLs d and returns
+	// what it saw (the event that triggered the kill).
+	kill func(t *testing.T, d *daemon, l *relLoad) string
+}
+
+// Kill points of TestKill9UnderLoad. The event-driven ones watch the log
+// folder with inotify and kill on the event: the kill lands within about
+// 0.1 ms of it, inside the daemon's roll sequence (the rename is followed by
+// a folder fsync, the new active file, its .meta written and fsynced), not
+// at an arbitrary moment.
+var relKillPoints = []relKillPoint{
+	{"after 1500 acknowledged records", false, func(t *testing.T, d *daemon, l *relLoad) string {
+		l.waitAcked(t, 1500, 2*waitLimit)
+		d.relSIGKILL()
+		return ""
+	}},
+	{"after 1500 acknowledged records in a file of a later second", true, func(t *testing.T, d *daemon, l *relLoad) string {
+		l.waitAcked(t, 1500, 2*waitLimit)
+		d.relSIGKILL()
+		return ""
+	}},
+	{"50 ms into the load", false, func(t *testing.T, d *daemon, l *relLoad) string {
+		time.Sleep(50 * time.Millisecond) // any moment will do: the point is to vary it
+		d.relSIGKILL()
+		return ""
+	}},
+	{"at a size roll's rename", false, func(t *testing.T, d *daemon, l *relLoad) string {
+		return relKillOn(t, d, func(ev fsnotify.Event, _ *bool) bool {
+			return ev.Has(fsnotify.Create) && rolledName.MatchString(filepath.Base(ev.Name))
+		})
+	}},
+	{"during a forced roll", false, func(t *testing.T, d *daemon, l *relLoad) string {
+		l.waitAcked(t, 500, 2*waitLimit)
+		return relKillOn(t, d, func(ev fsnotify.Event, armed *bool) bool {
+			if !*armed {
+				*armed = true
+				d.relCtl("roll", "access") // its result does not matter: the daemon dies under it
+			}
+			return ev.Has(fsnotify.Create) && rolledName.MatchString(filepath.Base(ev.Name))
+		})
+	}},
+	{"while the new active file's .meta is written", false, func(t *testing.T, d *daemon, l *relLoad) string {
+		return relKillOn(t, d, func(ev fsnotify.Event, rolled *bool) bool {
+			base := filepath.Base(ev.Name)
+			if ev.Has(fsnotify.Create) && rolledName.MatchString(base) {
+				*rolled = true
+			}
+			return *rolled && ev.Has(fsnotify.Create) && strings.HasPrefix(base, ".access.log.meta.tmp")
+		})
+	}},
+	{"right after a forced roll", false, func(t *testing.T, d *daemon, l *relLoad) string {
+		l.waitAcked(t, 500, 2*waitLimit)
+		r := <-d.relCtl("roll", "access")
+		d.relSIGKILL()
+		if r.code != 0 {
+			t.Errorf("forced roll under load: %v", r)
+		}
+		return strings.TrimSpace(r.stdout)
+	}},
+	{"at the first write after a roll", false, func(t *testing.T, d *daemon, l *relLoad) string {
+		return relKillOn(t, d, func(ev fsnotify.Event, rolled *bool) bool {
+			if ev.Has(fsnotify.Create) && rolledName.MatchString(filepath.Base(ev.Name)) {
+				*rolled = true
+			}
+			return *rolled && ev.Has(fsnotify.Write) && filepath.Base(ev.Name) == "access.log"
+		})
+	}},
+}
+
+// relKillOn watches d's log folder and SIGKILLs d at the first event for
+// which fire returns true (state is fire's own, false at first; fire is
+// also called once with a zero event before any, so that it can start
+// something). It returns the event.
+func relKillOn(t *testing.T, d *daemon, fire func(ev fsnotify.Event, state *bool) bool) string {
+	t.Helper()
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Add(d.logs); err != nil {
+		t.Fatal(err)
+	}
+	state := false
+	fire(fsnotify.Event{}, &state)
+	deadline := time.After(2 * waitLimit)
+	for {
+		select {
+		case ev := <-w.Events:
+			if fire(ev, &state) {
+				d.relSIGKILL()
+				return ev.String()
+			}
+		case err := <-w.Errors:
+			t.Fatalf("watching %s: %v", d.logs, err)
+		case <-d.exited:
+			t.Fatalf("logrolld exited before the kill point")
+		case <-deadline:
+			t.Fatalf("no kill point after %v", 2*waitLimit)
+		}
+	}
+}
+
+// relNextSecond waits until the wall clock is in a later second than t
+// (at most a second).
+func relNextSecond(t time.Time) {
+	next := t.Truncate(time.Second).Add(time.Second)
+	if d := time.Until(next); d > 0 {
+		time.Sleep(d) // the clock itself is what is waited for: nothing to poll
+	}
+}
+
+// relCrashState is what a killed daemon left in its log folder.
+type relCrashState struct {
+	meta       time.Time // START in .access.log.meta
+	metaErr    error
+	activeSize int64 // -1: no active file
+	torn       int64 // bytes after the last newline of the active file
+	lastEnd    time.Time
+	tmp        []string // .meta temporary files
+}
+
+// relCrashStateOf reads what the daemon left in dir for log access.log.
+func relCrashStateOf(t *testing.T, dir string) relCrashState {
+	t.Helper()
+	var s relCrashState
+	m, err := logging.ReadMeta(filepath.Join(dir, ".access.log.meta"))
+	s.meta, s.metaErr = m.CreationTime, err
+	data, err := os.ReadFile(filepath.Join(dir, "access.log"))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		s.activeSize = -1
+	case err != nil:
+		t.Fatal(err)
+	default:
+		s.activeSize = int64(len(data))
+		s.torn = int64(len(data) - (strings.LastIndexByte(string(data), '\n') + 1))
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".access.log.meta.tmp") {
+			s.tmp = append(s.tmp, e.Name())
+		}
+		if m := rolledName.FindStringSubmatch(e.Name()); m != nil && m[1] == "access.log" {
+			if _, end := parseRolled(t, filepath.Join(dir, e.Name()), dir, "access.log"); end.After(s.lastEnd) {
+				s.lastEnd = end
+			}
+		}
+	}
+	return s
+}
+
+func (s relCrashState) String() string {
+	meta := s.meta.Format(rolledTimeLayout)
+	if s.metaErr != nil {
+		meta = s.metaErr.Error()
+	}
+	return fmt.Sprintf("active file %d bytes (torn tail %d), .meta START %s, latest END %s, .meta temporary files %q",
+		s.activeSize, s.torn, meta, s.lastEnd.Format(rolledTimeLayout), s.tmp)
+}
+
+// TestKill9UnderLoad kills the daemon with SIGKILL while four clients post
+// batches of unique records and the log rolls on size (1 MiB), at several
+// points of its work — during group writes, at a size roll's rename,
+// during a forced roll, while the new active file's .meta is written,
+// right after a forced roll, at the first write into a new file — and
+// restarts it on the same folder each time (DESIGN §3, §5):
+//
+//   - every acknowledged record is on disk exactly once, over all the
+//     files, and each client's records are in the order it sent them;
+//   - a request without an answer left each of its records at most once,
+//     and only a prefix of them (a torn line is cut, not completed);
+//   - every line of every file is a whole record, every file ends with a
+//     newline, rolled files never overlap in time;
+//   - the START of the file continued after the restart is the one in
+//     .access.log.meta (raised to the END of the latest rolled file, which
+//     is what a kill between a rename and the new .meta leaves), as the
+//     forced roll right after the restart shows in its name;
+//   - no temporary .meta file is left behind.
+//
+// It runs at each durability level: they differ in what survives a power
+// loss, not a process crash (the page cache outlives the process).
+func TestKill9UnderLoad(t *testing.T) {
+	for _, durability := range []string{"write", "roll", "sync"} {
+		t.Run(durability, func(t *testing.T) { relKill9UnderLoad(t, durability) })
+	}
+}
+
+// relKill9UnderLoad is TestKill9UnderLoad at one durability level.
+func relKill9UnderLoad(t *testing.T, durability string) {
+	dir := tempDir(t)
+	cfg := writeConfig(t, dir, conf{RollingEnabled: `"size"`, SizeMB: 1, Durability: durability}.toml())
+	d := startDaemon(t, cfg)
+	var (
+		loads []*relLoad
+		tags  []string
+	)
+	for k, p := range relKillPoints {
+		tag := fmt.Sprintf("k%d", k)
+		var o relLoadOpts
+		if p.slow {
+			o.pause = 10 * time.Millisecond
+			relNextSecond(relCrashStateOf(t, d.logs).lastEnd)
+		}
+		l := relStartLoad(t, d, "access", tag, o)
+		what := p.kill(t, d, l)
+		d.wait(waitLimit)
+		l.stop()
+		if f := l.failed(); f != "" {
+			t.Errorf("kill %q: %s", p.name, f)
+		}
+		loads, tags = append(loads, l), append(tags, tag)
+		st := relCrashStateOf(t, d.logs)
+		if p.slow {
+			if !st.meta.After(st.lastEnd) || st.activeSize-st.torn <= 0 {
+				t.Fatalf("kill %q: want a non-empty active file whose .meta START is after the latest END; %v", p.name, st)
+			}
+			old := time.Now().Add(-time.Hour)
+			if err := os.Chtimes(filepath.Join(d.logs, "access.log"), old, old); err != nil {
+				t.Fatal(err)
+			}
+			relNextSecond(st.meta)
+		}
+		n := l.counts()
+		t.Logf("kill %d %s (%s): %d records acknowledged, %d requests unanswered; %v",
+			k, p.name, what, l.acked.Load(), n[unknown], st)
+
+		d = startDaemon(t, cfg)
+		if st.torn > 0 {
+			if c := d.relCount("cut a torn last line"); c != 1 {
+				t.Errorf("kill %q left a torn line of %d bytes; the restart logged %d \"cut a torn last line\", want 1", p.name, st.torn, c)
+			}
+		}
+		if left := relCrashStateOf(t, d.logs).tmp; len(left) > 0 {
+			t.Errorf("kill %q: temporary .meta files left after the restart: %q", p.name, left)
+		}
+		// The continued file, rolled at once, carries the START the killed
+		// daemon left in .meta: nothing is written before the roll.
+		paths := d.roll("access")
+		whole := st.activeSize - st.torn
+		switch {
+		case whole <= 0 && len(paths) != 0:
+			t.Errorf("kill %q: active file empty after repair, but the roll printed %q", p.name, paths)
+		case whole > 0 && len(paths) != 1:
+			t.Errorf("kill %q: active file of %d whole bytes, but the roll printed %q, want one path", p.name, whole, paths)
+		case whole > 0 && st.metaErr != nil:
+			t.Errorf("kill %q: .meta unreadable after the kill (%v): a .meta is replaced atomically", p.name, st.metaErr)
+		case whole > 0:
+			want := st.meta
+			if st.lastEnd.After(want) {
+				want = st.lastEnd
+			}
+			if start, _ := parseRolled(t, paths[0], d.logs, "access.log"); !start.Equal(want) {
+				t.Errorf("kill %q: the continued file rolled as %s: START %s, want %s (.meta %s, latest END %s)",
+					p.name, filepath.Base(paths[0]), start.Format(rolledTimeLayout), want.Format(rolledTimeLayout),
+					st.meta.Format(rolledTimeLayout), st.lastEnd.Format(rolledTimeLayout))
+			}
+		}
+	}
+	l := relStartLoad(t, d, "access", "end", relLoadOpts{})
+	l.waitAcked(t, 500, 2*waitLimit)
+	l.stop()
+	loads, tags = append(loads, l), append(tags, "end")
+	d.signal(syscall.SIGTERM)
+	if code := d.wait(5 * time.Second); code != 0 {
+		t.Errorf("exit %d after SIGTERM, want 0", code)
+	}
+
+	disk := relReadLog(t, d.logs, "access.log")
+	acked := 0
+	for _, l := range loads {
+		acked += relCheckLoad(t, l, disk)
+	}
+	relCheckNothingElse(t, disk)
+	relCheckOrder(t, disk, tags...)
+	ents, err := os.ReadDir(d.logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if n := e.Name(); strings.HasPrefix(n, ".") && n != ".access.log.meta" && n != ".logrolld.lock" {
+			t.Errorf("unexpected hidden file %s left in the log folder", n)
+		}
+	}
+	t.Logf("%d kills; %d acknowledged records on disk in %d files (%d bytes)", len(relKillPoints), acked, len(disk.files), disk.bytes)
+}

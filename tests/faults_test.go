@@ -1,0 +1,545 @@
+package tests
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Disk faults (DESIGN §5, §6; docs/reliability.md "Disk faults"): while
+// clients post, the disk fails under the daemon in one way or another. In
+// each case the daemon keeps running; refused requests get a 5xx and wrote
+// nothing; every acknowledged record is on disk exactly once; the fault is
+// logged once when it starts (and once when it clears), not once per
+// record or request, and counted in a metric; and when the fault goes away
+// the daemon recovers by itself: records posted then land on disk.
+
+// relFaultLoad is the light load the fault tests run: two clients, a
+// request of 50 records every 20 ms each (about 1 MB/s), 500 and 503
+// answers counted as refused.
+func relFaultLoad(t *testing.T, d *daemon, tag string) *relLoad {
+	t.Helper()
+	return relStartLoad(t, d, "access", tag, relLoadOpts{
+		clients: 2, pause: 20 * time.Millisecond,
+		refusable: []int{http.StatusInternalServerError, http.StatusServiceUnavailable},
+	})
+}
+
+// relRefusals returns the statuses of the refused requests of l, in order.
+func (l *relLoad) relRefusals() []int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []int
+	for _, rs := range l.results {
+		for _, s := range rs {
+			if s.outcome == refused {
+				out = append(out, s.status)
+			}
+		}
+	}
+	return out
+}
+
+// relWaitFor polls cond every pollStep until it returns "" or limit
+// passes, then fails the test with its last message.
+func relWaitFor(t *testing.T, limit time.Duration, cond func() string) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		msg := cond()
+		if msg == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", limit, msg)
+		}
+		time.Sleep(pollStep)
+	}
+}
+
+// relWaitRefused waits until load l had n more requests refused than
+// before (at most waitLimit).
+func relWaitRefused(t *testing.T, l *relLoad, before, n int) {
+	t.Helper()
+	relWaitFor(t, waitLimit, func() string {
+		if f := l.failed(); f != "" {
+			t.Fatal(f)
+		}
+		if got := len(l.relRefusals()) - before; got < n {
+			return fmt.Sprintf("%d requests refused since the fault began, want %d", got, n)
+		}
+		return ""
+	})
+}
+
+// relWaitAcked waits until load l has had n more records acknowledged than
+// from, within limit, and returns how long that took.
+func relWaitAcked(t *testing.T, l *relLoad, from, n int64, limit time.Duration) time.Duration {
+	t.Helper()
+	begin := time.Now()
+	relWaitFor(t, limit, func() string {
+		if f := l.failed(); f != "" {
+			t.Fatal(f)
+		}
+		if got := l.acked.Load() - from; got < n {
+			return fmt.Sprintf("%d records acknowledged since, want %d", got, n)
+		}
+		return ""
+	})
+	return time.Since(begin)
+}
+
+// relSaidOnce checks that each message (the start of a log line's msg)
+// was logged at most once, and exactly once for those in want.
+func relSaidOnce(t *testing.T, d *daemon, want []string, atMostOnce ...string) {
+	t.Helper()
+	for _, m := range want {
+		if n := d.relCount(`msg="` + m); n != 1 {
+			t.Errorf("%q logged %d times, want once:\n%s", m, n, strings.Join(d.relLines(`msg="`+m), "\n"))
+		}
+	}
+	for _, m := range atMostOnce {
+		if n := d.relCount(`msg="` + m); n > 1 {
+			t.Errorf("%q logged %d times, want at most once:\n%s", m, n, strings.Join(d.relLines(`msg="`+m), "\n"))
+		}
+	}
+}
+
+// relCheckDisk reads every file of access.log and checks the loads'
+// requests against it (relCheckLoad), and that nothing else is there.
+func relCheckDisk(t *testing.T, dir string, loads ...*relLoad) int {
+	t.Helper()
+	disk := relReadLog(t, dir, "access.log")
+	n := 0
+	for _, l := range loads {
+		l.stop()
+		n += relCheckLoad(t, l, disk)
+	}
+	relCheckNothingElse(t, disk)
+	return n
+}
+
+// relWriteFaultMessages are what the daemon says about failed writes.
+var relWriteFaultMessages = []string{
+	"log write failed",                // the collator, when writes start failing
+	"log writes work again",           // and when they work again
+	"ingest: write failed",            // ingest, about the 500 it answers
+	"cannot write log metadata",       // .meta writes, which fail too
+	"log space exhausted",             // the space manager
+	"log space back to normal",        //
+	"logging stopped",                 // the collator, told by the space manager
+	"logging resumed",                 //
+	"cannot read the partition's",     // statfs
+	"cannot scan the log folder",      //
+	"cannot recreate active log file", //
+}
+
+// TestFaultFullFilesystem fills the partition of the log folder (a 4 MiB
+// tmpfs, as root) with another program's file while two clients post, then
+// removes that file. While it is full, requests are refused with 5xx (500
+// for a write that failed, then 503 with Retry-After once the space manager
+// has seen the partition full: within about a second of the first failed
+// write, not at its next scan a minute later); the daemon says so once and
+// counts it; once the file is removed, logging resumes within about a
+// second; every acknowledged record is on disk once.
+func TestFaultFullFilesystem(t *testing.T) {
+	dir := tempDir(t)
+	mnt := filepath.Join(dir, "mnt")
+	mountTmpfs(t, mnt, 4*mibBytes)
+	d := startDaemon(t, writeConfig(t, dir, conf{LogfileDir: "mnt/logs", Extra: "max_space_mb_headroom = 1\n"}.toml()))
+	d.logs = filepath.Join(mnt, "logs")
+	l := relFaultLoad(t, d, "full")
+	l.waitAcked(t, 1000, waitLimit)
+
+	filler := filepath.Join(mnt, "filler")
+	relFill(t, filler)
+	full := time.Now()
+	relWaitFor(t, waitLimit, func() string {
+		if f := l.failed(); f != "" {
+			t.Fatal(f)
+		}
+		rs := l.relRefusals()
+		if len(rs) == 0 || rs[len(rs)-1] != http.StatusServiceUnavailable {
+			return fmt.Sprintf("refusals %v since the partition filled: want the space manager's 503 at last", rs)
+		}
+		return ""
+	})
+	noticed := time.Since(full)
+	if noticed > 3*time.Second {
+		t.Errorf("the space manager refused with 503 %v after the partition filled up, want within about a second", noticed.Round(time.Millisecond))
+	}
+	// The fault goes on for a while: more failures, no more messages.
+	before := len(l.relRefusals())
+	relWaitRefused(t, l, before, 20)
+	if v := d.relMetric("proxy.process.log.space_state"); v != 2 {
+		t.Errorf("space_state %d while the partition is full, want 2 (exhausted)", v)
+	}
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	took := relWaitAcked(t, l, l.acked.Load(), 500, waitLimit)
+	if took > resumeLimit {
+		t.Errorf("logging resumed %v after the partition was freed, want within about a second (%v)", took.Round(time.Millisecond), resumeLimit)
+	}
+	l.stop()
+
+	rs := l.relRefusals()
+	n500, n503 := 0, 0
+	for _, s := range rs {
+		switch s {
+		case http.StatusInternalServerError:
+			n500++
+		case http.StatusServiceUnavailable:
+			n503++
+		}
+	}
+	relSaidOnce(t, d, []string{"log space exhausted", "log space back to normal"}, relWriteFaultMessages...)
+	if n500 > 0 {
+		relSaidOnce(t, d, []string{"log write failed", "log writes work again"})
+		if v := d.relMetric("proxy.process.log.write_errors"); v == 0 {
+			t.Errorf("write_errors 0 after %d requests answered 500", n500)
+		}
+	}
+	if v := d.relMetric(`proxy.process.log.ingest.requests{status="503"}`); v != int64(n503) {
+		t.Errorf("ingest requests{status=503} %d, the clients got %d", v, n503)
+	}
+	if v := d.relMetric("proxy.process.log.space_refused_requests"); v != int64(n503) {
+		t.Errorf("space_refused_requests %d, the clients got %d 503s", v, n503)
+	}
+	acked := relCheckDisk(t, d.logs, l)
+	if d.hasExited() {
+		t.Fatal("logrolld exited")
+	}
+	t.Logf("partition full for %v: %d requests refused (%d 500, %d 503), 503 after %v, resumed %v after the file was removed; %d records acknowledged and on disk",
+		time.Since(full).Round(time.Millisecond), len(rs), n500, n503, noticed.Round(time.Millisecond), took.Round(time.Millisecond), acked)
+}
+
+// relFill writes a file at path until its file system is full (ENOSPC).
+func relFill(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, chunk := range []int{64 << 10, 4 << 10, 512} {
+		buf := make([]byte, chunk)
+		for {
+			if _, err := f.Write(buf); err != nil {
+				if !errors.Is(err, syscall.ENOSPC) {
+					t.Fatal(err)
+				}
+				break
+			}
+		}
+	}
+}
+
+// TestFaultActiveFileUnwritable makes the active file refuse writes
+// (chattr +i, as root: even root cannot write an immutable file, through a
+// descriptor opened before too) while two clients post, then writable
+// again. Meanwhile every request is answered 500 and writes nothing; the
+// failure is logged once (by the collator, and by ingest) and counted in
+// write_errors; afterwards records land in the same file again.
+func TestFaultActiveFileUnwritable(t *testing.T) {
+	relNeedRoot(t, "making a file immutable")
+	dir := tempDir(t)
+	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))
+	l := relFaultLoad(t, d, "unwritable")
+	l.waitAcked(t, 500, waitLimit)
+
+	active := filepath.Join(d.logs, "access.log")
+	if err := relSetAttr(t, active, relImmutable, true); err != nil {
+		t.Skipf("chattr +i: %v", err)
+	}
+	relWaitRefused(t, l, 0, 20)
+	if err := relSetAttr(t, active, relImmutable, false); err != nil {
+		t.Fatal(err)
+	}
+	took := relWaitAcked(t, l, l.acked.Load(), 500, waitLimit)
+	l.stop()
+
+	rs := l.relRefusals()
+	for _, s := range rs {
+		if s != http.StatusInternalServerError {
+			t.Errorf("refusals %v, want only 500 (a write that failed)", rs)
+			break
+		}
+	}
+	relSaidOnce(t, d, []string{"log write failed", "log writes work again"}, relWriteFaultMessages...)
+	if v := d.relMetric("proxy.process.log.write_errors"); v == 0 || v > int64(len(rs)) {
+		t.Errorf("write_errors %d after %d requests answered 500, want 1 to %[2]d (one per failed buffer, which may hold several requests)", v, len(rs))
+	}
+	if v := d.relMetric(`proxy.process.log.ingest.requests{status="500"}`); v != int64(len(rs)) {
+		t.Errorf("ingest requests{status=500} %d, the clients got %d", v, len(rs))
+	}
+	acked := relCheckDisk(t, d.logs, l)
+	t.Logf("%d requests answered 500; writes resumed %v after the file was writable again; %d records acknowledged and on disk", len(rs), took.Round(time.Millisecond), acked)
+}
+
+// relBindReadOnly makes dir read-only by bind-mounting it onto itself
+// read-only (as root): files opened before stay writable through their
+// descriptors, but nothing can be created, renamed or removed in dir. It
+// returns the function that undoes it, also run when the test ends.
+func relBindReadOnly(t *testing.T, dir string) func() {
+	t.Helper()
+	relNeedRoot(t, "a read-only bind mount")
+	if err := syscall.Mount(dir, dir, "", syscall.MS_BIND, ""); err != nil {
+		t.Skipf("mount --bind %s %s: %v: skipped", dir, dir, err)
+	}
+	mounted := true
+	undo := func() {
+		if !mounted {
+			return
+		}
+		mounted = false
+		if err := syscall.Unmount(dir, 0); err != nil {
+			t.Errorf("umount %s: %v", dir, err)
+			_ = syscall.Unmount(dir, syscall.MNT_DETACH)
+		}
+	}
+	t.Cleanup(undo)
+	if err := syscall.Mount("", dir, "", syscall.MS_REMOUNT|syscall.MS_BIND|syscall.MS_RDONLY, ""); err != nil {
+		undo()
+		t.Skipf("mount -o remount,bind,ro %s: %v: skipped", dir, err)
+	}
+	return undo
+}
+
+// relCheckNoRefusals fails the test if any request of l was refused.
+func relCheckNoRefusals(t *testing.T, l *relLoad, why string) {
+	t.Helper()
+	if rs := l.relRefusals(); len(rs) > 0 {
+		t.Errorf("%d requests refused (%v): want every request to succeed, %s", len(rs), rs[:min(len(rs), 10)], why)
+	}
+}
+
+// TestFaultReadOnlyFolder makes the log folder read-only (a read-only bind
+// mount of it onto itself, as root) while two clients post and the log
+// rolls at 1 MiB, then writable again. Writes go on into the open active
+// file, so every request succeeds; rolls fail (a forced one exits 1 with
+// the reason; a size roll is retried on its own) and leave the active file
+// in place; the failure is logged once for all of them and counted in
+// roll_failures; once the folder is writable the pending size roll is
+// retried by itself within seconds and forced rolls work again.
+func TestFaultReadOnlyFolder(t *testing.T) {
+	dir := tempDir(t)
+	d := startDaemon(t, writeConfig(t, dir, conf{RollingEnabled: `"size"`, SizeMB: 1}.toml()))
+	l := relFaultLoad(t, d, "rofolder")
+	l.waitAcked(t, 500, waitLimit)
+
+	undo := relBindReadOnly(t, d.logs)
+	r := d.ctl("roll")
+	if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "read-only file system") {
+		t.Errorf("forced roll in a read-only folder: want exit 1 with the reason on stderr and no path: %v", r)
+	}
+	relWaitFor(t, waitLimit, func() string { // the file reaches 1 MiB: a size roll fails too
+		if v := d.relMetric("proxy.process.log.roll_failures"); v < 2 {
+			return fmt.Sprintf("roll_failures %d, want the forced roll's and a size roll's", v)
+		}
+		return ""
+	})
+	failed := d.relMetric("proxy.process.log.roll_failures")
+	undo()
+	fixed := time.Now()
+	relWaitFor(t, waitLimit, func() string {
+		if v := d.relMetric(`proxy.process.log.rolls{cause="size"}`); v == 0 {
+			return "no size roll since the folder is writable again"
+		}
+		return ""
+	})
+	retried := time.Since(fixed)
+	relWaitAcked(t, l, l.acked.Load(), 100, waitLimit) // records for the forced roll
+	forced := d.roll()
+	l.stop()
+	if len(forced) != 1 {
+		t.Errorf("forced roll after the fault printed %q, want one path", forced)
+	}
+	relCheckNoRefusals(t, l, "the open active file stays writable")
+	relSaidOnce(t, d, []string{"roll failed", "rolls work again"}, relWriteFaultMessages...)
+	acked := relCheckDisk(t, d.logs, l)
+	t.Logf("%d roll failures while read-only; the size roll retried by itself %v after the fault cleared; %d records acknowledged and on disk",
+		failed, retried.Round(time.Millisecond), acked)
+}
+
+// TestFaultRenameFails makes renames in the log folder fail (chattr +i on
+// the folder, as root: EPERM even for root) while two clients post and the
+// log rolls every second on time. Each boundary's roll fails, the records
+// go on into the active file, every request succeeds; the failure is
+// logged once for the whole streak and every attempt is counted; once
+// renames work, the next boundary or retry rolls everything accepted so
+// far, and the rolled files still never overlap in time.
+func TestFaultRenameFails(t *testing.T) {
+	relNeedRoot(t, "making a folder immutable")
+	dir := tempDir(t)
+	d := startDaemon(t, writeConfig(t, dir, conf{RollingEnabled: `"time"`, Extra: "rolling_interval_sec = 1\n"}.toml()))
+	l := relFaultLoad(t, d, "rename")
+	relWaitFor(t, waitLimit, func() string {
+		if v := d.relMetric(`proxy.process.log.rolls{cause="time"}`); v == 0 {
+			return "no time roll yet"
+		}
+		return ""
+	})
+	if err := relSetAttr(t, d.logs, relImmutable, true); err != nil {
+		t.Skipf("chattr +i: %v", err)
+	}
+	relWaitFor(t, waitLimit, func() string {
+		if v := d.relMetric("proxy.process.log.roll_failures"); v < 2 {
+			return fmt.Sprintf("roll_failures %d, want two boundaries' rolls failed", v)
+		}
+		return ""
+	})
+	rollsBefore := d.relMetric(`proxy.process.log.rolls{cause="time"}`)
+	if err := relSetAttr(t, d.logs, relImmutable, false); err != nil {
+		t.Fatal(err)
+	}
+	fixed := time.Now()
+	relWaitFor(t, waitLimit, func() string {
+		if v := d.relMetric(`proxy.process.log.rolls{cause="time"}`); v == rollsBefore {
+			return "no time roll since renames work again"
+		}
+		return ""
+	})
+	took := time.Since(fixed)
+	failures := d.relMetric("proxy.process.log.roll_failures")
+	l.stop()
+	relCheckNoRefusals(t, l, "a failed roll leaves the active file in place")
+	relSaidOnce(t, d, []string{"roll failed", "rolls work again"}, relWriteFaultMessages...)
+	acked := relCheckDisk(t, d.logs, l)
+	t.Logf("%d failed rolls; rolled again %v after renames worked; %d records acknowledged and on disk", failures, took.Round(time.Millisecond), acked)
+}
+
+// TestFaultActiveFileDeleted deletes the active file while the daemon runs
+// (between two loads, so that which records it held is known): the next
+// write recreates it, which is logged once and counted in
+// active_files_recreated; every request succeeds and every record
+// acknowledged after the deletion is on disk.
+func TestFaultActiveFileDeleted(t *testing.T) {
+	dir := tempDir(t)
+	d := startDaemon(t, writeConfig(t, dir, conf{RollingEnabled: `"size"`, SizeMB: 1}.toml()))
+	before := relFaultLoad(t, d, "before")
+	before.waitAcked(t, 500, waitLimit)
+	before.stop()
+	active := filepath.Join(d.logs, "access.log")
+	saved := relSaveAndDo(t, active, func() error { return os.Remove(active) })
+
+	after := relFaultLoad(t, d, "after")
+	after.waitAcked(t, 500, waitLimit)
+	r := d.roll()
+	after.stop()
+	if len(r) != 1 {
+		t.Errorf("roll after the deletion printed %q, want one path", r)
+	}
+	relCheckNoRefusals(t, before, "")
+	relCheckNoRefusals(t, after, "the active file is recreated at the next write")
+	relSaidOnce(t, d, []string{"active log file was deleted"}, relWriteFaultMessages...)
+	if v := d.relMetric("proxy.process.log.active_files_recreated"); v != 1 {
+		t.Errorf("active_files_recreated %d, want 1", v)
+	}
+	disk := relReadLog(t, d.logs, "access.log", saved)
+	n := relCheckLoad(t, before, disk) + relCheckLoad(t, after, disk)
+	relCheckNothingElse(t, disk)
+	t.Logf("%d records acknowledged, on disk or in the deleted file", n)
+}
+
+// relSaveAndDo copies the file at path (which nobody writes at the moment)
+// to a file next to the log folder, then runs fault; it returns the copy.
+func relSaveAndDo(t *testing.T, path string, fault func() error) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := filepath.Join(filepath.Dir(filepath.Dir(path)), "saved-"+filepath.Base(path))
+	if err := os.WriteFile(saved, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := fault(); err != nil {
+		t.Fatal(err)
+	}
+	return saved
+}
+
+// TestFaultActiveFileMoved moves the active file out of the log folder
+// while the daemon runs with size rolls (between two loads). The daemon
+// goes on appending to the moved file (as it must for logrotate's move
+// before SIGUSR2), so nothing is lost; the next roll — here when the moved
+// file reaches 1 MiB — finds the file gone from its path and, instead of
+// failing (and retrying) for ever, says so once, counts it and continues
+// in a new active file; later rolls work.
+func TestFaultActiveFileMoved(t *testing.T) {
+	dir := tempDir(t)
+	d := startDaemon(t, writeConfig(t, dir, conf{RollingEnabled: `"size"`, SizeMB: 1}.toml()))
+	before := relFaultLoad(t, d, "before")
+	before.waitAcked(t, 500, waitLimit)
+	before.stop()
+	active := filepath.Join(d.logs, "access.log")
+	moved := filepath.Join(dir, "moved.log")
+	if err := os.Rename(active, moved); err != nil {
+		t.Fatal(err)
+	}
+
+	after := relFaultLoad(t, d, "after")
+	relWaitFor(t, waitLimit, func() string {
+		if _, err := os.Stat(active); err != nil {
+			return "no new active file: " + err.Error()
+		}
+		return ""
+	})
+	from := after.acked.Load()
+	after.waitAcked(t, from+500, waitLimit)
+	r := d.roll()
+	after.stop()
+	if len(r) != 1 {
+		t.Errorf("forced roll after the move printed %q, want one path", r)
+	}
+	relCheckNoRefusals(t, before, "")
+	relCheckNoRefusals(t, after, "the moved file stays writable")
+	relSaidOnce(t, d, []string{"active log file was moved away"}, append([]string{"roll failed"}, relWriteFaultMessages...)...)
+	if v := d.relMetric("proxy.process.log.active_files_recreated"); v != 1 {
+		t.Errorf("active_files_recreated %d, want 1", v)
+	}
+	disk := relReadLog(t, d.logs, "access.log", moved)
+	n := relCheckLoad(t, before, disk) + relCheckLoad(t, after, disk)
+	relCheckNothingElse(t, disk)
+	t.Logf("%d records acknowledged, on disk in the moved file or the log folder", n)
+}
+
+// TestFaultFolderDeleted removes the whole log folder while the daemon runs
+// (between two loads): the next write creates the folder and the active
+// file again, which is logged once and counted; every request succeeds and
+// every record acknowledged after the deletion is on disk, and rolls work.
+func TestFaultFolderDeleted(t *testing.T) {
+	dir := tempDir(t)
+	d := startDaemon(t, writeConfig(t, dir, conf{RollingEnabled: `"size"`, SizeMB: 1}.toml()))
+	before := relFaultLoad(t, d, "before")
+	before.waitAcked(t, 500, waitLimit)
+	before.stop()
+	active := filepath.Join(d.logs, "access.log")
+	saved := relSaveAndDo(t, active, func() error { return os.RemoveAll(d.logs) })
+
+	after := relFaultLoad(t, d, "after")
+	after.waitAcked(t, 500, waitLimit)
+	r := d.roll()
+	after.stop()
+	if len(r) != 1 {
+		t.Errorf("roll after the folder was deleted printed %q, want one path", r)
+	}
+	relCheckNoRefusals(t, before, "")
+	relCheckNoRefusals(t, after, "the folder is created again at the next write")
+	relSaidOnce(t, d, []string{"log folder was removed"}, relWriteFaultMessages...)
+	if v := d.relMetric("proxy.process.log.active_files_recreated"); v != 1 {
+		t.Errorf("active_files_recreated %d, want 1", v)
+	}
+	disk := relReadLog(t, d.logs, "access.log", saved)
+	n := relCheckLoad(t, before, disk) + relCheckLoad(t, after, disk)
+	relCheckNothingElse(t, disk)
+	t.Logf("%d records acknowledged, on disk or in the deleted folder's active file", n)
+}
