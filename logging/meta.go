@@ -207,7 +207,7 @@ func removeMetaTemps(path string, names []string) ([]string, error) {
 	var errs []error
 	for _, n := range names {
 		rest, ok := strings.CutPrefix(n, prefix)
-		if !ok || !allDigits(rest) {
+		if !ok || !nameAllDigits(rest) { // the random part os.CreateTemp puts in a name
 			continue
 		}
 		if fi, err := os.Lstat(filepath.Join(dir, n)); err != nil || !fi.Mode().IsRegular() {
@@ -220,20 +220,6 @@ func removeMetaTemps(path string, names []string) ([]string, error) {
 		removed = append(removed, n)
 	}
 	return removed, errors.Join(errs...)
-}
-
-// allDigits reports whether s is a non-empty string of ASCII digits: the
-// random part os.CreateTemp puts in a name.
-func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // metaSyncDir fsyncs a folder so that a rename in it is durable.

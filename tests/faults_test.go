@@ -422,31 +422,8 @@ func TestFaultRenameFails(t *testing.T) {
 // active_files_recreated; every request succeeds and every record
 // acknowledged after the deletion is on disk.
 func TestFaultActiveFileDeleted(t *testing.T) {
-	dir := tempDir(t)
-	d := startDaemon(t, writeConfig(t, dir, conf{RollingEnabled: `"size"`, SizeMB: 1}.toml()))
-	before := relFaultLoad(t, d, "before")
-	before.waitAcked(t, 500, waitLimit)
-	before.stop()
-	active := filepath.Join(d.logs, "access.log")
-	saved := relSaveAndDo(t, active, func() error { return os.Remove(active) })
-
-	after := relFaultLoad(t, d, "after")
-	after.waitAcked(t, 500, waitLimit)
-	r := d.roll()
-	after.stop()
-	if len(r) != 1 {
-		t.Errorf("roll after the deletion printed %q, want one path", r)
-	}
-	relCheckNoRefusals(t, before, "")
-	relCheckNoRefusals(t, after, "the active file is recreated at the next write")
-	relSaidOnce(t, d, []string{"active log file was deleted"}, relWriteFaultMessages...)
-	if v := d.relMetric("proxy.process.log.active_files_recreated"); v != 1 {
-		t.Errorf("active_files_recreated %d, want 1", v)
-	}
-	disk := relReadLog(t, d.logs, "access.log", saved)
-	n := relCheckLoad(t, before, disk) + relCheckLoad(t, after, disk)
-	relCheckNothingElse(t, disk)
-	t.Logf("%d records acknowledged, on disk or in the deleted file", n)
+	relDeletedWhileRunning(t, func(d *daemon, active string) error { return os.Remove(active) },
+		"the active file is recreated at the next write", "active log file was deleted", "in the deleted file")
 }
 
 // relSaveAndDo copies the file at path (which nobody writes at the moment)
@@ -517,29 +494,39 @@ func TestFaultActiveFileMoved(t *testing.T) {
 // file again, which is logged once and counted; every request succeeds and
 // every record acknowledged after the deletion is on disk, and rolls work.
 func TestFaultFolderDeleted(t *testing.T) {
+	relDeletedWhileRunning(t, func(d *daemon, _ string) error { return os.RemoveAll(d.logs) },
+		"the folder is created again at the next write", "log folder was removed", "in the deleted folder's active file")
+}
+
+// relDeletedWhileRunning runs a load, deletes something with remove (the
+// active file's bytes are saved first), runs a second load and rolls: no
+// request refused (why says why), the fault said once (said), one
+// recreation counted, and every acknowledged record on disk or in the saved
+// copy (where names it in the log).
+func relDeletedWhileRunning(t *testing.T, remove func(d *daemon, active string) error, why, said, where string) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{RollingEnabled: `"size"`, SizeMB: 1}.toml()))
 	before := relFaultLoad(t, d, "before")
 	before.waitAcked(t, 500, waitLimit)
 	before.stop()
 	active := filepath.Join(d.logs, "access.log")
-	saved := relSaveAndDo(t, active, func() error { return os.RemoveAll(d.logs) })
+	saved := relSaveAndDo(t, active, func() error { return remove(d, active) })
 
 	after := relFaultLoad(t, d, "after")
 	after.waitAcked(t, 500, waitLimit)
 	r := d.roll()
 	after.stop()
 	if len(r) != 1 {
-		t.Errorf("roll after the folder was deleted printed %q, want one path", r)
+		t.Errorf("roll after the deletion printed %q, want one path", r)
 	}
 	relCheckNoRefusals(t, before, "")
-	relCheckNoRefusals(t, after, "the folder is created again at the next write")
-	relSaidOnce(t, d, []string{"log folder was removed"}, relWriteFaultMessages...)
+	relCheckNoRefusals(t, after, why)
+	relSaidOnce(t, d, []string{said}, relWriteFaultMessages...)
 	if v := d.relMetric("proxy.process.log.active_files_recreated"); v != 1 {
 		t.Errorf("active_files_recreated %d, want 1", v)
 	}
 	disk := relReadLog(t, d.logs, "access.log", saved)
 	n := relCheckLoad(t, before, disk) + relCheckLoad(t, after, disk)
 	relCheckNothingElse(t, disk)
-	t.Logf("%d records acknowledged, on disk or in the deleted folder's active file", n)
+	t.Logf("%d records acknowledged, on disk or %s", n, where)
 }
