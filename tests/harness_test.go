@@ -211,7 +211,18 @@ func launch(t *testing.T, path string) *daemon {
 		stderr: &syncBuffer{},
 		exited: make(chan struct{}),
 	}
-	d.cmd = exec.Command(daemonBin, "-config", path)
+	d.run(exec.Command(daemonBin, "-config", path))
+	return d
+}
+
+// run starts cmd (logrolld, directly or through an exec) in d.dir with its
+// stderr kept, and returns at once. The process is killed when the test ends
+// if it still runs; a data race it reported fails the test, and its stderr
+// is printed if the test failed.
+func (d *daemon) run(cmd *exec.Cmd) {
+	t := d.t
+	t.Helper()
+	d.cmd = cmd
 	d.cmd.Dir = d.dir
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
@@ -221,6 +232,7 @@ func launch(t *testing.T, path string) *daemon {
 		_ = d.cmd.Wait()
 		close(d.exited)
 	}()
+	what := strings.Join(cmd.Args, " ")
 	t.Cleanup(func() {
 		if !d.hasExited() {
 			_ = d.cmd.Process.Signal(syscall.SIGKILL)
@@ -231,13 +243,12 @@ func launch(t *testing.T, path string) *daemon {
 			}
 		}
 		if strings.Contains(d.stderr.String(), "WARNING: DATA RACE") {
-			t.Errorf("logrolld -config %s reported a data race", path)
+			t.Errorf("%s reported a data race", what)
 		}
 		if t.Failed() {
-			t.Logf("logrolld -config %s stderr:\n%s", path, d.stderr.String())
+			t.Logf("%s stderr:\n%s", what, d.stderr.String())
 		}
 	})
-	return d
 }
 
 // Start-up lines (slog text) giving the ingest address and the socket.

@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -228,32 +227,10 @@ func inLaunch(t *testing.T, dir string, umask int, args ...string) *daemon {
 	}
 	if umask >= 0 {
 		script := fmt.Sprintf(`umask %03o && exec "$0" "$@"`, umask)
-		d.cmd = exec.Command("/bin/sh", append([]string{"-c", script, daemonBin}, args...)...)
+		d.run(exec.Command("/bin/sh", append([]string{"-c", script, daemonBin}, args...)...))
 	} else {
-		d.cmd = exec.Command(daemonBin, args...)
+		d.run(exec.Command(daemonBin, args...))
 	}
-	d.cmd.Dir = dir
-	d.cmd.Stderr = d.stderr
-	if err := d.cmd.Start(); err != nil {
-		t.Fatalf("start logrolld: %v", err)
-	}
-	go func() {
-		_ = d.cmd.Wait()
-		close(d.exited)
-	}()
-	t.Cleanup(func() {
-		if !d.hasExited() {
-			_ = d.cmd.Process.Signal(syscall.SIGKILL)
-			select {
-			case <-d.exited:
-			case <-time.After(waitLimit):
-				t.Errorf("logrolld pid %d did not die after SIGKILL", d.cmd.Process.Pid)
-			}
-		}
-		if t.Failed() {
-			t.Logf("logrolld %s stderr:\n%s", strings.Join(args, " "), d.stderr.String())
-		}
-	})
 	return d
 }
 
