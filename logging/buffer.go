@@ -144,6 +144,11 @@ type accepter struct {
 	cur   *buffer   // current buffer, nil when empty
 	queue []item    // sealed buffers and ops, oldest first
 	shut  error     // non-nil once the log stopped accepting: ErrClosed or ErrUnknownLog
+
+	// The writer token (lead.go): who holds it, and whether work only the
+	// writer goroutine does is pending (set whenever an op is queued).
+	owner    owner
+	toWriter bool
 }
 
 // accept appends one Write call's records (size bytes with newlines) to the
@@ -151,15 +156,16 @@ type accepter struct {
 // waiter of that buffer. It reads the clock once: if a time boundary has been
 // reached, the current buffer is sealed and a time roll is queued first, so a
 // record accepted at or after the boundary never lands in the old file, even
-// if the timer is late.
-func (l *logFile) accept(records [][]byte, size int, wait chan error) error {
+// if the timer is late. It reports whether the call took the free writer
+// token and must now lead (see lead.go).
+func (l *logFile) accept(records [][]byte, size int, wait chan error) (lead bool, err error) {
 	bufSize := l.c.set.Load().BufferSize
 	a := &l.acc
 	a.mu.Lock()
 	if a.shut != nil {
 		err := a.shut
 		a.mu.Unlock()
-		return err
+		return false, err
 	}
 	now := l.c.now()
 	l.boundaryLocked(now)
@@ -182,9 +188,11 @@ func (l *logFile) accept(records [][]byte, size int, wait chan error) error {
 	if len(b.b) >= bufSize {
 		l.sealLocked(now)
 	}
+	if a.owner == ownerNone && !a.toWriter {
+		a.owner, lead = ownerCaller, true
+	}
 	a.mu.Unlock()
-	l.wake()
-	return nil
+	return lead, nil
 }
 
 // boundaryLocked queues a time roll if now has reached the next boundary:
@@ -199,6 +207,7 @@ func (l *logFile) boundaryLocked(now time.Time) {
 	l.sealLocked(now)
 	a.queue = append(a.queue, item{op: &op{kind: opRoll, cause: CauseTime, at: a.next, pol: a.pol}})
 	a.next = nextBoundary(a.pol, now, l.c.loc)
+	l.needWriterLocked()
 }
 
 // sealLocked moves the current buffer, if any, to the queue.
@@ -231,8 +240,8 @@ func (l *logFile) enqueue(o *op, shut error) error {
 	if o.kind == opStop {
 		a.shut = shut
 	}
+	l.needWriterLocked()
 	a.mu.Unlock()
-	l.wake()
 	return nil
 }
 
@@ -254,33 +263,24 @@ func (l *logFile) setPolicy(p Policy) {
 	l.wake()
 }
 
-// take hands the writer everything there is to do, appended to items: the
-// queue, and the current buffer if a caller waits for it or it is older than
-// FlushInterval. It also returns the policy and the instant the writer must
-// wake up at by itself (next boundary or flush deadline; zero for none).
-//
-// Group commit under load: while sealed buffers are queued, a current buffer
-// with waiters is left open, so that the calls arriving while the writer
-// writes the queued buffers join it and writes stay large; again then tells
-// the writer to come back for it as soon as the batch is done, without
-// waiting for a wake-up. Its callers lose nothing: the queued buffers are
-// written first in any case.
-func (l *logFile) take(items []item) (_ []item, _ Policy, wake time.Time, again bool) {
+// take hands the writer goroutine everything there is to do, appended to
+// items: the queue, and the current buffer if a caller waits for it or it is
+// older than FlushInterval. It clears toWriter: every op queued so far is
+// taken. It also returns the policy and the instant the writer must wake up
+// at by itself (next boundary or flush deadline; zero for none).
+func (l *logFile) take(items []item) (_ []item, _ Policy, wake time.Time) {
 	flush := l.c.set.Load().FlushInterval
 	a := &l.acc
 	a.mu.Lock()
 	now := l.c.now()
 	l.boundaryLocked(now)
 	if a.cur != nil && (len(a.cur.waiters) > 0 || now.Sub(a.cur.created) >= flush) {
-		if queuedBuffer(a.queue) && now.Sub(a.cur.created) < flush {
-			again = true
-		} else {
-			l.sealLocked(now)
-		}
+		l.sealLocked(now)
 	}
 	items = append(items, a.queue...)
 	clear(a.queue)
 	a.queue = a.queue[:0]
+	a.toWriter = false
 	wake = a.next
 	if a.cur != nil {
 		if due := a.cur.created.Add(flush); wake.IsZero() || due.Before(wake) {
@@ -289,17 +289,32 @@ func (l *logFile) take(items []item) (_ []item, _ Policy, wake time.Time, again 
 	}
 	pol := a.pol
 	a.mu.Unlock()
-	return items, pol, wake, again
+	return items, pol, wake
 }
 
-// queuedBuffer reports whether the queue holds a sealed buffer.
-func queuedBuffer(q []item) bool {
-	for _, it := range q {
-		if it.buf != nil {
-			return true
-		}
+// takeLead hands a leading Write call (lead.go) the buffers it may write,
+// appended to items: those queued before the first op, and, when no op is
+// queued, the current buffer too. It also returns the policy.
+func (l *logFile) takeLead(items []item) (_ []item, _ Policy) {
+	a := &l.acc
+	a.mu.Lock()
+	now := l.c.now()
+	l.boundaryLocked(now)
+	n := 0
+	for n < len(a.queue) && a.queue[n].buf != nil {
+		n++
 	}
-	return false
+	if n == len(a.queue) {
+		l.sealLocked(now)
+		n = len(a.queue)
+	}
+	items = append(items, a.queue[:n]...)
+	m := copy(a.queue, a.queue[n:])
+	clear(a.queue[m:])
+	a.queue = a.queue[:m]
+	pol := a.pol
+	a.mu.Unlock()
+	return items, pol
 }
 
 // wake tells the writer there is work, without blocking: the channel has

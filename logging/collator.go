@@ -26,11 +26,14 @@ const (
 // Collator buffers records per log, writes them to the log files, and rolls
 // those files (DESIGN §5, §8).
 //
-// Goroutines: Open starts one writer goroutine per log. It alone owns the
-// log's *os.File: it writes sealed buffers (the buffers queued at that
-// moment with one write(2) or writev(2), never a system call per record),
-// performs rolls between buffers, retries failed rolls, reopens and recreates
-// the file, and acknowledges waiting Write calls. It stops after writing
+// Goroutines: Open starts one writer goroutine per log. Whoever holds the
+// log's writer token (lead.go) uses its *os.File: a Write call that finds
+// the token free writes the buffers queued at that moment itself, with one
+// write(2) or writev(2) (never a system call per record), acknowledges them
+// and hands the token to the next waiting call (leader-based group commit:
+// no goroutine switch on the write path). The writer goroutine takes the
+// token for everything else: it performs rolls between buffers, retries
+// failed rolls, reopens the file and handles timers. It stops after writing
 // everything accepted when the log is removed by Apply (which waits for it)
 // or when Close is called (which waits for all of them). Open also starts one
 // deleter goroutine, which removes rolled files beyond MaxCount when the
@@ -38,7 +41,8 @@ const (
 // asked. No goroutine outlives Close.
 //
 // Concurrency: every method is safe for concurrent use. Write takes one short
-// lock of its log per call; Apply and Close are serialised with each other.
+// lock of its log per call, and may then write for the calls waiting with
+// it; Apply and Close are serialised with each other.
 // The clock (Options.Now) must move with real time, or the caller runs the
 // collator inside a testing/synctest bubble: timers are real timers.
 type Collator struct {
@@ -217,6 +221,20 @@ func (c *Collator) start(l *logFile) {
 // Errors wrap ErrUnknownLog, ErrClosed, ErrSpaceExhausted or ErrBadRecord, or
 // the write failure.
 func (c *Collator) Write(log string, records [][]byte) error {
+	return c.write(log, records, true)
+}
+
+// WriteLines is Write for records the caller guarantees hold no newline,
+// such as lines split on newlines: it skips Write's check of every record
+// (a scan of every byte, about 3 % of the daemon's CPU per GB of text). A
+// record that does hold a newline is written as it is, as two lines.
+// ingest.Server uses it through ingest.LineWriter.
+func (c *Collator) WriteLines(log string, records [][]byte) error {
+	return c.write(log, records, false)
+}
+
+// write is Write, with the newline check when check is set.
+func (c *Collator) write(log string, records [][]byte, check bool) error {
 	if c.closed.Load() {
 		return fmt.Errorf("logging: write %s: %w", log, ErrClosed)
 	}
@@ -234,17 +252,27 @@ func (c *Collator) Write(log string, records [][]byte) error {
 	}
 	size := 0
 	for i, r := range records {
-		if bytes.IndexByte(r, '\n') >= 0 {
+		if check && bytes.IndexByte(r, '\n') >= 0 {
 			return fmt.Errorf("logging: write %s: record %d: %w", log, i, ErrBadRecord)
 		}
 		size += len(r) + 1
 	}
 	ch := c.getWaiter()
-	if err := l.accept(records, size, ch); err != nil {
+	lead, err := l.accept(records, size, ch)
+	if err != nil {
 		c.putWaiter(ch)
 		return fmt.Errorf("logging: write %s: %w", log, err)
 	}
-	err := <-ch
+	if lead {
+		l.lead()
+	}
+	for {
+		err = <-ch
+		if err != errLead {
+			break
+		}
+		l.lead()
+	}
 	c.putWaiter(ch)
 	return err
 }

@@ -53,7 +53,8 @@ func TestForcedRoll(t *testing.T) {
 	})
 }
 
-// TestWriteErrors: unknown log, bad record, space refusal, closed collator.
+// TestWriteErrors: unknown log, bad record, space refusal, closed collator;
+// WriteLines skipping the newline check.
 func TestWriteErrors(t *testing.T) {
 	dir := t.TempDir()
 	c := mustOpen(t, testCfg(dir, Policy{}))
@@ -67,13 +68,20 @@ func TestWriteErrors(t *testing.T) {
 	if err := c.Write(testLog, [][]byte{[]byte("x")}); !errors.Is(err, ErrSpaceExhausted) {
 		t.Errorf("refused: %v", err)
 	}
+	if err := c.WriteLines(testLog, [][]byte{[]byte("x")}); !errors.Is(err, ErrSpaceExhausted) {
+		t.Errorf("refused WriteLines: %v", err)
+	}
 	c.SetAccepting(true, "")
 	write(t, c, testLog, "resumed")
-	if st := c.Stats(); st.RefusedWrites != 1 || st.RefusedRecords != 1 {
-		t.Errorf("refused %d writes, %d records; want 1, 1", st.RefusedWrites, st.RefusedRecords)
+	// WriteLines trusts its caller: no check, the record is written as is.
+	if err := c.WriteLines(testLog, [][]byte{[]byte("split"), []byte("a\nb")}); err != nil {
+		t.Errorf("WriteLines: %v", err)
 	}
-	if got := lines(t, filepath.Join(dir, testLog)); !slices.Equal(got, []string{"resumed"}) {
-		t.Errorf("file holds %q, want only the accepted record", got)
+	if st := c.Stats(); st.RefusedWrites != 2 || st.RefusedRecords != 2 {
+		t.Errorf("refused %d writes, %d records; want 2, 2", st.RefusedWrites, st.RefusedRecords)
+	}
+	if got := lines(t, filepath.Join(dir, testLog)); !slices.Equal(got, []string{"resumed", "split", "a", "b"}) {
+		t.Errorf("file holds %q, want only the accepted records", got)
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)

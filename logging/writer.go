@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"syscall"
 	"time"
 )
@@ -45,9 +44,13 @@ type writer struct {
 	timer    *time.Timer
 	armed    time.Time // what timer is set for; zero when stopped
 
-	items []item    // reused batch
-	group []*buffer // buffers of one write, reused
-	acks  []*buffer // written buffers awaiting acknowledgement
+	items []item // reused batch
+	// Left by a leader whose write reached the size limit (lead.go): the
+	// roll's instant, and the buffers behind it, for the writer goroutine.
+	sizeRollAt time.Time
+	leftover   []item
+	group      []*buffer // buffers of one write, reused
+	acks       []*buffer // written buffers awaiting acknowledgement
 
 	// writev state, reused so that writing allocates nothing.
 	rc       syscall.RawConn // f's RawConn, for the file rcFile
@@ -66,9 +69,12 @@ type writer struct {
 }
 
 // run is the writer goroutine of one log. It sleeps until there is work (a
-// wake-up on l.work) or until its timer fires (next boundary or flush
-// deadline), takes everything queued, writes and rolls in queue order, and
-// exits after handling the log's opStop.
+// wake-up on l.work) or until its timer fires (next boundary, flush deadline
+// or roll retry). Then it takes the writer token (lead.go) — at once, or
+// when the Write call leading hands it over — does the work left to it (a
+// size roll a leader's write made due, and the buffers behind it), takes
+// everything queued, writes and rolls in queue order, and passes the token
+// on. It exits after handling the log's opStop, keeping the token.
 func (l *logFile) run() {
 	defer l.c.wg.Done()
 	defer close(l.done)
@@ -77,33 +83,48 @@ func (l *logFile) run() {
 	w.timer.Stop()
 	defer w.timer.Stop()
 	for {
-		var pol Policy
-		var wake time.Time
-		var again bool
-		w.queueRetry()
-		w.items, pol, wake, again = l.take(w.items[:0])
-		w.pol = pol
-		stop := w.process(w.items)
-		clear(w.items)
-		if stop {
-			return
+		if l.acquireWriter() {
+			stop, wake := w.work()
+			if stop {
+				return
+			}
+			next := earliest(wake, w.retry.at) // read while holding the token
+			if l.release(ownerWriter) {
+				continue // more work was queued for the writer meanwhile
+			}
+			w.arm(next)
 		}
-		// Let the callers just acknowledged run before sleeping or taking
-		// the next batch: under load they append their next calls to the
-		// current buffer first, so writes get bigger and fewer (measured
-		// on 2 cores, 8 callers of 100 records: ~64 KiB → ~136 KiB per
-		// system call; without it the callers wait on this P's run queue).
-		runtime.Gosched()
-		if again {
-			continue // callers wait in the current buffer
-		}
-		w.arm(earliest(wake, w.retry.at))
 		select {
 		case <-l.work:
 		case <-w.timer.C:
 			w.armed = time.Time{}
 		}
 	}
+}
+
+// work is one turn of the writer goroutine with the token: the size roll
+// and the buffers a leader left to it, a due roll retry, then everything
+// queued. It reports whether the writer must exit, and when it must wake up
+// by itself.
+func (w *writer) work() (stop bool, wake time.Time) {
+	if !w.sizeRollAt.IsZero() {
+		end := w.sizeRollAt
+		w.sizeRollAt = time.Time{}
+		_, _ = w.roll(CauseSize, end)
+		w.finishRoll()
+	}
+	if len(w.leftover) > 0 {
+		w.write(w.leftover, false) // buffers only: never stops
+		clear(w.leftover)
+		w.leftover = w.leftover[:0]
+	}
+	w.queueRetry()
+	var pol Policy
+	w.items, pol, wake = w.l.take(w.items[:0])
+	w.pol = pol
+	stop = w.process(w.items)
+	clear(w.items)
+	return stop, wake
 }
 
 // arm sets the timer to fire at t (not polling), or stops it for a zero t.
@@ -119,14 +140,21 @@ func (w *writer) arm(t time.Time) {
 	w.timer.Reset(max(t.Sub(w.c.now()), 0))
 }
 
-// process handles one batch in order and reports whether the writer must
+// process handles one batch of the writer goroutine in order and reports
+// whether the writer must exit (see write).
+func (w *writer) process(items []item) (stop bool) {
+	return w.write(items, false)
+}
+
+// write handles one batch in order and reports whether the writer must
 // exit. Consecutive buffers are written together (see writeBuffers), up to
 // and including the one that reaches the size limit. Buffers are
 // acknowledged before any op and at the end of the batch; with
 // DurabilitySync one fsync covers every buffer of the group. A size roll
 // follows the acknowledgement of the buffer that reached the limit: its
-// callers do not wait for the roll.
-func (w *writer) process(items []item) (stop bool) {
+// callers do not wait for the roll. A leader (lead.go) has buffers only, and
+// leaves a due size roll and the buffers after it to the writer goroutine.
+func (w *writer) write(items []item, leader bool) (stop bool) {
 	for i := 0; i < len(items); {
 		if items[i].buf == nil {
 			w.ack()
@@ -170,6 +198,14 @@ func (w *writer) process(items []item) (stop bool) {
 		clear(w.group)
 		if roll && err == nil {
 			w.ack()
+			if leader {
+				w.sizeRollAt = end
+				w.leftover = append(w.leftover, items[i:]...)
+				w.l.acc.mu.Lock()
+				w.l.needWriterLocked()
+				w.l.acc.mu.Unlock()
+				return false
+			}
 			_, _ = w.roll(CauseSize, end)
 			w.finishRoll()
 		}

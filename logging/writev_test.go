@@ -14,7 +14,20 @@ import (
 // group ends at the buffer that takes the file to its size limit, the size
 // roll follows it, and the remaining buffers go into the new file. Every
 // waiter gets its answer and the bytes are those of the buffers, in order.
+//
+// A leader (a Write call holding the writer token) stops after the group
+// that reaches the limit: it leaves the roll and the remaining buffers to
+// the writer goroutine (sizeRollAt, leftover, toWriter), whose next turn
+// (work) rolls and writes them, with the same result on disk.
 func TestWriteGroups(t *testing.T) {
+	for _, leader := range []bool{false, true} {
+		t.Run(map[bool]string{false: "writer", true: "leader"}[leader], func(t *testing.T) {
+			testWriteGroups(t, leader)
+		})
+	}
+}
+
+func testWriteGroups(t *testing.T, leader bool) {
 	dir := t.TempDir()
 	c := mustOpen(t, testCfg(dir))
 	const (
@@ -54,7 +67,27 @@ func TestWriteGroups(t *testing.T) {
 		}
 		items = append(items, item{buf: b})
 	}
-	if w.process(items) {
+	if leader {
+		end := items[2].buf.sealed // read now: the acknowledgement recycles the buffer
+		if w.write(items, true) {
+			t.Fatal("write reported stop")
+		}
+		for i, ch := range waiters {
+			if answered := len(ch) > 0; answered != (i < 3) {
+				t.Errorf("buffer %d answered %v after the leader's turn", i, answered)
+			}
+		}
+		l.acc.mu.Lock()
+		toWriter := l.acc.toWriter
+		l.acc.mu.Unlock()
+		if !toWriter || !w.sizeRollAt.Equal(end) || len(w.leftover) != 2 {
+			t.Fatalf("leader left toWriter %v, size roll at %v, %d buffers; want true, %v, 2",
+				toWriter, w.sizeRollAt, len(w.leftover), end)
+		}
+		if stop, _ := w.work(); stop {
+			t.Fatal("work reported stop")
+		}
+	} else if w.process(items) {
 		t.Fatal("process reported stop")
 	}
 	for i, ch := range waiters {

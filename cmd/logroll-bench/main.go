@@ -64,6 +64,7 @@ type env struct {
 	conns                []int
 	jsonBaseline         string
 	extraRecords         string
+	prefault             bool // write and delete a run's bytes just before it (prefault.go)
 	stderr               io.Writer
 }
 
@@ -84,6 +85,7 @@ func (e *env) progress(format string, args ...any) {
 // options are the command line.
 type options struct {
 	quick, jsonOut, strict  bool
+	noPrefault              bool
 	logrolld, logrollctl    string
 	dir                     string
 	sections                string
@@ -159,6 +161,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.SetOutput(stderr)
 	fl.BoolVar(&o.quick, "quick", false, "small totals: finishes in seconds (what the tests run); figures not meaningful")
 	fl.BoolVar(&o.jsonOut, "json", false, "print the results as JSON instead of the report")
+	fl.BoolVar(&o.noPrefault, "no-prefault", false, "do not write and delete a run's bytes in its folder just before it (see docs/performance.md, \"The machine\")")
 	fl.BoolVar(&o.strict, "strict", false, "exit 3 when a target fails (default: exit 0, it is a measurement tool)")
 	fl.StringVar(&o.logrolld, "logrolld", "", "`path` of logrolld (default: go build ./cmd/logrolld into a temporary folder)")
 	fl.StringVar(&o.logrollctl, "logrollctl", "", "`path` of logrollctl (default: go build ./cmd/logrollctl into a temporary folder)")
@@ -240,6 +243,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logrolld: o.logrolld, logrollctl: o.logrollctl, root: root, seed: o.seed,
 		textRecords: o.text, jsonRecords: o.json, batch: o.batch, pool: 32, reps: o.reps,
 		conns: conns, jsonBaseline: o.jsonBaseline, extraRecords: o.extraRecords, stderr: stderr,
+		prefault: !o.noPrefault,
 	}
 	if o.quick {
 		e.pool = 8
@@ -302,6 +306,7 @@ func measure(ctx context.Context, e *env, o options, sections []string) (*Result
 		Quick: o.quick, Sections: sections, Reps: e.reps, TextRecords: e.textRecords, JSONRecords: e.jsonRecords,
 		Batch: e.batch, Conns: e.conns, Seed: e.seed, JSONBaseline: e.jsonBaseline, Rolls: o.rolls,
 		RolledFiles: o.rolledFiles, GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), LoadStart: loadAverage(),
+		PageReportingOrder: pageReportingOrder(), Prefault: e.prefault,
 		TextRecordBytes: avgRecordBytes(makeBatches(FormatText, e.seed, e.pool, e.batch)),
 		JSONRecordBytes: avgRecordBytes(makeBatches(FormatJSON, e.seed, e.pool, e.batch)),
 	}}

@@ -43,6 +43,10 @@ type runInfo struct {
 	LoadStart       string   `json:"load_average_start"`
 	LoadEnd         string   `json:"load_average_end"`
 	Seconds         float64  `json:"seconds"`
+	// PageReportingOrder is the guest's free page reporting order
+	// (prefault.go), -1 when the machine has none.
+	PageReportingOrder int  `json:"page_reporting_order"`
+	Prefault           bool `json:"prefault"`
 }
 
 // jnum is a float for JSON: null when not finite (encoding/json refuses NaN
@@ -153,6 +157,10 @@ func writeReport(w io.Writer, r *Results) {
 	}
 	fmt.Fprintf(w, "logroll-bench: %s run, %d CPUs, %s, load average %s at start, %s at end, %.0f s\n",
 		mode, in.CPUs, in.GoVersion, in.LoadStart, in.LoadEnd, in.Seconds)
+	if o := in.PageReportingOrder; o >= 0 && o < pageReportingQuiet {
+		fmt.Fprintf(w, "warning: this VM hands freed memory of order >= %d back to its host (free page reporting); page-cache writes into it cost up to 10x more\n", o)
+		fmt.Fprintf(w, "and throughput ratios vary with which server gets such memory (prefault %v); see docs/performance.md, \"The machine\"\n", in.Prefault)
+	}
 
 	if len(r.Throughput) > 0 {
 		fmt.Fprintf(w, "\nthroughput: logrolld vs baseline, %d text records (%.0f B each on average) and %d json_batch records (%.0f B) per run,\n",

@@ -181,7 +181,14 @@ func measureRun(ctx context.Context, e *env, f Format, conns int, server string,
 	lr, err := runLoad(ctx, loadSpec{
 		url: url, contentType: f.contentType(), bodies: bodies, requests: requests, conns: conns,
 		checkRecords: check,
-		onStart:      func() { cpu0, cpuErr = cpuTime(pid) },
+		onStart: func() {
+			if e.prefault {
+				if err := prefault(dir, runBytes(bodies, requests)); err != nil {
+					e.progress("prefault: %v", err)
+				}
+			}
+			cpu0, cpuErr = cpuTime(pid)
+		},
 	})
 	if err != nil {
 		return res, fmt.Errorf("%s %s %d conns: %w; server stderr:\n%s", server, f, conns, err, proc.output())

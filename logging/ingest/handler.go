@@ -175,7 +175,7 @@ func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, log string, f
 	}
 	// body stays alive (st is pooled only after this returns) until Write
 	// returns: the records point into it.
-	if err := s.w.Write(log, st.recs.Recs); err != nil {
+	if err := s.write(log, st.recs.Recs); err != nil {
 		s.writeFailed(w, r, log, err)
 		return
 	}

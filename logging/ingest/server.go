@@ -28,6 +28,16 @@ type Writer interface {
 	Write(log string, records [][]byte) error
 }
 
+// LineWriter is an optional interface of a Writer: WriteLines is Write for
+// records the caller guarantees hold no newline, so that the Writer need not
+// check each record again. Records decoded by this package never hold one
+// (text lines are split on newlines; JSON records are compacted, and JSON
+// escapes newlines in strings), so the Server uses WriteLines when w has it
+// (logging.Collator does).
+type LineWriter interface {
+	WriteLines(log string, records [][]byte) error
+}
+
 // Defaults for the zero fields of ServerConfig.
 const (
 	// DefaultMaxBodyBytes is proxy.config.ingest.max_body_mb's default, 16 MiB.
@@ -101,6 +111,7 @@ type ServerConfig struct {
 // several times, with distinct listeners.
 type Server struct {
 	w          Writer
+	write      func(log string, records [][]byte) error // w.WriteLines or w.Write
 	log        *slog.Logger
 	metrics    http.Handler
 	maxBody    atomic.Int64
@@ -118,7 +129,10 @@ type Server struct {
 // NewServer returns a Server that appends the records it accepts to w.
 // Nothing is listened on until Serve.
 func NewServer(w Writer, cfg ServerConfig) *Server {
-	s := &Server{w: w, log: cfg.Logger, metrics: cfg.Metrics, maxIn: int64(cfg.MaxInFlight)}
+	s := &Server{w: w, write: w.Write, log: cfg.Logger, metrics: cfg.Metrics, maxIn: int64(cfg.MaxInFlight)}
+	if lw, ok := w.(LineWriter); ok {
+		s.write = lw.WriteLines
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

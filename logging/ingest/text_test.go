@@ -22,32 +22,50 @@ func textReference(body []byte) (recs [][]byte, ok bool) {
 	return recs, true
 }
 
+// FuzzDecodeText checks Decode(Text) against textReference, and the precise
+// scanner decodeTextChecked as well on every input (Decode only uses it for
+// bodies it refuses).
 func FuzzDecodeText(f *testing.F) {
 	f.Add([]byte("a\r\n\nb\n"))
+	f.Add([]byte("caf\xc3\xa9\nna\xefve\n"))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var recs Records
-		err := Decode(Text, body, &recs)
-		want, ok := textReference(body)
-		if !ok {
-			var se *SyntaxError
-			if !errors.As(err, &se) || recs.Len() != 0 {
-				t.Fatalf("Decode(Text, %q) = %v with %d records, want a *SyntaxError", body, err, recs.Len())
+		checkTextDecoder(t, "Decode", func(b []byte, r *Records) error { return Decode(Text, b, r) }, body)
+		checkTextDecoder(t, "decodeTextChecked", func(b []byte, r *Records) error {
+			r.Reset()
+			err := decodeTextChecked(b, r)
+			if err != nil {
+				r.Reset() // as Decode does
 			}
-			if c := body[se.Offset]; c != 0 && utf8.Valid(body[:se.Offset+1]) {
-				t.Fatalf("Decode(Text, %q): error at byte %d (%#x) which is fine", body, se.Offset, c)
-			}
-			if !utf8.Valid(body[:se.Offset]) || bytes.IndexByte(body[:se.Offset], 0) >= 0 {
-				t.Fatalf("Decode(Text, %q): error at byte %d is not the first fault", body, se.Offset)
-			}
-			return
-		}
-		if err != nil || recs.Len() != len(want) {
-			t.Fatalf("Decode(Text, %q) = %v with %d records, want %d", body, err, recs.Len(), len(want))
-		}
-		for i, rec := range recs.Recs {
-			if !bytes.Equal(rec, want[i]) {
-				t.Fatalf("Decode(Text, %q) record %d = %q, want %q", body, i, rec, want[i])
-			}
-		}
+			return err
+		}, body)
 	})
+}
+
+// checkTextDecoder checks one text decoder on body against textReference.
+func checkTextDecoder(t *testing.T, name string, decode func([]byte, *Records) error, body []byte) {
+	t.Helper()
+	var recs Records
+	err := decode(body, &recs)
+	want, ok := textReference(body)
+	if !ok {
+		var se *SyntaxError
+		if !errors.As(err, &se) || recs.Len() != 0 {
+			t.Fatalf("%s(%q) = %v with %d records, want a *SyntaxError", name, body, err, recs.Len())
+		}
+		if c := body[se.Offset]; c != 0 && utf8.Valid(body[:se.Offset+1]) {
+			t.Fatalf("%s(%q): error at byte %d (%#x) which is fine", name, body, se.Offset, c)
+		}
+		if !utf8.Valid(body[:se.Offset]) || bytes.IndexByte(body[:se.Offset], 0) >= 0 {
+			t.Fatalf("%s(%q): error at byte %d is not the first fault", name, body, se.Offset)
+		}
+		return
+	}
+	if err != nil || recs.Len() != len(want) {
+		t.Fatalf("%s(%q) = %v with %d records, want %d", name, body, err, recs.Len(), len(want))
+	}
+	for i, rec := range recs.Recs {
+		if !bytes.Equal(rec, want[i]) {
+			t.Fatalf("%s(%q) record %d = %q, want %q", name, body, i, rec, want[i])
+		}
+	}
 }
