@@ -31,6 +31,15 @@ type LogStats struct {
 	Deleted, DeletedBytes int64
 	// Recreated counts active files recreated after someone else deleted them.
 	Recreated int64
+	// RollPauses counts rolls that held the log's writer token (every
+	// roll attempt, also one finding nothing to roll); RollPauseTotal is
+	// the time they held it, and RollPauseMax the longest single hold (in
+	// Stats.Total: the longest of any log). While a roll holds the token,
+	// Write calls to the log wait: this is how long a roll stalled writers
+	// — the fsync of the file (Durability ≥ Roll), the rename, the folder
+	// fsync and the creation of the new active file.
+	RollPauses                   int64
+	RollPauseTotal, RollPauseMax time.Duration
 
 	// Size is the current size in bytes of the log's active file, including
 	// what an earlier run left in it (at Open); 0 when it is empty or could
@@ -77,6 +86,9 @@ const (
 	cDeleted
 	cDeletedBytes
 	cRecreated
+	cRollPauses
+	cRollPauseNanos
+	cRollPauseMaxNanos // a maximum, not a sum: see pause
 	numCounters
 )
 
@@ -101,6 +113,10 @@ func (k *counters) snapshot() LogStats {
 		Deleted:      k[cDeleted].Load(),
 		DeletedBytes: k[cDeletedBytes].Load(),
 		Recreated:    k[cRecreated].Load(),
+
+		RollPauses:     k[cRollPauses].Load(),
+		RollPauseTotal: time.Duration(k[cRollPauseNanos].Load()),
+		RollPauseMax:   time.Duration(k[cRollPauseMaxNanos].Load()),
 	}
 }
 
@@ -133,6 +149,20 @@ func (a *active) snapshot(s *LogStats, loc *time.Location) {
 func (l *logFile) count(k counter, n int64) {
 	l.stats[k].Add(n)
 	l.c.total[k].Add(n)
+}
+
+// pause records that a roll held the writer token for d.
+func (l *logFile) pause(d time.Duration) {
+	l.count(cRollPauses, 1)
+	l.count(cRollPauseNanos, int64(d))
+	for _, m := range []*atomic.Int64{&l.stats[cRollPauseMaxNanos], &l.c.total[cRollPauseMaxNanos]} {
+		for {
+			old := m.Load()
+			if int64(d) <= old || m.CompareAndSwap(old, int64(d)) {
+				break
+			}
+		}
+	}
 }
 
 // Stats returns a snapshot of the counters. It takes no lock on the write path

@@ -1,6 +1,8 @@
 package logging
 
 import (
+	"os"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -65,5 +67,47 @@ func TestActiveFileStats(t *testing.T) {
 		check(c, "after a restart", "b.log", 2, at(2*time.Minute))
 		write(t, c, testLog, "i")
 		check(c, "after a restart and a write", testLog, 6, at(3*time.Minute))
+	})
+}
+
+// TestRollPauseStats: every roll counts as a pause of the log's writers, for
+// as long as it held the writer token — here a durable roll whose file fsync
+// takes 3 ms of the bubble's clock and a size roll, which a leader leaves to
+// the writer goroutine, taking 5 ms.
+func TestRollPauseStats(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := testCfg(dir, Policy{Mode: ModeSize, SizeBytes: 100})
+		cfg.Durability = DurabilityRoll
+		delay := 3 * time.Millisecond
+		c, err := open(cfg, testOpts(), fsOps{syncFile: func(f *os.File) error {
+			time.Sleep(delay)
+			return f.Sync()
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		write(t, c, testLog, "forced")
+		if _, err := c.Roll(testLog); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait() // the pause ends after the answer, with the new active file
+		st := c.Stats()
+		if ls := st.Logs[testLog]; ls.RollPauses != 1 || ls.RollPauseMax != delay || ls.RollPauseTotal != delay {
+			t.Fatalf("after a forced roll: %d pauses, max %v, total %v; want 1, %v, %v", ls.RollPauses, ls.RollPauseMax, ls.RollPauseTotal, delay, delay)
+		}
+		delay = 5 * time.Millisecond
+		write(t, c, testLog, strings.Repeat("x", 120)) // reaches the size limit: a size roll
+		time.Sleep(time.Second)                        // the writer goroutine rolls, its fsync sleeping
+		synctest.Wait()
+		st = c.Stats()
+		ls := st.Logs[testLog]
+		if ls.RollsSize != 1 || ls.RollPauses != 2 || ls.RollPauseMax != 5*time.Millisecond || ls.RollPauseTotal != 8*time.Millisecond {
+			t.Fatalf("after a size roll: %d size rolls, %d pauses, max %v, total %v; want 1, 2, 5ms, 8ms", ls.RollsSize, ls.RollPauses, ls.RollPauseMax, ls.RollPauseTotal)
+		}
+		if st.Total.RollPauseMax != ls.RollPauseMax || st.Total.RollPauses != 2 {
+			t.Errorf("total: %d pauses, max %v; want those of the log", st.Total.RollPauses, st.Total.RollPauseMax)
+		}
 	})
 }

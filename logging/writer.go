@@ -110,8 +110,10 @@ func (w *writer) work() (stop bool, wake time.Time) {
 	if !w.sizeRollAt.IsZero() {
 		end := w.sizeRollAt
 		w.sizeRollAt = time.Time{}
+		t0 := w.c.now()
 		_, _ = w.roll(CauseSize, end)
 		w.finishRoll()
+		w.l.pause(w.c.now().Sub(t0))
 	}
 	if len(w.leftover) > 0 {
 		w.write(w.leftover, false) // buffers only: never stops
@@ -206,8 +208,10 @@ func (w *writer) write(items []item, leader bool) (stop bool) {
 				w.l.acc.mu.Unlock()
 				return false
 			}
+			t0 := w.c.now()
 			_, _ = w.roll(CauseSize, end)
 			w.finishRoll()
+			w.l.pause(w.c.now().Sub(t0))
 		}
 	}
 	w.ack()
@@ -220,6 +224,7 @@ const maxGroup = 64
 // handle performs one control operation and answers it.
 func (w *writer) handle(o *op) (stop bool) {
 	var res opResult
+	t0 := w.c.now()
 	switch o.kind {
 	case opRoll:
 		switch {
@@ -256,6 +261,9 @@ func (w *writer) handle(o *op) (stop bool) {
 	}
 	if !stop {
 		w.finishRoll()
+	}
+	if o.kind == opRoll {
+		w.l.pause(w.c.now().Sub(t0))
 	}
 	return stop
 }

@@ -88,8 +88,8 @@ func TestQuick(t *testing.T) {
 		`(?m)^write: logrollctl p50 [\d.]+ ms vs exec only \+ socket p50 [\d.]+ \+ [\d.]+ = [\d.]+ ms$`,
 		`(?m)^roll: logrollctl p50 [\d.]+ ms vs exec only \+ socket p50 [\d.]+ \+ [\d.]+ = [\d.]+ ms$`,
 		`(?m)^(PASS|FAIL)\s+forced roll p99, durable, daemon \(POST /v1/roll on the admin socket\)\s`,
-		`(?m)^\s*write\s+\d+\s+[\d.]+\s+\d+\s+\d+(\s+[\d.]+){6}\s*$`, // stall rows
-		`(?m)^\s*roll\s+\d+\s+[\d.]+\s+\d+\s+\d+(\s+[\d.]+){6}\s*$`,
+		`(?m)^\s*write\s+\d+\s+[\d.]+\s+\d+\s+\d+(\s+[\d.]+){8}\s*$`, // stall rows
+		`(?m)^\s*roll\s+\d+\s+[\d.]+\s+\d+\s+\d+(\s+[\d.]+){8}\s*$`,
 		`(?m)^\s*0\s+2(\s+[\d.]+){3}\s*$`, `(?m)^\s*2000\s+2(\s+[\d.]+){3}\s*$`, // start-up rows
 	} {
 		if !regexp.MustCompile(re).MatchString(out) {

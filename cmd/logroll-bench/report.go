@@ -191,14 +191,16 @@ func writeReport(w io.Writer, r *Results) {
 	if len(r.Stall) > 0 {
 		s0 := r.Stall[0]
 		fmt.Fprintf(w, "\nwriter stall under rolls: %d conns posting %d-record text batches back to back for %.0f s, a forced roll every second;\n", s0.Conns, s0.Batch, s0.Seconds)
-		fmt.Fprintf(w, "stall = max latency of requests overlapping a roll - p50 of the others; noise = max - p50 of the others\n")
+		fmt.Fprintf(w, "stall = max latency of requests overlapping a roll - p50 of the others; noise = max - p50 of the others (client side);\n")
+		fmt.Fprintf(w, "pause = how long a roll held the log's writer token, so that requests waited (daemon's roll_pause metrics: max and mean; the target)\n")
 		var rows [][]string
 		for _, x := range r.Stall {
 			rows = append(rows, []string{x.Durability, strconv.Itoa(x.Rolls), fnum(x.RollMaxMs, 2),
 				strconv.Itoa(x.During), strconv.Itoa(x.Outside), fnum(x.P50OutsideMs, 2), fnum(x.P99OutsideMs, 2),
-				fnum(x.MaxOutsideMs, 2), fnum(x.MaxDuringMs, 2), fnum(x.StallMs, 2), fnum(x.NoiseMs, 2)})
+				fnum(x.MaxOutsideMs, 2), fnum(x.MaxDuringMs, 2), fnum(x.StallMs, 2), fnum(x.NoiseMs, 2),
+				fnum(x.PauseMaxMs, 2), fnum(x.PauseMeanMs, 2)})
 		}
-		table(w, []string{"durability", "rolls", "roll max ms", "reqs in rolls", "reqs outside", "p50 ms", "p99 ms", "max outside ms", "max in rolls ms", "stall ms", "noise ms"}, rows)
+		table(w, []string{"durability", "rolls", "roll max ms", "reqs in rolls", "reqs outside", "p50 ms", "p99 ms", "max outside ms", "max in rolls ms", "stall ms", "noise ms", "pause max ms", "pause mean ms"}, rows)
 	}
 
 	if len(r.Startup) > 0 {

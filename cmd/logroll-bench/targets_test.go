@@ -25,7 +25,7 @@ func goodResults() *Results {
 			{Durability: "roll", Via: viaCtl, P50ms: 6, P99ms: 9}, // through logrollctl: reported, not the target
 			{Durability: "roll", Via: viaExec, P50ms: 4, P99ms: 8},
 		},
-		Stall:   []stallResult{{Durability: "write", StallMs: 50}, {Durability: "roll", StallMs: 1.5}},
+		Stall:   []stallResult{{Durability: "write", PauseMaxMs: 50}, {Durability: "roll", PauseMaxMs: 1.5, StallMs: 9}},
 		Startup: []startupRow{{RolledFiles: 0, HealthzMs: 900}, {RolledFiles: 100000, HealthzMs: 300}},
 	}
 }
@@ -47,7 +47,7 @@ func TestEvalTargets(t *testing.T) {
 		{"plain roll is not the target", func(r *Results) { r.Roll[0].P99ms = 50 }, nil},
 		{"logrollctl and exec only are not the target", func(r *Results) { r.Roll[2].P99ms, r.Roll[3].P99ms = 50, 40 }, nil},
 		{"no durable socket row", func(r *Results) { r.Roll = slices.Delete(r.Roll, 1, 2) }, map[int]string{4: statusNA}},
-		{"stall", func(r *Results) { r.Stall[1].StallMs = 2.5 }, map[int]string{5: statusFail}},
+		{"stall", func(r *Results) { r.Stall[1].PauseMaxMs = 2.5 }, map[int]string{5: statusFail}},
 		{"start-up", func(r *Results) { r.Startup[1].HealthzMs = 501 }, map[int]string{6: statusFail}},
 		{"rss: the worse of text and json", func(r *Results) { r.Throughput[6].PeakRSSMiB = 65 }, map[int]string{7: statusFail}},
 		{"cpu per GB", func(r *Results) { r.Throughput[0].CPUSecPerGB = 1.01 }, map[int]string{8: statusFail}},

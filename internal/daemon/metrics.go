@@ -25,6 +25,9 @@ const (
 	MetricMaxCountDeleted = "proxy.process.log.max_count_deleted_files"
 	MetricMaxCountBytes   = "proxy.process.log.max_count_deleted_bytes"
 	MetricRecreated       = "proxy.process.log.active_files_recreated"
+	MetricRollPauses      = "proxy.process.log.roll_pauses"
+	MetricRollPauseSecs   = "proxy.process.log.roll_pause_seconds"
+	MetricRollPauseMax    = "proxy.process.log.roll_pause_max_seconds"
 	MetricActiveBytes     = "proxy.process.log.active_file_bytes"
 	MetricOpenFiles       = "proxy.process.log.open_files"
 	MetricAccepting       = "proxy.process.log.accepting"
@@ -59,6 +62,9 @@ var metricHelp = map[string][2]string{
 	MetricMaxCountDeleted: {"counter", "rolled files deleted by rolling_max_count"},
 	MetricMaxCountBytes:   {"counter", "bytes of rolled files deleted by rolling_max_count"},
 	MetricRecreated:       {"counter", "active files recreated after someone else removed them"},
+	MetricRollPauses:      {"counter", "rolls that paused writing to the log (every roll attempt)"},
+	MetricRollPauseSecs:   {"counter", "seconds writing to the log was paused by rolls (fsync, rename, new file)"},
+	MetricRollPauseMax:    {"gauge", "longest pause of writing to the log by one roll since start, in seconds"},
 	MetricActiveBytes:     {"gauge", "size of the active file in bytes"},
 	MetricOpenFiles:       {"gauge", "log files open"},
 	MetricAccepting:       {"gauge", "1 while logging accepts records, 0 while space is exhausted or stopping"},
@@ -161,6 +167,9 @@ func logStats(s *series, ls logging.LogStats, labels ...string) {
 	s.add(MetricMaxCountDeleted, float64(ls.Deleted), labels...)
 	s.add(MetricMaxCountBytes, float64(ls.DeletedBytes), labels...)
 	s.add(MetricRecreated, float64(ls.Recreated), labels...)
+	s.add(MetricRollPauses, float64(ls.RollPauses), labels...)
+	s.add(MetricRollPauseSecs, ls.RollPauseTotal.Seconds(), labels...)
+	s.add(MetricRollPauseMax, ls.RollPauseMax.Seconds(), labels...)
 }
 
 // sortSeries orders by name, then by the labels' text.
