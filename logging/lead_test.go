@@ -1,6 +1,7 @@
 package logging
 
 import (
+	"bytes"
 	"fmt"
 	"runtime"
 	"strconv"
@@ -147,12 +148,26 @@ func TestTokenReachesWriter(t *testing.T) {
 }
 
 // TestLoneWriteLeads: a Write call with nobody else around writes its
-// records itself and leaves the writer token free; the writer goroutine is
-// not involved (it would leave the token with ownerWriter or keep a wake-up
-// pending).
+// records itself — the write(2) happens on the calling goroutine, inside
+// its Collator.write, as OnWrite's stack shows — and leaves the writer token free, with no wake-up
+// of the writer goroutine pending.
 func TestLoneWriteLeads(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := mustOpen(t, testCfg(t.TempDir(), Policy{}))
+		var onCaller, elsewhere atomic.Int64
+		opts := testOpts()
+		opts.OnWrite = func(int64) {
+			buf := make([]byte, 64<<10)
+			if bytes.Contains(buf[:runtime.Stack(buf, false)], []byte("logging.(*Collator).write(")) {
+				onCaller.Add(1)
+			} else {
+				elsewhere.Add(1)
+			}
+		}
+		c, err := Open(testCfg(t.TempDir(), Policy{}), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
 		synctest.Wait()
 		l := (*c.logs.Load())[testLog]
 		for i := range 3 {
@@ -163,6 +178,9 @@ func TestLoneWriteLeads(t *testing.T) {
 			if owner != ownerNone || toWriter || woken != 0 {
 				t.Fatalf("after Write %d: owner %d, toWriter %v, %d wake-ups pending; want the token free and the writer not asked", i, owner, toWriter, woken)
 			}
+		}
+		if onCaller.Load() != 3 || elsewhere.Load() != 0 {
+			t.Errorf("%d writes on the calling goroutine, %d elsewhere; want 3, 0", onCaller.Load(), elsewhere.Load())
 		}
 		if st := c.Stats().Logs[testLog]; st.WriteCalls != 3 || st.Records != 3 {
 			t.Errorf("%d write(2) calls, %d records; want 3, 3", st.WriteCalls, st.Records)

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -20,8 +19,9 @@ import (
 // long-running log server on a busy machine writes into page cache it
 // reclaims from older files, never into fresh memory; so, just before each
 // measured run (after the warm-up, outside its time and CPU), the bench
-// writes and deletes as many bytes as the run will send, in the run's
-// folder, for both servers alike. -no-prefault turns it off.
+// writes and deletes as many bytes as the run will send, in the bench's
+// temporary folder (the file system of the run's folder), for both servers
+// alike. -no-prefault turns it off.
 //
 // That helps only as far as the kernel hands the freed pages out again
 // before reporting them; with a low reporting order (5 on the machine these
@@ -55,13 +55,13 @@ func pageReportingOrder() int {
 // prefaultChunk is the size of one write of prefault.
 const prefaultChunk = 1 << 20
 
-// prefault writes n bytes to a hidden file in dir and deletes it.
+// prefault writes n bytes to a new temporary file in dir and deletes it.
 func prefault(dir string, n int64) error {
-	path := filepath.Join(dir, ".prefault")
-	f, err := os.Create(path)
+	f, err := os.CreateTemp(dir, ".prefault")
 	if err != nil {
 		return fmt.Errorf("prefault %s: %w", dir, err)
 	}
+	path := f.Name()
 	defer os.Remove(path)
 	defer f.Close()
 	buf := make([]byte, prefaultChunk)

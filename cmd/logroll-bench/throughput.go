@@ -183,7 +183,9 @@ func measureRun(ctx context.Context, e *env, f Format, conns int, server string,
 		checkRecords: check,
 		onStart: func() {
 			if e.prefault {
-				if err := prefault(dir, runBytes(bodies, requests)); err != nil {
+				// Beside the run's folder, on the same file system: not in
+				// logrolld's log folder, where its space manager would count it.
+				if err := prefault(e.root, runBytes(bodies, requests)); err != nil {
 					e.progress("prefault: %v", err)
 				}
 			}
