@@ -76,20 +76,29 @@ func (c *Collator) recreateDir() (bool, error) {
 	return true, nil
 }
 
-// adopt makes f, of size bytes, the active file with START at, writes its
-// .meta and, with Durability ≥ Roll, fsyncs the .meta and the folder. A
-// non-empty file was not written (nor fsynced) by this writer: it is dirty,
-// so that the next sync or roll fsyncs it.
+// adopt makes f, of size bytes, the active file with START at, and writes
+// its .meta. With Durability ≥ Roll it fsyncs the .meta and then the
+// folder, for the new file's entry (on the writer goroutine's turn at
+// DurabilityRoll: after the turn, see deferred.go). A non-empty file was
+// not written (nor fsynced) by this writer: it is dirty, so that the next
+// sync or roll fsyncs it.
 func (w *writer) adopt(f *os.File, size int64, at time.Time) {
 	w.f, w.size, w.records, w.dirty = f, size, 0, size > 0
 	w.ackedSize, w.ackedRecords = size, 0
 	w.c.openFiles.Add(1)
+	w.l.syncTarget.Store(f)
 	w.start = at
 	w.publish()
+	if w.deferring() {
+		if w.writeMeta(false) {
+			w.def.metas = append(w.def.metas, w.meta.file())
+		}
+		w.def.dir = true
+		return
+	}
 	durable := w.c.set.Load().Durability >= DurabilityRoll
-	if !w.writeMeta(durable) && durable {
-		// WriteMeta fsyncs the folder after its rename; it failed, so the
-		// new file's entry still needs it.
+	w.writeMeta(durable)
+	if durable {
 		if err := w.c.fs.syncDir(w.c.dir); err != nil {
 			w.c.log.Warn("log folder sync after creating the active file failed", "dir", w.c.dir, "err", err)
 		}
@@ -101,6 +110,7 @@ func (w *writer) closeFile() error {
 	if w.f == nil {
 		return nil
 	}
+	w.l.syncTarget.Store(nil)
 	err := w.f.Close()
 	w.f, w.size, w.records, w.dirty = nil, 0, 0, false
 	w.ackedSize, w.ackedRecords = 0, 0
@@ -110,11 +120,11 @@ func (w *writer) closeFile() error {
 }
 
 // writeMeta records the active file's START in its .meta file (with sync,
-// fsyncing it and the folder) and reports whether it worked. A failure is
+// fsyncing it) and reports whether it worked. A failure is
 // logged, not fatal: START falls back to the file's mtime after a restart.
 func (w *writer) writeMeta(sync bool) bool {
 	p := MetaPath(w.l.path)
-	if err := w.c.fs.writeMeta(p, Meta{CreationTime: w.start}, w.c.set.Load().Perm, sync); err != nil {
+	if err := w.c.fs.writeMeta(&w.meta, p, Meta{CreationTime: w.start}, w.c.set.Load().Perm, sync); err != nil {
 		w.c.log.Warn("cannot write log metadata", "path", p, "err", err)
 		return false
 	}
@@ -243,7 +253,13 @@ func openActive(path string, perm os.FileMode) (*os.File, int64, error) {
 // included) fails the exclusive creation and is then opened with
 // O_NOFOLLOW; a file removed between the two attempts is created again.
 func openOrCreate(path string, perm os.FileMode) (f *os.File, created bool, err error) {
-	const flags = os.O_RDWR | os.O_APPEND | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
+	return openOrCreateFlags(path, os.O_RDWR|os.O_APPEND, perm)
+}
+
+// openOrCreateFlags is openOrCreate with the access flags (os.O_RDWR, …)
+// as a parameter.
+func openOrCreateFlags(path string, access int, perm os.FileMode) (f *os.File, created bool, err error) {
+	flags := access | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
 	for range 3 {
 		f, err = os.OpenFile(path, flags|os.O_CREATE|os.O_EXCL, perm)
 		if err == nil {

@@ -88,12 +88,12 @@ func Open(cfg Config, opts Options) (*Collator, error) {
 // deletes and fsyncs, so that tests can inject faults and observe them. A
 // nil field selects the real call.
 type fsOps struct {
-	rename    func(oldpath, newpath string) error // os.Rename
-	remove    func(path string) error             // os.Remove (deletions beyond MaxCount)
-	syncFile  func(f *os.File) error              // (*os.File).Sync
-	syncDir   func(dir string) error              // syncDir
-	writeMeta func(path string, m Meta, perm os.FileMode, sync bool) error
-	writeback func(f *os.File, off, n int64) // startWriteback's sync_file_range
+	rename    func(oldpath, newpath string) error                                        // os.Rename
+	remove    func(path string) error                                                    // os.Remove (deletions beyond MaxCount)
+	syncFile  func(f *os.File) error                                                     // (*os.File).Sync
+	syncDir   func(dir string) error                                                     // syncPath
+	writeMeta func(mf *metaFile, path string, m Meta, perm os.FileMode, sync bool) error // (*metaFile).write
+	writeback func(f *os.File, off, n int64)                                             // startWriteback's sync_file_range
 }
 
 // open is Open with the file-system calls as a parameter, for fault tests.
@@ -108,10 +108,10 @@ func open(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 		fsys.syncFile = (*os.File).Sync
 	}
 	if fsys.syncDir == nil {
-		fsys.syncDir = syncDir
+		fsys.syncDir = syncPath
 	}
 	if fsys.writeMeta == nil {
-		fsys.writeMeta = WriteMeta
+		fsys.writeMeta = (*metaFile).write
 	}
 	if fsys.writeback == nil {
 		fsys.writeback = startFileWriteback

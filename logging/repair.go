@@ -50,6 +50,7 @@ func (c *Collator) openLog(lc LogConfig, now time.Time, names []string) (*logFil
 	}
 	c.openFiles.Add(1)
 	w.f, w.size = f, size
+	l.syncTarget.Store(f)
 	// An inherited non-empty file was written by an earlier process and may
 	// never have been fsynced (a crash): it is dirty, so that the catch-up or
 	// a forced roll fsyncs it before the rename (Durability ≥ Roll).

@@ -210,7 +210,9 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 		Cause:   cause,
 	}
 	w.closeFile()
-	if set.Durability >= DurabilityRoll {
+	if w.deferring() {
+		w.def.dir = true
+	} else if set.Durability >= DurabilityRoll {
 		if err := c.fs.syncDir(c.dir); err != nil {
 			c.log.Warn("log folder sync after roll failed", "dir", c.dir, "err", err)
 		}
@@ -309,9 +311,10 @@ func (c *Collator) exists(name string) bool {
 	return !errors.Is(err, fs.ErrNotExist)
 }
 
-// syncDir fsyncs a folder so that renames and creations in it are durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// syncPath fsyncs the file or folder at path (opened read-only): for a
+// folder, so that renames and creations in it are durable.
+func syncPath(path string) error {
+	d, err := os.Open(path)
 	if err != nil {
 		return err
 	}

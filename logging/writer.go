@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -18,8 +19,10 @@ type logFile struct {
 	active active // size and START of the active file, for Stats
 	acc    accepter
 	work   chan struct{} // capacity 1: "there is work" (coalescing)
-	done   chan struct{} // closed when the writer goroutine has exited
-	w      *writer
+	// syncTarget is the writer's active file (nil without one), for presync.
+	syncTarget atomic.Pointer[os.File]
+	done       chan struct{} // closed when the writer goroutine has exited
+	w          *writer
 }
 
 // writer is the state owned by a log's writer goroutine: the open file and
@@ -63,7 +66,13 @@ type writer struct {
 	stErr    error
 	fstatFn  func(fd uintptr)
 
-	wb writeback // bytes awaiting an early writeback (writeback.go)
+	wb   writeback // bytes awaiting an early writeback (writeback.go)
+	meta metaFile  // the open .meta (metafile.go)
+
+	// turn is set while the writer goroutine (not a leader) holds the token
+	// in work; def is what it defers until it has passed the token on.
+	turn bool
+	def  deferred
 
 	writeErr, syncErr, rollErr errLatch
 }
@@ -83,13 +92,19 @@ func (l *logFile) run() {
 	w.timer.Stop()
 	defer w.timer.Stop()
 	for {
+		l.presync()
 		if l.acquireWriter() {
 			stop, wake := w.work()
 			if stop {
+				w.meta.close()
 				return
 			}
 			next := earliest(wake, w.retry.at) // read while holding the token
-			if l.release(ownerWriter) {
+			keep := l.release(ownerWriter)
+			if w.def.pending() {
+				w.c.runDeferred(&w.def) // without the token, unless kept
+			}
+			if keep {
 				continue // more work was queued for the writer meanwhile
 			}
 			w.arm(next)
@@ -107,6 +122,8 @@ func (l *logFile) run() {
 // queued. It reports whether the writer must exit, and when it must wake up
 // by itself.
 func (w *writer) work() (stop bool, wake time.Time) {
+	w.turn = true
+	defer func() { w.turn = false }()
 	if !w.sizeRollAt.IsZero() {
 		end := w.sizeRollAt
 		w.sizeRollAt = time.Time{}
@@ -204,6 +221,7 @@ func (w *writer) write(items []item, leader bool) (stop bool) {
 				w.sizeRollAt = end
 				w.leftover = append(w.leftover, items[i:]...)
 				w.l.acc.mu.Lock()
+				w.l.acc.rollSoon = true
 				w.l.needWriterLocked()
 				w.l.acc.mu.Unlock()
 				return false
@@ -257,7 +275,12 @@ func (w *writer) handle(o *op) (stop bool) {
 		stop = true
 	}
 	if o.reply != nil {
-		o.reply <- res
+		if stop {
+			w.c.runDeferred(&w.def) // the writer exits: nothing after this turn
+			o.reply <- res
+		} else {
+			w.reply(o.reply, res)
+		}
 	}
 	if !stop {
 		w.finishRoll()

@@ -1,0 +1,132 @@
+package logging
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+)
+
+// TestRollFsyncsAfterToken: at DurabilityRoll a roll fsyncs the file
+// ahead (presync) and again before the rename, and its folder fsync (and
+// the new .meta's) happens after the writer goroutine has passed the token
+// on — a Write completes while the fsync is held up — and Roll returns only
+// after it; at DurabilitySync every fsync stays under the token.
+func TestRollFsyncsAfterToken(t *testing.T) {
+	for _, d := range []Durability{DurabilityRoll, DurabilitySync} {
+		t.Run(d.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { testRollFsyncsAfterToken(t, d) })
+		})
+	}
+}
+
+func testRollFsyncsAfterToken(t *testing.T, d Durability) {
+	dir := t.TempDir()
+	cfg := testCfg(dir, Policy{})
+	cfg.Durability = d
+	var (
+		c        *Collator
+		gate     atomic.Bool // hold the next folder fsync up
+		held     = make(chan struct{})
+		resume   = make(chan struct{})
+		seq      []string // fsyncs of the roll, in order (writer goroutine only)
+		ownerNow owner
+	)
+	ownerOf := func() owner {
+		l := (*c.logs.Load())[testLog]
+		l.acc.mu.Lock()
+		defer l.acc.mu.Unlock()
+		return l.acc.owner
+	}
+	fsys := fsOps{
+		syncDir: func(p string) error {
+			if gate.Load() {
+				seq = append(seq, "dir")
+				ownerNow = ownerOf()
+				if d == DurabilityRoll {
+					gate.Store(false)
+					close(held)
+					<-resume
+				}
+			}
+			return syncPath(p)
+		},
+		syncFile: func(f *os.File) error {
+			if gate.Load() && d == DurabilityRoll { // at DurabilitySync, writers fsync too
+				seq = append(seq, "file "+filepath.Base(f.Name()))
+			}
+			return f.Sync()
+		},
+	}
+	var err error
+	c, err = open(cfg, testOpts(), fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	write(t, c, testLog, "before")
+	gate.Store(true)
+	type result struct {
+		rolled []Rolled
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := c.Roll(testLog)
+		done <- result{r, err}
+	}()
+	if d == DurabilitySync {
+		res := <-done
+		if res.err != nil || len(res.rolled) != 1 {
+			t.Fatalf("Roll = %v, %v", res.rolled, res.err)
+		}
+		if ownerNow != ownerWriter {
+			t.Errorf("folder fsync with token owner %d, want the writer goroutine (%d)", ownerNow, ownerWriter)
+		}
+		return
+	}
+	<-held
+	resumed := false
+	defer func() {
+		if !resumed {
+			close(resume) // a failed check: let the writer goroutine go on
+		}
+	}()
+	synctest.Wait()
+	select {
+	case res := <-done:
+		t.Fatalf("Roll returned (%v, %v) before its folder fsync", res.rolled, res.err)
+	default:
+	}
+	if ownerNow == ownerWriter {
+		t.Errorf("folder fsync while the writer goroutine holds the token")
+	}
+	if want := []string{"file " + testLog, "file " + testLog, "file ." + testLog + ".meta", "dir"}; !slices.Equal(seq, want) {
+		t.Errorf("fsyncs of the roll: %q, want %q (the file without the token, again with it before the rename, then the .meta, then the folder once)", seq, want)
+	}
+	write(t, c, testLog, "during") // must not wait for the fsync
+	close(resume)
+	resumed = true
+	res := <-done
+	if res.err != nil || len(res.rolled) != 1 {
+		t.Fatalf("Roll = %v, %v", res.rolled, res.err)
+	}
+	if got := lines(t, res.rolled[0].Path); !slices.Equal(got, []string{"before"}) {
+		t.Errorf("rolled file holds %q", got)
+	}
+	if got := lines(t, filepath.Join(dir, testLog)); !slices.Equal(got, []string{"during"}) {
+		t.Errorf("active file holds %q", got)
+	}
+	m, err := ReadMeta(MetaPath(filepath.Join(dir, testLog)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := res.rolled[0].End.Unix(); m.CreationTime.Unix() < want {
+		t.Errorf(".meta START %v before the roll's END %v", m.CreationTime, res.rolled[0].End)
+	}
+	if _, err := os.Stat(res.rolled[0].Path); err != nil {
+		t.Error(err)
+	}
+}
