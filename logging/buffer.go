@@ -49,6 +49,9 @@ type buffer struct {
 	sealed  time.Time    // clock reading when it was sealed (handed to the writer)
 	waiters []chan error // one per Write call waiting for this buffer
 	err     error        // outcome of the write, set by the writer
+	// borrowed: b is a WriteBlock caller's memory, written as it is and
+	// dropped (not pooled) once acknowledged (block.go).
+	borrowed bool
 }
 
 // item is one entry of a log's queue: a sealed buffer or a control operation,
@@ -113,6 +116,11 @@ func (c *Collator) getBuffer(bufSize, need int) *buffer {
 // putBuffer recycles b once its write is acknowledged.
 func (c *Collator) putBuffer(b *buffer) {
 	clear(b.waiters)
+	if b.borrowed {
+		*b = buffer{waiters: b.waiters[:0], borrowed: true}
+		c.blockPool.Put(b)
+		return
+	}
 	*b = buffer{b: b.b[:0], waiters: b.waiters[:0]}
 	if cap(b.b) > max(maxPooledBuffer, 8*c.set.Load().BufferSize) {
 		return

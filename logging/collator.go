@@ -72,6 +72,7 @@ type Collator struct {
 	refusedWrites, refusedRecords atomic.Int64
 
 	bufPool, waitPool sync.Pool
+	blockPool         sync.Pool // *buffer with borrowed set (block.go)
 }
 
 // Open validates cfg, creates cfg.Dir if missing, opens (and repairs) every
@@ -263,9 +264,17 @@ func (c *Collator) write(log string, records [][]byte, check bool) error {
 		c.putWaiter(ch)
 		return fmt.Errorf("logging: write %s: %w", log, err)
 	}
+	return c.await(l, ch, lead)
+}
+
+// await waits for the outcome of a Write call's buffer on ch, leading
+// (lead.go) first if the call took the token, and whenever the token is
+// handed to it.
+func (c *Collator) await(l *logFile, ch chan error, lead bool) error {
 	if lead {
 		l.lead()
 	}
+	var err error
 	for {
 		err = <-ch
 		if err != errLead {

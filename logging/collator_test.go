@@ -54,12 +54,16 @@ func TestForcedRoll(t *testing.T) {
 }
 
 // TestWriteErrors: unknown log, bad record, space refusal, closed collator;
-// WriteLines skipping the newline check.
+// WriteLines skipping the newline check; WriteBlock's errors and its block
+// written as it is.
 func TestWriteErrors(t *testing.T) {
 	dir := t.TempDir()
 	c := mustOpen(t, testCfg(dir, Policy{}))
 	if err := c.Write("other.log", [][]byte{[]byte("x")}); !errors.Is(err, ErrUnknownLog) || !strings.Contains(err.Error(), "other.log") {
 		t.Errorf("unknown log: %v", err)
+	}
+	if err := c.WriteBlock("other.log", []byte("x\n"), 1); !errors.Is(err, ErrUnknownLog) || !strings.Contains(err.Error(), "other.log") {
+		t.Errorf("unknown log, WriteBlock: %v", err)
 	}
 	if err := c.Write(testLog, [][]byte{[]byte("ok"), []byte("a\nb")}); !errors.Is(err, ErrBadRecord) {
 		t.Errorf("record with newline: %v", err)
@@ -71,16 +75,27 @@ func TestWriteErrors(t *testing.T) {
 	if err := c.WriteLines(testLog, [][]byte{[]byte("x")}); !errors.Is(err, ErrSpaceExhausted) {
 		t.Errorf("refused WriteLines: %v", err)
 	}
+	if err := c.WriteBlock(testLog, []byte("x\ny\n"), 2); !errors.Is(err, ErrSpaceExhausted) {
+		t.Errorf("refused WriteBlock: %v", err)
+	}
 	c.SetAccepting(true, "")
 	write(t, c, testLog, "resumed")
 	// WriteLines trusts its caller: no check, the record is written as is.
 	if err := c.WriteLines(testLog, [][]byte{[]byte("split"), []byte("a\nb")}); err != nil {
 		t.Errorf("WriteLines: %v", err)
 	}
-	if st := c.Stats(); st.RefusedWrites != 2 || st.RefusedRecords != 2 {
-		t.Errorf("refused %d writes, %d records; want 2, 2", st.RefusedWrites, st.RefusedRecords)
+	block := []byte("blk1\nblk2\n")
+	if err := c.WriteBlock(testLog, block, 2); err != nil {
+		t.Errorf("WriteBlock: %v", err)
 	}
-	if got := lines(t, filepath.Join(dir, testLog)); !slices.Equal(got, []string{"resumed", "split", "a", "b"}) {
+	copy(block, "XXXXXXXXXX") // not kept after the call
+	if st := c.Stats(); st.RefusedWrites != 3 || st.RefusedRecords != 4 {
+		t.Errorf("refused %d writes, %d records; want 3, 4", st.RefusedWrites, st.RefusedRecords)
+	}
+	if st := c.Stats().Logs[testLog]; st.Records != 5 { // "a\nb" counts as one
+		t.Errorf("%d records written, want 5", st.Records)
+	}
+	if got := lines(t, filepath.Join(dir, testLog)); !slices.Equal(got, []string{"resumed", "split", "a", "b", "blk1", "blk2"}) {
 		t.Errorf("file holds %q, want only the accepted records", got)
 	}
 	if err := c.Close(); err != nil {
@@ -91,6 +106,9 @@ func TestWriteErrors(t *testing.T) {
 	}
 	if err := c.Write(testLog, [][]byte{[]byte("x")}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Write after Close: %v", err)
+	}
+	if err := c.WriteBlock(testLog, []byte("x\n"), 1); !errors.Is(err, ErrClosed) {
+		t.Errorf("WriteBlock after Close: %v", err)
 	}
 	if _, err := c.Roll(); !errors.Is(err, ErrClosed) {
 		t.Errorf("Roll after Close: %v", err)

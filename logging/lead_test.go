@@ -17,7 +17,8 @@ import (
 // hand-over at once, on the real clock so that record stamps tell instants
 // apart: callers leading and handing on, size rolls a leader leaves to the
 // writer goroutine, forced rolls and reopens queued between them, at each
-// durability. Every record must be in exactly one file, files must not
+// durability. Half the callers use WriteBlock (their blocks are
+// overwritten once the call returns). Every record must be in exactly one file, files must not
 // overlap in time (a record stamped after a file's END in it means a leader
 // wrote past a roll), and each caller's records must keep their order.
 func TestLeadersWithRolls(t *testing.T) {
@@ -34,7 +35,12 @@ func TestLeadersWithRolls(t *testing.T) {
 			for g := range writers {
 				wg.Go(func() {
 					for i := range calls {
-						write(t, c, testLog, stamp(fmt.Sprintf("g%d-%d-a", g, i)), stamp(fmt.Sprintf("g%d-%d-b", g, i)))
+						a, b := stamp(fmt.Sprintf("g%d-%d-a", g, i)), stamp(fmt.Sprintf("g%d-%d-b", g, i))
+						if g%2 == 1 {
+							writeBlock(t, c, testLog, a, b)
+						} else {
+							write(t, c, testLog, a, b)
+						}
 						done.Add(1)
 					}
 				})
@@ -77,6 +83,19 @@ func TestLeadersWithRolls(t *testing.T) {
 			}
 			t.Logf("%d write(2) for %d calls; %d size rolls, %d forced", st.WriteCalls, writers*calls, st.RollsSize, st.RollsForced)
 		})
+	}
+}
+
+// writeBlock writes records with WriteBlock, then overwrites the block:
+// the collator must not have kept it.
+func writeBlock(t *testing.T, c *Collator, log string, records ...string) {
+	t.Helper()
+	block := []byte(strings.Join(records, "\n") + "\n")
+	if err := c.WriteBlock(log, block, len(records)); err != nil {
+		t.Fatalf("WriteBlock(%s): %v", log, err)
+	}
+	for i := range block {
+		block[i] = 'X'
 	}
 }
 

@@ -156,3 +156,19 @@ func BenchmarkDecodeText(b *testing.B) {
 	}
 	reportRecords(b, n)
 }
+
+// BenchmarkTextBlock is TextBlock on the body of BenchmarkDecodeText: the
+// check that lets the server write a text body as it is (BlockWriter),
+// against Decode's split into records in the same file.
+func BenchmarkTextBlock(b *testing.B) {
+	const n = 1000
+	body := accessLines(n)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if got, ok := TextBlock(body); !ok || got != n {
+			b.Fatalf("TextBlock = %d, %v", got, ok)
+		}
+	}
+	reportRecords(b, n)
+}

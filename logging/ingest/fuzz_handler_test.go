@@ -52,6 +52,21 @@ func (w *fuzzWriter) Write(log string, records [][]byte) error {
 // record holds a newline) on what it kept.
 func (w *fuzzWriter) WriteLines(log string, records [][]byte) error { return w.Write(log, records) }
 
+// WriteBlock makes fuzzWriter a BlockWriter, as the collator is: it checks
+// the layout promised with a block (whole lines, each ending in a newline,
+// as many as records) and keeps the lines as Write would. A broken promise
+// fails the call, which FuzzHandler then sees as a refused valid body.
+func (w *fuzzWriter) WriteBlock(log string, block []byte, records int) error {
+	if len(block) == 0 || block[len(block)-1] != '\n' {
+		return fmt.Errorf("fuzz: block %q does not end in a newline", block)
+	}
+	lines := bytes.Split(block[:len(block)-1], []byte("\n"))
+	if len(lines) != records {
+		return fmt.Errorf("fuzz: block of %d lines given as %d records", len(lines), records)
+	}
+	return w.Write(log, lines)
+}
+
 // fuzzStatuses are the statuses a log request may get (docs/daemon.md).
 var fuzzStatuses = map[int]bool{200: true, 400: true, 404: true, 405: true, 413: true, 415: true, 429: true, 500: true, 503: true}
 

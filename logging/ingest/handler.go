@@ -165,6 +165,17 @@ func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, log string, f
 	}
 	body := st.body.Bytes()
 	s.stats.bodyBytes.Add(int64(len(body)))
+	if f == Text && s.writeBlock != nil {
+		if n, ok := TextBlock(body); ok {
+			// body stays alive until WriteBlock returns (st is pooled after).
+			if err := s.writeBlock(log, body, n); err != nil {
+				s.writeFailed(w, r, log, err)
+				return
+			}
+			s.answerOK(w, st, n, len(body))
+			return
+		}
+	}
 	if err := Decode(f, body, &st.recs); err != nil {
 		if err == errNoMemory {
 			s.refuse(w, r, http.StatusTooManyRequests, msgNoMemory, log)
@@ -180,8 +191,14 @@ func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, log string, f
 		return
 	}
 	n := st.recs.Len()
+	s.answerOK(w, st, n, st.recs.Size()+n)
+}
+
+// answerOK answers a written request: 200 with {"records":n}, n records
+// of size bytes (newlines included) counted.
+func (s *Server) answerOK(w http.ResponseWriter, st *reqState, n, size int) {
 	s.stats.records.Add(int64(n))
-	s.stats.bytes.Add(int64(st.recs.Size() + n))
+	s.stats.bytes.Add(int64(size))
 	h := w.Header()
 	h["Content-Type"] = hdrJSON
 	w.WriteHeader(http.StatusOK)

@@ -38,6 +38,18 @@ type LineWriter interface {
 	WriteLines(log string, records [][]byte) error
 }
 
+// BlockWriter is an optional interface of a Writer: WriteBlock writes
+// records records already laid out as lines — block is whole lines, each
+// ending in '\n', none empty — as they are, without splitting them into
+// records (logging.Collator has it). The Server uses it for text bodies
+// whose bytes are exactly their records' lines (no NUL, valid UTF-8, no
+// "\r\n", no empty line, a final newline; see TextBlock); any other body is
+// decoded and written record by record. WriteBlock must not retain block
+// after it returns.
+type BlockWriter interface {
+	WriteBlock(log string, block []byte, records int) error
+}
+
 // Defaults for the zero fields of ServerConfig.
 const (
 	// DefaultMaxBodyBytes is proxy.config.ingest.max_body_mb's default, 16 MiB.
@@ -111,7 +123,8 @@ type ServerConfig struct {
 // several times, with distinct listeners.
 type Server struct {
 	w          Writer
-	write      func(log string, records [][]byte) error // w.WriteLines or w.Write
+	write      func(log string, records [][]byte) error          // w.WriteLines or w.Write
+	writeBlock func(log string, block []byte, records int) error // w.WriteBlock, or nil
 	log        *slog.Logger
 	metrics    http.Handler
 	maxBody    atomic.Int64
@@ -132,6 +145,9 @@ func NewServer(w Writer, cfg ServerConfig) *Server {
 	s := &Server{w: w, write: w.Write, log: cfg.Logger, metrics: cfg.Metrics, maxIn: int64(cfg.MaxInFlight)}
 	if lw, ok := w.(LineWriter); ok {
 		s.write = lw.WriteLines
+	}
+	if bw, ok := w.(BlockWriter); ok {
+		s.writeBlock = bw.WriteBlock
 	}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -38,7 +38,29 @@ func FuzzDecodeText(f *testing.F) {
 			}
 			return err
 		}, body)
+		checkTextBlock(t, body)
 	})
+}
+
+// checkTextBlock checks TextBlock on body against textReference: a block
+// is a body the reference accepts whose lines, each with its newline, are
+// exactly the body; and every such body is a block (the fast path is not
+// given up for nothing).
+func checkTextBlock(t *testing.T, body []byte) {
+	t.Helper()
+	n, ok := TextBlock(body)
+	want, valid := textReference(body)
+	var joined []byte
+	for _, rec := range want {
+		joined = append(append(joined, rec...), '\n')
+	}
+	exact := valid && len(want) > 0 && bytes.Equal(joined, body)
+	if ok != exact {
+		t.Fatalf("TextBlock(%q) = %d, %v; want ok = %v (reference: valid %v, %d records)", body, n, ok, exact, valid, len(want))
+	}
+	if ok && n != len(want) {
+		t.Fatalf("TextBlock(%q) = %d records, want %d", body, n, len(want))
+	}
 }
 
 // checkTextDecoder checks one text decoder on body against textReference.
