@@ -93,7 +93,8 @@ func (c *Collator) runDeferred(d *deferred) {
 }
 
 // presync fsyncs the active file ahead of a roll, without the token (see
-// above): at DurabilityRoll, when a roll is queued or handed over, or a
+// above; the writer goroutine calls it only after a wake-up, never while
+// it keeps the token for more work): at DurabilityRoll, when a roll is queued or handed over, or a
 // time boundary is due. The file is the one published by the last holder
 // of the token (syncTarget); if a leader closes it meanwhile, the fsync
 // fails harmlessly. The roll's own fsync stays the guarantee, and is the

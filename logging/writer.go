@@ -91,8 +91,12 @@ func (l *logFile) run() {
 	w.timer = time.NewTimer(time.Hour)
 	w.timer.Stop()
 	defer w.timer.Stop()
+	held := false // the writer kept the token from its last turn
 	for {
-		l.presync()
+		if !held {
+			l.presync() // never while keeping the token
+		}
+		held = false
 		if l.acquireWriter() {
 			stop, wake := w.work()
 			if stop {
@@ -105,6 +109,7 @@ func (l *logFile) run() {
 				w.c.runDeferred(&w.def) // without the token, unless kept
 			}
 			if keep {
+				held = true
 				continue // more work was queued for the writer meanwhile
 			}
 			w.arm(next)
