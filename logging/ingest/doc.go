@@ -12,7 +12,9 @@
 // all-or-nothing, and a malformed one yields a [*SyntaxError] naming the line
 // and byte offset of the first fault.
 //
-//   - [Text] (text/plain or no type): each line is a record.
+//   - [Text] (text/plain or no type): each line is a record. A body that is
+//     already exactly its records' lines ([TextBlock]) is handed to a
+//     [BlockWriter] as it is, without being split.
 //   - [NDJSON] (application/x-ndjson and its aliases): each line is one JSON
 //     value, written back compact.
 //   - [JSON] (application/json): one object (Logstash format => json) or an
