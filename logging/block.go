@@ -8,9 +8,11 @@ import (
 // file: block holds records lines, each ending in '\n', none empty. It is
 // written as it is, without being copied into a log buffer: the call
 // returns only after the write (and the fsync, with DurabilitySync), and
-// block is not kept after it returns. The caller guarantees the layout: a
-// block that breaks it is written as it is (a missing final newline would
-// join its last line to the next call's first). Records, bytes and
+// block is not kept after it returns. The caller guarantees the layout;
+// only what costs nothing to check is checked: an empty block, one that
+// does not end in a newline or starts with an empty line, or records < 1
+// fails with ErrBadRecord and writes nothing (an empty block with no
+// records is a no-op). Newlines in the middle are not counted. Records, bytes and
 // partition between files are as for Write with the same records; a
 // block is never split between files.
 //
@@ -30,8 +32,14 @@ func (c *Collator) WriteBlock(log string, block []byte, records int) error {
 		c.refusedRecords.Add(int64(records))
 		return fmt.Errorf("logging: write %s: %w: %s", log, ErrSpaceExhausted, *reason)
 	}
-	if records <= 0 || len(block) == 0 {
+	if records <= 0 && len(block) == 0 {
 		return nil
+	}
+	if n := len(block); records <= 0 || n == 0 || block[n-1] != '\n' || block[0] == '\n' {
+		// The checks that cost nothing: a block without its final newline
+		// would join its last line to the next call's first.
+		return fmt.Errorf("logging: write %s: block of %d bytes given as %d records: want whole lines, each ending in a newline, none empty: %w",
+			log, n, records, ErrBadRecord)
 	}
 	ch := c.getWaiter()
 	lead, err := l.acceptBlock(block, records, ch)

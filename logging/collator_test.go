@@ -65,6 +65,14 @@ func TestWriteErrors(t *testing.T) {
 	if err := c.WriteBlock("other.log", []byte("x\n"), 1); !errors.Is(err, ErrUnknownLog) || !strings.Contains(err.Error(), "other.log") {
 		t.Errorf("unknown log, WriteBlock: %v", err)
 	}
+	for _, bad := range []struct {
+		block string
+		n     int
+	}{{"no newline", 1}, {"\nempty first", 1}, {"x\n", 0}, {"", 1}} {
+		if err := c.WriteBlock(testLog, []byte(bad.block), bad.n); !errors.Is(err, ErrBadRecord) {
+			t.Errorf("WriteBlock(%q, %d) = %v, want ErrBadRecord", bad.block, bad.n, err)
+		}
+	}
 	if err := c.Write(testLog, [][]byte{[]byte("ok"), []byte("a\nb")}); !errors.Is(err, ErrBadRecord) {
 		t.Errorf("record with newline: %v", err)
 	}

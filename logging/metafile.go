@@ -40,7 +40,9 @@ func (m *metaFile) write(path string, meta Meta, perm os.FileMode, sync bool) er
 		m.close()
 	}
 	if m.f == nil {
-		f, created, err := openOrCreateFlags(path, os.O_WRONLY, perm)
+		// O_RDWR, not O_WRONLY: opening a FIFO planted at the path for
+		// writing only would block until a reader came, with the token held.
+		f, created, err := openOrCreateFlags(path, os.O_RDWR, perm)
 		if errors.Is(err, syscall.ELOOP) {
 			return fmt.Errorf("write meta %s: %w (a symlink at the .meta path is refused)", path, err)
 		}

@@ -12,8 +12,8 @@ import (
 // TestMetaFileRewrite: the writer's .meta is rewritten in place (same
 // inode) with exactly one line, whatever was there before; a .meta deleted
 // or replaced by someone else is written again at its path; a new one gets
-// the configured mode exactly; a symlink or a folder at the path is
-// refused with an error naming it, and the next write tries again.
+// the configured mode exactly; a symlink, a FIFO (without blocking on it)
+// or a folder at the path is refused with an error naming it.
 func TestMetaFileRewrite(t *testing.T) {
 	start := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
 	const want = "creation_time = 1795240800\n"
@@ -45,6 +45,14 @@ func TestMetaFileRewrite(t *testing.T) {
 				t.Fatal(err)
 			}
 			if err := os.Symlink(filepath.Join(filepath.Dir(path), "elsewhere"), path); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "fifo planted", perm: 0o644, wantErr: "not a regular file", before: func(t *testing.T, path string, mf *metaFile) {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+			if err := syscall.Mkfifo(path, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}},
