@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -195,6 +196,42 @@ func BenchmarkRoll(b *testing.B) {
 			slices.Sort(lat)
 			b.ReportMetric(float64(lat[len(lat)/2])/1e3, "p50-µs")
 			b.ReportMetric(float64(lat[len(lat)*99/100])/1e3, "p99-µs")
+		})
+	}
+}
+
+// BenchmarkFileWrite measures the kernel's buffered write(2) alone, by the
+// size of each write, with no collator: the file starts over every
+// benchRotate bytes like BenchmarkWrite's. It shows why the collator makes
+// its writes large (lead.go, docs/performance.md "Write size"): sizes that
+// are not a power of two, and small ones, cost more per byte, because each
+// write allocates page-cache folios no larger than itself and its offset's
+// alignment.
+func BenchmarkFileWrite(b *testing.B) {
+	for _, size := range []int{24100, 65000, 65536, 180000, 1 << 20} {
+		b.Run(strconv.Itoa(size), func(b *testing.B) {
+			f, err := os.Create(filepath.Join(benchDir(b), "bench.log"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			buf := bytes.Repeat([]byte{'a'}, size)
+			b.SetBytes(int64(size))
+			b.ResetTimer()
+			var off int64
+			for i := 0; i < b.N; i++ {
+				if off >= benchRotate {
+					if err := f.Truncate(0); err != nil {
+						b.Fatal(err)
+					}
+					off = 0
+				}
+				n, err := f.WriteAt(buf, off)
+				if err != nil {
+					b.Fatal(err)
+				}
+				off += int64(n)
+			}
 		})
 	}
 }
