@@ -48,6 +48,7 @@ const (
 	MetricIngestRecords   = "proxy.process.log.ingest.records_accepted"
 	MetricIngestBytes     = "proxy.process.log.ingest.body_bytes"
 	MetricIngestInFlight  = "proxy.process.log.ingest.requests_in_flight"
+	MetricIngestMemory    = "proxy.process.log.ingest.memory_in_flight_bytes"
 )
 
 // metricHelp gives each name its type and help text.
@@ -85,6 +86,7 @@ var metricHelp = map[string][2]string{
 	MetricIngestRecords:   {"counter", "records accepted by ingest (written, acknowledged)"},
 	MetricIngestBytes:     {"counter", "ingest request body bytes after decompression"},
 	MetricIngestInFlight:  {"gauge", "ingest requests being handled"},
+	MetricIngestMemory:    {"gauge", "bytes of request buffers held from the ingest memory budget (32 MiB; beyond it, 429)"},
 }
 
 // series accumulates metrics.
@@ -215,4 +217,5 @@ func ingestMetrics(s *series, st ingest.Stats) {
 	s.add(MetricIngestRecords, float64(st.Records))
 	s.add(MetricIngestBytes, float64(st.BodyBytes))
 	s.add(MetricIngestInFlight, float64(st.InFlight))
+	s.add(MetricIngestMemory, float64(st.InFlightBytes))
 }

@@ -253,6 +253,7 @@ var ErrStopTimeout = errors.New("stop timeout")
 func (s *Server) Stats() Stats {
 	st := s.stats.snapshot()
 	st.InFlight = s.gate.inFlight()
+	st.InFlightBytes = s.mem.used.Load()
 	return st
 }
 

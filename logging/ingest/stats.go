@@ -26,6 +26,10 @@ type Stats struct {
 	// InFlight is the number of requests being handled at the moment of the
 	// snapshot (all paths).
 	InFlight int64
+	// InFlightBytes is the memory the log requests in flight hold from the
+	// in-flight budget at the moment of the snapshot, in bytes of buffer
+	// capacity (see [ServerConfig.MaxInFlightBytes]).
+	InFlightBytes int64
 }
 
 // counters are the Server's lock-free counters.
@@ -44,7 +48,7 @@ func (c *counters) answered(code int) {
 	c.status[code].Add(1)
 }
 
-// snapshot returns the counters as Stats (InFlight is filled by the caller).
+// snapshot returns the counters as Stats (InFlight and InFlightBytes are filled by the caller).
 func (c *counters) snapshot() Stats {
 	st := Stats{
 		Requests:  make(map[int]int64),
