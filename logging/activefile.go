@@ -152,20 +152,39 @@ func (w *writer) linked() bool {
 	return w.st.Nlink > 0
 }
 
-// displaced tells whether the active file left its path, leaving nothing
-// there: "deleted" (no link left) or "moved away" (still linked,
-// elsewhere); "" when something is at the path (the file, or something
-// put in its place, which checkPath refuses to rename) or when that cannot
-// be told. One lstat (and an fstat when the path is empty); rolls call it
-// before renaming the path, so that they do not fail, and retry, for ever
-// on a path that is gone. Writes check only the link count (checkLinked):
-// records follow a moved file until a roll or Reopen, as logrotate's
-// move-then-SIGUSR2 needs.
+// displaced tells whether the active file left its path: "deleted" (no
+// link left) or "moved away" (still linked, elsewhere) with nothing at the
+// path, "replaced" when another regular file is there (logrotate's
+// `create` without a SIGUSR2, or a file someone made after deleting the
+// log's); "" when the path names the open file, when what is there is not
+// a regular file (a symlink, a FIFO: checkPath refuses to rename it and the
+// writer never opens it), or when that cannot be told. One lstat (and an
+// fstat when the path is empty or another file); rolls call it before
+// renaming the path, so that they neither fail, and retry, for ever on a
+// path that is gone nor rename a file whose records are not the log's.
+// Writes check only the link count (checkLinked): records follow a moved
+// file until a roll or Reopen, as logrotate's move-then-SIGUSR2 needs.
+//
+// The rule for a regular file found at the active path is the same
+// everywhere the writer opens that path (start, recreation after a
+// deletion, Reopen, a roll that finds it replaced): it is adopted, and the
+// log's records are appended to it. Symlinks and other non-regular files
+// are refused everywhere.
 func (w *writer) displaced() string {
 	if w.f == nil {
 		return ""
 	}
-	if _, err := os.Lstat(w.l.path); !errors.Is(err, fs.ErrNotExist) {
+	at, err := os.Lstat(w.l.path)
+	if err == nil {
+		if !at.Mode().IsRegular() {
+			return ""
+		}
+		if cur, err := w.f.Stat(); err != nil || os.SameFile(at, cur) {
+			return ""
+		}
+		return "replaced"
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
 		return ""
 	}
 	if !w.linked() {

@@ -222,16 +222,23 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 	return r, nil
 }
 
-// rollDisplaced handles a roll of an active file that someone deleted or
-// moved away, leaving nothing at its path (how, from displaced): there is
-// nothing to rename — the records are where it was moved, or gone with it
-// — and the rename would fail, and be retried, for ever. It says so (once
-// for this displacement), counts it with the recreations, ends any pending
-// retry, and continues in a new file at the path with START end, as Reopen
-// does. It returns the error for the roll's caller.
+// rollDisplaced handles a roll of an active file that someone deleted,
+// moved away or replaced by another regular file (how, from displaced):
+// there is nothing of the log's to rename — the records are where the file
+// was moved, or gone with it — and the rename would fail, and be retried,
+// for ever, or move someone else's file into a rolled name. It says so
+// (once for this displacement), counts it with the recreations, ends any
+// pending retry, and continues with START end in the file at the path, as
+// Reopen does: a new one, or the replacing file, adopted. It returns the
+// error for the roll's caller, wrapping ErrActiveReplaced when the file
+// was replaced.
 func (w *writer) rollDisplaced(how string, end time.Time) error {
 	c, l := w.c, w.l
-	c.log.Warn("active log file was "+how+" by someone else; nothing to roll, logging goes on in a new active file",
+	next, wrapped := "a new active file", error(nil)
+	if how == "replaced" {
+		next, wrapped = "the file now at its path", ErrActiveReplaced
+	}
+	c.log.Warn("active log file was "+how+" by someone else; nothing to roll, logging goes on in "+next,
 		"log", l.name, "path", l.path, "bytes", w.size)
 	l.count(cRecreated, 1)
 	w.retry = rollRetry{}
@@ -239,7 +246,11 @@ func (w *writer) rollDisplaced(how string, end time.Time) error {
 		_ = w.closeFile() // the next write creates it (ensureFile)
 		w.writeErr.fail(c.log, "cannot create active log file", err, "log", l.name)
 	}
-	return fmt.Errorf("logging: roll %s: the active file was %s by someone else, so its records are no longer at %s; logging goes on in a new active file", l.name, how, l.path)
+	err := fmt.Errorf("logging: roll %s: the active file was %s by someone else, so its records are no longer at %s; logging goes on in %s", l.name, how, l.path, next)
+	if wrapped != nil {
+		err = fmt.Errorf("%w: %w", err, wrapped)
+	}
+	return err
 }
 
 // finishRoll completes a successful roll after its result was handed out:
@@ -273,18 +284,22 @@ func (c *Collator) emit(l *logFile, r Rolled) {
 }
 
 // ErrActiveReplaced is wrapped by a roll's error when the active path no
-// longer names the file the writer has open: something else (a symlink,
-// another file) was put there, and a rename would move that into a rolled
-// name instead of the log's records.
+// longer names the file the writer has open: something else was put there,
+// and a rename would move that into a rolled name instead of the log's
+// records. A symlink or other non-regular file is left in place and the
+// roll fails (and is retried); another regular file is adopted as the
+// active file, as at start-up or Reopen, and nothing is rolled.
 var ErrActiveReplaced = errors.New("active path no longer names the open active file")
 
 // checkPath makes sure the active path still names the open active file
-// before a roll renames it. A symlink or another file planted there (after
-// the file was deleted, or moved away without SIGUSR2) is left alone and
-// the roll fails with ErrActiveReplaced; a missing path is left to the
-// rename, which fails. There is a window between this check and the
-// rename in which the path can still be swapped; closing it would need a
-// rename conditional on the inode, which Linux does not have.
+// before a roll renames it. A symlink or another non-regular file planted
+// there (after the file was deleted, or moved away without SIGUSR2) is left
+// alone and the roll fails with ErrActiveReplaced (another regular file was
+// adopted by displaced/rollDisplaced before; one planted since is refused
+// here too); a missing path is left to the rename, which fails. There is a
+// window between this check and the rename in which the path can still be
+// swapped; closing it would need a rename conditional on the inode, which
+// Linux does not have.
 func (w *writer) checkPath() error {
 	at, err := os.Lstat(w.l.path)
 	if err != nil {

@@ -563,6 +563,27 @@ func TestRollOfDisplacedActiveFile(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "deleted", nil, []string{"c"}},
+		// logrotate's `create` without a SIGUSR2: the file moved, an empty
+		// one made in its place. The roll adopts it, as Reopen would.
+		{"moved and replaced", func(t *testing.T, active, elsewhere string) {
+			if err := os.Rename(active, elsewhere); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(active, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "replaced", []string{"a", "b"}, []string{"c"}},
+		// Someone deleted the file and wrote another at its path before the
+		// next write: the write adopts it (it recreates the path, finding a
+		// regular file there), and so would a roll. Its lines stay first.
+		{"deleted and replaced", func(t *testing.T, active, _ string) {
+			if err := os.Remove(active); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(active, []byte("planted\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "", nil, []string{"planted", "b", "c"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -582,9 +603,28 @@ func TestRollOfDisplacedActiveFile(t *testing.T) {
 				if tc.name != "deleted" {
 					write(t, c, testLog, "b") // a move is followed (logrotate, before SIGUSR2)
 				}
+				if tc.how == "" {
+					// The write adopted the planted file: there is nothing
+					// displaced left for the roll.
+					write(t, c, testLog, "c")
+					r, err := c.Roll()
+					if err != nil || len(r) != 1 {
+						t.Fatalf("Roll = %+v, %v", r, err)
+					}
+					if got := lines(t, r[0].Path); !slices.Equal(got, tc.continued) {
+						t.Errorf("rolled file holds %q, want %q", got, tc.continued)
+					}
+					if n := rec.count("active log file was deleted; recreating it"); n != 1 {
+						t.Errorf("deletion logged %d times, want once: %q", n, rec.msgs)
+					}
+					return
+				}
 				r, err := c.Roll()
-				if len(r) != 0 || err == nil || !strings.Contains(err.Error(), tc.how) {
+				if len(r) != 0 || err == nil || !strings.Contains(err.Error(), "was "+tc.how+" by someone else") {
 					t.Fatalf("Roll of a displaced file = %+v, %v; want nothing rolled and an error saying %q", r, err, tc.how)
+				}
+				if errors.Is(err, ErrActiveReplaced) != (tc.how == "replaced") {
+					t.Errorf("Roll error %v: errors.Is ErrActiveReplaced = %v, want %v", err, errors.Is(err, ErrActiveReplaced), tc.how == "replaced")
 				}
 				write(t, c, testLog, "c")
 				r, err = c.Roll()

@@ -489,6 +489,58 @@ func TestFaultActiveFileMoved(t *testing.T) {
 	t.Logf("%d records acknowledged, on disk in the moved file or the log folder", n)
 }
 
+// TestFaultActiveFileReplaced does what logrotate's `create` does without
+// a SIGUSR2 (the postrotate line forgotten): it moves the active file out
+// of the log folder and creates an empty file at its path, while the
+// daemon runs with size rolls (between two loads). The daemon appends to
+// the moved file until the next roll — when it reaches 1 MiB — which finds
+// another file at the path: it renames nothing (the file is not the log's),
+// says so once, counts it, and adopts the new file, as SIGUSR2 would have;
+// the forced roll after renames that file. Nothing is lost or refused.
+func TestFaultActiveFileReplaced(t *testing.T) {
+	dir := tempDir(t)
+	d := startDaemon(t, writeConfig(t, dir, conf{RollingEnabled: `"size"`, SizeMB: 1}.toml()))
+	before := relFaultLoad(t, d, "before")
+	before.waitAcked(t, 500, waitLimit)
+	before.stop()
+	active := filepath.Join(d.logs, "access.log")
+	moved := filepath.Join(dir, "moved.log")
+	if err := os.Rename(active, moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(active, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	after := relFaultLoad(t, d, "after")
+	relWaitFor(t, waitLimit, func() string {
+		if fi, err := os.Stat(active); err != nil || fi.Size() == 0 {
+			return fmt.Sprintf("nothing written into the file created at the active path: %v", err)
+		}
+		return ""
+	})
+	from := after.acked.Load()
+	after.waitAcked(t, from+500, waitLimit)
+	r := d.roll()
+	after.stop()
+	if len(r) != 1 {
+		t.Errorf("forced roll after the replacement printed %q, want one path", r)
+	}
+	relCheckNoRefusals(t, before, "")
+	relCheckNoRefusals(t, after, "the moved file stays writable, the new one is adopted")
+	relSaidOnce(t, d, []string{"active log file was replaced"}, append([]string{"roll failed"}, relWriteFaultMessages...)...)
+	if v := d.relMetric("proxy.process.log.active_files_recreated"); v != 1 {
+		t.Errorf("active_files_recreated %d, want 1", v)
+	}
+	if v := d.relMetric("proxy.process.log.roll_failures"); v != 0 {
+		t.Errorf("roll_failures %d, want 0", v)
+	}
+	disk := relReadLog(t, d.logs, "access.log", moved)
+	n := relCheckLoad(t, before, disk) + relCheckLoad(t, after, disk)
+	relCheckNothingElse(t, disk)
+	t.Logf("%d records acknowledged, on disk in the moved file or the log folder", n)
+}
+
 // TestFaultFolderDeleted removes the whole log folder while the daemon runs
 // (between two loads): the next write creates the folder and the active
 // file again, which is logged once and counted; every request succeeds and
