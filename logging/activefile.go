@@ -83,6 +83,7 @@ func (c *Collator) recreateDir() (bool, error) {
 // not written (nor fsynced) by this writer: it is dirty, so that the next
 // sync or roll fsyncs it.
 func (w *writer) adopt(f *os.File, size int64, at time.Time) {
+	size = w.endLine(f, size)
 	w.f, w.size, w.records, w.dirty = f, size, 0, size > 0
 	w.ackedSize, w.ackedRecords = size, 0
 	w.c.openFiles.Add(1)
@@ -103,6 +104,37 @@ func (w *writer) adopt(f *os.File, size int64, at time.Time) {
 			w.c.log.Warn("log folder sync after creating the active file failed", "dir", w.c.dir, "err", err)
 		}
 	}
+}
+
+// endLine makes sure f, of size bytes, ends with a newline before the log's
+// records are appended to it, so that its last line and the first record
+// do not merge, and returns its new size. At start-up the tail was repaired
+// already (a torn last line is the log's own and is cut); a file adopted
+// later was written by someone else, whose bytes are kept: a missing final
+// newline is added, and said. Failures are logged; the file is adopted as
+// it is.
+func (w *writer) endLine(f *os.File, size int64) int64 {
+	if size == 0 {
+		return 0
+	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, size-1); err != nil || last[0] == '\n' {
+		return size
+	}
+	if _, err := f.Write([]byte{'\n'}); err != nil {
+		w.c.log.Warn("cannot end the last line of the adopted active file", "path", w.l.path, "err", err)
+		return size
+	}
+	w.c.log.Warn("adopted active file did not end with a newline; added one", "path", w.l.path)
+	return size + 1
+}
+
+// linkCount is fi's number of hard links, or 1 when it cannot be told.
+func linkCount(fi os.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Nlink)
+	}
+	return 1
 }
 
 // closeFile closes the active file; the writer then has no file (size 0).
@@ -158,26 +190,29 @@ func (w *writer) linked() bool {
 // `create` without a SIGUSR2, or a file someone made after deleting the
 // log's); "" when the path names the open file, when what is there is not
 // a regular file (a symlink, a FIFO: checkPath refuses to rename it and the
-// writer never opens it), or when that cannot be told. One lstat (and an
+// writer never opens it) or has other links (a rolled file linked back:
+// adopting it would append to a finished .old, so checkPath refuses it
+// too), or when that cannot be told. One lstat (and an
 // fstat when the path is empty or another file); rolls call it before
 // renaming the path, so that they neither fail, and retry, for ever on a
 // path that is gone nor rename a file whose records are not the log's.
 // Writes check only the link count (checkLinked): records follow a moved
 // file until a roll or Reopen, as logrotate's move-then-SIGUSR2 needs.
 //
-// The rule for a regular file found at the active path is the same
-// everywhere the writer opens that path (start, recreation after a
-// deletion, Reopen, a roll that finds it replaced): it is adopted, and the
-// log's records are appended to it. Symlinks and other non-regular files
-// are refused everywhere.
+// A regular file found at the active path is adopted, and the log's
+// records appended to it, wherever the writer opens that path: start-up
+// (which first cuts a torn last line and takes START from the .meta),
+// recreation after a deletion, Reopen, and a roll that finds the file
+// replaced (adopt ends a foreign last line with a newline, never cutting
+// it). Symlinks and other non-regular files are refused everywhere.
 func (w *writer) displaced() string {
 	if w.f == nil {
 		return ""
 	}
 	at, err := os.Lstat(w.l.path)
 	if err == nil {
-		if !at.Mode().IsRegular() {
-			return ""
+		if !at.Mode().IsRegular() || linkCount(at) > 1 {
+			return "" // checkPath refuses it
 		}
 		if cur, err := w.f.Stat(); err != nil || os.SameFile(at, cur) {
 			return ""

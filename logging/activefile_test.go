@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -48,35 +49,50 @@ func TestActiveFilePermIgnoresUmask(t *testing.T) {
 	}
 }
 
-// TestRollRefusesReplacedActive checks that a roll does not rename a
-// symlink (or another file) that replaced the open active file into a
-// rolled name: the roll fails with ErrActiveReplaced, the link stays where
-// it was, its target is untouched, and once the link is gone logging and
-// rolling work again.
+// TestRollRefusesReplacedActive checks that a roll does not rename what
+// replaced the open active file into a rolled name when it must not adopt
+// it either — a symlink, a FIFO, a rolled file hard-linked back to the
+// active path (adopting it would append to a finished .old): the roll
+// fails with ErrActiveReplaced, what was planted stays where it was, the
+// victim is untouched, and once it is gone logging and rolling work again.
+// (Another regular file is adopted: TestRollOfDisplacedActiveFile.)
 func TestRollRefusesReplacedActive(t *testing.T) {
-	for _, kind := range []string{"symlink", "file"} {
+	for _, kind := range []string{"symlink", "fifo", "hard link"} {
 		t.Run(kind, func(t *testing.T) {
 			dir := t.TempDir()
 			victim := filepath.Join(t.TempDir(), "victim")
-			if err := os.WriteFile(victim, []byte("victim\n"), 0o644); err != nil {
+			want := "victim\n"
+			if err := os.WriteFile(victim, []byte(want), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			c := mustOpen(t, testCfg(dir, Policy{}))
 			active := filepath.Join(dir, testLog)
+			if kind == "hard link" {
+				write(t, c, testLog, "rolled before")
+				r, err := c.Roll()
+				if err != nil || len(r) != 1 {
+					t.Fatalf("first Roll = %v, %v", r, err)
+				}
+				victim, want = r[0].Path, "rolled before\n"
+			}
 			write(t, c, testLog, "in the file that is replaced")
 			if err := os.Remove(active); err != nil {
 				t.Fatal(err)
 			}
 			var err error
-			if kind == "symlink" {
+			switch kind {
+			case "symlink":
 				err = os.Symlink(victim, active)
-			} else {
-				err = os.WriteFile(active, []byte("someone else's\n"), 0o644)
+			case "fifo":
+				err = syscall.Mkfifo(active, 0o600)
+			default:
+				err = os.Link(victim, active)
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
 
+			before := rolledFiles(t, dir, testLog)
 			rolled, err := c.Roll()
 			if !errors.Is(err, ErrActiveReplaced) || len(rolled) != 0 {
 				t.Fatalf("Roll = %v, %v; want no file and ErrActiveReplaced", rolled, err)
@@ -84,14 +100,14 @@ func TestRollRefusesReplacedActive(t *testing.T) {
 			if !strings.Contains(err.Error(), active) || kind == "symlink" && !strings.Contains(err.Error(), "a symlink") {
 				t.Errorf("error %q does not name the path and what is there", err)
 			}
-			if got := rolledFiles(t, dir, testLog); len(got) != 0 {
-				t.Errorf("rolled files %v after a refused roll", got)
+			if got := rolledFiles(t, dir, testLog); !slices.Equal(got, before) {
+				t.Errorf("rolled files %v after a refused roll, want %v", got, before)
 			}
-			if data, err := os.ReadFile(victim); err != nil || string(data) != "victim\n" {
-				t.Errorf("victim holds %q, %v", data, err)
+			if data, err := os.ReadFile(victim); err != nil || string(data) != want {
+				t.Errorf("victim holds %q, %v; want %q", data, err, want)
 			}
 			fi, err := os.Lstat(active)
-			if err != nil || (kind == "symlink") != (fi.Mode().Type() == fs.ModeSymlink) {
+			if err != nil || (kind == "symlink") != (fi.Mode().Type() == fs.ModeSymlink) || (kind == "fifo") != (fi.Mode().Type() == fs.ModeNamedPipe) {
 				t.Errorf("what was planted at the active path was not left in place: %v, %v", fi, err)
 			}
 
@@ -105,6 +121,9 @@ func TestRollRefusesReplacedActive(t *testing.T) {
 			}
 			if data, err := os.ReadFile(rolled[0].Path); err != nil || string(data) != "after\n" {
 				t.Errorf("rolled %q, %v; want \"after\\n\"", data, err)
+			}
+			if data, err := os.ReadFile(victim); err != nil || string(data) != want {
+				t.Errorf("victim holds %q, %v at the end; want %q", data, err, want)
 			}
 		})
 	}

@@ -230,13 +230,13 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 // (once for this displacement), counts it with the recreations, ends any
 // pending retry, and continues with START end in the file at the path, as
 // Reopen does: a new one, or the replacing file, adopted. It returns the
-// error for the roll's caller, wrapping ErrActiveReplaced when the file
-// was replaced.
+// error for the roll's caller (not ErrActiveReplaced, which means refused
+// and retried).
 func (w *writer) rollDisplaced(how string, end time.Time) error {
 	c, l := w.c, w.l
-	next, wrapped := "a new active file", error(nil)
+	next := "a new active file"
 	if how == "replaced" {
-		next, wrapped = "the file now at its path", ErrActiveReplaced
+		next = "the file now at its path, adopted"
 	}
 	c.log.Warn("active log file was "+how+" by someone else; nothing to roll, logging goes on in "+next,
 		"log", l.name, "path", l.path, "bytes", w.size)
@@ -246,11 +246,7 @@ func (w *writer) rollDisplaced(how string, end time.Time) error {
 		_ = w.closeFile() // the next write creates it (ensureFile)
 		w.writeErr.fail(c.log, "cannot create active log file", err, "log", l.name)
 	}
-	err := fmt.Errorf("logging: roll %s: the active file was %s by someone else, so its records are no longer at %s; logging goes on in %s", l.name, how, l.path, next)
-	if wrapped != nil {
-		err = fmt.Errorf("%w: %w", err, wrapped)
-	}
-	return err
+	return fmt.Errorf("logging: roll %s: the active file was %s by someone else, so its records are no longer at %s; logging goes on in %s", l.name, how, l.path, next)
 }
 
 // finishRoll completes a successful roll after its result was handed out:
@@ -286,17 +282,19 @@ func (c *Collator) emit(l *logFile, r Rolled) {
 // ErrActiveReplaced is wrapped by a roll's error when the active path no
 // longer names the file the writer has open: something else was put there,
 // and a rename would move that into a rolled name instead of the log's
-// records. A symlink or other non-regular file is left in place and the
-// roll fails (and is retried); another regular file is adopted as the
-// active file, as at start-up or Reopen, and nothing is rolled.
+// records: a symlink, a non-regular file or a file with other hard links,
+// left in place; the roll fails and is retried. (Another regular file is
+// adopted as the active file instead, as Reopen does, and the roll's error
+// does not wrap this.)
 var ErrActiveReplaced = errors.New("active path no longer names the open active file")
 
 // checkPath makes sure the active path still names the open active file
-// before a roll renames it. A symlink or another non-regular file planted
-// there (after the file was deleted, or moved away without SIGUSR2) is left
-// alone and the roll fails with ErrActiveReplaced (another regular file was
-// adopted by displaced/rollDisplaced before; one planted since is refused
-// here too); a missing path is left to the rename, which fails. There is a
+// before a roll renames it. A symlink, another non-regular file or a file
+// with other hard links planted there (after the file was deleted, or moved
+// away without SIGUSR2) is left alone and the roll fails with
+// ErrActiveReplaced (another regular file was adopted by rollDisplaced
+// before; one planted since is refused here too); a missing path is left to
+// the rename, which fails. There is a
 // window between this check and the rename in which the path can still be
 // swapped; closing it would need a rename conditional on the inode, which
 // Linux does not have.

@@ -543,8 +543,10 @@ func TestSyncFailureCutIsSynced(t *testing.T) {
 // away or deleted, leaving nothing at its path, does not try to rename the
 // path (which would fail, and be retried, for ever): it says so once,
 // counts it with the recreations, and logging goes on in a new file at the
-// path; a size roll of a moved file is not retried; later rolls work. (A
-// file put in its place is refused by checkPath: TestRollRefusesReplacedActive.)
+// path; a size roll of a moved file is not retried; later rolls work.
+// Another regular file put in its place is adopted (its last line ended
+// with a newline if it lacks one); a symlink, a FIFO or a hard link is
+// refused by checkPath: TestRollRefusesReplacedActive.
 func TestRollOfDisplacedActiveFile(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
@@ -573,6 +575,16 @@ func TestRollOfDisplacedActiveFile(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "replaced", []string{"a", "b"}, []string{"c"}},
+		// The same with a file whose last line has no newline: it gets one,
+		// so that it does not merge with the log's first record.
+		{"replaced without a final newline", func(t *testing.T, active, elsewhere string) {
+			if err := os.Rename(active, elsewhere); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(active, []byte("partial"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "replaced", []string{"a", "b"}, []string{"partial", "c"}},
 		// Someone deleted the file and wrote another at its path before the
 		// next write: the write adopts it (it recreates the path, finding a
 		// regular file there), and so would a roll. Its lines stay first.
@@ -623,8 +635,8 @@ func TestRollOfDisplacedActiveFile(t *testing.T) {
 				if len(r) != 0 || err == nil || !strings.Contains(err.Error(), "was "+tc.how+" by someone else") {
 					t.Fatalf("Roll of a displaced file = %+v, %v; want nothing rolled and an error saying %q", r, err, tc.how)
 				}
-				if errors.Is(err, ErrActiveReplaced) != (tc.how == "replaced") {
-					t.Errorf("Roll error %v: errors.Is ErrActiveReplaced = %v, want %v", err, errors.Is(err, ErrActiveReplaced), tc.how == "replaced")
+				if errors.Is(err, ErrActiveReplaced) {
+					t.Errorf("Roll error %v wraps ErrActiveReplaced, which means refused and retried", err)
 				}
 				write(t, c, testLog, "c")
 				r, err = c.Roll()

@@ -43,8 +43,8 @@ func budgetAnswer(t *testing.T, r *relRawRequest) (*http.Response, string) {
 //
 //   - A and B each announce a 12 MiB text body, send 9 MiB of it and stall:
 //     the daemon holds 24 MiB for them (memory_in_flight_bytes).
-//   - C posts a 10 MiB body: it needs 8 MiB more at its last doubling, the
-//     budget is spent, and it is answered 429 with Retry-After and the
+//   - C posts a 10 MiB body: its buffer's doubling from 4 to 8 MiB needs
+//     4 MiB more, past the budget, and it is answered 429 with Retry-After and the
 //     reason, while A and B go on.
 //   - A completes its body (200, all its records); B gives up (connection
 //     closed mid-body). The budget is all given back.
