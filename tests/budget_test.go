@@ -31,11 +31,7 @@ func budgetBody(tag string, size int) []byte {
 func budgetAnswer(t *testing.T, r *relRawRequest) (*http.Response, string) {
 	t.Helper()
 	go func() { _ = r.send(append(r.head, r.body...)) }()
-	resp, body, err := r.answer()
-	if err != nil {
-		t.Fatalf("no answer: %v", err)
-	}
-	return resp, body
+	return mustAnswer(t, r)
 }
 
 // TestIngestMemoryBudget drives the ingest memory budget (32 MiB of request
