@@ -56,9 +56,21 @@ func (w *writer) openPath() (*os.File, int64, error) {
 // recreateDir creates the log folder again if someone removed it, and
 // reports whether it did. Writers of several logs may find it gone at once:
 // one creates it and says so (once per removal), the others find it there.
-// The folder lock (.logrolld.lock, internal/daemon) went with the removed
-// folder and is not taken again.
+// The one that created it then calls Options.OnDirRecreated (after
+// releasing dirMu, so that the hook may take its own locks freely), which
+// the daemon uses to take the folder lock (.logrolld.lock, which went with
+// the removed folder) again and to watch the new folder.
 func (c *Collator) recreateDir() (bool, error) {
+	created, err := c.mkdirAgain()
+	if created && c.onDirRecreated != nil {
+		c.onDirRecreated()
+	}
+	return created, err
+}
+
+// mkdirAgain is recreateDir's part under dirMu: it creates the log folder
+// if it is missing, and reports whether it did.
+func (c *Collator) mkdirAgain() (bool, error) {
 	c.dirMu.Lock()
 	defer c.dirMu.Unlock()
 	if _, err := os.Stat(c.dir); err == nil || !errors.Is(err, fs.ErrNotExist) {

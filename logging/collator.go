@@ -52,9 +52,10 @@ type Collator struct {
 	log *slog.Logger
 	fs  fsOps // file-system calls that tests replace to inject faults
 
-	onWrite      func(n int64)     // Options.OnWrite, or nil
-	onWriteError func(err error)   // Options.OnWriteError, or nil
-	onRemove     func(path string) // Options.OnRemove, or nil
+	onWrite        func(n int64)     // Options.OnWrite, or nil
+	onWriteError   func(err error)   // Options.OnWriteError, or nil
+	onRemove       func(path string) // Options.OnRemove, or nil
+	onDirRecreated func()            // Options.OnDirRecreated, or nil
 
 	set    atomic.Pointer[Config]              // current normalised config
 	logs   atomic.Pointer[map[string]*logFile] // declared logs; copy on write
@@ -130,9 +131,10 @@ func open(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 		del:   newDeleter(),
 		flush: newFlusher(),
 
-		onWrite:      opts.OnWrite,
-		onWriteError: opts.OnWriteError,
-		onRemove:     opts.OnRemove,
+		onWrite:        opts.OnWrite,
+		onWriteError:   opts.OnWriteError,
+		onRemove:       opts.OnRemove,
+		onDirRecreated: opts.OnDirRecreated,
 	}
 	if c.now == nil {
 		c.now = time.Now

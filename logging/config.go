@@ -163,4 +163,20 @@ type Options struct {
 	// log folder (a rolled file beyond rolling_max_count), with its path. It
 	// is called from the collator's deleter goroutine and must not block.
 	OnRemove func(path string)
+	// OnDirRecreated, when set, is called once each time the collator
+	// created the log folder again after someone removed it (see the
+	// warning "log folder was removed by someone else"): right after the
+	// folder is created, before the active file is opened in it, so that
+	// the caller can take the folder's lock again and watch the new folder
+	// (internal/daemon does both). When several logs' writers find the
+	// folder gone at once, only the one that created it calls the hook.
+	//
+	// It is called on the write path, by whoever holds the writer token of
+	// the log that found the folder gone (its writer goroutine or a Write
+	// call leading a group commit), with no collator lock held; calls for
+	// two removals may overlap. It must return quickly, never block on
+	// anything the write path waits for, and must not call the collator's
+	// Write, WriteLines, Roll, Reopen, Apply or Close (they would wait for
+	// the token its caller holds).
+	OnDirRecreated func()
 }

@@ -1,7 +1,10 @@
 package logging
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -49,5 +52,83 @@ func TestHooks(t *testing.T) {
 	defer mu.Unlock()
 	if len(removed) != 2 || filepath.Dir(removed[0]) != dir || removed[0] != first[0].Path {
 		t.Errorf("OnRemove = %v, want the 2 oldest rolled files, first %s", removed, first[0].Path)
+	}
+}
+
+// TestOnDirRecreatedOncePerRemoval: when the log folder is removed and the
+// writers of several logs find it gone at once (held at recreateDir's lock
+// until they all have), OnDirRecreated is called
+// once per removal, by the one that created the folder again: after it
+// exists, and without the collator's folder lock held (the hook can take
+// it).
+func TestOnDirRecreatedOncePerRemoval(t *testing.T) {
+	const logs, removals = 8, 5
+	dir := filepath.Join(t.TempDir(), "logs")
+	var pols []Policy
+	for range logs {
+		pols = append(pols, Policy{})
+	}
+	cfg := testCfg(dir, pols...)
+	var calls atomic.Int64
+	var c *Collator
+	var problems sync.Map // what went wrong inside the hook, as keys
+	opts := testOpts()
+	opts.OnDirRecreated = func() {
+		calls.Add(1)
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			problems.Store(fmt.Sprintf("the folder is not there in the hook: %v", err), true)
+		}
+		for deadline := time.Now().Add(time.Second); !c.dirMu.TryLock(); {
+			if time.Now().After(deadline) {
+				problems.Store("the hook runs with dirMu held", true)
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+		c.dirMu.Unlock()
+	}
+	var err error
+	if c, err = Open(cfg, opts); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	names := c.Logs()
+	for _, n := range names {
+		write(t, c, n, "first")
+	}
+	for i := range removals {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+		// Every log's writer finds its file unlinked and the folder gone,
+		// and waits for the folder lock, which the test holds a moment so
+		// that they all pile up there.
+		c.dirMu.Lock()
+		var wg sync.WaitGroup
+		for _, n := range names {
+			wg.Go(func() {
+				if err := c.Write(n, [][]byte{[]byte("after")}); err != nil {
+					t.Errorf("removal %d: Write(%s): %v", i, n, err)
+				}
+			})
+		}
+		time.Sleep(20 * time.Millisecond)
+		c.dirMu.Unlock()
+		wg.Wait()
+		if got := calls.Load(); got != int64(i+1) {
+			t.Fatalf("after %d removals, OnDirRecreated called %d times", i+1, got)
+		}
+	}
+	problems.Range(func(k, _ any) bool {
+		t.Error(k)
+		return true
+	})
+	for _, n := range names {
+		if got := lines(t, filepath.Join(dir, n)); !slices.Equal(got, []string{"after"}) {
+			t.Errorf("%s holds %q, want [after]", n, got)
+		}
+		if st := c.Stats().Logs[n]; st.Recreated != removals {
+			t.Errorf("%s: Recreated %d, want %d", n, st.Recreated, removals)
+		}
 	}
 }

@@ -28,12 +28,16 @@ const maxQueued = 10_000
 // Goroutines: New starts one goroutine (run) that owns the accounting, the
 // state and the deletions: it alone reads the folder, calls Options.Free and
 // Options.Accept, and deletes files. Everyone else talks to it without
-// waiting: Wrote adds to an atomic counter, and Wrote, Check, Removed and
-// Apply poke a channel of capacity 1 ("check space"), which coalesces; events
-// and a new configuration wait in a short mutex-guarded queue. With
+// waiting: Wrote adds to an atomic counter, and Wrote, Check, Removed,
+// Rewatch and Apply poke a channel of capacity 1 ("check space"), which
+// coalesces; events, a new configuration and a Rewatch request wait in a
+// short mutex-guarded queue. With
 // Options.Watch, New also starts the fsnotify adapter's goroutine, which
-// only turns events into Removed-like reports. Close stops both and waits
-// for them; no goroutine outlives it.
+// only turns events into Removed-like reports; once run has started, run
+// owns the adapter: Rewatch asks it to replace the adapter with one on the
+// recreated folder, and it stops the adapter (waiting for its goroutine)
+// when it exits. Close stops run and waits for it, so no goroutine
+// outlives Close.
 //
 // Timers: the goroutine rescans the folder every Config.ScanInterval, and
 // while the state is not Normal it samples the partition's free space every
@@ -46,7 +50,7 @@ type Manager struct {
 	opts  Options
 	dir   string
 	log   *slog.Logger
-	watch *watcher // nil without Options.Watch or when it could not start
+	watch *watcher // nil without Options.Watch or when it could not start; run's once run starts
 
 	written   atomic.Int64  // bytes the collator reported by Wrote, since New
 	resample  atomic.Bool   // WriteFailed: sample the partition at the next check
@@ -61,6 +65,7 @@ type Manager struct {
 	events   []event // reports waiting for the goroutine
 	overflow bool    // reports were lost: rescan
 	lost     bool    // the watch stopped (the folder itself moved)
+	rewatch  bool    // Rewatch: watch the (recreated) folder again
 	newCfg   *Config // from Apply; the latest wins
 	snap     snapshot
 
@@ -75,7 +80,8 @@ type Manager struct {
 	freeAt       time.Time
 	freeFailing  bool
 	scanFailing  bool
-	watchLost    bool // Options.Watch was asked but events no longer come
+	watchLost    bool  // Options.Watch was asked but events no longer come
+	watchErr     error // from stopping the adapter when run exits; read by Close
 	scans        int64
 	lastScan     time.Time
 	scanDur      time.Duration
@@ -214,6 +220,30 @@ func (m *Manager) enqueue(e event) {
 	m.Check()
 }
 
+// Rewatch reports that the log folder was created again after someone
+// removed it (the collator's Options.OnDirRecreated). The fsnotify watch
+// ended with the removed folder, and removals by others in the new one
+// would only be seen by rescans; so the goroutine's next step stops the old
+// adapter (waiting for its goroutine), starts one on the folder now at
+// Config.Dir, and rescans it (the watch starts first, so that nothing is
+// missed). A watch that cannot start is logged, and the manager goes on
+// with rescans as before. Without Options.Watch it only rescans. Like Check
+// it never blocks; it is safe on a nil *Manager and after Close (it then
+// does nothing).
+func (m *Manager) Rewatch() {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	m.rewatch = true
+	m.mu.Unlock()
+	m.Check()
+}
+
 // Apply reloads the configuration: the limits, MinFree, AutoDelete, the
 // scan interval and the logs apply from the goroutine's next step, which
 // also rescans the folder at once. It validates cfg first and changes
@@ -238,8 +268,9 @@ func (m *Manager) Apply(cfg Config) error {
 	return nil
 }
 
-// Close stops the fsnotify adapter and the manager's goroutine, waiting for
-// both (a deletion in progress finishes; so does a call to Options.Free).
+// Close stops the manager's goroutine and, through it, the fsnotify
+// adapter, waiting for both (a deletion in progress finishes; so does a
+// call to Options.Free).
 // It does not call Options.Accept: a collator refusing for space stays so.
 // It is idempotent: later calls return the first call's result. It must not
 // be called from Options.Accept (it would wait for itself).
@@ -248,18 +279,22 @@ func (m *Manager) Close() error {
 		m.mu.Lock()
 		m.closed = true
 		m.mu.Unlock()
-		if m.watch != nil {
-			m.closeErr = m.watch.close()
-		}
 		close(m.quit)
 		<-m.done
+		m.closeErr = m.watchErr // written by run before done was closed
 	})
 	return m.closeErr
 }
 
-// run is the manager's goroutine.
+// run is the manager's goroutine. It stops the fsnotify adapter, which it
+// owns, when it exits.
 func (m *Manager) run() {
 	defer close(m.done)
+	defer func() {
+		if m.watch != nil {
+			m.watchErr = m.watch.close()
+		}
+	}()
 	scanT := time.NewTimer(m.cfg.ScanInterval)
 	defer scanT.Stop()
 	tick := time.NewTicker(RecheckInterval)
@@ -298,7 +333,13 @@ func (m *Manager) step(scan, force bool) bool {
 	if m.lost {
 		m.lost, m.watchLost = false, true
 	}
+	rewatch := m.rewatch
+	m.rewatch = false
 	m.mu.Unlock()
+	if rewatch {
+		m.restartWatch()
+		scan = true
+	}
 	if cfg != nil {
 		m.cfg = *cfg
 		m.acct.setActives(cfg.actives())
@@ -318,6 +359,33 @@ func (m *Manager) step(scan, force bool) bool {
 	}
 	m.check(force || len(evs) > 0 || m.resample.Swap(false))
 	return scan
+}
+
+// restartWatch replaces the fsnotify adapter with one on the folder now at
+// m.dir (Rewatch). The old one is stopped first, and a folder removal it
+// reported is then forgotten: it was about the removed folder. The caller
+// rescans afterwards.
+func (m *Manager) restartWatch() {
+	if !m.opts.Watch {
+		return
+	}
+	if m.watch != nil {
+		if err := m.watch.close(); err != nil {
+			m.log.Warn("stopping the removed log folder's watch failed", "dir", m.dir, "err", err)
+		}
+		m.watch = nil
+	}
+	m.mu.Lock()
+	m.lost = false
+	m.mu.Unlock()
+	w, err := startWatch(m)
+	if err != nil {
+		m.log.Warn("cannot watch the recreated log folder: removals by others are seen by rescans", "dir", m.dir, "err", err)
+		m.watchLost = true
+		return
+	}
+	m.watch, m.watchLost = w, false
+	m.log.Info("watching the recreated log folder", "dir", m.dir)
 }
 
 // rescan replaces the accounting with a full scan. Reports queued before it

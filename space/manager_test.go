@@ -467,11 +467,13 @@ func TestWroteNeverBlocksNorAllocates(t *testing.T) {
 	}
 	var nilM *Manager
 	nilM.Wrote(1) // safe before the daemon has a manager
+	nilM.Rewatch()
 	e.m.Close()
 	for range 10 { // the goroutine is gone: the poke channel fills, Wrote still returns
 		e.m.Wrote(1)
 		e.m.Check()
 		e.m.Removed("x")
+		e.m.Rewatch()
 	}
 	if err := e.m.Close(); err != nil {
 		t.Errorf("second Close: %v", err)

@@ -20,7 +20,8 @@ import (
 // reported; Write and Chmod are dropped (the collator's writes are counted
 // by Manager.Wrote; growth of other files is seen at the next scan). A lost
 // event (queue overflow) or a watch error asks for a rescan; the folder
-// itself removed or moved ends the watch.
+// itself removed or moved ends the watch (Manager.Rewatch then replaces the
+// watcher with one on the recreated folder).
 type watcher struct {
 	fw       *fsnotify.Watcher
 	done     chan struct{}

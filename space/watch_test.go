@@ -110,3 +110,62 @@ func TestWatchRenames(t *testing.T) {
 	}
 	waitFor(t, time.Second, "the move in counted", func() bool { return e.m.Status().Used == 80 })
 }
+
+// TestRewatchRecreatedFolder: the log folder removed ends the watch; once it
+// is created again (by the collator's next write) and Rewatch is called, the
+// manager watches the new folder: it rescans it once, and a deletion by
+// someone else is then seen by an event, without a rescan. The second case
+// calls Rewatch before the old watch may have reported the removal.
+func TestRewatchRecreatedFolder(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		waitLost bool // wait until the old watch reported the removal
+	}{
+		{"after the removal was reported", true},
+		{"at once", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := Config{Limit: 1 << 30, Logs: []Log{{Name: "a.log"}}}
+			e := startWatching(t, cfg, func(dir string) {
+				mkfile(t, dir, "a.log", 100)
+				mkfile(t, dir, rolled("a.log", 0), 1000)
+			})
+			if err := os.RemoveAll(e.dir); err != nil {
+				t.Fatal(err)
+			}
+			if c.waitLost {
+				waitFor(t, 5*time.Second, "the removal reported", func() bool { return !e.m.Status().Watching })
+			}
+			// The collator's next write creates the folder and the active
+			// file again; the roll after it makes a rolled file.
+			if err := os.Mkdir(e.dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			mkfile(t, e.dir, "a.log", 0)
+			mkfile(t, e.dir, rolled("a.log", 1), 300)
+			scans := e.m.Status().Scans
+			e.m.Rewatch()
+			waitFor(t, 5*time.Second, "the new folder watched and rescanned", func() bool {
+				st := e.m.Status()
+				return st.Watching && st.Scans > scans && st.Used == 300 && len(st.Logs) == 1 && st.Logs[0].Rolled == 1
+			})
+			scans = e.m.Status().Scans
+
+			// A script deletes the rolled file in the new folder.
+			if err := os.Remove(filepath.Join(e.dir, rolled("a.log", 1))); err != nil {
+				t.Fatal(err)
+			}
+			took := waitFor(t, time.Second, "the deletion seen", func() bool {
+				st := e.m.Status()
+				return st.Used == 0 && st.Logs[0].Rolled == 0
+			})
+			t.Logf("deletion seen %v after it", took)
+			if st := e.m.Status(); st.Scans != scans || !st.Watching {
+				t.Errorf("%d rescans, watching %v; want the deletion seen by the watch", st.Scans-scans, st.Watching)
+			}
+			if n := e.logs.count("watching the recreated log folder"); n != 1 {
+				t.Errorf("rewatch said %d times, want once: %q", n, e.logs.all(""))
+			}
+		})
+	}
+}

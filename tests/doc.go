@@ -88,7 +88,8 @@
 //   - faults_test.go ("Disk faults"): a full filesystem (tmpfs), an
 //     unwritable active file, a read-only folder (bind mount), failing
 //     renames (chattr +i), the active file deleted or moved, the folder
-//     deleted: the daemon keeps running, says so once, counts it, answers
+//     deleted (and then locked and watched again once recreated): the
+//     daemon keeps running, says so once, counts it, answers
 //     5xx with nothing written, and recovers by itself when the fault goes
 //     away. The root-only cases skip with a message otherwise.
 //   - soak_test.go ("Soak"): 60 s of load with a roll every second and

@@ -531,6 +531,76 @@ func TestFaultFolderDeleted(t *testing.T) {
 		"the folder is created again at the next write", "log folder was removed", "in the deleted folder's active file")
 }
 
+// TestFaultFolderDeletedRelocked removes the log folder while the daemon
+// runs, then writes: once the write has created the folder again, the daemon
+// holds the lock of the new folder (.logrolld.lock is there and held, and a
+// second logrolld on the folder is refused), and the space manager watches
+// it again: a roll there, and the rolled file's deletion by a script, show
+// in status at once, not at the next scan a minute later.
+func TestFaultFolderDeletedRelocked(t *testing.T) {
+	dir := tempDir(t)
+	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))
+	waitRolled := func(what string, n int) {
+		t.Helper()
+		relWaitFor(t, 2*time.Second, func() string {
+			if st := d.status(); len(st.Logs) != 1 || st.Logs[0].Rolled != n {
+				return fmt.Sprintf("%s: status logs %+v, want %d rolled files", what, st.Logs, n)
+			}
+			return ""
+		})
+	}
+	d.postText("access", "before the removal")
+	if r := d.roll(); len(r) != 1 {
+		t.Fatalf("roll printed %q, want one path", r)
+	}
+	waitRolled("after the first roll", 1)
+	if err := os.RemoveAll(d.logs); err != nil {
+		t.Fatal(err)
+	}
+	d.postText("access", "after the removal") // creates the folder again
+
+	// (a) The new folder is locked.
+	f, err := os.OpenFile(filepath.Join(d.logs, ".logrolld.lock"), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatalf("no lock file in the recreated folder: %v", err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); !errors.Is(err, syscall.EWOULDBLOCK) {
+		t.Errorf("flock of the recreated folder's lock file = %v, want EWOULDBLOCK (held by the daemon)", err)
+	}
+	dir2 := tempDir(t)
+	d2 := launch(t, writeConfig(t, dir2, conf{LogfileDir: d.logs}.toml()))
+	if code := d2.wait(waitLimit); code != 1 {
+		t.Errorf("second daemon on the recreated folder exited %d, want 1", code)
+	}
+	if msg := d2.stderr.String(); !strings.Contains(msg, "log folder") || !strings.Contains(msg, "another logrolld") {
+		t.Errorf("second daemon's stderr does not say the log folder is used by another logrolld:\n%s", msg)
+	}
+
+	// (b) The space manager sees the new folder: the old rolled file went
+	// with the old folder (the old watch's last events, or the rescan that
+	// follows the new watch), and a roll in the new folder and a script's
+	// deletion there come as events of the new watch.
+	waitRolled("after the recreation", 0)
+	r := d.roll()
+	if len(r) != 1 || filepath.Dir(r[0]) != d.logs {
+		t.Fatalf("roll in the recreated folder printed %q, want one path in %s", r, d.logs)
+	}
+	if got := readFile(t, r[0]); got != "after the removal\n" {
+		t.Errorf("rolled file holds %q", got)
+	}
+	waitRolled("after the roll in the recreated folder", 1)
+	if err := os.Remove(r[0]); err != nil {
+		t.Fatal(err)
+	}
+	waitRolled("after a script deleted the rolled file", 0)
+	relSaidOnce(t, d, []string{"log folder was removed by someone else", "log folder lock taken again in the recreated folder", "watching the recreated log folder"})
+	if n := d.relCount("level=ERROR"); n != 0 {
+		t.Errorf("%d errors logged:\n%s", n, strings.Join(d.relLines("level=ERROR"), "\n"))
+	}
+	d.checkServes("the first daemon still serves")
+}
+
 // relDeletedWhileRunning runs a load, deletes something with remove (the
 // active file's bytes are saved first), runs a second load and rolls: no
 // request refused (why says why), the fault said once (said), one

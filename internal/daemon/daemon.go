@@ -38,8 +38,11 @@ type Options struct {
 //
 // Goroutines: Start starts the ingest server's and the admin server's accept
 // loops and the watcher (each owns its goroutines); Shutdown stops all of them
-// and closes the collator, which stops the writers. Every method is safe for
-// concurrent use; reloads are serialised (reload.go).
+// and closes the collator, which stops the writers. A writer that creates
+// the removed log folder again calls relock (the collator's
+// OnDirRecreated), which takes the folder lock again under the lock's own
+// mutex. Every method is safe for concurrent use; reloads are serialised
+// (reload.go).
 type Daemon struct {
 	opts    Options
 	log     *slog.Logger
@@ -155,6 +158,10 @@ func Start(opts Options) (_ *Daemon, err error) {
 		OnWrite:      func(n int64) { sm.Load().Wrote(n) },
 		OnWriteError: func(error) { sm.Load().WriteFailed() },
 		OnRemove:     func(path string) { sm.Load().Removed(path) },
+		OnDirRecreated: func() {
+			d.relock()
+			sm.Load().Rewatch()
+		},
 	})
 	if err != nil {
 		adminL.Close()
@@ -201,6 +208,25 @@ func Start(opts Options) (_ *Daemon, err error) {
 	}
 	d.announce(cfg)
 	return d, nil
+}
+
+// relock takes the log folder's lock again after someone removed the
+// folder and the collator created it anew (the collator's
+// OnDirRecreated, on a writer goroutine): the lock file went with the old
+// folder, and without a new one a second logrolld could start on the
+// recreated folder. If another process already holds the new folder's
+// lock, two daemons now write the same folder: that is logged as an error,
+// and logging goes on.
+func (d *Daemon) relock() {
+	path := filepath.Join(d.lock.dir, LockName)
+	switch err := d.lock.retake(); {
+	case errors.Is(err, ErrFolderLocked):
+		d.log.Error("the recreated log folder is locked by another logrolld: two daemons now write the same files; stop one of them", "path", path, "err", err)
+	case err != nil:
+		d.log.Error("cannot lock the recreated log folder: another logrolld could start on it", "path", path, "err", err)
+	default:
+		d.log.Info("log folder lock taken again in the recreated folder", "path", path)
+	}
 }
 
 // announce prints one line per endpoint, whatever the log level.
