@@ -39,7 +39,8 @@ func (w *writer) createFile(at time.Time) error {
 
 // openPath opens (creating it) the file at the active path, as openActive
 // does; if the log folder itself is gone (someone removed it), it creates
-// the folder again first (see Collator.recreateDir).
+// the folder again first (see Collator.recreateDir). A folder that someone
+// else removed and created again is noticed here too (folderReplaced).
 func (w *writer) openPath() (*os.File, int64, error) {
 	perm := w.c.set.Load().Perm
 	f, size, err := openActive(w.l.path, perm)
@@ -49,6 +50,9 @@ func (w *writer) openPath() (*os.File, int64, error) {
 		} else if created {
 			f, size, err = openActive(w.l.path, perm)
 		}
+	}
+	if err == nil {
+		w.c.folderReplaced()
 	}
 	return f, size, err
 }
@@ -80,12 +84,40 @@ func (c *Collator) mkdirAgain() (bool, error) {
 		return false, fmt.Errorf("logging: create the removed log folder %s again: %w", c.dir, err)
 	}
 	c.log.Warn("log folder was removed by someone else; created it again", "dir", c.dir)
+	if fi, err := os.Stat(c.dir); err == nil {
+		c.dirFI = fi
+	}
 	if c.set.Load().Durability >= DurabilityRoll {
 		if err := c.fs.syncDir(filepath.Dir(c.dir)); err != nil {
 			c.log.Warn("sync of the log folder's parent failed", "dir", filepath.Dir(c.dir), "err", err)
 		}
 	}
 	return true, nil
+}
+
+// folderReplaced notices a log folder that someone else removed and created
+// again (rm -rf logs && mkdir logs) before any writer found it gone: the
+// folder at the path is no longer the one this collator created or found.
+// It says so once per replacement and calls Options.OnDirRecreated, as
+// recreateDir does, so that the folder is locked and watched again. It runs
+// whenever an active file is opened (start, roll, recreation), which is
+// when a replaced folder can first matter: one stat of the folder.
+func (c *Collator) folderReplaced() {
+	fi, err := os.Stat(c.dir)
+	if err != nil {
+		return // gone again: the next open recreates it
+	}
+	c.dirMu.Lock()
+	replaced := c.dirFI != nil && !os.SameFile(fi, c.dirFI)
+	c.dirFI = fi
+	c.dirMu.Unlock()
+	if !replaced {
+		return
+	}
+	c.log.Warn("log folder was replaced by someone else (removed and created again); writing into the new one", "dir", c.dir)
+	if c.onDirRecreated != nil {
+		c.onDirRecreated()
+	}
 }
 
 // adopt makes f, of size bytes, the active file with START at, and writes

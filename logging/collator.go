@@ -63,7 +63,8 @@ type Collator struct {
 	closed atomic.Bool
 
 	ctl   sync.Mutex     // serialises Apply and Close
-	dirMu sync.Mutex     // serialises recreateDir
+	dirMu sync.Mutex     // serialises recreateDir and folderReplaced; guards dirFI
+	dirFI os.FileInfo    // the log folder this collator created or found, to tell a replaced one
 	wg    sync.WaitGroup // writer goroutines
 	del   *deleter       // deletions beyond MaxCount, off the writers
 	flush *flusher       // early writeback at DurabilityRoll, off the writers
@@ -153,6 +154,8 @@ func open(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 		return nil, fmt.Errorf("logging: log folder %s: %w", c.dir, err)
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("logging: log folder %s is not a folder", c.dir)
+	} else {
+		c.dirFI = fi
 	}
 	m := map[string]*logFile{}
 	c.logs.Store(&m)

@@ -163,13 +163,17 @@ type Options struct {
 	// log folder (a rolled file beyond rolling_max_count), with its path. It
 	// is called from the collator's deleter goroutine and must not block.
 	OnRemove func(path string)
-	// OnDirRecreated, when set, is called once each time the collator
-	// created the log folder again after someone removed it (see the
-	// warning "log folder was removed by someone else"): right after the
-	// folder is created, before the active file is opened in it, so that
-	// the caller can take the folder's lock again and watch the new folder
-	// (internal/daemon does both). When several logs' writers find the
-	// folder gone at once, only the one that created it calls the hook.
+	// OnDirRecreated, when set, is called once each time the log folder
+	// became a new one: the collator created it again after someone
+	// removed it (the warning "log folder was removed by someone else";
+	// called right after the folder is created, before the active file is
+	// opened in it), or someone else removed it and created it again
+	// before a writer found it gone (the warning "log folder was replaced
+	// by someone else"; called when the first active file is opened in the
+	// new folder). The caller can then take the folder's lock again and
+	// watch the new folder (internal/daemon does both). When several logs'
+	// writers find the folder gone or replaced at once, only one calls the
+	// hook.
 	//
 	// It is called on the write path, by whoever holds the writer token of
 	// the log that found the folder gone (its writer goroutine or a Write

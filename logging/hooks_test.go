@@ -2,6 +2,7 @@ package logging
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -129,6 +130,60 @@ func TestOnDirRecreatedOncePerRemoval(t *testing.T) {
 		}
 		if st := c.Stats().Logs[n]; st.Recreated != removals {
 			t.Errorf("%s: Recreated %d, want %d", n, st.Recreated, removals)
+		}
+	}
+}
+
+// TestOnDirRecreatedWhenReplaced: someone else removes the log folder and
+// creates it again before any writer finds it gone (rm -rf logs && mkdir
+// logs). The writers then find only their active files gone; the first to
+// open one in the new folder says the folder was replaced and calls
+// OnDirRecreated, once for all the logs. A roll in an unchanged folder
+// calls nothing.
+func TestOnDirRecreatedWhenReplaced(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "logs")
+	cfg := testCfg(dir, Policy{}, Policy{}, Policy{})
+	var calls atomic.Int64
+	rec := &logRecorder{}
+	opts := testOpts()
+	opts.Logger = slog.New(rec)
+	opts.OnDirRecreated = func() { calls.Add(1) }
+	c, err := Open(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	names := c.Logs()
+	for _, n := range names {
+		write(t, c, n, "first")
+	}
+	if _, err := c.Roll(); err != nil {
+		t.Fatal(err)
+	}
+	if got := calls.Load(); got != 0 {
+		t.Fatalf("OnDirRecreated called %d times by a roll in an unchanged folder", got)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		write(t, c, n, "after")
+	}
+	if got := calls.Load(); got != 1 {
+		t.Errorf("OnDirRecreated called %d times after one replacement, want 1", got)
+	}
+	if n := rec.count("log folder was replaced by someone else"); n != 1 {
+		t.Errorf("replacement said %d times, want once", n)
+	}
+	if n := rec.count("log folder was removed by someone else"); n != 0 {
+		t.Errorf("a replaced folder was said removed and created by the collator %d times", n)
+	}
+	for _, n := range names {
+		if got := lines(t, filepath.Join(dir, n)); !slices.Equal(got, []string{"after"}) {
+			t.Errorf("%s holds %q, want [after]", n, got)
 		}
 	}
 }

@@ -538,6 +538,21 @@ func TestFaultFolderDeleted(t *testing.T) {
 // it again: a roll there, and the rolled file's deletion by a script, show
 // in status at once, not at the next scan a minute later.
 func TestFaultFolderDeletedRelocked(t *testing.T) {
+	relFolderRenewed(t, false)
+}
+
+// TestFaultFolderReplacedRelocked is TestFaultFolderDeletedRelocked with
+// the folder created again by someone else (rm -rf logs && mkdir logs)
+// before the daemon's next write: the write finds only its active file
+// gone, notices the new folder, says so once, and locks and watches it.
+func TestFaultFolderReplacedRelocked(t *testing.T) {
+	relFolderRenewed(t, true)
+}
+
+// relFolderRenewed removes the log folder between two writes, and with
+// mkdir creates it again itself, then checks that the daemon locks and
+// watches the new folder.
+func relFolderRenewed(t *testing.T, mkdir bool) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))
 	waitRolled := func(what string, n int) {
@@ -557,7 +572,14 @@ func TestFaultFolderDeletedRelocked(t *testing.T) {
 	if err := os.RemoveAll(d.logs); err != nil {
 		t.Fatal(err)
 	}
-	d.postText("access", "after the removal") // creates the folder again
+	said := "log folder was removed by someone else"
+	if mkdir {
+		if err := os.Mkdir(d.logs, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		said = "log folder was replaced by someone else"
+	}
+	d.postText("access", "after the removal") // creates the folder (or the active file) again
 
 	// (a) The new folder is locked.
 	f, err := os.OpenFile(filepath.Join(d.logs, ".logrolld.lock"), os.O_RDWR, 0)
@@ -594,7 +616,7 @@ func TestFaultFolderDeletedRelocked(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitRolled("after a script deleted the rolled file", 0)
-	relSaidOnce(t, d, []string{"log folder was removed by someone else", "log folder lock taken again in the recreated folder", "watching the recreated log folder"})
+	relSaidOnce(t, d, []string{said, "log folder lock taken again in the recreated folder", "watching the recreated log folder"})
 	if n := d.relCount("level=ERROR"); n != 0 {
 		t.Errorf("%d errors logged:\n%s", n, strings.Join(d.relLines("level=ERROR"), "\n"))
 	}
