@@ -45,11 +45,12 @@ func (w *writer) openPath() (*os.File, int64, error) {
 	perm := w.c.set.Load().Perm
 	f, size, err := openActive(w.l.path, perm)
 	if err != nil && errors.Is(err, fs.ErrNotExist) {
-		if created, derr := w.c.recreateDir(); derr != nil {
+		// The folder is there again, whoever created it (this writer,
+		// another log's, or someone else): open once more.
+		if _, derr := w.c.recreateDir(); derr != nil {
 			return nil, 0, errors.Join(err, derr)
-		} else if created {
-			f, size, err = openActive(w.l.path, perm)
 		}
+		f, size, err = openActive(w.l.path, perm)
 	}
 	if err == nil {
 		w.c.folderReplaced()
@@ -84,6 +85,7 @@ func (c *Collator) mkdirAgain() (bool, error) {
 		return false, fmt.Errorf("logging: create the removed log folder %s again: %w", c.dir, err)
 	}
 	c.log.Warn("log folder was removed by someone else; created it again", "dir", c.dir)
+	c.dirFI = nil // unknown until folderReplaced stats it: no false "replaced"
 	if fi, err := os.Stat(c.dir); err == nil {
 		c.dirFI = fi
 	}
@@ -100,14 +102,18 @@ func (c *Collator) mkdirAgain() (bool, error) {
 // folder at the path is no longer the one this collator created or found.
 // It says so once per replacement and calls Options.OnDirRecreated, as
 // recreateDir does, so that the folder is locked and watched again. It runs
-// whenever an active file is opened (start, roll, recreation), which is
-// when a replaced folder can first matter: one stat of the folder.
+// when openPath opens an active file — at a roll, at the recreation of a
+// deleted file, at Reopen — which is when a replaced folder first matters:
+// one stat of the folder, under dirMu so that dirFI follows the folder's
+// history (a stat taken before a concurrent recreateDir must not overwrite
+// what it recorded).
 func (c *Collator) folderReplaced() {
+	c.dirMu.Lock()
 	fi, err := os.Stat(c.dir)
 	if err != nil {
+		c.dirMu.Unlock()
 		return // gone again: the next open recreates it
 	}
-	c.dirMu.Lock()
 	replaced := c.dirFI != nil && !os.SameFile(fi, c.dirFI)
 	c.dirFI = fi
 	c.dirMu.Unlock()

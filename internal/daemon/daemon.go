@@ -219,12 +219,12 @@ func Start(opts Options) (_ *Daemon, err error) {
 // and logging goes on.
 func (d *Daemon) relock() {
 	path := filepath.Join(d.lock.dir, LockName)
-	switch err := d.lock.retake(); {
+	switch took, err := d.lock.retake(); {
 	case errors.Is(err, ErrFolderLocked):
 		d.log.Error("the recreated log folder is locked by another logrolld: two daemons now write the same files; stop one of them", "path", path, "err", err)
 	case err != nil:
 		d.log.Error("cannot lock the recreated log folder: another logrolld could start on it", "path", path, "err", err)
-	default:
+	case took:
 		d.log.Info("log folder lock taken again in the recreated folder", "path", path)
 	}
 }

@@ -62,34 +62,35 @@ func flockIn(dir string) (*os.File, error) {
 
 // retake locks the log folder again after it was removed and created anew
 // (the lock file held so far went with the removed folder): it locks a new
-// .logrolld.lock in the folder, then closes the old one. If that fails — an
-// error wrapping ErrFolderLocked when another process took the new folder's
-// lock first — the old descriptor is kept and the error returned. The lock
-// file now in the folder being the one already held changes nothing. After
-// release it does nothing. It does not wait for another process's lock.
-func (l *dirLock) retake() error {
+// .logrolld.lock in the folder, then closes the old one, and reports true.
+// If that fails — an error wrapping ErrFolderLocked when another process
+// took the new folder's lock first — the old descriptor is kept and the
+// error returned. The lock file now in the folder being the one already
+// held changes nothing (false, nil); so does a call after release. It does
+// not wait for another process's lock.
+func (l *dirLock) retake() (bool, error) {
 	if l == nil {
-		return nil
+		return false, nil
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil {
-		return nil
+		return false, nil
 	}
 	path := filepath.Join(l.dir, LockName)
 	if at, err := os.Lstat(path); err == nil {
 		if held, err := l.f.Stat(); err == nil && os.SameFile(at, held) {
-			return nil
+			return false, nil
 		}
 	}
 	f, err := flockIn(l.dir)
 	if err != nil {
-		return err
+		return false, err
 	}
 	old := l.f
 	l.f = f
 	_ = old.Close() // its file was removed with the old folder
-	return nil
+	return true, nil
 }
 
 // release drops the lock; the file stays (removing it would race with a

@@ -99,7 +99,7 @@ func TestRelockTakenByAnother(t *testing.T) {
 	if out := stderr.String(); !strings.Contains(out, "level=ERROR") || !strings.Contains(out, "two daemons now write the same files") {
 		t.Errorf("no error saying two daemons share the folder:\n%s", out)
 	}
-	if err := d.lock.retake(); !errors.Is(err, ErrFolderLocked) {
+	if _, err := d.lock.retake(); !errors.Is(err, ErrFolderLocked) {
 		t.Errorf("retake = %v, want ErrFolderLocked", err)
 	}
 	if d.lock.f != held {
@@ -111,7 +111,7 @@ func TestRelockTakenByAnother(t *testing.T) {
 	if err := d.Shutdown(); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.lock.retake(); err != nil || d.lock.f != nil {
-		t.Errorf("retake after release = %v, holding %v; want nothing done", err, d.lock.f)
+	if took, err := d.lock.retake(); took || err != nil || d.lock.f != nil {
+		t.Errorf("retake after release = %v, %v, holding %v; want nothing done", took, err, d.lock.f)
 	}
 }
