@@ -85,10 +85,7 @@ func (c *Collator) mkdirAgain() (bool, error) {
 		return false, fmt.Errorf("logging: create the removed log folder %s again: %w", c.dir, err)
 	}
 	c.log.Warn("log folder was removed by someone else; created it again", "dir", c.dir)
-	c.dirFI = nil // unknown until folderReplaced stats it: no false "replaced"
-	if fi, err := os.Stat(c.dir); err == nil {
-		c.dirFI = fi
-	}
+	c.dirFI, _ = os.Stat(c.dir) // nil if that fails: no false "replaced" then
 	if c.set.Load().Durability >= DurabilityRoll {
 		if err := c.fs.syncDir(filepath.Dir(c.dir)); err != nil {
 			c.log.Warn("sync of the log folder's parent failed", "dir", filepath.Dir(c.dir), "err", err)

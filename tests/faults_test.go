@@ -623,6 +623,46 @@ func relFolderRenewed(t *testing.T, mkdir bool) {
 	d.checkServes("the first daemon still serves")
 }
 
+// TestFaultFolderReplacedTakenByAnother: someone replaces the log folder
+// (rm -r && mkdir) and a second logrolld starts on it, taking its lock,
+// before the first daemon writes again. The first daemon's next write
+// notices the new folder, cannot lock it, and says as an error that two
+// daemons now write the same files; it keeps serving, and the record is
+// written. (The two daemons then do get in each other's way, as the error
+// says: a roll by one finds its active file replaced by the other's.)
+func TestFaultFolderReplacedTakenByAnother(t *testing.T) {
+	d := startDaemon(t, writeConfig(t, tempDir(t), conf{}.toml()))
+	d.postText("access", "before the replacement")
+	if err := os.RemoveAll(d.logs); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(d.logs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d2 := startDaemon(t, writeConfig(t, tempDir(t), conf{LogfileDir: d.logs}.toml()))
+	d.postText("access", "after the replacement")
+	relWaitFor(t, waitLimit, func() string { // stderr arrives through a pipe
+		if d.relCount("two daemons now write the same files") == 0 {
+			return "no error saying two daemons now write the same files"
+		}
+		return ""
+	})
+	relSaidOnce(t, d, []string{"log folder was replaced by someone else", "the recreated log folder is locked by another logrolld"})
+	if n := d.relCount("level=ERROR"); n != 1 {
+		t.Errorf("%d errors logged, want the one:\n%s", n, strings.Join(d.relLines("level=ERROR"), "\n"))
+	}
+	if n := d.relCount("log folder lock taken again"); n != 0 {
+		t.Errorf("the first daemon says it locked a folder another one holds")
+	}
+	if got := readFile(t, filepath.Join(d.logs, "access.log")); !strings.Contains(got, "after the replacement\n") {
+		t.Errorf("active file holds %q, want the record written after the replacement", got)
+	}
+	d.checkServes("the first daemon still serves")
+	if d2.hasExited() {
+		t.Error("the second daemon exited")
+	}
+}
+
 // relDeletedWhileRunning runs a load, deletes something with remove (the
 // active file's bytes are saved first), runs a second load and rolls: no
 // request refused (why says why), the fault said once (said), one
