@@ -192,69 +192,6 @@ func TestParseRolledNameRejects(t *testing.T) {
 	}
 }
 
-func TestRolledNameLess(t *testing.T) {
-	utc := time.UTC
-	r := func(sh, eh, seq int) RolledName {
-		return RolledName{Active: "a.log", Host: "h", Start: nameAt(sh, 0, 0, utc), End: nameAt(eh, 0, 0, utc), Seq: seq}
-	}
-	tests := []struct {
-		name string
-		a, b RolledName
-		want bool
-	}{
-		{"earlier start", r(1, 9, 5), r(2, 3, 0), true},
-		{"later start", r(2, 3, 0), r(1, 9, 5), false},
-		{"same start earlier end", r(1, 2, 5), r(1, 3, 0), true},
-		{"same start later end", r(1, 3, 0), r(1, 2, 5), false},
-		{"same times lower seq", r(1, 2, 0), r(1, 2, 1), true},
-		{"same times higher seq", r(1, 2, 2), r(1, 2, 1), false},
-		{"equal", r(1, 2, 1), r(1, 2, 1), false},
-		{"same instant other zone", r(1, 2, 0), RolledName{Start: nameAt(1, 0, 0, utc).In(time.FixedZone("X", 3600)), End: nameAt(2, 0, 0, utc), Seq: 1}, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.a.Less(tt.b); got != tt.want {
-				t.Errorf("Less = %v, want %v", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestUniqueRolledName(t *testing.T) {
-	base := RolledName{Active: "access.log", Host: "web01", Start: nameAt(6, 0, 0, time.UTC), End: nameAt(12, 0, 0, time.UTC), Seq: 7}
-	tests := []struct {
-		name     string
-		existing []string
-		wantSeq  int
-	}{
-		{"free", nil, 0},
-		{"taken once", []string{"access.log.web01.20261121.06h00m00s-20261121.12h00m00s.old"}, 1},
-		{"taken twice", []string{
-			"access.log.web01.20261121.06h00m00s-20261121.12h00m00s.old",
-			"access.log.web01.20261121.06h00m00s-20261121.12h00m00s.1.old",
-		}, 2},
-		{"gap is reused", []string{
-			"access.log.web01.20261121.06h00m00s-20261121.12h00m00s.old",
-			"access.log.web01.20261121.06h00m00s-20261121.12h00m00s.2.old",
-		}, 1},
-		{"other names do not matter", []string{"access.log", ".access.log.meta"}, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			set := make(map[string]bool)
-			for _, n := range tt.existing {
-				set[n] = true
-			}
-			got := UniqueRolledName(base, func(name string) bool { return set[name] })
-			want := base
-			want.Seq = tt.wantSeq
-			if !nameEqual(got, want) {
-				t.Errorf("UniqueRolledName = %+v, want Seq %d", got, tt.wantSeq)
-			}
-		})
-	}
-}
-
 // nameFuzzMaxUnix keeps fuzzed times inside years 1970–9999 in every test zone.
 const nameFuzzMaxUnix = 253402300799 - 2*policyDay
 
