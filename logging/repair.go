@@ -90,22 +90,22 @@ func (l *logFile) undoOpen() {
 }
 
 // checkLogPaths checks, before anything is created, that every log's
-// active path and .meta path in dir are free or hold a regular file: a
-// folder, a symlink or a device there would fail the log's opening after
-// other logs were opened. All problems are reported at once.
+// active path in dir is free or holds a regular file: a folder, a symlink
+// or a device there would fail the log's opening after other logs were
+// opened. (A .meta path that holds something else is only logged later:
+// START then falls back to the file's time.) All problems are reported at
+// once.
 func checkLogPaths(dir string, lcs []LogConfig) error {
 	var errs []error
 	for _, lc := range lcs {
-		active := filepath.Join(dir, lc.Name)
-		for _, p := range []string{active, MetaPath(active)} {
-			fi, err := os.Lstat(p)
-			switch {
-			case errors.Is(err, fs.ErrNotExist):
-			case err != nil:
-				errs = append(errs, fmt.Errorf("logging: log %s: %w", lc.Name, err))
-			case !fi.Mode().IsRegular():
-				errs = append(errs, fmt.Errorf("logging: log %s: %s is %s, not a regular file", lc.Name, p, fileKind(fi.Mode())))
-			}
+		p := filepath.Join(dir, lc.Name)
+		fi, err := os.Lstat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			errs = append(errs, fmt.Errorf("logging: log %s: %w", lc.Name, err))
+		case !fi.Mode().IsRegular():
+			errs = append(errs, fmt.Errorf("logging: log %s: its active path %s is %s, not a regular file", lc.Name, p, fileKind(fi.Mode())))
 		}
 	}
 	return errors.Join(errs...)

@@ -182,3 +182,41 @@ func contains(s string, subs ...string) bool {
 	}
 	return true
 }
+
+// TestNameTimes: START and END as shown by rolled listings are the instants
+// the collator wrote, across a fall-back and a change of zone.
+func TestNameTimes(t *testing.T) {
+	ny := zone(t, "America/New_York")
+	w := func(s string) time.Time {
+		v, err := time.Parse("2006-01-02 15:04:05", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	u := func(s string) time.Time { return w(s) } // an instant, given in UTC
+	tests := []struct {
+		name                string
+		startW, endW, mtime time.Time
+		loc                 *time.Location
+		wantStart, wantEnd  time.Time
+	}{
+		{"ordinary", w("2026-11-21 06:00:00"), w("2026-11-21 12:00:00"), u("2026-11-21 17:00:00"), ny, u("2026-11-21 11:00:00"), u("2026-11-21 17:00:00")},
+		// 01:10 EST is 06:10 UTC, after the jump; its START 01:55 is EDT (05:55 UTC).
+		{"spans the fall-back", w("2026-11-01 01:55:00"), w("2026-11-01 01:10:00"), u("2026-11-01 06:10:00"), ny, u("2026-11-01 05:55:00"), u("2026-11-01 06:10:00")},
+		// Both in the second pass: 01:20–01:25 EST.
+		{"second pass", w("2026-11-01 01:20:00"), w("2026-11-01 01:25:00"), u("2026-11-01 06:25:00"), ny, u("2026-11-01 06:20:00"), u("2026-11-01 06:25:00")},
+		// Both in the first pass: 01:20–01:25 EDT.
+		{"first pass", w("2026-11-01 01:20:00"), w("2026-11-01 01:25:00"), u("2026-11-01 05:25:00"), ny, u("2026-11-01 05:20:00"), u("2026-11-01 05:25:00")},
+		{"written in UTC, shown in New York", w("2026-11-21 10:00:00"), w("2026-11-21 12:00:00"), u("2026-11-21 12:00:00"), ny, u("2026-11-21 10:00:00"), u("2026-11-21 12:00:00")},
+		{"foreign file: the walls in loc", w("2026-11-21 10:00:00"), w("2026-11-21 12:00:00"), u("2026-12-01 09:13:27"), ny, time.Date(2026, 11, 21, 10, 0, 0, 0, ny), time.Date(2026, 11, 21, 12, 0, 0, 0, ny)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, e := nameTimes(tt.startW, tt.endW, tt.mtime, tt.loc)
+			if !s.Equal(tt.wantStart) || !e.Equal(tt.wantEnd) {
+				t.Errorf("nameTimes = %v – %v, want %v – %v", s.UTC(), e.UTC(), tt.wantStart.UTC(), tt.wantEnd.UTC())
+			}
+		})
+	}
+}
