@@ -105,6 +105,17 @@ func TestParseRolledName(t *testing.T) {
 			RolledName{Active: "access.logx", Host: "web01", Start: s6, End: e12}},
 		{"start after end", "access.log.web01.20261121.12h00m00s-20261121.06h00m00s.old", known,
 			RolledName{Active: "access.log", Host: "web01", Start: e12, End: s6}},
+		// Traffic Server rolls its own diags.log and traffic.out without a host.
+		{"host-less, configured", "diags.log." + times + ".old", []string{"diags.log", "diags"},
+			RolledName{Active: "diags.log", Start: s6, End: e12}},
+		{"host-less, configured, no .log", "traffic.out." + times + ".old", []string{"traffic.out"},
+			RolledName{Active: "traffic.out", Start: s6, End: e12}},
+		{"host-less .log, not configured", "diags.log." + times + ".old", known,
+			RolledName{Active: "diags.log", Start: s6, End: e12}},
+		{"host-less with collision", "diags.log." + times + ".3.old", nil,
+			RolledName{Active: "diags.log", Start: s6, End: e12, Seq: 3}},
+		{"host ending in .log still a host", "access.log.web01.log." + times + ".old", known,
+			RolledName{Active: "access.log", Host: "web01.log", Start: s6, End: e12}},
 		{"leap day", "access.log.web01.20280229.23h59m59s-20280301.00h00m00s.old", known,
 			RolledName{Active: "access.log", Host: "web01", Start: time.Date(2028, 2, 29, 23, 59, 59, 0, utc), End: time.Date(2028, 3, 1, 0, 0, 0, 0, utc)}},
 	}

@@ -220,3 +220,19 @@ func TestNameTimes(t *testing.T) {
 		})
 	}
 }
+
+// TestHostlessNamesBelongToTheirLog: Traffic Server's host-less rolled names
+// (diags.log.<START>-<END>.old) are files of the declared log diags.log, not
+// of an undeclared log "diags" that the budget would empty first.
+func TestHostlessNamesBelongToTheirLog(t *testing.T) {
+	const name = "diags.log.20261121.06h00m00s-20261121.12h00m00s.old"
+	f, ok := rolledFile(name, time.Time{}, 10, []string{"diags.log"}, time.UTC)
+	if !ok || f.Log != "diags.log" || f.Host != "" {
+		t.Fatalf("rolledFile(%s) = %+v, %v; want log diags.log without a host", name, f, ok)
+	}
+	older := rf("diags.log", -100, 60, 0) // a host's file of the same log, older
+	plan := Plan([]File{f, older, rf("access.log", 0, 60, 0)}, []Log{{Name: "diags.log"}, {Name: "access.log", MinCount: 1}})
+	if plan[0].Log != "access.log" || plan[1].Name != older.Name || plan[2].Name != name {
+		t.Errorf("plan %v: want access.log's file first (min_count 1), then diags.log's oldest", []string{plan[0].Name, plan[1].Name, plan[2].Name})
+	}
+}
