@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // The executor: every deletion the daemon makes happens here, on the
@@ -16,6 +17,9 @@ import (
 // stops early on Close.
 func (m *Manager) retain() {
 	m.acct.retain = false
+	if !slices.ContainsFunc(m.cfg.Logs, func(l Log) bool { return l.MaxCount > 0 }) {
+		return // no rule to apply: spare the listing
+	}
 	fig := m.figures()
 	for _, v := range BeyondMaxCount(m.acct.rolled(), m.cfg.Logs) {
 		if m.closing() {
