@@ -186,14 +186,28 @@ type LogStatus struct {
 
 // SpaceStatus is the space manager's state (DESIGN §6).
 type SpaceStatus struct {
-	State         string `json:"state"` // "normal", "low" or "exhausted"
-	Used          int64  `json:"used_bytes"`
-	Limit         int64  `json:"limit_bytes"`
-	Headroom      int64  `json:"headroom_bytes"`
-	PartitionFree int64  `json:"partition_free_bytes"`
-	AutoDelete    bool   `json:"auto_delete"`
-	DeletedFiles  int64  `json:"deleted_files"`
-	DeletedBytes  int64  `json:"deleted_bytes"`
+	State string `json:"state"` // "normal", "low" or "exhausted"
+	// Reason says why the state is not normal, with the current figures
+	// and, when exhausted, what it takes to resume.
+	Reason string `json:"reason,omitempty"`
+	// Warnings say what is wrong with the configuration for this
+	// partition whatever the state (a headroom larger than it can keep).
+	Warnings      []string `json:"warnings,omitempty"`
+	Used          int64    `json:"used_bytes"`
+	Limit         int64    `json:"limit_bytes"`
+	Headroom      int64    `json:"headroom_bytes"`
+	PartitionFree int64    `json:"partition_free_bytes"`
+	// PartitionHeadroom is the free space kept on the partition: the
+	// headroom, at most 15 % of the partition's size.
+	PartitionHeadroom int64 `json:"partition_headroom_bytes"`
+	// PartitionFreeInodes is -1 when the filesystem reports no inode limit.
+	PartitionFreeInodes int64 `json:"partition_free_inodes"`
+	AutoDelete          bool  `json:"auto_delete"`
+	DeletedFiles        int64 `json:"deleted_files"`
+	DeletedBytes        int64 `json:"deleted_bytes"`
+	// DeletedByRule counts the deleted files by rule: "budget" (the disk
+	// budget and the partition) and "max_count" (rolling_max_count).
+	DeletedByRule map[string]int64 `json:"deleted_by_rule"`
 }
 
 // Status answers GET /v1/status.

@@ -43,14 +43,14 @@ func (w *writer) createFile(at time.Time) error {
 // else removed and created again is noticed here too (folderReplaced).
 func (w *writer) openPath() (*os.File, int64, error) {
 	perm := w.c.set.Load().Perm
-	f, size, err := openActive(w.l.path, perm)
+	f, size, _, err := openActive(w.l.path, perm)
 	if err != nil && errors.Is(err, fs.ErrNotExist) {
 		// The folder is there again, whoever created it (this writer,
 		// another log's, or someone else): open once more.
 		if _, derr := w.c.recreateDir(); derr != nil {
 			return nil, 0, errors.Join(err, derr)
 		}
-		f, size, err = openActive(w.l.path, perm)
+		f, size, _, err = openActive(w.l.path, perm)
 	}
 	if err == nil {
 		w.c.folderReplaced()
@@ -203,11 +203,17 @@ func (w *writer) closeFile() error {
 // logged, not fatal: START falls back to the file's mtime after a restart.
 func (w *writer) writeMeta(sync bool) bool {
 	p := MetaPath(w.l.path)
-	if err := w.c.fs.writeMeta(&w.meta, p, Meta{CreationTime: w.start}, w.c.set.Load().Perm, sync); err != nil {
+	if err := w.c.fs.writeMeta(&w.meta, p, w.metaNow(), w.c.set.Load().Perm, sync); err != nil {
 		w.c.log.Warn("cannot write log metadata", "path", p, "err", err)
 		return false
 	}
 	return true
+}
+
+// metaNow is what the .meta holds now: START, the last END and the rolled
+// names produced.
+func (w *writer) metaNow() Meta {
+	return Meta{CreationTime: w.start, LastEnd: w.lastEnd, names: w.names, hasNames: true}
 }
 
 // linked reports whether the active file still has a link (someone may have
@@ -315,37 +321,42 @@ func (w *writer) reopen(at time.Time) error {
 
 // openActive opens (creating it with perm) the active file at path for
 // appending, refusing to follow a symlink planted at that path and anything
-// that is not a regular file. It returns the file and its size.
+// that is not a regular file. It returns the file, its size and whether it
+// created it.
 //
 // A file it creates gets perm exactly, whatever the process umask, as the
 // .meta does (WriteMeta): logfile_perm is what the operator asked for, and
 // a rolled file keeps its active file's mode. An existing file keeps its
 // mode.
-func openActive(path string, perm os.FileMode) (*os.File, int64, error) {
-	f, created, err := openOrCreate(path, perm)
+func openActive(path string, perm os.FileMode) (f *os.File, size int64, created bool, err error) {
+	f, created, err = openOrCreate(path, perm)
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) {
-			return nil, 0, fmt.Errorf("%w (a symlink at the active path is refused)", err)
+			return nil, 0, false, fmt.Errorf("%w (a symlink at the active path is refused)", err)
 		}
-		return nil, 0, err
+		return nil, 0, false, err
+	}
+	fail := func(err error) (*os.File, int64, bool, error) {
+		_ = f.Close()
+		if created {
+			_ = os.Remove(path)
+		}
+		return nil, 0, false, err
 	}
 	fi, err := f.Stat()
 	if err != nil {
-		_ = f.Close()
-		return nil, 0, err
+		return fail(err)
 	}
 	if !fi.Mode().IsRegular() {
-		_ = f.Close()
-		return nil, 0, &fs.PathError{Op: "open", Path: path, Err: errors.New("not a regular file")}
+		return fail(&fs.PathError{Op: "open", Path: path, Err: errors.New("not a regular file")})
 	}
 	if created && fi.Mode().Perm() != perm.Perm() {
 		// The umask took bits off perm.
 		if err := f.Chmod(perm.Perm()); err != nil {
-			_ = f.Close()
-			return nil, 0, err
+			return fail(err)
 		}
 	}
-	return f, fi.Size(), nil
+	return f, fi.Size(), created, nil
 }
 
 // openOrCreate opens the file at path for appending without following a

@@ -65,22 +65,25 @@ func benchRecords() [][]byte {
 //   - bufio: one goroutine, a bufio.Writer of the same buffer size, its file
 //     truncated every benchRotate bytes.
 func BenchmarkWrite(b *testing.B) {
+	// The rolled files are deleted off the writers, as the space manager
+	// does with rolling_max_count, so that the disk does not fill.
 	recs := benchRecords()
 	b.Run("collator", func(b *testing.B) {
 		dir := benchDir(b)
+		del, stopDel := benchDeleter()
 		c, err := Open(Config{
 			Dir:        dir,
 			Hostname:   "bench",
 			BufferSize: benchBufferSize,
 			Durability: DurabilityWrite,
-			AutoDelete: true,
 			Logs: []LogConfig{{Name: "bench.log", Policy: Policy{
-				Mode: ModeSize, SizeBytes: benchRotate, MaxCount: 1,
+				Mode: ModeSize, SizeBytes: benchRotate,
 			}}},
-		}, Options{Logger: slog.New(slog.DiscardHandler)})
+		}, Options{Logger: slog.New(slog.DiscardHandler), OnRoll: del})
 		if err != nil {
 			b.Fatal(err)
 		}
+		defer stopDel()
 		defer c.Close()
 		b.SetBytes(benchRecord + 1)
 		b.ReportAllocs()
@@ -234,4 +237,19 @@ func BenchmarkFileWrite(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchDeleter returns an OnRoll hook that deletes every rolled file on a
+// goroutine of its own (as the space manager would, off the writers), and
+// the function that stops that goroutine once the collator is closed.
+func benchDeleter() (onRoll func(Rolled), stop func()) {
+	paths := make(chan string, 1024)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for p := range paths {
+			_ = os.Remove(p)
+		}
+	}()
+	return func(r Rolled) { paths <- r.Path }, func() { close(paths); <-done }
 }

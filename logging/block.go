@@ -20,17 +20,9 @@ import (
 // (ingest.BlockWriter): it saves splitting the body into records and
 // copying them, about a fifth of the daemon's CPU per GB of text.
 func (c *Collator) WriteBlock(log string, block []byte, records int) error {
-	if c.closed.Load() {
-		return fmt.Errorf("logging: write %s: %w", log, ErrClosed)
-	}
-	l := (*c.logs.Load())[log]
-	if l == nil {
-		return fmt.Errorf("logging: write %q: %w", log, ErrUnknownLog)
-	}
-	if reason := c.refuse.Load(); reason != nil {
-		c.refusedWrites.Add(1)
-		c.refusedRecords.Add(int64(records))
-		return fmt.Errorf("logging: write %s: %w: %s", log, ErrSpaceExhausted, *reason)
+	l, err := c.writable(log, records)
+	if err != nil {
+		return err
 	}
 	if records <= 0 && len(block) == 0 {
 		return nil

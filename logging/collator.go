@@ -26,7 +26,13 @@ const (
 // Collator buffers records per log, writes them to the log files, and rolls
 // those files (DESIGN §5, §8).
 //
-// Goroutines: Open starts one writer goroutine per log. Whoever holds the
+// Start-up is in two steps, so that nothing the collator calls is called
+// before it exists: New opens and repairs the files and performs the
+// catch-up rolls, and starts no goroutine and calls no hook; Start starts
+// the goroutines, reports New's rolls to Options.OnRoll, and from then on
+// the hooks may be called. Open is New followed by Start.
+//
+// Goroutines: Start starts one writer goroutine per log. Whoever holds the
 // log's writer token (lead.go) uses its *os.File: a Write call that finds
 // the token free writes the buffers queued at that moment itself, with one
 // write(2) or writev(2) (never a system call per record), acknowledges them
@@ -35,10 +41,11 @@ const (
 // token for everything else: it performs rolls between buffers, retries
 // failed rolls, reopens the file and handles timers. It stops after writing
 // everything accepted when the log is removed by Apply (which waits for it)
-// or when Close is called (which waits for all of them). Open also starts one
-// deleter goroutine, which removes rolled files beyond MaxCount when the
-// writers ask; Close stops it after the writers, once it has done what they
-// asked. No goroutine outlives Close.
+// or when Close is called (which waits for all of them). Start also starts
+// the flusher (early writeback, writeback.go); Close stops it after the
+// writers. No goroutine outlives Close. The collator deletes no rolled file:
+// retention (rolling_max_count and the rest) and the disk budget belong to
+// the space manager, which hears of every roll through Options.OnRoll.
 //
 // Concurrency: every method is safe for concurrent use. Write takes one short
 // lock of its log per call, and may then write for the calls waiting with
@@ -52,22 +59,24 @@ type Collator struct {
 	log *slog.Logger
 	fs  fsOps // file-system calls that tests replace to inject faults
 
-	onWrite        func(n int64)     // Options.OnWrite, or nil
-	onWriteError   func(err error)   // Options.OnWriteError, or nil
-	onRemove       func(path string) // Options.OnRemove, or nil
-	onDirRecreated func()            // Options.OnDirRecreated, or nil
+	onWrite        func(n int64)   // Options.OnWrite, or nil
+	onWriteError   func(err error) // Options.OnWriteError, or nil
+	onRoll         func(r Rolled)  // Options.OnRoll, or nil
+	onDirRecreated func()          // Options.OnDirRecreated, or nil
 
-	set    atomic.Pointer[Config]              // current normalised config
-	logs   atomic.Pointer[map[string]*logFile] // declared logs; copy on write
-	refuse atomic.Pointer[string]              // non-nil: Write refused, with the reason
-	closed atomic.Bool
+	set     atomic.Pointer[Config]              // current normalised config
+	logs    atomic.Pointer[map[string]*logFile] // declared logs; copy on write
+	refuse  atomic.Pointer[string]              // non-nil: Write refused, with the reason
+	started atomic.Bool                         // Start was called
+	closed  atomic.Bool
 
-	ctl   sync.Mutex     // serialises Apply and Close
-	dirMu sync.Mutex     // serialises recreateDir and folderReplaced; guards dirFI
-	dirFI os.FileInfo    // the log folder this collator created or found, to tell a replaced one
-	wg    sync.WaitGroup // writer goroutines
-	del   *deleter       // deletions beyond MaxCount, off the writers
-	flush *flusher       // early writeback at DurabilityRoll, off the writers
+	ctl        sync.Mutex     // serialises Start, Apply and Close
+	newRolls   []Rolled       // rolls made by New, reported by Start; guarded by ctl
+	dirMu      sync.Mutex     // serialises recreateDir and folderReplaced; guards dirFI
+	dirFI      os.FileInfo    // the log folder this collator created or found, to tell a replaced one
+	wg         sync.WaitGroup // writer goroutines
+	flush      *flusher       // early writeback at DurabilityRoll, off the writers
+	flushStart sync.Once
 
 	total                         counters
 	openFiles                     atomic.Int64
@@ -77,14 +86,53 @@ type Collator struct {
 	blockPool         sync.Pool // *buffer with borrowed set (block.go)
 }
 
-// Open validates cfg, creates cfg.Dir if missing, opens (and repairs) every
-// active file, performs the catch-up roll of logs that missed a boundary
-// while stopped, and starts one writer goroutine per log. Zero BufferSize,
-// FlushInterval, Perm and Durability select DefaultBufferSize,
-// DefaultFlushInterval, DefaultPerm and DurabilityRoll. An unwritable
-// folder is an error naming it.
+// Open is New followed by Start: a collator ready for Write. A program whose
+// hooks (Options) call into something created after the collator uses New
+// and Start instead.
 func Open(cfg Config, opts Options) (*Collator, error) {
-	return open(cfg, opts, fsOps{})
+	c, err := New(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.Start()
+	return c, nil
+}
+
+// New validates cfg, creates cfg.Dir if missing, opens (and repairs) every
+// active file and performs the catch-up roll of logs that missed a boundary
+// while stopped. It starts no goroutine and calls none of Options' hooks:
+// Start does both, and Write, WriteLines, WriteBlock, Roll and Reopen fail
+// with ErrNotStarted until then; Stats, Logs, SetAccepting and Close work
+// at once. Zero BufferSize, FlushInterval, Perm and Durability select
+// DefaultBufferSize, DefaultFlushInterval, DefaultPerm and DurabilityRoll.
+// An unwritable folder is an error naming it.
+func New(cfg Config, opts Options) (*Collator, error) {
+	return newCollator(cfg, opts, fsOps{})
+}
+
+// Start starts the writer goroutines and the flusher, and reports the rolls
+// New made (catch-up rolls) to Options.OnRoll, in order. From then on the
+// collator calls its hooks, and accepts writes. A second call, or one after
+// Close, does nothing.
+func (c *Collator) Start() {
+	c.ctl.Lock()
+	defer c.ctl.Unlock()
+	if c.closed.Load() || c.started.Swap(true) {
+		return
+	}
+	c.startFlusher()
+	for _, l := range *c.logs.Load() {
+		c.start(l)
+	}
+	for _, r := range c.newRolls {
+		c.reportRoll(r)
+	}
+	c.newRolls = nil
+}
+
+// startFlusher starts the flusher goroutine once.
+func (c *Collator) startFlusher() {
+	c.flushStart.Do(func() { go c.flush.run(c.fs.writeback) })
 }
 
 // fsOps are the file-system calls through which the collator renames,
@@ -92,7 +140,6 @@ func Open(cfg Config, opts Options) (*Collator, error) {
 // nil field selects the real call.
 type fsOps struct {
 	rename    func(oldpath, newpath string) error                                        // os.Rename
-	remove    func(path string) error                                                    // os.Remove (deletions beyond MaxCount)
 	syncFile  func(f *os.File) error                                                     // (*os.File).Sync
 	syncDir   func(dir string) error                                                     // syncPath
 	writeMeta func(mf *metaFile, path string, m Meta, perm os.FileMode, sync bool) error // (*metaFile).write
@@ -101,11 +148,18 @@ type fsOps struct {
 
 // open is Open with the file-system calls as a parameter, for fault tests.
 func open(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
+	c, err := newCollator(cfg, opts, fsys)
+	if err != nil {
+		return nil, err
+	}
+	c.Start()
+	return c, nil
+}
+
+// newCollator is New with the file-system calls as a parameter.
+func newCollator(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 	if fsys.rename == nil {
 		fsys.rename = os.Rename
-	}
-	if fsys.remove == nil {
-		fsys.remove = os.Remove
 	}
 	if fsys.syncFile == nil {
 		fsys.syncFile = (*os.File).Sync
@@ -129,12 +183,11 @@ func open(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 		loc:   opts.Location,
 		log:   opts.Logger,
 		fs:    fsys,
-		del:   newDeleter(),
 		flush: newFlusher(),
 
 		onWrite:        opts.OnWrite,
 		onWriteError:   opts.OnWriteError,
-		onRemove:       opts.OnRemove,
+		onRoll:         opts.OnRoll,
 		onDirRecreated: opts.OnDirRecreated,
 	}
 	if c.now == nil {
@@ -168,22 +221,25 @@ func open(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 		m[l.name] = l
 	}
 	c.logs.Store(&m)
-	go c.del.run(c) // after the last error return: Close stops it
-	go c.flush.run(c.fs.writeback)
-	for _, l := range opened {
-		c.start(l)
-	}
+	c.catchUp(opened) // its rolls are kept in newRolls for Start
 	return c, nil
 }
 
-// openLogs opens the given logs; on failure it closes those it opened.
-// With Durability ≥ Roll it then fsyncs the folder once, before any writer
-// starts, so that the directory entries of the active files it created
-// survive a power loss before anything is acknowledged into them.
+// openLogs opens the given logs, all or none: first it checks every log's
+// paths (checkLogPaths), then opens them one by one, and on a failure
+// closes those it opened and removes the files it created for them, so
+// that a refused Apply leaves the folder as it found it. With Durability ≥
+// Roll it then fsyncs the folder once, before any writer starts, so that
+// the directory entries of the active files it created survive a power
+// loss before anything is acknowledged into them. It performs no roll:
+// see catchUp.
 func (c *Collator) openLogs(lcs []LogConfig) ([]*logFile, error) {
+	if err := checkLogPaths(c.dir, lcs); err != nil {
+		return nil, err
+	}
 	now := c.now()
 	// One unsorted listing for every log's recovery (leftover .meta
-	// temporaries, latest rolled END): with 100,000 rolled files, a sorted
+	// temporaries, rolled names): with 100,000 rolled files, a sorted
 	// listing per log and per purpose was a third of the start-up time.
 	names, err := listNames(c.dir)
 	if err != nil {
@@ -194,7 +250,7 @@ func (c *Collator) openLogs(lcs []LogConfig) ([]*logFile, error) {
 		l, err := c.openLog(lc, now, names)
 		if err != nil {
 			for _, o := range opened {
-				_ = o.w.closeFile()
+				o.undoOpen()
 			}
 			return nil, err
 		}
@@ -206,6 +262,27 @@ func (c *Collator) openLogs(lcs []LogConfig) ([]*logFile, error) {
 		}
 	}
 	return opened, nil
+}
+
+// catchUp performs the catch-up roll of each opened log whose START lies
+// before a boundary that passed without a roll (the process was stopped or
+// stalled): exactly one roll, whose END is now, since the time of the last
+// record written by the previous process is unknown and now is the
+// tightest bound known to be above it. The logs' writers must not have
+// started.
+func (c *Collator) catchUp(opened []*logFile) {
+	now := c.now()
+	for _, l := range opened {
+		w := l.w
+		if !w.pol.CatchUp(w.start, now, c.loc) {
+			continue
+		}
+		if _, err := w.roll(CauseTime, now); err != nil {
+			c.log.Warn("catch-up roll failed", "log", l.name, "err", err)
+		}
+		w.finishRoll()
+		w.publish()
+	}
 }
 
 // start launches a log's writer goroutine.
@@ -241,17 +318,9 @@ func (c *Collator) WriteLines(log string, records [][]byte) error {
 
 // write is Write, with the newline check when check is set.
 func (c *Collator) write(log string, records [][]byte, check bool) error {
-	if c.closed.Load() {
-		return fmt.Errorf("logging: write %s: %w", log, ErrClosed)
-	}
-	l := (*c.logs.Load())[log]
-	if l == nil {
-		return fmt.Errorf("logging: write %q: %w", log, ErrUnknownLog)
-	}
-	if reason := c.refuse.Load(); reason != nil {
-		c.refusedWrites.Add(1)
-		c.refusedRecords.Add(int64(len(records)))
-		return fmt.Errorf("logging: write %s: %w: %s", log, ErrSpaceExhausted, *reason)
+	l, err := c.writable(log, len(records))
+	if err != nil {
+		return err
 	}
 	if len(records) == 0 {
 		return nil
@@ -270,6 +339,28 @@ func (c *Collator) write(log string, records [][]byte, check bool) error {
 		return fmt.Errorf("logging: write %s: %w", log, err)
 	}
 	return c.await(l, ch, lead)
+}
+
+// writable returns the log a write of n records goes to, or why it cannot:
+// the collator is closed or not started, the log unknown, or the space
+// exhausted (the refusal is counted).
+func (c *Collator) writable(log string, n int) (*logFile, error) {
+	if c.closed.Load() {
+		return nil, fmt.Errorf("logging: write %s: %w", log, ErrClosed)
+	}
+	if !c.started.Load() {
+		return nil, fmt.Errorf("logging: write %s: %w", log, ErrNotStarted)
+	}
+	l := (*c.logs.Load())[log]
+	if l == nil {
+		return nil, fmt.Errorf("logging: write %q: %w", log, ErrUnknownLog)
+	}
+	if reason := c.refuse.Load(); reason != nil {
+		c.refusedWrites.Add(1)
+		c.refusedRecords.Add(int64(n))
+		return nil, fmt.Errorf("logging: write %s: %w", log, &SpaceError{Reason: *reason})
+	}
+	return l, nil
 }
 
 // await waits for the outcome of a Write call's buffer on ch, leading
@@ -331,12 +422,18 @@ func (c *Collator) Apply(cfg Config) error {
 			added = append(added, lc)
 		}
 	}
+	if !c.started.Load() {
+		return fmt.Errorf("logging: apply: %w", ErrNotStarted)
+	}
 	prev := c.set.Swap(&ncfg) // new files below get the new Perm
 	opened, err := c.openLogs(added)
 	if err != nil {
 		c.set.Store(prev)
 		return fmt.Errorf("logging: apply: %w", err)
 	}
+	// Everything that could refuse the configuration has passed: from
+	// here on it is applied.
+	c.catchUp(opened)
 	m := make(map[string]*logFile, len(ncfg.Logs))
 	for _, l := range opened {
 		m[l.name] = l
@@ -416,6 +513,15 @@ func (c *Collator) Close() error {
 		return nil
 	}
 	m := *c.logs.Load()
+	if !c.started.Load() {
+		// Never started: no writer owns the files New opened.
+		var errs []error
+		for _, l := range m {
+			errs = append(errs, l.w.stopFile())
+			l.w.meta.close()
+		}
+		return errors.Join(errs...)
+	}
 	var ops []*op
 	for _, l := range m {
 		o := &op{kind: opStop, reply: make(chan opResult, 1)}
@@ -430,8 +536,7 @@ func (c *Collator) Close() error {
 		}
 	}
 	c.wg.Wait()
-	c.del.shutdown() // after the writers: no request follows
-	c.flush.shutdown()
+	c.flush.shutdown() // after the writers: no request follows
 	return errors.Join(errs...)
 }
 
@@ -512,8 +617,8 @@ func validatePolicy(name string, p Policy) []error {
 	if p.SizeRolls() && p.SizeBytes <= 0 {
 		bad("rolling size %d bytes must be positive", p.SizeBytes)
 	}
-	if p.MaxCount < 0 || p.MinCount < 0 {
-		bad("rolling counts must not be negative")
+	if p.MinCount < 0 {
+		bad("rolling_min_count must not be negative")
 	}
 	return errs
 }

@@ -412,7 +412,7 @@ func TestApplyKeepsDueBoundary(t *testing.T) {
 		time.Sleep(50 * time.Minute)
 		write(t, c, testLog, "before")
 		jump.Store(int64(11 * time.Minute)) // collator clock 01:01; the timer (01:00 real) has not fired
-		p.MaxCount = 5                      // an unrelated change
+		p.MinCount = 5                      // an unrelated change
 		if err := c.Apply(testCfg(dir, p)); err != nil {
 			t.Fatal(err)
 		}

@@ -38,10 +38,6 @@ type Policy struct {
 	SizeBytes int64
 	// MinCount is rolling_min_count, used by the space manager (0: keep as many as possible).
 	MinCount int
-	// MaxCount > 0 keeps only the newest MaxCount rolled files after each roll,
-	// when Config.AutoDelete is on; the older ones are deleted soon after the
-	// roll, asynchronously (see Collator.Roll). 0 means no limit.
-	MaxCount int
 	// AllowEmpty lets a time boundary roll an empty file.
 	AllowEmpty bool
 }
@@ -131,8 +127,6 @@ type Config struct {
 	Durability Durability
 	// Form is the rolled-name separator form.
 	Form NameForm
-	// AutoDelete is auto_delete_rolled_files; it enables Policy.MaxCount.
-	AutoDelete bool
 	// Logs are the declared logs, in declaration order; names are unique.
 	Logs []LogConfig
 }
@@ -159,10 +153,14 @@ type Options struct {
 	// our writes without any byte of ours to account, and would otherwise
 	// be noticed at its next scan. It must return at once, never block.
 	OnWriteError func(err error)
-	// OnRemove, when set, is called after the collator deleted a file from the
-	// log folder (a rolled file beyond rolling_max_count), with its path. It
-	// is called from the collator's deleter goroutine and must not block.
-	OnRemove func(path string)
+	// OnRoll, when set, is called once for every file rolled (renamed to
+	// its rolled name), with what Roll returns for it: on the log's writer
+	// goroutine right after the rename (at DurabilityRoll, before the
+	// folder's fsync that makes the rename survive a power loss), or, for
+	// the catch-up rolls New makes, from Start. The space manager uses it
+	// to account for the file and apply retention at once. It must return
+	// at once, never block, and must not call the collator.
+	OnRoll func(r Rolled)
 	// OnDirRecreated, when set, is called once each time the log folder
 	// became a new one: the collator created it again after someone
 	// removed it (the warning "log folder was removed by someone else";

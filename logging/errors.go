@@ -13,9 +13,13 @@ var (
 	ErrUnknownLog = errors.New("unknown log")
 	// ErrClosed is returned by every method once Close has begun.
 	ErrClosed = errors.New("collator closed")
-	// ErrSpaceExhausted is returned by Write while the space manager has
-	// stopped accepting (see Collator.SetAccepting). Nothing of the call was
-	// written. Ingest maps it to 503 with Retry-After.
+	// ErrNotStarted is returned by Write, WriteLines, WriteBlock, Roll,
+	// Reopen and Apply on a collator made by New, until Start.
+	ErrNotStarted = errors.New("collator not started")
+	// ErrSpaceExhausted is matched by Write's error while the space manager
+	// has stopped accepting (see Collator.SetAccepting); the error is a
+	// *SpaceError with the reason. Nothing of the call was written. Ingest
+	// maps it to 503 with Retry-After.
 	ErrSpaceExhausted = errors.New("log space exhausted")
 	// ErrRestartRequired is returned by Apply for a change that cannot be
 	// applied live (the log folder). The running configuration is kept.
@@ -25,6 +29,21 @@ var (
 	// written.
 	ErrBadRecord = errors.New("record contains a newline")
 )
+
+// SpaceError is the error of a Write refused because the log space is
+// exhausted: it says why, and what it takes to resume, as the space manager
+// put it (Collator.SetAccepting). It matches ErrSpaceExhausted.
+type SpaceError struct {
+	// Reason is the space manager's reason, current when the call was
+	// refused.
+	Reason string
+}
+
+// Error implements error.
+func (e *SpaceError) Error() string { return ErrSpaceExhausted.Error() + ": " + e.Reason }
+
+// Unwrap returns ErrSpaceExhausted.
+func (e *SpaceError) Unwrap() error { return ErrSpaceExhausted }
 
 // errLatch logs a failure that may repeat (a full disk fails every write) once
 // when it starts and once when it clears, with the number of failures in

@@ -1,6 +1,7 @@
 package logging
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -12,38 +13,42 @@ import (
 	"time"
 )
 
-// The space manager's hooks: OnWrite sees every byte written, OnRemove every
-// rolled file the collator deletes.
+// The space manager's hooks: OnWrite sees every byte written, OnRoll every
+// roll, in order, before Roll returns.
 func TestHooks(t *testing.T) {
 	var wrote atomic.Int64
 	var mu sync.Mutex
-	var removed []string
+	var rolled []Rolled
 	opts := testOpts()
 	opts.OnWrite = func(n int64) { wrote.Add(n) }
-	opts.OnRemove = func(p string) {
+	opts.OnRoll = func(r Rolled) {
 		mu.Lock()
-		removed = append(removed, p)
+		rolled = append(rolled, r)
 		mu.Unlock()
 	}
 	dir := t.TempDir()
-	c, err := Open(Config{Dir: dir, Hostname: "h", AutoDelete: true, Logs: []LogConfig{{
-		Name: "a.log", Policy: Policy{Mode: ModeNone, Interval: time.Hour, MaxCount: 1},
+	c, err := Open(Config{Dir: dir, Hostname: "h", Logs: []LogConfig{{
+		Name: "a.log", Policy: Policy{Mode: ModeNone, Interval: time.Hour},
 	}}}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var first []Rolled
+	var want []Rolled
 	for i := range 3 {
 		write(t, c, "a.log", "record", "two")
 		r, err := c.Roll("a.log")
 		if err != nil || len(r) != 1 {
 			t.Fatalf("roll %d: %v %v", i, r, err)
 		}
-		if i == 0 {
-			first = r
+		want = append(want, r...)
+		mu.Lock()
+		n := len(rolled)
+		mu.Unlock()
+		if n != i+1 {
+			t.Fatalf("after roll %d OnRoll was called %d times", i, n)
 		}
 	}
-	if err := c.Close(); err != nil { // waits for the deleter
+	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if got := wrote.Load(); got != int64(3*len("record\ntwo\n")) {
@@ -51,8 +56,92 @@ func TestHooks(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(removed) != 2 || filepath.Dir(removed[0]) != dir || removed[0] != first[0].Path {
-		t.Errorf("OnRemove = %v, want the 2 oldest rolled files, first %s", removed, first[0].Path)
+	if !slices.EqualFunc(rolled, want, func(a, b Rolled) bool { return a.Path == b.Path && a.Bytes == b.Bytes }) {
+		t.Errorf("OnRoll saw %v, want %v", rolled, want)
+	}
+	for _, r := range rolled {
+		if filepath.Dir(r.Path) != dir {
+			t.Errorf("OnRoll path %s not in %s", r.Path, dir)
+		}
+	}
+}
+
+// TestNewStartsNothing: New opens, repairs and catch-up rolls, but starts no
+// goroutine and calls no hook; Write is refused until Start, which reports
+// the catch-up roll to OnRoll; Close works on a collator never started.
+func TestNewStartsNothing(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Now().Add(-48 * time.Hour)
+	if err := os.WriteFile(filepath.Join(dir, "a.log"), []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteMeta(MetaPath(filepath.Join(dir, "a.log")), Meta{CreationTime: old}, 0o644, false); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Dir: dir, Hostname: "h", Logs: []LogConfig{{Name: "a.log", Policy: Policy{Mode: ModeTime, Interval: time.Hour}}}}
+	for _, start := range []bool{false, true} {
+		var calls atomic.Int64
+		var got []Rolled
+		opts := testOpts()
+		opts.OnRoll = func(r Rolled) { calls.Add(1); got = append(got, r) }
+		opts.OnWrite = func(int64) { calls.Add(1) }
+		c, err := New(cfg, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := calls.Load(); n != 0 {
+			t.Fatalf("New called hooks %d times", n)
+		}
+		if err := c.Write("a.log", [][]byte{[]byte("x")}); !errors.Is(err, ErrNotStarted) {
+			t.Fatalf("Write before Start = %v, want ErrNotStarted", err)
+		}
+		if start {
+			c.Start()
+			if len(got) != 0 {
+				t.Errorf("second round: OnRoll saw %v, want nothing (rolled in the first)", got)
+			}
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !start && calls.Load() != 0 {
+			t.Errorf("a collator never started called hooks %d times", calls.Load())
+		}
+		if start {
+			continue
+		}
+		// The first New rolled the 48-hour-old file; the second finds nothing to catch up.
+		if n := len(rolledFiles(t, dir, "a.log")); n != 1 {
+			t.Fatalf("%d rolled files after New, want the catch-up roll's 1", n)
+		}
+	}
+}
+
+// TestStartReportsCatchUpRolls: the catch-up roll made by New reaches OnRoll
+// from Start, before Start returns.
+func TestStartReportsCatchUpRolls(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.log"), []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteMeta(MetaPath(filepath.Join(dir, "a.log")), Meta{CreationTime: time.Now().Add(-48 * time.Hour)}, 0o644, false); err != nil {
+		t.Fatal(err)
+	}
+	var got []Rolled
+	opts := testOpts()
+	opts.OnRoll = func(r Rolled) { got = append(got, r) }
+	c, err := New(Config{Dir: dir, Hostname: "h", Logs: []LogConfig{{Name: "a.log", Policy: Policy{Mode: ModeTime, Interval: time.Hour}}}}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if len(got) != 0 {
+		t.Fatalf("OnRoll called by New: %v", got)
+	}
+	c.Start()
+	files := rolledFiles(t, dir, "a.log")
+	if len(got) != 1 || len(files) != 1 || got[0].Path != files[0].path || got[0].Cause != CauseTime {
+		t.Fatalf("OnRoll after Start saw %+v; rolled files %v", got, files)
 	}
 }
 

@@ -125,14 +125,15 @@ func rolledFiles(t *testing.T, dir, log string) []rolledFile {
 		}
 		out = append(out, rolledFile{r, filepath.Join(dir, e.Name())})
 	}
+	// One zone (UTC), no clock going back: the names' times order them.
 	slices.SortFunc(out, func(a, b rolledFile) int {
-		switch {
-		case a.Less(b.RolledName):
-			return -1
-		case b.Less(a.RolledName):
-			return 1
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
 		}
-		return 0
+		if c := a.End.Compare(b.End); c != 0 {
+			return c
+		}
+		return a.Seq - b.Seq
 	})
 	return out
 }

@@ -14,27 +14,74 @@ import (
 )
 
 // The meta file keeps an active file's START across restarts, as Traffic
-// Server's .<name>.meta does (DESIGN §5). It sits next to the log, is hidden
-// (so never taken for a log or a rolled file) and reads:
+// Server's .<name>.meta does (DESIGN §5), and what the log remembers of its
+// rolls. It sits next to the log, is hidden (so never taken for a log or a
+// rolled file) and reads:
 //
 //	creation_time = 1795240800
+//	rolled_end = 1795240790
+//	rolled_high = 20261121.06h00m00s
+//	rolled_high_seq = 00000000000
+//	rolled_max_seq = 00000000003
 //
-// one "key = value" a line, newline-terminated, the value in Unix seconds. On
-// read, blank lines and lines starting with '#' are skipped and unknown keys
-// (such as Traffic Server's object_signature) are ignored.
+// one "key = value" a line, newline-terminated. creation_time (START, Unix
+// seconds) is Traffic Server's key and the only one required; rolled_end is
+// the END of the log's last roll (Unix seconds, 0 for unknown), and the
+// rolled_high* keys are the log's nameState (namestate.go), which keeps it
+// from producing a rolled name twice. Numbers are written with fixed widths
+// so that the content keeps its length from one rewrite to the next (see
+// metaFile). On read, blank lines and lines starting with '#' are skipped and
+// unknown keys (such as Traffic Server's object_signature) are ignored.
 
 // metaMaxSize bounds what ReadMeta reads: a real meta file is a few dozen bytes.
 const metaMaxSize = 64 << 10
 
-// metaKeyCreation is the key holding Meta.CreationTime.
-const metaKeyCreation = "creation_time"
+// The meta file's keys.
+const (
+	metaKeyCreation = "creation_time"
+	metaKeyEnd      = "rolled_end"
+	metaKeyHigh     = "rolled_high"
+	metaKeyHighSeq  = "rolled_high_seq"
+	metaKeyMaxSeq   = "rolled_max_seq"
+)
 
 // Meta is the content of an active file's meta file.
 type Meta struct {
 	// CreationTime is the active file's START: the creation time of its first
 	// buffer, in whole seconds (fractions are dropped on write).
 	CreationTime time.Time
+	// LastEnd is the END of the log's last roll, in whole seconds; the zero
+	// time when unknown (a .meta written by Traffic Server or before the
+	// key existed).
+	LastEnd time.Time
+
+	names    nameState // the rolled names produced (namestate.go)
+	hasNames bool      // the rolled_high* keys were read
 }
+
+// appendMeta appends m's content, as the meta file holds it, to b.
+func appendMeta(b []byte, m Meta) []byte {
+	b = append(b, metaKeyCreation+" = "...)
+	b = strconv.AppendInt(b, m.CreationTime.Unix(), 10)
+	b = append(b, "\n"+metaKeyEnd+" = "...)
+	end := int64(0)
+	if !m.LastEnd.IsZero() {
+		end = m.LastEnd.Unix()
+	}
+	b = fmt.Appendf(b, "%010d", end)
+	high, highSeq := m.names.high, m.names.highSeq
+	if high == "" {
+		high, highSeq = metaNoHigh, -1
+	}
+	b = append(b, "\n"+metaKeyHigh+" = "...)
+	b = append(b, high...)
+	b = fmt.Appendf(b, "\n"+metaKeyHighSeq+" = %011d\n"+metaKeyMaxSeq+" = %011d\n", highSeq, m.names.maxSeq)
+	return b
+}
+
+// metaNoHigh stands for "no rolled name yet" in rolled_high: a wall time of
+// the layout's width that sorts before any real one.
+const metaNoHigh = "00000000.00h00m00s"
 
 // MetaError says what is wrong with a meta file's content.
 type MetaError struct {
@@ -73,8 +120,8 @@ func MetaPath(activePath string) string {
 // creation_time, returns a *[MetaError] with the line and what is wrong. A key
 // given twice is an error. CreationTime is returned in time.Local.
 func ParseMeta(data []byte) (Meta, error) {
-	var m Meta
-	found := false
+	m := Meta{names: nameState{highSeq: -1}}
+	seen := map[string]bool{}
 	for n, line := range bytes.Split(data, []byte("\n")) {
 		text := strings.TrimSpace(string(line))
 		if text == "" || strings.HasPrefix(text, "#") {
@@ -88,20 +135,55 @@ func ParseMeta(data []byte) (Meta, error) {
 		if key == "" {
 			return Meta{}, &MetaError{Line: n + 1, Reason: "empty key"}
 		}
-		if key != metaKeyCreation {
+		bad := func(what string) (Meta, error) {
+			return Meta{}, &MetaError{Line: n + 1, Reason: fmt.Sprintf("%s %q is not %s", key, value, what)}
+		}
+		switch key {
+		case metaKeyCreation, metaKeyEnd, metaKeyHigh, metaKeyHighSeq, metaKeyMaxSeq:
+		default:
 			continue
 		}
-		if found {
-			return Meta{}, &MetaError{Line: n + 1, Reason: metaKeyCreation + " given twice"}
+		if seen[key] {
+			return Meta{}, &MetaError{Line: n + 1, Reason: key + " given twice"}
 		}
-		sec, err := strconv.ParseInt(value, 10, 64)
-		if err != nil {
-			return Meta{}, &MetaError{Line: n + 1, Reason: fmt.Sprintf("%s %q is not a number of Unix seconds", metaKeyCreation, value)}
+		seen[key] = true
+		switch key {
+		case metaKeyCreation, metaKeyEnd:
+			sec, err := strconv.ParseInt(value, 10, 64)
+			if err != nil || sec < 0 && key == metaKeyEnd {
+				return bad("a number of Unix seconds")
+			}
+			if key == metaKeyCreation {
+				m.CreationTime = time.Unix(sec, 0)
+			} else if sec > 0 {
+				m.LastEnd = time.Unix(sec, 0)
+			}
+		case metaKeyHigh:
+			if value == metaNoHigh {
+				m.names.high = ""
+			} else if _, err := nameParseTime(value, time.UTC); err != nil {
+				return bad("a %Y%m%d.%Hh%Mm%Ss time")
+			} else {
+				m.names.high = value
+			}
+		case metaKeyHighSeq, metaKeyMaxSeq:
+			v, err := strconv.Atoi(value)
+			if err != nil || v < -1 || v < 0 && key == metaKeyMaxSeq {
+				return bad("a collision number")
+			}
+			if key == metaKeyHighSeq {
+				m.names.highSeq = v
+			} else {
+				m.names.maxSeq = v
+			}
 		}
-		m.CreationTime, found = time.Unix(sec, 0), true
 	}
-	if !found {
+	if !seen[metaKeyCreation] {
 		return Meta{}, &MetaError{Reason: "no " + metaKeyCreation}
+	}
+	m.hasNames = seen[metaKeyHigh] && seen[metaKeyHighSeq] && seen[metaKeyMaxSeq]
+	if !m.hasNames {
+		m.names = nameState{highSeq: -1}
 	}
 	return m, nil
 }
@@ -153,8 +235,7 @@ func WriteMeta(path string, m Meta, perm os.FileMode, sync bool) (err error) {
 			err = fmt.Errorf("write meta %s: %w", path, err)
 		}
 	}()
-	content := fmt.Sprintf("%s = %d\n", metaKeyCreation, m.CreationTime.Unix())
-	if _, err = f.WriteString(content); err != nil {
+	if _, err = f.Write(appendMeta(nil, m)); err != nil {
 		return err
 	}
 	if err = f.Chmod(perm); err != nil {

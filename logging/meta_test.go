@@ -118,7 +118,7 @@ func TestWriteReadMeta(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := string(data), "creation_time = 1795240800\n"; got != want {
+			if got, want := string(data), metaText1795240800; got != want {
 				t.Errorf("content = %q, want %q", got, want)
 			}
 			m, err := ReadMeta(path)
@@ -219,4 +219,52 @@ func TestWriteMetaErrors(t *testing.T) {
 			}
 		}
 	})
+}
+
+// metaText1795240800 is what WriteMeta and metaFile write for Meta{CreationTime:
+// 1795240800} and nothing else known: fixed-width values.
+const metaText1795240800 = "creation_time = 1795240800\n" +
+	"rolled_end = 0000000000\n" +
+	"rolled_high = 00000000.00h00m00s\n" +
+	"rolled_high_seq = -0000000001\n" +
+	"rolled_max_seq = 00000000000\n"
+
+// TestMetaRoundTrip: everything a .meta holds is read back as written, and
+// every content has the same length.
+func TestMetaRoundTrip(t *testing.T) {
+	for _, m := range []Meta{
+		{CreationTime: time.Unix(1795240800, 0)},
+		{CreationTime: time.Unix(1795240800, 0), LastEnd: time.Unix(1795240799, 0),
+			names: nameState{high: "20261121.06h00m00s", highSeq: -1, maxSeq: 3}, hasNames: true},
+		{CreationTime: time.Unix(1795240800, 0), LastEnd: time.Unix(1795240799, 0),
+			names: nameState{high: "20261121.06h00m00s", highSeq: 12, maxSeq: 40}, hasNames: true},
+	} {
+		b := appendMeta(nil, m)
+		if len(b) != len(metaText1795240800) {
+			t.Errorf("content %q: %d bytes, want %d like every other", b, len(b), len(metaText1795240800))
+		}
+		got, err := ParseMeta(b)
+		if err != nil {
+			t.Fatalf("ParseMeta(%q): %v", b, err)
+		}
+		want := m
+		want.hasNames = true
+		if m.names.high == "" {
+			want.names = nameState{highSeq: -1}
+		}
+		if !got.CreationTime.Equal(want.CreationTime) || !got.LastEnd.Equal(want.LastEnd) || got.names != want.names || !got.hasNames {
+			t.Errorf("ParseMeta(appendMeta(%+v)) = %+v", m, got)
+		}
+	}
+	for _, bad := range []string{
+		"creation_time = 1\nrolled_high = 2026\n",
+		"creation_time = 1\nrolled_high_seq = -2\n",
+		"creation_time = 1\nrolled_max_seq = -1\n",
+		"creation_time = 1\nrolled_end = -5\n",
+		"creation_time = 1\nrolled_end = 1\nrolled_end = 2\n",
+	} {
+		if _, err := ParseMeta([]byte(bad)); err == nil {
+			t.Errorf("ParseMeta(%q) = nil error", bad)
+		}
+	}
 }

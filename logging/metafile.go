@@ -4,8 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"syscall"
+		"syscall"
 )
 
 // metaFile is a log's .meta, kept open by its writer and rewritten in
@@ -13,15 +12,17 @@ import (
 //
 // WriteMeta's temporary file and rename cost five metadata operations;
 // under load they took 0.3–0.6 ms of every roll, during which Write calls
-// wait for the token. The content is one short line whose length only
-// changes in the year 2286, so one pwrite(2) at offset 0 replaces it; a
-// ftruncate(2) follows only when the old content was longer (an edited
-// file, or Traffic Server's object_signature line). A process crash cannot
-// tear a write(2) of 28 bytes; a power loss could at worst leave the
-// previous START or, where the write straddled a sector, an unreadable
-// file, for which Open falls back to the active file's modification time,
-// as for a missing one. At Durability ≥ Roll the content is fsynced before
-// the roll's caller is answered (deferred.go).
+// wait for the token. The content (appendMeta) is five short lines of
+// fixed-width values whose length only changes in the year 2286, so one
+// pwrite(2) at offset 0 replaces it; a ftruncate(2) follows only when the
+// old content was longer (an edited file, or Traffic Server's
+// object_signature line). A process crash cannot tear a write(2) of 130
+// bytes; a power loss could at worst leave the previous content or, where
+// the write straddled a sector, an unreadable file, for which Open falls
+// back to the active file's modification time and to the rolled names in
+// the folder, as for a missing one. At Durability ≥ Roll the content is
+// fsynced before the roll's caller is answered (deferred.go). Before each
+// write one lstat(2) checks that the path still names the open file.
 //
 // A metaFile is used by whoever holds the log's writer token.
 type metaFile struct {
@@ -36,7 +37,9 @@ type metaFile struct {
 // anyway). A symlink or a non-regular file at path is refused. Errors name
 // path; after one the file is opened again at the next write.
 func (m *metaFile) write(path string, meta Meta, perm os.FileMode, sync bool) error {
-	if m.f != nil && !stillLinked(m.f) {
+	if m.f != nil && !namedBy(m.f, path) {
+		// Deleted, replaced, or moved away with its folder (mv logs
+		// logs.old && mkdir logs): the .meta that counts is the one at path.
 		m.close()
 	}
 	if m.f == nil {
@@ -55,9 +58,7 @@ func (m *metaFile) write(path string, meta Meta, perm os.FileMode, sync bool) er
 		}
 		m.f = f
 	}
-	m.buf = append(m.buf[:0], metaKeyCreation+" = "...)
-	m.buf = strconv.AppendInt(m.buf, meta.CreationTime.Unix(), 10)
-	m.buf = append(m.buf, '\n')
+	m.buf = appendMeta(m.buf[:0], meta)
 	if err := m.rewrite(sync); err != nil {
 		m.close()
 		return fmt.Errorf("write meta %s: %w", path, err)
@@ -113,14 +114,14 @@ func checkMetaFile(f *os.File, perm os.FileMode, created bool) error {
 	return nil
 }
 
-// stillLinked reports whether f still has a name (someone may have deleted
-// or replaced the .meta); when it cannot tell, it says no, so that the
-// file is opened again by its path.
-func stillLinked(f *os.File) bool {
+// namedBy reports whether path names the open file f: someone may have
+// deleted or replaced the .meta, or moved its folder away. When it cannot
+// tell, it says no, so that the file is opened again by its path.
+func namedBy(f *os.File, path string) bool {
 	fi, err := f.Stat()
 	if err != nil {
 		return false
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && st.Nlink > 0
+	at, err := os.Lstat(path)
+	return err == nil && os.SameFile(fi, at)
 }

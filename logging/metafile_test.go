@@ -16,7 +16,7 @@ import (
 // or a folder at the path is refused with an error naming it.
 func TestMetaFileRewrite(t *testing.T) {
 	start := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
-	const want = "creation_time = 1795240800\n"
+	const want = metaText1795240800
 	tests := []struct {
 		name    string
 		before  func(t *testing.T, path string, mf *metaFile) // between a first write and the checked one

@@ -13,6 +13,8 @@ import (
 //	<active>.<host>.<START>-<END>.old        FormDot
 //	<active>_<host>.<START>-<END>.old        FormATS
 //	<active>.<host>.<START>-<END>.<N>.old    collision number N = 1, 2, …
+//	<active>.<START>-<END>.old               no host: Traffic Server's own
+//	                                         diags.log and traffic.out names
 //
 // with START and END written as %Y%m%d.%Hh%Mm%Ss (Go layout nameTimeLayout),
 // e.g. access.log.web01.20261121.06h00m00s-20261121.12h00m00s.old.
@@ -61,8 +63,10 @@ type RolledName struct {
 	// Active is the active file name, e.g. "access.log". Not empty, no '/', no
 	// leading '.'.
 	Active string
-	// Host is the host name written into the name. Not empty, no '/'; it may
-	// contain '.' and '_'.
+	// Host is the host name written into the name, no '/'; it may contain
+	// '.' and '_'. It is empty only in the host-less names Traffic Server
+	// gives its own diags.log and traffic.out (<active>.<START>-<END>.old),
+	// which are parsed but never written by the collator.
 	Host string
 	// Start is the START time; only whole seconds are written.
 	Start time.Time
@@ -85,8 +89,10 @@ func (r RolledName) String() string {
 	var b strings.Builder
 	b.Grow(len(r.Active) + len(r.Host) + nameRangeLen + 16)
 	b.WriteString(r.Active)
-	b.WriteByte(sep)
-	b.WriteString(r.Host)
+	if r.Host != "" {
+		b.WriteByte(sep)
+		b.WriteString(r.Host)
+	}
 	b.WriteByte('.')
 	b.WriteString(r.Start.Format(nameTimeLayout))
 	b.WriteByte('-')
@@ -99,27 +105,6 @@ func (r RolledName) String() string {
 	return b.String()
 }
 
-// Less reports whether r sorts before o, oldest first: by Start, then End, then
-// Seq. It does not look at Active or Host; sort the files of one log.
-func (r RolledName) Less(o RolledName) bool {
-	if !r.Start.Equal(o.Start) {
-		return r.Start.Before(o.Start)
-	}
-	if !r.End.Equal(o.End) {
-		return r.End.Before(o.End)
-	}
-	return r.Seq < o.Seq
-}
-
-// UniqueRolledName returns r with the smallest Seq (0, 1, 2, …) whose String()
-// does not exist according to exists, which is given base names (the collator
-// passes a stat of the log folder). exists must eventually return false.
-func UniqueRolledName(r RolledName, exists func(name string) bool) RolledName {
-	for r.Seq = 0; exists(r.String()); r.Seq++ {
-	}
-	return r
-}
-
 // ParseRolledName parses a base file name written by [RolledName.String], with
 // times in loc (nil means time.Local). On failure it returns a *[NameError],
 // which matches [ErrNotRolled]; so are rejected active files, meta files, names
@@ -130,16 +115,27 @@ func UniqueRolledName(r RolledName, exists func(name string) bool) RolledName {
 //
 //  1. actives are the configured active names: the longest one that the name
 //     starts with, followed by '.' (FormDot) or '_' (FormATS) and a non-empty
-//     host, is the active name;
+//     host, is the active name; what comes before the times being exactly
+//     a configured active name is a host-less name of that log;
 //  2. otherwise (a log no longer configured), what comes before the times is
 //     split just after the first ".log" that is followed by '.' or '_'
-//     ("app.log.web01.example.com" → "app.log", "web01.example.com");
+//     ("app.log.web01.example.com" → "app.log", "web01.example.com"); if it
+//     ends in ".log" it is a host-less name ("diags.log", Traffic Server's
+//     own diags.log.<START>-<END>.old);
 //  3. otherwise it is split at its last '.' or '_' ("squid.web01" → "squid",
 //     "web01"; a host with dots is then cut wrongly, which only matters for
 //     display).
 //
-// Anything accepted turns back into name by String. Times in a repeated hour
-// (the clock going back) are ambiguous and parse to one of the two instants.
+// Anything accepted turns back into name by String.
+//
+// A name's times are wall-clock times without their UTC offset, so they
+// do not say which instant they were: in a repeated hour (the clock going
+// back) they parse to one of the two instants, and a name written under
+// another time zone (the daemon restarted with another TZ) parses as if it
+// were loc's, or not at all when loc skips that wall time. Parse in UTC to
+// read any name's wall times as written. Never order rolled files by these
+// times alone: the space manager orders them by their modification time,
+// which the collator sets to the exact END at the roll (see space.OrderKey).
 func ParseRolledName(name string, actives []string, loc *time.Location) (RolledName, error) {
 	loc = policyLoc(loc)
 	fail := func(format string, args ...any) (RolledName, error) {
@@ -183,6 +179,10 @@ func ParseRolledName(name string, actives []string, loc *time.Location) (RolledN
 	}
 	prefix := rest[:len(rest)-nameRangeLen-1]
 	i := nameSplit(prefix, actives)
+	if i == len(prefix) && i > 0 {
+		r.Active = prefix // host-less
+		return r, nil
+	}
 	if i <= 0 || i >= len(prefix)-1 {
 		return fail("cannot split %q into active name and host", prefix)
 	}
@@ -193,11 +193,15 @@ func ParseRolledName(name string, actives []string, loc *time.Location) (RolledN
 	return r, nil
 }
 
-// nameSplit returns the index of the separator between active name and host in
-// prefix (see ParseRolledName), or -1.
+// nameSplit returns the index of the separator between active name and host
+// in prefix (see ParseRolledName), len(prefix) when prefix is an active name
+// without a host, or -1.
 func nameSplit(prefix string, actives []string) int {
 	best := -1
 	for _, a := range actives {
+		if a == prefix {
+			return len(prefix) // a configured log's host-less name
+		}
 		if a != "" && len(a) > best && len(prefix) > len(a)+1 && strings.HasPrefix(prefix, a) && nameIsSep(prefix[len(a)]) {
 			best = len(a)
 		}
@@ -215,6 +219,11 @@ func nameSplit(prefix string, actives []string) int {
 			return sep
 		}
 		from = sep
+	}
+	if strings.HasSuffix(prefix, ".log") {
+		// Traffic Server rolls its own diags.log and traffic.out without
+		// a host part: diags.log.<START>-<END>.old.
+		return len(prefix)
 	}
 	return strings.LastIndexAny(prefix, "._")
 }
@@ -270,7 +279,8 @@ func nameParseTime(s string, loc *time.Location) (time.Time, error) {
 	}
 	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, loc)
 	if t.Format(nameTimeLayout) != s {
-		// 30 February, or a wall time skipped by the clock going forward.
+		// 30 February, or a wall time skipped by the clock going forward
+		// (parse in UTC, which skips none, to read such a name's walls).
 		return time.Time{}, fmt.Errorf("%q does not exist in %s", s, loc)
 	}
 	return t, nil

@@ -105,6 +105,17 @@ func TestParseRolledName(t *testing.T) {
 			RolledName{Active: "access.logx", Host: "web01", Start: s6, End: e12}},
 		{"start after end", "access.log.web01.20261121.12h00m00s-20261121.06h00m00s.old", known,
 			RolledName{Active: "access.log", Host: "web01", Start: e12, End: s6}},
+		// Traffic Server rolls its own diags.log and traffic.out without a host.
+		{"host-less, configured", "diags.log." + times + ".old", []string{"diags.log", "diags"},
+			RolledName{Active: "diags.log", Start: s6, End: e12}},
+		{"host-less, configured, no .log", "traffic.out." + times + ".old", []string{"traffic.out"},
+			RolledName{Active: "traffic.out", Start: s6, End: e12}},
+		{"host-less .log, not configured", "diags.log." + times + ".old", known,
+			RolledName{Active: "diags.log", Start: s6, End: e12}},
+		{"host-less with collision", "diags.log." + times + ".3.old", nil,
+			RolledName{Active: "diags.log", Start: s6, End: e12, Seq: 3}},
+		{"host ending in .log still a host", "access.log.web01.log." + times + ".old", known,
+			RolledName{Active: "access.log", Host: "web01.log", Start: s6, End: e12}},
 		{"leap day", "access.log.web01.20280229.23h59m59s-20280301.00h00m00s.old", known,
 			RolledName{Active: "access.log", Host: "web01", Start: time.Date(2028, 2, 29, 23, 59, 59, 0, utc), End: time.Date(2028, 3, 1, 0, 0, 0, 0, utc)}},
 	}
@@ -187,69 +198,6 @@ func TestParseRolledNameRejects(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.reason) {
 				t.Errorf("error %q does not say %q", err, tt.reason)
-			}
-		})
-	}
-}
-
-func TestRolledNameLess(t *testing.T) {
-	utc := time.UTC
-	r := func(sh, eh, seq int) RolledName {
-		return RolledName{Active: "a.log", Host: "h", Start: nameAt(sh, 0, 0, utc), End: nameAt(eh, 0, 0, utc), Seq: seq}
-	}
-	tests := []struct {
-		name string
-		a, b RolledName
-		want bool
-	}{
-		{"earlier start", r(1, 9, 5), r(2, 3, 0), true},
-		{"later start", r(2, 3, 0), r(1, 9, 5), false},
-		{"same start earlier end", r(1, 2, 5), r(1, 3, 0), true},
-		{"same start later end", r(1, 3, 0), r(1, 2, 5), false},
-		{"same times lower seq", r(1, 2, 0), r(1, 2, 1), true},
-		{"same times higher seq", r(1, 2, 2), r(1, 2, 1), false},
-		{"equal", r(1, 2, 1), r(1, 2, 1), false},
-		{"same instant other zone", r(1, 2, 0), RolledName{Start: nameAt(1, 0, 0, utc).In(time.FixedZone("X", 3600)), End: nameAt(2, 0, 0, utc), Seq: 1}, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.a.Less(tt.b); got != tt.want {
-				t.Errorf("Less = %v, want %v", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestUniqueRolledName(t *testing.T) {
-	base := RolledName{Active: "access.log", Host: "web01", Start: nameAt(6, 0, 0, time.UTC), End: nameAt(12, 0, 0, time.UTC), Seq: 7}
-	tests := []struct {
-		name     string
-		existing []string
-		wantSeq  int
-	}{
-		{"free", nil, 0},
-		{"taken once", []string{"access.log.web01.20261121.06h00m00s-20261121.12h00m00s.old"}, 1},
-		{"taken twice", []string{
-			"access.log.web01.20261121.06h00m00s-20261121.12h00m00s.old",
-			"access.log.web01.20261121.06h00m00s-20261121.12h00m00s.1.old",
-		}, 2},
-		{"gap is reused", []string{
-			"access.log.web01.20261121.06h00m00s-20261121.12h00m00s.old",
-			"access.log.web01.20261121.06h00m00s-20261121.12h00m00s.2.old",
-		}, 1},
-		{"other names do not matter", []string{"access.log", ".access.log.meta"}, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			set := make(map[string]bool)
-			for _, n := range tt.existing {
-				set[n] = true
-			}
-			got := UniqueRolledName(base, func(name string) bool { return set[name] })
-			want := base
-			want.Seq = tt.wantSeq
-			if !nameEqual(got, want) {
-				t.Errorf("UniqueRolledName = %+v, want Seq %d", got, tt.wantSeq)
 			}
 		})
 	}

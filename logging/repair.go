@@ -18,16 +18,13 @@ import (
 //   - a torn last line is cut (see repairTail); the file counts as not
 //     fsynced (dirty), so that the next roll fsyncs it before the rename;
 //   - temporary .meta files that a crash in the middle of WriteMeta left
-//     are removed (RemoveMetaTemps);
-//   - START comes from the .meta file; if that is missing or unreadable, from
-//     the file's mtime (bounded by now) for a non-empty file, else now; it is
-//     never earlier than END of this log's latest rolled file in the folder;
-//   - if a boundary passed since START without a roll (the process was
-//     stopped or stalled), exactly one catch-up roll happens now. Its END is
-//     now: the time of the last record written by the previous process is
-//     unknown, and now is the tightest bound known to be above it.
+//     are removed (removeMetaTemps);
+//   - START, the last END and the rolled names produced come from the .meta
+//     (see recoverStart).
 //
-// The goroutine is not started; the caller does that.
+// It performs no roll (Collator.catchUp does) and starts no goroutine. The
+// files it created are remembered until the log starts, so that undoOpen
+// can remove them if the opening of another log fails.
 //
 // names is a listing of the log folder taken before (see listNames).
 func (c *Collator) openLog(lc LogConfig, now time.Time, names []string) (*logFile, error) {
@@ -41,13 +38,14 @@ func (c *Collator) openLog(lc LogConfig, now time.Time, names []string) (*logFil
 	}
 	w := &writer{c: c, l: l, pol: lc.Policy}
 	l.w = w
-	f, size, err := openActive(path, c.set.Load().Perm)
+	f, size, created, err := openActive(path, c.set.Load().Perm)
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {
 			return nil, fmt.Errorf("logging: log folder %s is not writable: %w", c.dir, err)
 		}
 		return nil, fmt.Errorf("logging: open log %s: %w", lc.Name, err)
 	}
+	l.created.active = created
 	c.openFiles.Add(1)
 	w.f, w.size = f, size
 	l.syncTarget.Store(f)
@@ -70,27 +68,92 @@ func (c *Collator) openLog(lc LogConfig, now time.Time, names []string) (*logFil
 	if removed, err := removeMetaTemps(MetaPath(path), names); len(removed) > 0 || err != nil {
 		c.log.Warn("removed temporary .meta files left by a crash", "log", l.name, "files", removed, "err", err)
 	}
-	w.start = c.recoverStart(l, f, w.size, now, names)
-	if w.pol.CatchUp(w.start, now, c.loc) {
-		if _, err := w.roll(CauseTime, now); err != nil {
-			c.log.Warn("catch-up roll failed", "log", l.name, "err", err)
-		}
-		w.finishRoll()
-	}
+	c.recoverStart(l, f, w.size, now, names)
 	w.publish()
 	l.acc.pol = lc.Policy
 	l.acc.next = nextBoundary(lc.Policy, now, c.loc)
 	return l, nil
 }
 
-// recoverStart finds the START of an existing active file of size bytes and
-// writes the .meta if it had to be reconstructed.
-func (c *Collator) recoverStart(l *logFile, f *os.File, size int64, now time.Time, names []string) time.Time {
+// undoOpen closes a log opened by openLog that will not be used (the
+// opening of another log of the same New or Apply failed) and removes the
+// files openLog created for it, so that nothing of it is left.
+func (l *logFile) undoOpen() {
+	_ = l.w.closeFile()
+	l.w.meta.close()
+	if l.created.active {
+		_ = os.Remove(l.path)
+	}
+	if l.created.meta {
+		_ = os.Remove(MetaPath(l.path))
+	}
+}
+
+// checkLogPaths checks, before anything is created, that every log's
+// active path in dir is free or holds a regular file: a folder, a symlink
+// or a device there would fail the log's opening after other logs were
+// opened. (A .meta path that holds something else is only logged later:
+// START then falls back to the file's time.) All problems are reported at
+// once.
+func checkLogPaths(dir string, lcs []LogConfig) error {
+	var errs []error
+	for _, lc := range lcs {
+		p := filepath.Join(dir, lc.Name)
+		fi, err := os.Lstat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			errs = append(errs, fmt.Errorf("logging: log %s: %w", lc.Name, err))
+		case !fi.Mode().IsRegular():
+			errs = append(errs, fmt.Errorf("logging: log %s: its active path %s is %s, not a regular file", lc.Name, p, fileKind(fi.Mode())))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// fileKind names what a mode is, for messages.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
+}
+
+// recoverStart sets the writer's START, last END and rolled-name state for
+// an existing active file of size bytes, and writes the .meta if it had to
+// be reconstructed:
+//
+//   - START is the .meta's creation_time; if that is missing or unreadable,
+//     the file's mtime for a non-empty file, else now. It is raised to the
+//     last roll's END (rolled_end, an instant) so that START(next) ≥
+//     END(previous), and never later than now: START is a lower bound of
+//     the file's first record, which is not in the future. (Only a clock
+//     that stepped back across the restart makes the two bounds disagree;
+//     now wins.)
+//   - the rolled-name state is the .meta's merged with the names of this
+//     log and host in the folder (for a .meta lost or written by Traffic
+//     Server), so that no rolled name is produced twice.
+//
+// No rolled name's wall time is used for START: names carry no UTC offset,
+// and one read under another time zone or inside a repeated hour would
+// put START in the future.
+func (c *Collator) recoverStart(l *logFile, f *os.File, size int64, now time.Time, names []string) {
+	w := l.w
 	mp := MetaPath(l.path)
 	m, err := ReadMeta(mp)
 	start, rewrite := m.CreationTime, false
 	if err != nil {
 		rewrite = true
+		l.created.meta = errors.Is(err, fs.ErrNotExist)
 		start = now
 		if size > 0 {
 			if fi, serr := f.Stat(); serr == nil && fi.ModTime().Before(now) {
@@ -103,21 +166,37 @@ func (c *Collator) recoverStart(l *logFile, f *os.File, size int64, now time.Tim
 			}
 		}
 	}
-	if last := c.lastRolledEnd(l.name, names); start.Before(last) {
-		start, rewrite = last, true
+	lastEnd := m.LastEnd
+	if lastEnd.IsZero() {
+		// A .meta from Traffic Server or an earlier version: the latest
+		// END among the log's rolled names, read in loc, as the bound.
+		// It may be wrong by a zone's offset, hence the cap at now below.
+		lastEnd = c.lastNamedEnd(l.name, names)
 	}
+	if start.Before(lastEnd) {
+		start, rewrite = lastEnd, true
+	}
+	if start.After(now) {
+		c.log.Warn("START found after now (the clock went back?); using now", "path", mp, "start", start, "now", now)
+		start, rewrite = now, true
+	}
+	ns := m.names
+	ns.merge(nameStateOf(names, l.name, c.set.Load().Hostname, c.activeNames(l.name)))
+	if !m.hasNames || ns != m.names {
+		rewrite = true
+	}
+	w.start, w.lastEnd, w.names = start, m.LastEnd, ns
 	if rewrite {
-		if err := WriteMeta(mp, Meta{CreationTime: start}, c.set.Load().Perm, false); err != nil {
+		if err := WriteMeta(mp, w.metaNow(), c.set.Load().Perm, false); err != nil {
 			c.log.Warn("cannot write log metadata", "path", mp, "err", err)
 		}
 	}
-	return start
 }
 
-// lastRolledEnd returns the latest END among the rolled files of log in
-// names (the folder's listing), or the zero time. Only names that start
-// with the log's active name are parsed.
-func (c *Collator) lastRolledEnd(log string, names []string) time.Time {
+// lastNamedEnd returns the latest END among the rolled names of log in
+// names (the folder's listing) read in the collator's zone, or the zero
+// time. Only names that start with the log's active name are parsed.
+func (c *Collator) lastNamedEnd(log string, names []string) time.Time {
 	actives := c.activeNames(log)
 	var last time.Time
 	for _, n := range names {

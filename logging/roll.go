@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // RollCause says why a file rolled.
@@ -71,9 +73,8 @@ type Rolled struct {
 // (the active file stays in place) are returned joined, next to the rolls
 // that worked. Roll returns once the rolled files are complete and in place
 // (with DurabilityRoll, synced); the new active files follow at once, before
-// anything else is written. Deletions beyond MaxCount follow asynchronously,
-// soon after, on the collator's deleter goroutine (done at the latest when
-// Close returns): for a moment a log may have one rolled file too many.
+// anything else is written. Options.OnRoll hears of each roll before Roll
+// returns.
 func (c *Collator) Roll(logs ...string) ([]Rolled, error) {
 	return c.each("roll", logs, func() *op { return &op{kind: opRoll, cause: CauseForced} })
 }
@@ -83,6 +84,9 @@ func (c *Collator) Roll(logs ...string) ([]Rolled, error) {
 func (c *Collator) each(what string, names []string, mk func() *op) ([]Rolled, error) {
 	if c.closed.Load() {
 		return nil, fmt.Errorf("logging: %s: %w", what, ErrClosed)
+	}
+	if !c.started.Load() {
+		return nil, fmt.Errorf("logging: %s: %w", what, ErrNotStarted)
 	}
 	m := *c.logs.Load()
 	all := len(names) == 0
@@ -167,6 +171,19 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 	if how := w.displaced(); how != "" {
 		return nil, w.rollDisplaced(how, end)
 	}
+	if end.Before(w.start) {
+		end = w.start // the clock stepped back: never END < START
+	}
+	// The modification time of a rolled file is its exact END, an instant:
+	// what orders rolled files across daylight-saving and time-zone
+	// changes, which their names' wall times cannot (space.OrderKey). It is
+	// set before the fsync, which makes it durable with the file, and
+	// before the rename, so that a .old file never shows another. A
+	// failure costs only that order's precision (it then falls back to the
+	// last write's time and the name).
+	if err := w.setModTime(end); err != nil {
+		c.log.Warn("cannot set the rolled file's modification time to its END", "path", l.path, "err", err)
+	}
 	if set.Durability >= DurabilityRoll {
 		if err := w.sync(); err != nil {
 			// The rename still produces a correct file; it may not survive a
@@ -176,16 +193,16 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 	}
 	start := w.start.Truncate(time.Second)
 	stop := end.Truncate(time.Second)
-	if stop.Before(start) {
-		stop = start // the clock stepped back: never END < START
-	}
-	rn := UniqueRolledName(RolledName{
+	rn := RolledName{
 		Active: l.name,
 		Host:   set.Hostname,
 		Start:  start.In(c.loc),
 		End:    stop.In(c.loc),
 		Form:   set.Form,
-	}, c.exists)
+	}
+	sw, ew := rn.walls()
+	for rn.Seq = w.names.first(sw, ew); c.exists(rn.String()); rn.Seq++ {
+	}
 	dst := filepath.Join(c.dir, rn.String())
 	err := w.checkPath()
 	if err == nil {
@@ -200,6 +217,8 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 	}
 	w.rollErr.ok(c.log, "rolls work again", "log", l.name)
 	w.retry = rollRetry{}
+	w.names.add(sw, ew, rn.Seq)
+	w.lastEnd = stop
 	r := &Rolled{
 		Log:     l.name,
 		Path:    dst,
@@ -251,11 +270,10 @@ func (w *writer) rollDisplaced(how string, end time.Time) error {
 
 // finishRoll completes a successful roll after its result was handed out:
 // it creates the new active file, whose START starts at the roll instant and
-// moves to the creation time of its first buffer (see writer.prepare),
-// and asks the deleter to enforce MaxCount (asynchronously: deleting a large
-// file takes tens of milliseconds, which writes need not wait for). A failed
-// creation is logged and retried at the next write. It does nothing when no
-// roll is pending.
+// moves to the creation time of its first buffer (see writer.prepare), and
+// its .meta, which also records the rolled name produced (nameState) and
+// the roll's END. A failed creation is logged and retried at the next
+// write. It does nothing when no roll is pending.
 func (w *writer) finishRoll() {
 	if w.rolledAt.IsZero() {
 		return
@@ -264,19 +282,47 @@ func (w *writer) finishRoll() {
 	w.rolledAt = time.Time{}
 	if err := w.createFile(at); err != nil {
 		w.writeErr.fail(w.c.log, "cannot create active log file", err, "log", w.l.name)
-	}
-	if w.c.set.Load().AutoDelete && w.pol.MaxCount > 0 {
-		w.c.del.request(w.l, w.pol.MaxCount)
+		w.c.writeFailed(err)
 	}
 }
 
 // emit is the one place every finished roll passes through: it counts the
-// roll and logs it. Roll/delete notifications for other parts (the space
-// manager) are to be added here.
+// roll, logs it and reports it to Options.OnRoll — at once once the
+// collator is started, and from Start for the catch-up rolls New makes.
 func (c *Collator) emit(l *logFile, r Rolled) {
 	l.count(cRollsTime+counter(r.Cause), 1)
 	c.log.Info("rolled", "log", r.Log, "path", r.Path, "cause", r.Cause.String(),
 		"bytes", r.Bytes, "records", r.Records)
+	if c.started.Load() {
+		c.reportRoll(r)
+	} else {
+		c.newRolls = append(c.newRolls, r) // New: nobody else has c yet
+	}
+}
+
+// reportRoll calls Options.OnRoll, if set.
+func (c *Collator) reportRoll(r Rolled) {
+	if c.onRoll != nil {
+		c.onRoll(r)
+	}
+}
+
+// setModTime sets the active file's access and modification times to t,
+// through the open file (futimes(2), microseconds).
+func (w *writer) setModTime(t time.Time) error {
+	rc, err := w.f.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("set the modification time of %s: %w", w.l.path, err)
+	}
+	tv := unix.NsecToTimeval(t.UnixNano())
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.Futimes(int(fd), []unix.Timeval{tv, tv}) }); err != nil {
+		return fmt.Errorf("set the modification time of %s: %w", w.l.path, err)
+	}
+	if serr != nil {
+		return fmt.Errorf("set the modification time of %s: %w", w.l.path, serr)
+	}
+	return nil
 }
 
 // ErrActiveReplaced is wrapped by a roll's error when the active path no

@@ -309,36 +309,6 @@ func TestExactPartition(t *testing.T) {
 	})
 }
 
-// TestMaxCount keeps only the newest rolled files of the log.
-func TestMaxCount(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		dir := t.TempDir()
-		cfg := testCfg(dir, Policy{Mode: ModeNone, MaxCount: 3}, Policy{Mode: ModeNone})
-		cfg.AutoDelete = true
-		c := mustOpen(t, cfg)
-		for i := range 5 {
-			time.Sleep(time.Minute)
-			write(t, c, testLog, stamp(fmt.Sprint(i)))
-			write(t, c, "b.log", stamp(fmt.Sprint(i)))
-			if _, err := c.Roll(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		synctest.Wait() // deletions follow the roll's answer
-		got := spans(rolledFiles(t, dir, testLog))
-		want := []string{"00:03:00-00:03:00", "00:04:00-00:04:00", "00:05:00-00:05:00"}
-		if !slices.Equal(got, want) {
-			t.Errorf("kept %q, want %q", got, want)
-		}
-		if n := len(rolledFiles(t, dir, "b.log")); n != 5 {
-			t.Errorf("b.log (no max count) has %d rolled files, want 5", n)
-		}
-		if st := c.Stats().Logs[testLog]; st.Deleted != 2 || st.DeletedBytes == 0 {
-			t.Errorf("Deleted = %d (%d bytes), want 2", st.Deleted, st.DeletedBytes)
-		}
-	})
-}
-
 // TestSizeRollEnd: a size roll's END is the sealing time of the buffer that
 // reached the limit, read before that buffer is acknowledged and recycled
 // (a recycled buffer has a zero seal time, and a reused one a later one). The

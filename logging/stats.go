@@ -27,8 +27,6 @@ type LogStats struct {
 	// included: a rename that keeps failing adds one per retry (at most one
 	// a minute once backed off), while it is logged once per failure streak.
 	RollFailures int64
-	// Deleted and DeletedBytes count rolled files removed by rolling_max_count.
-	Deleted, DeletedBytes int64
 	// Recreated counts active files recreated after someone else deleted them.
 	Recreated int64
 	// RollPauses counts rolls that held the log's writer token (every
@@ -83,8 +81,6 @@ const (
 	cRollsForced
 	cRollsReload
 	cRollFailures
-	cDeleted
-	cDeletedBytes
 	cRecreated
 	cRollPauses
 	cRollPauseNanos
@@ -110,8 +106,6 @@ func (k *counters) snapshot() LogStats {
 		RollsForced:  k[cRollsForced].Load(),
 		RollsReload:  k[cRollsReload].Load(),
 		RollFailures: k[cRollFailures].Load(),
-		Deleted:      k[cDeleted].Load(),
-		DeletedBytes: k[cDeletedBytes].Load(),
 		Recreated:    k[cRecreated].Load(),
 
 		RollPauses:     k[cRollPauses].Load(),

@@ -23,6 +23,9 @@ type logFile struct {
 	syncTarget atomic.Pointer[os.File]
 	done       chan struct{} // closed when the writer goroutine has exited
 	w          *writer
+	// created are the files openLog created, for undoOpen; unused once the
+	// log is started.
+	created struct{ active, meta bool }
 }
 
 // writer is the state owned by a log's writer goroutine: the open file and
@@ -44,6 +47,8 @@ type writer struct {
 
 	retry    rollRetry // a failed time or size roll to try again (retry.go)
 	rolledAt time.Time // a roll awaits finishRoll; its END
+	lastEnd  time.Time // END of the log's last roll; zero when unknown (kept in the .meta)
+	names    nameState // the rolled names this log produced (namestate.go; kept in the .meta)
 	timer    *time.Timer
 	armed    time.Time // what timer is set for; zero when stopped
 
@@ -241,6 +246,21 @@ func (w *writer) write(items []item, leader bool) (stop bool) {
 	return false
 }
 
+// stopFile fsyncs and closes the active file, if any, for good.
+func (w *writer) stopFile() error {
+	if w.f == nil {
+		return nil
+	}
+	var errs []error
+	if err := w.sync(); err != nil {
+		errs = append(errs, fmt.Errorf("logging: close %s: %w", w.l.path, err))
+	}
+	if err := w.closeFile(); err != nil {
+		errs = append(errs, fmt.Errorf("logging: close %s: %w", w.l.path, err))
+	}
+	return errors.Join(errs...)
+}
+
 // maxGroup bounds the buffers written by one system call (IOV_MAX is 1024).
 const maxGroup = 64
 
@@ -269,14 +289,7 @@ func (w *writer) handle(o *op) (stop bool) {
 		if o.roll {
 			res.rolled, res.err = w.roll(CauseReload, o.at)
 		}
-		if w.f != nil {
-			if err := w.sync(); err != nil {
-				res.err = errors.Join(res.err, fmt.Errorf("logging: close %s: %w", w.l.path, err))
-			}
-			if err := w.closeFile(); err != nil {
-				res.err = errors.Join(res.err, fmt.Errorf("logging: close %s: %w", w.l.path, err))
-			}
-		}
+		res.err = errors.Join(res.err, w.stopFile())
 		stop = true
 	}
 	if o.reply != nil {

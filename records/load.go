@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -50,6 +51,7 @@ func Load(data []byte, name string) (*Config, []Warning, error) {
 
 	d.walk(nil, top)
 	d.logs(top["logs"], md.IsDefined("logs"))
+	d.crossCheck()
 
 	if len(d.errs) > 0 {
 		sortProblems(d.errs)
@@ -59,6 +61,56 @@ func Load(data []byte, name string) (*Config, []Warning, error) {
 	c.resolvePaths(name)
 	sortProblems(d.warns)
 	return c, d.warns, nil
+}
+
+// crossCheck reports what no single record's range can say: a headroom that
+// is not below the limit. The headroom is kept free of the budget, so the
+// space would be low from the start and autodelete would delete every
+// rolled file the moment it rolled. The problem is placed at the headroom
+// if the file sets it, else at the limit.
+func (d *decoder) crossCheck() {
+	m, h := d.cfg.Int(MaxSpaceMB), d.cfg.Int(HeadroomMB)
+	if h < m {
+		return
+	}
+	key := HeadroomMB
+	where, ok := d.cfg.where[HeadroomMB]
+	if !ok {
+		key, where = MaxSpaceMB, d.cfg.where[MaxSpaceMB]
+	}
+	p := Problem{File: d.file, Key: key, Msg: fmt.Sprintf(
+		"max_space_mb_headroom (%d MiB) must be less than max_space_mb_for_logs (%d MiB): the headroom is kept free of the budget, and autodelete would delete every rolled file the moment it rolled",
+		h, m)}
+	p.Line, p.Col = wherePosition(where)
+	d.errs = append(d.errs, p)
+}
+
+// wherePosition returns the line and column of a "FILE:LINE:COL" position,
+// or zeros.
+func wherePosition(where string) (line, col int) {
+	rest, c, ok := cutLast(where, ":")
+	if !ok {
+		return 0, 0
+	}
+	_, l, ok := cutLast(rest, ":")
+	if !ok {
+		return 0, 0
+	}
+	line, err1 := strconv.Atoi(l)
+	col, err2 := strconv.Atoi(c)
+	if err1 != nil || err2 != nil {
+		return 0, 0
+	}
+	return line, col
+}
+
+// cutLast is strings.Cut at the last sep.
+func cutLast(s, sep string) (before, after string, found bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
 }
 
 // decoder holds the state of one Load.

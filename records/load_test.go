@@ -69,6 +69,13 @@ func TestLoadBad(t *testing.T) {
 			`scope.bad.toml:18:1: logs[1].max_space_mb_for_logs: not a per-log record; set proxy.config.log.max_space_mb_for_logs in [proxy.config.log]`,
 			`scope.bad.toml:21:12: logs[2].filename: "x.log.web01.20261121.06h00m00s-20261121.12h00m00s.old" must not end in ".old", the suffix of rolled files`,
 		},
+		"headroom.bad.toml": {
+			`headroom.bad.toml:3:25: proxy.config.log.max_space_mb_headroom: max_space_mb_headroom (1000 MiB) must be less than max_space_mb_for_logs (1000 MiB): the headroom is kept free of the budget, and autodelete would delete every rolled file the moment it rolled`,
+		},
+		// The default headroom (1000 MiB) above a limit set in the file: at the limit.
+		"headroomdefault.bad.toml": {
+			`headroomdefault.bad.toml:2:25: proxy.config.log.max_space_mb_for_logs: max_space_mb_headroom (1000 MiB) must be less than max_space_mb_for_logs (500 MiB): the headroom is kept free of the budget, and autodelete would delete every rolled file the moment it rolled`,
+		},
 		// Inline tables in one array share the library's positions: their
 		// problems point at the array.
 		"inline.bad.toml": {

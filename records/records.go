@@ -94,7 +94,7 @@ var table = []Record{
 	{
 		Name: RollingMaxCount, Kind: KindInt, Default: int64(0), Min: 0, Max: maxCount,
 		Reloadable: true, PerLog: true,
-		Description: "with autodelete on, keep only this many newest rolled files of a log; 0 is no limit",
+		Description: "with autodelete on, the space manager keeps only this many newest rolled files of a log; 0 is no limit",
 	},
 	{
 		Name: RollingAllowEmpty, Kind: KindBool, Default: int64(0), Min: 0, Max: 1,
@@ -103,7 +103,7 @@ var table = []Record{
 	},
 	{
 		Name: AutoDelete, Kind: KindBool, Default: int64(1), Min: 0, Max: 1, Reloadable: true,
-		Description: "1 lets the space manager and rolling_max_count delete the oldest rolled files",
+		Description: "1 lets the space manager delete the oldest rolled files (budget and rolling_max_count)",
 	},
 	{
 		Name: MaxSpaceMB, Kind: KindInt, Default: int64(25000), Min: 1, Max: maxMiB, Unit: "MiB",
@@ -113,7 +113,7 @@ var table = []Record{
 	{
 		Name: HeadroomMB, Kind: KindInt, Default: int64(1000), Min: 0, Max: maxMiB, Unit: "MiB",
 		Reloadable:  true,
-		Description: "space kept free below the budget and on the partition; deleting starts when it is reached",
+		Description: "space kept free below the budget (must be less than it) and on the partition (at most 15% of it); deleting starts when it is reached",
 	},
 	{
 		Name: LogBufferSize, Kind: KindInt, Default: int64(9216), Min: 512, Max: 64 * mib, Unit: "bytes",

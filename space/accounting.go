@@ -7,8 +7,6 @@ import (
 	"runtime"
 	"sync"
 	"time"
-
-	"github.com/logroll/logroll/logging"
 )
 
 // Accounting: what the manager knows of the folder's files between scans.
@@ -34,13 +32,13 @@ type entry struct {
 	mtime  time.Time
 	id     fileID
 	hasID  bool
-	active bool      // the name was a configured active name: its growth is counted by Wrote
-	log    string    // active name from the rolled name; "" when not a rolled file
-	start  time.Time // START from the rolled name
-	end    time.Time // END from the rolled name
-	seq    int       // collision number from the rolled name
-	failed bool      // its deletion failed: not a candidate until the next scan
+	active bool // the name was a configured active name: its growth is counted by Wrote
+	rolled File // the rolled file it is (rolledFile); rolled.Log is "" when it is not one
+	failed bool // its deletion failed: not a candidate until the next scan
 }
+
+// isRolled reports whether e is a rolled file.
+func (e *entry) isRolled() bool { return e.rolled.Log != "" }
 
 // departed is an entry that left its name by a rename, kept a while by its
 // file ID in case it reappears under another name in the folder.
@@ -77,6 +75,7 @@ type acct struct {
 	perLog     map[string]*usage
 	candidates int  // rolled entries not failed
 	dirty      bool // perLog changed since the last publish
+	retain     bool // the rolled files changed since the retention rules last ran
 }
 
 // newAcct returns an empty accounting for dir.
@@ -102,7 +101,7 @@ func (a *acct) reset(n int) {
 	a.files = make(map[string]*entry, n)
 	a.departed = map[fileID]departed{}
 	a.perLog = map[string]*usage{}
-	a.base, a.candidates, a.dirty = 0, 0, true
+	a.base, a.candidates, a.dirty, a.retain = 0, 0, true, true
 }
 
 // fileStat is what the accounting needs of a file's Lstat.
@@ -124,8 +123,8 @@ func statOf(fi fs.FileInfo) fileStat {
 // newEntry classifies the file name described by st.
 func (a *acct) newEntry(name string, st fileStat) *entry {
 	e := &entry{size: st.size, mtime: st.mtime, id: st.id, hasID: st.hasID, active: a.isAct[name]}
-	if r, err := logging.ParseRolledName(name, a.actives, a.loc); err == nil {
-		e.log, e.start, e.end, e.seq = r.Active, r.Start, r.End, r.Seq
+	if !e.active {
+		e.rolled, _ = rolledFile(name, st.mtime, st.size, a.actives, a.loc)
 	}
 	return e
 }
@@ -133,20 +132,20 @@ func (a *acct) newEntry(name string, st fileStat) *entry {
 // put records e under name; base is the caller's business.
 func (a *acct) put(name string, e *entry) {
 	a.files[name] = e
-	if e.log == "" {
+	if !e.isRolled() {
 		return
 	}
-	u := a.perLog[e.log]
+	u := a.perLog[e.rolled.Log]
 	if u == nil {
 		u = &usage{}
-		a.perLog[e.log] = u
+		a.perLog[e.rolled.Log] = u
 	}
 	u.files++
 	u.bytes += e.size
 	if !e.failed {
 		a.candidates++
 	}
-	a.dirty = true
+	a.dirty, a.retain = true, true
 }
 
 // drop removes name's entry and returns it (nil if unknown); base is the
@@ -157,18 +156,18 @@ func (a *acct) drop(name string) *entry {
 		return nil
 	}
 	delete(a.files, name)
-	if e.log != "" {
-		if u := a.perLog[e.log]; u != nil {
+	if e.isRolled() {
+		if u := a.perLog[e.rolled.Log]; u != nil {
 			u.files--
 			u.bytes -= e.size
 			if u.files <= 0 {
-				delete(a.perLog, e.log)
+				delete(a.perLog, e.rolled.Log)
 			}
 		}
 		if !e.failed {
 			a.candidates--
 		}
-		a.dirty = true
+		a.dirty, a.retain = true, true
 	}
 	return e
 }
@@ -193,7 +192,7 @@ func (a *acct) forget(name string, moved bool, now time.Time) {
 func (a *acct) markFailed(name string) {
 	if e := a.files[name]; e != nil && !e.failed {
 		e.failed = true
-		if e.log != "" {
+		if e.isRolled() {
 			a.candidates--
 		}
 	}
@@ -215,6 +214,9 @@ func (a *acct) reconcile(name string, moved bool, now time.Time) {
 				a.drop(name)
 				a.base += st.size - known.size
 				known.size, known.mtime = st.size, st.mtime
+				if known.isRolled() {
+					known.rolled, _ = rolledFile(name, st.mtime, st.size, a.actives, a.loc)
+				}
 				a.put(name, known)
 			}
 			return
@@ -353,9 +355,9 @@ const scanChunk = 4096
 // rolled returns the autodelete candidates: rolled files not failed.
 func (a *acct) rolled() []File {
 	out := make([]File, 0, a.candidates)
-	for name, e := range a.files {
-		if e.log != "" && !e.failed {
-			out = append(out, File{Name: name, Log: e.log, Start: e.start, End: e.end, Seq: e.seq, ModTime: e.mtime, Size: e.size})
+	for _, e := range a.files {
+		if e.isRolled() && !e.failed {
+			out = append(out, e.rolled)
 		}
 	}
 	return out

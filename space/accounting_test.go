@@ -85,7 +85,7 @@ func TestReconcile(t *testing.T) {
 		if a.base != 110 {
 			t.Errorf("base = %d, want 110 (the 57 bytes written are Wrote's)", a.base)
 		}
-		if e := a.files[r]; e == nil || e.size != 150 || e.log != "a.log" {
+		if e := a.files[r]; e == nil || e.size != 150 || e.rolled.Log != "a.log" {
 			t.Errorf("rolled entry = %+v, want 150 bytes of a.log", e)
 		}
 		if e := a.files["a.log"]; e == nil || e.size != 0 {
@@ -248,7 +248,10 @@ func TestNormalize(t *testing.T) {
 		{"negative min free", Config{Dir: "/x", Limit: 1, MinFree: -1}, "min free must not be negative"},
 		{"log twice", Config{Dir: "/x", Limit: 1, Logs: []Log{{Name: "a"}, {Name: "a"}}}, `"a" given twice`},
 		{"log path", Config{Dir: "/x", Limit: 1, Logs: []Log{{Name: "a/b"}}}, "not a file name"},
-		{"negative min count", Config{Dir: "/x", Limit: 1, Logs: []Log{{Name: "a", MinCount: -1}}}, "min count must not be negative"},
+		{"negative min count", Config{Dir: "/x", Limit: 1, Logs: []Log{{Name: "a", MinCount: -1}}}, "min and max count must not be negative"},
+		{"negative max count", Config{Dir: "/x", Limit: 1, Logs: []Log{{Name: "a", MaxCount: -1}}}, "min and max count must not be negative"},
+		{"headroom at the limit", Config{Dir: "/x", Limit: 100 << 20, Headroom: 100 << 20}, "headroom 100.0 MiB must be less than the limit 100.0 MiB"},
+		{"negative inodes", Config{Dir: "/x", Limit: 1, MinFreeInodes: -1}, "inode thresholds must not be negative"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {

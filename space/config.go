@@ -20,6 +20,21 @@ const (
 	// DefaultMinFree is the default Config.MinFree, in bytes (1 MiB): the
 	// partition free space below which logging is exhausted.
 	DefaultMinFree int64 = 1 << 20
+	// DefaultMinFreeInodes is the default Config.MinFreeInodes: the free
+	// inodes below which logging is exhausted (a roll needs one for the
+	// new active file, a .meta repaired at start one for its temporary).
+	DefaultMinFreeInodes int64 = 2
+	// DefaultHeadroomInodes is the default Config.HeadroomInodes: the free
+	// inodes at or below which autodelete frees some, as the headroom does
+	// for bytes.
+	DefaultHeadroomInodes int64 = 1000
+	// PartitionShare is the largest share of the partition's size, in
+	// percent, that the headrooms may keep free (journald caps its
+	// keep-free at 15 % of the filesystem the same way): a headroom
+	// larger than that — 1,000 MiB on a 100 MiB partition — could never be
+	// met, and autodelete would delete every rolled file the moment it
+	// rolled. See docs/space.md.
+	PartitionShare = 15
 )
 
 // RecheckInterval is how often the manager samples the partition's free
@@ -37,6 +52,10 @@ type Log struct {
 	// to keep for this log, as a weight (see Plan). 0 means "keep as many as
 	// possible": such a log loses files only after every other log.
 	MinCount int
+	// MaxCount is rolling_max_count: with AutoDelete, only the newest
+	// MaxCount rolled files of the log are kept (BeyondMaxCount); 0 means
+	// no limit.
+	MaxCount int
 }
 
 // Config is the space manager's configuration: plain data, which the daemon
@@ -54,6 +73,13 @@ type Config struct {
 	// collator may hold in buffers (records accepted, not yet written).
 	// 0 selects DefaultMinFree (1 MiB); must be ≥ 0.
 	MinFree int64
+	// MinFreeInodes is the partition's free inodes below which there is no
+	// room to roll (the state is Exhausted); HeadroomInodes the free
+	// inodes at or below which the state is Low and autodelete frees some
+	// (each rolled file deleted frees one). 0 selects
+	// DefaultMinFreeInodes and DefaultHeadroomInodes; both must be ≥ 0.
+	// They count only on a filesystem that reports an inode limit.
+	MinFreeInodes, HeadroomInodes int64
 	// AutoDelete is auto_delete_rolled_files: while the state is not Normal,
 	// delete rolled files in Plan's order until it is.
 	AutoDelete bool
@@ -73,11 +99,12 @@ type Options struct {
 	// Location is the zone of the times in rolled names (the collator's
 	// Options.Location); default time.Local.
 	Location *time.Location
-	// Free returns the free bytes of the partition holding dir, as available
-	// to the daemon. Default: gopsutil's disk.Usage(dir).Free (statfs
-	// f_bavail × f_bsize). It is called from the manager's goroutine only,
-	// never from the write path, since it can block (a hung network mount).
-	Free func(dir string) (uint64, error)
+	// Free returns what the manager reads of the partition holding dir.
+	// Default: gopsutil's disk.Usage(dir) (statfs: f_bavail × f_bsize free
+	// bytes, f_blocks × f_bsize, f_ffree and f_files inodes). It is called
+	// from the manager's goroutine only, never from the write path, since
+	// it can block (a hung network mount).
+	Free func(dir string) (Partition, error)
 	// Accept is called when the state enters Exhausted (ok false, with a
 	// reason for the people refused) and when it leaves it (ok true, ""):
 	// the collator's SetAccepting. It is called from the manager's goroutine
@@ -117,13 +144,34 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// Partition is what the manager reads of the log folder's filesystem.
+type Partition struct {
+	// Free is the free space available to the daemon, in bytes.
+	Free uint64
+	// Size is the filesystem's size in bytes; 0 when unknown.
+	Size uint64
+	// FreeInodes are the inodes available to the daemon (f_favail, which
+	// Linux reports as f_ffree), Inodes the filesystem's total. Inodes 0
+	// means no inode limit is reported (btrfs, or unknown): the inode
+	// conditions then count for nothing.
+	FreeInodes, Inodes uint64
+}
+
 // diskFree is the default Options.Free.
-func diskFree(dir string) (uint64, error) {
+func diskFree(dir string) (Partition, error) {
 	u, err := disk.Usage(dir)
 	if err != nil {
-		return 0, fmt.Errorf("space: partition usage of %s: %w", dir, err)
+		return Partition{}, fmt.Errorf("space: partition usage of %s: %w", dir, err)
 	}
-	return u.Free, nil
+	return Partition{Free: u.Free, Size: u.Total, FreeInodes: u.InodesFree, Inodes: u.InodesTotal}, nil
+}
+
+// Validate reports every problem of c that New and Apply would refuse, at
+// once, without doing anything: a caller that applies a configuration to
+// several parts checks each first, so that a refusal changes nothing.
+func (c Config) Validate() error {
+	_, err := c.normalize()
+	return err
 }
 
 // normalize validates c and returns it with its defaults set and Dir
@@ -143,10 +191,24 @@ func (c Config) normalize() (Config, error) {
 	if c.Headroom < 0 {
 		errs = append(errs, fmt.Errorf("space config: headroom must not be negative, got %d bytes", c.Headroom))
 	}
+	if c.Headroom >= c.Limit && c.Limit > 0 {
+		errs = append(errs, fmt.Errorf("space config: headroom %s must be less than the limit %s, or every rolled file is deleted as it rolls", mib(c.Headroom), mib(c.Limit)))
+	}
 	if c.MinFree < 0 {
 		errs = append(errs, fmt.Errorf("space config: min free must not be negative, got %d bytes", c.MinFree))
 	} else if c.MinFree == 0 {
 		c.MinFree = DefaultMinFree
+	}
+	switch {
+	case c.MinFreeInodes < 0 || c.HeadroomInodes < 0:
+		errs = append(errs, fmt.Errorf("space config: inode thresholds must not be negative, got %d and %d", c.MinFreeInodes, c.HeadroomInodes))
+	default:
+		if c.MinFreeInodes == 0 {
+			c.MinFreeInodes = DefaultMinFreeInodes
+		}
+		if c.HeadroomInodes == 0 {
+			c.HeadroomInodes = DefaultHeadroomInodes
+		}
 	}
 	if c.ScanInterval <= 0 {
 		c.ScanInterval = DefaultScanInterval
@@ -160,8 +222,8 @@ func (c Config) normalize() (Config, error) {
 			errs = append(errs, fmt.Errorf("space config: logs[%d]: name %q given twice", i, l.Name))
 		}
 		seen[l.Name] = true
-		if l.MinCount < 0 {
-			errs = append(errs, fmt.Errorf("space config: log %s: min count must not be negative, got %d", l.Name, l.MinCount))
+		if l.MinCount < 0 || l.MaxCount < 0 {
+			errs = append(errs, fmt.Errorf("space config: log %s: min and max count must not be negative, got %d and %d", l.Name, l.MinCount, l.MaxCount))
 		}
 	}
 	c.Logs = append([]Log(nil), c.Logs...)

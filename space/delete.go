@@ -5,33 +5,63 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 )
+
+// The executor: every deletion the daemon makes happens here, on the
+// manager's goroutine, for one rule at a time, and is logged and counted
+// with its rule.
+
+// retain deletes what the retention rules call for (BeyondMaxCount), oldest
+// first. It runs when the rolled files or the configuration changed, and
+// stops early on Close.
+func (m *Manager) retain() {
+	m.acct.retain = false
+	if !slices.ContainsFunc(m.cfg.Logs, func(l Log) bool { return l.MaxCount > 0 }) {
+		return // no rule to apply: spare the listing
+	}
+	fig := m.figures()
+	for _, v := range BeyondMaxCount(m.acct.rolled(), m.cfg.Logs) {
+		if m.closing() {
+			return
+		}
+		m.deleteFile(v.File, v.Rule, v.Why, fig)
+	}
+}
 
 // autodelete deletes rolled files in Plan's order, one at a time, while the
 // figures are not Normal (re-evaluated after each deletion, with P sampled
 // afresh). It runs on the manager's goroutine and stops early on Close.
 func (m *Manager) autodelete() {
 	for _, f := range Plan(m.acct.rolled(), m.cfg.Logs) {
-		select {
-		case <-m.quit:
+		if m.closing() {
 			return
-		default:
 		}
 		fig := m.figures()
 		st, why := classify(fig)
 		if st == Normal {
 			return
 		}
-		m.deleteFile(f, fig, why)
+		m.deleteFile(f, RuleBudget, why, fig)
 	}
 }
 
-// deleteFile deletes the rolled file f, which the figures fig call for
-// (why). A file already gone (a script got there first) is only forgotten;
-// a name that now holds another file is looked at again and left for the
-// next plan; a failure is logged, counted, and takes the file out of the
-// candidates until the next scan.
-func (m *Manager) deleteFile(f File, fig figures, why string) {
+// closing reports whether Close has begun.
+func (m *Manager) closing() bool {
+	select {
+	case <-m.quit:
+		return true
+	default:
+		return false
+	}
+}
+
+// deleteFile deletes the rolled file f, which rule calls for (why, with the
+// figures fig). A file already gone (a script got there first) is only
+// forgotten; a name that now holds another file is looked at again and
+// left for the next plan; a failure is logged, counted, and takes the file
+// out of the candidates until the next scan.
+func (m *Manager) deleteFile(f File, rule Rule, why string, fig figures) {
 	path := filepath.Join(m.dir, f.Name)
 	now := m.opts.Now()
 	e := m.acct.files[f.Name]
@@ -53,13 +83,29 @@ func (m *Manager) deleteFile(f File, fig figures, why string) {
 	case err != nil:
 		m.acct.markFailed(f.Name)
 		m.deleteErrors++
-		m.log.Warn("cannot delete rolled file to free log space", "path", path, "err", err)
+		m.log.Warn("cannot delete rolled file", "path", path, "rule", string(rule), "err", err)
 	default:
 		m.acct.forget(f.Name, false, now)
-		m.deletedFiles++
-		m.deletedBytes += fi.Size()
-		m.log.Info("deleted rolled file to free log space", "path", path, "bytes", fi.Size(), "log", f.Log,
-			"used", fig.used, "limit", fig.limit, "headroom", fig.headroom, "free", fig.free, "why", why)
+		m.count(f.Log, rule, fi.Size())
+		m.log.Info("deleted rolled file", "path", path, "bytes", fi.Size(), "log", f.Log, "rule", string(rule), "why", why,
+			"used", fig.used, "limit", fig.limit, "headroom", fig.headroom, "free", fig.free)
 		m.sampleFree(now)
 	}
+}
+
+// count adds one deletion of size bytes of log's by rule.
+func (m *Manager) count(log string, rule Rule, size int64) {
+	add := func(c map[Rule]*Count) {
+		if c[rule] == nil {
+			c[rule] = &Count{}
+		}
+		c[rule].Files++
+		c[rule].Bytes += size
+	}
+	add(m.deleted)
+	if m.deletedLog[log] == nil {
+		m.deletedLog[log] = map[Rule]*Count{}
+	}
+	add(m.deletedLog[log])
+	m.acct.dirty = true // the per-log deletions are in the status
 }

@@ -2,20 +2,28 @@
 // folder inside its disk budget and stops logging, without losing anything,
 // when the budget or the partition is exhausted.
 //
-// It has four parts, each in its own file:
+// It is the one owner of every deletion of a rolled file the daemon makes.
+//
+// It has five parts, each in its own file:
 //
 //   - accounting (accounting.go, scanstat_*.go): U, the bytes of the regular files
 //     directly in the log folder, from a full scan at start and every scan
 //     interval, kept current in between from the collator's writes
-//     ([Manager.Wrote]), from removals ([Manager.Removed]) and from the
-//     folder's fsnotify events (watch.go, a thin adapter);
+//     ([Manager.Wrote]), rolls ([Manager.Rolled]), removals
+//     ([Manager.Removed]) and the folder's fsnotify events (watch.go, a
+//     thin adapter);
 //   - the state machine (state.go): [Normal], [Low], [Exhausted] from U, the
-//     partition's free space P, the limit M and the headroom H, a pure
-//     function tested with a table;
-//   - the victim order (planner.go): [Plan], a pure function that says which
-//     rolled file autodelete removes next;
+//     partition's free space P and inodes, the limit M and the headroom H, a
+//     pure function tested with a table;
+//   - the order (order.go): [OrderKey] and [OldestFirst], the one
+//     oldest-first order of rolled files, right across daylight-saving and
+//     time-zone changes (the collator sets a rolled file's modification time
+//     to its END);
+//   - the rules (retention.go, planner.go): [BeyondMaxCount] and [Plan],
+//     pure functions that say which rolled files go, and why;
 //   - the executor and the goroutine that owns all of the above
-//     (manager.go, delete.go).
+//     (manager.go, delete.go), which logs and counts every deletion with
+//     its rule.
 //
 // The manager never blocks a write: the write path only adds to an atomic
 // counter and pokes a channel. It asks the collator to stop and resume

@@ -66,19 +66,27 @@ func exists(dir, name string) bool {
 
 // fakeFree is a settable Options.Free.
 type fakeFree struct {
-	mu    sync.Mutex
-	free  uint64
-	err   error
-	calls int
+	mu                       sync.Mutex
+	free                     uint64
+	size, freeInodes, inodes uint64
+	err                      error
+	calls                    int
 }
 
 func newFree(n uint64) *fakeFree { return &fakeFree{free: n} }
 
-func (f *fakeFree) Free(string) (uint64, error) {
+func (f *fakeFree) Free(string) (Partition, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
-	return f.free, f.err
+	return Partition{Free: f.free, Size: f.size, FreeInodes: f.freeInodes, Inodes: f.inodes}, f.err
+}
+
+// setPartition sets the partition's size and inodes (0: unknown).
+func (f *fakeFree) setPartition(size, freeInodes, inodes uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.size, f.freeInodes, f.inodes = size, freeInodes, inodes
 }
 
 func (f *fakeFree) set(n uint64, err error) {
@@ -103,13 +111,18 @@ func (a *acceptRec) Accept(ok bool, reason string) {
 	}
 }
 
-// get returns the calls so far, as "true" and "false" only.
+// get returns the transitions so far, as "true" and "false" only: a
+// "false" repeated with a new reason (the figures changed while
+// exhausted) counts once.
 func (a *acceptRec) get() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := make([]string, len(a.calls))
-	for i, c := range a.calls {
-		out[i], _, _ = strings.Cut(c, ":")
+	var out []string
+	for _, c := range a.calls {
+		v, _, _ := strings.Cut(c, ":")
+		if len(out) == 0 || out[len(out)-1] != v || v == "true" {
+			out = append(out, v)
+		}
 	}
 	return out
 }

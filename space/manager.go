@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -75,7 +76,9 @@ type Manager struct {
 	mark         int64 // written when the last successful scan began
 	state        State
 	reason       string
-	free         int64 // P at the last sample; -1 unknown
+	accepting    string // the reason last given to Options.Accept with false; "" while accepting
+	free         int64  // P at the last sample; -1 unknown
+	part         Partition
 	freeMark     int64 // written just before that sample
 	freeAt       time.Time
 	freeFailing  bool
@@ -85,9 +88,10 @@ type Manager struct {
 	scans        int64
 	lastScan     time.Time
 	scanDur      time.Duration
-	deletedFiles int64
-	deletedBytes int64
+	deleted      map[Rule]*Count            // deletions by rule
+	deletedLog   map[string]map[Rule]*Count // deletions by log and rule
 	deleteErrors int64
+	warned       []string // the warnings last logged (warnings)
 }
 
 // event is a report that something happened to a name in the folder.
@@ -121,9 +125,11 @@ func New(cfg Config, opts Options) (*Manager, error) {
 		poke: make(chan struct{}, 1),
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
-		cfg:  c,
-		acct: newAcct(c.Dir, opts.Location, c.actives()),
-		free: -1,
+		cfg:        c,
+		acct:       newAcct(c.Dir, opts.Location, c.actives()),
+		free:       -1,
+		deleted:    map[Rule]*Count{},
+		deletedLog: map[string]map[Rule]*Count{},
 	}
 	if opts.Watch {
 		if m.watch, err = startWatch(m); err != nil {
@@ -185,12 +191,30 @@ func (m *Manager) Check() {
 	}
 }
 
-// Removed reports that a file left the folder (the collator's OnRemove, a
-// caller's own deletion). name is a base name, or a path in the folder
-// (others are ignored). The manager looks at the name again (Lstat) and
-// subtracts the size it knew, so a report for a file still there, or
-// reported twice, changes nothing. It never blocks for long (a short lock).
+// Rolled reports that a file was rolled into the folder under name (the
+// collator's OnRoll), a base name or a path in the folder: the manager
+// accounts for it, samples the partition (a roll takes an inode) and
+// applies the retention rules at its next step, without waiting for the
+// folder's events or the next scan. Like Removed it never blocks for long,
+// and it is safe on a nil *Manager and after Close.
+func (m *Manager) Rolled(name string) {
+	if m == nil {
+		return
+	}
+	m.resample.Store(true)
+	m.Removed(name) // the same look at the name again
+}
+
+// Removed reports that a file left the folder (a caller's own deletion).
+// name is a base name, or a path in the folder (others are ignored). The
+// manager looks at the name again (Lstat) and subtracts the size it knew,
+// so a report for a file still there, or reported twice, changes nothing.
+// It never blocks for long (a short lock). It is safe on a nil *Manager and
+// after Close.
 func (m *Manager) Removed(name string) {
+	if m == nil {
+		return
+	}
 	if strings.ContainsRune(name, filepath.Separator) {
 		p, err := filepath.Abs(name)
 		if err != nil || filepath.Dir(p) != m.dir {
@@ -416,13 +440,18 @@ func (m *Manager) rescan() error {
 	return nil
 }
 
-// check samples P if forced or stale, deletes while autodelete is on and the
-// figures are not Normal, then moves the state and publishes a snapshot.
+// check samples P if forced or stale; with autodelete on, applies the
+// retention rules when the rolled files changed and deletes by the budget
+// while the figures are not Normal; then moves the state and publishes a
+// snapshot.
 func (m *Manager) check(force bool) {
 	now := m.opts.Now()
 	m.acct.prune(now)
 	if force || m.freeAt.IsZero() || now.Sub(m.freeAt) >= RecheckInterval {
 		m.sampleFree(now)
+	}
+	if m.cfg.AutoDelete && m.acct.retain {
+		m.retain()
 	}
 	f := m.figures()
 	if s, _ := classify(f); s != Normal && m.cfg.AutoDelete && m.acct.candidates > 0 {
@@ -431,6 +460,7 @@ func (m *Manager) check(force bool) {
 	}
 	st, why := next(m.state, f)
 	m.transition(st, why, f)
+	m.warn(f)
 	m.publish(f)
 }
 
@@ -438,20 +468,20 @@ func (m *Manager) check(force bool) {
 // count for nothing) and is logged once per failure streak.
 func (m *Manager) sampleFree(now time.Time) {
 	mark := m.written.Load()
-	n, err := m.opts.Free(m.dir)
+	p, err := m.opts.Free(m.dir)
 	m.freeAt, m.freeMark = now, mark
 	if err != nil {
 		if !m.freeFailing {
 			m.log.Warn("cannot read the partition's free space: only the limit applies until it works", "dir", m.dir, "err", err)
 		}
-		m.freeFailing, m.free = true, -1
+		m.freeFailing, m.free, m.part = true, -1, Partition{}
 		return
 	}
 	if m.freeFailing {
 		m.log.Info("the partition's free space is readable again", "dir", m.dir)
 		m.freeFailing = false
 	}
-	m.free = int64(min(n, math.MaxInt64))
+	m.free, m.part = int64(min(p.Free, math.MaxInt64)), p
 }
 
 // figures returns U and P now: P is the last sample less what the collator
@@ -459,11 +489,16 @@ func (m *Manager) sampleFree(now time.Time) {
 func (m *Manager) figures() figures {
 	w := m.written.Load()
 	f := figures{
-		used:     max(m.acct.base+(w-m.mark), 0), // approximations never make it negative
-		limit:    m.cfg.Limit,
-		headroom: m.cfg.Headroom,
-		minFree:  m.cfg.MinFree,
-		free:     -1,
+		used:           max(m.acct.base+(w-m.mark), 0), // approximations never make it negative
+		limit:          m.cfg.Limit,
+		headroom:       m.cfg.Headroom,
+		minFree:        m.cfg.MinFree,
+		free:           -1,
+		size:           int64(min(m.part.Size, math.MaxInt64)),
+		freeInodes:     int64(min(m.part.FreeInodes, math.MaxInt64)),
+		inodes:         int64(min(m.part.Inodes, math.MaxInt64)),
+		minFreeInodes:  m.cfg.MinFreeInodes,
+		headroomInodes: m.cfg.HeadroomInodes,
 	}
 	if m.free >= 0 {
 		f.free = max(m.free-(w-m.freeMark), 0)
@@ -472,27 +507,51 @@ func (m *Manager) figures() figures {
 }
 
 // transition moves to state st, logging and telling Accept on a change.
+// While Exhausted, Accept is told again whenever the reason changes, so
+// that refused writers are given the current figures.
 func (m *Manager) transition(st State, why string, f figures) {
 	old := m.state
 	m.state, m.reason = st, why
+	if st == Exhausted && why != m.accepting {
+		m.accepting = why
+		if m.opts.Accept != nil {
+			m.opts.Accept(false, why)
+		}
+	}
 	if st == old {
 		return
 	}
 	args := []any{"dir", m.dir, "used", f.used, "limit", f.limit, "headroom", f.headroom, "free", f.free}
+	if f.inodes > 0 {
+		args = append(args, "free_inodes", f.freeInodes)
+	}
 	switch {
 	case st == Exhausted:
 		m.log.Warn("log space exhausted: refusing new records", append(args, "reason", why)...)
-		if m.opts.Accept != nil {
-			m.opts.Accept(false, "log space exhausted: "+why)
-		}
 	case st == Low:
 		m.log.Warn("log space low", append(args, "reason", why, "auto_delete", m.cfg.AutoDelete)...)
 	case old == Exhausted:
 		m.log.Info("log space back to normal: accepting records again", args...)
+		m.accepting = ""
 		if m.opts.Accept != nil {
 			m.opts.Accept(true, "")
 		}
 	default:
 		m.log.Info("log space back to normal", args...)
 	}
+}
+
+// warn logs the figures' warnings (a headroom the partition cannot hold)
+// when they change: once, not at every check.
+func (m *Manager) warn(f figures) {
+	ws := warnings(f)
+	if slices.Equal(ws, m.warned) {
+		return
+	}
+	for _, w := range ws {
+		if !slices.Contains(m.warned, w) {
+			m.log.Warn("log space: "+w, "dir", m.dir)
+		}
+	}
+	m.warned = ws
 }

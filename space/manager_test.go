@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"syscall"
@@ -64,8 +65,12 @@ func TestExhaustionAndResume(t *testing.T) {
 		os.Remove(filepath.Join(e.dir, rolled("a.log", 0)))
 		e.m.Removed(rolled("a.log", 0))
 		synctest.Wait()
-		if st := e.m.Status(); st.State != Exhausted || !strings.Contains(st.Reason, "resumes once below the headroom") {
-			t.Fatalf("at U 8110: %v (%s), want exhausted until below the headroom", st.State, st.Reason)
+		if st := e.m.Status(); st.State != Exhausted || !strings.Contains(st.Reason, "used 8110 B + headroom 2000 B") || !strings.Contains(st.Reason, "resumes when used is below 8000 B") {
+			t.Fatalf("at U 8110: %v (%s), want exhausted until below the headroom, with today's figures", st.State, st.Reason)
+		}
+		// Writers refused from now on are told today's figures too.
+		if last := e.accept.last(); !strings.Contains(last, "used 8110 B") {
+			t.Errorf("Accept's reason %q is not today's", last)
 		}
 		p := filepath.Join(e.dir, rolled("a.log", 1))
 		os.Remove(p)
@@ -374,7 +379,7 @@ func TestApply(t *testing.T) {
 			{Name: "a.log", Configured: true, MinCount: 2, Rolled: 3, RolledBytes: 3000},
 			{Name: "b.log", Configured: true, Rolled: 2, RolledBytes: 2000},
 		}
-		if !slices.Equal(st.Logs, want) {
+		if !reflect.DeepEqual(st.Logs, want) {
 			t.Errorf("logs %+v, want %+v", st.Logs, want)
 		}
 
@@ -389,9 +394,9 @@ func TestApply(t *testing.T) {
 		want = []LogUsage{
 			{Name: "a.log", Configured: true, MinCount: 2, Rolled: 3, RolledBytes: 3000},
 			{Name: "c.log", Configured: true},
-			{Name: "b.log", Rolled: 1, RolledBytes: 1000},
+			{Name: "b.log", Rolled: 1, RolledBytes: 1000, Deleted: map[Rule]Count{RuleBudget: {Files: 1, Bytes: 1000}}},
 		}
-		if st.State != Normal || st.DeletedFiles != 1 || exists(e.dir, rolled("b.log", 0)) || !slices.Equal(st.Logs, want) {
+		if st.State != Normal || st.DeletedFiles != 1 || exists(e.dir, rolled("b.log", 0)) || !reflect.DeepEqual(st.Logs, want) {
 			t.Errorf("%v, %d deleted, logs %+v; want normal after deleting b.log's oldest, logs %+v", st.State, st.DeletedFiles, st.Logs, want)
 		}
 
@@ -451,9 +456,9 @@ func TestNew(t *testing.T) {
 
 func TestDefaultFree(t *testing.T) {
 	dir := t.TempDir()
-	n, err := diskFree(dir)
-	if err != nil || n == 0 {
-		t.Errorf("diskFree(%s) = %d, %v", dir, n, err)
+	p, err := diskFree(dir)
+	if err != nil || p.Free == 0 || p.Size < p.Free || p.FreeInodes > p.Inodes {
+		t.Errorf("diskFree(%s) = %+v, %v", dir, p, err)
 	}
 	if _, err := diskFree(filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("diskFree on a missing folder: %v", err)

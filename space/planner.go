@@ -13,12 +13,17 @@ type File struct {
 	// Log is the active name of its log, from the rolled name
 	// (logging.RolledName.Active), configured or not.
 	Log string
-	// Start is START from the rolled name.
-	Start time.Time
-	// End and Seq are END and the collision number (.1, .2, …) from the
-	// rolled name: the order of files whose START and modification time
-	// are equal.
-	End time.Time
+	// Host is the host from the rolled name ("" in Traffic Server's
+	// host-less names).
+	Host string
+	// Start and End are START and END from the rolled name: its wall
+	// times read in the manager's zone (Options.Location), for display.
+	// Being wall times without an offset, they do not order files across
+	// a daylight-saving fall-back or a change of zone; At does.
+	Start, End time.Time
+	// At is the instant that orders the files, oldest first: see OrderKey.
+	At time.Time
+	// Seq is the collision number (.1, .2, …) from the rolled name.
 	Seq int
 	// ModTime is the file's modification time.
 	ModTime time.Time
@@ -28,10 +33,9 @@ type File struct {
 
 // Plan returns files in the order autodelete deletes them (DESIGN §6): one
 // file at a time, each time from the log that has the most rolled files
-// relative to its rolling_min_count, that log's oldest file (by START, then
-// modification time, then END and collision number, then name). The
-// executor deletes from the front until the state is Normal. Plan is a pure
-// function; it does not modify files.
+// relative to its rolling_min_count, that log's oldest file (OldestFirst).
+// The executor deletes from the front until the state is Normal. Plan is a
+// pure function; it does not modify files.
 //
 // The logs, in the order they give up files:
 //
@@ -70,7 +74,7 @@ func Plan(files []File, logs []Log) []File {
 		g.files = append(g.files, f)
 	}
 	for _, g := range order {
-		slices.SortFunc(g.files, olderFirst)
+		slices.SortFunc(g.files, OldestFirst)
 	}
 	out := make([]File, 0, len(files))
 	for len(out) < len(files) {
@@ -106,27 +110,29 @@ func (g *planLog) before(o *planLog) bool {
 	if a, b := g.left()*o.min, o.left()*g.min; a != b {
 		return a > b
 	}
-	if c := olderFirst(g.files[g.next], o.files[o.next]); c != 0 {
+	if c := OldestFirst(g.files[g.next], o.files[o.next]); c != 0 {
 		return c < 0
 	}
 	return g.name < o.name
 }
 
-// olderFirst orders files oldest first: by START, then modification time,
-// then END and collision number, then name. Modification times are coarse
-// (the kernel's clock tick, a few milliseconds): two files rolled within
-// one tick and one second — a size roll, then a forced one — have equal
-// START, END and mtime, and only the collision number tells the older
-// (access…s.old) from the newer (access…s.1.old), which the name would
-// order the other way ("1" < "o"), as it would .10 before .9.
-func olderFirst(a, b File) int {
+// OldestFirst orders rolled files oldest first, for slices.SortFunc: by At,
+// then START, then modification time, then collision number, then name.
+// It is the one order of every deletion (Plan, BeyondMaxCount) and of the
+// rolled-file listings. At is an instant, right across daylight-saving and
+// time-zone changes; the rest only separates files with the same At: the
+// names of files rolled within one second, or of foreign files whose At
+// comes from their names (Traffic Server orders files with one START by
+// modification time; a collision number orders .9 before .10, which the
+// name would not).
+func OldestFirst(a, b File) int {
+	if c := a.At.Compare(b.At); c != 0 {
+		return c
+	}
 	if c := a.Start.Compare(b.Start); c != 0 {
 		return c
 	}
 	if c := a.ModTime.Compare(b.ModTime); c != 0 {
-		return c
-	}
-	if c := a.End.Compare(b.End); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Seq, b.Seq); c != 0 {

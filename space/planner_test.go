@@ -16,6 +16,7 @@ func pf(log string, startHour, mtimeSec int) File {
 		Name:    fmt.Sprintf("%s@%d@%d", log, startHour, mtimeSec),
 		Log:     log,
 		Start:   start,
+		At:      start, // a foreign file: At from the name, END = START here
 		ModTime: t0.Add(time.Duration(mtimeSec) * time.Second),
 	}
 }
@@ -27,7 +28,7 @@ func rf(log string, startHour, endSec, seq int) File {
 	start := t0.Add(time.Duration(startHour) * time.Hour)
 	end := start.Add(time.Duration(endSec) * time.Second)
 	name := logging.RolledName{Active: log, Host: "h", Start: start, End: end, Seq: seq}.String()
-	return File{Name: name, Log: log, Start: start, End: end, Seq: seq, ModTime: t0}
+	return File{Name: name, Log: log, Start: start, End: end, At: end, Seq: seq, ModTime: t0}
 }
 
 func TestPlan(t *testing.T) {

@@ -43,6 +43,49 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+// TestClassifySmallPartition: on a partition smaller than the headroom can
+// cover, the partition's headroom is PartitionShare of its size (rolled files
+// are kept until then), and free inodes count like free bytes.
+func TestClassifySmallPartition(t *testing.T) {
+	const mb = 1 << 20
+	small := func(free, freeInodes int64) figures {
+		return figures{limit: 25000 * mb, headroom: 1000 * mb, minFree: mb, free: free, size: 16 * mb,
+			freeInodes: freeInodes, inodes: 16, minFreeInodes: 3, headroomInodes: 1000}
+	}
+	tests := []struct {
+		name string
+		f    figures
+		want State
+		why  string
+	}{
+		{"10 MiB free of 16: normal", small(10*mb, 12), Normal, ""},
+		{"2 MiB free: low at 15 % of 16 MiB", small(2*mb, 12), Low, "≤ headroom 2.4 MiB"},
+		{"below MinFree", small(mb-1, 12), Exhausted, "too little to write"},
+		{"5 inodes free: normal", small(10*mb, 5), Normal, ""},
+		{"4 inodes free: low", small(10*mb, 4), Low, "free inodes 4 ≤ headroom 4"},
+		{"2 inodes free: exhausted", small(10*mb, 2), Exhausted, "free inodes 2 < 3"},
+		{"inodes not limited", figures{limit: 100, headroom: 10, minFree: 1, free: 1000, freeInodes: 0, inodes: 0, minFreeInodes: 3}, Normal, ""},
+		{"tiny partition: never below MinFree", figures{limit: 100 * mb, headroom: 50 * mb, minFree: mb, free: mb, size: 2 * mb}, Low, "≤ headroom 1.0 MiB"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, why := classify(tt.f)
+			if got != tt.want || !strings.Contains(why, tt.why) || (tt.want == Normal) != (why == "") {
+				t.Errorf("classify = %v %q, want %v with %q", got, why, tt.want, tt.why)
+			}
+		})
+	}
+	if ws := warnings(small(10*mb, 12)); len(ws) != 1 || !strings.Contains(ws[0], "max_space_mb_headroom 1000.0 MiB is more than 15% of the log partition's 16.0 MiB") {
+		t.Errorf("warnings = %q", ws)
+	}
+	if ws := warnings(figures{headroom: 1000 * mb, size: 100000 * mb}); len(ws) != 0 {
+		t.Errorf("warnings on a large partition: %q", ws)
+	}
+	if _, why := next(Exhausted, small(2*mb, 12)); !strings.Contains(why, "resumes when more than 2.4 MiB of the partition is free") {
+		t.Errorf("held exhaustion says %q", why)
+	}
+}
+
 func TestNextHysteresis(t *testing.T) {
 	const M, H = 1000, 100
 	fig := func(used int64) figures { return figures{used: used, limit: M, headroom: H, minFree: 1, free: -1} }
@@ -66,7 +109,7 @@ func TestNextHysteresis(t *testing.T) {
 			t.Errorf("next(%v, U=%d) = %v (%s), want %v", tt.cur, tt.used, got, why, tt.want)
 		}
 	}
-	if _, why := next(Exhausted, fig(M-1)); !strings.Contains(why, "resumes once below the headroom") {
+	if _, why := next(Exhausted, fig(M-1)); !strings.Contains(why, "resumes when used is below 900 B") {
 		t.Errorf("sticky exhaustion reason %q does not say when it resumes", why)
 	}
 }

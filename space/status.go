@@ -12,8 +12,12 @@ import (
 type Status struct {
 	// State is the state after the last check.
 	State State
-	// Reason says why the state is not Normal; "" when it is.
+	// Reason says why the state is not Normal, with the current figures
+	// and, when Exhausted, what it takes to resume; "" when it is Normal.
 	Reason string
+	// Warnings are what the figures say of the configuration whatever the
+	// state: a headroom larger than the partition can keep free.
+	Warnings []string
 	// Used is U now: the last scan, moved by the events and writes since
 	// (see docs/space.md for what is approximate between scans).
 	Used int64
@@ -22,11 +26,20 @@ type Status struct {
 	// Free is P at the last check (the last sample less the bytes written
 	// since); -1 when Options.Free failed.
 	Free int64
+	// PartitionHeadroom is the headroom kept free on the partition:
+	// Headroom, lowered to PartitionShare percent of a smaller partition.
+	PartitionHeadroom int64
+	// FreeInodes are the partition's free inodes at the last sample; -1
+	// when unknown or the filesystem reports no inode limit.
+	// MinFreeInodes and HeadroomInodes are the inode thresholds in effect.
+	FreeInodes, MinFreeInodes, HeadroomInodes int64
 	// AutoDelete is the configured auto_delete_rolled_files.
 	AutoDelete bool
-	// DeletedFiles and DeletedBytes count the rolled files autodelete removed
-	// since New (a file found already gone is not counted).
+	// DeletedFiles and DeletedBytes count the rolled files deleted since
+	// New, by every rule (a file found already gone is not counted);
+	// Deleted counts them by rule.
 	DeletedFiles, DeletedBytes int64
+	Deleted                    map[Rule]Count
 	// DeleteErrors counts deletions that failed (other than a file already gone).
 	DeleteErrors int64
 	// Scans counts full scans since New (the first included); LastScan is
@@ -53,6 +66,25 @@ type LogUsage struct {
 	// Rolled is the number of its rolled files, RolledBytes their size.
 	Rolled      int
 	RolledBytes int64
+	// Deleted counts its rolled files deleted since New, by rule.
+	Deleted map[Rule]Count
+}
+
+// Count is a number of files and their bytes.
+type Count struct {
+	Files, Bytes int64
+}
+
+// counts copies a map of counts; nil for none.
+func counts(m map[Rule]*Count) map[Rule]Count {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[Rule]Count, len(m))
+	for r, c := range m {
+		out[r] = *c
+	}
+	return out
 }
 
 // snapshot is what run publishes for Status.
@@ -68,7 +100,8 @@ type snapshot struct {
 func (m *Manager) Status() Status {
 	m.mu.Lock()
 	s := m.snap.st
-	s.Logs = slices.Clone(s.Logs)
+	s.Logs = slices.Clone(s.Logs) // the maps inside are rebuilt, never modified
+	s.Warnings = slices.Clone(s.Warnings)
 	base, mark := m.snap.base, m.snap.mark
 	m.mu.Unlock()
 	s.Used = max(base+(m.written.Load()-mark), 0)
@@ -90,10 +123,23 @@ func (m *Manager) publish(f figures) {
 	if rebuild {
 		st.Logs = logs
 	}
-	st.State, st.Reason = m.state, m.reason
+	st.State, st.Reason, st.Warnings = m.state, m.reason, m.warned
 	st.Used, st.Limit, st.Headroom, st.MinFree, st.Free = f.used, f.limit, f.headroom, f.minFree, f.free
+	st.PartitionHeadroom = f.partitionHeadroom()
+	st.FreeInodes, st.MinFreeInodes, st.HeadroomInodes = -1, f.minFreeInodes, f.inodeHeadroom()
+	if f.inodes > 0 {
+		st.FreeInodes = f.freeInodes
+	}
 	st.AutoDelete = m.cfg.AutoDelete
-	st.DeletedFiles, st.DeletedBytes, st.DeleteErrors = m.deletedFiles, m.deletedBytes, m.deleteErrors
+	if rebuild {
+		st.Deleted = counts(m.deleted)
+		st.DeletedFiles, st.DeletedBytes = 0, 0
+		for _, c := range m.deleted {
+			st.DeletedFiles += c.Files
+			st.DeletedBytes += c.Bytes
+		}
+	}
+	st.DeleteErrors = m.deleteErrors
 	st.Scans, st.LastScan, st.ScanDuration = m.scans, m.lastScan, m.scanDur
 	st.Watching = m.watch != nil && !m.watchLost
 	m.snap.base, m.snap.mark = m.acct.base, m.mark
@@ -104,7 +150,7 @@ func (m *Manager) usage() []LogUsage {
 	out := make([]LogUsage, 0, len(m.cfg.Logs)+len(m.acct.perLog))
 	seen := make(map[string]bool, len(m.cfg.Logs))
 	for _, l := range m.cfg.Logs {
-		u := LogUsage{Name: l.Name, Configured: true, MinCount: l.MinCount}
+		u := LogUsage{Name: l.Name, Configured: true, MinCount: l.MinCount, Deleted: counts(m.deletedLog[l.Name])}
 		if pl := m.acct.perLog[l.Name]; pl != nil {
 			u.Rolled, u.RolledBytes = pl.files, pl.bytes
 		}
@@ -114,7 +160,7 @@ func (m *Manager) usage() []LogUsage {
 	n := len(out)
 	for name, pl := range m.acct.perLog {
 		if !seen[name] {
-			out = append(out, LogUsage{Name: name, Rolled: pl.files, RolledBytes: pl.bytes})
+			out = append(out, LogUsage{Name: name, Rolled: pl.files, RolledBytes: pl.bytes, Deleted: counts(m.deletedLog[name])})
 		}
 	}
 	slices.SortFunc(out[n:], func(a, b LogUsage) int { return strings.Compare(a.Name, b.Name) })

@@ -57,7 +57,7 @@ func relLook(t *testing.T, d *daemon, since time.Time) relResources {
 }
 
 // relDeletedLine reads the daemon's line for one autodeleted file.
-var relDeletedLine = regexp.MustCompile(`msg="deleted rolled file to free log space" path=(\S+) bytes=(\d+)`)
+var relDeletedLine = regexp.MustCompile(`msg="deleted rolled file" path=(\S+) bytes=(\d+)`)
 
 // TestSoak runs the daemon for 60 s under steady load — four clients
 // posting 50-record requests (about 2 MB/s together), the log rolling on

@@ -784,8 +784,11 @@ func TestSpaceFullPartition(t *testing.T) {
 		l := readLog(t, d.logs, "access.log", "a")
 		lo := checkNewest(t, "access.log", l, int(batches)*spaceBatch-1)
 		st := d.status()
-		if st.Space.DeletedFiles == 0 || st.Space.PartitionFree <= st.Space.Headroom {
-			t.Errorf("status space %+v: want deletions and the partition above the headroom", st.Space)
+		// The headroom (2 MiB) is more than 15 % of the 8 MiB partition:
+		// the partition's headroom is 15 % of it, and the status says so.
+		if st.Space.DeletedFiles == 0 || st.Space.PartitionFree <= st.Space.PartitionHeadroom || st.Space.PartitionHeadroom != part/100*15 ||
+			len(st.Space.Warnings) != 1 || !strings.Contains(st.Space.Warnings[0], "more than 15% of the log partition") {
+			t.Errorf("status space %+v: want deletions and the partition above the partition's headroom, 15%% of it, with a warning", st.Space)
 		}
 		if v := d.spaceMetric("proxy.process.log.write_errors"); v != 0 {
 			t.Errorf("write_errors %d: the partition filled up", v)

@@ -111,12 +111,22 @@ func status(e *env, _ []string) error {
 		fmt.Fprintln(w, "space:")
 		tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
 		fmt.Fprintf(tw, "  state:\t%s\n", sp.State)
+		if sp.Reason != "" {
+			fmt.Fprintf(tw, "  reason:\t%s\n", sp.Reason)
+		}
 		fmt.Fprintf(tw, "  used:\t%s\n", formatBytes(sp.Used))
 		fmt.Fprintf(tw, "  limit:\t%s\n", formatBytes(sp.Limit))
 		fmt.Fprintf(tw, "  headroom:\t%s\n", formatBytes(sp.Headroom))
-		fmt.Fprintf(tw, "  partition free:\t%s\n", formatBytes(sp.PartitionFree))
+		fmt.Fprintf(tw, "  partition free:\t%s (headroom kept: %s)\n", formatBytes(sp.PartitionFree), formatBytes(sp.PartitionHeadroom))
+		if sp.PartitionFreeInodes >= 0 {
+			fmt.Fprintf(tw, "  partition free inodes:\t%d\n", sp.PartitionFreeInodes)
+		}
 		fmt.Fprintf(tw, "  auto delete:\t%s\n", yesNo(sp.AutoDelete))
-		fmt.Fprintf(tw, "  deleted:\t%d files, %s\n", sp.DeletedFiles, formatBytes(sp.DeletedBytes))
+		fmt.Fprintf(tw, "  deleted:\t%d files, %s (budget %d, max_count %d)\n", sp.DeletedFiles, formatBytes(sp.DeletedBytes),
+			sp.DeletedByRule["budget"], sp.DeletedByRule["max_count"])
+		for _, w := range sp.Warnings {
+			fmt.Fprintf(tw, "  warning:\t%s\n", w)
+		}
 		tw.Flush()
 	}
 	fmt.Fprintln(w, "logs:")

@@ -196,7 +196,9 @@ func TestStatus(t *testing.T) {
 	st := ctl.Status{
 		PID: 4242, Started: t0, Config: "/etc/logroll/records.toml", Dir: "/var/log/logroll", Host: "web01",
 		Socket: "/run/logroll/logrolld.sock", Accepting: true,
-		Space: &ctl.SpaceStatus{State: "low", Used: 3 << 30, Limit: 4 << 30, Headroom: 1 << 30, PartitionFree: 100 << 30, AutoDelete: true, DeletedFiles: 3, DeletedBytes: 30 << 20},
+		Space: &ctl.SpaceStatus{State: "low", Reason: "used 3.0 GiB + headroom 1.0 GiB ≥ limit 4.0 GiB", Used: 3 << 30, Limit: 4 << 30, Headroom: 1 << 30,
+			PartitionFree: 100 << 30, PartitionHeadroom: 1 << 30, PartitionFreeInodes: -1, AutoDelete: true, DeletedFiles: 3, DeletedBytes: 30 << 20,
+			DeletedByRule: map[string]int64{"budget": 2, "max_count": 1}},
 		Logs: []ctl.LogStatus{
 			{Name: "access.log", ActiveBytes: 1536, Start: t0, Rolled: 4, RolledBytes: 40 << 20},
 			{Name: "error.log"},
@@ -214,12 +216,13 @@ socket:      /run/logroll/logrolld.sock
 accepting:   yes
 space:
   state:          low
+  reason:         used 3.0 GiB + headroom 1.0 GiB ≥ limit 4.0 GiB
   used:           3.0 GiB
   limit:          4.0 GiB
   headroom:       1.0 GiB
-  partition free: 100.0 GiB
+  partition free: 100.0 GiB (headroom kept: 1.0 GiB)
   auto delete:    yes
-  deleted:        3 files, 30.0 MiB
+  deleted:        3 files, 30.0 MiB (budget 2, max_count 1)
 logs:
   NAME        ACTIVE   START                 ROLLED  ROLLED BYTES
   access.log  1.5 KiB  2026-11-21T06:00:00Z  4       40.0 MiB

@@ -104,10 +104,16 @@ func (d *Daemon) Status() ctl.Status {
 		Host: cfg.Hostname(), Listen: d.listen, Socket: d.socket,
 		Accepting: !d.isStopping() && sp.State != space.Exhausted, Logs: []ctl.LogStatus{},
 		Space: &ctl.SpaceStatus{
-			State: sp.State.String(), Used: sp.Used, Limit: sp.Limit, Headroom: sp.Headroom,
-			PartitionFree: sp.Free, AutoDelete: sp.AutoDelete,
+			State: sp.State.String(), Reason: sp.Reason, Warnings: sp.Warnings,
+			Used: sp.Used, Limit: sp.Limit, Headroom: sp.Headroom,
+			PartitionFree: sp.Free, PartitionHeadroom: sp.PartitionHeadroom, PartitionFreeInodes: sp.FreeInodes,
+			AutoDelete:   sp.AutoDelete,
 			DeletedFiles: sp.DeletedFiles, DeletedBytes: sp.DeletedBytes,
+			DeletedByRule: map[string]int64{},
 		},
+	}
+	for _, r := range space.Rules {
+		s.Space.DeletedByRule[string(r)] = sp.Deleted[r].Files
 	}
 	rolled := map[string]space.LogUsage{}
 	for _, u := range sp.Logs {

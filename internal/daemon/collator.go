@@ -22,7 +22,6 @@ func collatorConfig(c *records.Config) logging.Config {
 		FlushInterval: time.Duration(c.Int(records.MaxSecsPerBuffer)) * time.Second,
 		Durability:    durability(c.Int(records.Durability)),
 		Form:          logging.FormDot,
-		AutoDelete:    c.Int(records.AutoDelete) == 1,
 	}
 	if c.Int(records.RolledNameSep) == records.SeparatorATS {
 		lc.Form = logging.FormATS
@@ -37,7 +36,6 @@ func collatorConfig(c *records.Config) logging.Config {
 				OffsetHours: int(l.Int(records.RollingOffsetHr)),
 				SizeBytes:   l.Int(records.RollingSizeMB) << 20,
 				MinCount:    int(l.Int(records.RollingMinCount)),
-				MaxCount:    int(l.Int(records.RollingMaxCount)),
 				AllowEmpty:  l.Int(records.RollingAllowEmpty) == 1,
 			},
 		})
@@ -70,8 +68,16 @@ func spaceConfig(c *records.Config, dir string) space.Config {
 	// Too small to write: at least 1 MiB, and room for two full buffers of
 	// every log, so that what was accepted can still be written.
 	sc.MinFree = max(space.DefaultMinFree, 2*c.Int(records.LogBufferSize)*int64(len(c.Logs)))
+	// Too few inodes to roll: one for every log's new active file at once,
+	// and one for a .meta's temporary or the folder lock made again.
+	sc.MinFreeInodes = max(space.DefaultMinFreeInodes, int64(len(c.Logs))+1)
 	for i := range c.Logs {
-		sc.Logs = append(sc.Logs, space.Log{Name: c.Logs[i].Filename, MinCount: int(c.Logs[i].Int(records.RollingMinCount))})
+		l := &c.Logs[i]
+		sc.Logs = append(sc.Logs, space.Log{
+			Name:     l.Filename,
+			MinCount: int(l.Int(records.RollingMinCount)),
+			MaxCount: int(l.Int(records.RollingMaxCount)),
+		})
 	}
 	return sc
 }

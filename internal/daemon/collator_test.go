@@ -3,11 +3,13 @@ package daemon
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/logroll/logroll/logging"
 	"github.com/logroll/logroll/records"
+	"github.com/logroll/logroll/space"
 )
 
 func TestCollatorConfig(t *testing.T) {
@@ -19,7 +21,7 @@ func TestCollatorConfig(t *testing.T) {
 	}{
 		{"empty file: defaults, no log", ``, func(c *logging.Config) bool {
 			return c.Dir == filepath.Join(dir, "logs") && c.BufferSize == 9216 && c.FlushInterval == 5*time.Second &&
-				c.Perm == 0o644 && c.Durability == logging.DurabilityRoll && c.Form == logging.FormDot && c.AutoDelete &&
+				c.Perm == 0o644 && c.Durability == logging.DurabilityRoll && c.Form == logging.FormDot &&
 				len(c.Logs) == 0
 		}},
 		{"one log with the defaults", "[[logs]]\nfilename = \"access\"\n", func(c *logging.Config) bool {
@@ -36,7 +38,7 @@ func TestCollatorConfig(t *testing.T) {
 			return c.Form == logging.FormATS
 		}},
 		{"globals", "[proxy.config.log]\nlogfile_dir = \"/var/log/x\"\nlog_buffer_size = 4096\nmax_secs_per_buffer = 2\nlogfile_perm = \"rw-------\"\nauto_delete_rolled_files = 0\n", func(c *logging.Config) bool {
-			return c.Dir == "/var/log/x" && c.BufferSize == 4096 && c.FlushInterval == 2*time.Second && c.Perm == 0o600 && !c.AutoDelete
+			return c.Dir == "/var/log/x" && c.BufferSize == 4096 && c.FlushInterval == 2*time.Second && c.Perm == 0o600
 		}},
 		{"per-log overrides", `
 [proxy.config.log]
@@ -56,7 +58,7 @@ filename = "error.txt"
 rolling_enabled = "none"
 `, func(c *logging.Config) bool {
 			return len(c.Logs) == 2 &&
-				c.Logs[0] == logging.LogConfig{Name: "access.log", Policy: logging.Policy{Mode: logging.ModeTimeOrSize, Interval: 6 * time.Hour, OffsetHours: 3, SizeBytes: 100 << 20, MinCount: 4, MaxCount: 7, AllowEmpty: true}} &&
+				c.Logs[0] == logging.LogConfig{Name: "access.log", Policy: logging.Policy{Mode: logging.ModeTimeOrSize, Interval: 6 * time.Hour, OffsetHours: 3, SizeBytes: 100 << 20, MinCount: 4, AllowEmpty: true}} &&
 				c.Logs[1] == logging.LogConfig{Name: "error.txt", Policy: logging.Policy{Mode: logging.ModeNone, Interval: 6 * time.Hour, OffsetHours: 3, SizeBytes: 10 << 20}}
 		}},
 	}
@@ -75,6 +77,41 @@ rolling_enabled = "none"
 				t.Errorf("collatorConfig = %+v", got)
 			}
 		})
+	}
+}
+
+// TestSpaceConfig: the space manager gets every retention and budget record
+// (rolling_max_count is its own since it owns every deletion).
+func TestSpaceConfig(t *testing.T) {
+	cfg, _, err := records.Load([]byte(`
+[proxy.config.log]
+auto_delete_rolled_files = 0
+max_space_mb_for_logs = 300
+max_space_mb_headroom = 20
+rolling_max_count = 2
+
+[[logs]]
+filename = "access"
+rolling_min_count = 4
+
+[[logs]]
+filename = "errors"
+rolling_max_count = 9
+`), "r.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := spaceConfig(cfg, "/var/log/x")
+	want := space.Config{
+		Dir: "/var/log/x", Limit: 300 << 20, Headroom: 20 << 20, AutoDelete: false, ScanInterval: time.Minute,
+		MinFree: 1 << 20, MinFreeInodes: 3,
+		Logs: []space.Log{{Name: "access.log", MinCount: 4, MaxCount: 2}, {Name: "errors.log", MaxCount: 9}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("spaceConfig =\n%+v, want\n%+v", got, want)
+	}
+	if err := got.Validate(); err != nil {
+		t.Error(err)
 	}
 }
 

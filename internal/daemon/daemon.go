@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/logroll/logroll/ctl"
@@ -149,18 +148,21 @@ func Start(opts Options) (_ *Daemon, err error) {
 		return nil, &ConfigError{Where: cfg.Where(records.LogfileDir), Record: records.LogfileDir, Err: err}
 	}
 	d.admin = ctl.NewServer(d, d.log)
-	// The space manager starts after the collator (it scans what the
-	// collator repaired and created) but hears of its writes from the start.
-	var sm atomic.Pointer[space.Manager]
-	d.coll, err = logging.Open(collatorConfig(cfg), logging.Options{
+	// Two steps, so that nothing is called before it exists: the collator
+	// opens and repairs the files and makes its catch-up rolls (New: no
+	// goroutine, no hook); the space manager then scans what it left and
+	// may tell it to refuse (SetAccepting works before Start); only then do
+	// the writers start, and with them the hooks into the space manager,
+	// which owns every deletion.
+	d.coll, err = logging.New(collatorConfig(cfg), logging.Options{
 		Now:          opts.Now,
 		Logger:       d.log,
-		OnWrite:      func(n int64) { sm.Load().Wrote(n) },
-		OnWriteError: func(error) { sm.Load().WriteFailed() },
-		OnRemove:     func(path string) { sm.Load().Removed(path) },
+		OnWrite:      func(n int64) { d.space.Wrote(n) },
+		OnWriteError: func(error) { d.space.WriteFailed() },
+		OnRoll:       func(r logging.Rolled) { d.space.Rolled(r.Path) },
 		OnDirRecreated: func() {
 			d.relock()
-			sm.Load().Rewatch()
+			d.space.Rewatch()
 		},
 	})
 	if err != nil {
@@ -174,7 +176,7 @@ func Start(opts Options) (_ *Daemon, err error) {
 		adminL.Close()
 		return nil, fmt.Errorf("space manager: %w", err)
 	}
-	sm.Store(d.space)
+	d.coll.Start()
 	var ingestL net.Listener
 	if addr := cfg.Str(records.HTTPListen); addr != "" {
 		if ingestL, err = net.Listen("tcp", addr); err != nil {

@@ -40,6 +40,8 @@ const (
 	MetricSpaceLimit      = "proxy.process.log.space_limit_bytes"
 	MetricSpaceHeadroom   = "proxy.process.log.space_headroom_bytes"
 	MetricSpaceState      = "proxy.process.log.space_state"
+	MetricSpaceFreeInodes = "proxy.process.log.partition_free_inodes"
+	MetricPartHeadroom    = "proxy.process.log.partition_headroom_bytes"
 	MetricAutoDeleted     = "proxy.process.log.autodeleted_files"
 	MetricAutoDeletedB    = "proxy.process.log.autodeleted_bytes"
 	MetricDeleteErrors    = "proxy.process.log.autodelete_errors"
@@ -78,8 +80,10 @@ var metricHelp = map[string][2]string{
 	MetricSpaceLimit:      {"gauge", "max_space_mb_for_logs in bytes (M)"},
 	MetricSpaceHeadroom:   {"gauge", "max_space_mb_headroom in bytes (H)"},
 	MetricSpaceState:      {"gauge", "space state: 0 normal, 1 low, 2 exhausted"},
-	MetricAutoDeleted:     {"counter", "rolled files deleted by the space manager"},
-	MetricAutoDeletedB:    {"counter", "bytes of rolled files deleted by the space manager"},
+	MetricSpaceFreeInodes: {"gauge", "free inodes on the log folder's partition; -1 when unknown or not limited"},
+	MetricPartHeadroom:    {"gauge", "free bytes kept on the partition: the headroom, at most 15% of the partition"},
+	MetricAutoDeleted:     {"counter", "rolled files deleted by the space manager, by rule (budget, max_count)"},
+	MetricAutoDeletedB:    {"counter", "bytes of rolled files deleted by the space manager, by rule"},
 	MetricDeleteErrors:    {"counter", "autodeletions that failed"},
 	MetricSpaceScans:      {"counter", "full scans of the log folder"},
 	MetricIngestRequests:  {"counter", "ingest HTTP requests answered, by status code"},
@@ -133,8 +137,25 @@ func (d *Daemon) Metrics() []ctl.Metric {
 	s.add(MetricSpaceLimit, float64(sp.Limit))
 	s.add(MetricSpaceHeadroom, float64(sp.Headroom))
 	s.add(MetricSpaceState, float64(sp.State))
+	s.add(MetricSpaceFreeInodes, float64(sp.FreeInodes))
+	s.add(MetricPartHeadroom, float64(sp.PartitionHeadroom))
 	s.add(MetricAutoDeleted, float64(sp.DeletedFiles))
 	s.add(MetricAutoDeletedB, float64(sp.DeletedBytes))
+	for _, r := range space.Rules {
+		s.add(MetricAutoDeleted, float64(sp.Deleted[r].Files), "rule", string(r))
+		s.add(MetricAutoDeletedB, float64(sp.Deleted[r].Bytes), "rule", string(r))
+	}
+	// rolling_max_count's deletions per log, and their sum.
+	s.add(MetricMaxCountDeleted, float64(sp.Deleted[space.RuleMaxCount].Files))
+	s.add(MetricMaxCountBytes, float64(sp.Deleted[space.RuleMaxCount].Bytes))
+	for _, u := range sp.Logs {
+		if !u.Configured {
+			continue
+		}
+		c := u.Deleted[space.RuleMaxCount]
+		s.add(MetricMaxCountDeleted, float64(c.Files), "log", u.Name)
+		s.add(MetricMaxCountBytes, float64(c.Bytes), "log", u.Name)
+	}
 	s.add(MetricDeleteErrors, float64(sp.DeleteErrors))
 	s.add(MetricSpaceScans, float64(sp.Scans))
 
@@ -166,8 +187,6 @@ func logStats(s *series, ls logging.LogStats, labels ...string) {
 		s.add(MetricRolls, float64(c.n), append([]string{"cause", c.cause}, labels...)...)
 	}
 	s.add(MetricRollFailures, float64(ls.RollFailures), labels...)
-	s.add(MetricMaxCountDeleted, float64(ls.Deleted), labels...)
-	s.add(MetricMaxCountBytes, float64(ls.DeletedBytes), labels...)
 	s.add(MetricRecreated, float64(ls.Recreated), labels...)
 	s.add(MetricRollPauses, float64(ls.RollPauses), labels...)
 	s.add(MetricRollPauseSecs, ls.RollPauseTotal.Seconds(), labels...)

@@ -93,12 +93,21 @@ func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.W
 	// configuration kept as running says so.
 	running := records.Running(cfg, d.initial)
 	dir := d.initial.Str(records.LogfileDir)
-	if err := d.space.Apply(spaceConfig(running, dir)); err != nil {
+	// Everything that can refuse goes first, and the space manager, which
+	// deletes, last: a refused configuration must change nothing. The
+	// space limits are checked without being applied; the collator's Apply
+	// is all or nothing (it checks every new log's paths before creating
+	// anything, and removes what it created if an opening fails).
+	sc := spaceConfig(running, dir)
+	if err := sc.Validate(); err != nil {
 		return d.refuse(res, fmt.Errorf("apply space limits: %w", err))
 	}
 	if err := d.coll.Apply(collatorConfig(running)); err != nil {
-		_ = d.space.Apply(spaceConfig(old, dir)) // back to the running limits
 		return d.refuse(res, fmt.Errorf("apply: %w", err))
+	}
+	if err := d.space.Apply(sc); err != nil {
+		// Only a closing manager refuses a validated configuration.
+		d.log.Error("space limits not applied", "err", err)
 	}
 	if d.ingest != nil {
 		d.ingest.SetMaxBodyBytes(maxBodyBytes(running))

@@ -4,17 +4,19 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/logroll/logroll/ctl"
-	"github.com/logroll/logroll/logging"
 	"github.com/logroll/logroll/records"
+	"github.com/logroll/logroll/space"
 )
 
 // scanRolled lists the rolled files in the log folder: regular files whose
-// names parse as rolled names (logging.ParseRolledName), of configured logs
-// or not, sorted by log, then oldest first.
+// names parse as rolled names (space.RolledFile), of configured logs or not,
+// sorted by log, then oldest first in the space manager's order (which is
+// right across daylight-saving and time-zone changes).
 func (d *Daemon) scanRolled(cfg *records.Config) ([]ctl.RolledFile, error) {
 	dir := d.initial.Str(records.LogfileDir)
 	entries, err := os.ReadDir(dir)
@@ -27,38 +29,33 @@ func (d *Daemon) scanRolled(cfg *records.Config) ([]ctl.RolledFile, error) {
 		actives = append(actives, cfg.Logs[i].Filename)
 		configured[cfg.Logs[i].Filename] = true
 	}
-	type file struct {
-		ctl.RolledFile
-		name logging.RolledName
-	}
-	var files []file
+	var files []space.File
 	for _, e := range entries {
 		if !e.Type().IsRegular() {
-			continue
-		}
-		rn, err := logging.ParseRolledName(e.Name(), actives, time.Local)
-		if err != nil {
 			continue
 		}
 		info, err := e.Info()
 		if err != nil {
 			continue // removed since the listing (a script got there first)
 		}
-		files = append(files, file{name: rn, RolledFile: ctl.RolledFile{
-			Log: rn.Active, Host: rn.Host, Path: filepath.Join(dir, e.Name()),
-			Start: rn.Start, End: rn.End, Seq: rn.Seq, Bytes: info.Size(),
-			Configured: configured[rn.Active],
-		}})
-	}
-	sort.Slice(files, func(i, j int) bool {
-		if files[i].Log != files[j].Log {
-			return files[i].Log < files[j].Log
+		if f, ok := space.RolledFile(e.Name(), info, actives, time.Local); ok {
+			files = append(files, f)
 		}
-		return files[i].name.Less(files[j].name)
+	}
+	// By log, then the space manager's order: the one that deletes.
+	slices.SortFunc(files, func(a, b space.File) int {
+		if c := strings.Compare(a.Log, b.Log); c != 0 {
+			return c
+		}
+		return space.OldestFirst(a, b)
 	})
 	out := make([]ctl.RolledFile, len(files))
-	for i := range files {
-		out[i] = files[i].RolledFile
+	for i, f := range files {
+		out[i] = ctl.RolledFile{
+			Log: f.Log, Host: f.Host, Path: filepath.Join(dir, f.Name),
+			Start: f.Start, End: f.End, Seq: f.Seq, Bytes: f.Size,
+			Configured: configured[f.Log],
+		}
 	}
 	return out, nil
 }

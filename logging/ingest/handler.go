@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"syscall"
 
 	"github.com/logroll/logroll/logging"
 )
@@ -216,7 +217,17 @@ func (s *Server) writeFailed(w http.ResponseWriter, r *http.Request, log string,
 	case errors.Is(err, logging.ErrUnknownLog):
 		s.refuse(w, r, http.StatusNotFound, "unknown log "+strconv.Quote(log)+": not declared in [[logs]]", log)
 	case errors.Is(err, logging.ErrSpaceExhausted):
-		s.refuse(w, r, http.StatusServiceUnavailable, "log space exhausted, nothing written, retry later: "+err.Error(), log)
+		msg := logging.ErrSpaceExhausted.Error()
+		var se *logging.SpaceError
+		if errors.As(err, &se) {
+			msg = se.Error() // the reason, with the current figures and what it takes to resume
+		}
+		s.refuse(w, r, http.StatusServiceUnavailable, "nothing written, retry later: "+msg, log)
+	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
+		// The partition is full (of bytes or of inodes) or the quota
+		// reached: the space manager hears of it from the failed write and
+		// frees space or stops accepting; a retry can succeed.
+		s.refuse(w, r, http.StatusServiceUnavailable, "writing log "+strconv.Quote(log)+" failed: no space left on the log partition, nothing written, retry later", log)
 	case errors.Is(err, logging.ErrClosed):
 		s.refuseStopping(w, r, log)
 	case errors.Is(err, logging.ErrBadRecord):

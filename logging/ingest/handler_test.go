@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -194,6 +196,14 @@ func TestServeLogs(t *testing.T) {
 			status: 404, body: `unknown log "nope.log"`},
 		{name: "space exhausted", req: post("/v1/logs/access", []byte("a")), writerErr: wrap(logging.ErrSpaceExhausted),
 			status: 503, body: "log space exhausted", header: map[string]string{"Retry-After": "2"}},
+		{name: "space exhausted, with the reason once", req: post("/v1/logs/access", []byte("a")),
+			writerErr: fmt.Errorf("logging: write access.log: %w", &logging.SpaceError{Reason: "used 4.6 MiB ≥ limit 4.0 MiB; logging resumes when used is below 3.0 MiB"}),
+			status:    503, body: "nothing written, retry later: log space exhausted: used 4.6 MiB ≥ limit 4.0 MiB; logging resumes when used is below 3.0 MiB",
+			header: map[string]string{"Retry-After": "2"}},
+		{name: "partition full", req: post("/v1/logs/access", []byte("a")), writerErr: wrap(&fs.PathError{Op: "write", Path: "/l/access.log", Err: syscall.ENOSPC}),
+			status: 503, body: "no space left on the log partition", header: map[string]string{"Retry-After": "2"}},
+		{name: "quota reached", req: post("/v1/logs/access", []byte("a")), writerErr: wrap(&fs.PathError{Op: "open", Path: "/l/access.log", Err: syscall.EDQUOT}),
+			status: 503, body: "no space left on the log partition", header: map[string]string{"Retry-After": "2"}},
 		{name: "collator closed", req: post("/v1/logs/access", []byte("a")), writerErr: wrap(logging.ErrClosed),
 			status: 503, body: "shutting down", header: map[string]string{"Retry-After": "2", "Connection": "close"}},
 		{name: "bad record", req: post("/v1/logs/access", []byte("a")), writerErr: wrap(logging.ErrBadRecord),

@@ -1,0 +1,146 @@
+package space
+
+import (
+	"io/fs"
+	"time"
+
+	"github.com/logroll/logroll/logging"
+)
+
+// The order of rolled files. A rolled name carries its START and END as
+// local wall-clock times without their UTC offset. Within one zone and
+// outside a daylight-saving fall-back they order the files; but in the hour
+// the clock repeats, the files rolled after the jump carry earlier wall
+// times than those rolled before it, and after a restart under another
+// zone (UTC to America/New_York) every new name reads five hours earlier
+// than the old ones. Ordered by their names, the newest files would be
+// deleted first.
+//
+// The collator therefore sets every rolled file's modification time to
+// its exact END, an instant (futimes(2) before the rename). OrderKey takes
+// that instant when the modification time agrees with the name's END —
+// they are the same time read in some zone, an offset of whole quarter
+// hours of at most 14 h apart, which a copy with `cp -p`, `mv`, `rsync -t`
+// or tar keeps — and otherwise falls back to the name's END read in the
+// manager's zone: a file rolled by Traffic Server or an earlier logroll,
+// touched since, or copied without its times.
+
+// maxZoneOffset bounds the UTC offsets of real zones (UTC−12 to UTC+14).
+const maxZoneOffset = 14 * time.Hour
+
+// OrderKey returns the instant that orders a rolled file: its modification
+// time mtime when that is its END (the name's END wall time endWall, given
+// as a time in UTC whose fields are the name's, is mtime read in a zone
+// whose offset is a whole number of quarter hours up to 14 h), else
+// endWall's fields read in loc. It is a pure function.
+func OrderKey(endWall, mtime time.Time, loc *time.Location) time.Time {
+	if _, ok := writtenOffset(endWall, mtime); ok {
+		return mtime
+	}
+	return inZone(endWall, loc)
+}
+
+// writtenOffset returns the UTC offset of the zone the name's END was
+// written in, when mtime is that END (see OrderKey).
+func writtenOffset(endWall, mtime time.Time) (time.Duration, bool) {
+	if mtime.IsZero() {
+		return 0, false
+	}
+	d := endWall.Sub(mtime.Truncate(time.Second).UTC())
+	return d, d >= -maxZoneOffset && d <= maxZoneOffset && d%(15*time.Minute) == 0
+}
+
+// nameTimes returns the instants a rolled name's START and END wall times
+// stand for, in loc, for display. Where the modification time is the END
+// (see OrderKey), END is that instant and START is read with the offset
+// of the zone that wrote the name: loc's rules, the latest reading not
+// after END (a file rolled in the repeated hour of a fall-back), or, when
+// another zone wrote it (a restart under another TZ), END's offset. Else
+// both are the walls read in loc, as Traffic Server names read.
+func nameTimes(startWall, endWall, mtime time.Time, loc *time.Location) (start, end time.Time) {
+	off, ok := writtenOffset(endWall, mtime)
+	if !ok {
+		return inZone(startWall, loc), inZone(endWall, loc)
+	}
+	end = mtime.Truncate(time.Second).In(loc)
+	if _, locOff := end.Zone(); time.Duration(locOff)*time.Second == off {
+		start = latestReading(startWall, loc, end)
+	} else {
+		start = startWall.Add(-off).In(loc)
+	}
+	if start.After(end) {
+		start = end
+	}
+	return start, end
+}
+
+// latestReading returns the latest instant whose wall time in loc is w
+// (fields in UTC) and that is not after notAfter; in a repeated hour a wall
+// time has two. If none is, it returns the earliest.
+func latestReading(w time.Time, loc *time.Location, notAfter time.Time) time.Time {
+	t := inZone(w, loc)
+	var readings []time.Time // ascending
+	for _, c := range []time.Time{t.Add(-time.Hour), t, t.Add(time.Hour)} {
+		if sameWall(c.In(loc), w) {
+			readings = append(readings, c)
+		}
+	}
+	if len(readings) == 0 {
+		return t // a wall time loc skips: time.Date's reading
+	}
+	best := readings[0]
+	for _, c := range readings {
+		if !c.After(notAfter) {
+			best = c
+		}
+	}
+	return best
+}
+
+// sameWall reports whether t's wall fields are w's.
+func sameWall(t, w time.Time) bool {
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	wy, wmo, wd := w.Date()
+	wh, wmi, ws := w.Clock()
+	return y == wy && mo == wmo && d == wd && h == wh && mi == wmi && s == ws
+}
+
+// inZone returns the wall time w (fields in UTC) read in loc.
+func inZone(w time.Time, loc *time.Location) time.Time {
+	y, mo, d := w.Date()
+	h, mi, s := w.Clock()
+	return time.Date(y, mo, d, h, mi, s, 0, loc)
+}
+
+// RolledFile returns the File for a rolled file of the log folder, named
+// name, with the modification time and size of fi, or false when name is
+// not a rolled name (logging.ParseRolledName, with the configured active
+// names actives). START and END are the instants of the name's wall times
+// (nameTimes), in loc; At is OrderKey's. The daemon's rolled-file listings and the accounting use
+// it, so that every list of rolled files has one order (OldestFirst).
+func RolledFile(name string, fi fs.FileInfo, actives []string, loc *time.Location) (File, bool) {
+	return rolledFile(name, fi.ModTime(), fi.Size(), actives, loc)
+}
+
+// rolledFile is RolledFile on the fields of a stat.
+func rolledFile(name string, mtime time.Time, size int64, actives []string, loc *time.Location) (File, bool) {
+	// Parsed in UTC: every wall time exists there, so the names written
+	// under another zone, in an hour loc skips, are read as written.
+	r, err := logging.ParseRolledName(name, actives, time.UTC)
+	if err != nil {
+		return File{}, false
+	}
+	start, end := nameTimes(r.Start, r.End, mtime, loc)
+	return File{
+		Name:    name,
+		Log:     r.Active,
+		Host:    r.Host,
+		Start:   start,
+		End:     end,
+		At:      OrderKey(r.End, mtime, loc),
+		Seq:     r.Seq,
+		ModTime: mtime,
+		Size:    size,
+	}, true
+}
