@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-		"syscall"
+	"syscall"
 )
 
 // metaFile is a log's .meta, kept open by its writer and rewritten in

@@ -119,12 +119,12 @@ func New(cfg Config, opts Options) (*Manager, error) {
 	}
 	opts = opts.withDefaults()
 	m := &Manager{
-		opts: opts,
-		dir:  c.Dir,
-		log:  opts.Logger,
-		poke: make(chan struct{}, 1),
-		quit: make(chan struct{}),
-		done: make(chan struct{}),
+		opts:       opts,
+		dir:        c.Dir,
+		log:        opts.Logger,
+		poke:       make(chan struct{}, 1),
+		quit:       make(chan struct{}),
+		done:       make(chan struct{}),
 		cfg:        c,
 		acct:       newAcct(c.Dir, opts.Location, c.actives()),
 		free:       -1,
