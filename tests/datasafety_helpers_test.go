@@ -373,7 +373,7 @@ func (p *dsPoster) acked() (int, string) {
 }
 
 // dsZone compiles, with zic, a private time zone whose clocks go back by
-// back (whole minutes) at the instant at (whole seconds): offset +1:00
+// back (whole seconds) at the instant at (whole seconds): offset +1:00
 // plus back of daylight saving time until at, +1:00 after. It returns the
 // compiled file's absolute path, for TZ=. The test is skipped when zic is
 // missing (Debian's libc-bin has it).
@@ -391,10 +391,10 @@ func dsZone(t *testing.T, at time.Time, back time.Duration) string {
 	// (before its first transition a zone is on standard time).
 	src := fmt.Sprintf("# logroll e2e: clocks go back %v at %v\n"+
 		"Zone LR/Fall 1:00 - LRS %su\n"+
-		"             1:00 %d:%02d LRD %su\n"+
+		"             1:00 %d:%02d:%02d LRD %su\n"+
 		"             1:00 - LRS\n",
 		back, at, at.Add(-24*time.Hour).Format("2006 Jan 2 15:04:05"),
-		int(back.Hours()), int(back.Minutes())%60, at.Format("2006 Jan 2 15:04:05"))
+		int(back.Hours()), int(back.Minutes())%60, int(back.Seconds())%60, at.Format("2006 Jan 2 15:04:05"))
 	if err := os.WriteFile(filepath.Join(dir, "zone.src"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
