@@ -15,21 +15,22 @@ import (
 // Daylight saving (issue 17 #2 and #5): rolled names carry local wall time
 // without an offset, so after the clocks go back the files rolled in the
 // repeated time have names older than those rolled before. These tests
-// compile a private zone with zic whose clocks go back 3 minutes a little
-// after the test starts, and run logrolld with TZ= that file.
+// compile private zones with zic whose clocks go back (3 minutes, or 20 s)
+// a little after the test starts, and run logrolld with TZ= that file.
 
-// dsBack is how far the clocks of the tests' zones go back.
+// dsBack is how far the clocks go back in TestDSTRestartStart and the
+// rolling_max_count run of TestDSTFallBackKeepsNewest.
 const dsBack = 3 * time.Minute
 
 // dsDSTRun is one daemon of TestDSTFallBackKeepsNewest: its poster, the
-// rolled files it has seen, and the first problem found.
+// rolled files it has seen, and the problems found.
 type dsDSTRun struct {
 	name   string
 	d      *daemon
 	p      *dsPoster
 	maxN   int               // rolling_max_count, 0 when the budget deletes
 	back   time.Duration     // how far its zone's clocks go back
-	cache  map[string]dsFile // rolled files read, by name and inode
+	cache  map[string]dsFile // rolled files read (dsLook's cache)
 	names  map[string]int    // every rolled name seen → its first record
 	orders int               // `rolled --json` listings checked
 	errs   []string          // the first problem of each kind
@@ -180,10 +181,7 @@ func TestDSTFallBackKeepsNewest(t *testing.T) {
 			t.Errorf("%s: %s", r.name, e)
 		}
 		if len(r.errs) > 0 {
-			t.Logf("%s: problems by kind (samples): %v", r.name, r.kinds)
-		}
-		if len(r.errs) > 0 {
-			t.Logf("%s: rolled names seen:\n%s", r.name, strings.Join(names, "\n"))
+			t.Logf("%s: problems by kind (samples): %v; rolled names seen:\n%s", r.name, r.kinds, strings.Join(names, "\n"))
 		}
 	}
 }

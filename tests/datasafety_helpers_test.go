@@ -197,15 +197,22 @@ type dsFolder struct {
 // until the folder's rolled files and the active file's inode were the same
 // before and after the reading (a roll or a deletion may happen in
 // between). cache keeps rolled files already read (they never change) by
-// name and inode; it may be nil.
+// name, inode, size and modification time; it may be nil.
 func dsLook(t *testing.T, dir, log, tag string, cache map[string]dsFile) dsFolder {
 	t.Helper()
-	listing := func() (map[string]uint64, error) {
+	// listing identifies each file: the active file by its inode (it grows
+	// while it is read), a rolled file by its inode, size and modification
+	// time (an inode number can be reused at once for a new file).
+	type id struct {
+		ino        uint64
+		size, time int64
+	}
+	listing := func() (map[string]id, error) {
 		ents, err := os.ReadDir(dir)
 		if err != nil {
 			return nil, err
 		}
-		m := map[string]uint64{}
+		m := map[string]id{}
 		for _, e := range ents {
 			n := e.Name()
 			if rm := rolledName.FindStringSubmatch(n); n != log && (rm == nil || rm[1] != log) {
@@ -215,7 +222,10 @@ func dsLook(t *testing.T, dir, log, tag string, cache map[string]dsFile) dsFolde
 			if err != nil {
 				return nil, err // gone since the listing
 			}
-			m[n] = fi.Sys().(*syscall.Stat_t).Ino
+			m[n] = id{ino: fi.Sys().(*syscall.Stat_t).Ino}
+			if n != log {
+				m[n] = id{m[n].ino, fi.Size(), fi.ModTime().UnixNano()}
+			}
 		}
 		return m, nil
 	}
@@ -223,22 +233,22 @@ func dsLook(t *testing.T, dir, log, tag string, cache map[string]dsFile) dsFolde
 	for {
 		before, err := listing()
 		var f dsFolder
-		for n, ino := range before {
+		for n, fid := range before {
 			if err != nil {
 				break
 			}
 			if n == log {
 				f.active, err = dsReadFile(filepath.Join(dir, n), tag, true)
-				f.active.ino = ino
+				f.active.ino = fid.ino
 				continue
 			}
-			key := n + " " + strconv.FormatUint(ino, 10)
+			key := fmt.Sprint(n, fid)
 			r, ok := cache[key]
 			if !ok {
 				if r, err = dsReadFile(filepath.Join(dir, n), tag, false); err != nil {
 					break
 				}
-				r.ino = ino
+				r.ino = fid.ino
 				if cache != nil {
 					cache[key] = r
 				}
