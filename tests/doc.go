@@ -95,14 +95,35 @@
 //   - soak_test.go ("Soak"): 60 s of load with a roll every second and
 //     autodelete: descriptors, goroutines and RSS flat, every acknowledged
 //     request either on disk once or counted in autodeleted_bytes.
+//   - datasafety_test.go (issue 17, data safety): ten starts on a folder
+//     whose active file is 48 h old with rolling_max_count = 1 (no panic,
+//     the catch-up roll's file kept, deletions logged with rule=max_count);
+//     a refused reload (budget lowered, a log whose path is a folder)
+//     deletes and creates nothing; a budget below the headroom refused by
+//     config check, at start and on reload; START after a restart under
+//     another TZ, and after the log folder was moved away and recreated,
+//     never after the first record; rolled names never reused, within a
+//     second or across a restart. datasafety_dst_test.go: a zone compiled
+//     with zic whose clocks go back shortly after the test starts
+//     (TZ=/path): across the jump, rolling_max_count and the budget delete
+//     only the oldest files by their records, names are never given to two
+//     files, `rolled --json` lists files in record order, and a restart in
+//     the repeated time gives no START in the future (about 55 s, the two
+//     tests in parallel). datasafety_space_test.go (root, tmpfs): a
+//     partition smaller than the default headroom keeps rolled files while
+//     it has room and says why in status; a folder out of inodes answers
+//     200 or 503 with Retry-After, never 500, says so in status, and
+//     autodelete frees inodes.
 //
 // Run them with
 //
 //	go test -race -count=1 ./tests/
 //
-// The whole package takes about two and a half minutes with -race on the
-// 2-core CI machine: the soak alone is 60 s, the crash tests 9 s, the slow
-// client tests 14 s, the space tests about 15 s. Set
+// The whole package takes about three and a half minutes with -race on the
+// 2-core CI machine: the soak alone is 60 s, the daylight-saving tests
+// about 55 s (run in parallel at the end: they mostly wait for the clocks
+// to go back), the crash tests 9 s, the slow client tests 14 s, the space
+// tests about 15 s. Set
 // LOGROLL_E2E_RACE=1 to build the binaries with -race too, so that a data
 // race in the daemon makes it crash with a report on its stderr, which a
 // failing test prints.

@@ -1,0 +1,324 @@
+package tests
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Data safety on small partitions (issue 17 #4 and #8): the log folder on
+// a tmpfs, so these tests need root and are skipped otherwise.
+
+// dsMountTmpfs mounts a tmpfs with options opts ("size=16m,nr_inodes=8") on
+// dir (created), unmounted when the test ends, after the daemons started
+// later are killed. It skips the test when not root or when the mount fails.
+func dsMountTmpfs(t *testing.T, dir, opts string) {
+	t.Helper()
+	relNeedRoot(t, "a tmpfs log folder")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, opts); err != nil {
+		t.Skipf("mount -t tmpfs -o %s tmpfs %s: %v: skipped", opts, dir, err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, 0); err != nil {
+			t.Errorf("umount %s: %v", dir, err)
+			_ = syscall.Unmount(dir, syscall.MNT_DETACH)
+		}
+	})
+}
+
+// dsFreeInodes is the free inodes of dir's filesystem (statfs f_ffree, which
+// Linux also reports as statvfs f_favail).
+func dsFreeInodes(t *testing.T, dir string) int64 {
+	t.Helper()
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	return int64(st.Ffree)
+}
+
+// TestPartitionBelowHeadroomKeepsRolled puts the log folder on a 16 MiB
+// tmpfs with the default budget and headroom (25000 and 1000 MiB), so that
+// the partition's free space is always below the headroom (issue 17 #4).
+// Five forced rolls with records in between: the rolled files stay while
+// the partition has room (today each is deleted the moment it rolls), and
+// status says why the space is not normal, naming the partition and the
+// headroom. Then 40 MiB posted in 256 KiB requests with 1 MiB size rolls
+// are all answered 200: as the tmpfs fills up, the oldest rolled files are
+// deleted and the newest records are kept, contiguous.
+func TestPartitionBelowHeadroomKeepsRolled(t *testing.T) {
+	dir := tempDir(t)
+	dsMountTmpfs(t, filepath.Join(dir, "logs"), "size=16m")
+	d := startDaemon(t, writeConfig(t, dir, conf{RollingEnabled: `"size"`, SizeMB: 1}.toml()))
+	next := 0
+	var early []string
+	for range 5 {
+		d.post(req{log: "access", ctype: "text/plain", body: spaceBody("a", next, 64)}, 64)
+		next += 64
+		early = append(early, d.roll("access")...)
+	}
+	// While the space is not normal the manager looks again every second.
+	time.Sleep(1500 * time.Millisecond)
+	if _, rolled := logNames(t, d.logs, "access.log"); len(rolled) != len(early) {
+		t.Errorf("%d rolled files in the folder after %d rolls (printed %q): rolled files were deleted while the partition had room",
+			len(rolled), len(early), early)
+	}
+	st, sp := d.dsStatus()
+	if sp.Reason == nil {
+		t.Errorf("status space has no reason: %+v", *st.Space)
+	} else if r := strings.ToLower(*sp.Reason); !strings.Contains(r, "partition") || !strings.Contains(r, "headroom") {
+		t.Errorf("status space.reason %q, want it to name the partition and the headroom", *sp.Reason)
+	}
+	t.Logf("after 5 rolls: space %+v, reason %v", *st.Space, sp.Reason)
+
+	const batches = 40 * mibBytes / spaceBatchLen
+	refused := 0
+	for range batches {
+		refused += d.ship("access", spaceBody("a", next, spaceBatch), spaceBatch)
+		next += spaceBatch
+	}
+	if refused > 0 {
+		t.Errorf("%d requests were refused with 503 while filling the partition: want every one answered 200", refused)
+	}
+	f := dsLook(t, d.logs, "access.log", "a", nil)
+	lo, hi, problem := dsCheckContiguous(f)
+	if problem != "" {
+		t.Error(problem)
+	}
+	switch {
+	case hi < 0:
+		t.Errorf("no record on disk, want the newest up to %d", next-1)
+	case hi != next-1 || lo == 0:
+		t.Errorf("records %d..%d on disk, want the newest up to %d, the oldest deleted", lo, hi, next-1)
+	}
+	if d.hasExited() {
+		t.Fatal("logrolld died")
+	}
+	st, _ = d.dsStatus()
+	t.Logf("after filling: records %d..%d kept (of 0..%d); space %+v", lo, hi, next-1, *st.Space)
+}
+
+// dsInodeConf is the inode tests' records.toml: no time or size rolls, a
+// budget and headroom that the 64 MiB tmpfs never reaches (so only inodes
+// run short), autodelete as given.
+func dsInodeConf(autoDelete int) string {
+	return conf{Extra: fmt.Sprintf("max_space_mb_for_logs = 1000\nmax_space_mb_headroom = 2\nauto_delete_rolled_files = %d\n", autoDelete)}.toml()
+}
+
+// dsInodeLoad posts one record at a time to a daemon whose folder runs out
+// of inodes, checking every answer: 200, or 503 with Retry-After, never
+// anything else (today: 500 without Retry-After).
+type dsInodeLoad struct {
+	d      *daemon
+	next   int
+	acked  map[int]bool
+	n503   int
+	others []string // other answers
+}
+
+// post posts the next record and returns the status.
+func (l *dsInodeLoad) post() int {
+	a := l.d.dsPost("access", "i", l.next, 1)
+	switch {
+	case a.status == http.StatusOK:
+		l.acked[l.next] = true
+	case a.status == http.StatusServiceUnavailable && dsRetryAfterOK(a):
+		l.n503++
+	default:
+		l.others = append(l.others, fmt.Sprintf("record %d: %d Retry-After %q %s", l.next, a.status, a.header.Get("Retry-After"), a.body))
+	}
+	l.next++
+	return a.status
+}
+
+// answers fails the test for the answers so far other than 200 or 503 with
+// Retry-After (and forgets them).
+func (l *dsInodeLoad) answers(t *testing.T) {
+	t.Helper()
+	if len(l.others) > 0 {
+		t.Errorf("%d answers neither 200 nor 503 with Retry-After, the first: %s", len(l.others), strings.Join(l.others[:min(3, len(l.others))], "; "))
+	}
+	l.others = nil
+}
+
+// check checks the answers, and the records on disk: each acknowledged one
+// once from the oldest kept on (older ones deleted: those are counted as
+// gone), none that was refused.
+func (l *dsInodeLoad) check(t *testing.T, dir string) (kept, gone int) {
+	t.Helper()
+	l.answers(t)
+	f := dsLook(t, dir, "access.log", "i", nil)
+	seen := map[int]int{}
+	lo := 1 << 62
+	for _, file := range append(f.rolled, f.active) {
+		for _, id := range file.ids {
+			seen[id]++
+			lo = min(lo, id)
+		}
+	}
+	var missing []int
+	for id := range l.next {
+		switch {
+		case seen[id] > 1:
+			t.Errorf("record %d on disk %d times", id, seen[id])
+		case seen[id] == 1 && !l.acked[id]:
+			t.Errorf("record %d on disk, but it was refused", id)
+		case seen[id] == 0 && l.acked[id] && id > lo:
+			missing = append(missing, id)
+		case seen[id] == 1:
+			kept++
+		case l.acked[id]:
+			gone++
+		}
+	}
+	if len(missing) > 0 {
+		sort.Ints(missing)
+		t.Errorf("acknowledged records %v are not on disk, though older ones are kept", missing)
+	}
+	return kept, gone
+}
+
+// TestInodeExhaustion puts the log folder on a 64 MiB tmpfs with 8 inodes
+// (the folder, the lock file, the active file and its .meta take 4) and
+// posts and rolls one record at a time (issue 17 #8). Every request is
+// answered 200 or 503 with Retry-After, never 500 (today: 500 without
+// Retry-After for as long as it lasts, once a roll could not create the new
+// active file).
+//
+// With autodelete, logging goes on by itself: autodelete deletes the
+// oldest rolled files to free inodes (a deletion logged with its rule and
+// counted in status space.deleted_by_rule), rolls go on beyond the inodes
+// the folder ever had free, and every acknowledged record since the oldest
+// kept is on disk.
+//
+// Without autodelete, once the inodes are all used (or the daemon refuses
+// records because they are short), status shows the space not normal with
+// a reason that names inodes and partition_free_inodes as statfs says;
+// deleting a rolled file by hand brings 200s back.
+func TestInodeExhaustion(t *testing.T) {
+	t.Run("autodelete", func(t *testing.T) {
+		dir := tempDir(t)
+		dsMountTmpfs(t, filepath.Join(dir, "logs"), "size=64m,nr_inodes=8")
+		d := startDaemon(t, writeConfig(t, dir, dsInodeConf(1)))
+		free := dsFreeInodes(t, d.logs)
+		l := &dsInodeLoad{d: d, acked: map[int]bool{}}
+		rolls := 0
+		for range 3*free + 4 {
+			l.post()
+			r := d.ctl("roll", "access")
+			if r.code == 0 && len(lines(r.stdout)) == 1 {
+				rolls++
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		l.answers(t)
+		// Logging is back by itself: a record is taken and rolled.
+		eventually(t, func() string {
+			if l.post() != http.StatusOK {
+				time.Sleep(100 * time.Millisecond)
+				return "no 200 after the rolls: logging did not resume by itself"
+			}
+			return ""
+		})
+		if r := d.ctl("roll", "access"); r.code != 0 || len(lines(r.stdout)) != 1 {
+			t.Errorf("roll after logging resumed: %v", r)
+		} else {
+			rolls++
+		}
+		kept, gone := l.check(t, d.logs)
+		st, sp := d.dsStatus()
+		if int64(rolls) <= free {
+			t.Errorf("%d rolls done with %d inodes free at start: want rolls to go on once autodelete frees inodes", rolls, free)
+		}
+		byRule := int64(0)
+		for _, n := range sp.DeletedByRule {
+			byRule += n
+		}
+		if st.Space.DeletedFiles == 0 || byRule == 0 {
+			t.Errorf("status space %+v, deleted_by_rule %v: want rolled files deleted to free inodes", *st.Space, sp.DeletedByRule)
+		}
+		if len(d.relLines("rule=")) == 0 {
+			t.Errorf("no deletion logged with its rule=")
+		}
+		if sp.PartitionFreeInodes == nil {
+			t.Errorf("status space has no partition_free_inodes")
+		}
+		t.Logf("%d rolls, %d inodes free at start; %d records kept, %d deleted, %d refused with 503; space %+v",
+			rolls, free, kept, gone, l.n503, *st.Space)
+	})
+	t.Run("no autodelete", func(t *testing.T) {
+		dir := tempDir(t)
+		dsMountTmpfs(t, filepath.Join(dir, "logs"), "size=64m,nr_inodes=8")
+		d := startDaemon(t, writeConfig(t, dir, dsInodeConf(0)))
+		l := &dsInodeLoad{d: d, acked: map[int]bool{}}
+		// Roll until the inodes are all used, or the daemon refuses records
+		// because they are short.
+		for i := 0; ; i++ {
+			if i == 20 {
+				t.Fatalf("%d rolls and the tmpfs still has %d inodes free", i, dsFreeInodes(t, d.logs))
+			}
+			if l.post() == http.StatusServiceUnavailable || dsFreeInodes(t, d.logs) == 0 {
+				break
+			}
+			d.ctl("roll", "access")
+		}
+		for range 3 {
+			l.post()
+			d.ctl("roll", "access")
+		}
+		l.answers(t)
+		free := dsFreeInodes(t, d.logs)
+		var reason string
+		eventually(t, func() string {
+			st, sp := d.dsStatus()
+			if sp.Reason != nil {
+				reason = *sp.Reason
+			}
+			if st.Space.State == "normal" || !strings.Contains(strings.ToLower(reason), "inode") ||
+				sp.PartitionFreeInodes == nil || *sp.PartitionFreeInodes != free {
+				return fmt.Sprintf("%d inodes free: status space %+v, reason %q, partition_free_inodes %v; want not normal, the reason naming inodes, %d free",
+					free, *st.Space, reason, sp.PartitionFreeInodes, free)
+			}
+			return ""
+		})
+		l.post()
+
+		// An operator's script deletes a rolled file (its records are
+		// then not expected on disk).
+		_, rolled := logNames(t, d.logs, "access.log")
+		if len(rolled) == 0 {
+			t.Fatalf("no rolled file to delete")
+		}
+		victim := filepath.Join(d.logs, rolled[0])
+		f, err := dsReadFile(victim, "i", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(victim); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, func() string {
+			if l.post() != http.StatusOK {
+				time.Sleep(100 * time.Millisecond)
+				return "no 200 after a rolled file was deleted"
+			}
+			return ""
+		})
+		for _, id := range f.ids {
+			delete(l.acked, id)
+		}
+		kept, _ := l.check(t, d.logs)
+		t.Logf("%d records kept, %d refused with 503; the reason was %q", kept, l.n503, reason)
+	})
+}

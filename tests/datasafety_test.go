@@ -1,0 +1,393 @@
+package tests
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Data safety (issue 17): defects found by black-box testing, each
+// reproduced through the real binaries. The daylight-saving cases are in
+// datasafety_dst_test.go, the small-partition ones (root) in
+// datasafety_space_test.go.
+
+// dsTimeConf is a records.toml rolling access.log on time every interval
+// seconds, with autodelete and extra records.
+func dsTimeConf(interval int, extra string) string {
+	return conf{
+		RollingEnabled: "1",
+		Extra:          fmt.Sprintf("rolling_interval_sec = %d\nauto_delete_rolled_files = 1\n%s", interval, extra),
+	}.toml()
+}
+
+// TestStartCatchUpMaxCount starts logrolld ten times, each on a fresh copy
+// of a folder holding two rolled access.log files and an active file whose
+// .meta START is 48 h old, with hourly rolls, rolling_max_count = 1 and
+// autodelete: the catch-up roll at start and the max-count deletion that
+// follows it must not crash the daemon (issue 17 #1: a nil space manager
+// called by the collator's deleter), and soon after start only the newest
+// rolled file, the catch-up roll's (holding the active file's records), is
+// left; each deletion is logged with rule=max_count.
+func TestStartCatchUpMaxCount(t *testing.T) {
+	const records = "rec one\nrec two\n"
+	for run := range 10 {
+		t.Run(fmt.Sprintf("start %d", run+1), func(t *testing.T) {
+			dir := tempDir(t)
+			path := writeConfig(t, dir, dsTimeConf(3600, "rolling_max_count = 1\n"))
+			logs := filepath.Join(dir, "logs")
+			if err := os.Mkdir(logs, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now()
+			name := func(start, end time.Time) string {
+				return "access.log.e2ehost." + start.Format(rolledTimeLayout) + "-" + end.Format(rolledTimeLayout) + ".old"
+			}
+			old := []string{
+				name(now.Add(-72*time.Hour), now.Add(-71*time.Hour)),
+				name(now.Add(-60*time.Hour), now.Add(-59*time.Hour)),
+			}
+			for i, n := range old {
+				if err := os.WriteFile(filepath.Join(logs, n), []byte(fmt.Sprintf("old %d\n", i)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(logs, "access.log"), []byte(records), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			meta := fmt.Sprintf("creation_time = %d\n", now.Add(-48*time.Hour).Unix())
+			if err := os.WriteFile(filepath.Join(logs, ".access.log.meta"), []byte(meta), 0o644); err != nil {
+				t.Fatal(err)
+			}
+
+			begin := time.Now().Truncate(time.Second)
+			d := dsLaunch(t, path)
+			d.waitReady()
+			var kept string
+			eventually(t, func() string {
+				if d.hasExited() {
+					t.Fatalf("logrolld exited (%d) after start; stderr:\n%s", d.cmd.ProcessState.ExitCode(), d.stderr.String())
+				}
+				_, rolled := logNames(t, logs, "access.log")
+				if len(rolled) != 1 {
+					return fmt.Sprintf("rolled files %q, want one", rolled)
+				}
+				kept = rolled[0]
+				return ""
+			})
+			start, end := parseRolled(t, filepath.Join(logs, kept), logs, "access.log")
+			if !start.Equal(now.Add(-48*time.Hour).Truncate(time.Second)) || end.Before(begin) || end.After(time.Now()) {
+				t.Errorf("rolled file kept %s, want the catch-up roll's: START %v (the .meta's), END at start (after %v)",
+					kept, now.Add(-48*time.Hour).Truncate(time.Second), begin)
+			}
+			if got := readFile(t, filepath.Join(logs, kept)); got != records {
+				t.Errorf("rolled file kept %s holds %q, want the active file's %q", kept, got, records)
+			}
+			for _, n := range old {
+				if lines := d.dsDeletionLines(filepath.Join(logs, n), "max_count"); len(lines) != 1 {
+					t.Errorf("deletion of %s: %d log lines with its path and rule=max_count, want 1", n, len(lines))
+				}
+			}
+			// Still serving (the deleter runs just after start).
+			d.postText("access", "after start")
+			if strings.Contains(d.stderr.String(), "panic") {
+				t.Errorf("logrolld's stderr holds a panic")
+			}
+			d.dsStop()
+		})
+	}
+}
+
+// TestRefusedReloadChangesNothing runs a 100 MiB budget holding three
+// 1 MB rolled files, then reloads a file that lowers the budget to 1 MiB
+// and declares a new log and one whose active path is a folder (issue 17
+// #3): `config reload` exits 1 keeping the running configuration, and the
+// refused file changes nothing: no rolled file deleted, no file created
+// (the new log's active file and .meta), the 100 MiB limit in status, the
+// new log still unknown (404).
+func TestRefusedReloadChangesNothing(t *testing.T) {
+	dir := tempDir(t)
+	space := func(limitMB, headroomMB int) string {
+		return fmt.Sprintf("max_space_mb_for_logs = %d\nmax_space_mb_headroom = %d\nauto_delete_rolled_files = 1\nspace_scan_interval_sec = 1\n", limitMB, headroomMB)
+	}
+	path := writeConfig(t, dir, conf{MaxBodyMB: 2, Extra: space(100, 10)}.toml())
+	d := startDaemon(t, path)
+	const perFile = 8192 // records of 128 bytes: 1 MiB
+	for i := range 3 {
+		d.ship("access", spaceBody("a", i*perFile, perFile), perFile)
+		d.roll("access")
+	}
+	if err := os.Mkdir(filepath.Join(d.logs, "folder.log"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	before := inFolder(t, d.logs)
+
+	writeConfig(t, dir, conf{MaxBodyMB: 2, Extra: space(1, 0), Logs: []string{"access", "fresh", "folder"}}.toml())
+	r := d.ctl("config", "reload")
+	if r.code != 1 || !strings.Contains(r.stderr, "running configuration is kept") {
+		t.Errorf("config reload: want exit 1 and \"running configuration is kept\": %v", r)
+	}
+	// Deletions by a wrongly applied limit would follow at once (a rescan
+	// after the reload, and one every second).
+	time.Sleep(2 * time.Second)
+	if diff := inFolderDiff(before, inFolder(t, d.logs)); diff != "" {
+		t.Errorf("the refused reload changed the log folder: %s", diff)
+	}
+	st, _ := d.dsStatus()
+	if st.Space.Limit != 100*mibBytes || st.Space.Headroom != 10*mibBytes || st.Space.DeletedFiles != 0 {
+		t.Errorf("status space %+v, want the running 100 MiB limit, 10 MiB headroom, nothing deleted", *st.Space)
+	}
+	if len(st.Logs) != 1 || st.Logs[0].Name != "access.log" || st.Logs[0].Rolled != 3 {
+		t.Errorf("status logs %+v, want access.log alone with its 3 rolled files", st.Logs)
+	}
+	if a, err := d.do(req{log: "fresh", ctype: "text/plain", body: []byte("x\n")}); err != nil || a.status != http.StatusNotFound {
+		t.Errorf("POST to the refused file's new log: %v %d %s, want 404", err, a.status, a.body)
+	}
+	d.postText("access", "after the refused reload")
+}
+
+// dsBudgetBelowHeadroom is a records.toml whose budget (500 MiB) is below
+// the default headroom (1000 MiB): deleting would start before anything is
+// written.
+func dsBudgetBelowHeadroom() string {
+	return conf{Extra: "max_space_mb_for_logs = 500\n"}.toml()
+}
+
+// dsCheckBudgetProblem checks that out names the budget or the headroom at
+// path's line of max_space_mb_for_logs (the only one of the two written
+// in text), as FILE:LINE:COL.
+func dsCheckBudgetProblem(t *testing.T, what, out, path, text string) {
+	t.Helper()
+	line, _ := position(t, text, "max_space_mb_for_logs")
+	re := regexp.MustCompile(regexp.QuoteMeta(fmt.Sprintf("%s:%d:", path, line)) + `\d+: [^\n]*max_space_mb_(headroom|for_logs)`)
+	if !re.MatchString(out) {
+		t.Errorf("%s: output does not match %s:\n%s", what, re, out)
+	}
+}
+
+// TestBudgetBelowHeadroomRefused: max_space_mb_for_logs = 500 with the
+// default headroom of 1000 would delete every rolled file the moment it
+// rolls (issue 17 #4). `config check` exits 1 and logrolld exits 2, both
+// naming the record at FILE:LINE:COL, and a reload to such a file is
+// refused, the running configuration kept.
+func TestBudgetBelowHeadroomRefused(t *testing.T) {
+	dir := tempDir(t)
+	bad := dsBudgetBelowHeadroom()
+	badPath := filepath.Join(dir, "bad.toml")
+	if err := os.WriteFile(badPath, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCtl(t, "config", "check", badPath)
+	if r.code != 1 {
+		t.Errorf("config check: want exit 1: %v", r)
+	}
+	dsCheckBudgetProblem(t, "config check", r.stdout+r.stderr, badPath, bad)
+
+	d := launch(t, badPath)
+	eventually(t, func() string {
+		if d.hasExited() || socketLine.MatchString(d.stderr.String()) {
+			return ""
+		}
+		return "logrolld neither exited nor started"
+	})
+	if !d.hasExited() {
+		t.Errorf("logrolld -config %s started, want exit 2", badPath)
+		d.kill()
+	} else if code := d.cmd.ProcessState.ExitCode(); code != 2 {
+		t.Errorf("logrolld -config %s: exit %d, want 2", badPath, code)
+	}
+	dsCheckBudgetProblem(t, "logrolld", d.stderr.String(), badPath, bad)
+
+	good := conf{Extra: "max_space_mb_for_logs = 500\nmax_space_mb_headroom = 100\n"}.toml()
+	path := writeConfig(t, dir, good)
+	d = startDaemon(t, path)
+	writeConfig(t, dir, bad)
+	r = d.ctl("config", "reload")
+	if r.code != 1 || !strings.Contains(r.stderr, "running configuration is kept") {
+		t.Errorf("config reload: want exit 1 and \"running configuration is kept\": %v", r)
+	}
+	dsCheckBudgetProblem(t, "config reload", r.stderr, path, bad)
+	st, _ := d.dsStatus()
+	if st.Space.Limit != 500*mibBytes || st.Space.Headroom != 100*mibBytes {
+		t.Errorf("status space %+v after the refused reload, want the running 500 MiB limit and 100 MiB headroom", *st.Space)
+	}
+}
+
+// TestRestartAfterZoneChangeStart runs logrolld under TZ=UTC, posts, rolls
+// and stops it, then starts it again under TZ=America/New_York (issue 17
+// #5): the next file's START must not be in the future. Today START is
+// clamped to the previous file's END read from its name in the new zone,
+// five hours ahead. Checked: status start after a post, and the next rolled
+// file's START (roll --json and its name read in New York time) ≤ the time
+// the record was acknowledged and ≥ the previous file's END.
+func TestRestartAfterZoneChangeStart(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skipf("time zone America/New_York not installed (Debian tzdata): %v", err)
+	}
+	dir := tempDir(t)
+	path := writeConfig(t, dir, conf{}.toml())
+	d := dsStart(t, path, "TZ=UTC")
+	d.postText("access", "in UTC")
+	first := d.dsRollOne("access")
+	d.dsStop()
+
+	d = dsStart(t, path, "TZ=America/New_York")
+	d.postText("access", "in New York")
+	posted := time.Now()
+	if start := d.dsLogStart("access.log"); start.After(posted) {
+		t.Errorf("status start %v after the restart is after the first record (acknowledged at %v): in the future", start.UTC(), posted.UTC())
+	}
+	second := d.dsRollOne("access")
+	checkStart := func(what string, start time.Time) {
+		t.Helper()
+		if start.After(posted) || start.Before(first.End) {
+			t.Errorf("%s: START %v, want between the previous file's END %v and the record's acknowledgement %v",
+				what, start.UTC(), first.End.UTC(), posted.UTC())
+		}
+	}
+	checkStart("roll --json", second.Start)
+	m := rolledName.FindStringSubmatch(filepath.Base(second.Path))
+	if m == nil {
+		t.Fatalf("rolled name %s does not have the documented shape", second.Path)
+	}
+	nameStart, err := time.ParseInLocation(rolledTimeLayout, m[2], ny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStart("name "+filepath.Base(second.Path)+" in New York time", nameStart)
+}
+
+// TestFolderMovedRecreatedMeta rolls once (so that the writer holds the
+// .meta open, as in any daemon that has rolled), posts in a later second,
+// moves the log folder away and creates an empty one (mv logs logs.moved
+// && mkdir logs), rolls and posts (issue 17 #6): the new folder must get
+// the new active file's .meta, with a creation_time from the roll instant
+// to now (today the new START is written into the moved folder's .meta,
+// still open), and after a restart status START must be from the roll
+// instant up to the first record's acknowledgement, not the last write's
+// time (the fallback to the file's mtime when the .meta is missing). A
+// record posted between the move and the roll hides the defect today (the
+// write path notices the new folder first), so the roll comes first.
+func TestFolderMovedRecreatedMeta(t *testing.T) {
+	dir := tempDir(t)
+	path := writeConfig(t, dir, conf{}.toml())
+	d := startDaemon(t, path)
+	// A roll, and a record in a later second: the writer holds the .meta
+	// open, as a daemon that has run for a while does.
+	d.postText("access", "rolled before the move")
+	d.roll("access")
+	relNextSecond(time.Now())
+	d.postText("access", "before the move")
+	if err := os.Rename(d.logs, d.logs+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(d.logs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	relNextSecond(time.Now())
+	rolling := time.Now().Truncate(time.Second)
+	// The active file is gone from the folder: the roll says so (exit 1)
+	// and starts a new active file there.
+	r := d.ctl("roll", "access")
+	t.Logf("roll after the move: %v", r)
+	meta := filepath.Join(d.logs, ".access.log.meta")
+	data, err := os.ReadFile(meta)
+	if err != nil {
+		t.Errorf("the new folder has no .meta after the roll: %v (moved folder's: %q)", err, readFile(t, d.logs+".moved/.access.log.meta"))
+	} else {
+		v, ok := strings.CutPrefix(strings.TrimSpace(string(data)), "creation_time = ")
+		secs, err := strconv.ParseInt(v, 10, 64)
+		if !ok || err != nil || secs < rolling.Unix() || secs > time.Now().Unix() {
+			t.Errorf("new folder's .meta %q, want creation_time = the roll instant (%d..now)", data, rolling.Unix())
+		}
+	}
+	relNextSecond(time.Now())
+	d.postText("access", "first after the roll")
+	firstAcked := time.Now()
+	time.Sleep(1500 * time.Millisecond) // the last write's time must differ from the first's
+	d.postText("access", "second after the roll")
+	d.dsStop()
+
+	d = startDaemon(t, path)
+	if start := d.dsLogStart("access.log"); start.Before(rolling) || start.After(firstAcked) {
+		t.Errorf("status start %v after the restart, want the roll instant: between %v and the first record's acknowledgement %v",
+			start, rolling, firstAcked)
+	}
+}
+
+// TestRolledNamesNeverReused: a host must never produce the same rolled
+// name twice for a log (issue 17 #9), even when the file is deleted before
+// the next roll in the same second, and across a restart. Each case is
+// tried until its steps fell within one second (at most 5 times); every
+// name printed must differ from every other.
+func TestRolledNamesNeverReused(t *testing.T) {
+	// within runs steps, retrying until a try ran within one second, and
+	// returns the names printed by all tries.
+	within := func(t *testing.T, steps func(try int) []string) []string {
+		t.Helper()
+		var all []string
+		for try := range 5 {
+			// Begin just after a second starts.
+			relNextSecond(time.Now())
+			begin := time.Now()
+			names := steps(try)
+			all = append(all, names...)
+			if time.Now().Truncate(time.Second).Equal(begin.Truncate(time.Second)) {
+				return all
+			}
+			t.Logf("try %d took %v, across a second: again", try+1, time.Since(begin))
+		}
+		t.Fatalf("no try ran within one second: the machine is too slow for this test")
+		return nil
+	}
+	unique := func(t *testing.T, names []string) {
+		t.Helper()
+		seen := map[string]int{}
+		for i, n := range names {
+			if j, ok := seen[n]; ok {
+				t.Errorf("roll %d printed %s, as roll %d did: a rolled name was reused", i+1, n, j+1)
+			}
+			seen[n] = i
+		}
+	}
+	// postRollDelete posts a record, rolls and deletes the rolled file, as a
+	// shipper that uploads each file and removes it would.
+	postRollDelete := func(d *daemon, rec string) string {
+		d.postText("access", rec)
+		paths := d.roll("access")
+		if len(paths) != 1 {
+			d.t.Fatalf("roll printed %q, want one path", paths)
+		}
+		if err := os.Remove(paths[0]); err != nil {
+			d.t.Fatal(err)
+		}
+		return filepath.Base(paths[0])
+	}
+
+	t.Run("within one second", func(t *testing.T) {
+		d := startDaemon(t, writeConfig(t, tempDir(t), conf{}.toml()))
+		unique(t, within(t, func(try int) []string {
+			var names []string
+			for i := range 3 {
+				names = append(names, postRollDelete(d, fmt.Sprintf("try %d record %d", try, i)))
+			}
+			return names
+		}))
+	})
+	t.Run("across a restart", func(t *testing.T) {
+		path := writeConfig(t, tempDir(t), conf{}.toml())
+		d := startDaemon(t, path)
+		unique(t, within(t, func(try int) []string {
+			a := postRollDelete(d, fmt.Sprintf("try %d before the restart", try))
+			d.dsStop()
+			d = startDaemon(t, path)
+			return []string{a, postRollDelete(d, fmt.Sprintf("try %d after the restart", try))}
+		}))
+	})
+}
