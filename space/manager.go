@@ -525,17 +525,22 @@ func (m *Manager) transition(st State, why string, f figures) {
 	if f.inodes > 0 {
 		args = append(args, "free_inodes", f.freeInodes)
 	}
-	switch {
-	case st == Exhausted:
-		m.log.Warn("log space exhausted: refusing new records", append(args, "reason", why)...)
-	case st == Low:
-		m.log.Warn("log space low", append(args, "reason", why, "auto_delete", m.cfg.AutoDelete)...)
-	case old == Exhausted:
-		m.log.Info("log space back to normal: accepting records again", args...)
+	if old == Exhausted {
+		// Left for Normal, or for Low where no hysteresis holds (inodes).
 		m.accepting = ""
 		if m.opts.Accept != nil {
 			m.opts.Accept(true, "")
 		}
+	}
+	switch {
+	case st == Exhausted:
+		m.log.Warn("log space exhausted: refusing new records", append(args, "reason", why)...)
+	case st == Low && old == Exhausted:
+		m.log.Warn("log space low: accepting records again", append(args, "reason", why, "auto_delete", m.cfg.AutoDelete)...)
+	case st == Low:
+		m.log.Warn("log space low", append(args, "reason", why, "auto_delete", m.cfg.AutoDelete)...)
+	case old == Exhausted:
+		m.log.Info("log space back to normal: accepting records again", args...)
 	default:
 		m.log.Info("log space back to normal", args...)
 	}

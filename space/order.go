@@ -2,6 +2,7 @@ package space
 
 import (
 	"io/fs"
+	"slices"
 	"time"
 
 	"github.com/logroll/logroll/logging"
@@ -34,19 +35,26 @@ const maxZoneOffset = 14 * time.Hour
 // whose offset is a whole number of quarter hours up to 14 h), else
 // endWall's fields read in loc. It is a pure function.
 func OrderKey(endWall, mtime time.Time, loc *time.Location) time.Time {
-	if _, ok := writtenOffset(endWall, mtime); ok {
+	if _, ok := writtenOffset(endWall, mtime, loc); ok {
 		return mtime
 	}
 	return inZone(endWall, loc)
 }
 
 // writtenOffset returns the UTC offset of the zone the name's END was
-// written in, when mtime is that END (see OrderKey).
-func writtenOffset(endWall, mtime time.Time) (time.Duration, bool) {
+// written in, when mtime is that END (see OrderKey): mtime read in loc is
+// the name's END (loc wrote it, whatever its offsets: zic zones used in
+// tests jump by minutes), or the two are a whole number of quarter hours
+// apart, at most 14 h (another real zone wrote it).
+func writtenOffset(endWall, mtime time.Time, loc *time.Location) (time.Duration, bool) {
 	if mtime.IsZero() {
 		return 0, false
 	}
-	d := endWall.Sub(mtime.Truncate(time.Second).UTC())
+	sec := mtime.Truncate(time.Second)
+	d := endWall.Sub(sec.UTC())
+	if sameWall(sec.In(loc), endWall) {
+		return d, true
+	}
 	return d, d >= -maxZoneOffset && d <= maxZoneOffset && d%(15*time.Minute) == 0
 }
 
@@ -58,7 +66,7 @@ func writtenOffset(endWall, mtime time.Time) (time.Duration, bool) {
 // another zone wrote it (a restart under another TZ), END's offset. Else
 // both are the walls read in loc, as Traffic Server names read.
 func nameTimes(startWall, endWall, mtime time.Time, loc *time.Location) (start, end time.Time) {
-	off, ok := writtenOffset(endWall, mtime)
+	off, ok := writtenOffset(endWall, mtime, loc)
 	if !ok {
 		return inZone(startWall, loc), inZone(endWall, loc)
 	}
@@ -79,15 +87,31 @@ func nameTimes(startWall, endWall, mtime time.Time, loc *time.Location) (start, 
 // time has two. If none is, it returns the earliest.
 func latestReading(w time.Time, loc *time.Location, notAfter time.Time) time.Time {
 	t := inZone(w, loc)
-	var readings []time.Time // ascending
-	for _, c := range []time.Time{t.Add(-time.Hour), t, t.Add(time.Hour)} {
-		if sameWall(c.In(loc), w) {
+	// The readings of w are w less an offset loc uses around t: its own,
+	// the one before its zone period began, the one after it ends.
+	offs := []int{}
+	_, off := t.Zone()
+	offs = append(offs, off)
+	start, end := t.ZoneBounds()
+	if !start.IsZero() {
+		_, o := start.Add(-time.Second).In(loc).Zone()
+		offs = append(offs, o)
+	}
+	if !end.IsZero() {
+		_, o := end.In(loc).Zone()
+		offs = append(offs, o)
+	}
+	var readings []time.Time
+	for _, o := range offs {
+		c := w.Add(-time.Duration(o) * time.Second).In(loc)
+		if sameWall(c, w) && !slices.ContainsFunc(readings, c.Equal) {
 			readings = append(readings, c)
 		}
 	}
 	if len(readings) == 0 {
 		return t // a wall time loc skips: time.Date's reading
 	}
+	slices.SortFunc(readings, time.Time.Compare)
 	best := readings[0]
 	for _, c := range readings {
 		if !c.After(notAfter) {

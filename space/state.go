@@ -84,8 +84,8 @@ func classify(f figures) (State, string) {
 		return Exhausted, fmt.Sprintf("partition free %s < %s, too little to write; logging resumes when more than %s is free",
 			mib(f.free), mib(f.minFree), mib(hp))
 	case f.inodes > 0 && f.freeInodes < f.minFreeInodes:
-		return Exhausted, fmt.Sprintf("partition free inodes %d < %d, too few to roll; logging resumes when more than %d are free",
-			f.freeInodes, f.minFreeInodes, hi)
+		return Exhausted, fmt.Sprintf("partition free inodes %d < %d, too few to roll; logging resumes when %d are free",
+			f.freeInodes, f.minFreeInodes, f.minFreeInodes)
 	case f.used+f.headroom >= f.limit:
 		return Low, fmt.Sprintf("used %s + headroom %s ≥ limit %s", mib(f.used), mib(f.headroom), mib(f.limit))
 	case f.free >= 0 && f.free <= hp:
@@ -99,10 +99,14 @@ func classify(f figures) (State, string) {
 // next returns the state after cur for the figures f, and why. It is
 // classify with one hysteresis: Exhausted is left only for Normal, as DESIGN
 // §6 resumes logging "as soon as the low-space state is left". Resuming at
-// U < M would flap: the first records accepted take U back to M.
+// U < M would flap: the first records accepted take U back to M. Inodes
+// have no such hysteresis: records take none (a roll takes one), so
+// logging resumes as soon as MinFreeInodes are free again, even while they
+// are at or below the inode headroom.
 func next(cur State, f figures) (State, string) {
 	s, why := classify(f)
-	if cur == Exhausted && s == Low {
+	lowBytes := f.used+f.headroom >= f.limit || f.free >= 0 && f.free <= f.partitionHeadroom()
+	if cur == Exhausted && s == Low && lowBytes {
 		return Exhausted, why + "; logging resumes " + resumeWhen(f)
 	}
 	return s, why
@@ -114,10 +118,8 @@ func resumeWhen(f figures) string {
 	switch {
 	case f.used+f.headroom >= f.limit:
 		return fmt.Sprintf("when used is below %s (limit − headroom): delete rolled files or raise max_space_mb_for_logs", mib(f.limit-f.headroom))
-	case f.free >= 0 && f.free <= f.partitionHeadroom():
-		return fmt.Sprintf("when more than %s of the partition is free", mib(f.partitionHeadroom()))
 	}
-	return fmt.Sprintf("when more than %d inodes of the partition are free", f.inodeHeadroom())
+	return fmt.Sprintf("when more than %s of the partition is free", mib(f.partitionHeadroom()))
 }
 
 // warnings returns what the figures say of the configuration that status

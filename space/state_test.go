@@ -129,3 +129,17 @@ func TestMiB(t *testing.T) {
 		}
 	}
 }
+
+// TestInodesResumeWithoutHysteresis: exhaustion by inodes ends as soon as
+// MinFreeInodes are free, even at or below the inode headroom (records take
+// no inode), while exhaustion by the budget waits for the headroom.
+func TestInodesResumeWithoutHysteresis(t *testing.T) {
+	f := figures{limit: 1 << 30, headroom: 1 << 20, minFree: 1, free: 1 << 30, inodes: 8, freeInodes: 2, minFreeInodes: 2, headroomInodes: 1000}
+	if st, why := next(Exhausted, f); st != Low || !strings.Contains(why, "inodes 2 ≤ headroom 3") {
+		t.Errorf("next(exhausted, 2 free inodes) = %v %q, want low", st, why)
+	}
+	f.freeInodes = 1
+	if st, why := next(Low, f); st != Exhausted || !strings.Contains(why, "logging resumes when 2 are free") {
+		t.Errorf("next(low, 1 free inode) = %v %q, want exhausted", st, why)
+	}
+}
