@@ -50,7 +50,9 @@
 //     a second of a script deleting the rolled files, or of a reload raising
 //     the limit; as root, an 8 MiB tmpfs as the log folder filled by the
 //     partition rather than the budget, with and without autodelete (skipped
-//     when not root or when the mount fails).
+//     when not root or when the mount fails); while logging is stopped,
+//     every 503 and status quote today's figures and what it takes to resume
+//     (TestSpaceExhaustedSaysTodaysFigures).
 //   - badinput_test.go (docs/reliability.md "Bad input"): truncated and
 //     invalid JSON, invalid UTF-8, broken gzip, 10 MB lines and bodies over
 //     the limit, lying HTTP framing, log names with '/', "..", leading dots,

@@ -825,3 +825,65 @@ func TestSpaceFullPartition(t *testing.T) {
 		}
 	})
 }
+
+// TestSpaceExhaustedSaysTodaysFigures: while logging is stopped for space,
+// every 503 and `status` quote today's figures and what it takes to resume
+// (issue 18 #3: they quoted the figures of the moment logging stopped, with
+// "log space exhausted:" twice, and status gave no reason). A script frees
+// space to just under the limit: still refused (the headroom is not back),
+// with the new figures; then below the limit less the headroom: accepted.
+func TestSpaceExhaustedSaysTodaysFigures(t *testing.T) {
+	dir := tempDir(t)
+	d := startDaemon(t, writeConfig(t, dir, spaceConf(6, 2, false)))
+	f := d.fillUntilRefused(40)
+	st := d.waitQuiet("exhausted")
+	if r := st.Space.Reason; !strings.Contains(r, "≥ limit 6.0 MiB") || !strings.Contains(r, "resumes when") {
+		t.Errorf("status reason %q, want the figures and when logging resumes", r)
+	}
+	refusal := func() string {
+		a, err := d.do(req{log: "access", ctype: "text/plain", body: []byte(spaceLine("a", f.next))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.refused[f.next] = true
+		f.next++
+		if a.status != http.StatusServiceUnavailable {
+			t.Fatalf("status %d %s, want 503", a.status, a.body)
+		}
+		return string(a.body)
+	}
+	before := refusal()
+	if strings.Count(before, "log space exhausted") != 1 || !strings.Contains(before, "resumes when") {
+		t.Errorf("503 %s: want \"log space exhausted\" once, and when logging resumes", before)
+	}
+
+	// A script deletes one rolled file: used falls below the limit but
+	// used + headroom does not.
+	_, rolled := logNames(t, d.logs, "access.log")
+	shipped := readNames(t, d.logs, rolled[:1], "a")
+	if err := os.Remove(filepath.Join(d.logs, rolled[0])); err != nil {
+		t.Fatal(err)
+	}
+	var after string
+	eventually(t, func() string {
+		st := d.status()
+		if st.Space.Used >= st.Space.Limit {
+			return fmt.Sprintf("used %d, still ≥ the limit: the deletion is not seen yet", st.Space.Used)
+		}
+		after = refusal()
+		if after == before {
+			return "the 503 still quotes the figures of when logging stopped: " + after
+		}
+		return ""
+	})
+	st = d.status()
+	if st.Space.State != "exhausted" || !strings.Contains(st.Space.Reason, "+ headroom 2.0 MiB") ||
+		!strings.Contains(st.Space.Reason, "resumes when used is below 4.0 MiB") || !strings.Contains(after, "resumes when used is below 4.0 MiB") {
+		t.Errorf("after the deletion: status %+v, 503 %s; want exhausted until used is below 4.0 MiB, with today's figures", st.Space, after)
+	}
+	shipped = shipped.plus(shipAndRemoveRolled(t, d.logs, "access.log", "a"))
+	d.probe(f, time.Now())
+	d.waitQuiet("normal")
+	checkAcked(t, f, shipped.plus(readLog(t, d.logs, "access.log", "a")))
+	t.Logf("503 when logging stopped: %s\n503 after a deletion: %s", before, after)
+}
