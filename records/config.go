@@ -114,6 +114,22 @@ func (l *Log) Overrides(name string) (string, bool) {
 	return fmt.Sprintf("%s:%d:%d", l.file, p.Line, p.Col), true
 }
 
+// Key names the log's filename in messages: "logs[N].filename", N counting
+// the [[logs]] tables from 1.
+func (l *Log) Key() string {
+	return fmt.Sprintf("logs[%d].filename", l.index+1)
+}
+
+// Where says where the log is declared: "file:line:col" of its filename,
+// or "default" for the log of the embedded defaults.
+func (l *Log) Where() string {
+	if l.pos == nil {
+		return "default"
+	}
+	p := l.pos.at(l.index, "filename")
+	return fmt.Sprintf("%s:%d:%d", l.file, p.Line, p.Col)
+}
+
 // Defaults returns the embedded defaults: every record's default and one log,
 // "access" (access.log). Relative paths resolve against the working directory.
 func Defaults() *Config {

@@ -192,6 +192,12 @@ func TestLoadGood(t *testing.T) {
 		if _, ok := l.Overrides(RollingSizeMB); ok {
 			t.Errorf("squid does not override rolling_size_mb")
 		}
+		if k, w := l.Key(), l.Where(); k != "logs[3].filename" || w != "testdata/full.good.toml:42:12" {
+			t.Errorf("squid is declared by %s at %s, want logs[3].filename at testdata/full.good.toml:42:12", k, w)
+		}
+		if d := &Defaults().Logs[0]; d.Key() != "logs[1].filename" || d.Where() != "default" {
+			t.Errorf("the embedded log is declared by %s at %s, want logs[1].filename at default", d.Key(), d.Where())
+		}
 	})
 	t.Run("adjust", func(t *testing.T) {
 		c, warns := loadGood(t, "adjust.good.toml")

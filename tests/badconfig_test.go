@@ -154,7 +154,13 @@ var inBadConfs = []inBadConf{
 		[]inWantProblem{{`"afile/logs"`, 0, "proxy.config.log.logfile_dir: "}}},
 	{"local_state_dir is a file", inReplace(`local_state_dir = "run"`, `local_state_dir = "afile"`),
 		[]inWantProblem{{`"afile"`, 0, "proxy.config.local_state_dir: "}}},
+	{"socket path too long", inReplace(`local_state_dir = "run"`, `local_state_dir = "`+inLongName+`"`),
+		[]inWantProblem{{`"` + inLongName, 0, "proxy.config.local_state_dir: socket path "}}},
 }
+
+// inLongName is a folder name that makes the socket path inside it longer
+// than a Unix socket allows.
+var inLongName = strings.Repeat("s", 110)
 
 // inBadConfBase is the valid configuration the bad ones are edits of.
 func inBadConfBase() string { return conf{SizeMB: 20}.toml() }
@@ -189,10 +195,8 @@ func inAfile(t *testing.T, dir string) {
 
 // TestBadConfigAtStart starts logrolld on each invalid configuration and
 // checks that it exits 2 at once, with every problem on stderr as
-// FILE:LINE:COL: key: message, serving nothing, and that it created no log
-// folder, log file or socket (the folder cases fail at the folder itself;
-// local_state_dir's folder exists by then only when it is not the
-// culprit).
+// FILE:LINE:COL: key: message, serving nothing, and that it created
+// nothing: no log folder, log file, socket or socket folder.
 func TestBadConfigAtStart(t *testing.T) {
 	for _, c := range inBadConfs {
 		t.Run(c.name, func(t *testing.T) {
@@ -218,16 +222,12 @@ func TestBadConfigAtStart(t *testing.T) {
 				return nil
 			})
 			sort.Strings(left)
-			allowed := map[string]bool{"records.toml": true, "afile": true, "run": true}
+			allowed := map[string]bool{"records.toml": true, "afile": true}
 			for _, l := range left {
-				// The socket's folder is made before the log folder is
-				// tried; the socket itself is gone.
+				// Every problem is found before anything is created.
 				if !allowed[l] {
 					t.Errorf("left behind: %s (all: %q)", l, left)
 				}
-			}
-			if contains(left, "run") && !strings.Contains(c.name, "logfile_dir") {
-				t.Errorf("run/ created for a configuration refused before the socket: %q", left)
 			}
 		})
 	}
@@ -310,5 +310,90 @@ func TestBadConfigReload(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "afile", "logs")); err == nil {
 		t.Errorf("a refused reload created afile/logs")
+	}
+}
+
+// TestBadConfigCheck runs `logrollctl config check FILE` (no daemon) on
+// each invalid configuration: it must find every problem the daemon's start
+// and reload find (exit 1, each at its FILE:LINE:COL, nothing on stdout),
+// and create nothing.
+func TestBadConfigCheck(t *testing.T) {
+	for _, c := range inBadConfs {
+		t.Run(c.name, func(t *testing.T) {
+			dir := tempDir(t)
+			inAfile(t, dir)
+			text := c.edit(inBadConfBase())
+			path := writeConfig(t, dir, text)
+			r := runCtl(t, "config", "check", path)
+			if r.code != 1 || r.stdout != "" {
+				t.Errorf("want exit 1 and nothing on stdout: %v", r)
+			}
+			inCheckProblems(t, r.stderr, path, text, c)
+			if left, _ := os.ReadDir(dir); len(left) != 2 {
+				t.Errorf("config check left %d entries in the folder, want records.toml and afile only", len(left))
+			}
+		})
+	}
+}
+
+// TestConfigCheckAgreesWithStart: what is in the folders, not in the file,
+// can make a valid configuration impossible to run: a log's active file that
+// is a folder or a symbolic link, a log folder that is a symbolic link to a
+// file, a regular file where the socket goes, a lock file that is a
+// symbolic link. For each, `config check` exits 1 naming the record (or
+// the log) at its FILE:LINE:COL, logrolld exits 2 with the same line, and
+// after the obstacle is removed both accept the file.
+func TestConfigCheckAgreesWithStart(t *testing.T) {
+	symlink := func(target string) func(string) error {
+		return func(p string) error { return os.Symlink(target, p) }
+	}
+	for _, tc := range []struct {
+		name     string
+		obstacle string                  // its path, relative to the config's folder (parents are created)
+		make     func(path string) error // puts it there
+		at       string                  // the text the problem points at
+		holds    string
+	}{
+		{"active file is a folder", "logs/access.log", func(p string) error { return os.Mkdir(p, 0o755) },
+			`"access"`, "logs[1].filename: the active file "},
+		{"active file is a symbolic link", "logs/access.log", symlink("../afile"),
+			`"access"`, "logs[1].filename: the active file "},
+		{"log folder is a link to a file", "logs", symlink("afile"),
+			`"logs"`, "proxy.config.log.logfile_dir: "},
+		{"a file where the socket goes", "run/logrolld.sock", func(p string) error { return os.WriteFile(p, nil, 0o644) },
+			`"run"`, "proxy.config.local_state_dir: "},
+		{"lock file is a symbolic link", "logs/.logrolld.lock", symlink("../afile"),
+			`"logs"`, "proxy.config.log.logfile_dir: the log folder's lock "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tempDir(t)
+			inAfile(t, dir)
+			text := inBadConfBase()
+			path := writeConfig(t, dir, text)
+			obstacle := filepath.Join(dir, tc.obstacle)
+			if err := os.MkdirAll(filepath.Dir(obstacle), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.make(obstacle); err != nil {
+				t.Fatal(err)
+			}
+			line, col := inPos(t, text, tc.at, 0)
+			want := fmt.Sprintf("%s:%d:%d: %s", path, line, col, tc.holds)
+			r := runCtl(t, "config", "check", path)
+			if r.code != 1 || !strings.Contains(r.stderr, want) {
+				t.Errorf("config check: want exit 1 and %q: %v", want, r)
+			}
+			d := launch(t, path)
+			if code := d.wait(waitLimit); code != 2 || !strings.Contains(d.stderr.String(), want) {
+				t.Errorf("logrolld: exit %d, want 2 and %q:\n%s", code, want, d.stderr.String())
+			}
+			if err := os.Remove(obstacle); err != nil {
+				t.Fatal(err)
+			}
+			if r := runCtl(t, "config", "check", path); r.code != 0 || r.stdout != "ok\n" {
+				t.Errorf("config check once the obstacle is gone: want exit 0 and ok: %v", r)
+			}
+			startDaemon(t, path).postText("access", "runs now")
+		})
 	}
 }

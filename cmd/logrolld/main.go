@@ -77,9 +77,13 @@ func run(args []string, stderr io.Writer) int {
 	if err != nil {
 		var le *records.LoadError
 		var ce *daemon.ConfigError
+		var che *daemon.CheckError
 		switch {
 		case errors.As(err, &le):
 			fmt.Fprintf(stderr, "logrolld: invalid configuration:\n%s\n", le.Error())
+			return 2
+		case errors.As(err, &che):
+			fmt.Fprintf(stderr, "logrolld: the configuration cannot run here:\n%s\n", che.Error())
 			return 2
 		case errors.As(err, &ce), errors.Is(err, fs.ErrNotExist) && *config != "":
 			fmt.Fprintf(stderr, "logrolld: %v\n", err)
