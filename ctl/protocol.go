@@ -177,7 +177,7 @@ type LogStatus struct {
 	Name        string    `json:"name"`
 	Path        string    `json:"path"`
 	ActiveBytes int64     `json:"active_bytes"`
-	Start       time.Time `json:"start"` // START of the active file; zero when empty
+	Start       time.Time `json:"start,omitzero"` // START of the active file; zero (omitted) while it has none
 	Rolled      int       `json:"rolled_files"`
 	RolledBytes int64     `json:"rolled_bytes"`
 	MinCount    int       `json:"min_count"`

@@ -83,6 +83,29 @@ func TestCtlJSON(t *testing.T) {
 		t.Errorf("status --json logs: %+v, want access.log, empty, 1 rolled file of %d bytes", st.Logs, f.Bytes)
 	}
 
+	// An active file with no record yet has no START: the field is left
+	// out, not written as the zero time; the first record gives it one.
+	startOf := func() (string, bool) {
+		var raw struct {
+			Logs []map[string]json.RawMessage `json:"logs"`
+		}
+		if err := json.Unmarshal([]byte(d.mustCtl("status", "--json").stdout), &raw); err != nil || len(raw.Logs) != 1 {
+			t.Fatalf("status --json: %v %+v", err, raw)
+		}
+		s, ok := raw.Logs[0]["start"]
+		return string(s), ok
+	}
+	if s, ok := startOf(); ok {
+		t.Errorf("status --json of an empty active file has start %s, want no start field", s)
+	}
+	before := time.Now().Truncate(time.Second)
+	d.postText("access", "four")
+	if s, ok := startOf(); !ok {
+		t.Errorf("status --json after a record has no start")
+	} else if ts, err := time.Parse(`"`+time.RFC3339Nano+`"`, s); err != nil || ts.Before(before) {
+		t.Errorf("status --json start %s (%v), want a time after %v", s, err, before)
+	}
+
 	var ms ctl.MetricsResponse
 	d.decode(&ms, "metric", "--json", "get", "proxy.process.log.records_written")
 	got := map[string]float64{}
@@ -92,7 +115,7 @@ func TestCtlJSON(t *testing.T) {
 		}
 		got[fmt.Sprint(m.Labels)] = m.Value
 	}
-	if want := map[string]float64{"map[]": 3, "map[log:access.log]": 3}; fmt.Sprint(got) != fmt.Sprint(want) {
+	if want := map[string]float64{"map[]": 4, "map[log:access.log]": 4}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("metric get --json records_written: %v, want %v", got, want)
 	}
 
