@@ -212,6 +212,9 @@ type SpaceStatus struct {
 
 // Status answers GET /v1/status.
 type Status struct {
+	// Version is the daemon's build: its version, commit and Go version
+	// (buildinfo.Info.Describe).
+	Version   string       `json:"version,omitempty"`
 	PID       int          `json:"pid"`
 	Started   time.Time    `json:"started"`
 	Config    string       `json:"config"` // config file, "" for embedded defaults

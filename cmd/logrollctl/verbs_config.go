@@ -158,8 +158,11 @@ func configDiff(e *env, _ []string) error {
 	disk, _, err := records.LoadFile(path)
 	var le *records.LoadError
 	if errors.As(err, &le) {
-		fmt.Fprintf(e.stderr, "logrollctl: config diff: %s is invalid:\n%s\n", path, le.Error())
-		return errReported
+		pe := &problemsError{msg: fmt.Sprintf("config diff: %s is invalid", path)}
+		for _, p := range le.Problems {
+			pe.problems = append(pe.problems, p.String())
+		}
+		return pe
 	}
 	if err != nil {
 		return fmt.Errorf("config diff: %w", err)
