@@ -24,8 +24,9 @@ type Config struct {
 // Log is one declared log with its effective rolling settings: the per-log
 // overrides, and the global value for every rolling record it does not set.
 type Log struct {
-	// Filename is the active file's name, after Traffic Server's rule: a
-	// filename without a dot gets ".log" appended ("access" → "access.log").
+	// Filename is the active file's name, after Traffic Server's rule
+	// (ActiveName): a filename without a dot gets ".log" appended ("access"
+	// → "access.log"), one ending in a dot loses it ("debug." → "debug").
 	Filename string
 	// Declared is the filename as written in the config ("access").
 	Declared string
@@ -172,9 +173,15 @@ func (c *Config) resolvePaths(source string) {
 	}
 }
 
-// ActiveName applies Traffic Server's filename rule: a name without a dot gets
-// ".log" appended; a name with a dot is used as is.
+// ActiveName applies Traffic Server's filename rule (LogObject's
+// generate_filenames): a name ending in a dot loses that dot and gets no
+// extension ("debug." → "debug", "debug.." → "debug."); any other name
+// with a dot is used as is ("error.txt"); a name without a dot gets ".log"
+// appended ("access" → "access.log").
 func ActiveName(filename string) string {
+	if n := len(filename); n > 0 && filename[n-1] == '.' {
+		return filename[:n-1]
+	}
 	for i := 0; i < len(filename); i++ {
 		if filename[i] == '.' {
 			return filename

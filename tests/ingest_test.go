@@ -256,3 +256,46 @@ func TestIngestErrorsWriteNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestFilenameFinalDot: Traffic Server's rule for a filename ending in a
+// dot (docs/traffic-server.md): "debug." names the file debug, with no
+// extension, and "trace.." the file "trace.". Records posted to the
+// declared name land there, the file rolls into debug.<host>.…old, and
+// roll, rolled and status know the log by either name.
+func TestFilenameFinalDot(t *testing.T) {
+	dir := tempDir(t)
+	d := startDaemon(t, writeConfig(t, dir, conf{Logs: []string{"debug.", "trace.."}}.toml()))
+	d.postText("debug.", "one", "two")
+	d.postText("trace..", "three")
+	if got := readFile(t, filepath.Join(d.logs, "debug")); got != "one\ntwo\n" {
+		t.Errorf("file debug holds %q", got)
+	}
+	if got := readFile(t, filepath.Join(d.logs, "trace.")); got != "three\n" {
+		t.Errorf("file trace. holds %q", got)
+	}
+	for _, n := range []string{"debug.", "debug.log", "trace.."} {
+		if _, err := os.Lstat(filepath.Join(d.logs, n)); err == nil && n != "trace.." {
+			t.Errorf("a file %s was created", n)
+		}
+	}
+	if a, err := d.do(req{log: "debug", ctype: "text/plain", body: []byte("x\n")}); err != nil || a.status != http.StatusNotFound {
+		t.Errorf("POST /v1/logs/debug (that is debug.log, not declared): %v %d %s, want 404", err, a.status, a.body)
+	}
+	st := d.mustCtl("status").stdout
+	if !strings.Contains(st, "\n  debug ") || !strings.Contains(st, "\n  trace. ") {
+		t.Errorf("status does not list the logs debug and trace.:\n%s", st)
+	}
+	paths := d.roll("debug.")
+	if len(paths) != 1 || !strings.HasPrefix(filepath.Base(paths[0]), "debug.e2ehost.") {
+		t.Fatalf("roll debug. printed %q, want one debug.e2ehost.… file", paths)
+	}
+	if got := readFile(t, paths[0]); got != "one\ntwo\n" {
+		t.Errorf("%s holds %q", paths[0], got)
+	}
+	for _, name := range []string{"debug.", "debug"} {
+		r := d.mustCtl("rolled", name)
+		if ls := lines(r.stdout); len(ls) != 1 || !strings.HasPrefix(ls[0], paths[0]+"\tdebug\te2ehost\t") {
+			t.Errorf("rolled %s: %q, want the one file of log debug", name, ls)
+		}
+	}
+}

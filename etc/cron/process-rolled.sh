@@ -142,10 +142,10 @@ status=0
 runid="$(date +%s)-$$"
 
 # Active names of the logs asked for (Traffic Server's rule: no dot, .log
-# appended), to pick up only their claims.
+# appended; a final dot removed), to pick up only their claims.
 actives=()
 for l in "$@"; do
-	case $l in *.*) actives+=("$l") ;; *) actives+=("$l.log") ;; esac
+	case $l in *.) actives+=("${l%.}") ;; *.*) actives+=("$l") ;; *) actives+=("$l.log") ;; esac
 done
 
 # ours NAME: whether NAME (a rolled file's base name) belongs to a log asked for.
