@@ -2,6 +2,7 @@ package records
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -232,6 +233,10 @@ func checkFilename(s string) string {
 		default:
 			return fmt.Sprintf("character %q is not allowed (letters, digits, '.', '_' and '-' only)", r)
 		}
+	}
+	if s == "stdout" || s == "stderr" {
+		return "is Traffic Server's name for its standard stream, which logroll does not write: logroll writes files only (name the log otherwise, or " +
+			strconv.Quote(s+".log") + " for a file)"
 	}
 	if strings.HasSuffix(s, ".old") {
 		return `must not end in ".old", the suffix of rolled files`

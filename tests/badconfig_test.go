@@ -108,8 +108,8 @@ var inBadConfs = []inBadConf{
 		return "logs = \"access\"\n" + inReplace("[[logs]]\nfilename = \"access\"", "")(s)
 	}, []inWantProblem{{`logs = "access"`, 7, "logs: must be an array of tables"}}},
 	// Out of range.
-	{"interval above a day", inAppendLog("rolling_interval_sec = 86401"),
-		[]inWantProblem{{"86401", 0, "proxy.config.log.rolling_interval_sec: 86401 is out of range"}}},
+	{"budget zero", inAppendLog("max_space_mb_for_logs = 0"),
+		[]inWantProblem{{"max_space_mb_for_logs = 0", 24, "proxy.config.log.max_space_mb_for_logs: 0 is out of range"}}},
 	{"body limit zero", inReplace("max_body_mb = 1", "max_body_mb = 0"),
 		[]inWantProblem{{"max_body_mb = 0", 14, "proxy.config.ingest.max_body_mb: 0 is out of range"}}},
 	{"body limit too large", inReplace("max_body_mb = 1", "max_body_mb = 5000"),
@@ -131,6 +131,10 @@ var inBadConfs = []inBadConf{
 		[]inWantProblem{{`"../access"`, 0, "logs[1].filename: "}}},
 	{"hidden log name", inReplace(`filename = "access"`, `filename = ".access"`),
 		[]inWantProblem{{`".access"`, 0, "logs[1].filename: \".access\" must not start with a dot"}}},
+	{"log named stdout", inReplace(`filename = "access"`, `filename = "stdout"`),
+		[]inWantProblem{{`"stdout"`, 0, `logs[1].filename: "stdout" is Traffic Server's name for its standard stream, which logroll does not write`}}},
+	{"log named stderr", inReplace(`filename = "access"`, `filename = "access"`+"\n\n[[logs]]\nfilename = \"stderr\""),
+		[]inWantProblem{{`"stderr"`, 0, `logs[2].filename: "stderr" is Traffic Server's name`}}},
 	{"log name ending in .old", inReplace(`filename = "access"`, `filename = "access.old"`),
 		[]inWantProblem{{`"access.old"`, 0, `logs[1].filename: "access.old" must not end in ".old"`}}},
 	{"log without filename", inReplace(`filename = "access"`, "rolling_size_mb = 5"),

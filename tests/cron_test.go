@@ -29,9 +29,10 @@ func ecoCronConf() string {
 		RollingEnabled: `"time_or_size"`,
 		SizeMB:         1,
 		Logs:           []string{"access", "other"},
-		// No headroom: on a nearly full disk autodelete would take files
-		// the test counts.
-		Extra: "rolling_interval_sec = 1\nmax_space_mb_headroom = 0\n",
+		// The least headroom (1 MiB; 0 would mean Traffic Server's 10):
+		// only on a nearly full disk would autodelete take files the test
+		// counts.
+		Extra: "rolling_interval_sec = 1\nmax_space_mb_headroom = 1\n",
 	}.toml()
 }
 
