@@ -189,6 +189,16 @@ func inCheckProblems(t *testing.T, out, path, text string, c inBadConf) {
 	}
 }
 
+// inWriteBad writes c's configuration into a new folder holding afile, and
+// returns the folder, the text and the file's path.
+func inWriteBad(t *testing.T, c inBadConf) (dir, text, path string) {
+	t.Helper()
+	dir = tempDir(t)
+	inAfile(t, dir)
+	text = c.edit(inBadConfBase())
+	return dir, text, writeConfig(t, dir, text)
+}
+
 // inAfile creates dir/afile, the regular file the folder cases point at.
 func inAfile(t *testing.T, dir string) {
 	t.Helper()
@@ -204,10 +214,7 @@ func inAfile(t *testing.T, dir string) {
 func TestBadConfigAtStart(t *testing.T) {
 	for _, c := range inBadConfs {
 		t.Run(c.name, func(t *testing.T) {
-			dir := tempDir(t)
-			inAfile(t, dir)
-			text := c.edit(inBadConfBase())
-			path := writeConfig(t, dir, text)
+			dir, text, path := inWriteBad(t, c)
 			d := launch(t, path)
 			if code := d.wait(waitLimit); code != 2 {
 				t.Errorf("exit %d, want 2", code)
@@ -324,10 +331,7 @@ func TestBadConfigReload(t *testing.T) {
 func TestBadConfigCheck(t *testing.T) {
 	for _, c := range inBadConfs {
 		t.Run(c.name, func(t *testing.T) {
-			dir := tempDir(t)
-			inAfile(t, dir)
-			text := c.edit(inBadConfBase())
-			path := writeConfig(t, dir, text)
+			dir, text, path := inWriteBad(t, c)
 			r := runCtl(t, "config", "check", path)
 			if r.code != 1 || r.stdout != "" {
 				t.Errorf("want exit 1 and nothing on stdout: %v", r)

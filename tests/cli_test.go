@@ -1,10 +1,7 @@
 package tests
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -21,21 +18,8 @@ import (
 // start it) and returns stdout, stderr and the exit code.
 func runDaemonCmd(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), ctlLimit)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, daemonBin, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("logrolld %q: %v", args, err)
-	}
-	return stdout.String(), stderr.String(), code
+	r := runProgram(t, daemonBin, args...)
+	return r.stdout, r.stderr, r.code
 }
 
 // checkVersionLine checks one -version line of program: its name, the Go
@@ -182,13 +166,14 @@ func TestCtlJSONEveryOutcome(t *testing.T) {
 		}
 	}
 
-	for _, tc := range []struct {
+	type jsonCase struct {
 		name     string
 		args     []string
 		code     int
-		errorDoc bool
-		problem  string
-	}{
+		errorDoc bool   // {"error", "exit_code"} rather than the verb's document
+		problem  string // the first of "problems" starts with it
+	}
+	for _, tc := range []jsonCase{
 		{"unknown verb", []string{"--json", "frobnicate"}, 2, true, ""},
 		{"unknown flag", []string{"--frob", "status", "--json"}, 2, true, ""},
 		{"missing argument", []string{"config", "describe", "--json"}, 2, true, ""},
@@ -207,13 +192,7 @@ func TestCtlJSONEveryOutcome(t *testing.T) {
 	}
 
 	d := startDaemon(t, path)
-	for _, tc := range []struct {
-		name     string
-		args     []string
-		code     int
-		errorDoc bool
-		problem  string
-	}{
+	for _, tc := range []jsonCase{
 		{"status", []string{"status"}, 0, false, ""},
 		{"roll unknown log", []string{"roll", "nosuchlog"}, 1, true, ""},
 		{"config describe unknown", []string{"config", "describe", "nosuch"}, 1, true, ""},

@@ -345,9 +345,15 @@ func (r ctlResult) String() string {
 // runCtl runs logrollctl with args.
 func runCtl(t *testing.T, args ...string) ctlResult {
 	t.Helper()
+	return runProgram(t, ctlBin, args...)
+}
+
+// runProgram runs bin with args to its end, within ctlLimit.
+func runProgram(t *testing.T, bin string, args ...string) ctlResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), ctlLimit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, ctlBin, args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -356,11 +362,11 @@ func runCtl(t *testing.T, args ...string) ctlResult {
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
-		t.Fatalf("logrollctl %s: still running after %v", strings.Join(args, " "), ctlLimit)
+		t.Fatalf("%s %s: still running after %v", filepath.Base(bin), strings.Join(args, " "), ctlLimit)
 	case errors.As(err, &ee):
 		res.code = ee.ExitCode()
 	default:
-		t.Fatalf("logrollctl %s: %v", strings.Join(args, " "), err)
+		t.Fatalf("%s %s: %v", filepath.Base(bin), strings.Join(args, " "), err)
 	}
 	return res
 }
