@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// SocketName is the admin socket's name inside local_state_dir (DESIGN §4):
+// SocketName is the admin socket's name inside local_state_dir (docs/design.md §4):
 // the daemon listens on, and logrollctl dials, <local_state_dir>/logrolld.sock.
 const SocketName = "logrolld.sock"
 

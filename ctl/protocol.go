@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// The admin endpoints (DESIGN §3), served over the Unix socket only.
+// The admin endpoints (docs/design.md §3), served over the Unix socket only.
 const (
 	// PathRoll (POST, body RollRequest) rolls logs now and answers RollResponse.
 	PathRoll = "/v1/roll"
@@ -184,7 +184,7 @@ type LogStatus struct {
 	MaxCount    int       `json:"max_count"`
 }
 
-// SpaceStatus is the space manager's state (DESIGN §6).
+// SpaceStatus is the space manager's state (docs/design.md §6).
 type SpaceStatus struct {
 	State string `json:"state"` // "normal", "low" or "exhausted"
 	// Reason says why the state is not normal, with the current figures

@@ -38,7 +38,7 @@ func TestTableSane(t *testing.T) {
 			}
 		})
 	}
-	for _, name := range []string{LocalStateDir, HTTPListen, MaxBodyMB} { // fixed by DESIGN §4
+	for _, name := range []string{LocalStateDir, HTTPListen, MaxBodyMB} { // fixed by docs/design.md §4
 		if lookup(name) == nil {
 			t.Errorf("record %s missing", name)
 		}

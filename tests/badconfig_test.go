@@ -15,7 +15,7 @@ import (
 // records.toml with a mistake is refused with every problem as
 // FILE:LINE:COL: key: message, at start (exit 2, nothing served) and on
 // reload through logrollctl and SIGHUP (exit 1 / a refused status; the
-// running configuration stays and keeps serving). DESIGN §4,
+// running configuration stays and keeps serving). docs/design.md §4,
 // docs/configuration.md "Errors and warnings", docs/daemon.md "Start-up".
 
 // inBadConf is one invalid configuration: base's text edited, and the

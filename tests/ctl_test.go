@@ -29,7 +29,7 @@ func (d *daemon) decode(v any, args ...string) {
 }
 
 // TestCtlJSON decodes the --json output of the verbs a script reads into
-// the ctl types and checks it against what the test did (DESIGN §2).
+// the ctl types and checks it against what the test did (docs/design.md §2).
 // --json is given before, after and between the verb's words.
 func TestCtlJSON(t *testing.T) {
 	dir := tempDir(t)
@@ -126,7 +126,7 @@ func TestCtlJSON(t *testing.T) {
 	}
 }
 
-// TestCtlExitCodes checks logrollctl's exit codes (DESIGN §2): 0 done,
+// TestCtlExitCodes checks logrollctl's exit codes (docs/design.md §2): 0 done,
 // 1 refused or failed, 2 usage, 3 daemon not reachable.
 func TestCtlExitCodes(t *testing.T) {
 	dir := tempDir(t)
@@ -207,7 +207,7 @@ func TestCtlExitCodes(t *testing.T) {
 }
 
 // TestMetrics posts records and reads the written counters through
-// logrollctl and through Prometheus /metrics (DESIGN §7).
+// logrollctl and through Prometheus /metrics (docs/design.md §7).
 func TestMetrics(t *testing.T) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))

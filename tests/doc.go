@@ -1,6 +1,6 @@
 // Package tests holds logroll's end-to-end tests: they build the real
 // binaries, run them as an operator, a shipper and a cron script would, and
-// check what lands on disk (DESIGN §2–§5).
+// check what lands on disk (docs/design.md §2–§5).
 //
 // TestMain builds cmd/logrolld and cmd/logrollctl once, with
 //
@@ -41,7 +41,7 @@
 //     config status decodes into the ctl types; logrollctl's exit codes
 //     (0, 1, 2, 3); records_written and bytes_written through `metric get`
 //     and Prometheus /metrics.
-//   - space_test.go (DESIGN §6): 40 MiB into a 12 MiB budget with autodelete:
+//   - space_test.go (docs/design.md §6): 40 MiB into a 12 MiB budget with autodelete:
 //     every request 200, the folder (sampled like du) never over the budget,
 //     the newest records kept contiguous, deletions counted and no more than
 //     needed, status used_bytes equal to the folder; two logs with

@@ -523,7 +523,7 @@ func readFile(t *testing.T, path string) string {
 	return string(data)
 }
 
-// rolledName matches a rolled file's name (DESIGN §5) for host e2ehost:
+// rolledName matches a rolled file's name (docs/design.md §5) for host e2ehost:
 // the active name, the host, START-END, an optional collision number.
 var rolledName = regexp.MustCompile(`^(.+)\.e2ehost\.(\d{8}\.\d{2}h\d{2}m\d{2}s)-(\d{8}\.\d{2}h\d{2}m\d{2}s)(\.\d+)?\.old$`)
 

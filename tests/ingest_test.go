@@ -30,7 +30,7 @@ func gz(t *testing.T, data []byte) []byte {
 
 // TestEveryBodyKindRolled posts every body kind a shipper sends, rolls, and
 // checks the rolled file holds exactly the records, in order, JSON compacted
-// with its key order and string bytes kept (DESIGN §3, §5).
+// with its key order and string bytes kept (docs/design.md §3, §5).
 func TestEveryBodyKindRolled(t *testing.T) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))
@@ -153,7 +153,7 @@ var errorPos = regexp.MustCompile(`line (\d+), byte (\d+)`)
 // TestIngestErrorsWriteNothing sends each kind of refused request and checks
 // its status and JSON error, and that nothing of it reached the file: after
 // each, a marker line is posted and rolled, and the rolled file holds the
-// marker only (DESIGN §3: any error answer means none of the records were
+// marker only (docs/design.md §3: any error answer means none of the records were
 // written).
 func TestIngestErrorsWriteNothing(t *testing.T) {
 	dir := tempDir(t)

@@ -46,7 +46,7 @@ func loadRecord(c, b, r int) string {
 var loadLine = regexp.MustCompile(`^rec c(\d) b(\d{6}) r(\d{2}) x{200}$`)
 
 // TestSIGTERMUnderLoad stops the daemon with SIGTERM while four clients post
-// numbered records and the log rolls on size and by force (DESIGN §2, §3,
+// numbered records and the log rolls on size and by force (docs/design.md §2, §3,
 // §5): the daemon exits 0 within 5 s without rolling; every acknowledged
 // record is on disk exactly once, every request is all-or-nothing, no line
 // is torn, each client's records are in the order it sent them, and the
@@ -365,7 +365,7 @@ func relBody(tag string, n int) []byte {
 }
 
 // TestSIGTERMInFlight stops the daemon with SIGTERM while three requests
-// are at different stages (DESIGN §2, §3; docs/daemon.md "A graceful stop"):
+// are at different stages (docs/design.md §2, §3; docs/daemon.md "A graceful stop"):
 //
 //   - A has sent its headers and half its body: it was in flight (its
 //     handler runs). It sends the rest after the stop began and gets 200;

@@ -1,6 +1,6 @@
 // Command logrollctl controls a running logrolld over its admin socket:
 // reload and check the configuration, read records and metrics, force rolls
-// and list rolled files (DESIGN §2). Run `logrollctl help` for the verbs and
+// and list rolled files (docs/design.md §2). Run `logrollctl help` for the verbs and
 // what each prints, `logrollctl version` for the build.
 package main
 
@@ -18,7 +18,7 @@ import (
 	"github.com/logroll/logroll/internal/buildinfo"
 )
 
-// Exit codes (DESIGN §2).
+// Exit codes (docs/design.md §2).
 const (
 	exitOK          = 0 // done
 	exitFailed      = 1 // the daemon refused or failed, or the config is invalid

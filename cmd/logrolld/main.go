@@ -1,6 +1,6 @@
 // Command logrolld is logroll's daemon: it receives log records over HTTP,
 // appends them to log files, rolls the files on a clock schedule and on size,
-// and serves logrollctl on its admin socket (DESIGN §2).
+// and serves logrollctl on its admin socket (docs/design.md §2).
 //
 // Usage:
 //

@@ -110,7 +110,7 @@ type ServerConfig struct {
 	Logger *slog.Logger
 }
 
-// Server is logroll's HTTP ingest server (DESIGN §3): POST /v1/logs/{name},
+// Server is logroll's HTTP ingest server (docs/design.md §3): POST /v1/logs/{name},
 // GET /healthz and GET /metrics, and nothing else.
 //
 // Goroutines: the Server starts none of its own. Serve runs in its caller's
