@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// SocketName is the admin socket's name inside local_state_dir (DESIGN §4):
+// SocketName is the admin socket's name inside local_state_dir (docs/design.md §4):
 // the daemon listens on, and logrollctl dials, <local_state_dir>/logrolld.sock.
 const SocketName = "logrolld.sock"
 
@@ -54,8 +54,8 @@ const staleDialTimeout = time.Second
 // Closing the returned listener removes the socket file, but only if path
 // still names the socket Listen created (not one of a daemon started later).
 func Listen(path string) (net.Listener, error) {
-	if len(path) > maxSocketPath {
-		return nil, fmt.Errorf("ctl: listen: socket path %s is %d bytes, longer than the %d a Unix socket allows", path, len(path), maxSocketPath)
+	if err := checkLength(path); err != nil {
+		return nil, err
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -71,9 +71,6 @@ func Listen(path string) (net.Listener, error) {
 	}
 	defer os.RemoveAll(tmpDir)
 	tmp := filepath.Join(tmpDir, "s")
-	if len(tmp) > maxSocketPath {
-		return nil, fmt.Errorf("ctl: listen: socket folder %s is too long for a Unix socket (the path of a temporary socket next to it would be %d bytes, at most %d)", dir, len(tmp), maxSocketPath)
-	}
 	ul, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
 	if err != nil {
 		return nil, fmt.Errorf("ctl: listen: %w", err)
@@ -103,6 +100,55 @@ func Listen(path string) (net.Listener, error) {
 	return &listener{UnixListener: ul, path: path, fi: fi}, nil
 }
 
+// privateDirLen is the length of a private folder's name (mkPrivateDir:
+// ".lr" and 6 hex digits), and tmpSocketExtra what the temporary socket's
+// path adds to its folder's: "/" + that name + "/s".
+const (
+	privateDirLen  = 9
+	tmpSocketExtra = 1 + privateDirLen + 2
+)
+
+// checkLength refuses a socket path that Listen could not bind: longer than
+// a Unix socket allows, or in a folder too long for the temporary socket
+// bound next to it.
+func checkLength(path string) error {
+	if len(path) > maxSocketPath {
+		return fmt.Errorf("ctl: listen: socket path %s is %d bytes, longer than the %d a Unix socket allows", path, len(path), maxSocketPath)
+	}
+	if dir := filepath.Dir(path); len(dir)+tmpSocketExtra > maxSocketPath {
+		return fmt.Errorf("ctl: listen: socket folder %s is too long for a Unix socket (the path of a temporary socket next to it would be %d bytes, at most %d)", dir, len(dir)+tmpSocketExtra, maxSocketPath)
+	}
+	return nil
+}
+
+// CheckPath reports what would make Listen(path) fail before it binds,
+// without changing anything: a path too long for a Unix socket (or for the
+// temporary socket bound next to it), or something at path that is not a
+// socket (Listen never removes a regular file, a folder or a symbolic
+// link). A socket at path is not a problem: a stale one is removed, and one
+// that answers is another daemon, which Listen reports as ErrInUse. Whether
+// the folder can be created is not checked here.
+func CheckPath(path string) error {
+	if err := checkLength(path); err != nil {
+		return err
+	}
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		return nil // nothing there (a folder that is a file is found elsewhere)
+	case err != nil:
+		return fmt.Errorf("ctl: listen: %w", err)
+	case fi.Mode().Type() != fs.ModeSocket:
+		return notSocket(path, fi.Mode())
+	}
+	return nil
+}
+
+// notSocket is the error for something other than a socket at path.
+func notSocket(path string, m fs.FileMode) error {
+	return fmt.Errorf("ctl: listen: %s exists and is not a socket (%s); remove it or choose another local_state_dir", path, describeMode(m))
+}
+
 // clearStale checks what is at path: nothing, or a stale socket that it
 // removes; anything else is an error.
 func clearStale(path string) error {
@@ -114,7 +160,7 @@ func clearStale(path string) error {
 		return fmt.Errorf("ctl: listen: %w", err)
 	}
 	if fi.Mode().Type() != fs.ModeSocket {
-		return fmt.Errorf("ctl: listen: %s exists and is not a socket (%s); remove it or choose another local_state_dir", path, describeMode(fi.Mode()))
+		return notSocket(path, fi.Mode())
 	}
 	conn, err := net.DialTimeout("unix", path, staleDialTimeout)
 	if err == nil {

@@ -191,3 +191,59 @@ func TestListenTooLong(t *testing.T) {
 		t.Fatalf("Listen = %v, want a path-too-long error", err)
 	}
 }
+
+// TestCheckPath checks that CheckPath refuses exactly what Listen refuses
+// before binding, and creates nothing: a path or a folder too long for a
+// socket, or something at the path that is not a socket. Nothing there, a
+// folder not created yet, and a stale socket are fine.
+func TestCheckPath(t *testing.T) {
+	dir := shortDir(t)
+	if err := os.WriteFile(filepath.Join(dir, "file"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "folder"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("file", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, "stale.sock")
+	ul, err := net.ListenUnix("unix", &net.UnixAddr{Name: stale, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ul.SetUnlinkOnClose(false)
+	ul.Close()
+	// A folder whose temporary socket would be one byte too long.
+	longDir := filepath.Join(dir, strings.Repeat("d", 107-12-len(dir)))
+	for _, tc := range []struct {
+		path string
+		want string // "" for no problem
+	}{
+		{filepath.Join(dir, "new.sock"), ""},
+		{filepath.Join(dir, "not", "yet", "x.sock"), ""},
+		{stale, ""},
+		{filepath.Join(dir, "file"), "is not a socket (a regular file)"},
+		{filepath.Join(dir, "folder"), "is not a socket (a folder)"},
+		{filepath.Join(dir, "link"), "is not a socket (a symbolic link)"},
+		{filepath.Join(dir, strings.Repeat("x", 120)), "longer than"},
+		{filepath.Join(longDir, "s"), "too long for a Unix socket"},
+		{filepath.Join(longDir[:len(longDir)-1], "s"), ""},
+	} {
+		err := ctl.CheckPath(tc.path)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("CheckPath(%s) = %v, want nil", tc.path, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("CheckPath(%s) = %v, want %q", tc.path, err, tc.want)
+		}
+		if tc.want != "" {
+			if _, lerr := ctl.Listen(tc.path); lerr == nil || !strings.Contains(lerr.Error(), tc.want) {
+				t.Errorf("Listen(%s) = %v, want the same refusal %q", tc.path, lerr, tc.want)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "not")); err == nil {
+		t.Error("CheckPath created a folder")
+	}
+}

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// The admin endpoints (DESIGN §3), served over the Unix socket only.
+// The admin endpoints (docs/design.md §3), served over the Unix socket only.
 const (
 	// PathRoll (POST, body RollRequest) rolls logs now and answers RollResponse.
 	PathRoll = "/v1/roll"
@@ -177,14 +177,14 @@ type LogStatus struct {
 	Name        string    `json:"name"`
 	Path        string    `json:"path"`
 	ActiveBytes int64     `json:"active_bytes"`
-	Start       time.Time `json:"start"` // START of the active file; zero when empty
+	Start       time.Time `json:"start,omitzero"` // START of the active file; zero (omitted) while it has none
 	Rolled      int       `json:"rolled_files"`
 	RolledBytes int64     `json:"rolled_bytes"`
 	MinCount    int       `json:"min_count"`
 	MaxCount    int       `json:"max_count"`
 }
 
-// SpaceStatus is the space manager's state (DESIGN §6).
+// SpaceStatus is the space manager's state (docs/design.md §6).
 type SpaceStatus struct {
 	State string `json:"state"` // "normal", "low" or "exhausted"
 	// Reason says why the state is not normal, with the current figures
@@ -212,6 +212,9 @@ type SpaceStatus struct {
 
 // Status answers GET /v1/status.
 type Status struct {
+	// Version is the daemon's build: its version, commit and Go version
+	// (buildinfo.Info.Describe).
+	Version   string       `json:"version,omitempty"`
 	PID       int          `json:"pid"`
 	Started   time.Time    `json:"started"`
 	Config    string       `json:"config"` // config file, "" for embedded defaults

@@ -19,7 +19,7 @@ import (
 // maxRequestBody bounds the body of an admin request (a RollRequest).
 const maxRequestBody = 1 << 20
 
-// Server serves a Backend on the admin endpoints (DESIGN §3).
+// Server serves a Backend on the admin endpoints (docs/design.md §3).
 //
 // Goroutines: Serve runs an http.Server on the listener it is given, which
 // starts one goroutine per connection; the caller owns the goroutine that

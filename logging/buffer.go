@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// How records are partitioned between files (DESIGN §5, "no overlap").
+// How records are partitioned between files (docs/design.md §5, "no overlap").
 //
 // Each log has one queue, guarded by its accept lock, of sealed buffers and
 // control operations (roll, reopen, stop), in the order they were accepted.

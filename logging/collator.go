@@ -24,7 +24,7 @@ const (
 )
 
 // Collator buffers records per log, writes them to the log files, and rolls
-// those files (DESIGN §5, §8).
+// those files (docs/design.md §5, §8).
 //
 // Start-up is in two steps, so that nothing the collator calls is called
 // before it exists: New opens and repairs the files and performs the
@@ -392,7 +392,7 @@ func (c *Collator) Reopen() error {
 	return err
 }
 
-// Apply reloads the configuration (DESIGN §4). It validates cfg fully first,
+// Apply reloads the configuration (docs/design.md §4). It validates cfg fully first,
 // and changes nothing on error. A different Dir is refused with
 // ErrRestartRequired. Logs whose settings did not change keep their open file
 // and START; a changed policy applies from now (a lowered size limit rolls at
@@ -466,7 +466,7 @@ func (c *Collator) Apply(cfg Config) error {
 	return nil
 }
 
-// SetAccepting is the space manager's switch (DESIGN §6): with ok false,
+// SetAccepting is the space manager's switch (docs/design.md §6): with ok false,
 // Write refuses every call with ErrSpaceExhausted (reason says why) while
 // records already accepted are still written; with ok true writing resumes.
 func (c *Collator) SetAccepting(ok bool, reason string) {

@@ -431,7 +431,7 @@ func TestApplyKeepsDueBoundary(t *testing.T) {
 }
 
 // TestDurabilityDefault: a Config that leaves Durability zero gets
-// DurabilityRoll (DESIGN §5: fsync at roll by default); DurabilityWrite must
+// DurabilityRoll (docs/design.md §5: fsync at roll by default); DurabilityWrite must
 // be asked for; values outside the levels are refused.
 func TestDurabilityDefault(t *testing.T) {
 	dir := t.TempDir()

@@ -10,7 +10,7 @@ import (
 // Mode is a log's rolling mode, Traffic Server's proxy.config.log.rolling_enabled.
 type Mode int
 
-// The rolling modes of DESIGN §5.
+// The rolling modes of docs/design.md §5.
 const (
 	// ModeNone never rolls: the file is rotated externally (move it, then Reopen).
 	ModeNone Mode = 0
@@ -46,7 +46,7 @@ type Policy struct {
 // are ordered: each does what the one before it does, and more.
 //
 // The zero value, DurabilityDefault, selects DurabilityRoll, the default of
-// DESIGN §5 (proxy.config.log.durability = "roll"), as zero selects the
+// docs/design.md §5 (proxy.config.log.durability = "roll"), as zero selects the
 // default for the other Config fields: a Config that does not set Durability
 // fsyncs at every roll. Writing without any fsync must be asked for with
 // DurabilityWrite. The numeric values are therefore not the record's 0–2:
@@ -54,7 +54,7 @@ type Policy struct {
 // "roll" → DurabilityRoll, "sync" → DurabilitySync), never by number.
 type Durability int
 
-// The durability levels of DESIGN §5.
+// The durability levels of docs/design.md §5.
 const (
 	// DurabilityDefault is the zero value; Open and Apply treat it as
 	// DurabilityRoll.

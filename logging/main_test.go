@@ -204,7 +204,7 @@ func stampTime(t *testing.T, rec string) time.Time {
 // may begin a file whose START is that second.
 const stampSlack = 50 * time.Millisecond
 
-// checkPartition checks DESIGN §5 on every rolled file of log in dir: each
+// checkPartition checks docs/design.md §5 on every rolled file of log in dir: each
 // record's time t satisfies START − stampSlack ≤ t and floor(t) ≤ END, and
 // START(next) ≥ END(prev). Records must be stamps. It returns the records of the rolled
 // files in order.

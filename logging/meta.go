@@ -14,7 +14,7 @@ import (
 )
 
 // The meta file keeps an active file's START across restarts, as Traffic
-// Server's .<name>.meta does (DESIGN §5), and what the log remembers of its
+// Server's .<name>.meta does (docs/design.md §5), and what the log remembers of its
 // rolls. It sits next to the log, is hidden (so never taken for a log or a
 // rolled file) and reads:
 //

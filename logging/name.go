@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Rolled file names (DESIGN §5):
+// Rolled file names (docs/design.md §5):
 //
 //	<active>.<host>.<START>-<END>.old        FormDot
 //	<active>_<host>.<START>-<END>.old        FormATS

@@ -2,7 +2,7 @@ package logging
 
 import "time"
 
-// Rolling boundaries (DESIGN §5) are local wall-clock instants: the instants u at
+// Rolling boundaries (docs/design.md §5) are local wall-clock instants: the instants u at
 // which the wall clock of u in the zone reads a time of day s with
 // (s − offsetHours·3600) a multiple of the interval. Because the interval divides
 // 24h, those times of day form one grid that repeats every day, and the
@@ -204,7 +204,7 @@ func (p Policy) SizeReached(size int64) bool {
 // CatchUp reports whether an active file whose START is start, found at time
 // now (on open after a restart, or after a stall), crossed a time boundary it
 // did not roll at: TimeRolls() and LastBoundary(now) is strictly after start.
-// Any number of missed boundaries gives one true (one roll, DESIGN §5). A file
+// Any number of missed boundaries gives one true (one roll, docs/design.md §5). A file
 // started exactly at a boundary has not crossed it. CatchUp says nothing of size:
 // in mode 4 the caller still asks [Policy.RollAtBoundary]. loc is as for
 // [NextBoundary].

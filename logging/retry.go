@@ -2,7 +2,7 @@ package logging
 
 import "time"
 
-// Retrying failed rolls (DESIGN §5: "a failed rename leaves the active file
+// Retrying failed rolls (docs/design.md §5: "a failed rename leaves the active file
 // in place and logging goes on; the failure is logged and counted").
 //
 // A time or size roll whose rename fails is tried again by the writer's own

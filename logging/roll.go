@@ -14,7 +14,7 @@ import (
 // RollCause says why a file rolled.
 type RollCause int
 
-// The roll causes, counted separately (DESIGN §7).
+// The roll causes, counted separately (docs/design.md §7).
 const (
 	// CauseTime is a roll at a time boundary, including the one catch-up roll
 	// after a stall or a restart that skipped boundaries.
@@ -134,7 +134,7 @@ func (c *Collator) each(what string, names []string, mk func() *op) ([]Rolled, e
 	return rolled, errors.Join(errs...)
 }
 
-// roll performs the roll sequence on the writer's file (DESIGN §5). It runs
+// roll performs the roll sequence on the writer's file (docs/design.md §5). It runs
 // on the log's writer goroutine only, after every buffer accepted before the
 // roll instant has been written and acknowledged. end is the roll instant: the
 // boundary for a time roll, the sealing instant of the last buffer for a size

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// LogStats are the counters of one log, or their sum over all logs (DESIGN §7).
+// LogStats are the counters of one log, or their sum over all logs (docs/design.md §7).
 // All counts are since Open; a log removed by Apply keeps contributing to the
 // totals.
 type LogStats struct {

@@ -24,8 +24,9 @@ type Config struct {
 // Log is one declared log with its effective rolling settings: the per-log
 // overrides, and the global value for every rolling record it does not set.
 type Log struct {
-	// Filename is the active file's name, after Traffic Server's rule: a
-	// filename without a dot gets ".log" appended ("access" → "access.log").
+	// Filename is the active file's name, after Traffic Server's rule
+	// (ActiveName): a filename without a dot gets ".log" appended ("access"
+	// → "access.log"), one ending in a dot loses it ("debug." → "debug").
 	Filename string
 	// Declared is the filename as written in the config ("access").
 	Declared string
@@ -114,6 +115,22 @@ func (l *Log) Overrides(name string) (string, bool) {
 	return fmt.Sprintf("%s:%d:%d", l.file, p.Line, p.Col), true
 }
 
+// Key names the log's filename in messages: "logs[N].filename", N counting
+// the [[logs]] tables from 1.
+func (l *Log) Key() string {
+	return fmt.Sprintf("logs[%d].filename", l.index+1)
+}
+
+// Where says where the log is declared: "file:line:col" of its filename,
+// or "default" for the log of the embedded defaults.
+func (l *Log) Where() string {
+	if l.pos == nil {
+		return "default"
+	}
+	p := l.pos.at(l.index, "filename")
+	return fmt.Sprintf("%s:%d:%d", l.file, p.Line, p.Col)
+}
+
 // Defaults returns the embedded defaults: every record's default and one log,
 // "access" (access.log). Relative paths resolve against the working directory.
 func Defaults() *Config {
@@ -156,9 +173,15 @@ func (c *Config) resolvePaths(source string) {
 	}
 }
 
-// ActiveName applies Traffic Server's filename rule: a name without a dot gets
-// ".log" appended; a name with a dot is used as is.
+// ActiveName applies Traffic Server's filename rule (LogObject's
+// generate_filenames): a name ending in a dot loses that dot and gets no
+// extension ("debug." → "debug", "debug.." → "debug."); any other name
+// with a dot is used as is ("error.txt"); a name without a dot gets ".log"
+// appended ("access" → "access.log").
 func ActiveName(filename string) string {
+	if n := len(filename); n > 0 && filename[n-1] == '.' {
+		return filename[:n-1]
+	}
 	for i := 0; i < len(filename); i++ {
 		if filename[i] == '.' {
 			return filename

@@ -37,7 +37,7 @@ func TestLoadBad(t *testing.T) {
 		},
 		"range.bad.toml": {
 			`range.bad.toml:2:19: proxy.config.log.rolling_enabled: 7 is out of range: expected none (0), time (1), size (2), time_or_size (3), time_and_size (4), both (3), any (4)`,
-			`range.bad.toml:3:24: proxy.config.log.rolling_interval_sec: 172800 is out of range: expected 1 to 86400`,
+			`range.bad.toml:3:27: proxy.config.log.space_scan_interval_sec: 0 is out of range: expected 1 to 86400`,
 			`range.bad.toml:4:21: proxy.config.log.rolling_min_count: -1 is out of range: expected 0 to 1073741824`,
 			`range.bad.toml:5:23: proxy.config.log.rolling_allow_empty: 2 is out of range: expected 0 or 1`,
 			`range.bad.toml:6:14: proxy.config.log.durability: unknown value "fsync": expected write (0), roll (1), sync (2) (did you mean "sync"?)`,
@@ -192,6 +192,12 @@ func TestLoadGood(t *testing.T) {
 		if _, ok := l.Overrides(RollingSizeMB); ok {
 			t.Errorf("squid does not override rolling_size_mb")
 		}
+		if k, w := l.Key(), l.Where(); k != "logs[3].filename" || w != "testdata/full.good.toml:42:12" {
+			t.Errorf("squid is declared by %s at %s, want logs[3].filename at testdata/full.good.toml:42:12", k, w)
+		}
+		if d := &Defaults().Logs[0]; d.Key() != "logs[1].filename" || d.Where() != "default" {
+			t.Errorf("the embedded log is declared by %s at %s, want logs[1].filename at default", d.Key(), d.Where())
+		}
 	})
 	t.Run("adjust", func(t *testing.T) {
 		c, warns := loadGood(t, "adjust.good.toml")
@@ -199,7 +205,9 @@ func TestLoadGood(t *testing.T) {
 			`testdata/adjust.good.toml:3:24: proxy.config.log.rolling_interval_sec: 7000 does not divide 86400; rounded up to 7200`,
 			`testdata/adjust.good.toml:4:21: proxy.config.log.rolling_offset_hr: 24 is outside 0-23; using 0`,
 			`testdata/adjust.good.toml:5:19: proxy.config.log.rolling_size_mb: 0 is below the 1 MiB floor; using 1`,
-			`testdata/adjust.good.toml:9:24: logs[1].rolling_interval_sec: -5 is below the 1 s floor; using 1`,
+			`testdata/adjust.good.toml:6:25: proxy.config.log.max_space_mb_headroom: 0 means Traffic Server's built-in headroom; using 10 (write 1 for the least)`,
+			`testdata/adjust.good.toml:10:24: logs[1].rolling_interval_sec: -5 is below the 1 s floor; using 1`,
+			`testdata/adjust.good.toml:14:24: logs[2].rolling_interval_sec: 172800 is above a day, the longest interval; using 86400`,
 		}
 		var got []string
 		for _, w := range warns {
@@ -213,6 +221,12 @@ func TestLoadGood(t *testing.T) {
 		}
 		if l, _ := c.Log("access"); l.Int(RollingIntervalSec) != 1 {
 			t.Errorf("per-log interval = %d, want 1", l.Int(RollingIntervalSec))
+		}
+		if l, _ := c.Log("weekly"); l.Int(RollingIntervalSec) != 86400 {
+			t.Errorf("weekly's interval = %d, want 86400", l.Int(RollingIntervalSec))
+		}
+		if c.Int(HeadroomMB) != 10 {
+			t.Errorf("headroom = %d, want 10", c.Int(HeadroomMB))
 		}
 	})
 	t.Run("relative", func(t *testing.T) {

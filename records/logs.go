@@ -2,6 +2,7 @@ package records
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -208,8 +209,9 @@ func elementPositions(src string, n int) []map[string]toml.Position {
 }
 
 // checkFilename validates a [[logs]] filename: one plain path component made of
-// letters, digits, '.', '_' and '-', not starting with a dot, not ending in
-// ".old" (the space manager deletes rolled files), at most 100 bytes so that
+// letters, digits, '.', '_' and '-', not starting with a dot, not naming a
+// file ending in ".old" (the space manager deletes rolled files), at most
+// 100 bytes (the active name) so that
 // rolled names (active name, host and two times) stay within 255 bytes. It
 // returns "" when the name is valid. The character set keeps names usable in
 // ingest URLs as they are.
@@ -232,8 +234,15 @@ func checkFilename(s string) string {
 			return fmt.Sprintf("character %q is not allowed (letters, digits, '.', '_' and '-' only)", r)
 		}
 	}
+	if s == "stdout" || s == "stderr" {
+		return "is Traffic Server's name for its standard stream, which logroll does not write: logroll writes files only (name the log otherwise, or " +
+			strconv.Quote(s+".log") + " for a file)"
+	}
 	if strings.HasSuffix(s, ".old") {
 		return `must not end in ".old", the suffix of rolled files`
+	}
+	if a := ActiveName(s); strings.HasSuffix(a, ".old") {
+		return fmt.Sprintf(`names the file %q, which must not end in ".old", the suffix of rolled files`, a)
 	}
 	if len(ActiveName(s)) > maxActiveName {
 		return fmt.Sprintf("is longer than %d bytes", maxActiveName)

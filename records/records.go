@@ -111,9 +111,9 @@ var table = []Record{
 		Description: "disk budget for all files in the log folder",
 	},
 	{
-		Name: HeadroomMB, Kind: KindInt, Default: int64(1000), Min: 0, Max: maxMiB, Unit: "MiB",
-		Reloadable:  true,
-		Description: "space kept free below the budget (must be less than it) and on the partition (at most 15% of it); deleting starts when it is reached",
+		Name: HeadroomMB, Kind: KindInt, Default: int64(1000), Min: 1, Max: maxMiB, Unit: "MiB",
+		Reloadable: true, adjust: adjustHeadroom,
+		Description: "space kept free below the budget (must be less than it) and on the partition (at most 15% of it); deleting starts when it is reached (0 or less: 10, as in Traffic Server)",
 	},
 	{
 		Name: LogBufferSize, Kind: KindInt, Default: int64(9216), Min: 512, Max: 64 * mib, Unit: "bytes",
@@ -170,11 +170,17 @@ var table = []Record{
 	},
 }
 
+// adjustInterval is Traffic Server's LogObject rule with logroll's 1 s
+// floor: above a day is a day, and an interval that does not divide the day
+// is rounded up to the next divisor.
 func adjustInterval(v int64) (int64, string) {
 	if v < 1 {
 		return 1, fmt.Sprintf("%d is below the 1 s floor; using 1", v)
 	}
-	if v > daySecs || daySecs%v == 0 {
+	if v > daySecs {
+		return daySecs, fmt.Sprintf("%d is above a day, the longest interval; using 86400", v)
+	}
+	if daySecs%v == 0 {
 		return v, ""
 	}
 	d := v
@@ -182,6 +188,15 @@ func adjustInterval(v int64) (int64, string) {
 		d++
 	}
 	return d, fmt.Sprintf("%d does not divide 86400; rounded up to %d", v, d)
+}
+
+// adjustHeadroom is Traffic Server's reading of max_space_mb_headroom: a
+// value of 0 or less leaves its built-in 10 MiB in place.
+func adjustHeadroom(v int64) (int64, string) {
+	if v < 1 {
+		return 10, fmt.Sprintf("%d means Traffic Server's built-in headroom; using 10 (write 1 for the least)", v)
+	}
+	return v, ""
 }
 
 func adjustOffset(v int64) (int64, string) {

@@ -38,7 +38,7 @@ func TestTableSane(t *testing.T) {
 			}
 		})
 	}
-	for _, name := range []string{LocalStateDir, HTTPListen, MaxBodyMB} { // fixed by DESIGN §4
+	for _, name := range []string{LocalStateDir, HTTPListen, MaxBodyMB} { // fixed by docs/design.md §4
 		if lookup(name) == nil {
 			t.Errorf("record %s missing", name)
 		}
@@ -109,6 +109,9 @@ func TestDefaults(t *testing.T) {
 func TestActiveName(t *testing.T) {
 	for in, want := range map[string]string{
 		"access": "access.log", "access.log": "access.log", "error.txt": "error.txt", "a.b": "a.b", "squid": "squid.log",
+		// Traffic Server's LogObject::generate_filenames: a final dot means
+		// no extension, and is removed; "name.." keeps one.
+		"debug.": "debug", "debug..": "debug.", "a.b.": "a.b",
 	} {
 		if got := ActiveName(in); got != want {
 			t.Errorf("ActiveName(%q) = %q, want %q", in, got, want)
@@ -149,5 +152,25 @@ func TestDocsTableInStep(t *testing.T) {
 	}
 	for name := range rows {
 		t.Errorf("docs/configuration.md has a row for %s, which is not a record", name)
+	}
+}
+
+// TestCheckFilename: the active name is what must not end in ".old", so a
+// final dot cannot sneak one in, and what must fit in 100 bytes.
+func TestCheckFilename(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"access", ""},
+		{"debug.", ""},
+		{"access.old", `must not end in ".old"`},
+		{"access.old.", `names the file "access.old", which must not end in ".old"`},
+		{"access.old..", ""}, // access.old.
+		{strings.Repeat("a", 100) + ".", ""},
+		{strings.Repeat("a", 101) + ".", "longer than 100 bytes"},
+		{strings.Repeat("a", 97), "longer than 100 bytes"}, // + ".log"
+	} {
+		got := checkFilename(tc.in)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("checkFilename(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }

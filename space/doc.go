@@ -1,4 +1,4 @@
-// Package space is logroll's space manager (DESIGN §6): it keeps the log
+// Package space is logroll's space manager (docs/design.md §6): it keeps the log
 // folder inside its disk budget and stops logging, without losing anything,
 // when the budget or the partition is exhausted.
 //

@@ -24,7 +24,7 @@ var ErrClosed = errors.New("space manager closed")
 // the next step rescans instead.
 const maxQueued = 10_000
 
-// Manager is the space manager of one log folder (DESIGN §6).
+// Manager is the space manager of one log folder (docs/design.md §6).
 //
 // Goroutines: New starts one goroutine (run) that owns the accounting, the
 // state and the deletions: it alone reads the folder, calls Options.Free and

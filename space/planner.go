@@ -31,7 +31,7 @@ type File struct {
 	Size int64
 }
 
-// Plan returns files in the order autodelete deletes them (DESIGN §6): one
+// Plan returns files in the order autodelete deletes them (docs/design.md §6): one
 // file at a time, each time from the log that has the most rolled files
 // relative to its rolling_min_count, that log's oldest file (OldestFirst).
 // The executor deletes from the front until the state is Normal. Plan is a

@@ -2,7 +2,7 @@ package space
 
 import "fmt"
 
-// State is the space manager's state (DESIGN §6).
+// State is the space manager's state (docs/design.md §6).
 type State int
 
 // The states, from best to worst.
@@ -97,7 +97,7 @@ func classify(f figures) (State, string) {
 }
 
 // next returns the state after cur for the figures f, and why. It is
-// classify with one hysteresis: Exhausted is left only for Normal, as DESIGN
+// classify with one hysteresis: Exhausted is left only for Normal, as docs/design.md
 // §6 resumes logging "as soon as the low-space state is left". Resuming at
 // U < M would flap: the first records accepted take U back to M. Inodes
 // have no such hysteresis: records take none (a roll takes one), so

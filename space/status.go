@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Status is a snapshot of the space manager (DESIGN §6, §7), as
+// Status is a snapshot of the space manager (docs/design.md §6, §7), as
 // Manager.Status returns it. It is a plain value: the caller owns it. Sizes
 // are in bytes.
 type Status struct {

@@ -15,7 +15,7 @@ import (
 // records.toml with a mistake is refused with every problem as
 // FILE:LINE:COL: key: message, at start (exit 2, nothing served) and on
 // reload through logrollctl and SIGHUP (exit 1 / a refused status; the
-// running configuration stays and keeps serving). DESIGN §4,
+// running configuration stays and keeps serving). docs/design.md §4,
 // docs/configuration.md "Errors and warnings", docs/daemon.md "Start-up".
 
 // inBadConf is one invalid configuration: base's text edited, and the
@@ -108,8 +108,8 @@ var inBadConfs = []inBadConf{
 		return "logs = \"access\"\n" + inReplace("[[logs]]\nfilename = \"access\"", "")(s)
 	}, []inWantProblem{{`logs = "access"`, 7, "logs: must be an array of tables"}}},
 	// Out of range.
-	{"interval above a day", inAppendLog("rolling_interval_sec = 86401"),
-		[]inWantProblem{{"86401", 0, "proxy.config.log.rolling_interval_sec: 86401 is out of range"}}},
+	{"budget zero", inAppendLog("max_space_mb_for_logs = 0"),
+		[]inWantProblem{{"max_space_mb_for_logs = 0", 24, "proxy.config.log.max_space_mb_for_logs: 0 is out of range"}}},
 	{"body limit zero", inReplace("max_body_mb = 1", "max_body_mb = 0"),
 		[]inWantProblem{{"max_body_mb = 0", 14, "proxy.config.ingest.max_body_mb: 0 is out of range"}}},
 	{"body limit too large", inReplace("max_body_mb = 1", "max_body_mb = 5000"),
@@ -131,6 +131,10 @@ var inBadConfs = []inBadConf{
 		[]inWantProblem{{`"../access"`, 0, "logs[1].filename: "}}},
 	{"hidden log name", inReplace(`filename = "access"`, `filename = ".access"`),
 		[]inWantProblem{{`".access"`, 0, "logs[1].filename: \".access\" must not start with a dot"}}},
+	{"log named stdout", inReplace(`filename = "access"`, `filename = "stdout"`),
+		[]inWantProblem{{`"stdout"`, 0, `logs[1].filename: "stdout" is Traffic Server's name for its standard stream, which logroll does not write`}}},
+	{"log named stderr", inReplace(`filename = "access"`, `filename = "access"`+"\n\n[[logs]]\nfilename = \"stderr\""),
+		[]inWantProblem{{`"stderr"`, 0, `logs[2].filename: "stderr" is Traffic Server's name`}}},
 	{"log name ending in .old", inReplace(`filename = "access"`, `filename = "access.old"`),
 		[]inWantProblem{{`"access.old"`, 0, `logs[1].filename: "access.old" must not end in ".old"`}}},
 	{"log without filename", inReplace(`filename = "access"`, "rolling_size_mb = 5"),
@@ -154,7 +158,13 @@ var inBadConfs = []inBadConf{
 		[]inWantProblem{{`"afile/logs"`, 0, "proxy.config.log.logfile_dir: "}}},
 	{"local_state_dir is a file", inReplace(`local_state_dir = "run"`, `local_state_dir = "afile"`),
 		[]inWantProblem{{`"afile"`, 0, "proxy.config.local_state_dir: "}}},
+	{"socket path too long", inReplace(`local_state_dir = "run"`, `local_state_dir = "`+inLongName+`"`),
+		[]inWantProblem{{`"` + inLongName, 0, "proxy.config.local_state_dir: socket path "}}},
 }
+
+// inLongName is a folder name that makes the socket path inside it longer
+// than a Unix socket allows.
+var inLongName = strings.Repeat("s", 110)
 
 // inBadConfBase is the valid configuration the bad ones are edits of.
 func inBadConfBase() string { return conf{SizeMB: 20}.toml() }
@@ -179,6 +189,16 @@ func inCheckProblems(t *testing.T, out, path, text string, c inBadConf) {
 	}
 }
 
+// inWriteBad writes c's configuration into a new folder holding afile, and
+// returns the folder, the text and the file's path.
+func inWriteBad(t *testing.T, c inBadConf) (dir, text, path string) {
+	t.Helper()
+	dir = tempDir(t)
+	inAfile(t, dir)
+	text = c.edit(inBadConfBase())
+	return dir, text, writeConfig(t, dir, text)
+}
+
 // inAfile creates dir/afile, the regular file the folder cases point at.
 func inAfile(t *testing.T, dir string) {
 	t.Helper()
@@ -189,17 +209,12 @@ func inAfile(t *testing.T, dir string) {
 
 // TestBadConfigAtStart starts logrolld on each invalid configuration and
 // checks that it exits 2 at once, with every problem on stderr as
-// FILE:LINE:COL: key: message, serving nothing, and that it created no log
-// folder, log file or socket (the folder cases fail at the folder itself;
-// local_state_dir's folder exists by then only when it is not the
-// culprit).
+// FILE:LINE:COL: key: message, serving nothing, and that it created
+// nothing: no log folder, log file, socket or socket folder.
 func TestBadConfigAtStart(t *testing.T) {
 	for _, c := range inBadConfs {
 		t.Run(c.name, func(t *testing.T) {
-			dir := tempDir(t)
-			inAfile(t, dir)
-			text := c.edit(inBadConfBase())
-			path := writeConfig(t, dir, text)
+			dir, text, path := inWriteBad(t, c)
 			d := launch(t, path)
 			if code := d.wait(waitLimit); code != 2 {
 				t.Errorf("exit %d, want 2", code)
@@ -218,16 +233,12 @@ func TestBadConfigAtStart(t *testing.T) {
 				return nil
 			})
 			sort.Strings(left)
-			allowed := map[string]bool{"records.toml": true, "afile": true, "run": true}
+			allowed := map[string]bool{"records.toml": true, "afile": true}
 			for _, l := range left {
-				// The socket's folder is made before the log folder is
-				// tried; the socket itself is gone.
+				// Every problem is found before anything is created.
 				if !allowed[l] {
 					t.Errorf("left behind: %s (all: %q)", l, left)
 				}
-			}
-			if contains(left, "run") && !strings.Contains(c.name, "logfile_dir") {
-				t.Errorf("run/ created for a configuration refused before the socket: %q", left)
 			}
 		})
 	}
@@ -310,5 +321,87 @@ func TestBadConfigReload(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "afile", "logs")); err == nil {
 		t.Errorf("a refused reload created afile/logs")
+	}
+}
+
+// TestBadConfigCheck runs `logrollctl config check FILE` (no daemon) on
+// each invalid configuration: it must find every problem the daemon's start
+// and reload find (exit 1, each at its FILE:LINE:COL, nothing on stdout),
+// and create nothing.
+func TestBadConfigCheck(t *testing.T) {
+	for _, c := range inBadConfs {
+		t.Run(c.name, func(t *testing.T) {
+			dir, text, path := inWriteBad(t, c)
+			r := runCtl(t, "config", "check", path)
+			if r.code != 1 || r.stdout != "" {
+				t.Errorf("want exit 1 and nothing on stdout: %v", r)
+			}
+			inCheckProblems(t, r.stderr, path, text, c)
+			if left, _ := os.ReadDir(dir); len(left) != 2 {
+				t.Errorf("config check left %d entries in the folder, want records.toml and afile only", len(left))
+			}
+		})
+	}
+}
+
+// TestConfigCheckAgreesWithStart: what is in the folders, not in the file,
+// can make a valid configuration impossible to run: a log's active file that
+// is a folder or a symbolic link, a log folder that is a symbolic link to a
+// file, a regular file where the socket goes, a lock file that is a
+// symbolic link. For each, `config check` exits 1 naming the record (or
+// the log) at its FILE:LINE:COL, logrolld exits 2 with the same line, and
+// after the obstacle is removed both accept the file.
+func TestConfigCheckAgreesWithStart(t *testing.T) {
+	symlink := func(target string) func(string) error {
+		return func(p string) error { return os.Symlink(target, p) }
+	}
+	for _, tc := range []struct {
+		name     string
+		obstacle string                  // its path, relative to the config's folder (parents are created)
+		make     func(path string) error // puts it there
+		at       string                  // the text the problem points at
+		holds    string
+	}{
+		{"active file is a folder", "logs/access.log", func(p string) error { return os.Mkdir(p, 0o755) },
+			`"access"`, "logs[1].filename: the active file "},
+		{"active file is a symbolic link", "logs/access.log", symlink("../afile"),
+			`"access"`, "logs[1].filename: the active file "},
+		{"log folder is a link to a file", "logs", symlink("afile"),
+			`"logs"`, "proxy.config.log.logfile_dir: "},
+		{"a file where the socket goes", "run/logrolld.sock", func(p string) error { return os.WriteFile(p, nil, 0o644) },
+			`"run"`, "proxy.config.local_state_dir: "},
+		{"lock file is a symbolic link", "logs/.logrolld.lock", symlink("../afile"),
+			`"logs"`, "proxy.config.log.logfile_dir: the log folder's lock "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tempDir(t)
+			inAfile(t, dir)
+			text := inBadConfBase()
+			path := writeConfig(t, dir, text)
+			obstacle := filepath.Join(dir, tc.obstacle)
+			if err := os.MkdirAll(filepath.Dir(obstacle), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.make(obstacle); err != nil {
+				t.Fatal(err)
+			}
+			line, col := inPos(t, text, tc.at, 0)
+			want := fmt.Sprintf("%s:%d:%d: %s", path, line, col, tc.holds)
+			r := runCtl(t, "config", "check", path)
+			if r.code != 1 || !strings.Contains(r.stderr, want) {
+				t.Errorf("config check: want exit 1 and %q: %v", want, r)
+			}
+			d := launch(t, path)
+			if code := d.wait(waitLimit); code != 2 || !strings.Contains(d.stderr.String(), want) {
+				t.Errorf("logrolld: exit %d, want 2 and %q:\n%s", code, want, d.stderr.String())
+			}
+			if err := os.Remove(obstacle); err != nil {
+				t.Fatal(err)
+			}
+			if r := runCtl(t, "config", "check", path); r.code != 0 || r.stdout != "ok\n" {
+				t.Errorf("config check once the obstacle is gone: want exit 0 and ok: %v", r)
+			}
+			startDaemon(t, path).postText("access", "runs now")
+		})
 	}
 }

@@ -20,7 +20,7 @@ import (
 // hostile client can send to the ingest port. Every refused request must
 // get its documented status and write nothing: the log folder is listed
 // before and after, and the write counters must not move. The statuses
-// and the "nothing written" rule are DESIGN §3 and docs/daemon.md
+// and the "nothing written" rule are docs/design.md §3 and docs/daemon.md
 // ("Ingest"); TestIngestErrorsWriteNothing (ingest_test.go) has the first
 // table of refused requests, this file adds to it without repeating it.
 

@@ -199,7 +199,7 @@ func (s relCrashState) String() string {
 // points of its work — during group writes, at a size roll's rename,
 // during a forced roll, while the new active file's .meta is written,
 // right after a forced roll, at the first write into a new file — and
-// restarts it on the same folder each time (DESIGN §3, §5):
+// restarts it on the same folder each time (docs/design.md §3, §5):
 //
 //   - every acknowledged record is on disk exactly once, over all the
 //     files, and each client's records are in the order it sent them;

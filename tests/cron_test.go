@@ -29,9 +29,10 @@ func ecoCronConf() string {
 		RollingEnabled: `"time_or_size"`,
 		SizeMB:         1,
 		Logs:           []string{"access", "other"},
-		// No headroom: on a nearly full disk autodelete would take files
-		// the test counts.
-		Extra: "rolling_interval_sec = 1\nmax_space_mb_headroom = 0\n",
+		// The least headroom (1 MiB; 0 would mean Traffic Server's 10):
+		// only on a nearly full disk would autodelete take files the test
+		// counts.
+		Extra: "rolling_interval_sec = 1\nmax_space_mb_headroom = 1\n",
 	}.toml()
 }
 
@@ -517,4 +518,67 @@ func TestCronExactlyOnce(t *testing.T) {
 	ecoCheckFolder(t, d, p)
 	t.Logf("%d runs (one locked out, one killed and finished by the next): %d records in %d reports, each once; %d rolled names came back after their file was processed",
 		len(runs)+2, len(p.acked), len(rep), reused)
+}
+
+// TestCronCommandNamesItsOutput: a -x command is told the rolled file's
+// name, where it was listed and where its output goes (LOGROLL_NAME,
+// LOGROLL_PATH, LOGROLL_REPORT), and -s gives the saved output a suffix
+// that says what it is: docs/from-logrotate.md's recipe, -x 'gzip -c' -s
+// .gz, leaves one valid gzip file per rolled file, named after it and
+// ending in .gz, whose content is the rolled file's.
+func TestCronCommandNamesItsOutput(t *testing.T) {
+	if _, err := exec.LookPath("gzip"); err != nil {
+		t.Skip("gzip is not installed: the archive recipe is not tested here")
+	}
+	dir := tempDir(t)
+	d := startDaemon(t, writeConfig(t, dir, conf{Logs: []string{"access", "other"}}.toml()))
+
+	// The environment, as the command sees it.
+	d.postText("access", "GET / 200", "GET /x 404")
+	env := filepath.Join(dir, "env")
+	r := ecoMustRunScript(t, d, true, "-o", env, "-x", `printf '%s\n%s\n%s\n' "$LOGROLL_NAME" "$LOGROLL_PATH" "$LOGROLL_REPORT"; true`, "access")
+	processed := r.processed()
+	reports, _ := filepath.Glob(filepath.Join(env, "*"))
+	if len(processed) != 1 || len(reports) != 1 {
+		t.Fatalf("want one file processed into one report: %v\nreports %q", r, reports)
+	}
+	name := filepath.Base(processed[0])
+	want := name + "\n" + filepath.Join(d.logs, name) + "\n" + reports[0] + "\n"
+	if got := readFile(t, reports[0]); got != want || !strings.HasPrefix(filepath.Base(reports[0]), name+".") {
+		t.Errorf("the command saw %q, want LOGROLL_NAME, LOGROLL_PATH and LOGROLL_REPORT %q", got, want)
+	}
+
+	// The gzip archive recipe, for two logs.
+	d.postText("access", "GET /a 200", "GET /b 500")
+	d.postText("other", "something else")
+	archive := filepath.Join(dir, "archive")
+	r = ecoMustRunScript(t, d, false, "-o", archive, "-x", "gzip -c", "-s", ".gz")
+	if len(r.processed()) != 2 {
+		t.Fatalf("want the two rolled files processed: %v", r)
+	}
+	files, _ := filepath.Glob(filepath.Join(archive, "*"))
+	contents := map[string]string{}
+	for _, f := range files {
+		base := filepath.Base(f)
+		m := regexp.MustCompile(`^((access|other)\.log\.e2ehost\.\d{8}\.\d{2}h\d{2}m\d{2}s-\d{8}\.\d{2}h\d{2}m\d{2}s\.old)\.\d+-\d+\.gz$`).FindStringSubmatch(base)
+		if m == nil {
+			t.Errorf("%s in the archive is not NAME.RUNID.gz of a rolled file", base)
+			continue
+		}
+		out, err := exec.Command("gzip", "-dc", f).Output()
+		if err != nil {
+			t.Errorf("gzip -dc %s: %v", base, err)
+		}
+		contents[m[2]] = string(out)
+	}
+	if contents["access"] != "GET /a 200\nGET /b 500\n" || contents["other"] != "something else\n" {
+		t.Errorf("archived contents %q, want each log's records", contents)
+	}
+	if left, _ := filepath.Glob(filepath.Join(d.logs, "*.old")); len(left) != 0 {
+		t.Errorf("rolled files left in the log folder: %q", left)
+	}
+
+	if r := ecoRunScript(t, d, true, "-s", "a/b"); r.code != 2 {
+		t.Errorf("-s with a '/': want exit 2: %v", r)
+	}
 }

@@ -29,7 +29,7 @@ func (d *daemon) decode(v any, args ...string) {
 }
 
 // TestCtlJSON decodes the --json output of the verbs a script reads into
-// the ctl types and checks it against what the test did (DESIGN §2).
+// the ctl types and checks it against what the test did (docs/design.md §2).
 // --json is given before, after and between the verb's words.
 func TestCtlJSON(t *testing.T) {
 	dir := tempDir(t)
@@ -83,6 +83,29 @@ func TestCtlJSON(t *testing.T) {
 		t.Errorf("status --json logs: %+v, want access.log, empty, 1 rolled file of %d bytes", st.Logs, f.Bytes)
 	}
 
+	// An active file with no record yet has no START: the field is left
+	// out, not written as the zero time; the first record gives it one.
+	startOf := func() (string, bool) {
+		var raw struct {
+			Logs []map[string]json.RawMessage `json:"logs"`
+		}
+		if err := json.Unmarshal([]byte(d.mustCtl("status", "--json").stdout), &raw); err != nil || len(raw.Logs) != 1 {
+			t.Fatalf("status --json: %v %+v", err, raw)
+		}
+		s, ok := raw.Logs[0]["start"]
+		return string(s), ok
+	}
+	if s, ok := startOf(); ok {
+		t.Errorf("status --json of an empty active file has start %s, want no start field", s)
+	}
+	before := time.Now().Truncate(time.Second)
+	d.postText("access", "four")
+	if s, ok := startOf(); !ok {
+		t.Errorf("status --json after a record has no start")
+	} else if ts, err := time.Parse(`"`+time.RFC3339Nano+`"`, s); err != nil || ts.Before(before) {
+		t.Errorf("status --json start %s (%v), want a time after %v", s, err, before)
+	}
+
 	var ms ctl.MetricsResponse
 	d.decode(&ms, "metric", "--json", "get", "proxy.process.log.records_written")
 	got := map[string]float64{}
@@ -92,7 +115,7 @@ func TestCtlJSON(t *testing.T) {
 		}
 		got[fmt.Sprint(m.Labels)] = m.Value
 	}
-	if want := map[string]float64{"map[]": 3, "map[log:access.log]": 3}; fmt.Sprint(got) != fmt.Sprint(want) {
+	if want := map[string]float64{"map[]": 4, "map[log:access.log]": 4}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("metric get --json records_written: %v, want %v", got, want)
 	}
 
@@ -103,7 +126,7 @@ func TestCtlJSON(t *testing.T) {
 	}
 }
 
-// TestCtlExitCodes checks logrollctl's exit codes (DESIGN §2): 0 done,
+// TestCtlExitCodes checks logrollctl's exit codes (docs/design.md §2): 0 done,
 // 1 refused or failed, 2 usage, 3 daemon not reachable.
 func TestCtlExitCodes(t *testing.T) {
 	dir := tempDir(t)
@@ -130,7 +153,7 @@ func TestCtlExitCodes(t *testing.T) {
 		{"too many arguments", []string{"-config", path, "config", "describe", "a", "b"}, 2, "", nil},
 		{"status, no daemon", []string{"-config", path, "status"}, 3, "", regexp.MustCompile(regexp.QuoteMeta(missingSocket))},
 		{"roll, no daemon", []string{"-socket", missingSocket, "roll"}, 3, "", regexp.MustCompile(`not reachable`)},
-		{"roll --json, no daemon", []string{"roll", "--json", "-socket", missingSocket}, 3, "", nil},
+		{"roll --json, no daemon", []string{"roll", "--json", "-socket", missingSocket}, 3, "-", nil},
 		{"config reload, no daemon", []string{"-config", path, "config", "reload"}, 3, "", nil},
 		{"config check good", []string{"config", "check", path}, 0, "ok\n", nil},
 		{"config check -config good", []string{"-config", path, "config", "check"}, 0, "ok\n", nil},
@@ -144,7 +167,7 @@ func TestCtlExitCodes(t *testing.T) {
 			if r.code != tt.code {
 				t.Errorf("want exit %d: %v", tt.code, r)
 			}
-			if r.stdout != tt.stdout {
+			if tt.stdout != "-" && r.stdout != tt.stdout {
 				t.Errorf("want stdout %q: %v", tt.stdout, r)
 			}
 			if tt.stderr != nil && !tt.stderr.MatchString(r.stderr) {
@@ -184,7 +207,7 @@ func TestCtlExitCodes(t *testing.T) {
 }
 
 // TestMetrics posts records and reads the written counters through
-// logrollctl and through Prometheus /metrics (DESIGN §7).
+// logrollctl and through Prometheus /metrics (docs/design.md §7).
 func TestMetrics(t *testing.T) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))

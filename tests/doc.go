@@ -1,6 +1,6 @@
 // Package tests holds logroll's end-to-end tests: they build the real
 // binaries, run them as an operator, a shipper and a cron script would, and
-// check what lands on disk (DESIGN §2–§5).
+// check what lands on disk (docs/design.md §2–§5).
 //
 // TestMain builds cmd/logrolld and cmd/logrollctl once, with
 //
@@ -41,7 +41,7 @@
 //     config status decodes into the ctl types; logrollctl's exit codes
 //     (0, 1, 2, 3); records_written and bytes_written through `metric get`
 //     and Prometheus /metrics.
-//   - space_test.go (DESIGN §6): 40 MiB into a 12 MiB budget with autodelete:
+//   - space_test.go (docs/design.md §6): 40 MiB into a 12 MiB budget with autodelete:
 //     every request 200, the folder (sampled like du) never over the budget,
 //     the newest records kept contiguous, deletions counted and no more than
 //     needed, status used_bytes equal to the folder; two logs with
@@ -60,9 +60,18 @@
 //     write counters unchanged; peak RSS (VmHWM) bounded for gzip bombs,
 //     endless bodies and 10 MB lines; slow clients (header timeout, a slow
 //     body cut by the stop timeout; about 14 s); 600 stalled connections.
-//   - badconfig_test.go ("Bad configuration"): a table of 34 invalid
-//     records.toml, refused at start (exit 2) and on reload by logrollctl
-//     and SIGHUP with FILE:LINE:COL, the running configuration kept.
+//   - badconfig_test.go ("Bad configuration"): a table of invalid
+//     records.toml, refused at start (exit 2), by config check (exit 1) and
+//     on reload by logrollctl and SIGHUP with FILE:LINE:COL, the running
+//     configuration kept; what is in the folders (an active file that is a
+//     folder or a link, a file where the socket goes…) found by config
+//     check and start alike. ats_test.go: values adjusted as Traffic
+//     Server does, with warnings.
+//   - cli_test.go: -h, -version and usage errors of both tools; --json
+//     printing exactly one document in every outcome.
+//   - metrics_doc_test.go: docs/daemon.md's metrics table equal to what
+//     /metrics and logrollctl metric serve; promtool check metrics (skipped
+//     with a message when promtool is missing; .ci/run installs it).
 //   - surface_test.go ("Attack surface"): the admin socket's mode and
 //     owner (and, as root, another user refused), every path and method on
 //     the ingest port changing nothing, loopback by default, logfile_perm
@@ -77,7 +86,8 @@
 //     live daemon while records arrive and logs roll every second: per-status
 //     totals equal to what was acknowledged, nothing processed twice (a run
 //     killed in the middle, two runs at once), active files untouched; with
-//     and without jq. eco_files_test.go: the crontab line, the systemd unit
+//     and without jq; a -x command told the rolled name, and the gzip
+//     archive recipe. eco_files_test.go: the crontab line, the systemd unit
 //     (systemd-analyze verify when present) and the shipper recipes' markers.
 //   - crash_test.go (docs/reliability.md "Crash"): SIGKILL under load at 8
 //     kill points (during a group write, at a roll's rename, while the new
@@ -85,8 +95,9 @@
 //     every acknowledged record on disk exactly once, no torn line, START
 //     from .meta, no .meta temporary left.
 //   - stop_test.go also: a request mid-body at SIGTERM answered 200 and on
-//     disk, a stalled one cut at the 4 s stop timeout having written nothing,
-//     a second SIGTERM exiting at once.
+//     disk, a new one during the drain answered 503 with Retry-After, a
+//     stalled one cut at the 4 s stop timeout having written nothing (and
+//     counted in the warning), a second SIGTERM exiting at once.
 //   - faults_test.go ("Disk faults"): a full filesystem (tmpfs), an
 //     unwritable active file, a read-only folder (bind mount), failing
 //     renames (chattr +i), the active file deleted or moved, the folder

@@ -70,7 +70,7 @@ func ecoCurlCmd(t *testing.T, ctx context.Context, d *daemon, gzip bool) (*exec.
 func TestCurlShipper(t *testing.T) {
 	t.Run("plain", func(t *testing.T) {
 		dir := tempDir(t)
-		d := startDaemon(t, writeConfig(t, dir, conf{MaxBodyMB: 4, RollingEnabled: `"size"`, SizeMB: 1, Extra: "max_space_mb_headroom = 0\n"}.toml()))
+		d := startDaemon(t, writeConfig(t, dir, conf{MaxBodyMB: 4, RollingEnabled: `"size"`, SizeMB: 1, Extra: "max_space_mb_headroom = 1\n"}.toml()))
 		ctx, cancel := context.WithTimeout(context.Background(), ecoDeliverLimit)
 		defer cancel()
 		cmd, out := ecoCurlCmd(t, ctx, d, false)

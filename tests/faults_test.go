@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Disk faults (DESIGN §5, §6; docs/reliability.md "Disk faults"): while
+// Disk faults (docs/design.md §5, §6; docs/reliability.md "Disk faults"): while
 // clients post, the disk fails under the daemon in one way or another. In
 // each case the daemon keeps running; refused requests get a 5xx and wrote
 // nothing; every acknowledged record is on disk exactly once; the fault is

@@ -345,9 +345,15 @@ func (r ctlResult) String() string {
 // runCtl runs logrollctl with args.
 func runCtl(t *testing.T, args ...string) ctlResult {
 	t.Helper()
+	return runProgram(t, ctlBin, args...)
+}
+
+// runProgram runs bin with args to its end, within ctlLimit.
+func runProgram(t *testing.T, bin string, args ...string) ctlResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), ctlLimit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, ctlBin, args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -356,11 +362,11 @@ func runCtl(t *testing.T, args ...string) ctlResult {
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
-		t.Fatalf("logrollctl %s: still running after %v", strings.Join(args, " "), ctlLimit)
+		t.Fatalf("%s %s: still running after %v", filepath.Base(bin), strings.Join(args, " "), ctlLimit)
 	case errors.As(err, &ee):
 		res.code = ee.ExitCode()
 	default:
-		t.Fatalf("logrollctl %s: %v", strings.Join(args, " "), err)
+		t.Fatalf("%s %s: %v", filepath.Base(bin), strings.Join(args, " "), err)
 	}
 	return res
 }
@@ -517,7 +523,7 @@ func readFile(t *testing.T, path string) string {
 	return string(data)
 }
 
-// rolledName matches a rolled file's name (DESIGN §5) for host e2ehost:
+// rolledName matches a rolled file's name (docs/design.md §5) for host e2ehost:
 // the active name, the host, START-END, an optional collision number.
 var rolledName = regexp.MustCompile(`^(.+)\.e2ehost\.(\d{8}\.\d{2}h\d{2}m\d{2}s)-(\d{8}\.\d{2}h\d{2}m\d{2}s)(\.\d+)?\.old$`)
 

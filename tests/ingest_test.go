@@ -30,7 +30,7 @@ func gz(t *testing.T, data []byte) []byte {
 
 // TestEveryBodyKindRolled posts every body kind a shipper sends, rolls, and
 // checks the rolled file holds exactly the records, in order, JSON compacted
-// with its key order and string bytes kept (DESIGN §3, §5).
+// with its key order and string bytes kept (docs/design.md §3, §5).
 func TestEveryBodyKindRolled(t *testing.T) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))
@@ -153,7 +153,7 @@ var errorPos = regexp.MustCompile(`line (\d+), byte (\d+)`)
 // TestIngestErrorsWriteNothing sends each kind of refused request and checks
 // its status and JSON error, and that nothing of it reached the file: after
 // each, a marker line is posted and rolled, and the rolled file holds the
-// marker only (DESIGN §3: any error answer means none of the records were
+// marker only (docs/design.md §3: any error answer means none of the records were
 // written).
 func TestIngestErrorsWriteNothing(t *testing.T) {
 	dir := tempDir(t)
@@ -253,6 +253,49 @@ func TestIngestErrorsWriteNothing(t *testing.T) {
 		n := e.Name()
 		if n != "access.log" && n != ".access.log.meta" && n != ".logrolld.lock" && !strings.HasPrefix(n, "access.log.e2ehost.") {
 			t.Errorf("unexpected file %s in the log folder", n)
+		}
+	}
+}
+
+// TestFilenameFinalDot: Traffic Server's rule for a filename ending in a
+// dot (docs/traffic-server.md): "debug." names the file debug, with no
+// extension, and "trace.." the file "trace.". Records posted to the
+// declared name land there, the file rolls into debug.<host>.…old, and
+// roll, rolled and status know the log by either name.
+func TestFilenameFinalDot(t *testing.T) {
+	dir := tempDir(t)
+	d := startDaemon(t, writeConfig(t, dir, conf{Logs: []string{"debug.", "trace.."}}.toml()))
+	d.postText("debug.", "one", "two")
+	d.postText("trace..", "three")
+	if got := readFile(t, filepath.Join(d.logs, "debug")); got != "one\ntwo\n" {
+		t.Errorf("file debug holds %q", got)
+	}
+	if got := readFile(t, filepath.Join(d.logs, "trace.")); got != "three\n" {
+		t.Errorf("file trace. holds %q", got)
+	}
+	for _, n := range []string{"debug.", "debug.log", "trace.."} {
+		if _, err := os.Lstat(filepath.Join(d.logs, n)); err == nil && n != "trace.." {
+			t.Errorf("a file %s was created", n)
+		}
+	}
+	if a, err := d.do(req{log: "debug", ctype: "text/plain", body: []byte("x\n")}); err != nil || a.status != http.StatusNotFound {
+		t.Errorf("POST /v1/logs/debug (that is debug.log, not declared): %v %d %s, want 404", err, a.status, a.body)
+	}
+	st := d.mustCtl("status").stdout
+	if !strings.Contains(st, "\n  debug ") || !strings.Contains(st, "\n  trace. ") {
+		t.Errorf("status does not list the logs debug and trace.:\n%s", st)
+	}
+	paths := d.roll("debug.")
+	if len(paths) != 1 || !strings.HasPrefix(filepath.Base(paths[0]), "debug.e2ehost.") {
+		t.Fatalf("roll debug. printed %q, want one debug.e2ehost.… file", paths)
+	}
+	if got := readFile(t, paths[0]); got != "one\ntwo\n" {
+		t.Errorf("%s holds %q", paths[0], got)
+	}
+	for _, name := range []string{"debug.", "debug"} {
+		r := d.mustCtl("rolled", name)
+		if ls := lines(r.stdout); len(ls) != 1 || !strings.HasPrefix(ls[0], paths[0]+"\tdebug\te2ehost\t") {
+			t.Errorf("rolled %s: %q, want the one file of log debug", name, ls)
 		}
 	}
 }

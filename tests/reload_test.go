@@ -61,7 +61,7 @@ func (d *daemon) metricValue(series string) string {
 	return ""
 }
 
-// TestConfigReload drives reloads as an operator does (DESIGN §2, §4): a
+// TestConfigReload drives reloads as an operator does (docs/design.md §2, §4): a
 // valid edit applied by `config reload` (a changed record, a new log), an
 // invalid one refused with its positions while the old configuration keeps
 // running, and a SIGHUP reload that removes a log, which is rolled.
@@ -181,7 +181,7 @@ func TestConfigReload(t *testing.T) {
 		}
 		d.postText("access", "access after sighup")
 
-		// A removed log is flushed, closed and rolled (DESIGN §4).
+		// A removed log is flushed, closed and rolled (docs/design.md §4).
 		var rolled ctl.RolledResponse
 		if err := json.Unmarshal([]byte(d.mustCtl("rolled", "--json").stdout), &rolled); err != nil {
 			t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// TestTimeRoll checks rolls on the clock (DESIGN §5): with a 2 s interval a
+// TestTimeRoll checks rolls on the clock (docs/design.md §5): with a 2 s interval a
 // record is rolled at the next boundary, without logrollctl, into a file
 // whose END is that boundary; the next file starts no earlier.
 func TestTimeRoll(t *testing.T) {
@@ -46,7 +46,7 @@ func TestTimeRoll(t *testing.T) {
 	}
 }
 
-// TestSIGUSR2Reopen checks external rotation (DESIGN §2, rolling_enabled
+// TestSIGUSR2Reopen checks external rotation (docs/design.md §2, rolling_enabled
 // 0 with logrotate): after the active file is moved away, records go on
 // into the moved file until SIGUSR2, then into a new active file.
 func TestSIGUSR2Reopen(t *testing.T) {

@@ -41,7 +41,7 @@ func (d *daemon) checkServes(record string) string {
 	return paths[0]
 }
 
-// TestAdminSocket checks the admin socket's life (DESIGN §3): mode 0600,
+// TestAdminSocket checks the admin socket's life (docs/design.md §3): mode 0600,
 // one daemon per socket and per log folder, a stale socket replaced.
 func TestAdminSocket(t *testing.T) {
 	dir := tempDir(t)

@@ -19,7 +19,7 @@ import (
 	"github.com/logroll/logroll/ctl"
 )
 
-// Space tests (DESIGN §6): the space manager seen from outside, through the
+// Space tests (docs/design.md §6): the space manager seen from outside, through the
 // real binaries and the files in the log folder.
 
 const (
@@ -345,7 +345,7 @@ func (d *daemon) checkUsedMatchesDisk() {
 }
 
 // TestSpaceBudget posts 40 MiB into a 12 MiB budget with 2 MiB headroom,
-// 1 MiB size rolls and autodelete on (DESIGN §6): every request succeeds,
+// 1 MiB size rolls and autodelete on (docs/design.md §6): every request succeeds,
 // the folder never holds more than the budget (sampled all along, as du
 // would), the records kept are the newest ones, contiguous up to the last,
 // and the deletions are counted in status and metrics.
@@ -434,7 +434,7 @@ func TestSpaceBudget(t *testing.T) {
 }
 
 // TestSpaceMinCount posts to two logs, rolling_min_count 5 and 1, until
-// autodelete has to act (DESIGN §6: the log with the most rolled files per
+// autodelete has to act (docs/design.md §6: the log with the most rolled files per
 // min_count gives first). The first log gets 3.5 MiB (3 rolled files,
 // 3/5 < 1 for the second as long as it holds one file), the second 14 MiB
 // interleaved with it: only the second loses files, its newest are kept, and
@@ -681,7 +681,7 @@ func (d *daemon) waitQuiet(want string) ctl.Status {
 }
 
 // TestSpaceExhaustedResume runs without autodelete in a 6 MiB budget with
-// 2 MiB headroom (DESIGN §6): posting until refused gives 503 with
+// 2 MiB headroom (docs/design.md §6): posting until refused gives 503 with
 // Retry-After; every acknowledged record is on disk once and refused ones
 // are not; a script then deletes the rolled files, and a post succeeds
 // within about a second; status shows the state back to normal.
@@ -761,7 +761,7 @@ func mountTmpfs(t *testing.T, dir string, size int64) {
 
 // TestSpaceFullPartition puts the log folder on an 8 MiB tmpfs with a budget
 // far larger (1000 MiB, 2 MiB headroom), so that the partition is what runs
-// out (DESIGN §6: low when P ≤ H, exhausted when P is too small to write).
+// out (docs/design.md §6: low when P ≤ H, exhausted when P is too small to write).
 // With autodelete, 24 MiB posted all succeed and the newest records are
 // kept; without, posting ends in 503 without losing an acknowledged record,
 // and logging resumes once a script deletes the rolled files. The daemon

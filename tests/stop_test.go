@@ -46,7 +46,7 @@ func loadRecord(c, b, r int) string {
 var loadLine = regexp.MustCompile(`^rec c(\d) b(\d{6}) r(\d{2}) x{200}$`)
 
 // TestSIGTERMUnderLoad stops the daemon with SIGTERM while four clients post
-// numbered records and the log rolls on size and by force (DESIGN §2, §3,
+// numbered records and the log rolls on size and by force (docs/design.md §2, §3,
 // §5): the daemon exits 0 within 5 s without rolling; every acknowledged
 // record is on disk exactly once, every request is all-or-nothing, no line
 // is torn, each client's records are in the order it sent them, and the
@@ -365,7 +365,7 @@ func relBody(tag string, n int) []byte {
 }
 
 // TestSIGTERMInFlight stops the daemon with SIGTERM while three requests
-// are at different stages (DESIGN §2, §3; docs/daemon.md "A graceful stop"):
+// are at different stages (docs/design.md §2, §3; docs/daemon.md "A graceful stop"):
 //
 //   - A has sent its headers and half its body: it was in flight (its
 //     handler runs). It sends the rest after the stop began and gets 200;
@@ -374,12 +374,15 @@ func relBody(tag string, n int) []byte {
 //     stop timeout (4 s) its connection is closed without an answer, and
 //     nothing of it is written.
 //   - C has sent only part of its headers: the daemon never began it; when
-//     it completes them after the stop began it gets no 200 (the connection
-//     is closed, or a 503 with Retry-After), and nothing of it is written.
-//   - A new connection after the stop began is refused at once.
+//     it completes them after the stop began it gets 503 with Retry-After,
+//     and nothing of it is written.
+//   - A new connection while A and B are in flight is answered 503 with
+//     Retry-After (the listener stays open during the drain), on any path;
+//     once the daemon has exited, connections are refused.
 //
 // The daemon exits 0 within 5 s of SIGTERM, says once that it closed
-// connections at the stop timeout, and writes no file but the active one.
+// connections at the stop timeout, counting B (the one request still in
+// flight then), and writes no file but the active one.
 func TestSIGTERMInFlight(t *testing.T) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))
@@ -405,15 +408,24 @@ func TestSIGTERMInFlight(t *testing.T) {
 
 	termAt := time.Now()
 	d.signal(syscall.SIGTERM)
-	// The stop has begun once the listener refuses connections.
+	// The stop has begun once /healthz answers 503; the listener is still
+	// open (A and B are in flight), and a new request gets 503 with
+	// Retry-After, not a refused connection.
 	eventually(t, func() string {
-		conn, err := net.DialTimeout("tcp", d.addr, waitLimit)
-		if err != nil {
-			return ""
+		if code, _ := d.get("/healthz"); code != http.StatusServiceUnavailable {
+			return fmt.Sprintf("/healthz answers %d after SIGTERM, want 503", code)
 		}
-		conn.Close()
-		return "the ingest listener still accepts connections after SIGTERM"
+		return ""
 	})
+	n2 := relDialRaw(t, d, relBody("n", 1))
+	if err := n2.send(append(n2.head, n2.body...)); err != nil {
+		t.Fatalf("a new request during the drain: %v", err)
+	}
+	if resp, body, err := n2.answer(); err != nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("a new request during the drain: %v %v, want 503 with Retry-After", resp, err)
+	} else {
+		t.Logf("a new request during the drain: %s %s", resp.Status, body)
+	}
 
 	if err := a.send(a.body[len(a.body)/2:]); err != nil {
 		t.Fatalf("A: rest of the body after SIGTERM: %v", err)
@@ -426,17 +438,10 @@ func TestSIGTERMInFlight(t *testing.T) {
 		t.Errorf("A (in flight at SIGTERM): %s %s, want 200 {\"records\":%d}", resp.Status, body, n)
 	}
 
-	if err := c.send(append(c.head[len(c.head)/2:], c.body...)); err == nil {
-		resp, body, err := c.answer()
-		switch {
-		case err != nil:
-			t.Logf("C (not begun at SIGTERM): connection closed without an answer (%v)", err)
-		case resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "":
-			t.Errorf("C (not begun at SIGTERM): %s %s (Retry-After %q), want no answer or 503 with Retry-After",
-				resp.Status, body, resp.Header.Get("Retry-After"))
-		default:
-			t.Logf("C (not begun at SIGTERM): %s %s", resp.Status, body)
-		}
+	if err := c.send(append(c.head[len(c.head)/2:], c.body...)); err != nil {
+		t.Errorf("C (not begun at SIGTERM): the rest of its request: %v", err)
+	} else if resp, body, err := c.answer(); err != nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("C (not begun at SIGTERM): %v %q %v, want 503 with Retry-After", resp, body, err)
 	}
 
 	code := d.wait(5*time.Second - time.Since(termAt))
@@ -449,6 +454,13 @@ func TestSIGTERMInFlight(t *testing.T) {
 	}
 	if got := d.relCount("stop timeout: closed ingest connections still in flight"); got != 1 {
 		t.Errorf("%d \"stop timeout\" lines, want 1", got)
+	}
+	if got := d.relCount("1 request(s) still in flight"); got != 1 {
+		t.Errorf("the stop timeout line does not count B, the one request in flight:\n%s", d.stderr.String())
+	}
+	if conn, err := net.DialTimeout("tcp", d.addr, waitLimit); err == nil {
+		conn.Close()
+		t.Errorf("the ingest port still accepts connections after the daemon exited")
 	}
 	disk := relReadLog(t, d.logs, "access.log")
 	if len(disk.files) != 1 {

@@ -363,8 +363,8 @@ func inSymlink(t *testing.T, target, link string) {
 // TestSurfaceSymlinkPlanted plants symlinks to a victim file outside the
 // log folder where the daemon opens or renames files, and checks the
 // victim is never written, and what the daemon does instead: it refuses to
-// start on a symlinked active file (exit 1, the path and "symlink" in the
-// message); it replaces a symlinked .meta (a rename over the link); and
+// start on a symlinked active file (exit 2, as config check does: the path,
+// "symbolic link" and the log's FILE:LINE:COL in the message); it replaces a symlinked .meta (a rename over the link); and
 // while running it refuses to write through or roll a symlink that
 // replaced the active file (500 for the requests; the roll fails, exit 1,
 // and leaves the link), then works again once the link is removed.
@@ -379,11 +379,11 @@ func TestSurfaceSymlinkPlanted(t *testing.T) {
 		victim, untouched := inVictim(t)
 		inSymlink(t, victim, filepath.Join(logs, "access.log"))
 		d := launch(t, path)
-		if code := d.wait(waitLimit); code != 1 {
-			t.Errorf("exit %d with a symlink at the active path, want 1", code)
+		if code := d.wait(waitLimit); code != 2 {
+			t.Errorf("exit %d with a symlink at the active path, want 2", code)
 		}
 		msg := d.stderr.String()
-		if !strings.Contains(msg, filepath.Join(logs, "access.log")) || !strings.Contains(msg, "symlink") {
+		if !strings.Contains(msg, path+":") || !strings.Contains(msg, filepath.Join(logs, "access.log")) || !strings.Contains(msg, "symbolic link") {
 			t.Errorf("stderr does not name the active path and the symlink:\n%s", msg)
 		}
 		untouched()

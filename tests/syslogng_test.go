@@ -265,7 +265,7 @@ func TestSyslogNG(t *testing.T) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{
 		MaxBodyMB: 4, RollingEnabled: `"size"`, SizeMB: 1, Logs: []string{"syslog"},
-		Extra: "max_space_mb_headroom = 0\n", // no autodelete on a nearly full disk
+		Extra: "max_space_mb_headroom = 1\n", // the least: no autodelete unless the disk is nearly full
 	}.toml()))
 	s := ecoStartSyslogNG(t, dir, d)
 

@@ -77,7 +77,7 @@ func measureRolls(ctx context.Context, e *env, dur string, n int) ([]rollRow, er
 			if err != nil {
 				return nil, fmt.Errorf("logrollctl %s: %v: %s", strings.Join(execOnlyArgs, " "), err, strings.TrimSpace(stderr))
 			}
-			if !strings.HasPrefix(stdout, "usage: logrollctl") {
+			if !strings.Contains(stdout, "\nusage: logrollctl") && !strings.HasPrefix(stdout, "usage: logrollctl") {
 				return nil, fmt.Errorf("logrollctl %s printed %.40q, want its usage", strings.Join(execOnlyArgs, " "), stdout)
 			}
 			lat[via] = append(lat[via], took)

@@ -248,6 +248,14 @@ func TestConfigDiff(t *testing.T) {
 	if !strings.Contains(r.stderr, path+":2:1: proxy.config.log.rolling_sizemb: unknown key") {
 		t.Errorf("stderr = %q", r.stderr)
 	}
+	// --json: one document with the problems.
+	r = ctlRun(t, append(slices.Clone(sock), "config", "diff", "--json")...)
+	var doc errorOutput
+	r.decodeJSON(t, &doc)
+	if r.code != 1 || doc.Exit != 1 || !strings.Contains(doc.Error, path+" is invalid") ||
+		len(doc.Problems) != 1 || !strings.HasPrefix(doc.Problems[0], path+":2:1: proxy.config.log.rolling_sizemb: unknown key") {
+		t.Errorf("diff --json of an invalid file: exit %d, %+v", r.code, doc)
+	}
 }
 
 func TestConfigStatus(t *testing.T) {

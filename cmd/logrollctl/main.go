@@ -1,7 +1,7 @@
 // Command logrollctl controls a running logrolld over its admin socket:
 // reload and check the configuration, read records and metrics, force rolls
-// and list rolled files (DESIGN §2). Run `logrollctl help` for the verbs and
-// what each prints.
+// and list rolled files (docs/design.md §2). Run `logrollctl help` for the verbs and
+// what each prints, `logrollctl version` for the build.
 package main
 
 import (
@@ -11,12 +11,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/logroll/logroll/ctl"
+	"github.com/logroll/logroll/internal/buildinfo"
 )
 
-// Exit codes (DESIGN §2).
+// Exit codes (docs/design.md §2).
 const (
 	exitOK          = 0 // done
 	exitFailed      = 1 // the daemon refused or failed, or the config is invalid
@@ -36,6 +38,10 @@ type env struct {
 	json       bool
 	configFile string
 	socketFlag string
+	// printed is set once a JSON document is on stdout: exit adds one for
+	// a failure only when none was printed, so that --json always prints
+	// exactly one.
+	printed bool
 }
 
 // verb is one command of the table that run dispatches on and usage prints.
@@ -63,20 +69,55 @@ func init() {
 		{"metric get", "NAME…", 1, -1, "print metrics by exact name", metricGet},
 		{"metric match", "REGEX", 1, 1, "print metrics whose name matches REGEX", metricMatch},
 		{"status", "", 0, 0, "print the daemon's state, space and logs", status},
-		{"help", "", 0, 0, "print this help", func(e *env, _ []string) error {
-			usage(e.stdout)
-			return nil
-		}},
+		{"version", "", 0, 0, "print logrollctl's version (no daemon needed)", version},
+		{"help", "", 0, 0, "print this help", help},
 	}
 }
 
-// usageError is a command line that cannot be run: exit 2 with the usage.
-type usageError struct{ msg string }
+// usageError is a command line that cannot be run: exit 2 with the error
+// and one usage line (the verb's, when known), not the whole help, so that
+// the error stays in sight.
+type usageError struct {
+	msg  string
+	line string // "usage: logrollctl VERB ARGS"; "" for the general one
+}
 
 func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, a ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, a...)}
+}
+
+// problemsError is a failure with a list of problems (an invalid config
+// file): the message, then one problem a line on stderr; in --json's
+// error document, "problems".
+type problemsError struct {
+	msg      string
+	problems []string
+}
+
+func (e *problemsError) Error() string { return e.msg + ":\n" + strings.Join(e.problems, "\n") }
+
+// help: `help`, -h, --help: the whole help on stdout, exit 0.
+func help(e *env, _ []string) error {
+	if e.json {
+		var b strings.Builder
+		usage(&b)
+		return e.printJSON(map[string]string{"help": b.String()})
+	}
+	usage(e.stdout)
+	return nil
+}
+
+// version: `version`, -version: the build of this logrollctl, from what the
+// Go toolchain embedded (buildinfo). `status` shows the daemon's.
+func version(e *env, _ []string) error {
+	info := buildinfo.Read("logrollctl")
+	if e.json {
+		return e.printJSON(info)
+	}
+	_, err := fmt.Fprintln(e.stdout, info)
+	return err
 }
 
 // errReported is returned by a verb that has written its failure to stderr
@@ -92,22 +133,51 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&e.configFile, "config", "", "")
 	fs.StringVar(&e.socketFlag, "socket", "", "")
 	fs.BoolVar(&e.json, "json", false, "")
+	showVersion := fs.Bool("version", false, "")
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
-		usage(stdout)
-		return exitOK
+		e.json = wantsJSON(args)
+		return e.exit(help(e, nil))
 	}
 	if err != nil {
+		// The parse stopped where it failed: look for --json in the whole
+		// line, so that it still gets its JSON document.
+		e.json = wantsJSON(args)
 		return e.exit(&usageError{msg: err.Error()})
+	}
+	if *showVersion {
+		return e.exit(version(e, nil))
 	}
 	v, rest, err := findVerb(pos)
 	if err != nil {
 		return e.exit(err)
 	}
 	if len(rest) < v.min || (v.max >= 0 && len(rest) > v.max) {
-		return e.exit(usagef("%s: wrong number of arguments: usage: logrollctl %s %s", v.name, v.name, v.args))
+		return e.exit(&usageError{msg: v.name + ": wrong number of arguments", line: strings.TrimSpace("usage: logrollctl " + v.name + " " + v.args)})
 	}
 	return e.exit(v.run(e, rest))
+}
+
+// wantsJSON reports whether args, a command line that does not parse, ask
+// for --json (-json, --json=true, …) before a "--" that ends the flags; a
+// value that is not a boolean (--json=maybe) counts as asking.
+func wantsJSON(args []string) bool {
+	on := false
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		name, val, hasVal := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "json" {
+			continue
+		}
+		on = true
+		if hasVal {
+			b, err := strconv.ParseBool(val)
+			on = err != nil || b
+		}
+	}
+	return on
 }
 
 // findVerb finds the verb that pos starts with and returns its arguments.
@@ -130,30 +200,62 @@ func findVerb(pos []string) (*verb, []string, error) {
 	return nil, nil, usagef("unknown verb %q", pos[0])
 }
 
-// exit reports err on stderr and returns the exit code it means.
+// exit reports err on stderr and returns the exit code it means. With
+// --json, a failure that printed no document of its own prints the error
+// document (errorOutput) on stdout.
 func (e *env) exit(err error) int {
+	code, msg := e.report(err)
+	if e.json && !e.printed && code != exitOK {
+		out := errorOutput{Error: msg, Exit: code}
+		var pe *problemsError
+		if errors.As(err, &pe) {
+			out.Problems = pe.problems
+		}
+		_ = e.printJSON(out)
+	}
+	return code
+}
+
+// errorOutput is the --json document of a failure that has none of its
+// own: a usage error (exit 2), an unreachable daemon (3), a refusal or
+// failure (1). Error is the message stderr shows, without "logrollctl: ".
+type errorOutput struct {
+	Error    string   `json:"error"`
+	Problems []string `json:"problems,omitempty"`
+	Exit     int      `json:"exit_code"`
+}
+
+// report writes err to stderr and returns the exit code and the message.
+func (e *env) report(err error) (int, string) {
 	var ue *usageError
 	var unreach *ctl.UnreachableError
+	var pe *problemsError
+	var re *ctl.RemoteError
 	switch {
 	case err == nil:
-		return exitOK
+		return exitOK, ""
 	case errors.As(err, &ue):
-		fmt.Fprintf(e.stderr, "logrollctl: %s\n\n", ue.msg)
-		usage(e.stderr)
-		return exitUsage
+		line := ue.line
+		if line == "" {
+			line = usageLine
+		}
+		fmt.Fprintf(e.stderr, "logrollctl: %s\n%s\nRun 'logrollctl help' for the verbs, flags and exit codes.\n", ue.msg, line)
+		return exitUsage, ue.msg
 	case errors.As(err, &unreach):
-		fmt.Fprintf(e.stderr, "logrollctl: logrolld is not reachable on %s%s: %s\n", unreach.Socket, e.socketOrigin(), cause(unreach.Err))
-		return exitUnreachable
+		msg := fmt.Sprintf("logrolld is not reachable on %s%s: %s", unreach.Socket, e.socketOrigin(), cause(unreach.Err))
+		fmt.Fprintf(e.stderr, "logrollctl: %s\n", msg)
+		return exitUnreachable, msg
 	case errors.Is(err, errReported):
-		return exitFailed
-	}
-	var re *ctl.RemoteError
-	if errors.As(err, &re) {
+		return exitFailed, "failed (see stderr)"
+	case errors.As(err, &pe):
+		fmt.Fprintf(e.stderr, "logrollctl: %s\n", pe.Error())
+		return exitFailed, pe.msg
+	case errors.As(err, &re):
 		fmt.Fprintf(e.stderr, "logrollctl: %s\n", re.Msg)
-		return exitFailed
+		return exitFailed, re.Msg
 	}
 	fmt.Fprintf(e.stderr, "logrollctl: %v\n", err)
-	return exitFailed
+	return exitFailed, err.Error()
 }
 
 // client returns a Client for the daemon's socket.

@@ -16,6 +16,7 @@ func (e *env) printJSON(v any) error {
 	if err != nil {
 		return fmt.Errorf("encode output: %w", err)
 	}
+	e.printed = true
 	_, err = e.stdout.Write(append(data, '\n'))
 	return err
 }

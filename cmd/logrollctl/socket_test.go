@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -81,7 +82,16 @@ func TestUnreachable(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			r := ctlRun(t, tc.args...)
-			r.want(t, 3, "")
+			if slices.Contains(tc.args, "--json") {
+				r.want(t, 3, "*")
+				var doc errorOutput
+				r.decodeJSON(t, &doc)
+				if doc.Exit != 3 || !strings.Contains(doc.Error, tc.msg) {
+					t.Errorf("--json document %+v, want exit_code 3 and an error with %q", doc, tc.msg)
+				}
+			} else {
+				r.want(t, 3, "")
+			}
 			if !strings.Contains(r.stderr, tc.msg) || strings.Count(r.stderr, "\n") != 1 {
 				t.Errorf("stderr = %q, want one line with %q", r.stderr, tc.msg)
 			}

@@ -6,6 +6,15 @@ import (
 	"strings"
 )
 
+// usageLine is the one line a usage error prints after the error.
+const usageLine = "usage: logrollctl [-config FILE | -socket PATH] [--json] VERB [ARG…]"
+
+// usageHeader says what the program does.
+const usageHeader = `logrollctl controls a running logrolld over its admin socket: it reloads
+and checks the configuration, reads records and metrics, forces rolls and
+lists the rolled files, printing what a script needs.
+`
+
 // usageFooter documents the flags, the socket, the outputs and the exit
 // codes; the verbs are listed from the table.
 const usageFooter = `
@@ -15,7 +24,11 @@ Flags (before or after the verb and its arguments):
                  file is invalid); config check and config diff read it
   -socket PATH   the daemon's admin socket (wins over -config);
                  default ./run/logrolld.sock
-  --json         print exactly one JSON document on stdout (the response)
+  --json         print exactly one JSON document on stdout, whatever
+                 happens: the response, or {"error":…, "exit_code":N} for a
+                 usage error, an unreachable daemon or a failure
+  -version       print logrollctl's version (as the verb version)
+  -h, --help     print this help
   --             end of flags (for an argument starting with "-")
 
 Output:
@@ -36,11 +49,15 @@ Exit codes:
   1  the daemon refused or failed (or config check found problems)
   2  usage error
   3  the daemon is not reachable
+
+Documentation: docs/logrollctl.md in logroll's source (module
+github.com/logroll/logroll); README.md for a first run; logrolld -h for
+the daemon's flags and signals.
 `
 
 // usage writes the help text.
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: logrollctl [-config FILE | -socket PATH] [--json] VERB [ARG…]")
+	fmt.Fprint(w, usageHeader+"\n"+usageLine+"\n")
 	fmt.Fprintln(w, "\nVerbs:")
 	width := 0
 	for _, v := range verbs {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/logroll/logroll/ctl"
+	"github.com/logroll/logroll/internal/daemon"
 	"github.com/logroll/logroll/records"
 )
 
@@ -72,10 +73,12 @@ type checkResult struct {
 }
 
 // configCheck: `config check [FILE]`, without a daemon. Prints "ok" on
-// stdout for a valid file; every problem (FILE:LINE:COL: key: message) goes
-// to stderr and exits 1 for an invalid or unreadable one. Warnings (values
-// adjusted as Traffic Server would) go to stderr as "warning: …" lines
-// either way.
+// stdout for a file logrolld would start on; every problem (FILE:LINE:COL:
+// key: message) goes to stderr and exits 1 for an invalid or unreadable one,
+// or for one the daemon could not run here (daemon.Check: the folders, the
+// socket path, the active files, as logrolld's start checks them). Warnings
+// (values adjusted as Traffic Server would) go to stderr as "warning: …"
+// lines either way.
 func configCheck(e *env, args []string) error {
 	path := e.configFile
 	if len(args) == 1 {
@@ -85,7 +88,7 @@ func configCheck(e *env, args []string) error {
 		return usagef("config check: no file to check: give FILE or -config FILE")
 	}
 	out := checkResult{Problems: []string{}, Warnings: []string{}}
-	_, warns, err := records.LoadFile(path)
+	cfg, warns, err := records.LoadFile(path)
 	var le *records.LoadError
 	switch {
 	case errors.As(err, &le):
@@ -95,6 +98,13 @@ func configCheck(e *env, args []string) error {
 		warns = le.Warnings
 	case err != nil:
 		out.Problems = append(out.Problems, err.Error())
+	default:
+		var ce *daemon.CheckError
+		if err := daemon.Check(cfg); errors.As(err, &ce) {
+			for _, p := range ce.Problems {
+				out.Problems = append(out.Problems, p.Error())
+			}
+		}
 	}
 	for _, w := range warns {
 		out.Warnings = append(out.Warnings, w.String())
@@ -148,8 +158,11 @@ func configDiff(e *env, _ []string) error {
 	disk, _, err := records.LoadFile(path)
 	var le *records.LoadError
 	if errors.As(err, &le) {
-		fmt.Fprintf(e.stderr, "logrollctl: config diff: %s is invalid:\n%s\n", path, le.Error())
-		return errReported
+		pe := &problemsError{msg: fmt.Sprintf("config diff: %s is invalid", path)}
+		for _, p := range le.Problems {
+			pe.problems = append(pe.problems, p.String())
+		}
+		return pe
 	}
 	if err != nil {
 		return fmt.Errorf("config diff: %w", err)

@@ -82,7 +82,7 @@ func metricMatch(e *env, args []string) error {
 	return nil
 }
 
-// status: `status`. Prints "key: value" lines (pid, started, config, dir,
+// status: `status`. Prints "key: value" lines (version, pid, started, config, dir,
 // host, listen, socket, accepting), the space section when the daemon has
 // one, and a table of the logs: NAME ACTIVE START ROLLED BYTES (sizes for
 // people; --json has the byte counts).
@@ -95,6 +95,9 @@ func status(e *env, _ []string) error {
 		return e.printJSON(st)
 	}
 	w := e.stdout
+	if st.Version != "" {
+		field(w, "version", st.Version)
+	}
 	field(w, "pid", strconv.Itoa(st.PID))
 	field(w, "started", formatTime(st.Started))
 	field(w, "config", orDefaults(st.Config))

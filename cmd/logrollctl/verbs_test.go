@@ -4,12 +4,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/logroll/logroll/ctl"
 	"github.com/logroll/logroll/ctl/ctltest"
+	"github.com/logroll/logroll/internal/buildinfo"
 )
 
 func oldFile(log string, n int) ctl.RolledFile {
@@ -265,13 +267,54 @@ func TestUsage(t *testing.T) {
 				t.Fatalf("exit %d, want %d; stderr:\n%s", r.code, tc.code, r.stderr)
 			}
 			if tc.code == 2 {
-				if r.stdout != "" || !strings.HasPrefix(r.stderr, "logrollctl: ") || !strings.Contains(r.stderr, "usage: logrollctl") {
+				// The error, one usage line and where the help is: three
+				// lines, so that the error stays in sight.
+				ls := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+				if (r.stdout != "") != wantsJSON(tc.args) || len(ls) != 3 || !strings.HasPrefix(ls[0], "logrollctl: ") ||
+					!strings.HasPrefix(ls[1], "usage: logrollctl") || !strings.Contains(ls[2], "logrollctl help") {
 					t.Errorf("usage error: stdout %q, stderr %q", r.stdout, r.stderr)
 				}
-			} else if !strings.Contains(r.stdout, "usage: logrollctl") || r.stderr != "" {
+				// --json: the same, and one JSON document saying it.
+				j := ctlRun(t, append(slices.Clone(tc.args), "--json")...)
+				if len(tc.args) > 0 && tc.args[len(tc.args)-1] == "-socket" {
+					j = ctlRun(t, append([]string{"--json"}, tc.args...)...)
+				}
+				var doc errorOutput
+				j.decodeJSON(t, &doc)
+				if j.code != 2 || doc.Exit != 2 || doc.Error == "" || j.stderr != r.stderr {
+					t.Errorf("usage error with --json: exit %d, document %+v, stderr %q", j.code, doc, j.stderr)
+				}
+			} else if !strings.Contains(r.stdout, "usage: logrollctl") || !strings.Contains(r.stdout, "Exit codes:") || r.stderr != "" {
 				t.Errorf("help: stdout %q, stderr %q", r.stdout, r.stderr)
 			}
 		})
+	}
+}
+
+// TestUsageLineOfVerb: a verb given the wrong number of arguments prints
+// its own usage line.
+func TestUsageLineOfVerb(t *testing.T) {
+	r := ctlRun(t, "config", "describe")
+	if r.code != 2 || !strings.Contains(r.stderr, "\nusage: logrollctl config describe NAME\n") {
+		t.Errorf("exit %d, stderr %q, want 2 and the verb's usage line", r.code, r.stderr)
+	}
+}
+
+// TestVersion: `version` and -version print the build in one line, --json
+// as one document; no daemon is needed.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"-version"}, {"-socket", "/nonexistent", "version"}} {
+		r := ctlRun(t, args...)
+		if r.code != 0 || !strings.HasPrefix(r.stdout, "logrollctl ") || strings.Count(r.stdout, "\n") != 1 ||
+			!strings.Contains(r.stdout, runtime.Version()) || r.stderr != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
+		}
+	}
+	r := ctlRun(t, "version", "--json")
+	var info buildinfo.Info
+	r.decodeJSON(t, &info)
+	if r.code != 0 || info.Program != "logrollctl" || info.Version == "" || info.Go != runtime.Version() {
+		t.Errorf("version --json: exit %d, %+v", r.code, info)
 	}
 }
 

@@ -1,10 +1,12 @@
 // Command logrolld is logroll's daemon: it receives log records over HTTP,
 // appends them to log files, rolls the files on a clock schedule and on size,
-// and serves logrollctl on its admin socket (DESIGN §2).
+// and serves logrollctl on its admin socket (docs/design.md §2).
 //
 // Usage:
 //
-//	logrolld [-config records.toml]
+//	logrolld [-config records.toml] [-version]
+//
+// -h prints what follows, as the program's help.
 //
 // Without -config it runs on the embedded defaults: logs in ./logs, ingest
 // on 127.0.0.1:8480, admin socket ./run/logrolld.sock, one log "access".
@@ -14,9 +16,10 @@
 // a second one during that stop exits at once with 1; SIGUSR2 reopens active
 // files moved away by an external tool.
 //
-// Exit codes: 0 after a graceful stop, 1 when the daemon cannot run (another
-// daemon on the socket or the folder, a listener that fails), 2 for a usage
-// error or an invalid configuration (every problem as FILE:LINE:COL).
+// Exit codes: 0 after a graceful stop (or -h, -version), 1 when the daemon
+// cannot run (another daemon on the socket or the folder, a listener that
+// fails), 2 for a usage error or a configuration that is invalid or cannot
+// run here (every problem as FILE:LINE:COL).
 package main
 
 import (
@@ -30,6 +33,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/logroll/logroll/internal/buildinfo"
 	"github.com/logroll/logroll/internal/daemon"
 	"github.com/logroll/logroll/records"
 )
@@ -47,25 +51,71 @@ func forceOnSecondSignal(sigs <-chan os.Signal, log *slog.Logger) {
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// usageLine is the one line a usage error prints after the error.
+const usageLine = "usage: logrolld [-config FILE] [-version]"
+
+// help is what -h prints: what the program does, its flags, signals, exit
+// codes and where the documentation is.
+const help = `logrolld is logroll's daemon. It takes log records over HTTP
+(POST /v1/logs/NAME), appends them to log files, rolls the files on a clock
+schedule and on size into names that carry the host and the time range they
+cover, keeps the log folder within a disk budget by deleting the oldest
+rolled files, and serves logrollctl on its admin socket.
+
+` + usageLine + `
+
+Flags:
+  -config FILE  the records.toml to load; relative paths in it resolve
+                against its folder. Without it: the embedded defaults, one
+                log "access" (access.log) in ./logs, ingest on
+                127.0.0.1:8480, admin socket ./run/logrolld.sock
+  -version      print the version and exit
+  -h, -help     print this help and exit
+
+Signals:
+  SIGHUP           reload the config file (as logrollctl config reload)
+  SIGTERM, SIGINT  stop gracefully: new requests get 503 with Retry-After,
+                   every accepted record is written and synced, no roll;
+                   a second one exits at once with 1
+  SIGUSR2          reopen active files moved away by another tool
+                   (rolling_enabled = 0 with logrotate)
+
+Exit codes:
+  0  stopped gracefully (or -h, -version)
+  1  cannot run: another logrolld on the socket or the log folder, a
+     listener that cannot be bound, a server failure, a forced stop
+  2  usage error, or a configuration that is invalid or cannot run here
+     (every problem as FILE:LINE:COL: key: message)
+
+Documentation: docs/daemon.md in logroll's source (module
+github.com/logroll/logroll), README.md for a first run, docs/ for the
+rest; logrollctl help for the control tool.
+`
+
 // run is logrolld without the process: it returns the exit code.
-func run(args []string, stderr io.Writer) int {
+func run(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("logrolld", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	config := fl.String("config", "", "`records.toml` to load (default: the embedded defaults: ./logs, 127.0.0.1:8480, ./run/logrolld.sock)")
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logrolld [-config FILE]")
-		fl.PrintDefaults()
-	}
-	if err := fl.Parse(args); err != nil {
+	fl.SetOutput(io.Discard) // errors and help are printed below
+	config := fl.String("config", "", "")
+	showVersion := fl.Bool("version", false, "")
+	usageErr := func(msg string) int {
+		fmt.Fprintf(stderr, "logrolld: %s\n%s\nRun 'logrolld -h' for the flags, signals and exit codes.\n", msg, usageLine)
 		return 2
 	}
-	if fl.NArg() > 0 {
-		fmt.Fprintf(stderr, "logrolld: unexpected argument %q\n", fl.Arg(0))
-		fl.Usage()
-		return 2
+	switch err := fl.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, help)
+		return 0
+	case err != nil:
+		return usageErr(err.Error())
+	case fl.NArg() > 0:
+		return usageErr(fmt.Sprintf("unexpected argument %q", fl.Arg(0)))
+	case *showVersion:
+		fmt.Fprintln(stdout, buildinfo.Read("logrolld"))
+		return 0
 	}
 
 	// Subscribe before starting, so that no signal is missed.
@@ -77,9 +127,13 @@ func run(args []string, stderr io.Writer) int {
 	if err != nil {
 		var le *records.LoadError
 		var ce *daemon.ConfigError
+		var che *daemon.CheckError
 		switch {
 		case errors.As(err, &le):
 			fmt.Fprintf(stderr, "logrolld: invalid configuration:\n%s\n", le.Error())
+			return 2
+		case errors.As(err, &che):
+			fmt.Fprintf(stderr, "logrolld: the configuration cannot run here:\n%s\n", che.Error())
 			return 2
 		case errors.As(err, &ce), errors.Is(err, fs.ErrNotExist) && *config != "":
 			fmt.Fprintf(stderr, "logrolld: %v\n", err)

@@ -4,17 +4,28 @@
 # and deletes each file once its report is saved. It never touches an active
 # file: it only takes the files `logrollctl rolled` lists.
 #
-# usage: process-rolled.sh [-c CONFIG] [-o REPORT_DIR] [-l LOCK] [-x CMD] [-n] [LOG...]
+# usage: process-rolled.sh [-c CONFIG] [-o REPORT_DIR] [-l LOCK] [-x CMD] [-s SUFFIX] [-n] [LOG...]
 #
 #   -c CONFIG      the daemon's records.toml, to find its admin socket
 #                  (default $LOGROLL_CONFIG, else /etc/logroll/records.toml)
-#   -o REPORT_DIR  one report per processed file goes here, named after it
+#   -o REPORT_DIR  one report per processed file goes here, named
+#                  NAME.RUNID.report after the rolled file's NAME
 #                  (default $LOGROLL_REPORTS, else /var/lib/logroll/reports)
 #   -l LOCK        the lock file (default <logfile_dir>/.process-rolled.lock:
 #                  one lock per log folder, whatever the report folder)
 #   -x CMD         process each file with `CMD FILE`, whose standard output is
 #                  the report, instead of the example analysis (requests per
-#                  status code); for example -x 'gzip -c' archives the file
+#                  status code). FILE is the claimed file (a hidden name, see
+#                  below); CMD also gets, in its environment:
+#                    LOGROLL_NAME    the rolled file's name
+#                                    (access.log.web01.START-END.old)
+#                    LOGROLL_PATH    the path it was listed at in the log folder
+#                    LOGROLL_REPORT  the path its output is saved at
+#                  so that an uploader or an archiver can name what it makes:
+#                  -x 'aws s3 cp "$1" "s3://bucket/$LOGROLL_NAME"'
+#   -s SUFFIX      end report names with SUFFIX instead of .report; with
+#                  -x 'gzip -c' -s .gz each file is archived gzipped as
+#                  REPORT_DIR/NAME.RUNID.gz
 #   -n             do not force a roll: take only what has rolled already
 #   LOG...         the logs (access or access.log); default every rolled file
 #                  in the log folder, of configured logs or not
@@ -31,10 +42,12 @@
 #     daemon then no longer lists it, and its space manager never deletes a
 #     name that is not a rolled name.
 #  2. process the claim into REPORT_DIR/.tmp.*, then rename that to
-#     REPORT_DIR/FILE.old.RUNID.report: the report exists whole or not at all.
+#     REPORT_DIR/FILE.old.RUNID.report (SUFFIX for .report): the report
+#     exists whole or not at all.
 #  3. delete the claim.
 # A run that died leaves a claim; the next run finishes it: if its report
-# exists, it only deletes the claim, otherwise it processes it again. If
+# exists (with the same SUFFIX), it only deletes the claim, otherwise it
+# processes it again. If
 # processing fails, the claim is renamed back and retried at the next run.
 # RUNID (seconds since 1970 and the pid) makes every report name new, so a
 # rolled name the daemon uses again later (after the first file was deleted)
@@ -56,25 +69,33 @@ config=${LOGROLL_CONFIG:-/etc/logroll/records.toml}
 reports=${LOGROLL_REPORTS:-/var/lib/logroll/reports}
 lock=
 cmd=
+suffix=.report
 roll=1
 
 usage() {
-	echo "usage: $prog [-c CONFIG] [-o REPORT_DIR] [-l LOCK] [-x CMD] [-n] [LOG...]" >&2
+	echo "usage: $prog [-c CONFIG] [-o REPORT_DIR] [-l LOCK] [-x CMD] [-s SUFFIX] [-n] [LOG...]" >&2
 	exit 2
 }
 warn() { echo "$prog: $*" >&2; }
 
-while getopts 'c:o:l:x:nh' opt; do
+while getopts 'c:o:l:x:s:nh' opt; do
 	case $opt in
 	c) config=$OPTARG ;;
 	o) reports=$OPTARG ;;
 	l) lock=$OPTARG ;;
 	x) cmd=$OPTARG ;;
+	s) suffix=$OPTARG ;;
 	n) roll=0 ;;
 	*) usage ;;
 	esac
 done
 shift $((OPTIND - 1))
+case $suffix in
+'' | */*)
+	warn "-s '$suffix': a report name suffix, such as .gz (not empty, no '/')"
+	usage
+	;;
+esac
 
 ctl=${LOGROLLCTL:-logrollctl}
 jq=${JQ-jq}
@@ -121,10 +142,10 @@ status=0
 runid="$(date +%s)-$$"
 
 # Active names of the logs asked for (Traffic Server's rule: no dot, .log
-# appended), to pick up only their claims.
+# appended; a final dot removed), to pick up only their claims.
 actives=()
 for l in "$@"; do
-	case $l in *.*) actives+=("$l") ;; *) actives+=("$l.log") ;; esac
+	case $l in *.) actives+=("${l%.}") ;; *.*) actives+=("$l") ;; *) actives+=("$l.log") ;; esac
 done
 
 # ours NAME: whether NAME (a rolled file's base name) belongs to a log asked for.
@@ -163,17 +184,18 @@ statuses() {
 	}' "$1"
 }
 
-# process CLAIM NAME: turns a claimed file into REPORT_DIR/NAME.RUNID.report
+# process CLAIM NAME: turns a claimed file into REPORT_DIR/NAME.RUNID$suffix
 # and deletes it. RUNID is taken from the claim's name.
 process() {
 	local claim=$1 name=$2 id report out
 	id=${claim%.claim}
 	id=${id##*.}
-	report="$reports/$name.$id.report"
+	report="$reports/$name.$id$suffix"
 	out=$(mktemp "$reports/.tmp.XXXXXX")
 	if [ -n "$cmd" ]; then
 		# shellcheck disable=SC2016 # $1 is expanded by that sh, not here.
-		if ! sh -c "$cmd"' "$1"' sh "$claim" >"$out" </dev/null; then
+		if ! LOGROLL_NAME=$name LOGROLL_PATH=$logdir/$name LOGROLL_REPORT=$report \
+			sh -c "$cmd"' "$1"' sh "$claim" >"$out" </dev/null; then
 			rm -f -- "$out"
 			return 1
 		fi
@@ -196,7 +218,7 @@ for claim in "$logdir"/.*.old.*-*.claim; do
 	id=${id##*.}
 	name=${name%."$id".claim}
 	ours "$name" || continue
-	if [ -e "$reports/$name.$id.report" ]; then
+	if [ -e "$reports/$name.$id$suffix" ]; then
 		rm -f -- "$claim"
 		echo "finished $logdir/$name: its report was saved by an earlier run"
 	elif ! process "$claim" "$name"; then

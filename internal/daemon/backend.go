@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/logroll/logroll/ctl"
+	"github.com/logroll/logroll/internal/buildinfo"
 	"github.com/logroll/logroll/logging"
 	"github.com/logroll/logroll/records"
 	"github.com/logroll/logroll/space"
@@ -111,6 +112,7 @@ func (d *Daemon) Status() ctl.Status {
 			DeletedFiles: sp.DeletedFiles, DeletedBytes: sp.DeletedBytes,
 			DeletedByRule: map[string]int64{},
 		},
+		Version: buildinfo.Read("logrolld").Describe(),
 	}
 	for _, r := range space.Rules {
 		s.Space.DeletedByRule[string(r)] = sp.Deleted[r].Files

@@ -73,10 +73,11 @@ type Daemon struct {
 }
 
 // Start loads the configuration and starts the daemon. An invalid
-// configuration returns the *records.LoadError unchanged (logrolld exits 2
-// with it). Start refuses to run while another daemon answers on the admin
-// socket (an error wrapping ctl.ErrInUse), or holds the log folder's lock,
-// and then touches no log file.
+// configuration returns the *records.LoadError unchanged, and one the
+// machine cannot run (Check) a *CheckError: logrolld exits 2 with either.
+// Start refuses to run while another daemon answers on the admin socket
+// (an error wrapping ctl.ErrInUse), or holds the log folder's lock, and
+// then touches no log file.
 func Start(opts Options) (_ *Daemon, err error) {
 	if opts.Stderr == nil {
 		opts.Stderr = os.Stderr
@@ -103,6 +104,9 @@ func Start(opts Options) (_ *Daemon, err error) {
 	}
 	cfg, warnings, err := load(opts.ConfigPath, data)
 	if err != nil {
+		return nil, err
+	}
+	if err = Check(cfg); err != nil { // what the steps below would fail on, every problem at once (check.go)
 		return nil, err
 	}
 	level := new(slog.LevelVar)

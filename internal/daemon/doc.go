@@ -2,7 +2,7 @@
 // records.toml, opens the collator (logging), serves the ingest port
 // (logging/ingest) and the admin socket (ctl), runs the one reload path shared
 // by logrollctl, SIGHUP and the file watcher, and exports the metrics of
-// DESIGN §7.
+// docs/design.md §7.
 //
 // cmd/logrolld is a thin main around it (flags, signals, exit codes). The
 // package holds wiring only; every decision of substance lives in the

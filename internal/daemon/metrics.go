@@ -11,7 +11,7 @@ import (
 	"github.com/logroll/logroll/space"
 )
 
-// Metric names (DESIGN §7), Traffic Server style. Per-log series carry a
+// Metric names (docs/design.md §7), Traffic Server style. Per-log series carry a
 // "log" label; the unlabelled series of the same name is the sum over every
 // log, including logs removed by a reload. docs/daemon.md lists them.
 const (

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"syscall"
 
 	"github.com/logroll/logroll/ctl"
 	"github.com/logroll/logroll/records"
@@ -78,7 +76,9 @@ func (d *Daemon) onWatch(cfg *records.Config, warnings []records.Warning, err er
 func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.Warning, err error) ctl.ReloadResult {
 	res := ctl.ReloadResult{Time: d.opts.Now(), Trigger: trigger, Source: d.initial.Source}
 	if err == nil {
-		err = d.checkFolders(cfg)
+		// What the restart a folder change needs would refuse, and what
+		// opening the new logs would fail on, is refused now.
+		err = checkAgainst(cfg, d.initial, d.config())
 	}
 	if err != nil {
 		return d.refuse(res, err)
@@ -136,32 +136,6 @@ func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.W
 		}
 	}
 	return res
-}
-
-// checkFolders refuses a configuration whose logfile_dir or
-// local_state_dir changed to a path that cannot be a folder (a file, or
-// below one). Such a change needs a restart and would not be applied now,
-// but the restart would then fail (exit 2, ConfigError): the reload says so
-// at once, the way it refuses any other value the daemon cannot run on.
-// Nothing is created; a folder that does not exist yet is fine.
-func (d *Daemon) checkFolders(cfg *records.Config) error {
-	for _, rec := range []string{records.LogfileDir, records.LocalStateDir} {
-		dir := cfg.Str(rec)
-		if dir == d.initial.Str(rec) {
-			continue
-		}
-		fi, err := os.Stat(dir)
-		switch {
-		case err == nil && !fi.IsDir():
-			err = fmt.Errorf("%s is not a folder", dir)
-		case errors.Is(err, syscall.ENOTDIR):
-			err = fmt.Errorf("%s cannot be a folder: %w", dir, err)
-		default:
-			continue
-		}
-		return &ConfigError{Where: cfg.Where(rec), Record: rec, Err: err}
-	}
-	return nil
 }
 
 // refuse records a refused reload: the running configuration stays.

@@ -38,7 +38,7 @@
 //
 // # The HTTP server
 //
-// [Server] serves the ingest port (DESIGN §3) and nothing else that changes
+// [Server] serves the ingest port (docs/design.md §3) and nothing else that changes
 // state:
 //
 //	POST /v1/logs/{name}  append the body's records to a log

@@ -82,7 +82,7 @@ func stdDecompress(data []byte, limit int64) ([]byte, error) {
 
 // FuzzHandler drives the ingest handler end to end with a fuzzed body,
 // Content-Type, Content-Encoding, log name and framing, and checks the
-// contract of DESIGN §3: every answer is a documented status with a JSON
+// contract of docs/design.md §3: every answer is a documented status with a JSON
 // body; any answer but 200 wrote nothing; a 200 wrote exactly the records
 // it counts, once, to the declared log, each one line (text: valid UTF-8
 // without NUL; JSON: valid and compact); and for a body the reference

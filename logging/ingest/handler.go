@@ -210,7 +210,7 @@ func (s *Server) answerOK(w http.ResponseWriter, st *reqState, n, size int) {
 	w.Write(st.out)
 }
 
-// writeFailed answers a Write error (DESIGN §3): nothing of the request was
+// writeFailed answers a Write error (docs/design.md §3): nothing of the request was
 // written, so the status says whether a retry can succeed.
 func (s *Server) writeFailed(w http.ResponseWriter, r *http.Request, log string, err error) {
 	switch {

@@ -13,10 +13,14 @@ const maxNameBytes = 100
 
 // activeName returns the active file name for a log name, by Traffic
 // Server's rule: a name without a dot gets ".log" appended ("access" →
-// "access.log"); a name with a dot is used as is ("access.log", "error.txt").
-// It is the rule of records.ActiveName, kept here so that ingest does not
-// depend on the configuration package.
+// "access.log"); a name ending in a dot loses it ("debug." → "debug"); any
+// other name with a dot is used as is ("access.log", "error.txt"). It is
+// the rule of records.ActiveName, kept here so that ingest does not depend
+// on the configuration package (a test holds the two equal).
 func activeName(name string) string {
+	if n := len(name); n > 0 && name[n-1] == '.' {
+		return name[:n-1]
+	}
 	if strings.IndexByte(name, '.') >= 0 {
 		return name
 	}

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/logroll/logroll/records"
 )
 
 func TestCheckName(t *testing.T) {
@@ -20,7 +22,12 @@ func TestCheckName(t *testing.T) {
 		{"ACCESS", "ACCESS.log", ""},
 		{strings.Repeat("a", 96), strings.Repeat("a", 96) + ".log", ""},
 		{strings.Repeat("a", 97), "", "longer than 100 bytes"},
-		{strings.Repeat("a", 99) + ".", strings.Repeat("a", 99) + ".", ""},
+		{strings.Repeat("a", 99) + ".", strings.Repeat("a", 99), ""},
+		{strings.Repeat("a", 100) + ".", strings.Repeat("a", 100), ""},
+		{strings.Repeat("a", 101) + ".", "", "longer than 100 bytes"},
+		{"debug.", "debug", ""},   // Traffic Server's rule: a final dot means no extension
+		{"debug..", "debug.", ""}, // and two keep one
+		{"a.b.", "a.b", ""},
 		{strings.Repeat("a", 101), "", "longer than 100 bytes"},
 		{"", "", "empty"},
 		{".", "", "dot"},
@@ -57,9 +64,10 @@ func TestCheckName(t *testing.T) {
 }
 
 // FuzzCheckName checks that every accepted name is one plain path component
-// within the length limit, and that the rule is idempotent.
+// within the length limit, that it is records.ActiveName's rule, and that a
+// name that is its own active name maps to itself.
 func FuzzCheckName(f *testing.F) {
-	for _, s := range []string{"access", "access.log", "..", ".x", "a/b", "a\x00", "é", strings.Repeat("z", 100)} {
+	for _, s := range []string{"access", "access.log", "..", ".x", "a/b", "a\x00", "é", strings.Repeat("z", 100), "debug.", "debug..", "a.b."} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
@@ -77,11 +85,23 @@ func FuzzCheckName(f *testing.F) {
 			t.Fatalf("checkName(%q) = %q: not a plain component", name, active)
 		case filepath.Base(active) != active || filepath.Clean(active) != active || filepath.IsAbs(active):
 			t.Fatalf("checkName(%q) = %q: not one path component", name, active)
-		case active != name && active != name+".log":
-			t.Fatalf("checkName(%q) = %q: not the ATS rule", name, active)
+		case active != records.ActiveName(name):
+			t.Fatalf("checkName(%q) = %q, records.ActiveName gives %q", name, active, records.ActiveName(name))
+		case strings.HasSuffix(name, "."):
+			if active != name[:len(name)-1] {
+				t.Fatalf("checkName(%q) = %q: not the ATS rule (a final dot is removed)", name, active)
+			}
+		case strings.Contains(name, "."):
+			if active != name {
+				t.Fatalf("checkName(%q) = %q: not the ATS rule (a name with a dot is kept)", name, active)
+			}
+		case active != name+".log":
+			t.Fatalf("checkName(%q) = %q: not the ATS rule (.log appended)", name, active)
 		}
-		if again, err := checkName(active); err != nil || again != active {
-			t.Fatalf("checkName(%q) = %q, %v: not idempotent", active, again, err)
+		if i := strings.LastIndexByte(active, '.'); i >= 0 && i < len(active)-1 {
+			if again, err := checkName(active); err != nil || again != active {
+				t.Fatalf("checkName(%q) = %q, %v: an active name with an extension must map to itself", active, again, err)
+			}
 		}
 	})
 }

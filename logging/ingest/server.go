@@ -110,7 +110,7 @@ type ServerConfig struct {
 	Logger *slog.Logger
 }
 
-// Server is logroll's HTTP ingest server (DESIGN §3): POST /v1/logs/{name},
+// Server is logroll's HTTP ingest server (docs/design.md §3): POST /v1/logs/{name},
 // GET /healthz and GET /metrics, and nothing else.
 //
 // Goroutines: the Server starts none of its own. Serve runs in its caller's
@@ -217,31 +217,37 @@ func (s *Server) SetMaxBodyBytes(n int64) {
 
 // Shutdown stops the server gracefully. From the moment it is called, every
 // new request, on any path, is answered 503 with Retry-After and
-// Connection: close (so /healthz reads 503); it closes the listeners, then
-// waits until every request already in flight has been answered (its records
-// written or refused as usual) and its connection closed, and returns nil.
+// Connection: close (so /healthz reads 503). The listeners stay open while
+// the requests already in flight finish, so that a client arriving during
+// that drain gets that answer, which every shipper retries, rather than a
+// refused connection; once none is left, Shutdown closes the listeners and
+// every connection as soon as it is idle, and returns nil. From then on
+// connections are refused until the next start (shippers retry those too).
 //
-// If ctx ends first, Shutdown closes every connection still open and returns
-// an error wrapping ErrStopTimeout: a request still reading its body then
-// fails and writes nothing, one already handed to the Writer finishes there
-// (the Writer decides, as always, whether its records are written). Shutdown
-// is idempotent: later calls wait the same way.
+// If ctx ends first, Shutdown closes the listeners and every connection
+// still open and returns an error wrapping ErrStopTimeout that says how many
+// requests were still in flight when ctx ended (counted before their
+// connections were closed): a request still reading its body then fails
+// and writes nothing, one already handed to the Writer finishes there (the
+// Writer decides, as always, whether its records are written). Shutdown is
+// idempotent: later calls wait the same way.
 func (s *Server) Shutdown(ctx context.Context) error {
 	idle := s.gate.close()
-	err := s.hs.Shutdown(ctx) // closes listeners and connections once idle
-	if err == nil {
-		select {
-		case <-idle: // requests served through Handler() without Serve
-			return nil
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
+	select {
+	case <-idle:
+	case <-ctx.Done():
 	}
+	inFlight := s.gate.inFlight() // before anything is closed
+	err := s.hs.Shutdown(ctx)     // closes listeners and connections once idle
 	if ctx.Err() == nil {
 		return err
 	}
 	_ = s.hs.Close()
-	return fmt.Errorf("ingest: %w: %d requests still in flight had their connections closed: %w", ErrStopTimeout, s.gate.inFlight(), err)
+	what := fmt.Sprintf("%d request(s) still in flight", inFlight)
+	if inFlight == 0 {
+		what = "no request in flight, but connections still open (a client sending its headers)"
+	}
+	return fmt.Errorf("ingest: %w: %s had their connections closed: %w", ErrStopTimeout, what, ctx.Err())
 }
 
 // ErrStopTimeout is wrapped by Shutdown's error when requests were still in

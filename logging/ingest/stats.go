@@ -2,7 +2,7 @@ package ingest
 
 import "sync/atomic"
 
-// Stats is a snapshot of a [Server]'s counters, all since NewServer (DESIGN
+// Stats is a snapshot of a [Server]'s counters, all since NewServer (docs/design.md
 // §7). The daemon exports them as proxy.process.log.ingest.* metrics.
 type Stats struct {
 	// Requests counts the requests answered, by HTTP status code; codes
