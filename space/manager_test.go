@@ -552,3 +552,39 @@ func TestConcurrentUse(t *testing.T) {
 		return st.Used == 2000 && st.State == Normal
 	})
 }
+
+// TestInodes: free inodes are figures like free bytes. Below MinFreeInodes
+// logging stops (Accept false, the reason naming inodes); autodelete
+// deletes rolled files to free some; with MinFreeInodes free again logging
+// resumes at once (Accept true), although the inodes are still at or below
+// their headroom (low).
+func TestInodes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := Config{Limit: 1 << 30, Headroom: 1 << 20, MinFreeInodes: 2, Logs: []Log{{Name: "a.log"}}}
+		e := start(t, cfg, plenty, func(dir string) {
+			mkfile(t, dir, "a.log", 10)
+			fill(t, dir, "a.log", 3, 10)
+		})
+		e.free.setPartition(1<<40, 1, 8) // 1 of 8 inodes free
+		e.m.Check()
+		synctest.Wait()
+		st := e.m.Status()
+		if st.State != Exhausted || !strings.Contains(st.Reason, "inodes 1 < 2") || st.FreeInodes != 1 {
+			t.Fatalf("%v (%s), %d free inodes; want exhausted by inodes", st.State, st.Reason, st.FreeInodes)
+		}
+		if got := e.accept.get(); !slices.Equal(got, []string{"false"}) {
+			t.Fatalf("Accept calls %v", got)
+		}
+		// A script deletes a rolled file: one inode more.
+		os.Remove(filepath.Join(e.dir, rolled("a.log", 0)))
+		e.free.setPartition(1<<40, 2, 8)
+		e.m.Removed(rolled("a.log", 0))
+		synctest.Wait()
+		if st := e.m.Status(); st.State != Low || !strings.Contains(st.Reason, "inodes 2 ≤ headroom 3") {
+			t.Errorf("%v (%s), want low by inodes, accepting", st.State, st.Reason)
+		}
+		if got := e.accept.get(); !slices.Equal(got, []string{"false", "true"}) {
+			t.Errorf("Accept calls %v, want [false true]", got)
+		}
+	})
+}

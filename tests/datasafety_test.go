@@ -88,10 +88,14 @@ func TestStartCatchUpMaxCount(t *testing.T) {
 			if got := readFile(t, filepath.Join(logs, kept)); got != records {
 				t.Errorf("rolled file kept %s holds %q, want the active file's %q", kept, got, records)
 			}
+			// The line follows the unlink: wait for it.
 			for _, n := range old {
-				if lines := d.dsDeletionLines(filepath.Join(logs, n), "max_count"); len(lines) != 1 {
-					t.Errorf("deletion of %s: %d log lines with its path and rule=max_count, want 1", n, len(lines))
-				}
+				eventually(t, func() string {
+					if lines := d.dsDeletionLines(filepath.Join(logs, n), "max_count"); len(lines) != 1 {
+						return fmt.Sprintf("deletion of %s: %d log lines with its path and rule=max_count, want 1", n, len(lines))
+					}
+					return ""
+				})
 			}
 			// Still serving (the deleter runs just after start).
 			d.postText("access", "after start")
