@@ -105,6 +105,9 @@ type LogConfig struct {
 	Name string
 	// Policy is the log's effective rolling policy.
 	Policy Policy
+	// Storage is where and how its rolled files are stored: the folder
+	// (rolled_dir) and the compression. Apply changes it for the next roll.
+	Storage Storage
 }
 
 // Config is the collator's whole configuration. It is plain data: the records
@@ -129,6 +132,10 @@ type Config struct {
 	Form NameForm
 	// Logs are the declared logs, in declaration order; names are unique.
 	Logs []LogConfig
+	// CompressWorkers is the number of goroutines that compress rolled
+	// files (Storage.Compression), off the writers; 0 selects one per four
+	// CPUs (GOMAXPROCS), at least one. Only New reads it.
+	CompressWorkers int
 }
 
 // Options are the collator's collaborators. Zero values select the defaults.
