@@ -31,7 +31,7 @@ type Log struct {
 	// Declared is the filename as written in the config ("access").
 	Declared string
 
-	vals  map[string]int64 // every per-log record → effective value
+	vals  map[string]any   // every per-log record → effective value (int64 or string)
 	over  map[string]bool  // records the log's table sets itself
 	index int              // its place among the [[logs]] tables
 	pos   *logPositions    // nil for the embedded defaults
@@ -95,14 +95,48 @@ func (c *Config) Hostname() string {
 	return h
 }
 
-// Int returns the log's effective value of a per-log record (rolling_*). It
-// panics if name is not a per-log record.
+// Int returns the log's effective value of an integer, bool or enum per-log
+// record (rolling_*, rolled_compression). It panics if name is not such a
+// record.
 func (l *Log) Int(name string) int64 {
-	v, ok := l.vals[name]
+	v, ok := l.vals[name].(int64)
 	if !ok {
-		panic(fmt.Sprintf("records: %q is not a per-log record", name))
+		panic(fmt.Sprintf("records: %q is not an integer per-log record", name))
 	}
 	return v
+}
+
+// Str returns the log's effective value of a string per-log record
+// (rolled_dir). It panics if name is not such a record.
+func (l *Log) Str(name string) string {
+	v, ok := l.vals[name].(string)
+	if !ok {
+		panic(fmt.Sprintf("records: %q is not a string per-log record", name))
+	}
+	return v
+}
+
+// Value returns the log's effective value of a per-log record (int64 or
+// string) and whether name is one.
+func (l *Log) Value(name string) (any, bool) {
+	v, ok := l.vals[name]
+	return v, ok
+}
+
+// RolledDir returns the absolute folder the log's rolled files go into:
+// its rolled_dir resolved against logfile_dir, or logfile_dir itself for
+// "". The path is clean; Load refuses a rolled_dir with a ".." element, so
+// a relative one stays inside logfile_dir.
+func (c *Config) RolledDir(l *Log) string {
+	dir := c.Str(LogfileDir)
+	rd := l.Str(RolledDir)
+	switch {
+	case rd == "":
+		return dir
+	case filepath.IsAbs(rd):
+		return filepath.Clean(rd)
+	}
+	return filepath.Join(dir, rd)
 }
 
 // Overrides reports whether the log's table sets the record itself, and
@@ -145,10 +179,10 @@ func Defaults() *Config {
 
 // newLog returns a log inheriting every per-log record from c.
 func (c *Config) newLog(declared string) Log {
-	l := Log{Filename: ActiveName(declared), Declared: declared, vals: map[string]int64{}, over: map[string]bool{}}
+	l := Log{Filename: ActiveName(declared), Declared: declared, vals: map[string]any{}, over: map[string]bool{}}
 	for i := range table {
 		if table[i].PerLog {
-			l.vals[table[i].Name] = c.vals[table[i].Name].(int64)
+			l.vals[table[i].Name] = c.vals[table[i].Name]
 		}
 	}
 	return l
