@@ -31,10 +31,10 @@ type Log struct {
 	// Declared is the filename as written in the config ("access").
 	Declared string
 
-	vals  map[string]any   // every per-log record → effective value (int64 or string)
-	over  map[string]bool  // records the log's table sets itself
-	index int              // its place among the [[logs]] tables
-	pos   *logPositions    // nil for the embedded defaults
+	vals  map[string]any  // every per-log record → effective value (int64 or string)
+	over  map[string]bool // records the log's table sets itself
+	index int             // its place among the [[logs]] tables
+	pos   *logPositions   // nil for the embedded defaults
 	file  string
 }
 
