@@ -155,6 +155,11 @@ func (l *Log) Key() string {
 	return fmt.Sprintf("logs[%d].filename", l.index+1)
 }
 
+// KeyOf names one of the log's records in messages: "logs[N].rolled_dir".
+func (l *Log) KeyOf(name string) string {
+	return fmt.Sprintf("logs[%d].%s", l.index+1, (&Record{Name: name}).Short())
+}
+
 // Where says where the log is declared: "file:line:col" of its filename,
 // or "default" for the log of the embedded defaults.
 func (l *Log) Where() string {
