@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Compression of rolled files (rolled_compression, DESIGN §10), off the
+// Compression of rolled files (rolled_compression, docs/design.md §10), off the
 // write path.
 //
 // A roll of a log stored compressed renames the active file, as any roll

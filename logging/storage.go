@@ -13,7 +13,7 @@ import (
 )
 
 // Compression is how a log's rolled files are stored (rolled_compression,
-// DESIGN §10).
+// docs/design.md §10).
 type Compression int
 
 // The compressions.

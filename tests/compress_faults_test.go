@@ -15,7 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Faults and reloads around compression and rolled folders (DESIGN §10,
+// Faults and reloads around compression and rolled folders (docs/design.md §10,
 // issue 19 "Bad input and faults").
 
 // czHexRecords returns n records of random hex: they compress to about

@@ -13,7 +13,7 @@ import (
 	"github.com/logroll/logroll/ctl"
 )
 
-// The finished file's lifecycle, first half (DESIGN §10, issue 19):
+// The finished file's lifecycle, first half (docs/design.md §10, issue 19):
 // rolled_compression, rolled_compression_level and rolled_dir, through
 // the real binaries.
 

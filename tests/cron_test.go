@@ -341,7 +341,7 @@ func TestCron(t *testing.T) {
 
 // TestCronCompressed is TestCron with access's rolled files gzipped into
 // a rolled folder (archive) and other's zstd-compressed in the log folder
-// (DESIGN §10): the script finds them in their folders, reads them
+// (docs/design.md §10): the script finds them in their folders, reads them
 // decompressed, and counts every acknowledged record once.
 func TestCronCompressed(t *testing.T) {
 	czNeedTools(t)

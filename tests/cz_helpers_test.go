@@ -15,7 +15,7 @@ import (
 )
 
 // Helpers of the tests of the finished file's lifecycle, compression and
-// rolled folders (compress_test.go; DESIGN §10). Every name starts with cz.
+// rolled folders (compress_test.go; docs/design.md §10). Every name starts with cz.
 
 // czFiles returns the files of log (its active name) in the folders dirs,
 // the log folder first: the rolled files of every folder in time order,
