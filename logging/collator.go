@@ -214,7 +214,7 @@ func newCollator(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 		c.log = slog.Default()
 	}
 	c.set.Store(&ncfg)
-	c.comp = newCompressor(c, ncfg.CompressWorkers)
+	c.comp = newCompressor(c, ncfg.CompressThreads)
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("logging: create log folder %s: %w", c.dir, err)
 	}
@@ -694,10 +694,10 @@ func normalize(cfg Config) (Config, error) {
 		errs = append(errs, validatePolicy(n, lc.Policy)...)
 	}
 	switch {
-	case cfg.CompressWorkers == 0:
-		cfg.CompressWorkers = max(1, runtime.GOMAXPROCS(0)/4)
-	case cfg.CompressWorkers < 0:
-		bad("compress workers %d must not be negative", cfg.CompressWorkers)
+	case cfg.CompressThreads == 0:
+		cfg.CompressThreads = runtime.GOMAXPROCS(0)
+	case cfg.CompressThreads < 0:
+		bad("compress threads %d must not be negative", cfg.CompressThreads)
 	}
 	cfg.Logs = append([]LogConfig(nil), cfg.Logs...)
 	for i := range cfg.Logs {

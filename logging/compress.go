@@ -41,6 +41,19 @@ const (
 	maxCompressAttempts = 4
 )
 
+// maxCompressBacklog bounds the rolled files waiting for their compression
+// (besides the one being compressed and those waiting for a retry): when
+// the logs roll faster than the threads compress — a saturated machine
+// runs them at the lowest priority — the oldest waiting file is published
+// as it is, under its plain rolled name, so that hidden raw files, which
+// count toward the log space but which the space manager never deletes,
+// cannot pile up until logging stops.
+const maxCompressBacklog = 8
+
+// errBehind is why a file is published uncompressed when the backlog is
+// full.
+var errBehind = errors.New("compression falls behind the rolls")
+
 // errAborted is a compression stopped by Close: the raw file stays, the
 // next start compresses it.
 var errAborted = errors.New("compression stopped by Close")
@@ -74,7 +87,9 @@ func (j *job) final() string { return j.rolled.Path }
 // goroutine outlives it.
 type compressor struct {
 	c       *Collator
-	workers int
+	workers int        // files compressed at once
+	chunks  *chunkPool // the threads that compress them, chunk by chunk (chunks.go); started by start
+	threads int
 
 	mu      sync.Mutex // guards queue and stopped
 	queue   []*job     // submitted, not yet taken by run
@@ -88,19 +103,25 @@ type compressor struct {
 	pending atomic.Int64 // jobs submitted and not finished: Stats
 }
 
-// newCompressor returns a pool of n workers (at least one).
-func newCompressor(c *Collator, n int) *compressor {
+// newCompressor returns a pool compressing one file at a time on threads
+// threads (at least one).
+func newCompressor(c *Collator, threads int) *compressor {
 	return &compressor{
-		c: c, workers: max(n, 1),
+		c: c, workers: 1, threads: max(threads, 1),
 		poke: make(chan struct{}, 1),
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
 	}
 }
 
-// start starts run, once.
+// start starts the threads and run, once.
 func (p *compressor) start() {
-	p.once.Do(func() { go p.run() })
+	p.once.Do(func() {
+		p.chunks = newChunkPool(p.threads, false, func(err error) {
+			p.c.log.Warn("compression runs at normal priority", "err", err)
+		})
+		go p.run()
+	})
 }
 
 // submit queues j. It never blocks. After shutdown, j is answered with
@@ -188,6 +209,12 @@ func (p *compressor) run() {
 			ready = append(ready, p.queue...)
 			p.queue = nil
 			p.mu.Unlock()
+			for len(ready) > maxCompressBacklog {
+				j := ready[0]
+				ready[0] = nil
+				ready = ready[1:]
+				p.c.publishRaw(j, errBehind)
+			}
 		case send <- next:
 			ready[0] = nil
 			ready = ready[1:]
@@ -222,6 +249,7 @@ func (p *compressor) run() {
 				}
 			}
 			wg.Wait()
+			p.chunks.close()
 			p.abandonQueued(append(ready, waiting...))
 			return
 		}
@@ -244,10 +272,8 @@ func (p *compressor) arm(timer *time.Timer, waiting []*job) {
 // closed. A job returns to run with due set when it must be tried again
 // (or, aborted by Close, abandoned with its raw file kept).
 func (p *compressor) worker(work <-chan *job, results chan<- *job, abort <-chan struct{}) {
-	var enc encoders
-	defer enc.close()
 	for j := range work {
-		p.c.finishJob(j, &enc, abort)
+		p.c.finishJob(j, abort)
 		results <- j
 	}
 }
@@ -256,9 +282,9 @@ func (p *compressor) worker(work <-chan *job, results chan<- *job, abort <-chan 
 // sets j.due for a retry, or publishes the raw file uncompressed after
 // maxCompressAttempts. A job aborted by Close keeps its raw file and gets
 // due set too: run abandons it.
-func (c *Collator) finishJob(j *job, enc *encoders, abort <-chan struct{}) {
+func (c *Collator) finishJob(j *job, abort <-chan struct{}) {
 	t0 := c.now()
-	r, err := c.compressFile(j, enc, abort)
+	r, err := c.compressFile(j, abort)
 	if err == nil {
 		c.compressOK(j, r, c.now().Sub(t0))
 		return
@@ -297,10 +323,10 @@ func (c *Collator) compressOK(j *job, r Rolled, took time.Duration) {
 	c.finished(j, r)
 }
 
-// publishRaw gives up compressing j after its last failure err: the raw
-// file is renamed to its plain rolled name, so that it is visible and
-// deletable. If even that fails, the raw file stays hidden, to be tried
-// again at the next start.
+// publishRaw gives up compressing j after its last failure cause (or
+// errBehind): the raw file is renamed to its plain rolled name, so that it
+// is visible and deletable. If even that fails, the raw file stays hidden,
+// to be tried again at the next start.
 func (c *Collator) publishRaw(j *job, cause error) {
 	plain := j.rolled
 	plain.Path = joinPath(j.storage.Dir, j.base)
@@ -321,8 +347,13 @@ func (c *Collator) publishRaw(j *job, cause error) {
 		plain.Bytes, plain.RawBytes = fi.Size(), fi.Size()
 	}
 	c.countJob(j, cCompressFallbacks, 1)
-	c.log.Warn("cannot compress rolled file; published it uncompressed under its plain rolled name",
-		"log", j.log, "path", plain.Path, "attempts", j.attempts, "err", cause)
+	if errors.Is(cause, errBehind) {
+		c.log.Warn("compression falls behind the rolls; published the oldest waiting rolled file uncompressed",
+			"log", j.log, "path", plain.Path, "waiting", maxCompressBacklog)
+	} else {
+		c.log.Warn("cannot compress rolled file; published it uncompressed under its plain rolled name",
+			"log", j.log, "path", plain.Path, "attempts", j.attempts, "err", cause)
+	}
 	c.finished(j, plain)
 }
 

@@ -626,3 +626,60 @@ func devOfPath(t *testing.T, p string) uint64 {
 	}
 	return devOf(fi)
 }
+
+// TestCompressBacklogBounded rolls twelve files while the compression of
+// the first is held up: beyond maxCompressBacklog files waiting, the
+// oldest waiting ones are published as they are, under their plain rolled
+// names, so that hidden raw files never pile up; the others are compressed
+// once the first is done. Every record is in exactly one visible file.
+func TestCompressBacklogBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := testCfg(dir, Policy{Mode: ModeSize, SizeBytes: 100})
+		cfg.Logs[0].Storage.Compression = CompressionGzip
+		bd := &blockingDisk{blocked: make(chan struct{}, 1), release: make(chan struct{})}
+		var first sync.Once
+		wrap := func(w io.Writer) io.Writer { // only the first compression is held up
+			held := w
+			first.Do(func() { held = bd.wrap(w) })
+			return held
+		}
+		c, err := open(cfg, testOpts(), fsOps{compressed: wrap})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var want []string
+		for i := range 12 {
+			rec := fmt.Sprintf("record %02d %s", i, strings.Repeat("z", 100))
+			write(t, c, testLog, rec) // reaches the size: a roll, compressed off the writer
+			want = append(want, rec)
+			if i == 0 {
+				<-bd.blocked // the first compression is held up from here on
+			}
+			synctest.Wait()
+		}
+		if got := c.Stats().Logs[testLog].CompressUncompressed; got != 12-1-maxCompressBacklog {
+			t.Errorf("%d files published uncompressed while the backlog was full, want %d", got, 12-1-maxCompressBacklog)
+		}
+		close(bd.release)
+		synctest.Wait()
+		var got []string
+		plain := 0
+		for _, f := range rolledFiles(t, dir, testLog) {
+			if f.Compression == CompressionNone {
+				plain++
+			}
+			got = append(got, strings.Split(strings.TrimSuffix(string(decompress(t, f.path)), "\n"), "\n")...)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("records in the rolled files, in order: %q, want %q", got, want)
+		}
+		if plain != 12-1-maxCompressBacklog {
+			t.Errorf("%d plain files, want %d", plain, 12-1-maxCompressBacklog)
+		}
+		if h := hiddenLeft(t, dir); len(h) > 0 {
+			t.Errorf("hidden files left: %q", h)
+		}
+	})
+}

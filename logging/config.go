@@ -132,10 +132,11 @@ type Config struct {
 	Form NameForm
 	// Logs are the declared logs, in declaration order; names are unique.
 	Logs []LogConfig
-	// CompressWorkers is the number of goroutines that compress rolled
-	// files (Storage.Compression), off the writers; 0 selects one per four
-	// CPUs (GOMAXPROCS), at least one. Only New reads it.
-	CompressWorkers int
+	// CompressThreads is the number of threads that compress rolled files
+	// (Storage.Compression): one file at a time, in chunks compressed in
+	// parallel, at idle CPU priority (chunks.go); 0 selects GOMAXPROCS.
+	// Only New reads it.
+	CompressThreads int
 }
 
 // Options are the collator's collaborators. Zero values select the defaults.

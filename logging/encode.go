@@ -8,12 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 	"golang.org/x/sys/unix"
 )
 
@@ -35,16 +32,12 @@ const (
 // rawName returns the hidden in-progress name of the final name final.
 func rawName(final string) string { return "." + final + rawSuffix }
 
-// compressChunk is how much of the raw file is read and compressed at a
-// time: Close aborts between two chunks.
-const compressChunk = 1 << 20
-
 // compressFile makes one attempt at j: compress its raw file into a
 // temporary, sync it, give it the raw file's times, rename it to the final
 // name, sync the folder and remove the raw file. It returns the final
 // Rolled. On error nothing is left but the raw file (the temporary is
 // removed), and errAborted when abort was closed.
-func (c *Collator) compressFile(j *job, enc *encoders, abort <-chan struct{}) (Rolled, error) {
+func (c *Collator) compressFile(j *job, abort <-chan struct{}) (Rolled, error) {
 	dir := j.storage.Dir
 	final := j.final()
 	in, err := os.OpenFile(j.raw, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
@@ -78,7 +71,11 @@ func (c *Collator) compressFile(j *job, enc *encoders, abort <-chan struct{}) (R
 	if c.fs.compressed != nil {
 		out = c.fs.compressed(out)
 	}
-	n, err := enc.encode(out, in, j.storage, filepath.Base(filepath.Join(dir, j.base)), fi.ModTime(), abort)
+	bw := bufio.NewWriterSize(out, 256<<10)
+	n, err := c.comp.chunks.encodeFile(bw, in, j.storage, j.base, fi.ModTime(), abort)
+	if err == nil {
+		err = bw.Flush()
+	}
 	if err != nil {
 		return Rolled{}, err
 	}
@@ -124,115 +121,6 @@ func sizeOf(fi fs.FileInfo) int64 {
 		return -1
 	}
 	return fi.Size()
-}
-
-// encoders are one worker's reusable encoders: a zstd encoder is costly to
-// create (its tables), so it is reset per file, and made again only when the
-// level changes.
-type encoders struct {
-	buf    []byte
-	bw     *bufio.Writer
-	gz     *gzip.Writer
-	gzLvl  int
-	zs     *zstd.Encoder
-	zsLvl  int
-	counts countWriter
-}
-
-// countWriter counts the bytes written through it.
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// encode compresses all of in into out as s says, and returns the bytes
-// written to out. name and mtime go into a gzip header (gzip -N restores
-// them). It stops with errAborted when abort is closed.
-func (e *encoders) encode(out io.Writer, in io.Reader, s Storage, name string, mtime time.Time, abort <-chan struct{}) (int64, error) {
-	if e.buf == nil {
-		e.buf = make([]byte, compressChunk)
-	}
-	e.counts = countWriter{w: out}
-	if e.bw == nil {
-		e.bw = bufio.NewWriterSize(&e.counts, 256<<10)
-	} else {
-		e.bw.Reset(&e.counts)
-	}
-	var zw io.WriteCloser
-	switch s.Compression {
-	case CompressionGzip:
-		lvl := s.level()
-		if e.gz == nil || e.gzLvl != lvl {
-			gz, err := gzip.NewWriterLevel(e.bw, lvl)
-			if err != nil {
-				return 0, err
-			}
-			e.gz, e.gzLvl = gz, lvl
-		} else {
-			e.gz.Reset(e.bw)
-		}
-		e.gz.Name, e.gz.ModTime = strings.TrimSuffix(name, CompressionGzip.Ext()), mtime
-		zw = e.gz
-	case CompressionZstd:
-		lvl := s.level()
-		if e.zs == nil || e.zsLvl != lvl {
-			if e.zs != nil {
-				_ = e.zs.Close()
-			}
-			zs, err := zstd.NewWriter(e.bw,
-				zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(lvl)),
-				zstd.WithEncoderConcurrency(1), // one core per worker: the pool bounds the CPU
-				zstd.WithEncoderCRC(true))
-			if err != nil {
-				return 0, err
-			}
-			e.zs, e.zsLvl = zs, lvl
-		} else {
-			e.zs.Reset(e.bw)
-		}
-		zw = e.zs
-	default:
-		return 0, fmt.Errorf("compression %v: nothing to encode", s.Compression)
-	}
-	for {
-		select {
-		case <-abort:
-			return 0, errAborted
-		default:
-		}
-		n, rerr := in.Read(e.buf)
-		if n > 0 {
-			if _, err := zw.Write(e.buf[:n]); err != nil {
-				return 0, err
-			}
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			return 0, rerr
-		}
-	}
-	if err := zw.Close(); err != nil {
-		return 0, err
-	}
-	if err := e.bw.Flush(); err != nil {
-		return 0, err
-	}
-	return e.counts.n, nil
-}
-
-// close releases the encoders.
-func (e *encoders) close() {
-	if e.zs != nil {
-		_ = e.zs.Close()
-	}
 }
 
 // renameNoReplace renames oldpath to newpath unless newpath exists

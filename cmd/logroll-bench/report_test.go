@@ -90,7 +90,7 @@ func TestReport(t *testing.T) {
 		"PASS  text records/s at 4 conns, logroll ÷ baseline",
 		"0.95×  (≥ 0.90×)",
 		"1200000 records/s  (≥ 1000000 records/s)",
-		"9 PASS, 0 FAIL, 0 n/a",
+		"11 PASS, 0 FAIL, 0 n/a",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
@@ -121,7 +121,7 @@ func TestReport(t *testing.T) {
 		back.Roll[3]["p50_ms"] != 4.0 || back.Roll[3]["p99_ms"] != 8.0 {
 		t.Errorf("roll = %v, want the exec only row last", back.Roll)
 	}
-	if len(back.Targets) != 9 || back.Targets[0]["status"] != statusPass {
+	if len(back.Targets) != 11 || back.Targets[0]["status"] != statusPass {
 		t.Errorf("targets = %v", back.Targets)
 	}
 }

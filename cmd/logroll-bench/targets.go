@@ -43,6 +43,9 @@ const (
 	limitStartupMs   = 500
 	limitRSSMiB      = 64
 	limitCPUSecPerGB = 1.0
+	limitCompressTP  = 0.9 // records/s with compression ÷ without: within 10 %
+	limitCompressP99 = 1.1 // p99 with compression ÷ without: within 10 %
+	targetCompress   = "zstd"
 	targetStartFiles = 100000
 	targetDurability = "roll" // the default: durable rolls
 )
@@ -128,5 +131,14 @@ func evalTargets(r *Results) []targetResult {
 	add(fmt.Sprintf("logrolld peak RSS at %d conns (text and json)", targetRSSConns), rss, limitRSSMiB, "MiB", true)
 	tl, ok := row(FormatText, targetConns, serverLogroll)
 	add(fmt.Sprintf("logrolld CPU per GB of text at %d conns", targetConns), pick(ok, tl.CPUSecPerGB), limitCPUSecPerGB, "s/GB", true)
+
+	ctp, cp99 := nan, nan
+	for _, x := range r.Compress {
+		if x.Ratio && x.Compression == targetCompress {
+			ctp, cp99 = x.RecordsPerSec, x.P99ms
+		}
+	}
+	add(fmt.Sprintf("text records/s with size rolls, %s compression ÷ none", targetCompress), ctp, limitCompressTP, "×", false)
+	add(fmt.Sprintf("text p99 latency with size rolls, %s compression ÷ none", targetCompress), cp99, limitCompressP99, "×", true)
 	return out
 }

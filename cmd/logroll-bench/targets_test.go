@@ -27,6 +27,12 @@ func goodResults() *Results {
 		},
 		Stall:   []stallResult{{Durability: "write", PauseMaxMs: 50}, {Durability: "roll", PauseMaxMs: 1.5, StallMs: 9}},
 		Startup: []startupRow{{RolledFiles: 0, HealthzMs: 900}, {RolledFiles: 100000, HealthzMs: 300}},
+		Compress: []compressRow{
+			{Compression: "none", RecordsPerSec: 2e6, P99ms: 2},
+			{Compression: "zstd", RecordsPerSec: 1.9e6, P99ms: 2.1},
+			{Compression: "zstd", Ratio: true, RecordsPerSec: 0.95, P99ms: 1.05},
+			{Compression: "gzip", Ratio: true, RecordsPerSec: 0.5, P99ms: 3}, // not the target
+		},
 	}
 }
 
@@ -64,13 +70,17 @@ func TestEvalTargets(t *testing.T) {
 		}, map[int]string{0: statusNA, 1: statusNA, 2: statusNA, 3: statusNA, 8: statusNA}},
 		{"no roll, stall, start-up", func(r *Results) { r.Roll, r.Stall, r.Startup = nil, nil, nil },
 			map[int]string{4: statusNA, 5: statusNA, 6: statusNA}},
+		{"compression throughput", func(r *Results) { r.Compress[2].RecordsPerSec = 0.89 }, map[int]string{9: statusFail}},
+		{"compression throughput at the limit", func(r *Results) { r.Compress[2].RecordsPerSec = 0.9 }, nil},
+		{"compression p99", func(r *Results) { r.Compress[2].P99ms = 1.11 }, map[int]string{10: statusFail}},
+		{"no compression section", func(r *Results) { r.Compress = nil }, map[int]string{9: statusNA, 10: statusNA}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := goodResults()
 			tc.spoil(r)
 			got := evalTargets(r)
-			if len(got) != 9 {
-				t.Fatalf("%d targets, want 9", len(got))
+			if len(got) != 11 {
+				t.Fatalf("%d targets, want 11", len(got))
 			}
 			for i, tr := range got {
 				want := statusPass
