@@ -1,7 +1,6 @@
 package logging
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"runtime"
@@ -54,7 +53,8 @@ type chunk struct {
 type chunkPool struct {
 	work chan *chunk
 	wg   sync.WaitGroup
-	bufs sync.Pool // *[]byte of capacity chunkSize
+	bufs sync.Pool // *[]byte of capacity chunkSize: a chunk's input
+	outs sync.Pool // *[]byte: a chunk's compressed output, reused (no garbage to collect on the write path's Ps)
 	n    int
 }
 
@@ -88,7 +88,7 @@ func (p *chunkPool) thread(normal bool, warn func(err error)) {
 	var enc chunkEncoders
 	defer enc.close()
 	for c := range p.work {
-		c.out, c.err = enc.encode(c)
+		c.out, c.err = enc.encode(c, p.getOut())
 		close(c.done)
 	}
 }
@@ -144,6 +144,7 @@ func (p *chunkPool) encodeFile(out io.Writer, in io.Reader, s Storage, name stri
 		for _, c := range inflight { // on an error: wait for the threads, free the buffers
 			<-c.done
 			p.putBuf(c.in)
+			p.putOut(c.out)
 		}
 	}()
 	flush := func() error {
@@ -156,6 +157,7 @@ func (p *chunkPool) encodeFile(out io.Writer, in io.Reader, s Storage, name stri
 		}
 		n, err := out.Write(c.out)
 		written += int64(n)
+		p.putOut(c.out)
 		return err
 	}
 	for !eof || len(inflight) > 0 {
@@ -206,32 +208,54 @@ func (p *chunkPool) putBuf(b []byte) {
 	p.bufs.Put(&b)
 }
 
+func (p *chunkPool) getOut() []byte {
+	if b, ok := p.outs.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, chunkSize/2)
+}
+
+func (p *chunkPool) putOut(b []byte) {
+	if cap(b) == 0 {
+		return
+	}
+	b = b[:0]
+	p.outs.Put(&b)
+}
+
 // chunkEncoders are one thread's encoders, made again only when the level
 // changes (a zstd encoder's tables are costly to make).
 type chunkEncoders struct {
 	gz    *gzip.Writer
 	gzLvl int
-	gzBuf bytes.Buffer
+	gzOut appendWriter
 	zs    *zstd.Encoder
 	zsLvl int
 }
 
-// encode compresses c.in into a new member (gzip) or frame (zstd) and
-// returns it.
-func (e *chunkEncoders) encode(c *chunk) ([]byte, error) {
+// appendWriter appends what is written to b.
+type appendWriter struct{ b []byte }
+
+func (a *appendWriter) Write(p []byte) (int, error) {
+	a.b = append(a.b, p...)
+	return len(p), nil
+}
+
+// encode compresses c.in into a new member (gzip) or frame (zstd),
+// appended to out (empty, reused), and returns it.
+func (e *chunkEncoders) encode(c *chunk, out []byte) ([]byte, error) {
 	lvl := c.s.level()
 	switch c.s.Compression {
 	case CompressionGzip:
-		e.gzBuf = bytes.Buffer{}
-		e.gzBuf.Grow(len(c.in)/2 + 64)
+		e.gzOut.b = out
 		if e.gz == nil || e.gzLvl != lvl {
-			gz, err := gzip.NewWriterLevel(&e.gzBuf, lvl)
+			gz, err := gzip.NewWriterLevel(&e.gzOut, lvl)
 			if err != nil {
 				return nil, err
 			}
 			e.gz, e.gzLvl = gz, lvl
 		} else {
-			e.gz.Reset(&e.gzBuf)
+			e.gz.Reset(&e.gzOut)
 		}
 		e.gz.Name, e.gz.ModTime = c.name, c.mtime
 		if _, err := e.gz.Write(c.in); err != nil {
@@ -240,7 +264,8 @@ func (e *chunkEncoders) encode(c *chunk) ([]byte, error) {
 		if err := e.gz.Close(); err != nil {
 			return nil, err
 		}
-		return e.gzBuf.Bytes(), nil
+		out, e.gzOut.b = e.gzOut.b, nil
+		return out, nil
 	case CompressionZstd:
 		if e.zs == nil || e.zsLvl != lvl {
 			if e.zs != nil {
@@ -256,7 +281,7 @@ func (e *chunkEncoders) encode(c *chunk) ([]byte, error) {
 			}
 			e.zs, e.zsLvl = zs, lvl
 		}
-		return e.zs.EncodeAll(c.in, make([]byte, 0, len(c.in)/2+64)), nil
+		return e.zs.EncodeAll(c.in, out), nil
 	}
 	return nil, fmt.Errorf("compression %v: nothing to encode", c.s.Compression)
 }
