@@ -101,13 +101,34 @@ type compressor struct {
 	stop    sync.Once     // shutdown
 
 	pending atomic.Int64 // jobs submitted and not finished: Stats
+
+	cpu *cpuSampler // whether the machine is busy (idle.go); the file worker's
+}
+
+// yield waits while the machine's CPUs are busy (see yieldStep in
+// chunks.go): while less than half a CPU is idle, it waits yieldStep, at
+// most yieldMax in a row, or until abort is closed. It is called by the
+// file worker only.
+func (p *compressor) yield(abort <-chan struct{}) {
+	for waited := time.Duration(0); waited < yieldMax; waited += yieldStep {
+		if !p.cpu.busy(p.c.now()) {
+			return
+		}
+		t := time.NewTimer(yieldStep)
+		select {
+		case <-t.C:
+		case <-abort:
+			t.Stop()
+			return
+		}
+	}
 }
 
 // newCompressor returns a pool compressing one file at a time on threads
 // threads (at least one).
 func newCompressor(c *Collator, threads int) *compressor {
 	return &compressor{
-		c: c, workers: 1, threads: max(threads, 1),
+		c: c, workers: 1, threads: max(threads, 1), cpu: newCPUSampler(),
 		poke: make(chan struct{}, 1),
 		quit: make(chan struct{}),
 		done: make(chan struct{}),

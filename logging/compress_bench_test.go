@@ -92,7 +92,7 @@ func timeOurs(b *testing.B, pool *chunkPool, s Storage, src, dst string) (time.D
 	defer out.Close()
 	t0 := time.Now()
 	bw := bufio.NewWriterSize(out, 256<<10)
-	n, err := pool.encodeFile(bw, in, s, "access.log", t0, nil)
+	n, err := pool.encodeFile(bw, in, s, "access.log", t0, nil, nil)
 	if err == nil {
 		err = bw.Flush()
 	}

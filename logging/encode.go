@@ -72,7 +72,7 @@ func (c *Collator) compressFile(j *job, abort <-chan struct{}) (Rolled, error) {
 		out = c.fs.compressed(out)
 	}
 	bw := bufio.NewWriterSize(out, 256<<10)
-	n, err := c.comp.chunks.encodeFile(bw, in, j.storage, j.base, fi.ModTime(), abort)
+	n, err := c.comp.chunks.encodeFile(bw, in, j.storage, j.base, fi.ModTime(), func() { c.comp.yield(abort) }, abort)
 	if err == nil {
 		err = bw.Flush()
 	}

@@ -60,7 +60,11 @@ var czKillPoints = []struct {
 //     never overlap, and the compressed files decompress with the stock
 //     command to what the decoder read.
 //
-// It runs with gzip and with zstd.
+// It runs with gzip and with zstd. The clients pause 10 ms between
+// requests (about 4.6 MB/s in all): at full speed the logs would roll
+// faster than a busy machine compresses at the lowest priority, and the
+// oldest waiting files would be published uncompressed (a rolled file may
+// still be, when the daemon says so; its records are checked all the same).
 func TestKill9DuringCompression(t *testing.T) {
 	czNeedTools(t)
 	for _, comp := range []string{"zstd", "gzip"} {
@@ -76,12 +80,16 @@ func czKill9(t *testing.T, comp string) {
 	d := startDaemon(t, cfg)
 	arch := filepath.Join(d.logs, "archive")
 	var (
-		loads []*relLoad
-		tags  []string
+		loads      []*relLoad
+		tags       []string
+		saidBehind bool // a daemon said compression fell behind the rolls
 	)
+	behind := func(d *daemon) bool {
+		return d.relCount("compression falls behind the rolls") > 0
+	}
 	for k, p := range czKillPoints {
 		tag := fmt.Sprintf("k%d", k)
-		l := relStartLoad(t, d, "access", tag, relLoadOpts{})
+		l := relStartLoad(t, d, "access", tag, relLoadOpts{pause: 10 * time.Millisecond})
 		what := czKillOn(t, d, arch, p.fire)
 		d.wait(waitLimit)
 		l.stop()
@@ -92,13 +100,14 @@ func czKill9(t *testing.T, comp string) {
 		left := czHidden(t, d.logs, arch)
 		t.Logf("kill %d %s (%s): %d records acknowledged; left %q", k, p.name, what, l.acked.Load(), czBase(left))
 
+		saidBehind = saidBehind || behind(d)
 		d = startDaemon(t, cfg)
 		d.czWaitCompressed(d.logs, arch)
 		if n := strings.Count(strings.Join(left, " "), ".raw"); n > 0 && d.relCount("compressing a rolled file a crash left uncompressed")+d.relCount("removed what compressions interrupted") == 0 {
 			t.Errorf("kill %q left %d raw files; the restart did not say it recovered them", p.name, n)
 		}
 	}
-	l := relStartLoad(t, d, "access", "end", relLoadOpts{})
+	l := relStartLoad(t, d, "access", "end", relLoadOpts{pause: 10 * time.Millisecond})
 	l.waitAcked(t, 2000, 2*waitLimit)
 	l.stop()
 	loads, tags = append(loads, l), append(tags, "end")
@@ -119,12 +128,10 @@ func czKill9(t *testing.T, comp string) {
 	}
 	relCheckNothingElse(t, disk)
 	relCheckOrder(t, disk, tags...)
-	compressed := 0
+	compressed, plain := 0, false
 	for _, f := range disk.files {
 		if !strings.HasSuffix(f, ".old."+map[string]string{"zstd": "zst", "gzip": "gz"}[comp]) {
-			if filepath.Base(f) != "access.log" {
-				t.Errorf("%s: a rolled file not stored as %s", f, comp)
-			}
+			plain = plain || filepath.Base(f) != "access.log"
 			continue
 		}
 		compressed++
@@ -138,6 +145,9 @@ func czKill9(t *testing.T, comp string) {
 	}
 	if compressed < len(czKillPoints) {
 		t.Errorf("%d compressed files, want at least one per kill", compressed)
+	}
+	if plain && !(saidBehind || behind(d)) {
+		t.Errorf("a rolled file is not stored as %s, and no daemon said compression fell behind", comp)
 	}
 	t.Logf("%d kills; %d acknowledged records on disk in %d files (%d compressed, %d bytes decompressed)",
 		len(czKillPoints), acked, len(disk.files), compressed, disk.bytes)

@@ -191,7 +191,11 @@ func TestReloadStorageInFlight(t *testing.T) {
 		{"gzip", "b/other", dirs[2], ".old.gz"},
 		{"zstd", "", d.logs, ".old.zst"},
 	}
-	l := relStartLoad(t, d, "access", "r", relLoadOpts{})
+	// Paced (about 4.6 MB/s): at full speed the logs roll faster than a
+	// busy machine compresses at the lowest priority, and the oldest
+	// waiting files are published uncompressed (accepted below when the
+	// daemon says so).
+	l := relStartLoad(t, d, "access", "r", relLoadOpts{pause: 10 * time.Millisecond})
 	for i, s := range steps {
 		l.waitAcked(t, int64(4000*(i+1)), 3*waitLimit)
 		writeConfig(t, dir, mk(s.comp, s.rd))
@@ -205,7 +209,8 @@ func TestReloadStorageInFlight(t *testing.T) {
 		for try := 0; try < 5 && len(rolled) == 0; try++ {
 			rolled = d.roll("access")
 		}
-		if len(rolled) != 1 || filepath.Dir(rolled[0]) != s.dir || !strings.HasSuffix(rolled[0], s.ext) {
+		behind := d.relCount("compression falls behind the rolls") > 0
+		if len(rolled) != 1 || filepath.Dir(rolled[0]) != s.dir || !strings.HasSuffix(rolled[0], s.ext) && !(behind && strings.HasSuffix(rolled[0], ".old")) {
 			t.Errorf("forced roll after reload %d (%s into %q): %q, want a %s file in %s", i, s.comp, s.rd, rolled, s.ext, s.dir)
 		}
 	}

@@ -95,8 +95,8 @@ func czReadLog(t *testing.T, dirs []string, log string) *relDisk {
 	}
 }
 
-// czHidden returns the hidden names in dirs other than the .meta files and
-// the folder lock: what compressions in progress leave.
+// czHidden returns the hidden names in dirs that compressions in progress
+// leave: raw files and temporaries (czRawName, czTmpName).
 func czHidden(t *testing.T, dirs ...string) []string {
 	t.Helper()
 	var out []string
@@ -107,7 +107,7 @@ func czHidden(t *testing.T, dirs ...string) []string {
 		}
 		for _, e := range ents {
 			n := e.Name()
-			if strings.HasPrefix(n, ".") && !strings.HasSuffix(n, ".meta") && n != ".logrolld.lock" {
+			if czRawName.MatchString(n) || czTmpName.MatchString(n) {
 				out = append(out, filepath.Join(dir, n))
 			}
 		}
