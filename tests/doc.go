@@ -82,6 +82,17 @@
 //     exhausted space (skipped with a message when syslog-ng is missing;
 //     .ci/run installs it). eco_curl_test.go: etc/shippers/curl-ship.sh the
 //     same way, plain and gzip.
+//   - syslog_test.go (docs/syslog.md): util-linux logger over TCP
+//     (newline and octet-counted) and UDP, RFC 5424 and RFC 3164, routed by
+//     app name and facility, each message once and as sent; every kind of
+//     malformed syslog refused and counted by reason with nothing written;
+//     200 hostile connections with goroutines and VmHWM bounded and the
+//     257th refused; a UDP flood while the space is exhausted, where
+//     written + dropped (the kernel's count) equals sent.
+//     syslogng_net_test.go: syslog-ng's syslog() and network() destinations
+//     (etc/shippers/syslog-ng-network.conf), 10,000 messages in order per
+//     sender, through a period of exhausted space (logrolld stops reading,
+//     syslog-ng's flow control holds).
 //   - cron_test.go: etc/cron/process-rolled.sh run again and again against a
 //     live daemon while records arrive and logs roll every second: per-status
 //     totals equal to what was acknowledged, nothing processed twice (a run

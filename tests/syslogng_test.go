@@ -71,12 +71,17 @@ func ecoSyslogNGBinary(t *testing.T) (bin, version string) {
 // accepts connections. The process is stopped when the test ends.
 func ecoStartSyslogNG(t *testing.T, dir string, d *daemon) *ecoSyslogNG {
 	t.Helper()
-	bin, version := ecoSyslogNGBinary(t)
 	recipe := readFile(t, ecoRepoFile(t, "etc/shippers/syslog-ng.conf"))
 	if n := strings.Count(recipe, ecoRecipeURL); n != 1 {
 		t.Fatalf("etc/shippers/syslog-ng.conf names %s %d times, want once (the test points it at its daemon)", ecoRecipeURL, n)
 	}
-	recipe = strings.Replace(recipe, ecoRecipeURL, "http://"+d.addr+"/", 1)
+	return ecoStartSyslogNGWith(t, dir, strings.Replace(recipe, ecoRecipeURL, "http://"+d.addr+"/", 1))
+}
+
+// ecoStartSyslogNGWith is ecoStartSyslogNG with the recipe's text given.
+func ecoStartSyslogNGWith(t *testing.T, dir, recipe string) *ecoSyslogNG {
+	t.Helper()
+	bin, version := ecoSyslogNGBinary(t)
 	recipePath := filepath.Join(dir, "logroll.conf")
 	if err := os.WriteFile(recipePath, []byte(recipe), 0o644); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/logroll/logroll/ctl"
 	"github.com/logroll/logroll/logging"
 	"github.com/logroll/logroll/logging/ingest"
+	"github.com/logroll/logroll/logging/ingest/syslog"
 	"github.com/logroll/logroll/records"
 	"github.com/logroll/logroll/space"
 )
@@ -51,12 +52,15 @@ type Daemon struct {
 	coll   *logging.Collator
 	space  *space.Manager
 	ingest *ingest.Server // nil when http_listen is ""
+	syslog *syslog.Server // nil when neither syslog listener is configured
 	admin  *ctl.Server
 	lock   *dirLock
 	watch  *records.Watcher
 
 	listen string // the ingest listener's address, "" when disabled
-	socket string
+
+	syslogTCP, syslogUDP string // the syslog listeners' addresses, "" when disabled
+	socket               string
 
 	reloadMu sync.Mutex // serialises reloads (the one reload path)
 	mu       sync.Mutex // guards cfg, last, counters below
@@ -118,7 +122,7 @@ func Start(opts Options) (_ *Daemon, err error) {
 		started:  opts.Now(),
 		initial:  cfg,
 		cfg:      cfg,
-		serveErr: make(chan error, 2),
+		serveErr: make(chan error, 8),
 		stopping: make(chan struct{}),
 	}
 	for _, w := range warnings {
@@ -195,6 +199,15 @@ func Start(opts Options) (_ *Daemon, err error) {
 		})
 	}
 
+	sysL, err := d.listenSyslog(cfg)
+	if err != nil {
+		adminL.Close()
+		if ingestL != nil {
+			ingestL.Close()
+		}
+		return nil, err
+	}
+
 	if cfg.Source != "" {
 		d.watch, err = records.NewWatcher(cfg.Source, records.WatchOptions{
 			OnChange: d.onWatch,
@@ -212,6 +225,7 @@ func Start(opts Options) (_ *Daemon, err error) {
 	if d.ingest != nil {
 		go d.serve("ingest", func() error { return d.ingest.Serve(ingestL) })
 	}
+	d.serveSyslog(sysL)
 	d.announce(cfg)
 	return d, nil
 }
@@ -247,6 +261,12 @@ func (d *Daemon) announce(cfg *records.Config) {
 		out.Info("logrolld ingest listening", "addr", d.listen, "post", "http://"+d.listen+"/v1/logs/{name}", "metrics", "http://"+d.listen+"/metrics")
 	} else {
 		out.Info("logrolld ingest disabled", "record", records.HTTPListen)
+	}
+	if d.syslogTCP != "" {
+		out.Info("logrolld syslog listening", "transport", "tcp", "addr", d.syslogTCP)
+	}
+	if d.syslogUDP != "" {
+		out.Info("logrolld syslog listening", "transport", "udp", "addr", d.syslogUDP)
 	}
 	out.Info("logrolld admin socket listening", "socket", d.socket)
 }
@@ -306,6 +326,10 @@ func (d *Daemon) Shutdown() error {
 // the lock.
 func (d *Daemon) closeAll(ctx context.Context) error {
 	var errs []error
+	// Syslog stops beside ingest, on the same budget: both finish what
+	// they read before the collator closes.
+	sysDone := make(chan error, 1)
+	go func() { sysDone <- d.stopSyslog(ctx) }()
 	if d.ingest != nil {
 		if err := d.ingest.Shutdown(ctx); errors.Is(err, ingest.ErrStopTimeout) {
 			// Cut-off requests wrote nothing, or are finished by the
@@ -314,6 +338,9 @@ func (d *Daemon) closeAll(ctx context.Context) error {
 		} else if err != nil {
 			errs = append(errs, fmt.Errorf("stop ingest: %w", err))
 		}
+	}
+	if err := <-sysDone; err != nil {
+		errs = append(errs, fmt.Errorf("stop syslog: %w", err))
 	}
 	if d.watch != nil {
 		errs = append(errs, d.watch.Close())

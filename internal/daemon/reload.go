@@ -112,6 +112,9 @@ func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.W
 	if d.ingest != nil {
 		d.ingest.SetMaxBodyBytes(maxBodyBytes(running))
 	}
+	if d.syslog != nil {
+		d.syslog.SetRouter(syslogRouter(running))
+	}
 	d.level.Set(slogLevel(running))
 
 	res.OK = true
