@@ -153,6 +153,16 @@ func (c *Client) Rolled(ctx context.Context, logs []string) ([]RolledFile, error
 // is passed to onFail first, which may return the error to report; otherwise
 // it becomes a RemoteError with the ErrorResponse's message.
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body []byte, out any, onFail func(int, []byte) error) error {
+	return c.request(ctx, method, path, q, "application/json", body, out, onFail)
+}
+
+// doType is do for a body of the given content type.
+func (c *Client) doType(ctx context.Context, method, path, ctype string, body []byte, out any) error {
+	return c.request(ctx, method, path, nil, ctype, body, out, nil)
+}
+
+// request is do with the body's content type.
+func (c *Client) request(ctx context.Context, method, path string, q url.Values, ctype string, body []byte, out any, onFail func(int, []byte) error) error {
 	u := "http://logrolld" + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -166,7 +176,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		return fmt.Errorf("ctl: %s %s: %w", method, path, err)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", ctype)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)
@@ -201,4 +211,18 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		return fmt.Errorf("ctl: %s %s: decode answer: %w", method, path, err)
 	}
 	return nil
+}
+
+// PostLines posts body, whole text lines, to POST /v1/logs/{log} on the
+// socket and returns the records the daemon wrote. The answer means what
+// it means on the ingest port: 200 once every line is written; an error
+// (a *RemoteError, or *UnreachableError when the socket cannot be
+// reached) means none was.
+func (c *Client) PostLines(ctx context.Context, log string, body []byte) (int, error) {
+	path := PathLogs + url.PathEscape(log)
+	var out struct {
+		Records int `json:"records"`
+	}
+	err := c.doType(ctx, http.MethodPost, path, "text/plain; charset=utf-8", body, &out)
+	return out.Records, err
 }

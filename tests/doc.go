@@ -93,6 +93,10 @@
 //     (etc/shippers/syslog-ng-network.conf), 10,000 messages in order per
 //     sender, through a period of exhausted space (logrolld stops reading,
 //     syslog-ng's flow control holds).
+//   - pipe_test.go (docs/pipe.md): a shell loop writing 20,000 lines into
+//     `logrollctl pipe` through a 503 period and a SIGTERM + restart of
+//     logrolld, every line once and in order; with no daemon, the pipe
+//     reads 16 MiB and blocks its writer, then delivers all once one starts.
 //   - cron_test.go: etc/cron/process-rolled.sh run again and again against a
 //     live daemon while records arrive and logs roll every second: per-status
 //     totals equal to what was acknowledged, nothing processed twice (a run

@@ -51,9 +51,10 @@ type Daemon struct {
 
 	coll   *logging.Collator
 	space  *space.Manager
-	ingest *ingest.Server // nil when http_listen is ""
+	ingest *ingest.Server // also without http_listen: the admin socket serves its log endpoint
 	syslog *syslog.Server // nil when neither syslog listener is configured
 	admin  *ctl.Server
+	adminL net.Listener // closed by closeAll too: Serve may not have taken it yet
 	lock   *dirLock
 	watch  *records.Watcher
 
@@ -185,6 +186,14 @@ func Start(opts Options) (_ *Daemon, err error) {
 		return nil, fmt.Errorf("space manager: %w", err)
 	}
 	d.coll.Start()
+	// The ingest server always exists: the admin socket serves its log
+	// endpoint to `logrollctl pipe`, with or without the HTTP listener.
+	d.ingest = ingest.NewServer(d.coll, ingest.ServerConfig{
+		MaxBodyBytes: maxBodyBytes(cfg),
+		Metrics:      d.metricsHandler(),
+		Logger:       d.log,
+	})
+	d.admin.SetLogs(d.ingest.Handler())
 	var ingestL net.Listener
 	if addr := cfg.Str(records.HTTPListen); addr != "" {
 		if ingestL, err = net.Listen("tcp", addr); err != nil {
@@ -192,11 +201,6 @@ func Start(opts Options) (_ *Daemon, err error) {
 			return nil, fmt.Errorf("ingest listener (%s): %w", records.HTTPListen, err)
 		}
 		d.listen = ingestL.Addr().String()
-		d.ingest = ingest.NewServer(d.coll, ingest.ServerConfig{
-			MaxBodyBytes: maxBodyBytes(cfg),
-			Metrics:      d.metricsHandler(),
-			Logger:       d.log,
-		})
 	}
 
 	sysL, err := d.listenSyslog(cfg)
@@ -221,8 +225,9 @@ func Start(opts Options) (_ *Daemon, err error) {
 		}
 	}
 
+	d.adminL = adminL
 	go d.serve("admin", func() error { return d.admin.Serve(adminL) })
-	if d.ingest != nil {
+	if ingestL != nil {
 		go d.serve("ingest", func() error { return d.ingest.Serve(ingestL) })
 	}
 	d.serveSyslog(sysL)
@@ -257,7 +262,7 @@ func (d *Daemon) announce(cfg *records.Config) {
 		source = "embedded defaults"
 	}
 	out.Info("logrolld writing logs", "dir", cfg.Str(records.LogfileDir), "logs", d.coll.Logs(), "host", cfg.Hostname(), "config", source)
-	if d.ingest != nil {
+	if d.listen != "" {
 		out.Info("logrolld ingest listening", "addr", d.listen, "post", "http://"+d.listen+"/v1/logs/{name}", "metrics", "http://"+d.listen+"/metrics")
 	} else {
 		out.Info("logrolld ingest disabled", "record", records.HTTPListen)
@@ -352,6 +357,9 @@ func (d *Daemon) closeAll(ctx context.Context) error {
 			d.log.Warn("stop timeout: closed admin connections still in flight", "err", err)
 		}
 		cancel()
+		if d.adminL != nil {
+			d.adminL.Close() // removes the socket, even if Serve never ran
+		}
 	}
 	if d.coll != nil {
 		if err := d.coll.Close(); err != nil {
