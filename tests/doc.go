@@ -97,6 +97,14 @@
 //     `logrollctl pipe` through a 503 period and a SIGTERM + restart of
 //     logrolld, every line once and in order; with no daemon, the pipe
 //     reads 16 MiB and blocks its writer, then delivers all once one starts.
+//   - tls_test.go (docs/security.md): TLS and bearer tokens on the ingest
+//     port: 401/403 JSON refusals with nothing written, plain HTTP refused,
+//     mutual TLS refusing no, foreign and expired client certificates,
+//     certificate and tokens reloaded without a restart (a mismatched key
+//     refused, the old pair kept), bad files refusing the start, 300
+//     stalled handshakes bounded and cut at 10 s; curl-ship.sh over mutual
+//     TLS with a token. syslogng_tls_test.go: syslog-ng's http() over
+//     mutual TLS with a token (etc/shippers/syslog-ng-tls.conf).
 //   - cron_test.go: etc/cron/process-rolled.sh run again and again against a
 //     live daemon while records arrive and logs roll every second: per-status
 //     totals equal to what was acknowledged, nothing processed twice (a run

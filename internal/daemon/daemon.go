@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/logroll/logroll/ctl"
@@ -63,6 +64,8 @@ type Daemon struct {
 	syslogTCP, syslogUDP string // the syslog listeners' addresses, "" when disabled
 	socket               string
 
+	sec atomic.Pointer[security] // TLS and tokens, swapped on reload (tls.go)
+
 	reloadMu sync.Mutex // serialises reloads (the one reload path)
 	mu       sync.Mutex // guards cfg, last, counters below
 	initial  *records.Config
@@ -114,6 +117,11 @@ func Start(opts Options) (_ *Daemon, err error) {
 	if err = Check(cfg); err != nil { // what the steps below would fail on, every problem at once (check.go)
 		return nil, err
 	}
+	// The TLS and tokens files, before anything starts (tls.go).
+	sec, secWarnings, err := loadSecurity(cfg, opts.Now())
+	if err != nil {
+		return nil, err
+	}
 	level := new(slog.LevelVar)
 	level.Set(slogLevel(cfg))
 	d := &Daemon{
@@ -128,6 +136,9 @@ func Start(opts Options) (_ *Daemon, err error) {
 	}
 	for _, w := range warnings {
 		d.log.Warn("config adjusted", "where", w.String())
+	}
+	for _, w := range secWarnings {
+		d.log.Warn("tokens file", "warning", w)
 	}
 	d.last = ctl.ReloadResult{Time: d.started, Trigger: "start", Source: cfg.Source, OK: true, Warnings: problemStrings(warnings)}
 
@@ -194,6 +205,7 @@ func Start(opts Options) (_ *Daemon, err error) {
 		Logger:       d.log,
 	})
 	d.admin.SetLogs(d.ingest.Handler())
+	d.applySecurity(sec)
 	var ingestL net.Listener
 	if addr := cfg.Str(records.HTTPListen); addr != "" {
 		if ingestL, err = net.Listen("tcp", addr); err != nil {
@@ -201,6 +213,7 @@ func Start(opts Options) (_ *Daemon, err error) {
 			return nil, fmt.Errorf("ingest listener (%s): %w", records.HTTPListen, err)
 		}
 		d.listen = ingestL.Addr().String()
+		ingestL = &tlsListener{Listener: ingestL, sec: &d.sec}
 	}
 
 	sysL, err := d.listenSyslog(cfg)
@@ -263,7 +276,8 @@ func (d *Daemon) announce(cfg *records.Config) {
 	}
 	out.Info("logrolld writing logs", "dir", cfg.Str(records.LogfileDir), "logs", d.coll.Logs(), "host", cfg.Hostname(), "config", source)
 	if d.listen != "" {
-		out.Info("logrolld ingest listening", "addr", d.listen, "post", "http://"+d.listen+"/v1/logs/{name}", "metrics", "http://"+d.listen+"/metrics")
+		sch := d.scheme()
+		out.Info("logrolld ingest listening", "addr", d.listen, "post", sch+"://"+d.listen+"/v1/logs/{name}", "metrics", sch+"://"+d.listen+"/metrics", "tokens", d.sec.Load().tokens != nil)
 	} else {
 		out.Info("logrolld ingest disabled", "record", records.HTTPListen)
 	}

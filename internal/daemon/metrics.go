@@ -52,6 +52,7 @@ const (
 	MetricIngestBytes     = "proxy.process.log.ingest.body_bytes"
 	MetricIngestInFlight  = "proxy.process.log.ingest.requests_in_flight"
 	MetricIngestMemory    = "proxy.process.log.ingest.memory_in_flight_bytes"
+	MetricIngestTLSErrors = "proxy.process.log.ingest.tls_handshake_errors"
 	MetricSyslogReceived  = "proxy.process.log.syslog.messages_received"
 	MetricSyslogWritten   = "proxy.process.log.syslog.messages_written"
 	MetricSyslogRefused   = "proxy.process.log.syslog.messages_refused"
@@ -101,6 +102,7 @@ var metricHelp = map[string][2]string{
 	MetricIngestBytes:     {"counter", "ingest request body bytes after decompression"},
 	MetricIngestInFlight:  {"gauge", "ingest requests being handled"},
 	MetricIngestMemory:    {"gauge", "bytes of request buffers held from the ingest memory budget (32 MiB; beyond it, 429)"},
+	MetricIngestTLSErrors: {"counter", "ingest connections whose TLS handshake failed (no valid client certificate, not TLS, timed out)"},
 	MetricSyslogReceived:  {"counter", "syslog messages parsed, by transport (tcp, udp)"},
 	MetricSyslogWritten:   {"counter", "syslog messages written to log files"},
 	MetricSyslogRefused:   {"counter", "syslog messages refused, nothing written, by reason (syntax, utf8, nul, oversize, length, cut)"},
@@ -259,6 +261,7 @@ func ingestMetrics(s *series, st ingest.Stats) {
 	s.add(MetricIngestBytes, float64(st.BodyBytes))
 	s.add(MetricIngestInFlight, float64(st.InFlight))
 	s.add(MetricIngestMemory, float64(st.InFlightBytes))
+	s.add(MetricIngestTLSErrors, float64(st.TLSHandshakeErrors))
 }
 
 // syslogMetrics adds the syslog server's counters; labelled series come
