@@ -105,6 +105,10 @@
 //     stalled handshakes bounded and cut at 10 s; curl-ship.sh over mutual
 //     TLS with a token. syslogng_tls_test.go: syslog-ng's http() over
 //     mutual TLS with a token (etc/shippers/syslog-ng-tls.conf).
+//   - adminhttp_test.go: the remote admin listener over TLS with an
+//     admin token: roll (POST, and GET with curl), rolled and status
+//     limited to the token's logs; no token, a non-admin token, another
+//     log, and every other endpoint refused.
 //   - cron_test.go: etc/cron/process-rolled.sh run again and again against a
 //     live daemon while records arrive and logs roll every second: per-status
 //     totals equal to what was acknowledged, nothing processed twice (a run

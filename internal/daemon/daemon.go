@@ -62,7 +62,10 @@ type Daemon struct {
 	listen string // the ingest listener's address, "" when disabled
 
 	syslogTCP, syslogUDP string // the syslog listeners' addresses, "" when disabled
-	socket               string
+
+	remote        *remoteAdmin // the remote admin listener, nil when off (adminhttp.go)
+	adminHTTPAddr string
+	socket        string
 
 	sec atomic.Pointer[security] // TLS and tokens, swapped on reload (tls.go)
 
@@ -224,6 +227,15 @@ func Start(opts Options) (_ *Daemon, err error) {
 		}
 		return nil, err
 	}
+	remoteL, err := d.listenRemoteAdmin(cfg)
+	if err != nil {
+		adminL.Close()
+		if ingestL != nil {
+			ingestL.Close()
+		}
+		sysL.close()
+		return nil, err
+	}
 
 	if cfg.Source != "" {
 		d.watch, err = records.NewWatcher(cfg.Source, records.WatchOptions{
@@ -244,6 +256,9 @@ func Start(opts Options) (_ *Daemon, err error) {
 		go d.serve("ingest", func() error { return d.ingest.Serve(ingestL) })
 	}
 	d.serveSyslog(sysL)
+	if remoteL != nil {
+		go d.serve("remote admin", func() error { return d.remote.serve(remoteL) })
+	}
 	d.announce(cfg)
 	return d, nil
 }
@@ -286,6 +301,9 @@ func (d *Daemon) announce(cfg *records.Config) {
 	}
 	if d.syslogUDP != "" {
 		out.Info("logrolld syslog listening", "transport", "udp", "addr", d.syslogUDP)
+	}
+	if d.adminHTTPAddr != "" {
+		out.Info("logrolld remote admin listening", "addr", d.adminHTTPAddr, "url", "https://"+d.adminHTTPAddr+"/v1/{roll,rolled,status}")
 	}
 	out.Info("logrolld admin socket listening", "socket", d.socket)
 }
@@ -360,6 +378,11 @@ func (d *Daemon) closeAll(ctx context.Context) error {
 	}
 	if err := <-sysDone; err != nil {
 		errs = append(errs, fmt.Errorf("stop syslog: %w", err))
+	}
+	if d.remote != nil {
+		if err := d.remote.shutdown(ctx); err != nil {
+			d.log.Warn("stop timeout: closed remote admin connections still in flight", "err", err)
+		}
 	}
 	if d.watch != nil {
 		errs = append(errs, d.watch.Close())

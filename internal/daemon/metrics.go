@@ -53,6 +53,7 @@ const (
 	MetricIngestInFlight  = "proxy.process.log.ingest.requests_in_flight"
 	MetricIngestMemory    = "proxy.process.log.ingest.memory_in_flight_bytes"
 	MetricIngestTLSErrors = "proxy.process.log.ingest.tls_handshake_errors"
+	MetricAdminHTTP       = "proxy.process.log.admin_http.requests"
 	MetricSyslogReceived  = "proxy.process.log.syslog.messages_received"
 	MetricSyslogWritten   = "proxy.process.log.syslog.messages_written"
 	MetricSyslogRefused   = "proxy.process.log.syslog.messages_refused"
@@ -103,6 +104,7 @@ var metricHelp = map[string][2]string{
 	MetricIngestInFlight:  {"gauge", "ingest requests being handled"},
 	MetricIngestMemory:    {"gauge", "bytes of request buffers held from the ingest memory budget (32 MiB; beyond it, 429)"},
 	MetricIngestTLSErrors: {"counter", "ingest connections whose TLS handshake failed (no valid client certificate, not TLS, timed out)"},
+	MetricAdminHTTP:       {"counter", "remote admin listener requests answered, by status code"},
 	MetricSyslogReceived:  {"counter", "syslog messages parsed, by transport (tcp, udp)"},
 	MetricSyslogWritten:   {"counter", "syslog messages written to log files"},
 	MetricSyslogRefused:   {"counter", "syslog messages refused, nothing written, by reason (syntax, utf8, nul, oversize, length, cut)"},
@@ -191,6 +193,20 @@ func (d *Daemon) Metrics() []ctl.Metric {
 	}
 	if d.syslog != nil {
 		syslogMetrics(&s, d.syslog.Stats())
+	}
+	if d.remote != nil {
+		byCode := d.remote.requests()
+		codes := make([]int, 0, len(byCode))
+		var total int64
+		for c, n := range byCode {
+			codes = append(codes, c)
+			total += n
+		}
+		sort.Ints(codes)
+		s.add(MetricAdminHTTP, float64(total))
+		for _, c := range codes {
+			s.add(MetricAdminHTTP, float64(byCode[c]), "status", strconv.Itoa(c))
+		}
 	}
 	sortSeries(s)
 	return s
