@@ -156,11 +156,6 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	return c.request(ctx, method, path, q, "application/json", body, out, onFail)
 }
 
-// doType is do for a body of the given content type.
-func (c *Client) doType(ctx context.Context, method, path, ctype string, body []byte, out any) error {
-	return c.request(ctx, method, path, nil, ctype, body, out, nil)
-}
-
 // request is do with the body's content type.
 func (c *Client) request(ctx context.Context, method, path string, q url.Values, ctype string, body []byte, out any, onFail func(int, []byte) error) error {
 	u := "http://logrolld" + path
@@ -178,6 +173,12 @@ func (c *Client) request(ctx context.Context, method, path string, q url.Values,
 	if body != nil {
 		req.Header.Set("Content-Type", ctype)
 	}
+	return c.send(ctx, req, out, onFail)
+}
+
+// send performs req and decodes a 2xx answer into out (see do).
+func (c *Client) send(ctx context.Context, req *http.Request, out any, onFail func(int, []byte) error) error {
+	method, path := req.Method, req.URL.Path
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -213,16 +214,43 @@ func (c *Client) request(ctx context.Context, method, path string, q url.Values,
 	return nil
 }
 
-// PostLines posts body, whole text lines, to POST /v1/logs/{log} on the
-// socket and returns the records the daemon wrote. The answer means what
-// it means on the ingest port: 200 once every line is written; an error
-// (a *RemoteError, or *UnreachableError when the socket cannot be
-// reached) means none was.
-func (c *Client) PostLines(ctx context.Context, log string, body []byte) (int, error) {
+// PostLines posts the lines held in chunks (each whole text lines; sent
+// one after the other as one body, without being joined in memory) to
+// POST /v1/logs/{log} on the socket and returns the records the daemon
+// wrote. The answer means what it means on the ingest port: 200 once every
+// line is written; an error (a *RemoteError, or *UnreachableError when the
+// socket cannot be reached) means none was.
+func (c *Client) PostLines(ctx context.Context, log string, chunks [][]byte) (int, error) {
 	path := PathLogs + url.PathEscape(log)
+	readers := make([]io.Reader, len(chunks))
+	var n int64
+	for i, ch := range chunks {
+		readers[i] = bytes.NewReader(ch)
+		n += int64(len(ch))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://logrolld"+path, io.MultiReader(readers...))
+	if err != nil {
+		return 0, fmt.Errorf("ctl: POST %s: %w", path, err)
+	}
+	req.ContentLength = n
+	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
 	var out struct {
 		Records int `json:"records"`
 	}
-	err := c.doType(ctx, http.MethodPost, path, "text/plain; charset=utf-8", body, &out)
+	err = c.send(ctx, req, &out, nil)
 	return out.Records, err
 }
+
+// NewStreamClient is NewClient for a caller that sends request after
+// request (logrollctl pipe): it keeps its connection open between calls.
+// Close it with CloseIdleConnections.
+func NewStreamClient(socketPath string) *Client {
+	c := NewClient(socketPath)
+	tr := c.hc.Transport.(*http.Transport)
+	tr.DisableKeepAlives = false
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 1, 1
+	return c
+}
+
+// CloseIdleConnections closes the connection a stream client keeps.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }

@@ -28,7 +28,7 @@ import (
 // Defaults for the zero fields of PipeConfig.
 const (
 	DefaultPipeBuffer   = 16 << 20  // bytes of lines held
-	DefaultPipeBatch    = 512 << 10 // bytes per request
+	DefaultPipeBatch    = 960 << 10 // bytes per request: below the smallest max_body_mb
 	DefaultPipeMaxLine  = 256 << 10 // longer lines are split
 	DefaultPipeDrain    = 10 * time.Second
 	pipeRetryMin        = 50 * time.Millisecond
@@ -38,7 +38,7 @@ const (
 
 // LinePoster posts whole lines to a log; *Client implements it.
 type LinePoster interface {
-	PostLines(ctx context.Context, log string, body []byte) (int, error)
+	PostLines(ctx context.Context, log string, chunks [][]byte) (int, error)
 }
 
 // PipeConfig configures RunPipe. Zero fields select the defaults.
@@ -48,7 +48,7 @@ type PipeConfig struct {
 	// Buffer bounds the bytes of lines read and not yet delivered
 	// (DefaultPipeBuffer, 16 MiB); a request's lines count until answered.
 	Buffer int
-	// Batch is the most bytes posted in one request (512 KiB: below any
+	// Batch is the most bytes posted in one request (960 KiB: below any
 	// max_body_mb).
 	Batch int
 	// MaxLine is the longest line sent as one record; a longer one is split
@@ -261,25 +261,20 @@ func incompleteUTF8(b []byte) int {
 // ended and Drain passed, or a refusal no retry can change.
 func (p *pipe) send(ctx context.Context) error {
 	var drainEnd <-chan time.Time
-	var batch []byte
 	for {
 		chunks, lines, ok := p.q.take(p.cfg.Batch)
 		if !ok {
 			return nil
 		}
-		body := chunks[0]
-		if len(chunks) > 1 {
-			batch = batch[:0]
-			for _, c := range chunks {
-				batch = append(batch, c...)
-			}
-			body = batch
+		size := 0
+		for _, c := range chunks {
+			size += len(c)
 		}
 		backoff := pipeRetryMin
 		failing := ""
 		for {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pipeRequestDeadline)
-			_, err := p.cfg.Poster.PostLines(rctx, p.cfg.Log, body)
+			_, err := p.cfg.Poster.PostLines(rctx, p.cfg.Log, chunks)
 			cancel()
 			if err == nil {
 				if failing != "" {
@@ -287,7 +282,7 @@ func (p *pipe) send(ctx context.Context) error {
 				}
 				p.mu.Lock()
 				p.st.Lines += lines
-				p.st.Bytes += int64(len(body))
+				p.st.Bytes += int64(size)
 				p.st.Requests++
 				p.mu.Unlock()
 				p.q.done(chunks, lines)

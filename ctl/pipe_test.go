@@ -1,6 +1,7 @@
 package ctl
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,7 +24,8 @@ type fakePoster struct {
 	gate  chan struct{} // when not nil, each call waits for a token
 }
 
-func (f *fakePoster) PostLines(ctx context.Context, log string, body []byte) (int, error) {
+func (f *fakePoster) PostLines(ctx context.Context, log string, chunks [][]byte) (int, error) {
+	body := bytes.Join(chunks, nil)
 	if f.gate != nil {
 		select {
 		case <-f.gate:
