@@ -12,8 +12,9 @@ import (
 // go together, and syslog routing. Each problem is reported at the value it
 // is about.
 
-// crossCheck returns the problems and warnings of c's rules between records.
-func crossCheck(c *Config) (errs, warns []Problem) {
+// crossRules returns the problems and warnings of the rules between records
+// of DESIGN §12.
+func crossRules(c *Config) (errs, warns []Problem) {
 	errs = append(errs, Exposure(c)...)
 	cert, key := c.Str(TLSCertFile), c.Str(TLSKeyFile)
 	switch {

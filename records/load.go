@@ -54,7 +54,7 @@ func Load(data []byte, name string) (*Config, []Warning, error) {
 	d.crossCheck()
 
 	if len(d.errs) == 0 {
-		errs, warns := crossCheck(c)
+		errs, warns := crossRules(c)
 		d.errs = append(d.errs, errs...)
 		d.warns = append(d.warns, warns...)
 	}
