@@ -42,38 +42,22 @@ func ecoStartSyslogNGNet(t *testing.T, dir string, d *daemon, network bool) *eco
 var ecoNetRE = regexp.MustCompile(`^<14>(?:1 \S+ \S+ sender(\d) 100(\d) - (?:-|\[[^]]*\]) |[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ sender(\d)\[100(\d)\]: )seq=(\d{5}) ` + regexp.QuoteMeta(ecoMessagePad) + `$`)
 
 // ecoCheckNetDelivered checks that syslog.log's files hold each sender's
-// messages 0..perSender-1 once each and in order.
+// messages 0..perSender-1 once each and in order, as syslog-ng sent them.
 func ecoCheckNetDelivered(t *testing.T, d *daemon, perSender int) {
 	t.Helper()
-	next := make([]int, ecoSenders)
-	n := 0
-	for _, path := range d.ecoLogFiles(ecoSyslogLog) {
-		for i, line := range lines(readFile(t, path)) {
-			m := ecoNetRE.FindStringSubmatch(line)
-			if m == nil {
-				t.Fatalf("%s line %d is not a test message as syslog-ng sends it: %q", path, i+1, line)
-			}
-			sender, pid := m[1]+m[3], m[2]+m[4]
-			if sender != pid {
-				t.Fatalf("%s line %d: sender %s with pid 100%s: %q", path, i+1, sender, pid, line)
-			}
-			s, _ := strconv.Atoi(sender)
-			seq, _ := strconv.Atoi(m[5])
-			if seq != next[s] {
-				t.Fatalf("%s line %d: sender%d message %d, want %d: lost, duplicated or out of order", path, i+1, s, seq, next[s])
-			}
-			next[s]++
-			n++
+	ecoCheckOrder(t, d, perSender, func(where, line string) (int, int) {
+		m := ecoNetRE.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("%s is not a test message as syslog-ng sends it: %q", where, line)
 		}
-	}
-	for s, got := range next {
-		if got != perSender {
-			t.Errorf("sender%d: %d messages on disk, want %d", s, got, perSender)
+		sender, pid := m[1]+m[3], m[2]+m[4]
+		if sender != pid {
+			t.Fatalf("%s: sender %s with pid 100%s: %q", where, sender, pid, line)
 		}
-	}
-	if n != ecoSenders*perSender {
-		t.Errorf("%d lines, want %d", n, ecoSenders*perSender)
-	}
+		s, _ := strconv.Atoi(sender)
+		seq, _ := strconv.Atoi(m[5])
+		return s, seq
+	})
 }
 
 // TestSyslogNGNetwork delivers 10,000 messages from four senders through

@@ -195,18 +195,11 @@ func (d *Daemon) Metrics() []ctl.Metric {
 		syslogMetrics(&s, d.syslog.Stats())
 	}
 	if d.remote != nil {
-		byCode := d.remote.requests()
-		codes := make([]int, 0, len(byCode))
-		var total int64
-		for c, n := range byCode {
-			codes = append(codes, c)
-			total += n
+		byCode := map[string]int64{}
+		for c, n := range d.remote.requests() {
+			byCode[strconv.Itoa(c)] = n
 		}
-		sort.Ints(codes)
-		s.add(MetricAdminHTTP, float64(total))
-		for _, c := range codes {
-			s.add(MetricAdminHTTP, float64(byCode[c]), "status", strconv.Itoa(c))
-		}
+		labelled(&s, MetricAdminHTTP, "status", byCode)
 	}
 	sortSeries(s)
 	return s
@@ -283,26 +276,30 @@ func ingestMetrics(s *series, st ingest.Stats) {
 // syslogMetrics adds the syslog server's counters; labelled series come
 // with their unlabelled sum.
 func syslogMetrics(s *series, st syslog.Stats) {
-	labelled := func(name, label string, by map[string]int64) {
-		keys := make([]string, 0, len(by))
-		var total int64
-		for k, n := range by {
-			keys = append(keys, k)
-			total += n
-		}
-		sort.Strings(keys)
-		s.add(name, float64(total))
-		for _, k := range keys {
-			s.add(name, float64(by[k]), label, k)
-		}
-	}
-	labelled(MetricSyslogReceived, "transport", st.Received)
+	labelled(s, MetricSyslogReceived, "transport", st.Received)
 	s.add(MetricSyslogWritten, float64(st.Written))
-	labelled(MetricSyslogRefused, "reason", st.Refused)
-	labelled(MetricSyslogLost, "reason", st.Lost)
+	labelled(s, MetricSyslogRefused, "reason", st.Refused)
+	labelled(s, MetricSyslogLost, "reason", st.Lost)
 	s.add(MetricSyslogDropped, float64(st.UDPDropped))
 	s.add(MetricSyslogRetries, float64(st.Retries))
 	s.add(MetricSyslogConns, float64(st.Connections))
 	s.add(MetricSyslogConnsNG, float64(st.ConnectionsRefused))
 	s.add(MetricSyslogBytes, float64(st.Bytes))
+}
+
+// labelled adds a counter by label value, after its unlabelled sum; values
+// sorted (a status code is labelled by its text, which sorts the same for
+// three digits).
+func labelled(s *series, name, label string, by map[string]int64) {
+	keys := make([]string, 0, len(by))
+	var total int64
+	for k, n := range by {
+		keys = append(keys, k)
+		total += n
+	}
+	sort.Strings(keys)
+	s.add(name, float64(total))
+	for _, k := range keys {
+		s.add(name, float64(by[k]), label, k)
+	}
 }
