@@ -348,8 +348,11 @@ type pipeQueue struct {
 	bytes  int   // queued and in flight
 	nLines int64 // queued and in flight
 	closed bool
-	pool   sync.Pool
+	free   [][]byte // delivered chunks, kept for reuse (at most maxFree)
 }
+
+// maxFree bounds the chunks pipeQueue keeps for reuse.
+const maxFree = 4
 
 func newPipeQueue(max int) *pipeQueue {
 	q := &pipeQueue{max: max}
@@ -359,8 +362,14 @@ func newPipeQueue(max int) *pipeQueue {
 
 // chunk returns an empty chunk with room for size bytes.
 func (q *pipeQueue) chunk(size int) []byte {
-	if c, ok := q.pool.Get().([]byte); ok && cap(c) >= size {
-		return c[:0]
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.free) > 0 {
+		c := q.free[len(q.free)-1]
+		q.free = q.free[:len(q.free)-1]
+		if cap(c) >= size {
+			return c[:0]
+		}
 	}
 	return make([]byte, 0, size)
 }
@@ -410,7 +419,9 @@ func (q *pipeQueue) done(chunks [][]byte, lines int64) {
 	q.mu.Lock()
 	for _, c := range chunks {
 		q.bytes -= len(c)
-		q.pool.Put(c[:0]) //nolint:staticcheck // a slice header per chunk, reused
+		if len(q.free) < maxFree {
+			q.free = append(q.free, c[:0])
+		}
 	}
 	q.nLines -= lines
 	q.cond.Broadcast()

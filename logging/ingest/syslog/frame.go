@@ -193,12 +193,3 @@ func (f *framer) partial(buf []byte) bool {
 	}
 	return false
 }
-
-func allDigits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}

@@ -314,14 +314,12 @@ func TestStopWhileExhausted(t *testing.T) {
 func TestTCPConnLimit(t *testing.T) {
 	s := New(Config{Logger: quiet, Writer: newMemWriter("syslog.log"), MaxConns: 2})
 	addr := serveTCP(t, s)
-	var cs []net.Conn
 	for range 2 {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		cs = append(cs, c)
 	}
 	waitFor(t, "two connections", func() bool { return s.Stats().Connections == 2 })
 	c, err := net.Dial("tcp", addr)
