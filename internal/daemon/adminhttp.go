@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/logroll/logroll/ctl"
@@ -37,9 +36,8 @@ import (
 // remoteAdmin is the listener's server; its handler goroutines are
 // net/http's, stopped by Shutdown.
 type remoteAdmin struct {
-	d     *Daemon
-	hs    *http.Server
-	codes [600]atomic.Int64 // requests answered, by status
+	d  *Daemon
+	hs *http.Server
 }
 
 // listenRemoteAdmin opens the remote admin listener when configured.
@@ -255,7 +253,7 @@ func (ra *remoteAdmin) fail(w http.ResponseWriter, r *http.Request, code int, ms
 	ra.reply(w, r, code, ctl.ErrorResponse{Error: msg})
 }
 
-// reply writes v as indented JSON with status code, and counts it.
+// reply writes v as indented JSON with status code.
 func (ra *remoteAdmin) reply(w http.ResponseWriter, r *http.Request, code int, v any) {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -265,23 +263,9 @@ func (ra *remoteAdmin) reply(w http.ResponseWriter, r *http.Request, code int, v
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
-	if code >= 100 && code < len(ra.codes) {
-		ra.codes[code].Add(1)
-	}
 	if r.Method != http.MethodHead {
 		w.Write(append(data, '\n'))
 	}
-}
-
-// requests returns the requests answered, by status.
-func (ra *remoteAdmin) requests() map[int]int64 {
-	out := map[int]int64{}
-	for code := range ra.codes {
-		if n := ra.codes[code].Load(); n > 0 {
-			out[code] = n
-		}
-	}
-	return out
 }
 
 // serve serves l until shutdown.

@@ -53,7 +53,6 @@ const (
 	MetricIngestInFlight  = "proxy.process.log.ingest.requests_in_flight"
 	MetricIngestMemory    = "proxy.process.log.ingest.memory_in_flight_bytes"
 	MetricIngestTLSErrors = "proxy.process.log.ingest.tls_handshake_errors"
-	MetricAdminHTTP       = "proxy.process.log.admin_http.requests"
 	MetricSyslogReceived  = "proxy.process.log.syslog.messages_received"
 	MetricSyslogWritten   = "proxy.process.log.syslog.messages_written"
 	MetricSyslogRefused   = "proxy.process.log.syslog.messages_refused"
@@ -104,7 +103,6 @@ var metricHelp = map[string][2]string{
 	MetricIngestInFlight:  {"gauge", "ingest requests being handled"},
 	MetricIngestMemory:    {"gauge", "bytes of request buffers held from the ingest memory budget (32 MiB; beyond it, 429)"},
 	MetricIngestTLSErrors: {"counter", "ingest connections whose TLS handshake failed (no valid client certificate, not TLS, timed out)"},
-	MetricAdminHTTP:       {"counter", "remote admin listener requests answered, by status code"},
 	MetricSyslogReceived:  {"counter", "syslog messages parsed, by transport (tcp, udp)"},
 	MetricSyslogWritten:   {"counter", "syslog messages written to log files"},
 	MetricSyslogRefused:   {"counter", "syslog messages refused, nothing written, by reason (syntax, utf8, nul, oversize, length, cut)"},
@@ -193,13 +191,6 @@ func (d *Daemon) Metrics() []ctl.Metric {
 	}
 	if d.syslog != nil {
 		syslogMetrics(&s, d.syslog.Stats())
-	}
-	if d.remote != nil {
-		byCode := map[string]int64{}
-		for c, n := range d.remote.requests() {
-			byCode[strconv.Itoa(c)] = n
-		}
-		labelled(&s, MetricAdminHTTP, "status", byCode)
 	}
 	sortSeries(s)
 	return s
