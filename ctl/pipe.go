@@ -14,7 +14,7 @@ import (
 	"unicode/utf8"
 )
 
-// The engine of `logrollctl pipe LOG` (DESIGN §12, docs/pipe.md): lines
+// The engine of `logrollctl pipe LOG` (docs/design.md §12, docs/pipe.md): lines
 // read from a stream are delivered to a log through the admin socket's
 // POST /v1/logs/{name}, in order, each request retried until the daemon
 // answers 200. A reader goroutine fills a bounded queue; when it is full

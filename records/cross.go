@@ -8,12 +8,12 @@ import (
 )
 
 // Rules between records, checked once every record and log has decoded
-// without error: the listeners' exposure (DESIGN §12), the TLS files that
+// without error: the listeners' exposure (docs/design.md §12), the TLS files that
 // go together, and syslog routing. Each problem is reported at the value it
 // is about.
 
 // crossRules returns the problems and warnings of the rules between records
-// of DESIGN §12.
+// of docs/design.md §12.
 func crossRules(c *Config) (errs, warns []Problem) {
 	errs = append(errs, Exposure(c)...)
 	cert, key := c.Str(TLSCertFile), c.Str(TLSKeyFile)
@@ -36,7 +36,7 @@ func crossRules(c *Config) (errs, warns []Problem) {
 }
 
 // Exposure returns the problems of the listeners that a client on another
-// host could reach without TLS and a token (DESIGN §12): a non-loopback
+// host could reach without TLS and a token (docs/design.md §12): a non-loopback
 // proxy.config.ingest.http_listen needs tls_cert_file, tls_key_file and
 // auth_tokens_file unless allow_insecure = 1; proxy.config.admin.http_listen
 // always needs them. The daemon checks it again on the configuration it

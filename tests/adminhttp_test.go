@@ -14,7 +14,7 @@ import (
 	"github.com/logroll/logroll/ctl"
 )
 
-// The remote admin listener ([proxy.config.admin] http_listen, DESIGN §12,
+// The remote admin listener ([proxy.config.admin] http_listen, docs/design.md §12,
 // docs/security.md "Remote admin"): roll, rolled and status over TLS with
 // an admin token, limited to the token's logs; nothing else.
 

@@ -150,7 +150,7 @@ var inBadConfs = []inBadConf{
 		{"hostnam =", 0, "proxy.config.log.hostnam: unknown key"},
 		{"-1", 0, "proxy.config.log.rolling_max_count: -1 is out of range"},
 	}},
-	// Rules between records (DESIGN §12).
+	// Rules between records (docs/design.md §12).
 	{"ingest on every interface without TLS and tokens", inReplace(`http_listen = "127.0.0.1:0"`, `http_listen = "0.0.0.0:0"`),
 		[]inWantProblem{{`"0.0.0.0:0"`, 0, `proxy.config.ingest.http_listen: "0.0.0.0:0" is not a loopback address: ingest from other hosts needs`}}},
 	{"certificate without key", inReplace("max_body_mb = 1", "max_body_mb = 1\ntls_cert_file = \"cert.pem\""),

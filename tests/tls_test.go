@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-// Ingest across the network (DESIGN §12, docs/security.md): TLS, mutual
+// Ingest across the network (docs/design.md §12, docs/security.md): TLS, mutual
 // TLS and bearer tokens on the ingest port, refusals with nothing written,
 // certificates and tokens reloaded without a restart, a slowloris on the
 // TLS port bounded; curl (etc/shippers/curl-ship.sh) over TLS for real.

@@ -17,7 +17,7 @@ import (
 	"github.com/logroll/logroll/records"
 )
 
-// The remote admin listener (DESIGN §12, docs/security.md "Remote admin"):
+// The remote admin listener (docs/design.md §12, docs/security.md "Remote admin"):
 // [proxy.config.admin] http_listen, off by default, for agents on other
 // hosts that roll a log on demand and fetch the finished files (Conveyer's
 // GET). It serves only

@@ -10,7 +10,7 @@ import (
 	"github.com/logroll/logroll/records"
 )
 
-// The syslog input (DESIGN §12, docs/syslog.md): [proxy.config.syslog]
+// The syslog input (docs/design.md §12, docs/syslog.md): [proxy.config.syslog]
 // udp_listen and tcp_listen, off by default. The listeners are opened by
 // listenSyslog during Start (a port that cannot be bound fails the start),
 // served by serveSyslog once everything else is up, stopped first by

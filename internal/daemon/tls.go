@@ -17,7 +17,7 @@ import (
 )
 
 // TLS and bearer tokens of the ingest port and the remote admin listener
-// (DESIGN §12, docs/security.md). The files named by tls_cert_file,
+// (docs/design.md §12, docs/security.md). The files named by tls_cert_file,
 // tls_key_file, tls_client_ca_file and auth_tokens_file are read at start
 // and again on every reload (logrollctl config reload, SIGHUP, a save of
 // records.toml): a renewed certificate or an edited tokens file is taken

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Bearer tokens on the ingest port (DESIGN §12, docs/security.md). With
+// Bearer tokens on the ingest port (docs/design.md §12, docs/security.md). With
 // SetTokens(ts) (proxy.config.ingest.auth_tokens_file), a request to
 // POST /v1/logs/{name} or GET /metrics on a listener served by Serve must
 // carry "Authorization: Bearer TOKEN" whose SHA-256 is listed:

@@ -1,4 +1,4 @@
-// Package syslog is logroll's syslog input (DESIGN §12, docs/syslog.md):
+// Package syslog is logroll's syslog input (docs/design.md §12, docs/syslog.md):
 // RFC 5424 and RFC 3164 messages over UDP (one per datagram) and TCP
 // (octet counting or newline framing, RFC 6587), each written as one line
 // to the log a Router chooses.
