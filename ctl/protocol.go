@@ -20,6 +20,10 @@ const (
 	PathStatus = "/v1/status"
 	// PathRolled (GET, query log=NAME repeated) answers RolledResponse.
 	PathRolled = "/v1/rolled"
+	// PathLogs (POST /v1/logs/{name}, a text body) appends records to a log
+	// as the ingest port does (docs/design.md §3), and answers {"records":N} once
+	// they are written: what `logrollctl pipe` sends.
+	PathLogs = "/v1/logs/"
 )
 
 // Errors a Backend returns (wrapped) so that the server answers the matching

@@ -30,6 +30,10 @@ type Log struct {
 	Filename string
 	// Declared is the filename as written in the config ("access").
 	Declared string
+	// SyslogAppNames and SyslogFacilities route syslog messages to this log
+	// (syslog_app_name, and syslog_facility with canonical names), in the
+	// order written; nil when the log's table does not set them.
+	SyslogAppNames, SyslogFacilities []string
 
 	vals  map[string]int64 // every per-log record → effective value
 	over  map[string]bool  // records the log's table sets itself
@@ -161,8 +165,11 @@ func (c *Config) resolvePaths(source string) {
 	if source != "" {
 		base = filepath.Dir(source)
 	}
-	for _, name := range []string{LogfileDir, LocalStateDir} {
+	for _, name := range []string{LogfileDir, LocalStateDir, TLSCertFile, TLSKeyFile, TLSClientCAFile, AuthTokensFile} {
 		p := c.vals[name].(string)
+		if p == "" {
+			continue // an optional file not set
+		}
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(base, p)
 		}

@@ -1,6 +1,11 @@
 package records
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
 
 // Change is one difference between two configurations.
 type Change struct {
@@ -51,6 +56,14 @@ func Diff(old, new *Config) []Change {
 		if !ok {
 			out = append(out, Change{Name: "logs[" + ol.Filename + "]", Old: "declared", New: ""})
 			continue
+		}
+		for _, k := range []struct {
+			key      string
+			old, new []string
+		}{{keySyslogAppName, ol.SyslogAppNames, nl.SyslogAppNames}, {keySyslogFacility, ol.SyslogFacilities, nl.SyslogFacilities}} {
+			if !slices.Equal(k.old, k.new) {
+				out = append(out, Change{Name: "logs[" + ol.Filename + "]." + k.key, Old: listValue(k.old), New: listValue(k.new)})
+			}
 		}
 		for i := range table {
 			r := &table[i]
@@ -112,4 +125,16 @@ func Running(next, started *Config) *Config {
 		}
 	}
 	return &out
+}
+
+// listValue renders a routing list as records.toml writes it, "" when unset.
+func listValue(vs []string) string {
+	if vs == nil {
+		return ""
+	}
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = strconv.Quote(v)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }

@@ -32,6 +32,16 @@ const (
 	DiagsLevel         = "proxy.config.diags.level"
 	HTTPListen         = "proxy.config.ingest.http_listen"
 	MaxBodyMB          = "proxy.config.ingest.max_body_mb"
+	TLSCertFile        = "proxy.config.ingest.tls_cert_file"
+	TLSKeyFile         = "proxy.config.ingest.tls_key_file"
+	TLSClientCAFile    = "proxy.config.ingest.tls_client_ca_file"
+	AuthTokensFile     = "proxy.config.ingest.auth_tokens_file"
+	AllowInsecure      = "proxy.config.ingest.allow_insecure"
+	SyslogUDPListen    = "proxy.config.syslog.udp_listen"
+	SyslogTCPListen    = "proxy.config.syslog.tcp_listen"
+	SyslogLog          = "proxy.config.syslog.log"
+	SyslogMaxMessage   = "proxy.config.syslog.max_message_bytes"
+	AdminHTTPListen    = "proxy.config.admin.http_listen"
 )
 
 // The values of the enum records.
@@ -168,6 +178,54 @@ var table = []Record{
 		Reloadable:  true,
 		Description: "largest request body accepted, measured after decompression",
 	},
+	{
+		Name: TLSCertFile, Kind: KindString, Default: "", Reloadable: true,
+		Description: `PEM certificate chain of the ingest (and remote admin) listener; "" serves plain HTTP; re-read on every reload`,
+		check:       checkOptionalPath,
+	},
+	{
+		Name: TLSKeyFile, Kind: KindString, Default: "", Reloadable: true,
+		Description: "PEM private key of tls_cert_file; re-read on every reload",
+		check:       checkOptionalPath,
+	},
+	{
+		Name: TLSClientCAFile, Kind: KindString, Default: "", Reloadable: true,
+		Description: `PEM CA certificates that client certificates must chain to (mutual TLS); "" asks for none`,
+		check:       checkOptionalPath,
+	},
+	{
+		Name: AuthTokensFile, Kind: KindString, Default: "", Reloadable: true,
+		Description: `bearer tokens file (SHA-256 hashes, each with the logs it may write); "" accepts requests without a token`,
+		check:       checkOptionalPath,
+	},
+	{
+		Name: AllowInsecure, Kind: KindBool, Default: int64(0), Min: 0, Max: 1, Reloadable: true,
+		Description: "1 lets http_listen be a non-loopback address without TLS and tokens",
+	},
+	{
+		Name: SyslogUDPListen, Kind: KindString, Default: "",
+		Description: `address of the syslog UDP listener (RFC 5424 and 3164), host:port; "" disables it`,
+		check:       checkListen,
+	},
+	{
+		Name: SyslogTCPListen, Kind: KindString, Default: "",
+		Description: `address of the syslog TCP listener (octet counting or newline framing), host:port; "" disables it`,
+		check:       checkListen,
+	},
+	{
+		Name: SyslogLog, Kind: KindString, Default: "syslog", Reloadable: true,
+		Description: "log that receives syslog messages no [[logs]] syslog_app_name or syslog_facility routes elsewhere",
+		check:       checkFilename,
+	},
+	{
+		Name: SyslogMaxMessage, Kind: KindInt, Default: int64(65536), Min: 480, Max: mib, Unit: "bytes",
+		Description: "largest syslog message accepted (after framing); longer ones are refused and counted",
+	},
+	{
+		Name: AdminHTTPListen, Kind: KindString, Default: "",
+		Description: `address of the remote admin listener (roll, rolled, status over TLS with a token), host:port; "" disables it`,
+		check:       checkListen,
+	},
 }
 
 // adjustInterval is Traffic Server's LogObject rule with logroll's 1 s
@@ -221,6 +279,14 @@ func checkPath(s string) string {
 		return "must not contain a NUL byte"
 	}
 	return ""
+}
+
+// checkOptionalPath accepts "" (not set) or a path without NUL.
+func checkOptionalPath(s string) string {
+	if s == "" {
+		return ""
+	}
+	return checkPath(s)
 }
 
 // checkHostname accepts a host name made of letters, digits, '.', '_' and

@@ -150,6 +150,17 @@ var inBadConfs = []inBadConf{
 		{"hostnam =", 0, "proxy.config.log.hostnam: unknown key"},
 		{"-1", 0, "proxy.config.log.rolling_max_count: -1 is out of range"},
 	}},
+	// Rules between records (docs/design.md §12).
+	{"ingest on every interface without TLS and tokens", inReplace(`http_listen = "127.0.0.1:0"`, `http_listen = "0.0.0.0:0"`),
+		[]inWantProblem{{`"0.0.0.0:0"`, 0, `proxy.config.ingest.http_listen: "0.0.0.0:0" is not a loopback address: ingest from other hosts needs`}}},
+	{"certificate without key", inReplace("max_body_mb = 1", "max_body_mb = 1\ntls_cert_file = \"cert.pem\""),
+		[]inWantProblem{{`"cert.pem"`, 0, "proxy.config.ingest.tls_cert_file: is set but proxy.config.ingest.tls_key_file is not"}}},
+	{"remote admin without TLS", inReplace("[proxy.config.ingest]", "[proxy.config.admin]\nhttp_listen = \"127.0.0.1:0\"\n\n[proxy.config.ingest]"),
+		[]inWantProblem{{`http_listen = "127.0.0.1:0"` + "\n\n[proxy.config.ingest]", len(`http_listen = `), "proxy.config.admin.http_listen: \"127.0.0.1:0\" needs TLS and tokens"}}},
+	{"syslog to an undeclared log", inReplace("[proxy.config.ingest]", "[proxy.config.syslog]\ntcp_listen = \"127.0.0.1:0\"\n\n[proxy.config.ingest]"),
+		[]inWantProblem{{`tcp_listen = "127.0.0.1:0"`, len(`tcp_listen = `), `proxy.config.syslog.tcp_listen: syslog messages go to the log "syslog" (proxy.config.syslog.log), which is not declared`}}},
+	{"syslog facility unknown", inReplace(`filename = "access"`, "filename = \"access\"\nsyslog_facility = [\"local9\"]"),
+		[]inWantProblem{{`"local9"`, 0, `logs[1].syslog_facility: element 1: "local9" is not a syslog facility`}}},
 	// Folders that are files (found when the daemon starts, or, for a
 	// changed value, when it reloads).
 	{"logfile_dir is a file", inReplace(`logfile_dir = "logs"`, `logfile_dir = "afile"`),

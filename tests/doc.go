@@ -82,6 +82,33 @@
 //     exhausted space (skipped with a message when syslog-ng is missing;
 //     .ci/run installs it). eco_curl_test.go: etc/shippers/curl-ship.sh the
 //     same way, plain and gzip.
+//   - syslog_test.go (docs/syslog.md): util-linux logger over TCP
+//     (newline and octet-counted) and UDP, RFC 5424 and RFC 3164, routed by
+//     app name and facility, each message once and as sent; every kind of
+//     malformed syslog refused and counted by reason with nothing written;
+//     200 hostile connections with goroutines and VmHWM bounded and the
+//     257th refused; a UDP flood while the space is exhausted, where
+//     written + dropped (the kernel's count) equals sent.
+//     syslogng_net_test.go: syslog-ng's syslog() and network() destinations
+//     (etc/shippers/syslog-ng-network.conf), 10,000 messages in order per
+//     sender, through a period of exhausted space (logrolld stops reading,
+//     syslog-ng's flow control holds).
+//   - pipe_test.go (docs/pipe.md): a shell loop writing 20,000 lines into
+//     `logrollctl pipe` through a 503 period and a SIGTERM + restart of
+//     logrolld, every line once and in order; with no daemon, the pipe
+//     reads 16 MiB and blocks its writer, then delivers all once one starts.
+//   - tls_test.go (docs/security.md): TLS and bearer tokens on the ingest
+//     port: 401/403 JSON refusals with nothing written, plain HTTP refused,
+//     mutual TLS refusing no, foreign and expired client certificates,
+//     certificate and tokens reloaded without a restart (a mismatched key
+//     refused, the old pair kept), bad files refusing the start, 300
+//     stalled handshakes bounded and cut at 10 s; curl-ship.sh over mutual
+//     TLS with a token. syslogng_tls_test.go: syslog-ng's http() over
+//     mutual TLS with a token (etc/shippers/syslog-ng-tls.conf).
+//   - adminhttp_test.go: the remote admin listener over TLS with an
+//     admin token: roll (POST, and GET with curl), rolled and status
+//     limited to the token's logs; no token, a non-admin token, another
+//     log, and every other endpoint refused.
 //   - cron_test.go: etc/cron/process-rolled.sh run again and again against a
 //     live daemon while records arrive and logs roll every second: per-status
 //     totals equal to what was acknowledged, nothing processed twice (a run

@@ -47,9 +47,10 @@ const (
 	secRoll       = "roll"
 	secStall      = "stall"
 	secStartup    = "startup"
+	secInputs     = "inputs"
 )
 
-var allSections = []string{secThroughput, secRoll, secStall, secStartup}
+var allSections = []string{secThroughput, secRoll, secStall, secStartup, secInputs}
 
 // env is the configuration shared by the measurements.
 type env struct {
@@ -357,6 +358,13 @@ func measure(ctx context.Context, e *env, o options, sections []string) (*Result
 			e.progress("start-up with %d rolled files: healthz %.1f ms", n, row.HealthzMs)
 			res.Startup = append(res.Startup, row)
 		}
+	}
+	if has(secInputs) {
+		runs, rows, err := measureInputs(ctx, e)
+		if err != nil {
+			return nil, fmt.Errorf("inputs: %w", err)
+		}
+		res.InputRuns, res.Inputs = runs, rows
 	}
 	res.Targets = evalTargets(res)
 	res.Info.LoadEnd = loadAverage()

@@ -96,9 +96,18 @@ func TestQuick(t *testing.T) {
 			t.Errorf("report has no line matching %s", re)
 		}
 	}
+	for _, re := range []string{ // input rows
+		`(?m)^\s*syslog tcp\s+http text\s+\d+\s+\d+\s+[\d.]+×`,
+		`(?m)^\s*https \+ token\s+http text\s+\d+\s+\d+\s+[\d.]+×`,
+		`(?m)^\s*logrollctl pipe\s+rotatelogs\s+\d+\s+\d+\s+[\d.]+×`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("report has no line matching %s", re)
+		}
+	}
 	verdicts := regexp.MustCompile(`(?m)^(PASS|FAIL|n/a)\s+\S`).FindAllString(out, -1)
-	if len(verdicts) != 9 {
-		t.Errorf("%d target lines, want 9", len(verdicts))
+	if len(verdicts) != 12 {
+		t.Errorf("%d target lines, want 12", len(verdicts))
 	}
 	if !regexp.MustCompile(`(?m)^\d+ PASS, \d+ FAIL, 0 n/a$`).MatchString(out) {
 		t.Errorf("no target summary with every target measured")
@@ -120,8 +129,8 @@ func TestJSONOutput(t *testing.T) {
 	if len(r.Startup) != 2 || r.Startup[1].RolledFiles != 10 || r.Startup[1].HealthzMs <= 0 {
 		t.Errorf("startup = %+v", r.Startup)
 	}
-	if len(r.Targets) != 9 {
-		t.Errorf("%d targets, want 9", len(r.Targets))
+	if len(r.Targets) != 12 {
+		t.Errorf("%d targets, want 12", len(r.Targets))
 	}
 }
 
@@ -151,7 +160,7 @@ func TestJSONRoll(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("roll rows %q, want %q", got, want)
 	}
-	if len(r.Targets) != 9 || r.Targets[4].Status == statusNA || r.Targets[4].Measured == nil || *r.Targets[4].Measured != r.Roll[4].P99ms {
+	if len(r.Targets) != 12 || r.Targets[4].Status == statusNA || r.Targets[4].Measured == nil || *r.Targets[4].Measured != r.Roll[4].P99ms {
 		t.Errorf("roll target = %+v, want the p99 of roll/socket (%+v)", r.Targets[4], r.Roll[4])
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"math"
 )
 
-// Targets of issue 6, checked against a run's results. Ratios compare
+// Targets of issues 6 and 21, checked against a run's results. Ratios compare
 // logroll with the baseline of the same run (medians of per-rep ratios),
 // since absolute figures vary with the machine and its load.
 
@@ -43,6 +43,7 @@ const (
 	limitStartupMs   = 500
 	limitRSSMiB      = 64
 	limitCPUSecPerGB = 1.0
+	limitInputRatio  = 0.8 // issue 21: syslog, TLS and pipe against their baselines
 	targetStartFiles = 100000
 	targetDurability = "roll" // the default: durable rolls
 )
@@ -128,5 +129,17 @@ func evalTargets(r *Results) []targetResult {
 	add(fmt.Sprintf("logrolld peak RSS at %d conns (text and json)", targetRSSConns), rss, limitRSSMiB, "MiB", true)
 	tl, ok := row(FormatText, targetConns, serverLogroll)
 	add(fmt.Sprintf("logrolld CPU per GB of text at %d conns", targetConns), pick(ok, tl.CPUSecPerGB), limitCPUSecPerGB, "s/GB", true)
+
+	input := func(name string) float64 {
+		for _, x := range r.Inputs {
+			if x.Input == name {
+				return x.Ratio
+			}
+		}
+		return nan
+	}
+	add(fmt.Sprintf("syslog TCP records/s at %d conns ÷ HTTP text", inputConns), input(inSyslog), limitInputRatio, "×", false)
+	add(fmt.Sprintf("HTTPS + token records/s at %d conns ÷ plain HTTP", inputConns), input(inTLS), limitInputRatio, "×", false)
+	add("logrollctl pipe records/s ÷ rotatelogs", input(inPipe), limitInputRatio, "×", false)
 	return out
 }

@@ -27,6 +27,11 @@ func goodResults() *Results {
 		},
 		Stall:   []stallResult{{Durability: "write", PauseMaxMs: 50}, {Durability: "roll", PauseMaxMs: 1.5, StallMs: 9}},
 		Startup: []startupRow{{RolledFiles: 0, HealthzMs: 900}, {RolledFiles: 100000, HealthzMs: 300}},
+		Inputs: []inputRow{
+			{Input: inSyslog, Baseline: inHTTP, Ratio: 0.85},
+			{Input: inTLS, Baseline: inHTTP, Ratio: 0.9},
+			{Input: inPipe, Baseline: inRotatelog, Ratio: 0.8},
+		},
 	}
 }
 
@@ -64,13 +69,18 @@ func TestEvalTargets(t *testing.T) {
 		}, map[int]string{0: statusNA, 1: statusNA, 2: statusNA, 3: statusNA, 8: statusNA}},
 		{"no roll, stall, start-up", func(r *Results) { r.Roll, r.Stall, r.Startup = nil, nil, nil },
 			map[int]string{4: statusNA, 5: statusNA, 6: statusNA}},
+		{"syslog ratio", func(r *Results) { r.Inputs[0].Ratio = 0.79 }, map[int]string{9: statusFail}},
+		{"TLS ratio", func(r *Results) { r.Inputs[1].Ratio = 0.5 }, map[int]string{10: statusFail}},
+		{"pipe ratio at the limit", func(r *Results) { r.Inputs[2].Ratio = 0.8 }, nil},
+		{"pipe without rotatelogs", func(r *Results) { r.Inputs[2].Ratio = math.NaN() }, map[int]string{11: statusNA}},
+		{"no inputs", func(r *Results) { r.Inputs = nil }, map[int]string{9: statusNA, 10: statusNA, 11: statusNA}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := goodResults()
 			tc.spoil(r)
 			got := evalTargets(r)
-			if len(got) != 9 {
-				t.Fatalf("%d targets, want 9", len(got))
+			if len(got) != 12 {
+				t.Fatalf("%d targets, want 12", len(got))
 			}
 			for i, tr := range got {
 				want := statusPass

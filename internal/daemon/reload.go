@@ -80,6 +80,23 @@ func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.W
 		// opening the new logs would fail on, is refused now.
 		err = checkAgainst(cfg, d.initial, d.config())
 	}
+	var sec *security
+	var secWarnings []string
+	if err == nil {
+		sec, secWarnings, err = loadSecurity(cfg, d.opts.Now())
+	}
+	// Records that need a restart keep their running value (the collator
+	// keeps the folder it opened, the listeners their addresses), and the
+	// configuration kept as running says so. The listeners keep their
+	// addresses: whether they may go without TLS and tokens is decided on
+	// those.
+	var running *records.Config
+	if err == nil {
+		running = records.Running(cfg, d.initial)
+		if ps := records.Exposure(running); len(ps) > 0 {
+			err = &records.LoadError{Problems: ps}
+		}
+	}
 	if err != nil {
 		return d.refuse(res, err)
 	}
@@ -88,10 +105,6 @@ func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.W
 	d.mu.Unlock()
 	changes := records.Diff(old, cfg)
 
-	// Records that need a restart keep their running value (the collator
-	// keeps the folder it opened, the listeners their addresses), and the
-	// configuration kept as running says so.
-	running := records.Running(cfg, d.initial)
 	dir := d.initial.Str(records.LogfileDir)
 	// Everything that can refuse goes first, and the space manager, which
 	// deletes, last: a refused configuration must change nothing. The
@@ -112,10 +125,14 @@ func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.W
 	if d.ingest != nil {
 		d.ingest.SetMaxBodyBytes(maxBodyBytes(running))
 	}
+	if d.syslog != nil {
+		d.syslog.SetRouter(syslogRouter(running))
+	}
+	d.applySecurity(sec)
 	d.level.Set(slogLevel(running))
 
 	res.OK = true
-	res.Warnings = problemStrings(warnings)
+	res.Warnings = append(problemStrings(warnings), secWarnings...)
 	res.Changes = ctl.ChangesFrom(changes)
 	res.RestartRequired = ctl.ChangesFrom(records.NeedsRestart(records.Diff(d.initial, cfg)))
 	d.mu.Lock()

@@ -52,6 +52,12 @@
 // paths are never cleaned or redirected, so ../x, a%2Fb, %2e%2e or a NUL are
 // refused with 404, as are unknown paths.
 //
+// With SetTokens (auth_tokens_file), the listeners given to Serve ask for
+// a bearer token on POST /v1/logs and GET /metrics before anything else:
+// 401 without one or with an unknown one, 403 for a log the token may not
+// write (auth.go; the tokens file is parsed by ParseTokens, tokens.go).
+// Handler(), which the admin socket serves, asks for none.
+//
 // A log request is handled in this order; the first failure answers, and
 // nothing of the request is written:
 //

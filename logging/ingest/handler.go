@@ -18,15 +18,31 @@ const logsPrefix = "/v1/logs/"
 // serveHTTP routes a request. The path is matched after percent-decoding
 // (r.URL.Path) and is never cleaned: "/v1/logs/../x" and "/v1/logs/a%2Fb"
 // reach serveLogs, whose name check refuses them.
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) { s.route(w, r, false) }
+
+// servePublic routes a request of the ingest port: as serveHTTP, but with
+// tokens set, POST /v1/logs and GET /metrics need a bearer token (auth.go).
+func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) { s.route(w, r, true) }
+
+// route routes a request; public requests are authenticated.
+func (s *Server) route(w http.ResponseWriter, r *http.Request, public bool) {
 	if !s.gate.enter() {
 		s.refuseStopping(w, r, "")
 		return
 	}
 	defer s.gate.leave()
-	switch p := r.URL.Path; {
-	case len(p) >= len(logsPrefix) && p[:len(logsPrefix)] == logsPrefix:
-		s.serveLogs(w, r, p[len(logsPrefix):])
+	p := r.URL.Path
+	isLogs := len(p) >= len(logsPrefix) && p[:len(logsPrefix)] == logsPrefix
+	var tok *Token
+	if public && (isLogs || p == "/metrics" && s.metrics != nil) {
+		var ok bool
+		if tok, ok = s.authenticate(w, r); !ok {
+			return
+		}
+	}
+	switch {
+	case isLogs:
+		s.serveLogs(w, r, p[len(logsPrefix):], tok)
 	case p == "/healthz":
 		if !getOrHead(w, r, s) {
 			return
@@ -89,10 +105,14 @@ func putState(st *reqState) {
 }
 
 // serveLogs handles /v1/logs/{name}: check, read, decode, one Write, answer.
-func (s *Server) serveLogs(w http.ResponseWriter, r *http.Request, name string) {
+func (s *Server) serveLogs(w http.ResponseWriter, r *http.Request, name string, tok *Token) {
 	active, err := s.names.check(name)
 	if err != nil {
 		s.refuse(w, r, http.StatusNotFound, err.Error(), "")
+		return
+	}
+	if tok != nil && !tok.MayWrite(active) {
+		s.refuse(w, r, http.StatusForbidden, "token "+strconv.Quote(tok.Name)+" may not write to log "+strconv.Quote(active)+" (it may write to: "+tok.Allowed()+")", active)
 		return
 	}
 	if r.Method != http.MethodPost {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -137,6 +138,7 @@ type Server struct {
 	gate       gate
 	names      nameCache
 	stats      counters
+	tokens     atomic.Pointer[Tokens] // nil: no token asked (SetTokens)
 }
 
 // NewServer returns a Server that appends the records it accepts to w.
@@ -170,11 +172,11 @@ func NewServer(w Writer, cfg ServerConfig) *Server {
 	s.gate.init()
 	s.handler = http.HandlerFunc(s.serveHTTP)
 	s.hs = &http.Server{
-		Handler:           s.handler,
+		Handler:           http.HandlerFunc(s.servePublic),
 		ReadHeaderTimeout: orDefault(cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout),
 		ReadTimeout:       orDefault(cfg.ReadTimeout, DefaultReadTimeout),
 		IdleTimeout:       orDefault(cfg.IdleTimeout, DefaultIdleTimeout),
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ErrorLog:          log.New(&serverLog{s: s}, "", 0),
 	}
 	return s
 }
@@ -191,8 +193,10 @@ func orDefault(v, d time.Duration) time.Duration {
 }
 
 // Handler returns the server's handler, which routes every path itself (it
-// does not clean paths or redirect, unlike http.ServeMux). Tests and
-// benchmarks call it directly; it behaves as under Serve, Shutdown included.
+// does not clean paths or redirect, unlike http.ServeMux). It behaves as
+// under Serve, Shutdown included, but asks for no token: it is for a
+// caller that authenticates its clients otherwise (the admin socket, whose
+// mode admits only its owner), and for tests and benchmarks.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Serve accepts connections on l and serves them until Shutdown, then
