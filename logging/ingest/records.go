@@ -134,18 +134,25 @@ func (r *Records) own(body []byte) bool {
 	return true
 }
 
-// push appends rec to r.recs, doubling its capacity (64 entries at least)
-// with memory from r.hold when full; false means the memory was refused.
+// push appends rec to r.recs; false means the memory to grow it was
+// refused.
 func (r *Records) push(rec []byte) bool {
-	if len(r.recs) == cap(r.recs) {
-		c := max(2*cap(r.recs), 64)
-		if !r.hold.add(int64(c-cap(r.recs)) * recSize) {
-			return false
-		}
-		nr := make([][]byte, len(r.recs), c)
-		copy(nr, r.recs)
-		r.recs = nr
+	if len(r.recs) == cap(r.recs) && !r.grow() {
+		return false
 	}
 	r.recs = append(r.recs, rec)
+	return true
+}
+
+// grow doubles the capacity of r.recs (64 entries at least), taking the
+// memory from r.hold.
+func (r *Records) grow() bool {
+	c := max(2*cap(r.recs), 64)
+	if !r.hold.add(int64(c-cap(r.recs)) * recSize) {
+		return false
+	}
+	nr := make([][]byte, len(r.recs), c)
+	copy(nr, r.recs)
+	r.recs = nr
 	return true
 }
