@@ -36,13 +36,16 @@ func decodeBoth(t testing.TB, f Format, body []byte, recs *Records) error {
 // what Records promises about them: Block is the records, each followed by
 // '\n', none empty; Len and Size agree with it; each record from All has no
 // spare capacity; and the block is the body's own bytes (its prefix, not a
-// copy) exactly when the body begins with the records' lines (the zero-copy
-// case, never given up for nothing, never taken wrongly).
+// copy) exactly when the body begins with the records' lines and no record
+// ends in '\r' (the zero-copy case, never given up for nothing, never taken
+// wrongly). A text record "x\r" (from a line "x\r\r") can never be in
+// place: "x\r\n" in the body is the line "x"; yet the body may begin with
+// those bytes elsewhere, as "\r\n\r\r\n" does, whose one record is "\r".
 func recordsOf(t testing.TB, body []byte, r *Records) [][]byte {
 	t.Helper()
 	var recs [][]byte
 	var joined []byte
-	size := 0
+	size, cr := 0, false
 	for rec := range r.All() {
 		if len(rec) == 0 || bytes.IndexByte(rec, '\n') >= 0 || cap(rec) != len(rec) {
 			t.Fatalf("body %q: record %d = %q (capacity %d): want a non-empty line without spare capacity", body, len(recs), rec, cap(rec))
@@ -50,13 +53,14 @@ func recordsOf(t testing.TB, body []byte, r *Records) [][]byte {
 		recs = append(recs, rec)
 		joined = append(append(joined, rec...), '\n')
 		size += len(rec)
+		cr = cr || rec[len(rec)-1] == '\r'
 	}
 	if !bytes.Equal(r.Block(), joined) || r.Len() != len(recs) || r.Size() != size {
 		t.Fatalf("body %q: Block %q, Len %d, Size %d; the records are %q", body, r.Block(), r.Len(), r.Size(), recs)
 	}
 	if len(recs) > 0 {
 		inPlace := unsafe.SliceData(r.Block()) == unsafe.SliceData(body)
-		if want := bytes.HasPrefix(body, joined); inPlace != want {
+		if want := bytes.HasPrefix(body, joined) && !cr; inPlace != want {
 			t.Fatalf("body %q: block in the body %v, want %v (block %q)", body, inPlace, want, r.Block())
 		}
 	}

@@ -28,6 +28,7 @@ func TestDecodeBlock(t *testing.T) {
 		{"text crlf", Text, "a\r\nb\r\n", "a\nb\n", false},
 		{"text crlf on the last line only", Text, "a\nb\r\n", "a\nb\n", false},
 		{"text blank-line separated", Text, "a\n\nb\n\n", "a\nb\n", false},
+		{"text record ending in cr", Text, "\r\n\r\r\n", "\r\n", false}, // the body begins with the block's bytes, not with its line
 		{"text empty body", Text, "", "", false},
 		{"ndjson compact", NDJSON, "{}\n[1]\n\"s\"\n", "{}\n[1]\n\"s\"\n", true},
 		{"ndjson compact, blank lines after", NDJSON, "{}\n \n\t\r\n", "{}\n", true},
