@@ -152,21 +152,7 @@ func TestRecordsHold(t *testing.T) {
 // Records was used before.
 func TestDecodeMemory(t *testing.T) {
 	const n = 1 << 20 / 3
-	array := append([]byte{'['}, bytes.Repeat([]byte("{},"), n)...)
-	array[len(array)-1] = ']'
-	for _, tc := range []struct {
-		name   string
-		f      Format
-		body   []byte
-		copied bool
-	}{
-		{"ndjson {}", NDJSON, bytes.Repeat([]byte("{}\n"), n), false},
-		{"ndjson { }", NDJSON, bytes.Repeat([]byte("{ }\n"), n), true},
-		{"json array", JSON, array, true},
-		{"text a LF", Text, bytes.Repeat([]byte("a\n"), n), false},
-		{"text a CRLF", Text, bytes.Repeat([]byte("a\r\n"), n), true},
-		{"text blank-line separated", Text, bytes.Repeat([]byte("a\n\n"), n), true},
-	} {
+	for _, tc := range tinyBodies(n) {
 		t.Run(tc.name, func(t *testing.T) {
 			var recs Records
 			var before, after runtime.MemStats

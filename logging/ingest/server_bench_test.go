@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"sync"
 	"testing"
-
-	"github.com/logroll/logroll/logging"
 )
 
 // The harness below serves one prepared request again and again through a
@@ -181,22 +178,34 @@ func BenchmarkServeText(b *testing.B) {
 	benchServe(b, s.Handler(), newReplay("/v1/logs/access", "text/plain", accessLines(n)), n)
 }
 
-// BenchmarkServeBlockWriter posts the bodies of the benchmarks above, and a
-// 1 MiB body of "{}" lines, through the handler to a BlockWriter, the kind
-// of Writer the daemon gives it (logging.Collator): the records go as one
-// block, in the body when it is already its lines.
-func BenchmarkServeBlockWriter(b *testing.B) {
-	for _, tc := range []struct {
-		name, ct string
-		body     []byte
-		records  int
-	}{
+// serveCase is a body of BenchmarkServeBlockWriter and
+// BenchmarkServeCollator.
+type serveCase struct {
+	name, ct string
+	body     []byte
+	records  int
+}
+
+// serveCases returns the bodies of the benchmarks above, the text lines
+// ending in "\r\n", and 1 MiB bodies of "{}" and "a\r\n" lines.
+func serveCases() []serveCase {
+	const tiny = 1 << 20 / 3
+	return []serveCase{
+		{"json_batch_125", "application/json", logstashArray(125), 125},
 		{"json_batch_1000", "application/json", logstashArray(1000), 1000},
 		{"ndjson", "application/x-ndjson", logstashNDJSON(1000), 1000},
 		{"text", "text/plain", accessLines(1000), 1000},
-		{"tiny_ndjson", "application/x-ndjson", bytes.Repeat([]byte("{}\n"), 1<<20/3), 1 << 20 / 3},
-		{"tiny_text_crlf", "text/plain", bytes.Repeat([]byte("a\r\n"), 1<<20/3), 1 << 20 / 3},
-	} {
+		{"text_crlf", "text/plain", bytes.ReplaceAll(accessLines(1000), []byte("\n"), []byte("\r\n")), 1000},
+		{"tiny_ndjson", "application/x-ndjson", bytes.Repeat([]byte("{}\n"), tiny), tiny},
+		{"tiny_text_crlf", "text/plain", bytes.Repeat([]byte("a\r\n"), tiny), tiny},
+	}
+}
+
+// BenchmarkServeBlockWriter posts serveCases through the handler to a
+// BlockWriter, the kind of Writer the daemon gives it (logging.Collator):
+// the records go as one block, in the body when it is already its lines.
+func BenchmarkServeBlockWriter(b *testing.B) {
+	for _, tc := range serveCases() {
 		b.Run(tc.name, func(b *testing.B) {
 			s := NewServer(nopBlockWriter{}, ServerConfig{})
 			benchServe(b, s.Handler(), newReplay("/v1/logs/access", tc.ct, tc.body), tc.records)
@@ -204,38 +213,15 @@ func BenchmarkServeBlockWriter(b *testing.B) {
 	}
 }
 
-// BenchmarkServeCollator posts bodies through the handler to a real
+// BenchmarkServeCollator posts serveCases through the handler to a real
 // logging.Collator writing to a temporary folder (durability "write": the
 // page cache, no fsync), as the daemon does: decoding, the collator's side
 // and the write(2) included, so that work moved between the two (a copy
 // of the records) is counted once.
 func BenchmarkServeCollator(b *testing.B) {
-	crlf := bytes.ReplaceAll(accessLines(1000), []byte("\n"), []byte("\r\n"))
-	for _, tc := range []struct {
-		name, ct string
-		body     []byte
-		records  int
-	}{
-		{"json_batch_125", "application/json", logstashArray(125), 125},
-		{"json_batch_1000", "application/json", logstashArray(1000), 1000},
-		{"ndjson", "application/x-ndjson", logstashNDJSON(1000), 1000},
-		{"text", "text/plain", accessLines(1000), 1000},
-		{"text_crlf", "text/plain", crlf, 1000},
-		{"tiny_ndjson", "application/x-ndjson", bytes.Repeat([]byte("{}\n"), 1<<20/3), 1 << 20 / 3},
-		{"tiny_text_crlf", "text/plain", bytes.Repeat([]byte("a\r\n"), 1<<20/3), 1 << 20 / 3},
-	} {
+	for _, tc := range serveCases() {
 		b.Run(tc.name, func(b *testing.B) {
-			c, err := logging.Open(logging.Config{
-				Dir:        b.TempDir(),
-				Hostname:   "bench",
-				Durability: logging.DurabilityWrite,
-				Logs:       []logging.LogConfig{{Name: "access.log", Policy: logging.Policy{Mode: logging.ModeNone}}},
-			}, logging.Options{Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer c.Close()
-			s := NewServer(c, ServerConfig{})
+			s := NewServer(openCollator(b, b.TempDir()), ServerConfig{})
 			benchServe(b, s.Handler(), newReplay("/v1/logs/access", tc.ct, tc.body), tc.records)
 		})
 	}
