@@ -155,7 +155,7 @@ func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, log string, f
 		// The pooled buffers are big and memory is short: start small.
 		st.body, st.recs = bytes.Buffer{}, Records{hold: &st.mem}
 	}
-	st.recs.split = s.writeBlock == nil // a plain Writer takes records one by one
+	st.recs.split = s.writeBlock == nil // a plain Writer takes records one by one, no block
 
 	var err error
 	switch {
@@ -198,9 +198,9 @@ func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, log string, f
 	}
 	// body stays alive (st is pooled only after this returns) until the
 	// write returns: the block may be the body itself.
-	n, block := st.recs.Len(), st.recs.Block()
+	n := st.recs.Len()
 	if s.writeBlock != nil {
-		err = s.writeBlock(log, block, n)
+		err = s.writeBlock(log, st.recs.Block(), n)
 	} else {
 		err = s.write(log, st.recs.recs)
 	}
@@ -208,7 +208,7 @@ func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, log string, f
 		s.writeFailed(w, r, log, err)
 		return
 	}
-	s.answerOK(w, st, n, len(block))
+	s.answerOK(w, st, n, st.recs.Size()+n)
 }
 
 // answerOK answers a written request: 200 with {"records":n}, n records

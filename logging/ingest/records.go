@@ -33,8 +33,10 @@ type Records struct {
 	hold *hold  // where buf's and recs' growth comes from (nil: anywhere)
 
 	// split, set by the Server for a Writer without WriteBlock, makes
-	// Decode also keep every record's slice in recs as it goes (24 bytes a
-	// record): splitting the block afterwards would scan it a second time.
+	// Decode lay out no block: every record is kept as a slice in recs
+	// instead, of the body as it is or of buf for JSON that had whitespace
+	// removed. That is what such a Writer takes, at 24 bytes a record; a
+	// block would be a copy it does not need.
 	split bool
 	recs  [][]byte // with split: the records, subslices of the body or buf
 }
@@ -44,19 +46,41 @@ func (r *Records) Len() int { return r.n }
 
 // Size returns the total length of the records in bytes, without their
 // newlines.
-func (r *Records) Size() int { return len(r.block) - r.n }
+func (r *Records) Size() int {
+	if r.split {
+		n := 0
+		for _, rec := range r.recs {
+			n += len(rec)
+		}
+		return n
+	}
+	return len(r.block) - r.n
+}
 
 // Block returns the records as lines, each followed by '\n', none empty;
 // empty when there are no records. It is either a prefix of the decoded body
 // or memory of r: it stays valid until the next Decode or Reset, and only as
 // long as the body's bytes are not modified or reused.
-func (r *Records) Block() []byte { return r.block }
+func (r *Records) Block() []byte {
+	if r.split {
+		return nil // not laid out
+	}
+	return r.block
+}
 
 // All yields the records in body order, each without its newline and with
 // no spare capacity (an append to one never overwrites the next). The
-// records are subslices of Block, valid as long as it is.
+// records are subslices of Block (or of the body), valid as long as it is.
 func (r *Records) All() iter.Seq[[]byte] {
 	return func(yield func([]byte) bool) {
+		if r.split {
+			for _, rec := range r.recs {
+				if !yield(rec) {
+					return
+				}
+			}
+			return
+		}
 		b := r.block
 		for len(b) > 0 {
 			i := bytes.IndexByte(b, '\n') // found: every line ends in one
@@ -87,13 +111,18 @@ func (r *Records) start(body []byte) {
 // prefix and the record extends it exactly (it starts where the block ends
 // and a '\n' follows it in the body), the block just grows over it;
 // otherwise the block is moved to r's own buffer first (own) and the record
-// copied. It returns false when memory was refused.
+// copied. With split, the record is only kept as a slice of the body. It
+// returns false when memory was refused.
 func (r *Records) line(body []byte, start, end int) bool {
+	if r.split {
+		r.n++
+		return r.push(body[start:end:end])
+	}
 	if !r.owned {
 		if start == len(r.block) && end < len(body) && body[end] == '\n' {
 			r.block = body[:end+1]
 			r.n++
-			return !r.split || r.push(body[start:end:end])
+			return true
 		}
 		if !r.own(body) {
 			return false
@@ -105,7 +134,8 @@ func (r *Records) line(body []byte, start, end int) bool {
 // put appends p and a '\n' to the owned block, ending the line that starts
 // at block offset from (the record's first pieces may be in the block
 // already: JSON compaction copies a record piece by piece). The block never
-// outgrows the capacity own gave it (the reslice would panic first). It
+// outgrows the capacity own gave it (the reslice would panic first). With
+// split the block holds only such records, each kept as a slice of it. It
 // returns false when memory for recs was refused.
 func (r *Records) put(from int, p []byte) bool {
 	n := len(r.block)
@@ -119,9 +149,8 @@ func (r *Records) put(from int, p []byte) bool {
 
 // own moves the block, so far the body's prefix, into r.buf, sized once for
 // every block body can give (len(body)+1 bytes), taking its growth from
-// r.hold. From then on records are appended to it, never reallocating; the
-// records already in recs stay in the body. It returns false, changing
-// nothing, when the memory was refused.
+// r.hold. From then on records are appended to it, never reallocating. It
+// returns false, changing nothing, when the memory was refused.
 func (r *Records) own(body []byte) bool {
 	if need := len(body) + 1; cap(r.buf) < need {
 		if !r.hold.add(int64(need - cap(r.buf))) {

@@ -66,7 +66,9 @@ func decodeText(body []byte, out *Records) error {
 		i += k + 1
 		n++
 	}
-	out.block, out.n = body[:i], n
+	if out.n = n; !out.split {
+		out.block = body[:i]
+	}
 	for i < len(body) {
 		end, next := len(body), len(body)
 		if k := bytes.IndexByte(body[i:], '\n'); k >= 0 {
