@@ -77,7 +77,8 @@ func getOrHead(w http.ResponseWriter, r *http.Request, s *Server) bool {
 }
 
 // reqState is the pooled per-request memory of serveLogs: the body and its
-// records (which point into it), and the answer's bytes.
+// records (a block of lines, in the body or beside it), and the answer's
+// bytes.
 type reqState struct {
 	body bytes.Buffer
 	recs Records
@@ -98,7 +99,7 @@ func putState(st *reqState) {
 	st.mem.b, st.recs.hold = nil, nil
 	st.recs.Reset()
 	st.body.Reset()
-	if st.body.Cap() > maxPooled || cap(st.recs.buf) > maxPooled || cap(st.recs.Recs) > maxPooled/16 {
+	if st.body.Cap() > maxPooled || cap(st.recs.buf) > maxPooled || cap(st.recs.recs) > maxPooled/16 {
 		return
 	}
 	statePool.Put(st)
@@ -154,6 +155,7 @@ func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, log string, f
 		// The pooled buffers are big and memory is short: start small.
 		st.body, st.recs = bytes.Buffer{}, Records{hold: &st.mem}
 	}
+	st.recs.split = s.writeBlock == nil // a plain Writer takes records one by one, no block
 
 	var err error
 	switch {
@@ -186,17 +188,6 @@ func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, log string, f
 	}
 	body := st.body.Bytes()
 	s.stats.bodyBytes.Add(int64(len(body)))
-	if f == Text && s.writeBlock != nil {
-		if n, ok := TextBlock(body); ok {
-			// body stays alive until WriteBlock returns (st is pooled after).
-			if err := s.writeBlock(log, body, n); err != nil {
-				s.writeFailed(w, r, log, err)
-				return
-			}
-			s.answerOK(w, st, n, len(body))
-			return
-		}
-	}
 	if err := Decode(f, body, &st.recs); err != nil {
 		if err == errNoMemory {
 			s.refuse(w, r, http.StatusTooManyRequests, msgNoMemory, log)
@@ -205,13 +196,18 @@ func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, log string, f
 		s.refuse(w, r, http.StatusBadRequest, f.String()+" body: "+err.Error(), log)
 		return
 	}
-	// body stays alive (st is pooled only after this returns) until Write
-	// returns: the records point into it.
-	if err := s.write(log, st.recs.Recs); err != nil {
+	// body stays alive (st is pooled only after this returns) until the
+	// write returns: the block may be the body itself.
+	n := st.recs.Len()
+	if s.writeBlock != nil {
+		err = s.writeBlock(log, st.recs.Block(), n)
+	} else {
+		err = s.write(log, st.recs.recs)
+	}
+	if err != nil {
 		s.writeFailed(w, r, log, err)
 		return
 	}
-	n := st.recs.Len()
 	s.answerOK(w, st, n, st.recs.Size()+n)
 }
 

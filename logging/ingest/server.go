@@ -42,11 +42,13 @@ type LineWriter interface {
 // BlockWriter is an optional interface of a Writer: WriteBlock writes
 // records records already laid out as lines — block is whole lines, each
 // ending in '\n', none empty — as they are, without splitting them into
-// records (logging.Collator has it). The Server uses it for text bodies
-// whose bytes are exactly their records' lines (no NUL, valid UTF-8, no
-// "\r\n", no empty line, a final newline; see TextBlock); any other body is
-// decoded and written record by record. WriteBlock must not retain block
-// after it returns.
+// records (logging.Collator has it). The Server then hands every accepted
+// body to it as Decode's block (the body itself when it is already its
+// lines), so that a request costs no memory per record; a body without
+// records comes as an empty block and 0 records, which must be checked like
+// a Write of no records. Any other Writer gets the records one by one (24
+// bytes of slice per record, taken from the in-flight budget). WriteBlock
+// must not retain block after it returns.
 type BlockWriter interface {
 	WriteBlock(log string, block []byte, records int) error
 }
@@ -84,14 +86,15 @@ type ServerConfig struct {
 	// DefaultMaxInFlight (64).
 	MaxInFlight int
 	// MaxInFlightBytes bounds the memory that the log requests in flight
-	// hold together, in bytes: body buffers (after decompression), JSON
-	// compaction buffers and record slices, counted by capacity as they
-	// grow. A request that cannot get the memory it needs is answered 429
-	// (nothing written). A request alone is never refused for memory, so the
-	// real bound is the larger of MaxInFlightBytes and one request's need (a
-	// body of the largest size needs up to 2 × MaxBodyBytes, plus 24 bytes
-	// per record). Default DefaultMaxInFlightBytes (32 MiB); negative means
-	// no bound.
+	// hold together, in bytes: body buffers (after decompression), block
+	// buffers (Records) and, for a Writer without WriteBlock, record
+	// slices, counted by capacity as they grow. A request that cannot get
+	// the memory it needs is answered 429 (nothing written). A request alone
+	// is never refused for memory, so the real bound is the larger of
+	// MaxInFlightBytes and one request's need (a body of the largest size
+	// needs up to 2 × (MaxBodyBytes + 1), whatever its records; plus 24
+	// bytes per record for a Writer without WriteBlock). Default
+	// DefaultMaxInFlightBytes (32 MiB); negative means no bound.
 	MaxInFlightBytes int64
 	// ReadHeaderTimeout, ReadTimeout and IdleTimeout are those of
 	// http.Server: the time allowed to read a request's headers; to read the
