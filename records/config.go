@@ -35,10 +35,10 @@ type Log struct {
 	// order written; nil when the log's table does not set them.
 	SyslogAppNames, SyslogFacilities []string
 
-	vals  map[string]any   // every per-log record → effective value (int64, string or []string)
-	over  map[string]bool  // records the log's table sets itself
-	index int              // its place among the [[logs]] tables
-	pos   *logPositions    // nil for the embedded defaults
+	vals  map[string]any  // every per-log record → effective value (int64, string or []string)
+	over  map[string]bool // records the log's table sets itself
+	index int             // its place among the [[logs]] tables
+	pos   *logPositions   // nil for the embedded defaults
 	file  string
 }
 
