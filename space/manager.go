@@ -63,11 +63,11 @@ type Manager struct {
 
 	mu       sync.Mutex // guards the fields up to snap
 	closed   bool
-	events   []event // reports waiting for the goroutine
-	overflow bool    // reports were lost: rescan
-	lost     bool    // the watch stopped (the folder itself moved)
-	rewatch  bool    // Rewatch: watch the (recreated) folder again
-	newCfg   *Config // from Apply; the latest wins
+	events   []event  // reports waiting for the goroutine
+	overflow bool     // reports were lost: rescan
+	lost     bool     // the watch stopped (the folder itself moved)
+	rewatch  bool     // Rewatch: watch the (recreated) folder again
+	newCfg   *Config  // from Apply; the latest wins
 	shipped  []string // HandedOn with del: to delete by RuleShipped
 	snap     snapshot
 
