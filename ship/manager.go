@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
-	"io/fs"
 	"sync"
 	"time"
 
@@ -36,16 +36,16 @@ var ErrClosed = errors.New("ship: manager closed")
 // Concurrency: every method is safe for concurrent use. Options.HandedOn
 // and Options.Item are called from run only.
 type Manager struct {
-	opts    Options
-	log     *slog.Logger
-	poke    chan struct{}     // capacity 1: "look at the queues" (coalescing)
-	results chan result       // capacity: every worker's report
-	quit    chan struct{}     // closed by Close
-	done    chan struct{}     // closed when run has exited
-	ctx     context.Context   // cancelled by Close: the steps in flight stop
-	cancel  context.CancelFunc
-	started sync.Once
-	closing sync.Once
+	opts     Options
+	log      *slog.Logger
+	poke     chan struct{}   // capacity 1: "look at the queues" (coalescing)
+	results  chan result     // capacity: every worker's report
+	quit     chan struct{}   // closed by Close
+	done     chan struct{}   // closed when run has exited
+	ctx      context.Context // cancelled by Close: the steps in flight stop
+	cancel   context.CancelFunc
+	started  sync.Once
+	closing  sync.Once
 	closeErr error
 
 	mu      sync.Mutex // guards the fields up to snap
