@@ -127,15 +127,15 @@ func newTestKnown(t *testing.T, dir string, st *fakeStore, logs *logLines, exist
 	}
 	cfg := Config{Host: "web01", Logs: []Log{{Name: "a.log", Ship: &Target{Bucket: "b", Prefix: "p", Region: "r"}, DeleteAfter: true, HoldBeforeDelete: true}}}
 	m, err := New(cfg, Options{
-		Journal:    filepath.Join(dir, JournalName),
-		Item:       func(p string) (Item, bool) { it, ok := byPath[p]; return it, ok },
-		HandedOn:   st.handedOn,
-		Logger:     slog.New(logs),
+		Journal:         filepath.Join(dir, JournalName),
+		Item:            func(p string) (Item, bool) { it, ok := byPath[p]; return it, ok },
+		HandedOn:        st.handedOn,
+		Logger:          slog.New(logs),
 		MinBackoff:      time.Second,
 		ShipConcurrency: 1, // one at a time: the order of events is the test's
-		MaxBackoff: time.Minute,
-		Jitter:     func() float64 { return 0.5 },
-		upload:     st.upload,
+		MaxBackoff:      time.Minute,
+		Jitter:          func() float64 { return 0.5 },
+		upload:          st.upload,
 	}, existing)
 	if err != nil {
 		t.Fatal(err)
