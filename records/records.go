@@ -48,6 +48,7 @@ const (
 	ShipRegion         = "proxy.config.log.ship_region"
 	ShipDeleteAfter    = "proxy.config.log.ship_delete_after"
 	ShipBeforeDelete   = "proxy.config.log.ship_before_delete"
+	ShipRetryMaxSec    = "proxy.config.log.ship_retry_max_sec"
 )
 
 // The values of the enum records.
@@ -260,6 +261,10 @@ var table = []Record{
 	{
 		Name: ShipBeforeDelete, Kind: KindBool, Default: int64(1), Min: 0, Max: 1, Reloadable: true, PerLog: true,
 		Description: "1: no rule deletes a file not yet shipped or handed on (ingest answers 503 when only such files could free the budget); 0: they may be, each deletion an error",
+	},
+	{
+		Name: ShipRetryMaxSec, Kind: KindInt, Default: int64(300), Min: 1, Max: daySecs, Unit: "s", Reloadable: true,
+		Description: "longest wait between two attempts to ship a file or run its on_roll_command (the wait doubles from 1 s up to this)",
 	},
 }
 

@@ -60,6 +60,9 @@ type Config struct {
 	// Logs are the configured logs; a log that is not listed (or lists
 	// nothing) hands nothing on.
 	Logs []Log
+	// MaxBackoff, when > 0, replaces Options.MaxBackoff
+	// (ship_retry_max_sec).
+	MaxBackoff time.Duration
 }
 
 // validate checks c.
@@ -83,7 +86,7 @@ func (c Config) validate() error {
 
 // clone returns a deep copy of c.
 func (c Config) clone() Config {
-	out := Config{Host: c.Host, Logs: make([]Log, len(c.Logs))}
+	out := Config{Host: c.Host, Logs: make([]Log, len(c.Logs)), MaxBackoff: c.MaxBackoff}
 	for i, l := range c.Logs {
 		l.Command = slices.Clone(l.Command)
 		if l.Ship != nil {

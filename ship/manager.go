@@ -494,7 +494,7 @@ func (m *Manager) handle(r result) {
 		if t != nil {
 			n = t.failures + 1
 		}
-		wait := Backoff(n, m.opts.MinBackoff, m.opts.MaxBackoff, m.opts.Jitter())
+		wait := Backoff(n, m.opts.MinBackoff, m.maxBackoff(), m.opts.Jitter())
 		m.q.fail(r.id, f, now, wait)
 		m.mu.Lock()
 		m.snap.LastFailure, m.snap.LastFailureAt = fmt.Sprintf("%s %s: %v", r.id.step, r.item.Name, f), now
@@ -528,7 +528,7 @@ func (m *Manager) succeeded(r result, sk streakKey) {
 		// Not recorded: done again later (the store recognises the bytes).
 		m.log.Error("cannot record a step done in the journal: it will be done again", "path", r.item.Path, "err", err)
 		m.counts.failures[KindLocal]++
-		m.q.fail(r.id, &Failure{Kind: KindLocal, Err: err}, m.opts.Now(), Backoff(1, m.opts.MinBackoff, m.opts.MaxBackoff, m.opts.Jitter()))
+		m.q.fail(r.id, &Failure{Kind: KindLocal, Err: err}, m.opts.Now(), Backoff(1, m.opts.MinBackoff, m.maxBackoff(), m.opts.Jitter()))
 		return
 	}
 	m.q.finish(r.id)
@@ -573,4 +573,12 @@ func what(s step) string {
 		return "shipping"
 	}
 	return "on_roll_command"
+}
+
+// maxBackoff is the configured cap of the backoff.
+func (m *Manager) maxBackoff() time.Duration {
+	if m.cfg.MaxBackoff > 0 {
+		return max(m.cfg.MaxBackoff, m.opts.MinBackoff)
+	}
+	return m.opts.MaxBackoff
 }

@@ -23,7 +23,7 @@ import (
 
 // shipConfig maps the configuration onto the ship manager's.
 func shipConfig(c *records.Config) (ship.Config, error) {
-	sc := ship.Config{Host: c.Hostname()}
+	sc := ship.Config{Host: c.Hostname(), MaxBackoff: time.Duration(c.Int(records.ShipRetryMaxSec)) * time.Second}
 	for i := range c.Logs {
 		l := &c.Logs[i]
 		sl := ship.Log{
