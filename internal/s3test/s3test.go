@@ -175,10 +175,13 @@ func (s *Store) Stop() {
 // Restart starts a stopped store again, on the same address and folder.
 func (s *Store) Restart() { s.t.Helper(); s.start() }
 
-// Env returns the environment a client of the store needs: the
-// credentials and region, with the AWS shared files pointed away so that
-// the machine's own do not count.
-func (s *Store) Env() []string {
+// Env returns the environment a client of the store needs: ClientEnv.
+func (s *Store) Env() []string { return ClientEnv() }
+
+// ClientEnv returns the environment a client of a store started here
+// needs: the credentials and region, with the AWS shared files pointed
+// away so that the machine's own do not count.
+func ClientEnv() []string {
 	return []string{
 		"AWS_ACCESS_KEY_ID=" + AccessKey,
 		"AWS_SECRET_ACCESS_KEY=" + SecretKey,
