@@ -15,12 +15,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
@@ -129,7 +131,7 @@ func (u *uploader) upload(ctx context.Context, it Item, key string) (Result, err
 		return res, &Failure{Kind: KindLocal, Err: fmt.Errorf("stat %s: %w", it.Path, err)}
 	}
 	size := fi.Size()
-	var parts []string // base64 SHA-256 of each part
+	var parts [][]byte // SHA-256 of each part
 	whole := sha256.New()
 	if size > u.partSize {
 		for off := int64(0); off < size; off += u.partSize {
@@ -137,7 +139,7 @@ func (u *uploader) upload(ctx context.Context, it Item, key string) (Result, err
 			if _, err := io.Copy(io.MultiWriter(h, whole), io.NewSectionReader(f, off, min(u.partSize, size-off))); err != nil {
 				return res, &Failure{Kind: KindLocal, Err: fmt.Errorf("read %s: %w", it.Path, err)}
 			}
-			parts = append(parts, base64.StdEncoding.EncodeToString(h.Sum(nil)))
+			parts = append(parts, h.Sum(nil))
 		}
 	} else if _, err := io.Copy(whole, io.NewSectionReader(f, 0, size)); err != nil {
 		return res, &Failure{Kind: KindLocal, Err: fmt.Errorf("read %s: %w", it.Path, err)}
@@ -158,7 +160,7 @@ func (u *uploader) upload(ctx context.Context, it Item, key string) (Result, err
 			ChecksumSHA256: aws.String(base64.StdEncoding.EncodeToString(sum)),
 			IfNoneMatch:    aws.String("*"),
 			Metadata:       meta,
-		})
+		}, withPayloadHash(sum))
 	} else {
 		res.Multipart = true
 		err = u.multipart(ctx, f, size, key, it.Name, parts, meta)
@@ -185,7 +187,7 @@ func (u *uploader) upload(ctx context.Context, it Item, key string) (Result, err
 // completes the upload only if no object has the key; a failure aborts the
 // upload (best effort: an upload a crash left behind is removed by the
 // bucket's AbortIncompleteMultipartUpload lifecycle rule, docs/shipping.md).
-func (u *uploader) multipart(ctx context.Context, f *os.File, size int64, key, name string, sums []string, meta map[string]string) error {
+func (u *uploader) multipart(ctx context.Context, f *os.File, size int64, key, name string, sums [][]byte, meta map[string]string) error {
 	cr, err := u.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 		Bucket:            aws.String(u.target.Bucket),
 		Key:               aws.String(key),
@@ -209,6 +211,7 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, size int64, key, n
 	for i, sum := range sums {
 		off := int64(i) * u.partSize
 		n := min(u.partSize, size-off)
+		b64 := base64.StdEncoding.EncodeToString(sum)
 		pr, err := u.client.UploadPart(ctx, &s3.UploadPartInput{
 			Bucket:         aws.String(u.target.Bucket),
 			Key:            aws.String(key),
@@ -216,12 +219,12 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, size int64, key, n
 			PartNumber:     aws.Int32(int32(i + 1)),
 			Body:           io.NewSectionReader(f, off, n),
 			ContentLength:  aws.Int64(n),
-			ChecksumSHA256: aws.String(sum),
-		})
+			ChecksumSHA256: aws.String(b64),
+		}, withPayloadHash(sum))
 		if err != nil {
 			return err
 		}
-		completed = append(completed, types.CompletedPart{ETag: pr.ETag, PartNumber: aws.Int32(int32(i + 1)), ChecksumSHA256: aws.String(sum)})
+		completed = append(completed, types.CompletedPart{ETag: pr.ETag, PartNumber: aws.Int32(int32(i + 1)), ChecksumSHA256: aws.String(b64)})
 	}
 	_, err = u.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 		Bucket:          aws.String(u.target.Bucket),
@@ -285,4 +288,27 @@ func contentType(name string) string {
 		return "application/zstd"
 	}
 	return "text/plain; charset=utf-8"
+}
+
+// withPayloadHash gives the request's SigV4 signer the body's SHA-256,
+// which upload computed already: over plain HTTP the SDK signs the payload
+// and would read the body once more to hash it (over HTTPS it sends
+// UNSIGNED-PAYLOAD, and this changes nothing).
+func withPayloadHash(sum []byte) func(*s3.Options) {
+	h := hex.EncodeToString(sum)
+	return s3.WithAPIOptions(func(st *middleware.Stack) error {
+		return st.Finalize.Insert(payloadHash(h), "ComputePayloadHash", middleware.Before)
+	})
+}
+
+// payloadHash is the Finalize middleware of withPayloadHash.
+type payloadHash string
+
+func (payloadHash) ID() string { return "LogrollPayloadHash" }
+
+func (p payloadHash) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+	if req, ok := in.Request.(*smithyhttp.Request); ok && !req.IsHTTPS() {
+		ctx = v4.SetPayloadHash(ctx, string(p))
+	}
+	return next.HandleFinalize(ctx, in)
 }
