@@ -2,7 +2,7 @@ package ctl
 
 import "time"
 
-// ShipStatus is the state of handing finished files on (DESIGN §11):
+// ShipStatus is the state of handing finished files on (docs/design.md §11):
 // on_roll_command and shipping to object storage. Status has it when a log
 // hands anything on, or files still wait.
 type ShipStatus struct {

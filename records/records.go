@@ -233,7 +233,7 @@ var table = []Record{
 		Description: `address of the remote admin listener (roll, rolled, status over TLS with a token), host:port; "" disables it`,
 		check:       checkListen,
 	},
-	// Handing finished files on (DESIGN §11, docs/shipping.md).
+	// Handing finished files on (docs/design.md §11, docs/shipping.md).
 	{
 		Name: OnRollCommand, Kind: KindArgv, Default: []string{}, Reloadable: true, PerLog: true,
 		Description: "program and arguments run once per finished file (path as last argument, LOGROLL_* in the environment); exit 0 hands the file on",

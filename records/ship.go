@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// Checks of the records that hand finished files on (DESIGN §11). Each
+// Checks of the records that hand finished files on (docs/design.md §11). Each
 // returns "" when the value is valid, else what is wrong, for the
 // FILE:LINE:COL message.
 

@@ -54,7 +54,7 @@ func TestShipChecks(t *testing.T) {
 	}
 }
 
-// TestLoadShipRecords loads the records of DESIGN §11 globally and per log,
+// TestLoadShipRecords loads the records of docs/design.md §11 globally and per log,
 // and reports a bad argv with its place.
 func TestLoadShipRecords(t *testing.T) {
 	dir := t.TempDir()

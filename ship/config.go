@@ -22,7 +22,7 @@ const (
 	minPartSize            = 5 << 20 // S3's smallest part (but the last)
 )
 
-// Log is one log's hand-on settings (DESIGN §11), from its records.
+// Log is one log's hand-on settings (docs/design.md §11), from its records.
 type Log struct {
 	// Name is the log's active name, "access.log".
 	Name string

@@ -1,4 +1,4 @@
-// Package ship hands finished files on (DESIGN §11): it runs each log's
+// Package ship hands finished files on (docs/design.md §11): it runs each log's
 // on_roll_command once per finished file and uploads the file to the log's
 // ship_url on an S3-compatible store, at least once, never as two objects,
 // and across restarts and kill -9.

@@ -3,7 +3,7 @@ package space
 import "fmt"
 
 // Hold says whether the rules may delete a rolled file that waits to be
-// handed on (DESIGN §11: shipped to object storage, or its on_roll_command
+// handed on (docs/design.md §11: shipped to object storage, or its on_roll_command
 // not yet exited 0). The daemon answers it through Options.Hold; the space
 // manager knows nothing of shipping.
 type Hold int

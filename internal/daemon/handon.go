@@ -12,7 +12,7 @@ import (
 	"github.com/logroll/logroll/space"
 )
 
-// Handing finished files on (DESIGN §11): the wiring of the ship manager.
+// Handing finished files on (docs/design.md §11): the wiring of the ship manager.
 // A finished file comes from the collator's OnRoll (ship.Manager.Rolled)
 // and, at start and after a reload, from a scan of the rolled files; both
 // turn a path into a ship.Item in one place, rolledItem, with the one

@@ -7,7 +7,7 @@ import (
 	"github.com/logroll/logroll/space"
 )
 
-// Metrics of handing finished files on (DESIGN §11), docs/daemon.md.
+// Metrics of handing finished files on (docs/design.md §11), docs/daemon.md.
 const (
 	MetricShipPending      = "proxy.process.log.ship.pending_files"
 	MetricShipPendingBytes = "proxy.process.log.ship.pending_bytes"
