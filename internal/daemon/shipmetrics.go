@@ -65,10 +65,26 @@ func (d *Daemon) shipMetrics(s *series, sp space.Status) {
 		s.add(MetricShipFailures, float64(st.Failures[k]), "kind", string(k))
 	}
 	s.add(MetricShipFailures, float64(total))
+	// Per log: every configured log (zeros for those that hand nothing
+	// on, like the collator's per-log series), then any other with files
+	// still pending.
+	byName := map[string]ship.LogStatus{}
 	for _, l := range st.Logs {
-		s.add(MetricShipPending, float64(l.Pending), "log", l.Name)
-		s.add(MetricShipShipped, float64(l.Shipped), "log", l.Name)
-		s.add(MetricShipShippedBytes, float64(l.ShippedBytes), "log", l.Name)
+		byName[l.Name] = l
+	}
+	cfg := d.config()
+	for i := range cfg.Logs {
+		name := cfg.Logs[i].Filename
+		l := byName[name]
+		delete(byName, name)
+		s.add(MetricShipPending, float64(l.Pending), "log", name)
+		s.add(MetricShipShipped, float64(l.Shipped), "log", name)
+		s.add(MetricShipShippedBytes, float64(l.ShippedBytes), "log", name)
+	}
+	for name, l := range byName {
+		s.add(MetricShipPending, float64(l.Pending), "log", name)
+		s.add(MetricShipShipped, float64(l.Shipped), "log", name)
+		s.add(MetricShipShippedBytes, float64(l.ShippedBytes), "log", name)
 	}
 	s.add(MetricShipHeld, float64(sp.HeldFiles))
 	s.add(MetricShipUnhanded, float64(sp.UnhandedDeleted))
