@@ -107,8 +107,8 @@ func (c Config) byName() map[string]Log {
 	return m
 }
 
-// handsOn reports whether any log hands anything on.
-func (c Config) handsOn() bool {
+// HandsOn reports whether any log hands anything on.
+func (c Config) HandsOn() bool {
 	return slices.ContainsFunc(c.Logs, func(l Log) bool { return l.steps() != 0 })
 }
 

@@ -87,7 +87,9 @@ type result struct {
 
 // New validates cfg, loads the journal and queues what existing files (the
 // rolled files found at start, with space.RolledFile's fields) still need.
-// It compacts the journal to the files that exist. It starts nothing:
+// It compacts the journal to the files that exist (unless no log hands
+// anything on: then the caller need not list the files, and the journal is
+// left alone). It starts nothing:
 // Hold answers at once (the space manager's first check asks it), and Start
 // starts the work.
 func New(cfg Config, opts Options, existing []Item) (*Manager, error) {
@@ -106,7 +108,9 @@ func New(cfg Config, opts Options, existing []Item) (*Manager, error) {
 	for _, it := range existing {
 		names[it.Name] = true
 	}
-	if len(recs) > 0 {
+	if !cfg.HandsOn() {
+		existing = nil // nothing to queue; the journal is kept as it is for a later reload
+	} else if len(recs) > 0 {
 		for name := range recs {
 			if !names[name] {
 				delete(recs, name)

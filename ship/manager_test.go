@@ -345,3 +345,36 @@ func TestHook(t *testing.T) {
 		t.Errorf("missing program: %v", err)
 	}
 }
+
+// TestJournalKeptWhileNothingShips: a start with no log handing anything on
+// leaves the journal alone (shipping turned off for a while must not forget
+// what was shipped); a start that ships compacts it to the files present.
+func TestJournalKeptWhileNothingShips(t *testing.T) {
+	dir := t.TempDir()
+	all := files(t, dir, "a.log", 2)
+	j := filepath.Join(dir, JournalName)
+	data := "ship " + all[0].Name + " k/0\nship gone.old k/g\n"
+	if err := os.WriteFile(j, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Journal: j, Item: func(string) (Item, bool) { return Item{}, false }}
+	m, err := New(Config{Host: "h", Logs: []Log{{Name: "a.log"}}}, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if got, _ := os.ReadFile(j); string(got) != data {
+		t.Errorf("journal changed while nothing ships:\n%s", got)
+	}
+	m, err = New(Config{Host: "h", Logs: []Log{{Name: "a.log", Ship: &Target{Bucket: "b", Region: "r"}}}}, opts, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if got, _ := os.ReadFile(j); string(got) != "ship "+all[0].Name+" k/0\n" {
+		t.Errorf("journal after a start that ships:\n%s", got)
+	}
+	if s := m.Status(); s.Pending != 1 {
+		t.Errorf("pending %d, want the file not in the journal", s.Pending)
+	}
+}

@@ -99,13 +99,17 @@ func (d *Daemon) newShip(cfg *records.Config) (*ship.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	var existing []ship.Item
+	if sc.HandsOn() { // else spare the start-up a second listing of the folder
+		existing = rolledItems(cfg)
+	}
 	return ship.New(sc, ship.Options{
 		Journal:  filepath.Join(cfg.Str(records.LogfileDir), ship.JournalName),
 		Item:     func(p string) (ship.Item, bool) { return rolledItem(p, actives(d.config())) },
 		HandedOn: func(p string, del bool) { d.space.HandedOn(p, del) },
 		Now:      d.opts.Now,
 		Logger:   d.log,
-	}, rolledItems(cfg))
+	}, existing)
 }
 
 // shipStatus returns the hand-on section of the status; nil when no log

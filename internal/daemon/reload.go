@@ -131,7 +131,9 @@ func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.W
 		// Only a closing manager refuses a validated configuration.
 		d.log.Error("space limits not applied", "err", err)
 	}
-	d.ship.Add(rolledItems(running)...) // steps a log newly asks for
+	if shc.HandsOn() {
+		d.ship.Add(rolledItems(running)...) // steps a log newly asks for
+	}
 	if d.ingest != nil {
 		d.ingest.SetMaxBodyBytes(maxBodyBytes(running))
 	}
