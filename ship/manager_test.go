@@ -18,13 +18,12 @@ import (
 
 // fakeStore is a settable Options.upload.
 type fakeStore struct {
-	mu      sync.Mutex
-	fail    map[string][]*Failure // name → failures to answer first, in order
-	block   bool                  // wait for ctx (an upload in flight at Close)
-	keys    map[string]string     // name → key uploaded
-	calls   []string
-	handed  []string // HandedOn calls, "path del"
-	release chan struct{}
+	mu     sync.Mutex
+	fail   map[string][]*Failure // name → failures to answer first, in order
+	block  bool                  // wait for ctx (an upload in flight at Close)
+	keys   map[string]string     // name → key uploaded
+	calls  []string
+	handed []string // HandedOn calls, "path del"
 }
 
 func newFakeStore() *fakeStore {

@@ -125,8 +125,7 @@ func (m *Manager) publish() {
 		ls := byLog[f.item.Log]
 		if ls == nil {
 			s.Logs = append(s.Logs, LogStatus{Name: f.item.Log})
-			ls = &s.Logs[len(s.Logs)-1]
-			byLog = map[string]*LogStatus{} // the slice moved: rebuild
+			byLog = map[string]*LogStatus{} // the slice may have moved: rebuild
 			for i := range s.Logs {
 				byLog[s.Logs[i].Name] = &s.Logs[i]
 			}
