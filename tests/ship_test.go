@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +113,13 @@ func TestShipStoreDownThenBack(t *testing.T) {
 	}
 	if n := d.relMetric("proxy.process.log.ship.pending_files"); n != 3 {
 		t.Errorf("ship.pending_files = %d", n)
+	}
+	plain := d.mustCtl("status").stdout
+	for _, want := range []string{`(?m)^ship:$`, `(?m)^  pending:\s+3 files, \d+ B \(oldest END \S+, \d+s ago\)$`, `(?m)^  failures:\s+network \d+$`,
+		`(?m)^  access\.log:\s+s3://` + shBucket + "/" + shPrefix + ` \(` + regexp.QuoteMeta(st.URL) + `\); 3 pending, 0 shipped$`} {
+		if !regexp.MustCompile(want).MatchString(plain) {
+			t.Errorf("logrollctl status has no line matching %s:\n%s", want, plain)
+		}
 	}
 	st.Restart()
 	d.shAllShipped(15 * time.Second)

@@ -173,7 +173,7 @@ func TestJSONRoll(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("roll rows %q, want %q", got, want)
 	}
-	if len(r.Targets) != 12 || r.Targets[4].Status == statusNA || r.Targets[4].Measured == nil || *r.Targets[4].Measured != r.Roll[4].P99ms {
+	if len(r.Targets) != 14 || r.Targets[4].Status == statusNA || r.Targets[4].Measured == nil || *r.Targets[4].Measured != r.Roll[4].P99ms {
 		t.Errorf("roll target = %+v, want the p99 of roll/socket (%+v)", r.Targets[4], r.Roll[4])
 	}
 }
