@@ -85,6 +85,13 @@ type RolledFile struct {
 	Cause   string `json:"cause,omitempty"`
 	// Configured is false for files of a log no longer declared (GET /v1/rolled).
 	Configured bool `json:"configured"`
+	// Ship and Hook say where the file is in being handed on (GET
+	// /v1/rolled): "pending", "done" or "failed" (refused for good, waits
+	// for a reload); absent when its log does not ship or run a command.
+	// Key is the object key once shipped.
+	Ship string `json:"ship,omitempty"`
+	Hook string `json:"hook,omitempty"`
+	Key  string `json:"key,omitempty"`
 }
 
 // RollResponse answers POST /v1/roll: the files rolled, in the order asked,
@@ -229,4 +236,5 @@ type Status struct {
 	Accepting bool         `json:"accepting"`
 	Space     *SpaceStatus `json:"space,omitempty"`
 	Logs      []LogStatus  `json:"logs"`
+	Ship      *ShipStatus  `json:"ship,omitempty"`
 }

@@ -25,7 +25,8 @@ func ConfigFrom(cfg *records.Config, last ReloadResult) ConfigResponse {
 			if !ok {
 				src = "global " + cfg.Where(all[i].Name)
 			}
-			lc.Records = append(lc.Records, recordValue(&all[i], l.Int(all[i].Name), src))
+			v, _ := l.Value(all[i].Name)
+			lc.Records = append(lc.Records, recordValue(&all[i], v, src))
 		}
 		resp.Logs = append(resp.Logs, lc)
 	}

@@ -35,10 +35,10 @@ type Log struct {
 	// order written; nil when the log's table does not set them.
 	SyslogAppNames, SyslogFacilities []string
 
-	vals  map[string]int64 // every per-log record → effective value
-	over  map[string]bool  // records the log's table sets itself
-	index int              // its place among the [[logs]] tables
-	pos   *logPositions    // nil for the embedded defaults
+	vals  map[string]any  // every per-log record → effective value (int64, string or []string)
+	over  map[string]bool // records the log's table sets itself
+	index int             // its place among the [[logs]] tables
+	pos   *logPositions   // nil for the embedded defaults
 	file  string
 }
 
@@ -61,7 +61,18 @@ func (c *Config) Str(name string) string {
 	return v
 }
 
-// Value returns a record's value (int64 or string) and whether name is a record.
+// Argv returns the value of an argv record (a copy; empty when not set); it
+// panics if name is not one.
+func (c *Config) Argv(name string) []string {
+	v, ok := c.vals[name].([]string)
+	if !ok {
+		panic(fmt.Sprintf("records: %q is not an argv record", name))
+	}
+	return append([]string(nil), v...)
+}
+
+// Value returns a record's value (int64, string or []string) and whether
+// name is a record.
 func (c *Config) Value(name string) (any, bool) {
 	v, ok := c.vals[name]
 	return v, ok
@@ -99,14 +110,42 @@ func (c *Config) Hostname() string {
 	return h
 }
 
-// Int returns the log's effective value of a per-log record (rolling_*). It
-// panics if name is not a per-log record.
+// Int returns the log's effective value of a per-log integer record
+// (rolling_*). It panics if name is not such a record.
 func (l *Log) Int(name string) int64 {
-	v, ok := l.vals[name]
+	v, ok := l.vals[name].(int64)
 	if !ok {
-		panic(fmt.Sprintf("records: %q is not a per-log record", name))
+		panic(fmt.Sprintf("records: %q is not a per-log integer record", name))
 	}
 	return v
+}
+
+// Str returns the log's effective value of a per-log string record
+// (ship_url); it panics if name is not one.
+func (l *Log) Str(name string) string {
+	v, ok := l.vals[name].(string)
+	if !ok {
+		panic(fmt.Sprintf("records: %q is not a per-log string record", name))
+	}
+	return v
+}
+
+// Argv returns the log's effective value of a per-log argv record
+// (on_roll_command): a copy; empty when not set. It panics if name is not
+// one.
+func (l *Log) Argv(name string) []string {
+	v, ok := l.vals[name].([]string)
+	if !ok {
+		panic(fmt.Sprintf("records: %q is not a per-log argv record", name))
+	}
+	return append([]string(nil), v...)
+}
+
+// Value returns the log's effective value of a per-log record (int64,
+// string or []string) and whether name is one.
+func (l *Log) Value(name string) (any, bool) {
+	v, ok := l.vals[name]
+	return v, ok
 }
 
 // Overrides reports whether the log's table sets the record itself, and
@@ -149,10 +188,10 @@ func Defaults() *Config {
 
 // newLog returns a log inheriting every per-log record from c.
 func (c *Config) newLog(declared string) Log {
-	l := Log{Filename: ActiveName(declared), Declared: declared, vals: map[string]int64{}, over: map[string]bool{}}
+	l := Log{Filename: ActiveName(declared), Declared: declared, vals: map[string]any{}, over: map[string]bool{}}
 	for i := range table {
 		if table[i].PerLog {
-			l.vals[table[i].Name] = c.vals[table[i].Name].(int64)
+			l.vals[table[i].Name] = c.vals[table[i].Name]
 		}
 	}
 	return l

@@ -47,7 +47,7 @@ func Diff(old, new *Config) []Change {
 	for i := range table {
 		r := &table[i]
 		ov, nv := old.vals[r.Name], new.vals[r.Name]
-		if ov != nv {
+		if !sameValue(ov, nv) {
 			out = append(out, Change{Name: r.Name, Old: r.FormatValue(ov), New: r.FormatValue(nv), Restart: !r.Reloadable})
 		}
 	}
@@ -70,7 +70,7 @@ func Diff(old, new *Config) []Change {
 			if !r.PerLog {
 				continue
 			}
-			if ov, nv := ol.vals[r.Name], nl.vals[r.Name]; ov != nv {
+			if ov, nv := ol.vals[r.Name], nl.vals[r.Name]; !sameValue(ov, nv) {
 				out = append(out, Change{
 					Name: "logs[" + ol.Filename + "]." + r.Short(),
 					Old:  r.FormatValue(ov), New: r.FormatValue(nv), Restart: !r.Reloadable,
@@ -137,4 +137,17 @@ func listValue(vs []string) string {
 		q[i] = strconv.Quote(v)
 	}
 	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// sameValue reports whether two record values (int64, string or []string)
+// are equal.
+func sameValue(a, b any) bool {
+	if as, ok := a.([]string); ok {
+		bs, ok := b.([]string)
+		return ok && slices.Equal(as, bs)
+	}
+	if _, ok := b.([]string); ok {
+		return false
+	}
+	return a == b
 }

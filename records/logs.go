@@ -65,7 +65,7 @@ func (d *decoder) logs(prim toml.Primitive, defined bool) {
 			}
 		}
 		log := Log{Declared: filename, Filename: ActiveName(filename), index: i, pos: lp, file: d.file}
-		over := map[string]int64{}
+		over := map[string]any{}
 		for _, key := range sortedKeys(el) {
 			if key == "filename" {
 				continue
@@ -108,7 +108,7 @@ func (d *decoder) logs(prim toml.Primitive, defined bool) {
 				d.warns = append(d.warns, Problem{File: d.file, Line: p.Line, Col: p.Col,
 					Key: fmt.Sprintf("logs[%d].%s", i+1, key), Msg: warn})
 			}
-			over[rec.Name] = v.(int64)
+			over[rec.Name] = v
 		}
 		if filename == "" {
 			continue
@@ -120,7 +120,7 @@ func (d *decoder) logs(prim toml.Primitive, defined bool) {
 			continue
 		}
 		seen[log.Filename] = i
-		log.vals = map[string]int64{}
+		log.vals = map[string]any{}
 		log.over = map[string]bool{}
 		for i := range table {
 			if table[i].PerLog {
@@ -128,7 +128,7 @@ func (d *decoder) logs(prim toml.Primitive, defined bool) {
 					log.vals[table[i].Name] = v
 					log.over[table[i].Name] = true
 				} else {
-					log.vals[table[i].Name] = d.cfg.vals[table[i].Name].(int64)
+					log.vals[table[i].Name] = d.cfg.vals[table[i].Name]
 				}
 			}
 		}

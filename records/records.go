@@ -42,6 +42,13 @@ const (
 	SyslogLog          = "proxy.config.syslog.log"
 	SyslogMaxMessage   = "proxy.config.syslog.max_message_bytes"
 	AdminHTTPListen    = "proxy.config.admin.http_listen"
+	OnRollCommand      = "proxy.config.log.on_roll_command"
+	ShipURL            = "proxy.config.log.ship_url"
+	ShipEndpoint       = "proxy.config.log.ship_endpoint"
+	ShipRegion         = "proxy.config.log.ship_region"
+	ShipDeleteAfter    = "proxy.config.log.ship_delete_after"
+	ShipBeforeDelete   = "proxy.config.log.ship_before_delete"
+	ShipRetryMaxSec    = "proxy.config.log.ship_retry_max_sec"
 )
 
 // The values of the enum records.
@@ -225,6 +232,39 @@ var table = []Record{
 		Name: AdminHTTPListen, Kind: KindString, Default: "",
 		Description: `address of the remote admin listener (roll, rolled, status over TLS with a token), host:port; "" disables it`,
 		check:       checkListen,
+	},
+	// Handing finished files on (docs/design.md §11, docs/shipping.md).
+	{
+		Name: OnRollCommand, Kind: KindArgv, Default: []string{}, Reloadable: true, PerLog: true,
+		Description: "program and arguments run once per finished file (path as last argument, LOGROLL_* in the environment); exit 0 hands the file on",
+		checkArgv:   checkCommand,
+	},
+	{
+		Name: ShipURL, Kind: KindString, Default: "", Reloadable: true, PerLog: true,
+		Description: `"s3://BUCKET/PREFIX": upload every finished file to S3-compatible storage under PREFIX/HOST/LOG/YYYY/MM/DD/NAME; "" ships nothing`,
+		check:       checkShipURL,
+	},
+	{
+		Name: ShipEndpoint, Kind: KindString, Default: "", Reloadable: true, PerLog: true,
+		Description: `S3 endpoint URL, e.g. "http://127.0.0.1:7070" for a local store; "" is AWS S3 in ship_region`,
+		check:       checkEndpoint,
+	},
+	{
+		Name: ShipRegion, Kind: KindString, Default: "us-east-1", Reloadable: true, PerLog: true,
+		Description: "region the uploads are signed for",
+		check:       checkRegion,
+	},
+	{
+		Name: ShipDeleteAfter, Kind: KindBool, Default: int64(1), Min: 0, Max: 1, Reloadable: true, PerLog: true,
+		Description: "1 deletes a finished file once it is shipped (and its on_roll_command succeeded); 0 keeps it for local retention",
+	},
+	{
+		Name: ShipBeforeDelete, Kind: KindBool, Default: int64(1), Min: 0, Max: 1, Reloadable: true, PerLog: true,
+		Description: "1: no rule deletes a file not yet shipped or handed on (ingest answers 503 when only such files could free the budget); 0: they may be, each deletion an error",
+	},
+	{
+		Name: ShipRetryMaxSec, Kind: KindInt, Default: int64(300), Min: 1, Max: daySecs, Unit: "s", Reloadable: true,
+		Description: "longest wait between two attempts to ship a file or run its on_roll_command (the wait doubles from 1 s up to this)",
 	},
 }
 

@@ -114,6 +114,11 @@ type Options struct {
 	// on recovery), deletions (Info) and failures (Warn); default
 	// slog.Default().
 	Logger *slog.Logger
+	// Hold says whether a rolled file waits to be handed on (shipped, or its
+	// on-roll command run) and whether the rules may delete it (Hold). It
+	// is called from the manager's goroutine, for each file a rule would
+	// delete, and must not block (a lookup). nil: every file is Free.
+	Hold func(f File) Hold
 	// Watch starts the fsnotify adapter, which reports files created,
 	// removed and renamed in Dir by anyone. Without it (tests inside a
 	// synctest bubble, where fsnotify cannot run) the caller reports removals

@@ -32,7 +32,12 @@ func (m *Manager) retain() {
 // autodelete deletes rolled files in Plan's order, one at a time, while the
 // figures are not Normal (re-evaluated after each deletion, with P sampled
 // afresh). It runs on the manager's goroutine and stops early on Close.
+//
+// Files held for shipping (Options.Hold) are skipped, and counted for the
+// reason: when only they could free the budget, the state goes on to
+// Exhausted (ingest answers 503) and the reason says so.
 func (m *Manager) autodelete() {
+	m.heldFiles, m.heldBytes = 0, 0
 	for _, f := range Plan(m.acct.rolled(), m.cfg.Logs) {
 		if m.closing() {
 			return
@@ -41,6 +46,11 @@ func (m *Manager) autodelete() {
 		st, why := classify(fig)
 		if st == Normal {
 			return
+		}
+		if m.hold(f) == Held {
+			m.heldFiles++
+			m.heldBytes += f.Size
+			continue
 		}
 		m.deleteFile(f, RuleBudget, why, fig)
 	}
@@ -57,11 +67,19 @@ func (m *Manager) closing() bool {
 }
 
 // deleteFile deletes the rolled file f, which rule calls for (why, with the
-// figures fig). A file already gone (a script got there first) is only
+// figures fig), unless it is held for shipping (Options.Hold): every rule
+// goes through here, so none deletes a held file. A file not yet handed on
+// but not held (ship_before_delete = 0) is deleted, and that is logged as an
+// error and counted. A file already gone (a script got there first) is only
 // forgotten; a name that now holds another file is looked at again and
 // left for the next plan; a failure is logged, counted, and takes the file
 // out of the candidates until the next scan.
 func (m *Manager) deleteFile(f File, rule Rule, why string, fig figures) {
+	hold := m.hold(f)
+	if hold == Held {
+		m.log.Debug("rolled file kept: not yet handed on", "name", f.Name, "rule", string(rule))
+		return
+	}
 	path := filepath.Join(m.dir, f.Name)
 	now := m.opts.Now()
 	e := m.acct.files[f.Name]
@@ -87,6 +105,10 @@ func (m *Manager) deleteFile(f File, rule Rule, why string, fig figures) {
 	default:
 		m.acct.forget(f.Name, false, now)
 		m.count(f.Log, rule, fi.Size())
+		if hold == Unhanded {
+			m.unhanded++
+			m.log.Error("deleted rolled file not yet handed on (ship_before_delete = 0)", "path", path, "bytes", fi.Size(), "log", f.Log, "rule", string(rule))
+		}
 		m.log.Info("deleted rolled file", "path", path, "bytes", fi.Size(), "log", f.Log, "rule", string(rule), "why", why,
 			"used", fig.used, "limit", fig.limit, "headroom", fig.headroom, "free", fig.free)
 		m.sampleFree(now)

@@ -23,7 +23,8 @@
 //     pure functions that say which rolled files go, and why;
 //   - the executor and the goroutine that owns all of the above
 //     (manager.go, delete.go), which logs and counts every deletion with
-//     its rule.
+//     its rule, and skips files held because they are not yet handed on
+//     (hold.go: [Options.Hold], [Manager.HandedOn], rule shipped).
 //
 // The manager never blocks a write: the write path only adds to an atomic
 // counter and pokes a channel. It asks the collator to stop and resume

@@ -63,11 +63,12 @@ type Manager struct {
 
 	mu       sync.Mutex // guards the fields up to snap
 	closed   bool
-	events   []event // reports waiting for the goroutine
-	overflow bool    // reports were lost: rescan
-	lost     bool    // the watch stopped (the folder itself moved)
-	rewatch  bool    // Rewatch: watch the (recreated) folder again
-	newCfg   *Config // from Apply; the latest wins
+	events   []event  // reports waiting for the goroutine
+	overflow bool     // reports were lost: rescan
+	lost     bool     // the watch stopped (the folder itself moved)
+	rewatch  bool     // Rewatch: watch the (recreated) folder again
+	newCfg   *Config  // from Apply; the latest wins
+	shipped  []string // HandedOn with del: to delete by RuleShipped
 	snap     snapshot
 
 	// Owned by run (and by New before run starts).
@@ -92,6 +93,9 @@ type Manager struct {
 	deletedLog   map[string]map[Rule]*Count // deletions by log and rule
 	deleteErrors int64
 	warned       []string // the warnings last logged (warnings)
+	unhanded     int64    // files not yet handed on deleted anyway (Unhanded)
+	heldFiles    int64    // held files the last autodelete skipped
+	heldBytes    int64
 }
 
 // event is a report that something happened to a name in the folder.
@@ -215,17 +219,25 @@ func (m *Manager) Removed(name string) {
 	if m == nil {
 		return
 	}
+	if name, ok := m.baseName(name); ok {
+		m.enqueue(event{name: name})
+	}
+}
+
+// baseName returns the base name of name, a base name or a path in the
+// folder; false for anything else.
+func (m *Manager) baseName(name string) (string, bool) {
 	if strings.ContainsRune(name, filepath.Separator) {
 		p, err := filepath.Abs(name)
 		if err != nil || filepath.Dir(p) != m.dir {
-			return
+			return "", false
 		}
 		name = filepath.Base(p)
 	}
 	if name == "" || name == "." || name == ".." {
-		return
+		return "", false
 	}
-	m.enqueue(event{name: name})
+	return name, true
 }
 
 // enqueue queues e for the goroutine and pokes it.
@@ -376,11 +388,14 @@ func (m *Manager) step(scan, force bool) bool {
 	m.mu.Lock()
 	evs := m.events
 	m.events = nil
+	shipped := m.shipped
+	m.shipped = nil
 	m.mu.Unlock()
 	now := m.opts.Now()
 	for _, e := range evs {
 		m.acct.reconcile(e.name, e.moved, now)
 	}
+	m.deleteShipped(shipped) // ship_delete_after: whatever auto_delete_rolled_files says
 	m.check(force || len(evs) > 0 || m.resample.Swap(false))
 	return scan
 }
@@ -459,6 +474,10 @@ func (m *Manager) check(force bool) {
 		f = m.figures()
 	}
 	st, why := next(m.state, f)
+	if st == Normal {
+		m.heldFiles, m.heldBytes = 0, 0
+	}
+	why = heldWhy(why, m.heldFiles, m.heldBytes)
 	m.transition(st, why, f)
 	m.warn(f)
 	m.publish(f)

@@ -19,7 +19,7 @@ const (
 )
 
 // Rules lists the rules, in the order the manager applies them.
-var Rules = []Rule{RuleMaxCount, RuleBudget}
+var Rules = []Rule{RuleMaxCount, RuleBudget, RuleShipped}
 
 // Victim is a rolled file a retention rule deletes, and why.
 type Victim struct {

@@ -48,9 +48,10 @@ const (
 	secStall      = "stall"
 	secStartup    = "startup"
 	secInputs     = "inputs"
+	secShip       = "ship"
 )
 
-var allSections = []string{secThroughput, secRoll, secStall, secStartup, secInputs}
+var allSections = []string{secThroughput, secRoll, secStall, secStartup, secInputs, secShip}
 
 // env is the configuration shared by the measurements.
 type env struct {
@@ -365,6 +366,13 @@ func measure(ctx context.Context, e *env, o options, sections []string) (*Result
 			return nil, fmt.Errorf("inputs: %w", err)
 		}
 		res.InputRuns, res.Inputs = runs, rows
+	}
+	if has(secShip) {
+		sr, err := measureShip(ctx, e, o.quick)
+		if err != nil {
+			return nil, fmt.Errorf("shipping: %w", err)
+		}
+		res.Ship = sr
 	}
 	res.Targets = evalTargets(res)
 	res.Info.LoadEnd = loadAverage()

@@ -22,6 +22,7 @@ type Results struct {
 	Startup    []startupRow   `json:"startup,omitempty"`
 	InputRuns  []inputRun     `json:"input_runs,omitempty"`
 	Inputs     []inputRow     `json:"inputs,omitempty"`
+	Ship       *shipResult    `json:"ship,omitempty"`
 	Targets    []targetResult `json:"targets"`
 }
 
@@ -234,6 +235,10 @@ func writeReport(w io.Writer, r *Results) {
 			rows = append(rows, []string{x.Input, x.Baseline, fnum(x.InputRate, 0), fnum(x.BaselineRate, 0), fratio(x.Ratio), x.Note})
 		}
 		table(w, []string{"input", "baseline", "records/s", "baseline records/s", "ratio", "note"}, rows)
+	}
+
+	if r.Ship != nil {
+		writeShipReport(w, r.Ship)
 	}
 
 	fmt.Fprintf(w, "\ntargets\n")

@@ -44,8 +44,11 @@ const (
 	limitRSSMiB      = 64
 	limitCPUSecPerGB = 1.0
 	limitInputRatio  = 0.8 // issue 21: syslog, TLS and pipe against their baselines
-	targetStartFiles = 100000
-	targetDurability = "roll" // the default: durable rolls
+	// Issue 20's shipping targets.
+	limitShipRatio    = 1.0
+	limitShipP99Ratio = 1.10
+	targetStartFiles  = 100000
+	targetDurability  = "roll" // the default: durable rolls
 )
 
 // evalTargets evaluates every target on r. A target whose measurement is
@@ -141,5 +144,11 @@ func evalTargets(r *Results) []targetResult {
 	add(fmt.Sprintf("syslog TCP records/s at %d conns ÷ HTTP text", inputConns), input(inSyslog), limitInputRatio, "×", false)
 	add(fmt.Sprintf("HTTPS + token records/s at %d conns ÷ plain HTTP", inputConns), input(inTLS), limitInputRatio, "×", false)
 	add("logrollctl pipe records/s ÷ rotatelogs", input(inPipe), limitInputRatio, "×", false)
+	ship, p99 := nan, nan
+	if r.Ship != nil {
+		ship, p99 = r.Ship.Ratio, r.Ship.P99Ratio
+	}
+	add("shipping MB/s to versitygw, logrolld ÷ aws s3 cp --recursive", ship, limitShipRatio, "×", false)
+	add("paced ingest p99 while shipping ÷ not shipping", p99, limitShipP99Ratio, "×", true)
 	return out
 }

@@ -32,6 +32,7 @@ func goodResults() *Results {
 			{Input: inTLS, Baseline: inHTTP, Ratio: 0.9},
 			{Input: inPipe, Baseline: inRotatelog, Ratio: 0.8},
 		},
+		Ship: &shipResult{Ratio: 1.3, P99Ratio: 1.02},
 	}
 }
 
@@ -74,13 +75,17 @@ func TestEvalTargets(t *testing.T) {
 		{"pipe ratio at the limit", func(r *Results) { r.Inputs[2].Ratio = 0.8 }, nil},
 		{"pipe without rotatelogs", func(r *Results) { r.Inputs[2].Ratio = math.NaN() }, map[int]string{11: statusNA}},
 		{"no inputs", func(r *Results) { r.Inputs = nil }, map[int]string{9: statusNA, 10: statusNA, 11: statusNA}},
+		{"shipping slower than the aws CLI", func(r *Results) { r.Ship.Ratio = 0.99 }, map[int]string{12: statusFail}},
+		{"shipping at the limit", func(r *Results) { r.Ship.Ratio = 1 }, nil},
+		{"ingest p99 while shipping", func(r *Results) { r.Ship.P99Ratio = 1.11 }, map[int]string{13: statusFail}},
+		{"no ship section", func(r *Results) { r.Ship = nil }, map[int]string{12: statusNA, 13: statusNA}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := goodResults()
 			tc.spoil(r)
 			got := evalTargets(r)
-			if len(got) != 12 {
-				t.Fatalf("%d targets, want 12", len(got))
+			if len(got) != 14 {
+				t.Fatalf("%d targets, want 14", len(got))
 			}
 			for i, tr := range got {
 				want := statusPass

@@ -132,6 +132,9 @@ func status(e *env, _ []string) error {
 		}
 		tw.Flush()
 	}
+	if sh := st.Ship; sh != nil {
+		shipSection(w, sh)
+	}
 	fmt.Fprintln(w, "logs:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  NAME\tACTIVE\tSTART\tROLLED\tROLLED BYTES")

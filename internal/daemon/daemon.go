@@ -18,6 +18,7 @@ import (
 	"github.com/logroll/logroll/logging/ingest"
 	"github.com/logroll/logroll/logging/ingest/syslog"
 	"github.com/logroll/logroll/records"
+	"github.com/logroll/logroll/ship"
 	"github.com/logroll/logroll/space"
 )
 
@@ -52,6 +53,7 @@ type Daemon struct {
 
 	coll   *logging.Collator
 	space  *space.Manager
+	ship   *ship.Manager
 	ingest *ingest.Server // also without http_listen: the admin socket serves its log endpoint
 	syslog *syslog.Server // nil when neither syslog listener is configured
 	admin  *ctl.Server
@@ -182,7 +184,10 @@ func Start(opts Options) (_ *Daemon, err error) {
 		Logger:       d.log,
 		OnWrite:      func(n int64) { d.space.Wrote(n) },
 		OnWriteError: func(error) { d.space.WriteFailed() },
-		OnRoll:       func(r logging.Rolled) { d.space.Rolled(r.Path) },
+		OnRoll: func(r logging.Rolled) {
+			d.space.Rolled(r.Path)
+			d.ship.Rolled(r.Path)
+		},
 		OnDirRecreated: func() {
 			d.relock()
 			d.space.Rewatch()
@@ -192,13 +197,21 @@ func Start(opts Options) (_ *Daemon, err error) {
 		adminL.Close()
 		return nil, fmt.Errorf("open log folder: %w", err)
 	}
+	// The ship manager before the space manager, whose first check asks it
+	// which files wait to be handed on; it starts after it, since it tells
+	// the space manager what was handed on.
+	if d.ship, err = d.newShip(cfg); err != nil {
+		adminL.Close()
+		return nil, fmt.Errorf("hand-on (ship) manager: %w", err)
+	}
 	d.space, err = space.New(spaceConfig(cfg, dir), space.Options{
-		Now: opts.Now, Accept: d.coll.SetAccepting, Logger: d.log, Watch: true,
+		Now: opts.Now, Accept: d.coll.SetAccepting, Logger: d.log, Watch: true, Hold: d.ship.Hold,
 	})
 	if err != nil {
 		adminL.Close()
 		return nil, fmt.Errorf("space manager: %w", err)
 	}
+	d.ship.Start()
 	d.coll.Start()
 	// The ingest server always exists: the admin socket serves its log
 	// endpoint to `logrollctl pipe`, with or without the HTTP listener.
@@ -359,8 +372,9 @@ func (d *Daemon) Shutdown() error {
 }
 
 // closeAll stops whatever was started, in order: ingest (answering in-flight
-// requests), the watcher, the admin server, the collator, the space manager,
-// the lock.
+// requests), the watcher, the admin server, the collator, the ship manager
+// (uploads and commands in flight are cancelled, and done again after the
+// restart), the space manager, the lock.
 func (d *Daemon) closeAll(ctx context.Context) error {
 	var errs []error
 	// Syslog stops beside ingest, on the same budget: both finish what
@@ -402,6 +416,9 @@ func (d *Daemon) closeAll(ctx context.Context) error {
 		if err := d.coll.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close logs: %w", err))
 		}
+	}
+	if d.ship != nil {
+		errs = append(errs, d.ship.Close())
 	}
 	if d.space != nil {
 		errs = append(errs, d.space.Close())

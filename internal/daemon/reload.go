@@ -115,12 +115,24 @@ func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.W
 	if err := sc.Validate(); err != nil {
 		return d.refuse(res, fmt.Errorf("apply space limits: %w", err))
 	}
+	shc, err := shipConfig(running)
+	if err != nil {
+		return d.refuse(res, fmt.Errorf("apply hand-on settings: %w", err))
+	}
 	if err := d.coll.Apply(collatorConfig(running)); err != nil {
 		return d.refuse(res, fmt.Errorf("apply: %w", err))
+	}
+	// The ship manager before the space manager: the holds of the new
+	// configuration count from the space manager's next step.
+	if err := d.ship.Apply(shc); err != nil {
+		d.log.Error("hand-on settings not applied", "err", err)
 	}
 	if err := d.space.Apply(sc); err != nil {
 		// Only a closing manager refuses a validated configuration.
 		d.log.Error("space limits not applied", "err", err)
+	}
+	if shc.HandsOn() {
+		d.ship.Add(rolledItems(running)...) // steps a log newly asks for
 	}
 	if d.ingest != nil {
 		d.ingest.SetMaxBodyBytes(maxBodyBytes(running))

@@ -51,10 +51,12 @@ func (d *Daemon) scanRolled(cfg *records.Config) ([]ctl.RolledFile, error) {
 	})
 	out := make([]ctl.RolledFile, len(files))
 	for i, f := range files {
+		hs := d.ship.State(f)
 		out[i] = ctl.RolledFile{
 			Log: f.Log, Host: f.Host, Path: filepath.Join(dir, f.Name),
 			Start: f.Start, End: f.End, Seq: f.Seq, Bytes: f.Size,
 			Configured: configured[f.Log],
+			Ship:       hs.Ship, Hook: hs.Hook, Key: hs.Key,
 		}
 	}
 	return out, nil
