@@ -55,7 +55,7 @@ func TestBeyondMaxAge(t *testing.T) {
 
 func TestBeyondMaxTotal(t *testing.T) {
 	f := func(log string, hour int, size int64) File { return sized(rf(log, hour, 3600, 0), size) }
-	files := []File{f("a.log", 3, 400), f("a.log", 0, 100), f("a.log", 2, 300), f("a.log", 1, 200), f("b.log", 0, 50), f("b.log", 1, 60), f("gone.log", 0, 1 << 30)}
+	files := []File{f("a.log", 3, 400), f("a.log", 0, 100), f("a.log", 2, 300), f("a.log", 1, 200), f("b.log", 0, 50), f("b.log", 1, 60), f("gone.log", 0, 1<<30)}
 	tests := []struct {
 		name string
 		logs []Log
