@@ -163,7 +163,11 @@ func BeyondMaxTotal(files []File, logs []Log) []Victim {
 		if keep == 0 {
 			continue
 		}
-		why := fmt.Sprintf("rolling_max_total_mb = %s: %s in %d rolled files", mib(l.MaxTotal), mib(total), len(fs))
+		limit := fmt.Sprintf("rolling_max_total_mb = %d", l.MaxTotal>>20)
+		if l.MaxTotal%(1<<20) != 0 { // from Go, not from records.toml
+			limit = "max total " + mib(l.MaxTotal)
+		}
+		why := fmt.Sprintf("%s: %s in %d rolled files", limit, mib(total), len(fs))
 		for _, f := range fs[:keep] {
 			out = append(out, Victim{File: f, Rule: RuleMaxTotal, Why: why})
 		}

@@ -77,7 +77,7 @@ func TestBeyondMaxTotal(t *testing.T) {
 				t.Errorf("BeyondMaxTotal = %v, want %v", names(got), tt.want)
 			}
 			for _, v := range got {
-				if v.Rule != RuleMaxTotal || !strings.Contains(v.Why, "rolling_max_total_mb = ") {
+				if v.Rule != RuleMaxTotal || !strings.Contains(v.Why, "max total ") {
 					t.Errorf("victim %s: rule %s, why %q", v.Name, v.Rule, v.Why)
 				}
 			}
@@ -307,7 +307,7 @@ func TestMaxTotalAfterRoll(t *testing.T) {
 			t.Fatalf("a.log after a 1500-byte roll: %v", listDir(t, e.dir))
 		}
 		dels := e.logs.all("rule=max_total")
-		if len(dels) != 2 || !contains(dels[0], rolled("a.log", 0), "rolling_max_total_mb = 3000 B: 4500 B in 4 rolled files") {
+		if len(dels) != 2 || !contains(dels[0], rolled("a.log", 0), "max total 3000 B: 4500 B in 4 rolled files") {
 			t.Errorf("max_total deletions:\n%s", strings.Join(dels, "\n"))
 		}
 		st := e.m.Status()
