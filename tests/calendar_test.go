@@ -98,7 +98,7 @@ func calNearest(at time.Time, day func(time.Time) bool) (wall time.Time, h int) 
 	return wall, h
 }
 
-func isMonday(d time.Time) bool { return d.Weekday() == time.Monday }
+func isMonday(d time.Time) bool  { return d.Weekday() == time.Monday }
 func isTuesday(d time.Time) bool { return d.Weekday() == time.Tuesday }
 func isFirst(d time.Time) bool   { return d.Day() == 1 }
 
