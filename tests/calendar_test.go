@@ -177,6 +177,13 @@ func TestCalendarRolling(t *testing.T) {
 		if w := d.relLines("rolling_interval_sec is not used for access.log"); len(w) != 1 {
 			t.Errorf("start-up warnings %q, want one saying rolling_interval_sec is not used", w)
 		}
+		r := d.mustCtl("config", "describe", "rolling_calendar")
+		for _, l := range []string{"value:       \"weekly\"\n", "default:     \"none\"\n", "kind:        enum\n",
+			"range:       none (0), weekly (1), monthly (2)\n", "logs[access.log]: \"weekly\" (global "} {
+			if !strings.Contains(r.stdout, l) {
+				t.Errorf("config describe rolling_calendar lacks %q:\n%s", l, r.stdout)
+			}
+		}
 		d.postText("access", "before 1")
 		time.Sleep(6 * time.Second)
 		d.postText("access", "before 2")

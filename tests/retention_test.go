@@ -158,6 +158,13 @@ func TestRetentionMaxAgeOnTime(t *testing.T) {
 	if n := d.relMetric(`proxy.process.log.autodeleted_files{rule="max_age"}`); n != 4 {
 		t.Errorf("autodeleted_files{rule=\"max_age\"} = %d, want 4", n)
 	}
+	r := d.mustCtl("config", "describe", "rolling_max_age_sec")
+	for _, l := range []string{"name:        proxy.config.log.rolling_max_age_sec\n", "value:       6\n", "default:     0\n",
+		"unit:        s\n", "reloadable:  yes\n", "per-log:     yes\n", "logs[access.log]: 6 (global "} {
+		if !strings.Contains(r.stdout, l) {
+			t.Errorf("config describe rolling_max_age_sec lacks %q:\n%s", l, r.stdout)
+		}
+	}
 }
 
 // rtFirst returns the first record of each rolled file of access.log in
