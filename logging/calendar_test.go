@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -325,11 +324,7 @@ func TestCalendarRolls(t *testing.T) {
 					write(t, c, testLog, stamp("r"))
 					time.Sleep(6 * time.Hour)
 				}
-				var ends []string
-				for _, f := range rolledFiles(t, dir, testLog) {
-					_, end, _ := strings.Cut(span(f.RolledName), "-")
-					ends = append(ends, end)
-				}
+				ends := rolledEnds(t, dir, testLog)
 				if !slices.Equal(ends, tc.wantEnds) {
 					t.Errorf("ENDs %q, want %q", ends, tc.wantEnds)
 				}

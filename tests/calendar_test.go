@@ -66,10 +66,15 @@ func calZone(t *testing.T, segs ...calSeg) string {
 	}
 	path := filepath.Join(dir, "LR", "Cal")
 	loc := dsLoc(t, path)
-	for _, s := range segs {
+	for i, s := range segs {
 		if !s.until.IsZero() {
 			if _, off := s.until.Add(-time.Second).In(loc).Zone(); time.Duration(off)*time.Second != s.off {
 				t.Fatalf("compiled zone: offset %d s before %v, want %v\n%s", off, s.until, s.off, b.String())
+			}
+		}
+		if i > 0 {
+			if _, off := segs[i-1].until.In(loc).Zone(); time.Duration(off)*time.Second != s.off {
+				t.Fatalf("compiled zone: offset %d s from %v, want %v\n%s", off, segs[i-1].until, s.off, b.String())
 			}
 		}
 	}
@@ -96,6 +101,16 @@ func calNearest(at time.Time, day func(time.Time) bool) (wall time.Time, h int) 
 		}
 	}
 	return wall, h
+}
+
+// calFixed compiles a zone of one fixed offset in which the wall clock
+// reaches a day matching day, at a whole hour h, at the instant cross,
+// whole seconds in from now; wall is that wall time (fields in UTC).
+func calFixed(t *testing.T, in time.Duration, day func(time.Time) bool) (cross, wall time.Time, h int, zone string) {
+	t.Helper()
+	cross = time.Now().Add(in).Truncate(time.Second)
+	wall, h = calNearest(cross, day)
+	return cross, wall, h, calZone(t, calSeg{off: wall.Sub(cross)})
 }
 
 func isMonday(d time.Time) bool  { return d.Weekday() == time.Monday }
@@ -170,9 +185,7 @@ func sleepUntil(at time.Time) { time.Sleep(time.Until(at)) }
 func TestCalendarRolling(t *testing.T) {
 	t.Run("weekly", func(t *testing.T) {
 		t.Parallel()
-		cross := time.Now().Add(20 * time.Second).Truncate(time.Second)
-		wall, h := calNearest(cross, isMonday)
-		zone := calZone(t, calSeg{off: wall.Sub(cross)})
+		cross, wall, h, zone := calFixed(t, 20*time.Second, isMonday)
 		d := dsStart(t, writeConfig(t, tempDir(t), calConf("weekly", h, "rolling_interval_sec = 5\n")), "TZ="+zone)
 		if w := d.relLines("rolling_interval_sec is not used for access.log"); len(w) != 1 {
 			t.Errorf("start-up warnings %q, want one saying rolling_interval_sec is not used", w)
@@ -194,9 +207,7 @@ func TestCalendarRolling(t *testing.T) {
 	})
 	t.Run("weekly on a Tuesday", func(t *testing.T) {
 		t.Parallel()
-		cross := time.Now().Add(10 * time.Second).Truncate(time.Second)
-		wall, h := calNearest(cross, isTuesday)
-		zone := calZone(t, calSeg{off: wall.Sub(cross)})
+		cross, _, h, zone := calFixed(t, 10*time.Second, isTuesday)
 		d := dsStart(t, writeConfig(t, tempDir(t), calConf("weekly", h, "")), "TZ="+zone)
 		d.postText("access", "before")
 		sleepUntil(cross.Add(2 * time.Second))
@@ -239,9 +250,7 @@ func TestCalendarRolling(t *testing.T) {
 	})
 	t.Run("weekly catch-up after a restart", func(t *testing.T) {
 		t.Parallel()
-		cross := time.Now().Add(15 * time.Second).Truncate(time.Second)
-		wall, h := calNearest(cross, isMonday)
-		zone := calZone(t, calSeg{off: wall.Sub(cross)})
+		cross, wall, h, zone := calFixed(t, 15*time.Second, isMonday)
 		path := writeConfig(t, tempDir(t), calConf("weekly", h, ""))
 		d := dsStart(t, path, "TZ="+zone)
 		d.postText("access", "first run")

@@ -133,30 +133,8 @@ func TestDSTRetentionKeepsNewest(t *testing.T) {
 		t.Errorf("max_age: %d files rolled after the jump seen, want about 10", afterJump)
 	}
 	for _, r := range runs {
-		r.p.stop()
-		acked, failure := r.p.acked()
-		if failure != "" {
-			t.Errorf("%s: %s", r.name, failure)
-		}
-		r.checkOrder(t)
-		_, lo, hi := r.look(t)
-		st, sp := r.d.dsStatus()
-		if hi != acked-1 {
-			r.fail("last", "last record on disk %d, want the last acknowledged %d", hi, acked-1)
-		}
-		if lo == 0 {
-			r.fail("deleted", "records %d..%d on disk: want the oldest deleted", lo, hi)
-		}
-		if sp.DeletedByRule[r.name] == 0 || sp.DeletedByRule["budget"] != 0 {
-			r.fail("rule", "status space.deleted_by_rule %v, want deletions by %s only", sp.DeletedByRule, r.name)
-		}
-		t.Logf("%s: %d records acknowledged, %d..%d on disk; %d rolled names seen, %d listings checked; %d files deleted",
-			r.name, acked, lo, hi, len(r.names), r.orders, st.Space.DeletedFiles)
-		for _, e := range r.errs {
-			t.Errorf("%s: %s", r.name, e)
-		}
-		if len(r.errs) > 0 {
-			t.Logf("%s: problems by kind (samples): %v", r.name, r.kinds)
+		if sp := r.finish(t); sp.DeletedByRule["budget"] != 0 {
+			t.Errorf("%s: status space.deleted_by_rule %v, want no deletion by the budget", r.name, sp.DeletedByRule)
 		}
 	}
 }
