@@ -55,11 +55,12 @@ type Victim struct {
 // BeyondMaxAge, BeyondMaxCount and BeyondMaxTotal, each once, under the
 // first rule of Rules that names it — oldest first, and the instant the
 // next of the files it keeps reaches its log's maximum age (NextExpiry;
-// zero when none will).
+// zero when none will). Each log's files are sorted once for all rules.
 func Retain(files []File, logs []Log, now time.Time) ([]Victim, time.Time) {
+	groups := byLog(files, logs, Log.retains)
 	chosen := map[string]bool{}
 	var out []Victim
-	for _, vs := range [][]Victim{BeyondMaxAge(files, logs, now), BeyondMaxCount(files, logs), BeyondMaxTotal(files, logs)} {
+	for _, vs := range [][]Victim{beyondMaxAge(groups, now), beyondMaxCount(groups), beyondMaxTotal(groups)} {
 		for _, v := range vs {
 			if !chosen[v.Name] {
 				chosen[v.Name] = true
@@ -77,46 +78,52 @@ func Retain(files []File, logs []Log, now time.Time) ([]Victim, time.Time) {
 	return out, NextExpiry(kept, logs)
 }
 
-// byLog returns the files of the configured logs that want selects,
-// grouped by log, each oldest first, with the selected logs in
-// configuration order. Files of logs that are not configured are left to
-// the budget.
-func byLog(files []File, logs []Log, want func(Log) bool) ([]Log, map[string][]File) {
-	var sel []Log
-	set := map[string]bool{}
+// logFiles is a configured log and its rolled files, oldest first.
+type logFiles struct {
+	Log
+	files []File
+}
+
+// byLog returns, for the configured logs that want selects, in
+// configuration order, their files oldest first. Files of logs that are
+// not configured are left to the budget.
+func byLog(files []File, logs []Log, want func(Log) bool) []logFiles {
+	var out []logFiles
+	index := map[string]int{}
 	for _, l := range logs {
 		if want(l) {
-			sel = append(sel, l)
-			set[l.Name] = true
+			index[l.Name] = len(out)
+			out = append(out, logFiles{Log: l})
 		}
 	}
-	if len(sel) == 0 {
-		return nil, nil
+	if len(out) == 0 {
+		return nil
 	}
-	groups := map[string][]File{}
 	for _, f := range files {
-		if set[f.Log] {
-			groups[f.Log] = append(groups[f.Log], f)
+		if i, ok := index[f.Log]; ok {
+			out[i].files = append(out[i].files, f)
 		}
 	}
-	for _, fs := range groups {
-		slices.SortFunc(fs, OldestFirst)
+	for i := range out {
+		slices.SortFunc(out[i].files, OldestFirst)
 	}
-	return sel, groups
+	return out
 }
 
 // BeyondMaxCount returns, for every configured log with MaxCount > 0, its
 // rolled files beyond the newest MaxCount: the oldest first.
 func BeyondMaxCount(files []File, logs []Log) []Victim {
-	sel, groups := byLog(files, logs, func(l Log) bool { return l.MaxCount > 0 })
+	return beyondMaxCount(byLog(files, logs, func(l Log) bool { return l.MaxCount > 0 }))
+}
+
+func beyondMaxCount(groups []logFiles) []Victim {
 	var out []Victim
-	for _, l := range sel { // configuration order: deterministic
-		fs := groups[l.Name]
-		if len(fs) <= l.MaxCount {
+	for _, g := range groups { // configuration order: deterministic
+		if g.MaxCount <= 0 || len(g.files) <= g.MaxCount {
 			continue
 		}
-		why := fmt.Sprintf("rolling_max_count = %d: %d rolled files", l.MaxCount, len(fs))
-		for _, f := range fs[:len(fs)-l.MaxCount] {
+		why := fmt.Sprintf("rolling_max_count = %d: %d rolled files", g.MaxCount, len(g.files))
+		for _, f := range g.files[:len(g.files)-g.MaxCount] {
 			out = append(out, Victim{File: f, Rule: RuleMaxCount, Why: why})
 		}
 	}
@@ -127,15 +134,21 @@ func BeyondMaxCount(files []File, logs []Log) []Victim {
 // rolled files whose END is MaxAge old or older at now: At (the END
 // instant, see OrderKey) + MaxAge ≤ now. The oldest first.
 func BeyondMaxAge(files []File, logs []Log, now time.Time) []Victim {
-	sel, groups := byLog(files, logs, func(l Log) bool { return l.MaxAge > 0 })
+	return beyondMaxAge(byLog(files, logs, func(l Log) bool { return l.MaxAge > 0 }), now)
+}
+
+func beyondMaxAge(groups []logFiles, now time.Time) []Victim {
 	var out []Victim
-	for _, l := range sel {
-		for _, f := range groups[l.Name] {
-			if now.Before(f.At.Add(l.MaxAge)) {
+	for _, g := range groups {
+		if g.MaxAge <= 0 {
+			continue
+		}
+		for _, f := range g.files {
+			if now.Before(f.At.Add(g.MaxAge)) {
 				break // oldest first: the rest are younger
 			}
 			why := fmt.Sprintf("rolling_max_age_sec = %d: END %s is %s old",
-				int64(l.MaxAge/time.Second), f.At.Format(time.RFC3339), now.Sub(f.At).Truncate(time.Second))
+				int64(g.MaxAge/time.Second), f.At.Format(time.RFC3339), now.Sub(f.At).Truncate(time.Second))
 			out = append(out, Victim{File: f, Rule: RuleMaxAge, Why: why})
 		}
 	}
@@ -147,25 +160,31 @@ func BeyondMaxAge(files []File, logs []Log, now time.Time) []Victim {
 // MaxTotal bytes: the oldest first. A newest file larger than MaxTotal on
 // its own goes too.
 func BeyondMaxTotal(files []File, logs []Log) []Victim {
-	sel, groups := byLog(files, logs, func(l Log) bool { return l.MaxTotal > 0 })
+	return beyondMaxTotal(byLog(files, logs, func(l Log) bool { return l.MaxTotal > 0 }))
+}
+
+func beyondMaxTotal(groups []logFiles) []Victim {
 	var out []Victim
-	for _, l := range sel {
-		fs := groups[l.Name]
+	for _, g := range groups {
+		if g.MaxTotal <= 0 {
+			continue
+		}
+		fs := g.files
 		var total, sum int64
 		for _, f := range fs {
 			total += f.Size
 		}
 		keep := len(fs)
-		for keep > 0 && sum+fs[keep-1].Size <= l.MaxTotal {
+		for keep > 0 && sum+fs[keep-1].Size <= g.MaxTotal {
 			keep--
 			sum += fs[keep].Size
 		}
 		if keep == 0 {
 			continue
 		}
-		limit := fmt.Sprintf("rolling_max_total_mb = %d", l.MaxTotal>>20)
-		if l.MaxTotal%(1<<20) != 0 { // from Go, not from records.toml
-			limit = "max total " + mib(l.MaxTotal)
+		limit := fmt.Sprintf("rolling_max_total_mb = %d", g.MaxTotal>>20)
+		if g.MaxTotal%(1<<20) != 0 { // from Go, not from records.toml
+			limit = "max total " + mib(g.MaxTotal)
 		}
 		why := fmt.Sprintf("%s: %s in %d rolled files", limit, mib(total), len(fs))
 		for _, f := range fs[:keep] {
