@@ -216,8 +216,10 @@ type SpaceStatus struct {
 	AutoDelete          bool  `json:"auto_delete"`
 	DeletedFiles        int64 `json:"deleted_files"`
 	DeletedBytes        int64 `json:"deleted_bytes"`
-	// DeletedByRule counts the deleted files by rule: "budget" (the disk
-	// budget and the partition) and "max_count" (rolling_max_count).
+	// DeletedByRule counts the deleted files by rule: "max_age"
+	// (rolling_max_age_sec), "max_count" (rolling_max_count), "max_total"
+	// (rolling_max_total_mb) and "budget" (the disk budget and the
+	// partition).
 	DeletedByRule map[string]int64 `json:"deleted_by_rule"`
 }
 

@@ -52,6 +52,7 @@ func Load(data []byte, name string) (*Config, []Warning, error) {
 	d.walk(nil, top)
 	d.logs(top["logs"], md.IsDefined("logs"))
 	d.crossCheck()
+	d.checkLogs()
 
 	if len(d.errs) == 0 {
 		errs, warns := crossRules(c)

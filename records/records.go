@@ -17,6 +17,9 @@ const (
 	RollingSizeMB      = "proxy.config.log.rolling_size_mb"
 	RollingMinCount    = "proxy.config.log.rolling_min_count"
 	RollingMaxCount    = "proxy.config.log.rolling_max_count"
+	RollingMaxAgeSec   = "proxy.config.log.rolling_max_age_sec"
+	RollingMaxTotalMB  = "proxy.config.log.rolling_max_total_mb"
+	RollingCalendar    = "proxy.config.log.rolling_calendar"
 	RollingAllowEmpty  = "proxy.config.log.rolling_allow_empty"
 	AutoDelete         = "proxy.config.log.auto_delete_rolled_files"
 	MaxSpaceMB         = "proxy.config.log.max_space_mb_for_logs"
@@ -59,6 +62,10 @@ const (
 
 	SeparatorDot = 0 // access.log.web01.START-END.old
 	SeparatorATS = 1 // access.log_web01.START-END.old
+
+	CalendarNone    = 0 // time boundaries from rolling_interval_sec
+	CalendarWeekly  = 1 // one boundary a week, Monday at rolling_offset_hr
+	CalendarMonthly = 2 // one boundary a month, the 1st at rolling_offset_hr
 )
 
 const (
@@ -66,6 +73,7 @@ const (
 	maxMiB   = 1 << 30 // 1 PiB expressed in MiB
 	daySecs  = 86400
 	maxCount = 1 << 30
+	maxAge   = 100 * 366 * daySecs // a century, in seconds
 )
 
 // table is the record table: the one place that says what each record is.
@@ -96,7 +104,13 @@ var table = []Record{
 	{
 		Name: RollingOffsetHr, Kind: KindInt, Default: int64(0), Min: 0, Max: 23, Unit: "h",
 		Reloadable: true, PerLog: true, adjust: adjustOffset,
-		Description: "hour of the day the time boundaries are aligned to (0-23)",
+		Description: "hour of the day the time boundaries are aligned to (0-23); with rolling_calendar, the hour of the Monday or the 1st",
+	},
+	{
+		Name: RollingCalendar, Kind: KindEnum, Default: int64(CalendarNone), Min: 0, Max: 2,
+		Reloadable: true, PerLog: true,
+		Enum:        []EnumName{{"none", CalendarNone}, {"weekly", CalendarWeekly}, {"monthly", CalendarMonthly}},
+		Description: `time boundaries by the calendar instead of rolling_interval_sec: "weekly" (Monday) or "monthly" (the 1st), at rolling_offset_hr; "none" uses the interval`,
 	},
 	{
 		Name: RollingSizeMB, Kind: KindInt, Default: int64(10), Min: 1, Max: maxMiB, Unit: "MiB",
@@ -114,13 +128,23 @@ var table = []Record{
 		Description: "with autodelete on, the space manager keeps only this many newest rolled files of a log; 0 is no limit",
 	},
 	{
+		Name: RollingMaxAgeSec, Kind: KindInt, Default: int64(0), Min: 0, Max: maxAge, Unit: "s",
+		Reloadable: true, PerLog: true,
+		Description: "with autodelete on, the space manager deletes a log's rolled files once their END is this many seconds old; 0 keeps them",
+	},
+	{
+		Name: RollingMaxTotalMB, Kind: KindInt, Default: int64(0), Min: 0, Max: maxMiB, Unit: "MiB",
+		Reloadable: true, PerLog: true,
+		Description: "with autodelete on, the space manager keeps a log's newest rolled files within this total, deleting the oldest; 0 is no limit",
+	},
+	{
 		Name: RollingAllowEmpty, Kind: KindBool, Default: int64(0), Min: 0, Max: 1,
 		Reloadable: true, PerLog: true,
 		Description: "1 lets a time boundary roll an empty log into an empty .old file",
 	},
 	{
 		Name: AutoDelete, Kind: KindBool, Default: int64(1), Min: 0, Max: 1, Reloadable: true,
-		Description: "1 lets the space manager delete the oldest rolled files (budget and rolling_max_count)",
+		Description: "1 lets the space manager delete rolled files: the oldest for the budget, and those beyond rolling_max_count, rolling_max_age_sec and rolling_max_total_mb",
 	},
 	{
 		Name: MaxSpaceMB, Kind: KindInt, Default: int64(25000), Min: 1, Max: maxMiB, Unit: "MiB",

@@ -6,26 +6,31 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 )
 
 // The executor: every deletion the daemon makes happens here, on the
 // manager's goroutine, for one rule at a time, and is logged and counted
 // with its rule.
 
-// retain deletes what the retention rules call for (BeyondMaxCount), oldest
-// first. It runs when the rolled files or the configuration changed, and
-// stops early on Close.
+// retain deletes what the retention rules call for (Retain), oldest first,
+// and sets expiry, the instant the next kept file reaches its log's
+// maximum age (the run loop's timer). It runs when the rolled files or the
+// configuration changed and when that timer fires, and stops early on
+// Close.
 func (m *Manager) retain() {
 	m.acct.retain = false
-	if !slices.ContainsFunc(m.cfg.Logs, func(l Log) bool { return l.MaxCount > 0 }) {
+	m.expiry = time.Time{}
+	if !slices.ContainsFunc(m.cfg.Logs, Log.retains) {
 		return // no rule to apply: spare the listing
 	}
-	fig := m.figures()
-	for _, v := range BeyondMaxCount(m.acct.rolled(), m.cfg.Logs) {
+	victims, next := Retain(m.acct.rolled(), m.cfg.Logs, m.opts.Now())
+	m.expiry = next
+	for _, v := range victims {
 		if m.closing() {
 			return
 		}
-		m.deleteFile(v.File, v.Rule, v.Why, fig)
+		m.deleteFile(v.File, v.Rule, v.Why, m.figures())
 	}
 }
 

@@ -40,9 +40,11 @@ const maxQueued = 10_000
 // when it exits. Close stops run and waits for it, so no goroutine
 // outlives Close.
 //
-// Timers: the goroutine rescans the folder every Config.ScanInterval, and
-// while the state is not Normal it samples the partition's free space every
-// RecheckInterval (1 s), since that can come back without any event.
+// Timers: the goroutine rescans the folder every Config.ScanInterval; while
+// the state is not Normal it samples the partition's free space every
+// RecheckInterval (1 s), since that can come back without any event; and
+// with a log's Log.MaxAge it wakes up when the next rolled file reaches that
+// age (files age without any event), to apply the retention rules.
 //
 // Concurrency: every method is safe for concurrent use. Status reads a
 // snapshot the goroutine publishes after every check. Options.Accept and
@@ -96,6 +98,7 @@ type Manager struct {
 	unhanded     int64    // files not yet handed on deleted anyway (Unhanded)
 	heldFiles    int64    // held files the last autodelete skipped
 	heldBytes    int64
+	expiry       time.Time // when the next rolled file reaches its log's max age (retain); zero for none
 }
 
 // event is a report that something happened to a name in the folder.
@@ -335,6 +338,10 @@ func (m *Manager) run() {
 	defer scanT.Stop()
 	tick := time.NewTicker(RecheckInterval)
 	defer tick.Stop()
+	ageT := time.NewTimer(time.Hour)
+	ageT.Stop()
+	defer ageT.Stop()
+	var armed time.Time // the expiry ageT is set to; zero when stopped
 	for {
 		var scan, force bool
 		select {
@@ -343,6 +350,9 @@ func (m *Manager) run() {
 		case <-m.poke:
 		case <-scanT.C:
 			scan = true
+		case <-ageT.C:
+			armed = time.Time{}
+			m.acct.retain = true // a file reached its log's max age
 		case <-tick.C:
 			if m.state == Normal {
 				continue
@@ -352,6 +362,16 @@ func (m *Manager) run() {
 		}
 		if m.step(scan, force) {
 			scanT.Reset(m.cfg.ScanInterval)
+		}
+		if !m.expiry.Equal(armed) {
+			// retain leaves expiry after now: every file at or past its
+			// age was deleted or taken out of the candidates.
+			armed = m.expiry
+			if armed.IsZero() {
+				ageT.Stop()
+			} else {
+				ageT.Reset(max(armed.Sub(m.opts.Now()), 0))
+			}
 		}
 	}
 }
@@ -465,8 +485,12 @@ func (m *Manager) check(force bool) {
 	if force || m.freeAt.IsZero() || now.Sub(m.freeAt) >= RecheckInterval {
 		m.sampleFree(now)
 	}
-	if m.cfg.AutoDelete && m.acct.retain {
-		m.retain()
+	if m.acct.retain {
+		if m.cfg.AutoDelete {
+			m.retain()
+		} else {
+			m.acct.retain, m.expiry = false, time.Time{}
+		}
 	}
 	f := m.figures()
 	if s, _ := classify(f); s != Normal && m.cfg.AutoDelete && m.acct.candidates > 0 {

@@ -154,6 +154,21 @@
 //     it has room and says why in status; a folder out of inodes answers
 //     200 or 503 with Retry-After, never 500, says so in status, and
 //     autodelete frees inodes.
+//   - retention_test.go (issue 19, docs/space.md "Retention and
+//     autodelete"): rolling_max_age_sec deletes each file when its END is
+//     that old, never before and within 1.5 s after, with nothing else
+//     happening (a timer, not the hourly scan), by the END in the name when
+//     the modification time is not the END (touched, copied without its
+//     times); rolling_max_total_mb keeps the newest files within the total
+//     after each roll and after a reload, and a total that one size roll
+//     fills is refused; deletions logged with their rule and counted.
+//     retention_dst_test.go: both rules across a fall-back in zic zones
+//     keep the newest records, and files rolled after the jump live their
+//     full age (about 45 s). calendar_test.go: weekly and monthly rolling
+//     in zic zones whose date reaches a Monday or a 1st at
+//     rolling_offset_hr a few seconds after the start (offsets of days),
+//     jumps over it or goes back across it, and a catch-up roll after a
+//     restart (about 40 s, the cases in parallel).
 //
 // Run them with
 //

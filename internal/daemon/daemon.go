@@ -140,7 +140,7 @@ func Start(opts Options) (_ *Daemon, err error) {
 		stopping: make(chan struct{}),
 	}
 	for _, w := range warnings {
-		d.log.Warn("config adjusted", "where", w.String())
+		d.log.Warn("config warning", "where", w.String())
 	}
 	for _, w := range secWarnings {
 		d.log.Warn("tokens file", "warning", w)

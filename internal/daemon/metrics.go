@@ -93,7 +93,7 @@ var metricHelp = map[string][2]string{
 	MetricSpaceState:      {"gauge", "space state: 0 normal, 1 low, 2 exhausted"},
 	MetricSpaceFreeInodes: {"gauge", "free inodes on the log folder's partition; -1 when unknown or not limited"},
 	MetricPartHeadroom:    {"gauge", "free bytes kept on the partition: the headroom, at most 15% of the partition"},
-	MetricAutoDeleted:     {"counter", "rolled files deleted by the space manager, by rule (budget, max_count, shipped)"},
+	MetricAutoDeleted:     {"counter", "rolled files deleted by the space manager, by rule (max_age, max_count, max_total, budget, shipped)"},
 	MetricAutoDeletedB:    {"counter", "bytes of rolled files deleted by the space manager, by rule"},
 	MetricDeleteErrors:    {"counter", "autodeletions that failed"},
 	MetricSpaceScans:      {"counter", "full scans of the log folder"},

@@ -154,7 +154,7 @@ func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.W
 	d.record(res)
 
 	for _, w := range warnings {
-		d.log.Warn("config adjusted", "where", w.String())
+		d.log.Warn("config warning", "where", w.String())
 	}
 	d.log.Info("config reloaded", "trigger", trigger, "file", res.Source, "changes", len(changes))
 	for _, c := range changes {
