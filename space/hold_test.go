@@ -68,15 +68,19 @@ func TestHeldFilesAreNeverDeleted(t *testing.T) {
 			e.m.HandedOn(rolled("a.log", i), true)
 		}
 		synctest.Wait()
+		// The manager may run between two releases: a file already free
+		// but not yet reported handed on can go by the budget instead
+		// (it was shipped: either rule is right); at least one goes by shipped.
 		st = e.m.Status()
-		if st.State != Normal || st.Deleted[RuleShipped].Files != 2 || st.HeldFiles != 0 || exists(e.dir, rolled("a.log", 3)) {
-			t.Fatalf("%v deleted %v held %d; want normal, 2 by rule shipped", st.State, st.Deleted, st.HeldFiles)
+		shipped, budget := st.Deleted[RuleShipped].Files, st.Deleted[RuleBudget].Files
+		if st.State != Normal || shipped < 1 || shipped+budget != 4 || st.HeldFiles != 0 || exists(e.dir, rolled("a.log", 2)) || exists(e.dir, rolled("a.log", 3)) {
+			t.Fatalf("%v deleted %v held %d; want normal, the two handed-on files deleted (at least one by rule shipped)", st.State, st.Deleted, st.HeldFiles)
 		}
 		if got := e.accept.get(); len(got) != 2 || got[1] != "true" {
 			t.Errorf("Accept calls %v, want false then true", got)
 		}
-		if n := len(e.logs.all("rule=shipped")); n != 2 {
-			t.Errorf("%d deletions logged with rule=shipped, want 2", n)
+		if n := int64(len(e.logs.all("rule=shipped"))); n != shipped {
+			t.Errorf("%d deletions logged with rule=shipped, %d counted", n, shipped)
 		}
 	})
 }
