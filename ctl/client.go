@@ -153,6 +153,11 @@ func (c *Client) Rolled(ctx context.Context, logs []string) ([]RolledFile, error
 // is passed to onFail first, which may return the error to report; otherwise
 // it becomes a RemoteError with the ErrorResponse's message.
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body []byte, out any, onFail func(int, []byte) error) error {
+	return c.request(ctx, method, path, q, "application/json", body, out, onFail)
+}
+
+// request is do with the body's content type.
+func (c *Client) request(ctx context.Context, method, path string, q url.Values, ctype string, body []byte, out any, onFail func(int, []byte) error) error {
 	u := "http://logrolld" + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -166,8 +171,14 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		return fmt.Errorf("ctl: %s %s: %w", method, path, err)
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", ctype)
 	}
+	return c.send(ctx, req, out, onFail)
+}
+
+// send performs req and decodes a 2xx answer into out (see do).
+func (c *Client) send(ctx context.Context, req *http.Request, out any, onFail func(int, []byte) error) error {
+	method, path := req.Method, req.URL.Path
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -202,3 +213,44 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	}
 	return nil
 }
+
+// PostLines posts the lines held in chunks (each whole text lines; sent
+// one after the other as one body, without being joined in memory) to
+// POST /v1/logs/{log} on the socket and returns the records the daemon
+// wrote. The answer means what it means on the ingest port: 200 once every
+// line is written; an error (a *RemoteError, or *UnreachableError when the
+// socket cannot be reached) means none was.
+func (c *Client) PostLines(ctx context.Context, log string, chunks [][]byte) (int, error) {
+	path := PathLogs + url.PathEscape(log)
+	readers := make([]io.Reader, len(chunks))
+	var n int64
+	for i, ch := range chunks {
+		readers[i] = bytes.NewReader(ch)
+		n += int64(len(ch))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://logrolld"+path, io.MultiReader(readers...))
+	if err != nil {
+		return 0, fmt.Errorf("ctl: POST %s: %w", path, err)
+	}
+	req.ContentLength = n
+	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	var out struct {
+		Records int `json:"records"`
+	}
+	err = c.send(ctx, req, &out, nil)
+	return out.Records, err
+}
+
+// NewStreamClient is NewClient for a caller that sends request after
+// request (logrollctl pipe): it keeps its connection open between calls.
+// Close it with CloseIdleConnections.
+func NewStreamClient(socketPath string) *Client {
+	c := NewClient(socketPath)
+	tr := c.hc.Transport.(*http.Transport)
+	tr.DisableKeepAlives = false
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 1, 1
+	return c
+}
+
+// CloseIdleConnections closes the connection a stream client keeps.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }

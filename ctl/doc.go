@@ -16,6 +16,7 @@
 //	GET  /v1/metrics        ?name=N (repeated) &match=REGEX → MetricsResponse
 //	GET  /v1/status         → Status
 //	GET  /v1/rolled         ?log=L (repeated) → RolledResponse
+//	POST /v1/logs/{name}    a text body → {"records":N}, served by the ingest handler (Server.SetLogs)
 //
 // Status codes: 200; 400 for a malformed body, an unknown query parameter or
 // a bad regular expression; 404 for an unknown endpoint or a Backend error
@@ -45,6 +46,12 @@
 // Client errors are typed for the caller to branch on: *UnreachableError when
 // the socket cannot be connected to (logrollctl exits 3), *RemoteError when
 // the daemon answered with an error status (exit 1).
+//
+// # Pipe
+//
+// RunPipe is `logrollctl pipe LOG`: it reads lines from a stream into a
+// bounded queue and posts them with PostLines, in order, retrying each
+// request until it is answered 200 (docs/pipe.md).
 //
 // # For the daemon and for tests
 //

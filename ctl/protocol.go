@@ -20,6 +20,10 @@ const (
 	PathStatus = "/v1/status"
 	// PathRolled (GET, query log=NAME repeated) answers RolledResponse.
 	PathRolled = "/v1/rolled"
+	// PathLogs (POST /v1/logs/{name}, a text body) appends records to a log
+	// as the ingest port does (docs/design.md §3), and answers {"records":N} once
+	// they are written: what `logrollctl pipe` sends.
+	PathLogs = "/v1/logs/"
 )
 
 // Errors a Backend returns (wrapped) so that the server answers the matching
@@ -90,6 +94,13 @@ type RolledFile struct {
 	Cause   string `json:"cause,omitempty"`
 	// Configured is false for files of a log no longer declared (GET /v1/rolled).
 	Configured bool `json:"configured"`
+	// Ship and Hook say where the file is in being handed on (GET
+	// /v1/rolled): "pending", "done" or "failed" (refused for good, waits
+	// for a reload); absent when its log does not ship or run a command.
+	// Key is the object key once shipped.
+	Ship string `json:"ship,omitempty"`
+	Hook string `json:"hook,omitempty"`
+	Key  string `json:"key,omitempty"`
 }
 
 // RollResponse answers POST /v1/roll: the files rolled, in the order asked,
@@ -219,8 +230,10 @@ type SpaceStatus struct {
 	AutoDelete          bool  `json:"auto_delete"`
 	DeletedFiles        int64 `json:"deleted_files"`
 	DeletedBytes        int64 `json:"deleted_bytes"`
-	// DeletedByRule counts the deleted files by rule: "budget" (the disk
-	// budget and the partition) and "max_count" (rolling_max_count).
+	// DeletedByRule counts the deleted files by rule: "max_age"
+	// (rolling_max_age_sec), "max_count" (rolling_max_count), "max_total"
+	// (rolling_max_total_mb) and "budget" (the disk budget and the
+	// partition).
 	DeletedByRule map[string]int64 `json:"deleted_by_rule"`
 }
 
@@ -239,4 +252,5 @@ type Status struct {
 	Accepting bool         `json:"accepting"`
 	Space     *SpaceStatus `json:"space,omitempty"`
 	Logs      []LogStatus  `json:"logs"`
+	Ship      *ShipStatus  `json:"ship,omitempty"`
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,6 +29,7 @@ const maxRequestBody = 1 << 20
 // and closes their connections. Serve returns nil once Shutdown was called.
 type Server struct {
 	b      Backend
+	logs   atomic.Pointer[http.Handler] // POST /v1/logs/{name}, or nil (404)
 	log    *slog.Logger
 	srv    *http.Server
 	cancel context.CancelFunc
@@ -65,11 +67,24 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc(PathMetrics, s.only(http.MethodGet, s.metrics))
 	mux.HandleFunc(PathStatus, s.only(http.MethodGet, s.status))
 	mux.HandleFunc(PathRolled, s.only(http.MethodGet, s.rolled))
+	mux.HandleFunc(PathLogs, func(w http.ResponseWriter, r *http.Request) {
+		if h := s.logs.Load(); h != nil {
+			(*h).ServeHTTP(w, r)
+			return
+		}
+		s.fail(w, r, http.StatusNotFound, fmt.Sprintf("no admin endpoint %s: this daemon takes no records on its socket", r.URL.Path))
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, fmt.Sprintf("no admin endpoint %s", r.URL.Path))
 	})
 	return mux
 }
+
+// SetLogs makes the socket serve POST /v1/logs/{name} with h, the ingest
+// handler (what `logrollctl pipe` posts to): the same answers as the
+// ingest port, without its TLS and tokens, since the socket's mode already
+// admits only its owner. Call it before Serve.
+func (s *Server) SetLogs(h http.Handler) { s.logs.Store(&h) }
 
 // Serve serves the admin endpoints on l until Shutdown; it closes l. It
 // returns nil after Shutdown, and the listener's error otherwise.

@@ -347,5 +347,5 @@ func nextBoundary(p Policy, now time.Time, loc *time.Location) time.Time {
 	if !p.TimeRolls() {
 		return time.Time{}
 	}
-	return NextBoundary(now, p.Interval, p.OffsetHours, loc)
+	return p.Next(now, loc)
 }

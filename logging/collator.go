@@ -717,8 +717,11 @@ func validatePolicy(name string, p Policy) []error {
 	if p.Mode < ModeNone || p.Mode > ModeTimeAndSize {
 		bad("rolling mode %d out of range 0–4", p.Mode)
 	}
+	if p.Calendar < CalendarNone || p.Calendar > CalendarMonthly {
+		bad("rolling calendar %d out of range 0–2", p.Calendar)
+	}
 	if p.TimeRolls() {
-		if p.Interval < time.Second || p.Interval%time.Second != 0 || (24*time.Hour)%p.Interval != 0 {
+		if p.Calendar == CalendarNone && (p.Interval < time.Second || p.Interval%time.Second != 0 || (24*time.Hour)%p.Interval != 0) {
 			bad("rolling interval %v must be whole seconds dividing 24h", p.Interval)
 		}
 		if p.OffsetHours < 0 || p.OffsetHours > 23 {

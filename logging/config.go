@@ -30,10 +30,16 @@ type Policy struct {
 	// Mode selects when the log rolls.
 	Mode Mode
 	// Interval between time boundaries; it divides 24h and is at least 1s.
+	// Not used with a Calendar.
 	Interval time.Duration
 	// OffsetHours shifts the boundaries: they fall where
-	// (seconds since local midnight − OffsetHours·3600) is a multiple of Interval. 0–23.
+	// (seconds since local midnight − OffsetHours·3600) is a multiple of
+	// Interval, or with a Calendar at OffsetHours:00 of its day. 0–23.
 	OffsetHours int
+	// Calendar, when set, replaces the interval grid for time rolls: one
+	// boundary a week (Monday) or a month (the 1st) at OffsetHours (see
+	// calendar.go).
+	Calendar Calendar
 	// SizeBytes is the size limit in bytes for modes 2, 3 and 4.
 	SizeBytes int64
 	// MinCount is rolling_min_count, used by the space manager (0: keep as many as possible).

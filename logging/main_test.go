@@ -168,6 +168,18 @@ func span(r RolledName) string {
 	return f(r.Start) + "-" + f(r.End)
 }
 
+// rolledEnds returns the ENDs of log's rolled files in dir, oldest first,
+// as span formats them.
+func rolledEnds(t *testing.T, dir, log string) []string {
+	t.Helper()
+	var ends []string
+	for _, f := range rolledFiles(t, dir, log) {
+		_, end, _ := strings.Cut(span(f.RolledName), "-")
+		ends = append(ends, end)
+	}
+	return ends
+}
+
 // spans returns the spans of files.
 func spans(files []rolledFile) []string {
 	out := make([]string, len(files))

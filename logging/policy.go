@@ -203,7 +203,8 @@ func (p Policy) SizeReached(size int64) bool {
 
 // CatchUp reports whether an active file whose START is start, found at time
 // now (on open after a restart, or after a stall), crossed a time boundary it
-// did not roll at: TimeRolls() and LastBoundary(now) is strictly after start.
+// did not roll at: TimeRolls() and the last boundary at or before now
+// ([Policy.Last]: the interval grid's or the calendar's) is strictly after start.
 // Any number of missed boundaries gives one true (one roll, docs/design.md §5). A file
 // started exactly at a boundary has not crossed it. CatchUp says nothing of size:
 // in mode 4 the caller still asks [Policy.RollAtBoundary]. loc is as for
@@ -212,5 +213,5 @@ func (p Policy) CatchUp(start, now time.Time, loc *time.Location) bool {
 	if !p.TimeRolls() {
 		return false
 	}
-	return LastBoundary(now, p.Interval, p.OffsetHours, loc).After(start)
+	return p.Last(now, loc).After(start)
 }

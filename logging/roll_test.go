@@ -71,11 +71,7 @@ func TestBoundaryGrid(t *testing.T) {
 					write(t, c, testLog, stamp("r"))
 					time.Sleep(tc.step)
 				}
-				var ends []string
-				for _, f := range rolledFiles(t, dir, testLog) {
-					_, end, _ := strings.Cut(span(f.RolledName), "-")
-					ends = append(ends, end)
-				}
+				ends := rolledEnds(t, dir, testLog)
 				if !slices.Equal(ends, tc.wantEnds) {
 					t.Errorf("ENDs %q, want %q", ends, tc.wantEnds)
 				}

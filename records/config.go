@@ -30,8 +30,12 @@ type Log struct {
 	Filename string
 	// Declared is the filename as written in the config ("access").
 	Declared string
+	// SyslogAppNames and SyslogFacilities route syslog messages to this log
+	// (syslog_app_name, and syslog_facility with canonical names), in the
+	// order written; nil when the log's table does not set them.
+	SyslogAppNames, SyslogFacilities []string
 
-	vals  map[string]any  // every per-log record → effective value (int64 or string)
+	vals  map[string]any  // every per-log record → effective value (int64, string or []string)
 	over  map[string]bool // records the log's table sets itself
 	index int             // its place among the [[logs]] tables
 	pos   *logPositions   // nil for the embedded defaults
@@ -57,7 +61,18 @@ func (c *Config) Str(name string) string {
 	return v
 }
 
-// Value returns a record's value (int64 or string) and whether name is a record.
+// Argv returns the value of an argv record (a copy; empty when not set); it
+// panics if name is not one.
+func (c *Config) Argv(name string) []string {
+	v, ok := c.vals[name].([]string)
+	if !ok {
+		panic(fmt.Sprintf("records: %q is not an argv record", name))
+	}
+	return append([]string(nil), v...)
+}
+
+// Value returns a record's value (int64, string or []string) and whether
+// name is a record.
 func (c *Config) Value(name string) (any, bool) {
 	v, ok := c.vals[name]
 	return v, ok
@@ -95,29 +110,39 @@ func (c *Config) Hostname() string {
 	return h
 }
 
-// Int returns the log's effective value of an integer, bool or enum per-log
-// record (rolling_*, rolled_compression). It panics if name is not such a
-// record.
+// Int returns the log's effective value of a per-log integer record
+// (rolling_*). It panics if name is not such a record.
 func (l *Log) Int(name string) int64 {
 	v, ok := l.vals[name].(int64)
 	if !ok {
-		panic(fmt.Sprintf("records: %q is not an integer per-log record", name))
+		panic(fmt.Sprintf("records: %q is not a per-log integer record", name))
 	}
 	return v
 }
 
-// Str returns the log's effective value of a string per-log record
-// (rolled_dir). It panics if name is not such a record.
+// Str returns the log's effective value of a per-log string record
+// (ship_url); it panics if name is not one.
 func (l *Log) Str(name string) string {
 	v, ok := l.vals[name].(string)
 	if !ok {
-		panic(fmt.Sprintf("records: %q is not a string per-log record", name))
+		panic(fmt.Sprintf("records: %q is not a per-log string record", name))
 	}
 	return v
 }
 
-// Value returns the log's effective value of a per-log record (int64 or
-// string) and whether name is one.
+// Argv returns the log's effective value of a per-log argv record
+// (on_roll_command): a copy; empty when not set. It panics if name is not
+// one.
+func (l *Log) Argv(name string) []string {
+	v, ok := l.vals[name].([]string)
+	if !ok {
+		panic(fmt.Sprintf("records: %q is not a per-log argv record", name))
+	}
+	return append([]string(nil), v...)
+}
+
+// Value returns the log's effective value of a per-log record (int64,
+// string or []string) and whether name is one.
 func (l *Log) Value(name string) (any, bool) {
 	v, ok := l.vals[name]
 	return v, ok
@@ -200,8 +225,11 @@ func (c *Config) resolvePaths(source string) {
 	if source != "" {
 		base = filepath.Dir(source)
 	}
-	for _, name := range []string{LogfileDir, LocalStateDir} {
+	for _, name := range []string{LogfileDir, LocalStateDir, TLSCertFile, TLSKeyFile, TLSClientCAFile, AuthTokensFile} {
 		p := c.vals[name].(string)
+		if p == "" {
+			continue // an optional file not set
+		}
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(base, p)
 		}

@@ -25,6 +25,8 @@ func convert(rec *Record, raw any) (v any, warn, errMsg string) {
 		return s, "", ""
 	case KindPerm:
 		return convertPerm(raw)
+	case KindArgv:
+		return convertArgv(rec, raw)
 	case KindEnum:
 		if s, ok := raw.(string); ok {
 			for _, e := range rec.Enum {
@@ -68,6 +70,31 @@ func convert(rec *Record, raw any) (v any, warn, errMsg string) {
 		return nil, "", fmt.Sprintf("%d is out of range: expected %s", n, rec.Range())
 	}
 	return n, warn, ""
+}
+
+// convertArgv accepts a TOML array of strings, each checked by rec.check.
+func convertArgv(rec *Record, raw any) (any, string, string) {
+	if ss, ok := raw.([]string); ok { // a default
+		raw = anys(ss)
+	}
+	arr, ok := raw.([]any)
+	if !ok {
+		return nil, "", "expected an array of strings such as [\"/usr/local/bin/prog\", \"arg\"], got " + describe(raw)
+	}
+	argv := make([]string, 0, len(arr))
+	for i, e := range arr {
+		s, ok := e.(string)
+		if !ok {
+			return nil, "", fmt.Sprintf("element %d: expected a string, got %s", i, describe(e))
+		}
+		argv = append(argv, s)
+	}
+	if rec.checkArgv != nil {
+		if m := rec.checkArgv(argv); m != "" {
+			return nil, "", m
+		}
+	}
+	return argv, "", ""
 }
 
 // convertPerm accepts "rw-r--r--", "0644" or an integer such as 0o644.
@@ -149,4 +176,13 @@ func describe(raw any) string {
 		return "a date-time"
 	}
 	return fmt.Sprintf("a %T", raw)
+}
+
+// anys converts a []string to the []any that TOML decoding gives.
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }

@@ -1,6 +1,11 @@
 package records
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
 
 // Change is one difference between two configurations.
 type Change struct {
@@ -42,7 +47,7 @@ func Diff(old, new *Config) []Change {
 	for i := range table {
 		r := &table[i]
 		ov, nv := old.vals[r.Name], new.vals[r.Name]
-		if ov != nv {
+		if !sameValue(ov, nv) {
 			out = append(out, Change{Name: r.Name, Old: r.FormatValue(ov), New: r.FormatValue(nv), Restart: !r.Reloadable})
 		}
 	}
@@ -52,12 +57,20 @@ func Diff(old, new *Config) []Change {
 			out = append(out, Change{Name: "logs[" + ol.Filename + "]", Old: "declared", New: ""})
 			continue
 		}
+		for _, k := range []struct {
+			key      string
+			old, new []string
+		}{{keySyslogAppName, ol.SyslogAppNames, nl.SyslogAppNames}, {keySyslogFacility, ol.SyslogFacilities, nl.SyslogFacilities}} {
+			if !slices.Equal(k.old, k.new) {
+				out = append(out, Change{Name: "logs[" + ol.Filename + "]." + k.key, Old: listValue(k.old), New: listValue(k.new)})
+			}
+		}
 		for i := range table {
 			r := &table[i]
 			if !r.PerLog {
 				continue
 			}
-			if ov, nv := ol.vals[r.Name], nl.vals[r.Name]; ov != nv {
+			if ov, nv := ol.vals[r.Name], nl.vals[r.Name]; !sameValue(ov, nv) {
 				out = append(out, Change{
 					Name: "logs[" + ol.Filename + "]." + r.Short(),
 					Old:  r.FormatValue(ov), New: r.FormatValue(nv), Restart: !r.Reloadable,
@@ -112,4 +125,29 @@ func Running(next, started *Config) *Config {
 		}
 	}
 	return &out
+}
+
+// listValue renders a routing list as records.toml writes it, "" when unset.
+func listValue(vs []string) string {
+	if vs == nil {
+		return ""
+	}
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = strconv.Quote(v)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// sameValue reports whether two record values (int64, string or []string)
+// are equal.
+func sameValue(a, b any) bool {
+	if as, ok := a.([]string); ok {
+		bs, ok := b.([]string)
+		return ok && slices.Equal(as, bs)
+	}
+	if _, ok := b.([]string); ok {
+		return false
+	}
+	return a == b
 }

@@ -29,6 +29,12 @@ func (c *Config) TOML() []byte {
 	var logs []map[string]any
 	for _, l := range c.Logs {
 		m := map[string]any{"filename": l.Declared}
+		if l.SyslogAppNames != nil {
+			m[keySyslogAppName] = l.SyslogAppNames
+		}
+		if l.SyslogFacilities != nil {
+			m[keySyslogFacility] = l.SyslogFacilities
+		}
 		for name := range l.over {
 			r := lookup(name)
 			m[r.Short()] = encodeValue(r, l.vals[name])

@@ -53,7 +53,13 @@ func Load(data []byte, name string) (*Config, []Warning, error) {
 	d.logs(top["logs"], md.IsDefined("logs"))
 	d.crossCheck()
 	d.checkLevels()
+	d.checkLogs()
 
+	if len(d.errs) == 0 {
+		errs, warns := crossRules(c)
+		d.errs = append(d.errs, errs...)
+		d.warns = append(d.warns, warns...)
+	}
 	if len(d.errs) > 0 {
 		sortProblems(d.errs)
 		sortProblems(d.warns)

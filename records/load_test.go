@@ -93,6 +93,17 @@ func TestLoadBad(t *testing.T) {
 			`compression.bad.toml:27:22: logs[5].rolled_compression: rolled_compression_level 12 is beyond gzip's levels (1-9; 0 is gzip's default, 6)`,
 			`compression.bad.toml:28:14: logs[5].rolled_dir: expected a string, got integer 7`,
 		},
+		// Retention and calendar values (issue 19): out of range, and a
+		// total that a file rolled on size fills alone, for a log's own value
+		// and for the global one (reported once, with every log inheriting it).
+		"lifecycle.bad.toml": {
+			`lifecycle.bad.toml:4:24: proxy.config.log.rolling_max_total_mb: rolling_max_total_mb (10 MiB) must be more than rolling_size_mb (10 MiB) for a log that rolls on size (access.log, neg.log): a file rolled on size is at least rolling_size_mb, and would be deleted the moment it rolled`,
+			`lifecycle.bad.toml:5:23: proxy.config.log.rolling_max_age_sec: -1 is out of range: expected 0 to 3162240000`,
+			`lifecycle.bad.toml:6:20: proxy.config.log.rolling_calendar: unknown value "fortnightly": expected none (0), weekly (1), monthly (2)`,
+			`lifecycle.bad.toml:14:24: logs[2].rolling_max_total_mb: rolling_max_total_mb (4 MiB) must be more than rolling_size_mb (4 MiB) for a log that rolls on size (big.log): a file rolled on size is at least rolling_size_mb, and would be deleted the moment it rolled`,
+			`lifecycle.bad.toml:18:24: logs[3].rolling_max_total_mb: -2 is out of range: expected 0 to 1073741824`,
+			`lifecycle.bad.toml:19:20: logs[3].rolling_calendar: 3 is out of range: expected none (0), weekly (1), monthly (2)`,
+		},
 		"notarray.bad.toml": {
 			`notarray.bad.toml:1:8: logs: must be an array of tables ([[logs]]), not a string`,
 			`notarray.bad.toml:4:10: proxy.config: must be a table, not an integer`,

@@ -70,6 +70,23 @@ func (d *decoder) logs(prim toml.Primitive, defined bool) {
 			if key == "filename" {
 				continue
 			}
+			if key == keySyslogAppName || key == keySyslogFacility {
+				check := checkAppName
+				if key == keySyslogFacility {
+					check = checkFacility
+				}
+				vals, msg := d.syslogList(el[key], check)
+				if msg != "" {
+					fail(key, msg, false)
+					continue
+				}
+				if key == keySyslogAppName {
+					log.SyslogAppNames = vals
+				} else {
+					log.SyslogFacilities = vals
+				}
+				continue
+			}
 			rec := perLog(key)
 			if rec == nil {
 				msg := "unknown key" + didYouMean(key, perLogKeys())
@@ -121,7 +138,7 @@ func (d *decoder) logs(prim toml.Primitive, defined bool) {
 
 // perLogKeys lists the keys a [[logs]] table may hold.
 func perLogKeys() []string {
-	keys := []string{"filename"}
+	keys := []string{"filename", keySyslogAppName, keySyslogFacility}
 	for i := range table {
 		if table[i].PerLog {
 			keys = append(keys, table[i].Short())

@@ -17,6 +17,9 @@ const (
 	RollingSizeMB      = "proxy.config.log.rolling_size_mb"
 	RollingMinCount    = "proxy.config.log.rolling_min_count"
 	RollingMaxCount    = "proxy.config.log.rolling_max_count"
+	RollingMaxAgeSec   = "proxy.config.log.rolling_max_age_sec"
+	RollingMaxTotalMB  = "proxy.config.log.rolling_max_total_mb"
+	RollingCalendar    = "proxy.config.log.rolling_calendar"
 	RollingAllowEmpty  = "proxy.config.log.rolling_allow_empty"
 	RolledCompression  = "proxy.config.log.rolled_compression"
 	RolledCompLevel    = "proxy.config.log.rolled_compression_level"
@@ -35,6 +38,23 @@ const (
 	DiagsLevel         = "proxy.config.diags.level"
 	HTTPListen         = "proxy.config.ingest.http_listen"
 	MaxBodyMB          = "proxy.config.ingest.max_body_mb"
+	TLSCertFile        = "proxy.config.ingest.tls_cert_file"
+	TLSKeyFile         = "proxy.config.ingest.tls_key_file"
+	TLSClientCAFile    = "proxy.config.ingest.tls_client_ca_file"
+	AuthTokensFile     = "proxy.config.ingest.auth_tokens_file"
+	AllowInsecure      = "proxy.config.ingest.allow_insecure"
+	SyslogUDPListen    = "proxy.config.syslog.udp_listen"
+	SyslogTCPListen    = "proxy.config.syslog.tcp_listen"
+	SyslogLog          = "proxy.config.syslog.log"
+	SyslogMaxMessage   = "proxy.config.syslog.max_message_bytes"
+	AdminHTTPListen    = "proxy.config.admin.http_listen"
+	OnRollCommand      = "proxy.config.log.on_roll_command"
+	ShipURL            = "proxy.config.log.ship_url"
+	ShipEndpoint       = "proxy.config.log.ship_endpoint"
+	ShipRegion         = "proxy.config.log.ship_region"
+	ShipDeleteAfter    = "proxy.config.log.ship_delete_after"
+	ShipBeforeDelete   = "proxy.config.log.ship_before_delete"
+	ShipRetryMaxSec    = "proxy.config.log.ship_retry_max_sec"
 )
 
 // The values of the enum records.
@@ -50,8 +70,11 @@ const (
 	CompressionGzip = 1 // <rolled name>.gz
 	CompressionZstd = 2 // <rolled name>.zst
 
-	MaxGzipLevel = 9  // gzip's levels are 1-9
-	MaxZstdLevel = 22 // zstd's are 1-22
+	MaxGzipLevel    = 9  // gzip's levels are 1-9
+	MaxZstdLevel    = 22 // zstd's are 1-22
+	CalendarNone    = 0  // time boundaries from rolling_interval_sec
+	CalendarWeekly  = 1  // one boundary a week, Monday at rolling_offset_hr
+	CalendarMonthly = 2  // one boundary a month, the 1st at rolling_offset_hr
 )
 
 const (
@@ -59,6 +82,7 @@ const (
 	maxMiB   = 1 << 30 // 1 PiB expressed in MiB
 	daySecs  = 86400
 	maxCount = 1 << 30
+	maxAge   = 100 * 366 * daySecs // a century, in seconds
 )
 
 // table is the record table: the one place that says what each record is.
@@ -89,7 +113,13 @@ var table = []Record{
 	{
 		Name: RollingOffsetHr, Kind: KindInt, Default: int64(0), Min: 0, Max: 23, Unit: "h",
 		Reloadable: true, PerLog: true, adjust: adjustOffset,
-		Description: "hour of the day the time boundaries are aligned to (0-23)",
+		Description: "hour of the day the time boundaries are aligned to (0-23); with rolling_calendar, the hour of the Monday or the 1st",
+	},
+	{
+		Name: RollingCalendar, Kind: KindEnum, Default: int64(CalendarNone), Min: 0, Max: 2,
+		Reloadable: true, PerLog: true,
+		Enum:        []EnumName{{"none", CalendarNone}, {"weekly", CalendarWeekly}, {"monthly", CalendarMonthly}},
+		Description: `time boundaries by the calendar instead of rolling_interval_sec: "weekly" (Monday) or "monthly" (the 1st), at rolling_offset_hr; "none" uses the interval`,
 	},
 	{
 		Name: RollingSizeMB, Kind: KindInt, Default: int64(10), Min: 1, Max: maxMiB, Unit: "MiB",
@@ -105,6 +135,16 @@ var table = []Record{
 		Name: RollingMaxCount, Kind: KindInt, Default: int64(0), Min: 0, Max: maxCount,
 		Reloadable: true, PerLog: true,
 		Description: "with autodelete on, the space manager keeps only this many newest rolled files of a log; 0 is no limit",
+	},
+	{
+		Name: RollingMaxAgeSec, Kind: KindInt, Default: int64(0), Min: 0, Max: maxAge, Unit: "s",
+		Reloadable: true, PerLog: true,
+		Description: "with autodelete on, the space manager deletes a log's rolled files once their END is this many seconds old; 0 keeps them",
+	},
+	{
+		Name: RollingMaxTotalMB, Kind: KindInt, Default: int64(0), Min: 0, Max: maxMiB, Unit: "MiB",
+		Reloadable: true, PerLog: true,
+		Description: "with autodelete on, the space manager keeps a log's newest rolled files within this total, deleting the oldest; 0 is no limit",
 	},
 	{
 		Name: RollingAllowEmpty, Kind: KindBool, Default: int64(0), Min: 0, Max: 1,
@@ -129,7 +169,7 @@ var table = []Record{
 	},
 	{
 		Name: AutoDelete, Kind: KindBool, Default: int64(1), Min: 0, Max: 1, Reloadable: true,
-		Description: "1 lets the space manager delete the oldest rolled files (budget and rolling_max_count)",
+		Description: "1 lets the space manager delete rolled files: the oldest for the budget, and those beyond rolling_max_count, rolling_max_age_sec and rolling_max_total_mb",
 	},
 	{
 		Name: MaxSpaceMB, Kind: KindInt, Default: int64(25000), Min: 1, Max: maxMiB, Unit: "MiB",
@@ -193,6 +233,87 @@ var table = []Record{
 		Name: MaxBodyMB, Kind: KindInt, Default: int64(16), Min: 1, Max: 4096, Unit: "MiB",
 		Reloadable:  true,
 		Description: "largest request body accepted, measured after decompression",
+	},
+	{
+		Name: TLSCertFile, Kind: KindString, Default: "", Reloadable: true,
+		Description: `PEM certificate chain of the ingest (and remote admin) listener; "" serves plain HTTP; re-read on every reload`,
+		check:       checkOptionalPath,
+	},
+	{
+		Name: TLSKeyFile, Kind: KindString, Default: "", Reloadable: true,
+		Description: "PEM private key of tls_cert_file; re-read on every reload",
+		check:       checkOptionalPath,
+	},
+	{
+		Name: TLSClientCAFile, Kind: KindString, Default: "", Reloadable: true,
+		Description: `PEM CA certificates that client certificates must chain to (mutual TLS); "" asks for none`,
+		check:       checkOptionalPath,
+	},
+	{
+		Name: AuthTokensFile, Kind: KindString, Default: "", Reloadable: true,
+		Description: `bearer tokens file (SHA-256 hashes, each with the logs it may write); "" accepts requests without a token`,
+		check:       checkOptionalPath,
+	},
+	{
+		Name: AllowInsecure, Kind: KindBool, Default: int64(0), Min: 0, Max: 1, Reloadable: true,
+		Description: "1 lets http_listen be a non-loopback address without TLS and tokens",
+	},
+	{
+		Name: SyslogUDPListen, Kind: KindString, Default: "",
+		Description: `address of the syslog UDP listener (RFC 5424 and 3164), host:port; "" disables it`,
+		check:       checkListen,
+	},
+	{
+		Name: SyslogTCPListen, Kind: KindString, Default: "",
+		Description: `address of the syslog TCP listener (octet counting or newline framing), host:port; "" disables it`,
+		check:       checkListen,
+	},
+	{
+		Name: SyslogLog, Kind: KindString, Default: "syslog", Reloadable: true,
+		Description: "log that receives syslog messages no [[logs]] syslog_app_name or syslog_facility routes elsewhere",
+		check:       checkFilename,
+	},
+	{
+		Name: SyslogMaxMessage, Kind: KindInt, Default: int64(65536), Min: 480, Max: mib, Unit: "bytes",
+		Description: "largest syslog message accepted (after framing); longer ones are refused and counted",
+	},
+	{
+		Name: AdminHTTPListen, Kind: KindString, Default: "",
+		Description: `address of the remote admin listener (roll, rolled, status over TLS with a token), host:port; "" disables it`,
+		check:       checkListen,
+	},
+	// Handing finished files on (docs/design.md §11, docs/shipping.md).
+	{
+		Name: OnRollCommand, Kind: KindArgv, Default: []string{}, Reloadable: true, PerLog: true,
+		Description: "program and arguments run once per finished file (path as last argument, LOGROLL_* in the environment); exit 0 hands the file on",
+		checkArgv:   checkCommand,
+	},
+	{
+		Name: ShipURL, Kind: KindString, Default: "", Reloadable: true, PerLog: true,
+		Description: `"s3://BUCKET/PREFIX": upload every finished file to S3-compatible storage under PREFIX/HOST/LOG/YYYY/MM/DD/NAME; "" ships nothing`,
+		check:       checkShipURL,
+	},
+	{
+		Name: ShipEndpoint, Kind: KindString, Default: "", Reloadable: true, PerLog: true,
+		Description: `S3 endpoint URL, e.g. "http://127.0.0.1:7070" for a local store; "" is AWS S3 in ship_region`,
+		check:       checkEndpoint,
+	},
+	{
+		Name: ShipRegion, Kind: KindString, Default: "us-east-1", Reloadable: true, PerLog: true,
+		Description: "region the uploads are signed for",
+		check:       checkRegion,
+	},
+	{
+		Name: ShipDeleteAfter, Kind: KindBool, Default: int64(1), Min: 0, Max: 1, Reloadable: true, PerLog: true,
+		Description: "1 deletes a finished file once it is shipped (and its on_roll_command succeeded); 0 keeps it for local retention",
+	},
+	{
+		Name: ShipBeforeDelete, Kind: KindBool, Default: int64(1), Min: 0, Max: 1, Reloadable: true, PerLog: true,
+		Description: "1: no rule deletes a file not yet shipped or handed on (ingest answers 503 when only such files could free the budget); 0: they may be, each deletion an error",
+	},
+	{
+		Name: ShipRetryMaxSec, Kind: KindInt, Default: int64(300), Min: 1, Max: daySecs, Unit: "s", Reloadable: true,
+		Description: "longest wait between two attempts to ship a file or run its on_roll_command (the wait doubles from 1 s up to this)",
 	},
 }
 
@@ -263,6 +384,14 @@ func checkPath(s string) string {
 		return "must not contain a NUL byte"
 	}
 	return ""
+}
+
+// checkOptionalPath accepts "" (not set) or a path without NUL.
+func checkOptionalPath(s string) string {
+	if s == "" {
+		return ""
+	}
+	return checkPath(s)
 }
 
 // checkHostname accepts a host name made of letters, digits, '.', '_' and

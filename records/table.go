@@ -3,14 +3,15 @@ package records
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
 // Kind is the type of a record's value.
 type Kind int
 
-// The record kinds. Every value is stored either as an int64 (Int, Bool, Enum,
-// Perm) or as a string (String).
+// The record kinds. Every value is stored as an int64 (Int, Bool, Enum,
+// Perm), a string (String) or a []string (Argv).
 const (
 	// KindInt is a TOML integer within [Record.Min, Record.Max].
 	KindInt Kind = iota
@@ -23,6 +24,9 @@ const (
 	// KindPerm is a file mode: "rw-r--r--" (Traffic Server's form), "0644" or a
 	// TOML integer such as 0o644.
 	KindPerm
+	// KindArgv is a TOML array of strings: a program and its arguments,
+	// run without a shell. Its values are []string.
+	KindArgv
 )
 
 // String names the kind for messages and docs.
@@ -38,6 +42,8 @@ func (k Kind) String() string {
 		return "string"
 	case KindPerm:
 		return "file mode"
+	case KindArgv:
+		return "argv (array of strings)"
 	}
 	return fmt.Sprintf("kind(%d)", int(k))
 }
@@ -58,7 +64,7 @@ type Record struct {
 	// Kind is the value's type.
 	Kind Kind
 	// Default is the embedded default: an int64 for every kind but KindString,
-	// whose default is a string.
+	// whose default is a string, and KindArgv, a []string.
 	Default any
 	// Min and Max bound integer values (inclusive) for KindInt and KindEnum.
 	// Values outside are errors, unless Adjust accepts them with a warning.
@@ -81,6 +87,8 @@ type Record struct {
 	adjust func(v int64) (int64, string)
 	// check, when set, validates a string value; it returns "" when valid.
 	check func(s string) string
+	// checkArgv, when set, validates an argv value; "" when valid.
+	checkArgv func(argv []string) string
 }
 
 // Short returns the name without the "proxy.config." prefix and the table
@@ -109,6 +117,8 @@ func (r *Record) Range() string {
 		return fmt.Sprintf("%d to %d", r.Min, r.Max)
 	case KindPerm:
 		return "a file mode such as \"rw-r--r--\" or \"0644\""
+	case KindArgv:
+		return "[] or [\"/absolute/program\", \"arg\", ...]"
 	}
 	if r.check != nil {
 		return "see description"
@@ -123,6 +133,8 @@ func (r *Record) FormatValue(v any) string {
 		return fmt.Sprintf("%q", v)
 	case KindPerm:
 		return fmt.Sprintf("%q", formatPerm(v.(int64)))
+	case KindArgv:
+		return formatArgv(v.([]string))
 	case KindEnum:
 		if n := r.enumName(v.(int64)); n != "" && r.Name != RollingEnabled {
 			return fmt.Sprintf("%q", n)
@@ -169,4 +181,13 @@ func perLog(key string) *Record {
 		}
 	}
 	return nil
+}
+
+// formatArgv writes an argv the way records.toml does: ["a", "b"].
+func formatArgv(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = strconv.Quote(a)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }

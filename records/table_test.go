@@ -33,7 +33,7 @@ func TestTableSane(t *testing.T) {
 			if msg != "" || warn != "" {
 				t.Errorf("default %v does not validate: %s%s", r.Default, msg, warn)
 			}
-			if v != r.Default {
+			if !sameValue(v, r.Default) {
 				t.Errorf("default %v converts to %v", r.Default, v)
 			}
 		})

@@ -260,6 +260,8 @@ func TestNormalize(t *testing.T) {
 		{"log path", Config{Dir: "/x", Limit: 1, Logs: []Log{{Name: "a/b"}}}, "not a file name"},
 		{"negative min count", Config{Dir: "/x", Limit: 1, Logs: []Log{{Name: "a", MinCount: -1}}}, "min and max count must not be negative"},
 		{"negative max count", Config{Dir: "/x", Limit: 1, Logs: []Log{{Name: "a", MaxCount: -1}}}, "min and max count must not be negative"},
+		{"negative max age", Config{Dir: "/x", Limit: 1, Logs: []Log{{Name: "a", MaxAge: -time.Second}}}, "max age and max total must not be negative, got -1s"},
+		{"negative max total", Config{Dir: "/x", Limit: 1, Logs: []Log{{Name: "a", MaxTotal: -1}}}, "max age and max total must not be negative, got 0s and -1 bytes"},
 		{"headroom at the limit", Config{Dir: "/x", Limit: 100 << 20, Headroom: 100 << 20}, "headroom 100.0 MiB must be less than the limit 100.0 MiB"},
 		{"negative inodes", Config{Dir: "/x", Limit: 1, MinFreeInodes: -1}, "inode thresholds must not be negative"},
 	}

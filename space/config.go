@@ -63,7 +63,18 @@ type Log struct {
 	// and manages the rolled files it finds there, of any log. A relative
 	// path is made absolute at New and Apply.
 	Dir string
+	// MaxAge is rolling_max_age_sec: with AutoDelete, the log's rolled files
+	// are deleted once their END is MaxAge old (BeyondMaxAge), on time; 0
+	// keeps them.
+	MaxAge time.Duration
+	// MaxTotal is rolling_max_total_mb in bytes: with AutoDelete, the log's
+	// newest rolled files are kept while their sizes add up to at most
+	// MaxTotal, the older ones deleted (BeyondMaxTotal); 0 means no limit.
+	MaxTotal int64
 }
+
+// retains reports whether a retention rule applies to l.
+func (l Log) retains() bool { return l.MaxCount > 0 || l.MaxAge > 0 || l.MaxTotal > 0 }
 
 // Config is the space manager's configuration: plain data, which the daemon
 // maps from records.toml. Every field but Dir can change with Manager.Apply.
@@ -94,7 +105,8 @@ type Config struct {
 	// ScanInterval is space_scan_interval_sec: the time between full
 	// rescans. ≤ 0 selects DefaultScanInterval.
 	ScanInterval time.Duration
-	// Logs are the configured logs. Names must be unique; MinCount ≥ 0.
+	// Logs are the configured logs. Names must be unique; MinCount,
+	// MaxCount, MaxAge and MaxTotal ≥ 0.
 	Logs []Log
 }
 
@@ -122,6 +134,11 @@ type Options struct {
 	// on recovery), deletions (Info) and failures (Warn); default
 	// slog.Default().
 	Logger *slog.Logger
+	// Hold says whether a rolled file waits to be handed on (shipped, or its
+	// on-roll command run) and whether the rules may delete it (Hold). It
+	// is called from the manager's goroutine, for each file a rule would
+	// delete, and must not block (a lookup). nil: every file is Free.
+	Hold func(f File) Hold
 	// Watch starts the fsnotify adapter, which reports files created,
 	// removed and renamed in Dir by anyone. Without it (tests inside a
 	// synctest bubble, where fsnotify cannot run) the caller reports removals
@@ -232,6 +249,9 @@ func (c Config) normalize() (Config, error) {
 		seen[l.Name] = true
 		if l.MinCount < 0 || l.MaxCount < 0 {
 			errs = append(errs, fmt.Errorf("space config: log %s: min and max count must not be negative, got %d and %d", l.Name, l.MinCount, l.MaxCount))
+		}
+		if l.MaxAge < 0 || l.MaxTotal < 0 {
+			errs = append(errs, fmt.Errorf("space config: log %s: max age and max total must not be negative, got %v and %d bytes", l.Name, l.MaxAge, l.MaxTotal))
 		}
 	}
 	c.Logs = append([]Log(nil), c.Logs...)

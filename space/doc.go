@@ -19,11 +19,15 @@
 //     oldest-first order of rolled files, right across daylight-saving and
 //     time-zone changes (the collator sets a rolled file's modification time
 //     to its END);
-//   - the rules (retention.go, planner.go): [BeyondMaxCount] and [Plan],
-//     pure functions that say which rolled files go, and why;
+//   - the rules (retention.go, planner.go): [BeyondMaxAge],
+//     [BeyondMaxCount] and [BeyondMaxTotal], combined by [Retain], and
+//     [Plan], pure functions that say which rolled files go, and why;
+//     [NextExpiry] says when the next file reaches its maximum age;
 //   - the executor and the goroutine that owns all of the above
 //     (manager.go, delete.go), which logs and counts every deletion with
-//     its rule.
+//     its rule, skips files held because they are not yet handed on
+//     (hold.go: [Options.Hold], [Manager.HandedOn], rule shipped), and
+//     wakes up on time for the next expiry.
 //
 // The manager never blocks a write: the write path only adds to an atomic
 // counter and pokes a channel. It asks the collator to stop and resume

@@ -205,6 +205,12 @@ func start(t *testing.T, cfg Config, free uint64, setup func(dir string)) *env {
 // startWith is start with remove as the manager's file deletion (nil: os.Remove).
 func startWith(t *testing.T, cfg Config, free uint64, setup func(dir string), remove func(string) error) *env {
 	t.Helper()
+	return startHold(t, cfg, free, setup, remove, nil)
+}
+
+// startHold is startWith with hold as Options.Hold.
+func startHold(t *testing.T, cfg Config, free uint64, setup func(dir string), remove func(string) error, hold func(File) Hold) *env {
+	t.Helper()
 	if cfg.Dir == "" {
 		cfg.Dir = t.TempDir()
 	}
@@ -217,6 +223,7 @@ func startWith(t *testing.T, cfg Config, free uint64, setup func(dir string), re
 		Free:     e.free.Free,
 		Accept:   e.accept.Accept,
 		Logger:   slog.New(e.logs),
+		Hold:     hold,
 		remove:   remove,
 	})
 	if err != nil {

@@ -40,9 +40,11 @@ const maxQueued = 10_000
 // when it exits. Close stops run and waits for it, so no goroutine
 // outlives Close.
 //
-// Timers: the goroutine rescans the folder every Config.ScanInterval, and
-// while the state is not Normal it samples the partition's free space every
-// RecheckInterval (1 s), since that can come back without any event.
+// Timers: the goroutine rescans the folder every Config.ScanInterval; while
+// the state is not Normal it samples the partition's free space every
+// RecheckInterval (1 s), since that can come back without any event; and
+// with a log's Log.MaxAge it wakes up when the next rolled file reaches that
+// age (files age without any event), to apply the retention rules.
 //
 // Concurrency: every method is safe for concurrent use. Status reads a
 // snapshot the goroutine publishes after every check. Options.Accept and
@@ -63,11 +65,12 @@ type Manager struct {
 
 	mu       sync.Mutex // guards the fields up to snap
 	closed   bool
-	events   []event // reports waiting for the goroutine
-	overflow bool    // reports were lost: rescan
-	lost     bool    // the watch stopped (the folder itself moved)
-	rewatch  bool    // Rewatch: watch the (recreated) folder again
-	newCfg   *Config // from Apply; the latest wins
+	events   []event  // reports waiting for the goroutine
+	overflow bool     // reports were lost: rescan
+	lost     bool     // the watch stopped (the folder itself moved)
+	rewatch  bool     // Rewatch: watch the (recreated) folder again
+	newCfg   *Config  // from Apply; the latest wins
+	shipped  []string // HandedOn with del: to delete by RuleShipped
 	snap     snapshot
 
 	// Owned by run (and by New before run starts).
@@ -92,6 +95,10 @@ type Manager struct {
 	deletedLog   map[string]map[Rule]*Count // deletions by log and rule
 	deleteErrors int64
 	warned       []string // the warnings last logged (warnings)
+	unhanded     int64    // files not yet handed on deleted anyway (Unhanded)
+	heldFiles    int64    // held files the last autodelete skipped
+	heldBytes    int64
+	expiry       time.Time // when the next rolled file reaches its log's max age (retain); zero for none
 }
 
 // event is a report that something happened to a path in a folder counted.
@@ -216,18 +223,27 @@ func (m *Manager) Removed(name string) {
 	if m == nil {
 		return
 	}
+	if path, ok := m.pathOf(name); ok {
+		m.enqueue(event{path: path}) // the goroutine ignores paths outside the folders it counts
+	}
+}
+
+// pathOf returns the absolute path name stands for: a base name in the log
+// folder, or a path (in the log folder or a rolled folder: the goroutine
+// checks that); false for anything that names no file.
+func (m *Manager) pathOf(name string) (string, bool) {
 	path := filepath.Join(m.dir, name)
 	if strings.ContainsRune(name, filepath.Separator) {
 		p, err := filepath.Abs(name)
 		if err != nil {
-			return
+			return "", false
 		}
 		path = p
 	}
 	if b := filepath.Base(path); b == "" || b == "." || b == ".." || b == string(filepath.Separator) {
-		return
+		return "", false
 	}
-	m.enqueue(event{path: path}) // the goroutine ignores paths outside the folders it counts
+	return path, true
 }
 
 // enqueue queues e for the goroutine and pokes it.
@@ -325,6 +341,10 @@ func (m *Manager) run() {
 	defer scanT.Stop()
 	tick := time.NewTicker(RecheckInterval)
 	defer tick.Stop()
+	ageT := time.NewTimer(time.Hour)
+	ageT.Stop()
+	defer ageT.Stop()
+	var armed time.Time // the expiry ageT is set to; zero when stopped
 	for {
 		var scan, force bool
 		select {
@@ -333,6 +353,9 @@ func (m *Manager) run() {
 		case <-m.poke:
 		case <-scanT.C:
 			scan = true
+		case <-ageT.C:
+			armed = time.Time{}
+			m.acct.retain = true // a file reached its log's max age
 		case <-tick.C:
 			if m.state == Normal {
 				continue
@@ -342,6 +365,16 @@ func (m *Manager) run() {
 		}
 		if m.step(scan, force) {
 			scanT.Reset(m.cfg.ScanInterval)
+		}
+		if !m.expiry.Equal(armed) {
+			// retain leaves expiry after now: every file at or past its
+			// age was deleted or taken out of the candidates.
+			armed = m.expiry
+			if armed.IsZero() {
+				ageT.Stop()
+			} else {
+				ageT.Reset(max(armed.Sub(m.opts.Now()), 0))
+			}
 		}
 	}
 }
@@ -382,6 +415,8 @@ func (m *Manager) step(scan, force bool) bool {
 	m.mu.Lock()
 	evs := m.events
 	m.events = nil
+	shipped := m.shipped
+	m.shipped = nil
 	m.mu.Unlock()
 	now := m.opts.Now()
 	refollow := false
@@ -394,6 +429,7 @@ func (m *Manager) step(scan, force bool) bool {
 	if refollow {
 		m.watch.follow(m, m.acct.dirs) // a rolled folder made (again) since
 	}
+	m.deleteShipped(shipped) // ship_delete_after: whatever auto_delete_rolled_files says
 	m.check(force || len(evs) > 0 || m.resample.Swap(false))
 	return scan
 }
@@ -463,8 +499,12 @@ func (m *Manager) check(force bool) {
 	if force || m.freeAt.IsZero() || now.Sub(m.freeAt) >= RecheckInterval {
 		m.sampleFree(now)
 	}
-	if m.cfg.AutoDelete && m.acct.retain {
-		m.retain()
+	if m.acct.retain {
+		if m.cfg.AutoDelete {
+			m.retain()
+		} else {
+			m.acct.retain, m.expiry = false, time.Time{}
+		}
 	}
 	f := m.figures()
 	if s, _ := classify(f); s != Normal && m.cfg.AutoDelete && m.acct.candidates > 0 {
@@ -472,6 +512,10 @@ func (m *Manager) check(force bool) {
 		f = m.figures()
 	}
 	st, why := next(m.state, f)
+	if st == Normal {
+		m.heldFiles, m.heldBytes = 0, 0
+	}
+	why = heldWhy(why, m.heldFiles, m.heldBytes)
 	m.transition(st, why, f)
 	m.warn(f)
 	m.publish(f)

@@ -565,7 +565,11 @@ func TestInodes(t *testing.T) {
 			mkfile(t, dir, "a.log", 10)
 			fill(t, dir, "a.log", 3, 10)
 		})
+		// The first check may have sampled the partition before this: the
+		// next check samples it again once that sample is RecheckInterval old.
+		synctest.Wait()
 		e.free.setPartition(1<<40, 1, 8) // 1 of 8 inodes free
+		time.Sleep(RecheckInterval)
 		e.m.Check()
 		synctest.Wait()
 		st := e.m.Status()

@@ -42,6 +42,12 @@ type Status struct {
 	Deleted                    map[Rule]Count
 	// DeleteErrors counts deletions that failed (other than a file already gone).
 	DeleteErrors int64
+	// UnhandedDeleted counts rolled files deleted before they were handed on
+	// (Options.Hold said Unhanded: ship_before_delete = 0), each an error.
+	UnhandedDeleted int64
+	// HeldFiles and HeldBytes are the rolled files the last autodelete kept
+	// because they wait to be handed on (Held); 0 while the state is Normal.
+	HeldFiles, HeldBytes int64
 	// Scans counts full scans since New (the first included); LastScan is
 	// when the last successful one began and ScanDuration how long it took.
 	Scans        int64
@@ -140,6 +146,7 @@ func (m *Manager) publish(f figures) {
 		}
 	}
 	st.DeleteErrors = m.deleteErrors
+	st.UnhandedDeleted, st.HeldFiles, st.HeldBytes = m.unhanded, m.heldFiles, m.heldBytes
 	st.Scans, st.LastScan, st.ScanDuration = m.scans, m.lastScan, m.scanDur
 	st.Watching = m.watch != nil && !m.watchLost
 	m.snap.base, m.snap.mark = m.acct.base, m.mark

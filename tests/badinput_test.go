@@ -298,9 +298,13 @@ func (inZeros) Read(p []byte) (int, error) {
 //     heap grow to twice the live data), and freed smaller spans cannot
 //     hold the next larger buffer; 16 MiB is the runtime's own slack. A
 //     bomb or an unbounded read would pass it by far (1 GiB).
-//   - accepted: 4 × max_body + 16 MiB: the same body buffer, plus the JSON
-//     decoder's compaction buffer (up to the body's size) and the
-//     collator's copy of the records.
+//   - accepted: 4 × max_body + 16 MiB: the same body buffer, plus the block
+//     of lines the records are laid out in when the body is not already
+//     its lines (up to the body's size; the collator writes it without a
+//     copy), plus what the steps before left in the heap: VmHWM is the
+//     peak over all of them (up to +61 MiB measured after the last one).
+//     TestIngestTinyRecordsMemory measures one request per fresh daemon,
+//     against 3 × max_body + 24 MiB.
 func TestBadInputMemoryBounded(t *testing.T) {
 	const maxBodyMB = 16
 	dir := tempDir(t)

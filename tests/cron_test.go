@@ -606,7 +606,7 @@ func TestCronCommandNamesItsOutput(t *testing.T) {
 	contents := map[string]string{}
 	for _, f := range files {
 		base := filepath.Base(f)
-		m := regexp.MustCompile(`^((access|other)\.log\.e2ehost\.\d{8}\.\d{2}h\d{2}m\d{2}s-\d{8}\.\d{2}h\d{2}m\d{2}s\.old)\.\d+-\d+\.gz$`).FindStringSubmatch(base)
+		m := regexp.MustCompile(`^((access|other)\.log\.e2ehost\.\d{8}\.\d{2}h\d{2}m\d{2}s-\d{8}\.\d{2}h\d{2}m\d{2}s(?:\.\d+)?\.old)\.\d+-\d+\.gz$`).FindStringSubmatch(base)
 		if m == nil {
 			t.Errorf("%s in the archive is not NAME.RUNID.gz of a rolled file", base)
 			continue

@@ -153,37 +153,48 @@ func TestDSTFallBackKeepsNewest(t *testing.T) {
 		time.Sleep(250 * time.Millisecond)
 	}
 	for _, r := range runs {
-		r.p.stop()
-		acked, failure := r.p.acked()
-		if failure != "" {
-			t.Errorf("%s: %s", r.name, failure)
-		}
-		r.checkOrder(t)
-		_, lo, hi := r.look(t)
-		st, sp := r.d.dsStatus()
-		if hi != acked-1 {
-			r.fail("last", "last record on disk %d, want the last acknowledged %d", hi, acked-1)
-		}
-		if lo == 0 {
-			r.fail("deleted", "records %d..%d on disk: want the oldest deleted", lo, hi)
-		}
-		if sp.DeletedByRule[r.name] == 0 {
-			r.fail("rule", "status space.deleted_by_rule %v, want deletions by %s", sp.DeletedByRule, r.name)
-		}
-		names := make([]string, 0, len(r.names))
-		for n := range r.names {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		t.Logf("%s: %d records acknowledged, %d..%d on disk; %d rolled names seen, %d listings checked; %d files deleted",
-			r.name, acked, lo, hi, len(names), r.orders, st.Space.DeletedFiles)
-		for _, e := range r.errs {
-			t.Errorf("%s: %s", r.name, e)
-		}
-		if len(r.errs) > 0 {
-			t.Logf("%s: problems by kind (samples): %v; rolled names seen:\n%s", r.name, r.kinds, strings.Join(names, "\n"))
-		}
+		r.finish(t)
 	}
+}
+
+// finish stops the run's poster and checks the end state: every record
+// acknowledged is on disk from the oldest kept one on, older ones were
+// deleted, status counts deletions under the run's rule (its name), and
+// `rolled --json` lists record order; then it reports every problem the
+// run found. It returns the status's space section.
+func (r *dsDSTRun) finish(t *testing.T) dsSpace {
+	t.Helper()
+	r.p.stop()
+	acked, failure := r.p.acked()
+	if failure != "" {
+		t.Errorf("%s: %s", r.name, failure)
+	}
+	r.checkOrder(t)
+	_, lo, hi := r.look(t)
+	st, sp := r.d.dsStatus()
+	if hi != acked-1 {
+		r.fail("last", "last record on disk %d, want the last acknowledged %d", hi, acked-1)
+	}
+	if lo == 0 {
+		r.fail("deleted", "records %d..%d on disk: want the oldest deleted", lo, hi)
+	}
+	if sp.DeletedByRule[r.name] == 0 {
+		r.fail("rule", "status space.deleted_by_rule %v, want deletions by %s", sp.DeletedByRule, r.name)
+	}
+	names := make([]string, 0, len(r.names))
+	for n := range r.names {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	t.Logf("%s: %d records acknowledged, %d..%d on disk; %d rolled names seen, %d listings checked; %d files deleted",
+		r.name, acked, lo, hi, len(names), r.orders, st.Space.DeletedFiles)
+	for _, e := range r.errs {
+		t.Errorf("%s: %s", r.name, e)
+	}
+	if len(r.errs) > 0 {
+		t.Logf("%s: problems by kind (samples): %v; rolled names seen:\n%s", r.name, r.kinds, strings.Join(names, "\n"))
+	}
+	return sp
 }
 
 // TestDSTRestartStart posts and rolls in a zone whose clocks go back 3

@@ -384,48 +384,14 @@ func (p *dsPoster) acked() (int, string) {
 
 // dsZone compiles, with zic, a private time zone whose clocks go back by
 // back (whole seconds) at the instant at (whole seconds): offset +1:00
-// plus back of daylight saving time until at, +1:00 after. It returns the
+// plus back until at, +1:00 after (calZone). It returns the
 // compiled file's absolute path, for TZ=. The test is skipped when zic is
 // missing (Debian's libc-bin has it).
 func dsZone(t *testing.T, at time.Time, back time.Duration) string {
 	t.Helper()
-	zic, err := exec.LookPath("zic")
-	if err != nil {
-		if zic, err = exec.LookPath("/usr/sbin/zic"); err != nil {
-			t.Skip("zic (Debian libc-bin) not found: the daylight-saving test is skipped")
-		}
-	}
-	dir := tempDir(t)
+	// The clocks go back from a day before: the zone is on +1:00 plus back now.
 	at = at.UTC().Truncate(time.Second)
-	// Daylight time begins a day before, so that the zone is on it now
-	// (before its first transition a zone is on standard time).
-	src := fmt.Sprintf("# logroll e2e: clocks go back %v at %v\n"+
-		"Zone LR/Fall 1:00 - LRS %su\n"+
-		"             1:00 %d:%02d:%02d LRD %su\n"+
-		"             1:00 - LRS\n",
-		back, at, at.Add(-24*time.Hour).Format("2006 Jan 2 15:04:05"),
-		int(back.Hours()), int(back.Minutes())%60, int(back.Seconds())%60, at.Format("2006 Jan 2 15:04:05"))
-	if err := os.WriteFile(filepath.Join(dir, "zone.src"), []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(zic, "-d", dir, filepath.Join(dir, "zone.src")).CombinedOutput(); err != nil {
-		t.Fatalf("zic: %v\n%s\n%s", err, out, src)
-	}
-	path := filepath.Join(dir, "LR", "Fall")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	loc, err := time.LoadLocationFromTZData("LR/Fall", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, before := at.Add(-time.Second).In(loc).Zone()
-	_, after := at.In(loc).Zone()
-	if time.Duration(before-after)*time.Second != back {
-		t.Fatalf("compiled zone: offset %d s before %v and %d s after, want %v back", before, at, after, back)
-	}
-	return path
+	return calZone(t, calSeg{off: time.Hour, until: at.Add(-24 * time.Hour)}, calSeg{off: time.Hour + back, until: at}, calSeg{off: time.Hour})
 }
 
 // dsLoc loads a compiled zone file as a *time.Location.

@@ -82,6 +82,33 @@
 //     exhausted space (skipped with a message when syslog-ng is missing;
 //     .ci/run installs it). eco_curl_test.go: etc/shippers/curl-ship.sh the
 //     same way, plain and gzip.
+//   - syslog_test.go (docs/syslog.md): util-linux logger over TCP
+//     (newline and octet-counted) and UDP, RFC 5424 and RFC 3164, routed by
+//     app name and facility, each message once and as sent; every kind of
+//     malformed syslog refused and counted by reason with nothing written;
+//     200 hostile connections with goroutines and VmHWM bounded and the
+//     257th refused; a UDP flood while the space is exhausted, where
+//     written + dropped (the kernel's count) equals sent.
+//     syslogng_net_test.go: syslog-ng's syslog() and network() destinations
+//     (etc/shippers/syslog-ng-network.conf), 10,000 messages in order per
+//     sender, through a period of exhausted space (logrolld stops reading,
+//     syslog-ng's flow control holds).
+//   - pipe_test.go (docs/pipe.md): a shell loop writing 20,000 lines into
+//     `logrollctl pipe` through a 503 period and a SIGTERM + restart of
+//     logrolld, every line once and in order; with no daemon, the pipe
+//     reads 16 MiB and blocks its writer, then delivers all once one starts.
+//   - tls_test.go (docs/security.md): TLS and bearer tokens on the ingest
+//     port: 401/403 JSON refusals with nothing written, plain HTTP refused,
+//     mutual TLS refusing no, foreign and expired client certificates,
+//     certificate and tokens reloaded without a restart (a mismatched key
+//     refused, the old pair kept), bad files refusing the start, 300
+//     stalled handshakes bounded and cut at 10 s; curl-ship.sh over mutual
+//     TLS with a token. syslogng_tls_test.go: syslog-ng's http() over
+//     mutual TLS with a token (etc/shippers/syslog-ng-tls.conf).
+//   - adminhttp_test.go: the remote admin listener over TLS with an
+//     admin token: roll (POST, and GET with curl), rolled and status
+//     limited to the token's logs; no token, a non-admin token, another
+//     log, and every other endpoint refused.
 //   - cron_test.go: etc/cron/process-rolled.sh run again and again against a
 //     live daemon while records arrive and logs roll every second: per-status
 //     totals equal to what was acknowledged, nothing processed twice (a run
@@ -140,6 +167,21 @@
 //     with files in flight; rolled folders and compressions refused at
 //     start and on reload at FILE:LINE:COL. cron_test.go runs the cron
 //     script on compressed files in a rolled folder too.
+//   - retention_test.go (issue 19, docs/space.md "Retention and
+//     autodelete"): rolling_max_age_sec deletes each file when its END is
+//     that old, never before and within 1.5 s after, with nothing else
+//     happening (a timer, not the hourly scan), by the END in the name when
+//     the modification time is not the END (touched, copied without its
+//     times); rolling_max_total_mb keeps the newest files within the total
+//     after each roll and after a reload, and a total that one size roll
+//     fills is refused; deletions logged with their rule and counted.
+//     retention_dst_test.go: both rules across a fall-back in zic zones
+//     keep the newest records, and files rolled after the jump live their
+//     full age (about 45 s). calendar_test.go: weekly and monthly rolling
+//     in zic zones whose date reaches a Monday or a 1st at
+//     rolling_offset_hr a few seconds after the start (offsets of days),
+//     jumps over it or goes back across it, and a catch-up roll after a
+//     restart (about 40 s, the cases in parallel).
 //
 // Run them with
 //

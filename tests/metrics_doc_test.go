@@ -79,7 +79,8 @@ func docMetrics(t *testing.T) map[string]metricRow {
 // text format: it is what Prometheus scrapes.
 func TestMetricsDocumented(t *testing.T) {
 	rows := docMetrics(t)
-	d := startDaemon(t, writeConfig(t, tempDir(t), conf{}.toml()))
+	// With the syslog input on: its series are served only then.
+	d := startDaemon(t, writeConfig(t, tempDir(t), conf{Extra: "\n[proxy.config.syslog]\nudp_listen = \"127.0.0.1:0\"\nlog = \"access\"\n"}.toml()))
 	d.postText("access", "a record, so that per-status series exist")
 	d.roll("access")
 

@@ -71,12 +71,17 @@ func ecoSyslogNGBinary(t *testing.T) (bin, version string) {
 // accepts connections. The process is stopped when the test ends.
 func ecoStartSyslogNG(t *testing.T, dir string, d *daemon) *ecoSyslogNG {
 	t.Helper()
-	bin, version := ecoSyslogNGBinary(t)
 	recipe := readFile(t, ecoRepoFile(t, "etc/shippers/syslog-ng.conf"))
 	if n := strings.Count(recipe, ecoRecipeURL); n != 1 {
 		t.Fatalf("etc/shippers/syslog-ng.conf names %s %d times, want once (the test points it at its daemon)", ecoRecipeURL, n)
 	}
-	recipe = strings.Replace(recipe, ecoRecipeURL, "http://"+d.addr+"/", 1)
+	return ecoStartSyslogNGWith(t, dir, strings.Replace(recipe, ecoRecipeURL, "http://"+d.addr+"/", 1))
+}
+
+// ecoStartSyslogNGWith is ecoStartSyslogNG with the recipe's text given.
+func ecoStartSyslogNGWith(t *testing.T, dir, recipe string) *ecoSyslogNG {
+	t.Helper()
+	bin, version := ecoSyslogNGBinary(t)
 	recipePath := filepath.Join(dir, "logroll.conf")
 	if err := os.WriteFile(recipePath, []byte(recipe), 0o644); err != nil {
 		t.Fatal(err)
@@ -215,6 +220,34 @@ var ecoSeqRE = regexp.MustCompile(`^seq=(\d{5}) ` + regexp.QuoteMeta(ecoMessageP
 // with the fields the recipe sends.
 func ecoCheckDelivered(t *testing.T, d *daemon, perSender int) {
 	t.Helper()
+	ecoCheckOrder(t, d, perSender, func(where, line string) (int, int) {
+		var r ecoSyslogRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("%s is not a JSON record: %v: %q", where, err, line)
+		}
+		var sender int
+		if _, err := fmt.Sscanf(r.Program, "sender%d", &sender); err != nil || sender < 0 || sender >= ecoSenders {
+			t.Fatalf("%s: program %q is not one of the senders: %q", where, r.Program, line)
+		}
+		m := ecoSeqRE.FindStringSubmatch(r.Message)
+		if m == nil {
+			t.Fatalf("%s: message %q is not a test message", where, r.Message)
+		}
+		var seq int
+		fmt.Sscanf(m[1], "%d", &seq)
+		if r.PID != fmt.Sprint(1000+sender) || r.Time == "" || r.Host == "" || r.Facility != "user" || r.Severity != "info" {
+			t.Fatalf("%s: fields not as sent (pid %d, facility user, severity info): %q", where, 1000+sender, line)
+		}
+		return sender, seq
+	})
+}
+
+// ecoCheckOrder reads every file of syslog.log in order; parse returns the
+// sender and sequence number of each line (and fails the test for a line
+// that is not a test message; where is "FILE line N"). Each sender's
+// messages 0..perSender-1 must be there once each and in order.
+func ecoCheckOrder(t *testing.T, d *daemon, perSender int, parse func(where, line string) (sender, seq int)) {
+	t.Helper()
 	next := make([]int, ecoSenders) // next expected seq per sender
 	records := 0
 	for _, path := range d.ecoLogFiles(ecoSyslogLog) {
@@ -224,27 +257,12 @@ func ecoCheckDelivered(t *testing.T, d *daemon, perSender int) {
 		}
 		for i, line := range lines(text) {
 			records++
-			var r ecoSyslogRecord
-			if err := json.Unmarshal([]byte(line), &r); err != nil {
-				t.Fatalf("%s line %d is not a JSON record: %v: %q", filepath.Base(path), i+1, err, line)
-			}
-			var sender int
-			if _, err := fmt.Sscanf(r.Program, "sender%d", &sender); err != nil || sender < 0 || sender >= ecoSenders {
-				t.Fatalf("%s line %d: program %q is not one of the senders: %q", filepath.Base(path), i+1, r.Program, line)
-			}
-			m := ecoSeqRE.FindStringSubmatch(r.Message)
-			if m == nil {
-				t.Fatalf("%s line %d: message %q is not a test message", filepath.Base(path), i+1, r.Message)
-			}
-			var seq int
-			fmt.Sscanf(m[1], "%d", &seq)
+			where := fmt.Sprintf("%s line %d", filepath.Base(path), i+1)
+			sender, seq := parse(where, line)
 			if seq != next[sender] {
-				t.Fatalf("%s line %d: sender%d message %d, want %d: lost, duplicated or out of order", filepath.Base(path), i+1, sender, seq, next[sender])
+				t.Fatalf("%s: sender%d message %d, want %d: lost, duplicated or out of order", where, sender, seq, next[sender])
 			}
 			next[sender]++
-			if r.PID != fmt.Sprint(1000+sender) || r.Time == "" || r.Host == "" || r.Facility != "user" || r.Severity != "info" {
-				t.Fatalf("%s line %d: fields not as sent (pid %d, facility user, severity info): %q", filepath.Base(path), i+1, 1000+sender, line)
-			}
 		}
 	}
 	for sender, n := range next {

@@ -31,6 +31,10 @@ type daemonOpts struct {
 	rolling string
 	// extra is TOML appended to [proxy.config.log] (-extra-records).
 	extra string
+	// ingest is TOML appended to [proxy.config.ingest] (TLS, tokens).
+	ingest string
+	// tables is TOML tables written before [[logs]] ([proxy.config.syslog]).
+	tables string
 }
 
 // daemonConfig renders the records.toml of a bench daemon.
@@ -40,6 +44,7 @@ func daemonConfig(o daemonOpts) string {
 	b.WriteString("[proxy.config]\nlocal_state_dir = \"run\"\nconfig_file_watch = 0\n")
 	b.WriteString("\n[proxy.config.diags]\nlevel = \"warn\"\n")
 	b.WriteString("\n[proxy.config.ingest]\nhttp_listen = \"127.0.0.1:0\"\n")
+	b.WriteString(o.ingest)
 	b.WriteString("\n[proxy.config.log]\nlogfile_dir = \"logs\"\n")
 	fmt.Fprintf(&b, "hostname = %q\n", benchHost)
 	if o.rolling != "" {
@@ -50,6 +55,9 @@ func daemonConfig(o daemonOpts) string {
 	}
 	if o.extra != "" {
 		b.WriteString(strings.TrimSpace(o.extra) + "\n")
+	}
+	if o.tables != "" {
+		b.WriteString("\n" + strings.TrimSpace(o.tables) + "\n")
 	}
 	b.WriteString("\n[[logs]]\nfilename = \"access\"\n")
 	return b.String()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +38,10 @@ type loadSpec struct {
 	checkRecords bool
 	// onStart is called after the warm-up, just before the measured requests.
 	onStart func()
+	// tls, when set, is the clients' TLS configuration (https URLs).
+	tls *tls.Config
+	// token, when set, is sent as "Authorization: Bearer token".
+	token string
 }
 
 // loadResult is what a run measured.
@@ -53,8 +58,9 @@ type loadResult struct {
 const requestTimeout = 60 * time.Second
 
 // newConnClient returns a client that keeps one keep-alive connection.
-func newConnClient() *http.Client {
+func newConnClient(tlsCfg *tls.Config) *http.Client {
 	tr := &http.Transport{
+		TLSClientConfig:     tlsCfg,
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 		MaxIdleConns:        1,
 		MaxIdleConnsPerHost: 1,
@@ -66,12 +72,15 @@ func newConnClient() *http.Client {
 }
 
 // post sends one body and reads the whole answer.
-func post(ctx context.Context, hc *http.Client, url, ctype string, b batch, check bool) error {
+func post(ctx context.Context, hc *http.Client, url, ctype, token string, b batch, check bool) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b.body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", ctype)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return err
@@ -102,7 +111,7 @@ func runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 	defer cancel(nil)
 	clients := make([]*http.Client, spec.conns)
 	for i := range clients {
-		clients[i] = newConnClient()
+		clients[i] = newConnClient(spec.tls)
 	}
 	defer func() {
 		for _, c := range clients {
@@ -115,7 +124,7 @@ func runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 	var wg sync.WaitGroup
 	for _, hc := range clients {
 		wg.Go(func() {
-			if err := post(ctx, hc, spec.url, spec.contentType, spec.bodies[0], spec.checkRecords); err != nil {
+			if err := post(ctx, hc, spec.url, spec.contentType, spec.token, spec.bodies[0], spec.checkRecords); err != nil {
 				cancel(fmt.Errorf("warm-up: %w", err))
 			}
 		})
@@ -144,7 +153,7 @@ func runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 				}
 				b := spec.bodies[n%len(spec.bodies)]
 				t0 := time.Now()
-				if err := post(ctx, hc, spec.url, spec.contentType, b, spec.checkRecords); err != nil {
+				if err := post(ctx, hc, spec.url, spec.contentType, spec.token, b, spec.checkRecords); err != nil {
 					cancel(err)
 					break
 				}

@@ -48,10 +48,12 @@ const (
 	secRoll       = "roll"
 	secStall      = "stall"
 	secStartup    = "startup"
+	secInputs     = "inputs"
+	secShip       = "ship"
 	secCompress   = "compress"
 )
 
-var allSections = []string{secThroughput, secRoll, secStall, secStartup, secCompress}
+var allSections = []string{secThroughput, secRoll, secStall, secStartup, secInputs, secShip, secCompress}
 
 // env is the configuration shared by the measurements.
 type env struct {
@@ -362,6 +364,20 @@ func measure(ctx context.Context, e *env, o options, sections []string) (*Result
 			e.progress("start-up with %d rolled files: healthz %.1f ms", n, row.HealthzMs)
 			res.Startup = append(res.Startup, row)
 		}
+	}
+	if has(secInputs) {
+		runs, rows, err := measureInputs(ctx, e)
+		if err != nil {
+			return nil, fmt.Errorf("inputs: %w", err)
+		}
+		res.InputRuns, res.Inputs = runs, rows
+	}
+	if has(secShip) {
+		sr, err := measureShip(ctx, e, o.quick)
+		if err != nil {
+			return nil, fmt.Errorf("shipping: %w", err)
+		}
+		res.Ship = sr
 	}
 	if has(secCompress) {
 		rows, err := measureCompress(ctx, e, o.compressRollMB)

@@ -20,6 +20,9 @@ type Results struct {
 	Roll       []rollRow      `json:"roll,omitempty"`
 	Stall      []stallResult  `json:"stall,omitempty"`
 	Startup    []startupRow   `json:"startup,omitempty"`
+	InputRuns  []inputRun     `json:"input_runs,omitempty"`
+	Inputs     []inputRow     `json:"inputs,omitempty"`
+	Ship       *shipResult    `json:"ship,omitempty"`
 	Compress   []compressRow  `json:"compress,omitempty"`
 	Targets    []targetResult `json:"targets"`
 }
@@ -74,6 +77,18 @@ func (r tpRow) MarshalJSON() ([]byte, error) {
 		CPUSecPerGB   *float64 `json:"cpu_sec_per_gb"`
 		PeakRSSMiB    *float64 `json:"peak_rss_mib"`
 	}{r.Format, r.Conns, r.Server, jnum(r.RecordsPerSec), jnum(r.MBPerSec), jnum(r.P50ms), jnum(r.P99ms), jnum(r.CPUSecPerGB), jnum(r.PeakRSSMiB)})
+}
+
+// MarshalJSON writes non-finite figures as null.
+func (r inputRow) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Input        string   `json:"input"`
+		Baseline     string   `json:"baseline"`
+		InputRate    *float64 `json:"records_per_sec"`
+		BaselineRate *float64 `json:"baseline_records_per_sec"`
+		Ratio        *float64 `json:"ratio"`
+		Note         string   `json:"note,omitempty"`
+	}{r.Input, r.Baseline, jnum(r.InputRate), jnum(r.BaselineRate), jnum(r.Ratio), r.Note})
 }
 
 // MarshalJSON writes a missing measurement as null.
@@ -213,6 +228,20 @@ func writeReport(w io.Writer, r *Results) {
 			rows = append(rows, []string{strconv.Itoa(x.RolledFiles), strconv.Itoa(x.Starts), fnum(x.LineMs, 1), fnum(x.HealthzMs, 1), fnum(x.HealthzMaxMs, 1)})
 		}
 		table(w, []string{"rolled files", "starts", "line ms", "healthz ms", "healthz max ms"}, rows)
+	}
+
+	if len(r.Inputs) > 0 {
+		fmt.Fprintf(w, "\ninputs: %d text records per run, each input against its baseline in the same run (medians of %d alternating runs);\n", in.TextRecords, in.Reps)
+		fmt.Fprintf(w, "syslog tcp and https + token: %d connections to logrolld, against its http text path; logrollctl pipe: into logrolld, against rotatelogs writing a file\n", inputConns)
+		var rows [][]string
+		for _, x := range r.Inputs {
+			rows = append(rows, []string{x.Input, x.Baseline, fnum(x.InputRate, 0), fnum(x.BaselineRate, 0), fratio(x.Ratio), x.Note})
+		}
+		table(w, []string{"input", "baseline", "records/s", "baseline records/s", "ratio", "note"}, rows)
+	}
+
+	if r.Ship != nil {
+		writeShipReport(w, r.Ship)
 	}
 
 	if len(r.Compress) > 0 {

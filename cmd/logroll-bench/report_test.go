@@ -83,6 +83,9 @@ func TestReport(t *testing.T) {
 			t.Errorf("report has no line matching %s:\n%s", re, out)
 		}
 	}
+	if re := regexp.MustCompile(`(?m)^\s*syslog tcp\s+http text\s+0\s+0\s+0\.85×\s*$`); !re.MatchString(out) {
+		t.Errorf("report has no line matching %s:\n%s", re, out)
+	}
 	if strings.Contains(out, "write: logrollctl p50") {
 		t.Errorf("report compares the paths of durability write, which has only a socket row:\n%s", out)
 	}
@@ -90,7 +93,8 @@ func TestReport(t *testing.T) {
 		"PASS  text records/s at 4 conns, logroll ÷ baseline",
 		"0.95×  (≥ 0.90×)",
 		"1200000 records/s  (≥ 1000000 records/s)",
-		"11 PASS, 0 FAIL, 0 n/a",
+		"16 PASS, 0 FAIL, 0 n/a",
+		"PASS  logrollctl pipe records/s ÷ rotatelogs",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
@@ -121,7 +125,7 @@ func TestReport(t *testing.T) {
 		back.Roll[3]["p50_ms"] != 4.0 || back.Roll[3]["p99_ms"] != 8.0 {
 		t.Errorf("roll = %v, want the exec only row last", back.Roll)
 	}
-	if len(back.Targets) != 11 || back.Targets[0]["status"] != statusPass {
+	if len(back.Targets) != 16 || back.Targets[0]["status"] != statusPass {
 		t.Errorf("targets = %v", back.Targets)
 	}
 }

@@ -65,7 +65,7 @@ func measureRolls(ctx context.Context, e *env, dur string, n int) ([]rollRow, er
 		return nil, err
 	}
 	defer d.kill()
-	hc := newConnClient()
+	hc := newConnClient(nil)
 	defer hc.CloseIdleConnections()
 	small := makeBatches(FormatText, e.seed+100, 1, 10)[0]
 	cl := ctl.NewClient(d.socket)
@@ -83,7 +83,7 @@ func measureRolls(ctx context.Context, e *env, dur string, n int) ([]rollRow, er
 			lat[via] = append(lat[via], took)
 			continue
 		}
-		if err := post(ctx, hc, d.url(), FormatText.contentType(), small, true); err != nil {
+		if err := post(ctx, hc, d.url(), FormatText.contentType(), "", small, true); err != nil {
 			return nil, err
 		}
 		var paths []string
@@ -239,9 +239,9 @@ func measureStall(ctx context.Context, e *env, dur string, length time.Duration)
 	// Warm up each connection.
 	clients := make([]*http.Client, stallConns)
 	for i := range clients {
-		clients[i] = newConnClient()
+		clients[i] = newConnClient(nil)
 		defer clients[i].CloseIdleConnections()
-		if err := post(ctx, clients[i], d.url(), FormatText.contentType(), bodies[0], true); err != nil {
+		if err := post(ctx, clients[i], d.url(), FormatText.contentType(), "", bodies[0], true); err != nil {
 			return stallResult{}, err
 		}
 	}
@@ -253,7 +253,7 @@ func measureStall(ctx context.Context, e *env, dur string, length time.Duration)
 		wg.Go(func() {
 			for n := i; time.Now().Before(end) && ctx.Err() == nil; n += stallConns {
 				t0 := time.Now()
-				if err := post(ctx, c, d.url(), FormatText.contentType(), bodies[n%len(bodies)], true); err != nil {
+				if err := post(ctx, c, d.url(), FormatText.contentType(), "", bodies[n%len(bodies)], true); err != nil {
 					cancel(err)
 					return
 				}

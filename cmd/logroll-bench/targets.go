@@ -5,7 +5,7 @@ import (
 	"math"
 )
 
-// Targets of issue 6, checked against a run's results. Ratios compare
+// Targets of issues 6 and 21, checked against a run's results. Ratios compare
 // logroll with the baseline of the same run (medians of per-rep ratios),
 // since absolute figures vary with the machine and its load.
 
@@ -43,6 +43,11 @@ const (
 	limitStartupMs   = 500
 	limitRSSMiB      = 64
 	limitCPUSecPerGB = 1.0
+	limitInputRatio  = 0.8 // issue 21: syslog, TLS and pipe against their baselines
+	// Issue 20's shipping targets.
+	limitShipRatio    = 1.0
+	limitShipP99Ratio = 1.10
+	// Issue 19's compression targets.
 	limitCompressTP  = 0.9 // records/s with compression ÷ without: within 10 %
 	limitCompressP99 = 1.1 // p99 with compression ÷ without: within 10 %
 	targetCompress   = "zstd"
@@ -132,6 +137,23 @@ func evalTargets(r *Results) []targetResult {
 	tl, ok := row(FormatText, targetConns, serverLogroll)
 	add(fmt.Sprintf("logrolld CPU per GB of text at %d conns", targetConns), pick(ok, tl.CPUSecPerGB), limitCPUSecPerGB, "s/GB", true)
 
+	input := func(name string) float64 {
+		for _, x := range r.Inputs {
+			if x.Input == name {
+				return x.Ratio
+			}
+		}
+		return nan
+	}
+	add(fmt.Sprintf("syslog TCP records/s at %d conns ÷ HTTP text", inputConns), input(inSyslog), limitInputRatio, "×", false)
+	add(fmt.Sprintf("HTTPS + token records/s at %d conns ÷ plain HTTP", inputConns), input(inTLS), limitInputRatio, "×", false)
+	add("logrollctl pipe records/s ÷ rotatelogs", input(inPipe), limitInputRatio, "×", false)
+	ship, p99 := nan, nan
+	if r.Ship != nil {
+		ship, p99 = r.Ship.Ratio, r.Ship.P99Ratio
+	}
+	add("shipping MB/s to versitygw, logrolld ÷ aws s3 cp --recursive", ship, limitShipRatio, "×", false)
+	add("paced ingest p99 while shipping ÷ not shipping", p99, limitShipP99Ratio, "×", true)
 	ctp, cp99 := nan, nan
 	for _, x := range r.Compress {
 		if x.Ratio && x.Compression == targetCompress {

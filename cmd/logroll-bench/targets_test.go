@@ -27,6 +27,12 @@ func goodResults() *Results {
 		},
 		Stall:   []stallResult{{Durability: "write", PauseMaxMs: 50}, {Durability: "roll", PauseMaxMs: 1.5, StallMs: 9}},
 		Startup: []startupRow{{RolledFiles: 0, HealthzMs: 900}, {RolledFiles: 100000, HealthzMs: 300}},
+		Inputs: []inputRow{
+			{Input: inSyslog, Baseline: inHTTP, Ratio: 0.85},
+			{Input: inTLS, Baseline: inHTTP, Ratio: 0.9},
+			{Input: inPipe, Baseline: inRotatelog, Ratio: 0.8},
+		},
+		Ship: &shipResult{Ratio: 1.3, P99Ratio: 1.02},
 		Compress: []compressRow{
 			{Compression: "none", RecordsPerSec: 2e6, P99ms: 2},
 			{Compression: "zstd", RecordsPerSec: 1.9e6, P99ms: 2.1},
@@ -70,17 +76,26 @@ func TestEvalTargets(t *testing.T) {
 		}, map[int]string{0: statusNA, 1: statusNA, 2: statusNA, 3: statusNA, 8: statusNA}},
 		{"no roll, stall, start-up", func(r *Results) { r.Roll, r.Stall, r.Startup = nil, nil, nil },
 			map[int]string{4: statusNA, 5: statusNA, 6: statusNA}},
-		{"compression throughput", func(r *Results) { r.Compress[2].RecordsPerSec = 0.89 }, map[int]string{9: statusFail}},
+		{"syslog ratio", func(r *Results) { r.Inputs[0].Ratio = 0.79 }, map[int]string{9: statusFail}},
+		{"TLS ratio", func(r *Results) { r.Inputs[1].Ratio = 0.5 }, map[int]string{10: statusFail}},
+		{"pipe ratio at the limit", func(r *Results) { r.Inputs[2].Ratio = 0.8 }, nil},
+		{"pipe without rotatelogs", func(r *Results) { r.Inputs[2].Ratio = math.NaN() }, map[int]string{11: statusNA}},
+		{"no inputs", func(r *Results) { r.Inputs = nil }, map[int]string{9: statusNA, 10: statusNA, 11: statusNA}},
+		{"shipping slower than the aws CLI", func(r *Results) { r.Ship.Ratio = 0.99 }, map[int]string{12: statusFail}},
+		{"shipping at the limit", func(r *Results) { r.Ship.Ratio = 1 }, nil},
+		{"ingest p99 while shipping", func(r *Results) { r.Ship.P99Ratio = 1.11 }, map[int]string{13: statusFail}},
+		{"no ship section", func(r *Results) { r.Ship = nil }, map[int]string{12: statusNA, 13: statusNA}},
+		{"compression throughput", func(r *Results) { r.Compress[2].RecordsPerSec = 0.89 }, map[int]string{14: statusFail}},
 		{"compression throughput at the limit", func(r *Results) { r.Compress[2].RecordsPerSec = 0.9 }, nil},
-		{"compression p99", func(r *Results) { r.Compress[2].P99ms = 1.11 }, map[int]string{10: statusFail}},
-		{"no compression section", func(r *Results) { r.Compress = nil }, map[int]string{9: statusNA, 10: statusNA}},
+		{"compression p99", func(r *Results) { r.Compress[2].P99ms = 1.11 }, map[int]string{15: statusFail}},
+		{"no compression section", func(r *Results) { r.Compress = nil }, map[int]string{14: statusNA, 15: statusNA}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := goodResults()
 			tc.spoil(r)
 			got := evalTargets(r)
-			if len(got) != 11 {
-				t.Fatalf("%d targets, want 11", len(got))
+			if len(got) != 16 {
+				t.Fatalf("%d targets, want 16", len(got))
 			}
 			for i, tr := range got {
 				want := statusPass

@@ -69,6 +69,7 @@ func init() {
 		{"metric get", "NAME…", 1, -1, "print metrics by exact name", metricGet},
 		{"metric match", "REGEX", 1, 1, "print metrics whose name matches REGEX", metricMatch},
 		{"status", "", 0, 0, "print the daemon's state, space and logs", status},
+		{"pipe", "LOG", 1, 1, "write standard input's lines to LOG, waiting for the daemon across restarts", pipe},
 		{"version", "", 0, 0, "print logrollctl's version (no daemon needed)", version},
 		{"help", "", 0, 0, "print this help", help},
 	}

@@ -105,6 +105,12 @@ func configCheck(e *env, args []string) error {
 				out.Problems = append(out.Problems, p.Error())
 			}
 		}
+		// The files it names (TLS, tokens), as the daemon reads them.
+		fileWarns, ferr := daemon.CheckFiles(cfg)
+		out.Warnings = append(out.Warnings, fileWarns...)
+		if ferr != nil {
+			out.Problems = append(out.Problems, ferr.Error())
+		}
 	}
 	for _, w := range warns {
 		out.Warnings = append(out.Warnings, w.String())

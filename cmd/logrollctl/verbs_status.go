@@ -125,12 +125,15 @@ func status(e *env, _ []string) error {
 			fmt.Fprintf(tw, "  partition free inodes:\t%d\n", sp.PartitionFreeInodes)
 		}
 		fmt.Fprintf(tw, "  auto delete:\t%s\n", yesNo(sp.AutoDelete))
-		fmt.Fprintf(tw, "  deleted:\t%d files, %s (budget %d, max_count %d)\n", sp.DeletedFiles, formatBytes(sp.DeletedBytes),
-			sp.DeletedByRule["budget"], sp.DeletedByRule["max_count"])
+		fmt.Fprintf(tw, "  deleted:\t%d files, %s (budget %d, max_count %d, max_age %d, max_total %d)\n", sp.DeletedFiles, formatBytes(sp.DeletedBytes),
+			sp.DeletedByRule["budget"], sp.DeletedByRule["max_count"], sp.DeletedByRule["max_age"], sp.DeletedByRule["max_total"])
 		for _, w := range sp.Warnings {
 			fmt.Fprintf(tw, "  warning:\t%s\n", w)
 		}
 		tw.Flush()
+	}
+	if sh := st.Ship; sh != nil {
+		shipSection(w, sh)
 	}
 	fmt.Fprintln(w, "logs:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

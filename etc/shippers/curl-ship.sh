@@ -8,9 +8,22 @@
 # batch under logroll's max_body_mb, 16 MiB by default), LOGROLL_GZIP=1 to
 # compress each batch (Content-Encoding: gzip), CURL (default curl).
 #
+# Across the network (docs/security.md): an https:// URL, and
+#   LOGROLL_TOKEN_FILE  a file holding the bearer token (or LOGROLL_TOKEN,
+#                       the token itself); sent as "Authorization: Bearer"
+#                       from a header file, never on curl's command line
+#   LOGROLL_CACERT      the CA that signed logrolld's certificate (--cacert;
+#                       default: the system's CAs)
+#   LOGROLL_CERT, LOGROLL_KEY   a client certificate and its key, when
+#                       logrolld asks for one (tls_client_ca_file)
+# A 401 (no or unknown token) or 403 (the token may not write that log) is
+# never retried: fix the token or the tokens file.
+#
 # TESTED: tests/eco_curl_test.go ships 20,000 lines through this script,
 # plain and gzip, the second time while the daemon's log space is exhausted
-# (503) until a script frees it: every line arrives once and in order.
+# (503) until a script frees it: every line arrives once and in order;
+# tests/tls_test.go ships them over TLS with a token and a client
+# certificate.
 #
 # Retries. curl --retry retries what it calls transient errors: a timeout
 # and the HTTP answers 408, 429, 500, 502, 503 and 504, waiting what
@@ -43,6 +56,16 @@ tmp=$(mktemp -d)
 trap 'rm -rf -- "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
+# TLS and the token: curl options in "$@" (the inputs are read first).
+auth=
+if [ -n "${LOGROLL_TOKEN_FILE:-}" ]; then
+	LOGROLL_TOKEN=$(cat -- "$LOGROLL_TOKEN_FILE")
+fi
+if [ -n "${LOGROLL_TOKEN:-}" ]; then
+	(umask 077 && printf 'Authorization: Bearer %s\n' "$LOGROLL_TOKEN" >"$tmp/auth")
+	auth=$tmp/auth
+fi
+
 # Numbered batches (batch.00000000, …) sort in the order of the input.
 cat -- "$@" | split -d -a 8 -l "$lines" - "$tmp/batch."
 
@@ -57,5 +80,8 @@ for f in "$tmp"/batch.*; do
 	"$curl" --silent --show-error --fail \
 		--retry 100000 --retry-connrefused --max-time 120 \
 		-H 'Content-Type: text/plain; charset=utf-8' ${encoding:+-H "$encoding"} \
+		${auth:+-H "@$auth"} \
+		${LOGROLL_CACERT:+--cacert "$LOGROLL_CACERT"} \
+		${LOGROLL_CERT:+--cert "$LOGROLL_CERT"} ${LOGROLL_KEY:+--key "$LOGROLL_KEY"} \
 		--data-binary "@$f" -o /dev/null -- "$url"
 done

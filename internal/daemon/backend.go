@@ -118,6 +118,7 @@ func (d *Daemon) Status() ctl.Status {
 	for _, r := range space.Rules {
 		s.Space.DeletedByRule[string(r)] = sp.Deleted[r].Files
 	}
+	s.Ship = d.shipStatus(sp)
 	rolled := map[string]space.LogUsage{}
 	for _, u := range sp.Logs {
 		rolled[u.Name] = u

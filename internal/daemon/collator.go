@@ -35,6 +35,7 @@ func collatorConfig(c *records.Config) logging.Config {
 				Mode:        logging.Mode(l.Int(records.RollingEnabled)),
 				Interval:    time.Duration(l.Int(records.RollingIntervalSec)) * time.Second,
 				OffsetHours: int(l.Int(records.RollingOffsetHr)),
+				Calendar:    calendar(l.Int(records.RollingCalendar)),
 				SizeBytes:   l.Int(records.RollingSizeMB) << 20,
 				MinCount:    int(l.Int(records.RollingMinCount)),
 				AllowEmpty:  l.Int(records.RollingAllowEmpty) == 1,
@@ -59,6 +60,19 @@ func storage(c *records.Config, l *records.Log) logging.Storage {
 		st.Compression = logging.CompressionZstd
 	}
 	return st
+}
+
+// calendar maps proxy.config.log.rolling_calendar onto the collator's, by
+// name as for durability.
+func calendar(v int64) logging.Calendar {
+	switch v {
+	case records.CalendarWeekly:
+		return logging.CalendarWeekly
+	case records.CalendarMonthly:
+		return logging.CalendarMonthly
+	default:
+		return logging.CalendarNone
+	}
 }
 
 // durability maps proxy.config.log.durability onto the collator's level.
@@ -95,6 +109,8 @@ func spaceConfig(c *records.Config, dir string) space.Config {
 			Name:     l.Filename,
 			MinCount: int(l.Int(records.RollingMinCount)),
 			MaxCount: int(l.Int(records.RollingMaxCount)),
+			MaxAge:   time.Duration(l.Int(records.RollingMaxAgeSec)) * time.Second,
+			MaxTotal: l.Int(records.RollingMaxTotalMB) << 20,
 			Dir:      storage(c, l).Dir, // "" for the log folder
 		})
 	}

@@ -86,6 +86,25 @@ rolled_dir = "/var/log/x"
 				c.Logs[1].Storage == logging.Storage{Compression: logging.CompressionGzip, Level: 1} &&
 				c.Logs[2].Storage == logging.Storage{}
 		}},
+		{"calendars map by name", `
+[proxy.config.log]
+rolling_calendar = "weekly"
+rolling_offset_hr = 6
+
+[[logs]]
+filename = "access"
+
+[[logs]]
+filename = "monthly"
+rolling_calendar = "monthly"
+
+[[logs]]
+filename = "interval"
+rolling_calendar = "none"
+`, func(c *logging.Config) bool {
+			return len(c.Logs) == 3 && c.Logs[0].Policy.Calendar == logging.CalendarWeekly && c.Logs[0].Policy.OffsetHours == 6 &&
+				c.Logs[1].Policy.Calendar == logging.CalendarMonthly && c.Logs[2].Policy.Calendar == logging.CalendarNone
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,14 +133,17 @@ auto_delete_rolled_files = 0
 max_space_mb_for_logs = 300
 max_space_mb_headroom = 20
 rolling_max_count = 2
+rolling_max_age_sec = 3600
 
 [[logs]]
 filename = "access"
 rolling_min_count = 4
+rolling_max_total_mb = 50
 
 [[logs]]
 filename = "errors"
 rolling_max_count = 9
+rolling_max_age_sec = 0
 `), "r.toml")
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +152,7 @@ rolling_max_count = 9
 	want := space.Config{
 		Dir: "/var/log/x", Limit: 300 << 20, Headroom: 20 << 20, AutoDelete: false, ScanInterval: time.Minute,
 		MinFree: 1 << 20, MinFreeInodes: 3,
-		Logs: []space.Log{{Name: "access.log", MinCount: 4, MaxCount: 2}, {Name: "errors.log", MaxCount: 9}},
+		Logs: []space.Log{{Name: "access.log", MinCount: 4, MaxCount: 2, MaxAge: time.Hour, MaxTotal: 50 << 20}, {Name: "errors.log", MaxCount: 9}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("spaceConfig =\n%+v, want\n%+v", got, want)

@@ -10,12 +10,15 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/logroll/logroll/ctl"
 	"github.com/logroll/logroll/logging"
 	"github.com/logroll/logroll/logging/ingest"
+	"github.com/logroll/logroll/logging/ingest/syslog"
 	"github.com/logroll/logroll/records"
+	"github.com/logroll/logroll/ship"
 	"github.com/logroll/logroll/space"
 )
 
@@ -50,13 +53,23 @@ type Daemon struct {
 
 	coll   *logging.Collator
 	space  *space.Manager
-	ingest *ingest.Server // nil when http_listen is ""
+	ship   *ship.Manager
+	ingest *ingest.Server // also without http_listen: the admin socket serves its log endpoint
+	syslog *syslog.Server // nil when neither syslog listener is configured
 	admin  *ctl.Server
+	adminL net.Listener // closed by closeAll too: Serve may not have taken it yet
 	lock   *dirLock
 	watch  *records.Watcher
 
 	listen string // the ingest listener's address, "" when disabled
-	socket string
+
+	syslogTCP, syslogUDP string // the syslog listeners' addresses, "" when disabled
+
+	remote        *remoteAdmin // the remote admin listener, nil when off (adminhttp.go)
+	adminHTTPAddr string
+	socket        string
+
+	sec atomic.Pointer[security] // TLS and tokens, swapped on reload (tls.go)
 
 	reloadMu sync.Mutex // serialises reloads (the one reload path)
 	mu       sync.Mutex // guards cfg, last, counters below
@@ -109,6 +122,11 @@ func Start(opts Options) (_ *Daemon, err error) {
 	if err = Check(cfg); err != nil { // what the steps below would fail on, every problem at once (check.go)
 		return nil, err
 	}
+	// The TLS and tokens files, before anything starts (tls.go).
+	sec, secWarnings, err := loadSecurity(cfg, opts.Now())
+	if err != nil {
+		return nil, err
+	}
 	level := new(slog.LevelVar)
 	level.Set(slogLevel(cfg))
 	d := &Daemon{
@@ -118,11 +136,14 @@ func Start(opts Options) (_ *Daemon, err error) {
 		started:  opts.Now(),
 		initial:  cfg,
 		cfg:      cfg,
-		serveErr: make(chan error, 2),
+		serveErr: make(chan error, 8),
 		stopping: make(chan struct{}),
 	}
 	for _, w := range warnings {
-		d.log.Warn("config adjusted", "where", w.String())
+		d.log.Warn("config warning", "where", w.String())
+	}
+	for _, w := range secWarnings {
+		d.log.Warn("tokens file", "warning", w)
 	}
 	d.last = ctl.ReloadResult{Time: d.started, Trigger: "start", Source: cfg.Source, OK: true, Warnings: problemStrings(warnings)}
 
@@ -163,7 +184,10 @@ func Start(opts Options) (_ *Daemon, err error) {
 		Logger:       d.log,
 		OnWrite:      func(n int64) { d.space.Wrote(n) },
 		OnWriteError: func(error) { d.space.WriteFailed() },
-		OnRoll:       func(r logging.Rolled) { d.space.Rolled(r.Path) },
+		OnRoll: func(r logging.Rolled) {
+			d.space.Rolled(r.Path)
+			d.ship.Rolled(r.Path)
+		},
 		OnDirRecreated: func() {
 			d.relock()
 			d.space.Rewatch()
@@ -173,14 +197,31 @@ func Start(opts Options) (_ *Daemon, err error) {
 		adminL.Close()
 		return nil, fmt.Errorf("open log folder: %w", err)
 	}
+	// The ship manager before the space manager, whose first check asks it
+	// which files wait to be handed on; it starts after it, since it tells
+	// the space manager what was handed on.
+	if d.ship, err = d.newShip(cfg); err != nil {
+		adminL.Close()
+		return nil, fmt.Errorf("hand-on (ship) manager: %w", err)
+	}
 	d.space, err = space.New(spaceConfig(cfg, dir), space.Options{
-		Now: opts.Now, Accept: d.coll.SetAccepting, Logger: d.log, Watch: true,
+		Now: opts.Now, Accept: d.coll.SetAccepting, Logger: d.log, Watch: true, Hold: d.ship.Hold,
 	})
 	if err != nil {
 		adminL.Close()
 		return nil, fmt.Errorf("space manager: %w", err)
 	}
+	d.ship.Start()
 	d.coll.Start()
+	// The ingest server always exists: the admin socket serves its log
+	// endpoint to `logrollctl pipe`, with or without the HTTP listener.
+	d.ingest = ingest.NewServer(d.coll, ingest.ServerConfig{
+		MaxBodyBytes: maxBodyBytes(cfg),
+		Metrics:      d.metricsHandler(),
+		Logger:       d.log,
+	})
+	d.admin.SetLogs(d.ingest.Handler())
+	d.applySecurity(sec)
 	var ingestL net.Listener
 	if addr := cfg.Str(records.HTTPListen); addr != "" {
 		if ingestL, err = net.Listen("tcp", addr); err != nil {
@@ -188,11 +229,25 @@ func Start(opts Options) (_ *Daemon, err error) {
 			return nil, fmt.Errorf("ingest listener (%s): %w", records.HTTPListen, err)
 		}
 		d.listen = ingestL.Addr().String()
-		d.ingest = ingest.NewServer(d.coll, ingest.ServerConfig{
-			MaxBodyBytes: maxBodyBytes(cfg),
-			Metrics:      d.metricsHandler(),
-			Logger:       d.log,
-		})
+		ingestL = &tlsListener{Listener: ingestL, sec: &d.sec}
+	}
+
+	sysL, err := d.listenSyslog(cfg)
+	if err != nil {
+		adminL.Close()
+		if ingestL != nil {
+			ingestL.Close()
+		}
+		return nil, err
+	}
+	remoteL, err := d.listenRemoteAdmin(cfg)
+	if err != nil {
+		adminL.Close()
+		if ingestL != nil {
+			ingestL.Close()
+		}
+		sysL.close()
+		return nil, err
 	}
 
 	if cfg.Source != "" {
@@ -208,9 +263,14 @@ func Start(opts Options) (_ *Daemon, err error) {
 		}
 	}
 
+	d.adminL = adminL
 	go d.serve("admin", func() error { return d.admin.Serve(adminL) })
-	if d.ingest != nil {
+	if ingestL != nil {
 		go d.serve("ingest", func() error { return d.ingest.Serve(ingestL) })
+	}
+	d.serveSyslog(sysL)
+	if remoteL != nil {
+		go d.serve("remote admin", func() error { return d.remote.serve(remoteL) })
 	}
 	d.announce(cfg)
 	return d, nil
@@ -243,10 +303,20 @@ func (d *Daemon) announce(cfg *records.Config) {
 		source = "embedded defaults"
 	}
 	out.Info("logrolld writing logs", "dir", cfg.Str(records.LogfileDir), "logs", d.coll.Logs(), "host", cfg.Hostname(), "config", source)
-	if d.ingest != nil {
-		out.Info("logrolld ingest listening", "addr", d.listen, "post", "http://"+d.listen+"/v1/logs/{name}", "metrics", "http://"+d.listen+"/metrics")
+	if d.listen != "" {
+		sch := d.scheme()
+		out.Info("logrolld ingest listening", "addr", d.listen, "post", sch+"://"+d.listen+"/v1/logs/{name}", "metrics", sch+"://"+d.listen+"/metrics", "tokens", d.sec.Load().tokens != nil)
 	} else {
 		out.Info("logrolld ingest disabled", "record", records.HTTPListen)
+	}
+	if d.syslogTCP != "" {
+		out.Info("logrolld syslog listening", "transport", "tcp", "addr", d.syslogTCP)
+	}
+	if d.syslogUDP != "" {
+		out.Info("logrolld syslog listening", "transport", "udp", "addr", d.syslogUDP)
+	}
+	if d.adminHTTPAddr != "" {
+		out.Info("logrolld remote admin listening", "addr", d.adminHTTPAddr, "url", "https://"+d.adminHTTPAddr+"/v1/{roll,rolled,status}")
 	}
 	out.Info("logrolld admin socket listening", "socket", d.socket)
 }
@@ -302,10 +372,15 @@ func (d *Daemon) Shutdown() error {
 }
 
 // closeAll stops whatever was started, in order: ingest (answering in-flight
-// requests), the watcher, the admin server, the collator, the space manager,
-// the lock.
+// requests), the watcher, the admin server, the collator, the ship manager
+// (uploads and commands in flight are cancelled, and done again after the
+// restart), the space manager, the lock.
 func (d *Daemon) closeAll(ctx context.Context) error {
 	var errs []error
+	// Syslog stops beside ingest, on the same budget: both finish what
+	// they read before the collator closes.
+	sysDone := make(chan error, 1)
+	go func() { sysDone <- d.stopSyslog(ctx) }()
 	if d.ingest != nil {
 		if err := d.ingest.Shutdown(ctx); errors.Is(err, ingest.ErrStopTimeout) {
 			// Cut-off requests wrote nothing, or are finished by the
@@ -313,6 +388,14 @@ func (d *Daemon) closeAll(ctx context.Context) error {
 			d.log.Warn("stop timeout: closed ingest connections still in flight", "err", err)
 		} else if err != nil {
 			errs = append(errs, fmt.Errorf("stop ingest: %w", err))
+		}
+	}
+	if err := <-sysDone; err != nil {
+		errs = append(errs, fmt.Errorf("stop syslog: %w", err))
+	}
+	if d.remote != nil {
+		if err := d.remote.shutdown(ctx); err != nil {
+			d.log.Warn("stop timeout: closed remote admin connections still in flight", "err", err)
 		}
 	}
 	if d.watch != nil {
@@ -325,11 +408,17 @@ func (d *Daemon) closeAll(ctx context.Context) error {
 			d.log.Warn("stop timeout: closed admin connections still in flight", "err", err)
 		}
 		cancel()
+		if d.adminL != nil {
+			d.adminL.Close() // removes the socket, even if Serve never ran
+		}
 	}
 	if d.coll != nil {
 		if err := d.coll.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close logs: %w", err))
 		}
+	}
+	if d.ship != nil {
+		errs = append(errs, d.ship.Close())
 	}
 	if d.space != nil {
 		errs = append(errs, d.space.Close())

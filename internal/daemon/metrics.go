@@ -8,6 +8,7 @@ import (
 	"github.com/logroll/logroll/ctl"
 	"github.com/logroll/logroll/logging"
 	"github.com/logroll/logroll/logging/ingest"
+	"github.com/logroll/logroll/logging/ingest/syslog"
 	"github.com/logroll/logroll/space"
 )
 
@@ -59,6 +60,16 @@ const (
 	MetricIngestBytes     = "proxy.process.log.ingest.body_bytes"
 	MetricIngestInFlight  = "proxy.process.log.ingest.requests_in_flight"
 	MetricIngestMemory    = "proxy.process.log.ingest.memory_in_flight_bytes"
+	MetricIngestTLSErrors = "proxy.process.log.ingest.tls_handshake_errors"
+	MetricSyslogReceived  = "proxy.process.log.syslog.messages_received"
+	MetricSyslogWritten   = "proxy.process.log.syslog.messages_written"
+	MetricSyslogRefused   = "proxy.process.log.syslog.messages_refused"
+	MetricSyslogLost      = "proxy.process.log.syslog.messages_lost"
+	MetricSyslogDropped   = "proxy.process.log.syslog.udp_dropped"
+	MetricSyslogRetries   = "proxy.process.log.syslog.write_retries"
+	MetricSyslogConns     = "proxy.process.log.syslog.connections"
+	MetricSyslogConnsNG   = "proxy.process.log.syslog.connections_refused"
+	MetricSyslogBytes     = "proxy.process.log.syslog.bytes_received"
 )
 
 // metricHelp gives each name its type and help text.
@@ -98,7 +109,7 @@ var metricHelp = map[string][2]string{
 	MetricSpaceState:      {"gauge", "space state: 0 normal, 1 low, 2 exhausted"},
 	MetricSpaceFreeInodes: {"gauge", "free inodes on the log folder's partition; -1 when unknown or not limited"},
 	MetricPartHeadroom:    {"gauge", "free bytes kept on the partition: the headroom, at most 15% of the partition"},
-	MetricAutoDeleted:     {"counter", "rolled files deleted by the space manager, by rule (budget, max_count)"},
+	MetricAutoDeleted:     {"counter", "rolled files deleted by the space manager, by rule (max_age, max_count, max_total, budget, shipped)"},
 	MetricAutoDeletedB:    {"counter", "bytes of rolled files deleted by the space manager, by rule"},
 	MetricDeleteErrors:    {"counter", "autodeletions that failed"},
 	MetricSpaceScans:      {"counter", "full scans of the log folder"},
@@ -107,6 +118,16 @@ var metricHelp = map[string][2]string{
 	MetricIngestBytes:     {"counter", "ingest request body bytes after decompression"},
 	MetricIngestInFlight:  {"gauge", "ingest requests being handled"},
 	MetricIngestMemory:    {"gauge", "bytes of request buffers held from the ingest memory budget (32 MiB; beyond it, 429)"},
+	MetricIngestTLSErrors: {"counter", "ingest connections whose TLS handshake failed (no valid client certificate, not TLS, timed out)"},
+	MetricSyslogReceived:  {"counter", "syslog messages parsed, by transport (tcp, udp)"},
+	MetricSyslogWritten:   {"counter", "syslog messages written to log files"},
+	MetricSyslogRefused:   {"counter", "syslog messages refused, nothing written, by reason (syntax, utf8, nul, oversize, length, cut)"},
+	MetricSyslogLost:      {"counter", "syslog messages parsed but not written, by reason (stop: stopped while the space was exhausted; unknown_log)"},
+	MetricSyslogDropped:   {"counter", "syslog UDP datagrams the kernel dropped because the socket's buffer was full"},
+	MetricSyslogRetries:   {"counter", "syslog batch writes refused (space exhausted, failed write) and retried while reading paused"},
+	MetricSyslogConns:     {"gauge", "syslog TCP connections open"},
+	MetricSyslogConnsNG:   {"counter", "syslog TCP connections closed at once: too many open"},
+	MetricSyslogBytes:     {"counter", "bytes read from syslog connections and datagrams"},
 }
 
 // series accumulates metrics.
@@ -185,6 +206,10 @@ func (d *Daemon) Metrics() []ctl.Metric {
 	if d.ingest != nil {
 		ingestMetrics(&s, d.ingest.Stats())
 	}
+	if d.syslog != nil {
+		syslogMetrics(&s, d.syslog.Stats())
+	}
+	d.shipMetrics(&s, sp)
 	sortSeries(s)
 	return s
 }
@@ -265,4 +290,36 @@ func ingestMetrics(s *series, st ingest.Stats) {
 	s.add(MetricIngestBytes, float64(st.BodyBytes))
 	s.add(MetricIngestInFlight, float64(st.InFlight))
 	s.add(MetricIngestMemory, float64(st.InFlightBytes))
+	s.add(MetricIngestTLSErrors, float64(st.TLSHandshakeErrors))
+}
+
+// syslogMetrics adds the syslog server's counters; labelled series come
+// with their unlabelled sum.
+func syslogMetrics(s *series, st syslog.Stats) {
+	labelled(s, MetricSyslogReceived, "transport", st.Received)
+	s.add(MetricSyslogWritten, float64(st.Written))
+	labelled(s, MetricSyslogRefused, "reason", st.Refused)
+	labelled(s, MetricSyslogLost, "reason", st.Lost)
+	s.add(MetricSyslogDropped, float64(st.UDPDropped))
+	s.add(MetricSyslogRetries, float64(st.Retries))
+	s.add(MetricSyslogConns, float64(st.Connections))
+	s.add(MetricSyslogConnsNG, float64(st.ConnectionsRefused))
+	s.add(MetricSyslogBytes, float64(st.Bytes))
+}
+
+// labelled adds a counter by label value, after its unlabelled sum; values
+// sorted (a status code is labelled by its text, which sorts the same for
+// three digits).
+func labelled(s *series, name, label string, by map[string]int64) {
+	keys := make([]string, 0, len(by))
+	var total int64
+	for k, n := range by {
+		keys = append(keys, k)
+		total += n
+	}
+	sort.Strings(keys)
+	s.add(name, float64(total))
+	for _, k := range keys {
+		s.add(name, float64(by[k]), label, k)
+	}
 }

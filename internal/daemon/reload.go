@@ -85,6 +85,23 @@ func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.W
 		// log folder in use (checkAgainst checked those of the new one).
 		err = checkError(checkRolledDirs(records.Running(cfg, d.initial)))
 	}
+	var sec *security
+	var secWarnings []string
+	if err == nil {
+		sec, secWarnings, err = loadSecurity(cfg, d.opts.Now())
+	}
+	// Records that need a restart keep their running value (the collator
+	// keeps the folder it opened, the listeners their addresses), and the
+	// configuration kept as running says so. The listeners keep their
+	// addresses: whether they may go without TLS and tokens is decided on
+	// those.
+	var running *records.Config
+	if err == nil {
+		running = records.Running(cfg, d.initial)
+		if ps := records.Exposure(running); len(ps) > 0 {
+			err = &records.LoadError{Problems: ps}
+		}
+	}
 	if err != nil {
 		return d.refuse(res, err)
 	}
@@ -93,10 +110,6 @@ func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.W
 	d.mu.Unlock()
 	changes := records.Diff(old, cfg)
 
-	// Records that need a restart keep their running value (the collator
-	// keeps the folder it opened, the listeners their addresses), and the
-	// configuration kept as running says so.
-	running := records.Running(cfg, d.initial)
 	dir := d.initial.Str(records.LogfileDir)
 	// Everything that can refuse goes first, and the space manager, which
 	// deletes, last: a refused configuration must change nothing. The
@@ -107,20 +120,36 @@ func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.W
 	if err := sc.Validate(); err != nil {
 		return d.refuse(res, fmt.Errorf("apply space limits: %w", err))
 	}
+	shc, err := shipConfig(running)
+	if err != nil {
+		return d.refuse(res, fmt.Errorf("apply hand-on settings: %w", err))
+	}
 	if err := d.coll.Apply(collatorConfig(running)); err != nil {
 		return d.refuse(res, fmt.Errorf("apply: %w", err))
+	}
+	// The ship manager before the space manager: the holds of the new
+	// configuration count from the space manager's next step.
+	if err := d.ship.Apply(shc); err != nil {
+		d.log.Error("hand-on settings not applied", "err", err)
 	}
 	if err := d.space.Apply(sc); err != nil {
 		// Only a closing manager refuses a validated configuration.
 		d.log.Error("space limits not applied", "err", err)
 	}
+	if shc.HandsOn() {
+		d.ship.Add(rolledItems(running)...) // steps a log newly asks for
+	}
 	if d.ingest != nil {
 		d.ingest.SetMaxBodyBytes(maxBodyBytes(running))
 	}
+	if d.syslog != nil {
+		d.syslog.SetRouter(syslogRouter(running))
+	}
+	d.applySecurity(sec)
 	d.level.Set(slogLevel(running))
 
 	res.OK = true
-	res.Warnings = problemStrings(warnings)
+	res.Warnings = append(problemStrings(warnings), secWarnings...)
 	res.Changes = ctl.ChangesFrom(changes)
 	res.RestartRequired = ctl.ChangesFrom(records.NeedsRestart(records.Diff(d.initial, cfg)))
 	d.mu.Lock()
@@ -130,7 +159,7 @@ func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.W
 	d.record(res)
 
 	for _, w := range warnings {
-		d.log.Warn("config adjusted", "where", w.String())
+		d.log.Warn("config warning", "where", w.String())
 	}
 	d.log.Info("config reloaded", "trigger", trigger, "file", res.Source, "changes", len(changes))
 	for _, c := range changes {

@@ -21,19 +21,15 @@ import (
 // or not, sorted by log, then oldest first in the space manager's order
 // (which is right across daylight-saving and time-zone changes).
 func (d *Daemon) scanRolled(cfg *records.Config) ([]ctl.RolledFile, error) {
-	dir := d.initial.Str(records.LogfileDir)
 	actives := make([]string, 0, len(cfg.Logs))
 	configured := map[string]bool{}
-	dirs := []string{dir}
 	for i := range cfg.Logs {
 		actives = append(actives, cfg.Logs[i].Filename)
 		configured[cfg.Logs[i].Filename] = true
-		if rd := cfg.RolledDir(&cfg.Logs[i]); !slices.Contains(dirs, rd) {
-			dirs = append(dirs, rd)
-		}
 	}
 	var files []space.File
-	for i, dd := range dirs {
+	for i, dd := range rolledDirs(cfg) { // cfg runs with the log folder the daemon opened
+
 		entries, err := os.ReadDir(dd)
 		if err != nil {
 			if i > 0 && errors.Is(err, fs.ErrNotExist) {
@@ -64,11 +60,13 @@ func (d *Daemon) scanRolled(cfg *records.Config) ([]ctl.RolledFile, error) {
 	})
 	out := make([]ctl.RolledFile, len(files))
 	for i, f := range files {
+		hs := d.ship.State(f)
 		out[i] = ctl.RolledFile{
 			Log: f.Log, Host: f.Host, Path: filepath.Join(f.Dir, f.Name), Dir: f.Dir,
 			Compression: f.Compression.String(),
 			Start:       f.Start, End: f.End, Seq: f.Seq, Bytes: f.Size,
 			Configured: configured[f.Log],
+			Ship:       hs.Ship, Hook: hs.Hook, Key: hs.Key,
 		}
 	}
 	return out, nil

@@ -157,18 +157,62 @@ func BenchmarkDecodeText(b *testing.B) {
 	reportRecords(b, n)
 }
 
-// BenchmarkTextBlock is TextBlock on the body of BenchmarkDecodeText: the
-// check that lets the server write a text body as it is (BlockWriter),
-// against Decode's split into records in the same file.
-func BenchmarkTextBlock(b *testing.B) {
+// BenchmarkDecodeTextCRLF decodes 1000 access-log lines ending in "\r\n":
+// every line is copied into the block without its '\r'.
+func BenchmarkDecodeTextCRLF(b *testing.B) {
 	const n = 1000
-	body := accessLines(n)
+	body := bytes.ReplaceAll(accessLines(n), []byte("\n"), []byte("\r\n"))
+	var recs Records
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if got, ok := TextBlock(body); !ok || got != n {
-			b.Fatalf("TextBlock = %d, %v", got, ok)
+		if err := Decode(Text, body, &recs); err != nil {
+			b.Fatal(err)
 		}
 	}
 	reportRecords(b, n)
+}
+
+// tinyBody is a body of records of one or two bytes, in one of the shapes
+// whose cost is all per record, and whether Decode copies its records into
+// a block of its own (the body is not its own block).
+type tinyBody struct {
+	name   string
+	f      Format
+	body   []byte
+	copied bool
+}
+
+// tinyBodies returns the tiny-record bodies, n records each.
+func tinyBodies(n int) []tinyBody {
+	array := append([]byte{'['}, bytes.Repeat([]byte("{},"), n)...)
+	array[len(array)-1] = ']'
+	return []tinyBody{
+		{"ndjson", NDJSON, bytes.Repeat([]byte("{}\n"), n), false},
+		{"ndjson_crlf", NDJSON, bytes.Repeat([]byte("{}\r\n"), n), true},
+		{"ndjson_spaced", NDJSON, bytes.Repeat([]byte("{ }\n"), n), true},
+		{"json_array", JSON, array, true},
+		{"text_lf", Text, bytes.Repeat([]byte("a\n"), n), false},
+		{"text_crlf", Text, bytes.Repeat([]byte("a\r\n"), n), true},
+		{"text_blank_lines", Text, bytes.Repeat([]byte("a\n\n"), n), true},
+	}
+}
+
+// BenchmarkDecodeTiny decodes 1 MiB bodies of records of one or two bytes,
+// the shapes whose cost is all per record.
+func BenchmarkDecodeTiny(b *testing.B) {
+	const n = 1 << 20 / 3
+	for _, tc := range tinyBodies(n) {
+		b.Run(tc.name, func(b *testing.B) {
+			var recs Records
+			b.SetBytes(int64(len(tc.body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := Decode(tc.f, tc.body, &recs); err != nil || recs.Len() != n {
+					b.Fatalf("Decode = %v, %d records, want %d", err, recs.Len(), n)
+				}
+			}
+			reportRecords(b, n)
+		})
+	}
 }

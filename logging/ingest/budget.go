@@ -12,8 +12,9 @@ import (
 var errNoMemory = errors.New("ingest memory budget for requests in flight is spent")
 
 // budget bounds the memory that log requests in flight hold at once: the
-// body buffer, the JSON compaction buffer and the record slice of each, in
-// bytes of capacity. It is lock-free: one atomic add per grant.
+// body buffer, the block buffer (Records) and, for a Writer without
+// WriteBlock, the record slice of each, in bytes of capacity. It is
+// lock-free: one atomic add per grant.
 //
 // A request is always granted what it asks for while nobody else holds
 // anything, so one request of the largest allowed
@@ -66,10 +67,11 @@ func (h *hold) release() {
 	}
 }
 
-// recSize is the memory one entry of Records.Recs takes, in bytes.
+// recSize is the memory one entry of a record slice ([][]byte) takes, in
+// bytes.
 const recSize = int64(unsafe.Sizeof([]byte(nil)))
 
 // held is the memory st's buffers hold, in bytes of capacity.
 func (st *reqState) held() int64 {
-	return int64(st.body.Cap()) + int64(cap(st.recs.buf)) + int64(cap(st.recs.Recs))*recSize
+	return int64(st.body.Cap()) + int64(cap(st.recs.buf)) + int64(cap(st.recs.recs))*recSize
 }

@@ -14,11 +14,10 @@ import (
 // *logging.Collator is what the daemon passes as the Writer.
 var _ Writer = (*logging.Collator)(nil)
 
-// TestServeCollator posts every body format to a real collator and checks
-// the log file: accepted records are in it, compact, keys in the order sent,
-// and refused requests left nothing.
-func TestServeCollator(t *testing.T) {
-	dir := t.TempDir()
+// openCollator opens a collator of one log, access.log, that never rolls,
+// in dir, at durability "write" (no fsync), closed when tb ends.
+func openCollator(tb testing.TB, dir string) *logging.Collator {
+	tb.Helper()
 	c, err := logging.Open(logging.Config{
 		Dir:        dir,
 		Hostname:   "test",
@@ -26,9 +25,18 @@ func TestServeCollator(t *testing.T) {
 		Logs:       []logging.LogConfig{{Name: "access.log", Policy: logging.Policy{Mode: logging.ModeNone}}},
 	}, logging.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer c.Close()
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// TestServeCollator posts every body format to a real collator and checks
+// the log file: accepted records are in it, compact, keys in the order sent,
+// and refused requests left nothing.
+func TestServeCollator(t *testing.T) {
+	dir := t.TempDir()
+	c := openCollator(t, dir)
 	s := NewServer(c, ServerConfig{MaxBodyBytes: 1 << 20})
 
 	steps := []struct {

@@ -136,77 +136,15 @@ func syntaxError(body []byte, off int, msg string) *SyntaxError {
 	return &SyntaxError{Line: 1 + bytes.Count(body[:off], []byte{'\n'}), Offset: int64(off), Msg: msg}
 }
 
-// Records holds the records of one body, as decoded by [Decode]. It is meant
-// to be reused (pooled) across requests: once its buffers have grown to the
-// size of the bodies seen, decoding allocates nothing, whatever the number of
-// records.
-//
-// A Records is not safe for concurrent use; distinct Records may be used by
-// distinct goroutines at once.
-type Records struct {
-	// Recs are the records of the last successful Decode, in body order,
-	// each one line of the log without its line terminator (never containing
-	// '\n'). A record is a subslice either of the decoded body (text lines,
-	// and JSON values that were already compact) or of a buffer owned by the
-	// Records (JSON values that had whitespace removed): it stays valid until
-	// the next Decode or Reset, and only as long as the body's bytes are not
-	// modified or reused.
-	Recs [][]byte
-
-	buf  []byte // compacted JSON; capacity >= body length so subslices stay put
-	hold *hold  // where Recs' and buf's growth comes from (nil: anywhere)
-}
-
-// push appends rec to r.Recs, or returns false when the memory to grow
-// r.Recs was refused by r.hold.
-func (r *Records) push(rec []byte) bool {
-	if len(r.Recs) == cap(r.Recs) && !r.grow() {
-		return false
-	}
-	r.Recs = append(r.Recs, rec)
-	return true
-}
-
-// grow doubles the capacity of r.Recs (64 entries at least), taking the
-// memory from r.hold.
-func (r *Records) grow() bool {
-	c := max(2*cap(r.Recs), 64)
-	if !r.hold.add(int64(c-cap(r.Recs)) * recSize) {
-		return false
-	}
-	nr := make([][]byte, len(r.Recs), c)
-	copy(nr, r.Recs)
-	r.Recs = nr
-	return true
-}
-
-// Len returns the number of records.
-func (r *Records) Len() int { return len(r.Recs) }
-
-// Size returns the total length of the records in bytes, without line
-// terminators.
-func (r *Records) Size() int {
-	n := 0
-	for _, rec := range r.Recs {
-		n += len(rec)
-	}
-	return n
-}
-
-// Reset empties r, keeping its buffers for reuse, and drops its references to
-// the last body so that a pooled Records does not keep it alive.
-func (r *Records) Reset() {
-	clear(r.Recs)
-	r.Recs = r.Recs[:0]
-	r.buf = r.buf[:0]
-}
-
 // Decode splits, validates and (for JSON) compacts the whole body in format f
-// into out, replacing what out held. Nothing is returned before the whole
-// body has been checked: on error out is empty, and the error is a
-// [*SyntaxError] saying what is wrong and where (or a plain error for an
-// unknown format, or, inside the [Server] only, for a request refused memory
-// by its in-flight budget).
+// into out, replacing what out held: the records as one block of lines (see
+// [Records]), in the body itself when it is already its records' lines.
+// Nothing is returned before the whole body has been checked: on error out
+// is empty, and the error is a [*SyntaxError] saying what is wrong and where
+// (or a plain error for an unknown format, or, inside the [Server] only, for
+// a request refused memory by its in-flight budget). Decoding costs O(body)
+// memory whatever the number of records: at most one buffer of len(body)+1
+// bytes, reused by the next Decode into out.
 //
 // Per format:
 //
@@ -236,7 +174,11 @@ func (r *Records) Reset() {
 //
 // Decode is safe for concurrent use on distinct Records; body is only read.
 func Decode(f Format, body []byte, out *Records) error {
-	out.Reset()
+	if f != Text && f != NDJSON && f != JSON {
+		out.Reset()
+		return fmt.Errorf("decode: unknown format %d", int(f))
+	}
+	out.start(body)
 	var err error
 	switch f {
 	case Text:
@@ -245,8 +187,6 @@ func Decode(f Format, body []byte, out *Records) error {
 		err = decodeNDJSON(body, out)
 	case JSON:
 		err = decodeJSON(body, out)
-	default:
-		return fmt.Errorf("decode: unknown format %d", int(f))
 	}
 	if err != nil {
 		out.Reset()
@@ -269,17 +209,16 @@ func charDesc(c byte) string {
 
 // decodeJSON decodes a JSON body: one object, or an array of objects.
 func decodeJSON(body []byte, out *Records) error {
-	sc := scanner{s: body, total: len(body), dst: out.buf[:0], hold: out.hold, eofMsg: "unexpected end of JSON input"}
-	defer func() { out.buf = sc.dst[:0] }()
+	sc := scanner{s: body, body: body, out: out, eofMsg: "unexpected end of JSON input"}
 	i := skipSpace(body, 0)
 	if i == len(body) {
 		return syntaxError(body, i, "empty body: want a JSON object or an array of objects")
 	}
 	switch body[i] {
 	case '{':
-		i = sc.record(i, 0, out)
+		i = sc.record(i, 0)
 	case '[':
-		i = sc.array(i, out)
+		i = sc.array(i)
 	default:
 		return syntaxError(body, i, topLevel(body[i]))
 	}
@@ -295,9 +234,9 @@ func decodeJSON(body []byte, out *Records) error {
 	return nil
 }
 
-// array scans a top-level array of objects starting at s[i] and appends one
+// array scans a top-level array of objects starting at s[i] and adds one
 // record per object; it returns the position after the array.
-func (sc *scanner) array(i int, out *Records) int {
+func (sc *scanner) array(i int) int {
 	s := sc.s
 	i = skipSpace(s, i+1)
 	if i < len(s) && s[i] == ']' {
@@ -313,7 +252,7 @@ func (sc *scanner) array(i int, out *Records) int {
 			}
 			return sc.fail(i, "invalid "+charDesc(s[i])+" looking for beginning of value")
 		}
-		if i = sc.record(i, 1, out); i < 0 {
+		if i = sc.record(i, 1); i < 0 {
 			return i
 		}
 		if i = skipSpace(s, i); i >= len(s) {
@@ -361,8 +300,7 @@ func topLevel(c byte) string {
 
 // decodeNDJSON decodes an NDJSON body: one JSON value per non-blank line.
 func decodeNDJSON(body []byte, out *Records) error {
-	sc := scanner{total: len(body), dst: out.buf[:0], hold: out.hold}
-	defer func() { out.buf = sc.dst[:0] }()
+	sc := scanner{body: body, out: out}
 	for start := 0; start < len(body); {
 		end, next := len(body), len(body)
 		sc.eofMsg = "unexpected end of JSON input"
@@ -373,7 +311,7 @@ func decodeNDJSON(body []byte, out *Records) error {
 		sc.s = body[:end]
 		i := skipSpace(sc.s, start)
 		if i < end {
-			if i = sc.record(i, 0, out); i < 0 {
+			if i = sc.record(i, 0); i < 0 {
 				if sc.noMem {
 					return errNoMemory
 				}

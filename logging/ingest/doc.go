@@ -12,13 +12,18 @@
 // all-or-nothing, and a malformed one yields a [*SyntaxError] naming the line
 // and byte offset of the first fault.
 //
-//   - [Text] (text/plain or no type): each line is a record. A body that is
-//     already exactly its records' lines ([TextBlock]) is handed to a
-//     [BlockWriter] as it is, without being split.
+//   - [Text] (text/plain or no type): each line is a record.
 //   - [NDJSON] (application/x-ndjson and its aliases): each line is one JSON
 //     value, written back compact.
 //   - [JSON] (application/json): one object (Logstash format => json) or an
 //     array of objects (Logstash json_batch), each object one compact record.
+//
+// Records are laid out as one block of lines, each record followed by '\n',
+// as the log file gets them and a [BlockWriter] takes them: the body itself
+// when it is already its records' lines from its start (text with '\n' line
+// ends and no empty line, compact NDJSON), else one buffer of at most the
+// body's size into which the records are copied as they are decoded. A body
+// costs O(its bytes), never anything per record.
 //
 // JSON is validated strictly per RFC 8259 and compacted by an iterative byte
 // scanner, never decoded into maps or structs: keys keep the order they were
@@ -52,6 +57,12 @@
 // paths are never cleaned or redirected, so ../x, a%2Fb, %2e%2e or a NUL are
 // refused with 404, as are unknown paths.
 //
+// With SetTokens (auth_tokens_file), the listeners given to Serve ask for
+// a bearer token on POST /v1/logs and GET /metrics before anything else:
+// 401 without one or with an unknown one, 403 for a log the token may not
+// write (auth.go; the tokens file is parsed by ParseTokens, tokens.go).
+// Handler(), which the admin socket serves, asks for none.
+//
 // A log request is handled in this order; the first failure answers, and
 // nothing of the request is written:
 //
@@ -71,17 +82,19 @@
 //     the buffer grows as they do, never past the Content-Length;
 //  6. the whole body is decoded (400 with line and byte offset);
 //
-// Steps 5 and 6 take their memory (body buffer, JSON compaction buffer,
-// record slice) from a budget shared by the requests in flight,
-// MaxInFlightBytes (32 MiB by default), as it grows: a request that cannot
-// get what it needs is answered 429 with Retry-After, nothing written. A
-// request alone is never refused for memory, so any body within the limit
-// can pass, one at a time if need be;
-//  7. one Writer.Write call with all the records, all or nothing. A body with
-//     zero records (an empty text or NDJSON body, "[]") still makes the
-//     call, with no records, so that an undeclared log is 404 and a stopped
-//     collator 503 whatever the body;
-//  8. 200 with {"records":N} once Write returned nil: the records are
+// Steps 5 and 6 take their memory (body buffer, block buffer, and the
+// record slice of a Writer without WriteBlock) from a budget shared by the
+// requests in flight, MaxInFlightBytes (32 MiB by default), as it grows: a
+// request that cannot get what it needs is answered 429 with Retry-After,
+// nothing written. A request alone is never refused for memory, so any body
+// within the limit can pass, one at a time if need be;
+//  7. one write of all the records, all or nothing: WriteBlock with the
+//     block when the Writer is a [BlockWriter] (logging.Collator is),
+//     else Write with the records one by one. A body with zero records (an
+//     empty text or NDJSON body, "[]") still makes the call, with no
+//     records, so that an undeclared log is 404 and a stopped collator 503
+//     whatever the body;
+//  8. 200 with {"records":N} once the write returned nil: the records are
 //     written.
 //
 // Write errors: logging.ErrUnknownLog 404, ErrBadRecord 400,
@@ -91,8 +104,8 @@
 // error answer is application/json {"error":"..."} saying what and where,
 // and is logged at Debug; a 500 is also logged at Warn.
 //
-// Body buffers and Records are pooled and reused across requests; the
-// records point into the body, which is kept until Write returns. In steady
+// Body buffers and Records are pooled and reused across requests; the block
+// may be the body itself, which is kept until the write returns. In steady
 // state the handler allocates nothing, per record or per request (net/http's
 // own per-request allocations aside).
 package ingest

@@ -54,9 +54,13 @@ func (w *fuzzWriter) WriteLines(log string, records [][]byte) error { return w.W
 
 // WriteBlock makes fuzzWriter a BlockWriter, as the collator is: it checks
 // the layout promised with a block (whole lines, each ending in a newline,
-// as many as records) and keeps the lines as Write would. A broken promise
-// fails the call, which FuzzHandler then sees as a refused valid body.
+// as many as records; or an empty block of no records) and keeps the lines
+// as Write would. A broken promise fails the call, which FuzzHandler then
+// sees as a refused valid body.
 func (w *fuzzWriter) WriteBlock(log string, block []byte, records int) error {
+	if len(block) == 0 && records == 0 {
+		return w.Write(log, nil)
+	}
 	if len(block) == 0 || block[len(block)-1] != '\n' {
 		return fmt.Errorf("fuzz: block %q does not end in a newline", block)
 	}
@@ -65,6 +69,41 @@ func (w *fuzzWriter) WriteBlock(log string, block []byte, records int) error {
 		return fmt.Errorf("fuzz: block of %d lines given as %d records", len(lines), records)
 	}
 	return w.Write(log, lines)
+}
+
+// fuzzPlainWriter is a fuzzWriter without WriteBlock: the Server then
+// writes records one by one (Write, WriteLines).
+type fuzzPlainWriter struct{ w *fuzzWriter }
+
+func (p fuzzPlainWriter) Write(log string, records [][]byte) error { return p.w.Write(log, records) }
+func (p fuzzPlainWriter) WriteLines(log string, records [][]byte) error {
+	return p.w.WriteLines(log, records)
+}
+
+// fuzzServe sends one fuzzed request to a new Server writing to w and
+// returns the answer; a request not answered at once fails t.
+func fuzzServe(t *testing.T, w Writer, body []byte, ctype, encoding, name string, chunked bool) *httptest.ResponseRecorder {
+	t.Helper()
+	s := NewServer(w, ServerConfig{MaxBodyBytes: fuzzLimit, Logger: slog.New(slog.DiscardHandler)})
+	r := httptest.NewRequest(http.MethodPost, "/v1/logs/x", bytes.NewReader(body))
+	r.URL.Path, r.URL.RawPath = "/v1/logs/"+name, ""
+	r.Header.Set("Content-Type", ctype)
+	r.Header.Set("Content-Encoding", encoding)
+	if chunked {
+		r.ContentLength = -1
+	}
+	rec := httptest.NewRecorder()
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		s.Handler().ServeHTTP(rec, r)
+	}()
+	select {
+	case <-served:
+	case <-time.After(fuzzHang):
+		t.Fatalf("request not answered after %v", fuzzHang)
+	}
+	return rec
 }
 
 // fuzzStatuses are the statuses a log request may get (docs/daemon.md).
@@ -87,7 +126,8 @@ func stdDecompress(data []byte, limit int64) ([]byte, error) {
 // it counts, once, to the declared log, each one line (text: valid UTF-8
 // without NUL; JSON: valid and compact); and for a body the reference
 // decoders accept within the limit (Decode, compress/gzip), the handler
-// accepts the same records.
+// accepts the same records; all of it the same for a Writer with WriteBlock
+// (the records as one block) and without (one by one).
 func FuzzHandler(f *testing.F) {
 	f.Add([]byte("a\nb\n"), "text/plain", "", "access", false)
 	f.Add([]byte(`[{"a":1},{"b":2}]`), "application/json", "", "access.log", true)
@@ -98,24 +138,13 @@ func FuzzHandler(f *testing.F) {
 	f.Add(bytes.Repeat([]byte("y"), fuzzLimit+1), "", "", "access", true)
 	f.Fuzz(func(t *testing.T, body []byte, ctype, encoding, name string, chunked bool) {
 		w := &fuzzWriter{}
-		s := NewServer(w, ServerConfig{MaxBodyBytes: fuzzLimit, Logger: slog.New(slog.DiscardHandler)})
-		r := httptest.NewRequest(http.MethodPost, "/v1/logs/x", bytes.NewReader(body))
-		r.URL.Path, r.URL.RawPath = "/v1/logs/"+name, ""
-		r.Header.Set("Content-Type", ctype)
-		r.Header.Set("Content-Encoding", encoding)
-		if chunked {
-			r.ContentLength = -1
-		}
-		rec := httptest.NewRecorder()
-		served := make(chan struct{})
-		go func() {
-			defer close(served)
-			s.Handler().ServeHTTP(rec, r)
-		}()
-		select {
-		case <-served:
-		case <-time.After(fuzzHang):
-			t.Fatalf("request not answered after %v", fuzzHang)
+		rec := fuzzServe(t, w, body, ctype, encoding, name, chunked)
+		// A Writer without WriteBlock gets the records one by one, decoded
+		// the same way: the same answer, the same records written.
+		pw := &fuzzWriter{}
+		if prec := fuzzServe(t, fuzzPlainWriter{pw}, body, ctype, encoding, name, chunked); prec.Code != rec.Code ||
+			prec.Body.String() != rec.Body.String() || fmt.Sprintf("%q", pw.calls) != fmt.Sprintf("%q", w.calls) {
+			t.Fatalf("BlockWriter: %d %s, wrote %q; plain Writer: %d %s, wrote %q", rec.Code, rec.Body, w.calls, prec.Code, prec.Body, pw.calls)
 		}
 
 		code := rec.Code
@@ -203,7 +232,7 @@ func FuzzHandler(f *testing.F) {
 			if len(written) != want.Len() {
 				t.Fatalf("wrote %d records, Decode gives %d", len(written), want.Len())
 			}
-			for i, r := range want.Recs {
+			for i, r := range recordsOf(t, plain, &want) {
 				if written[i] != string(r) {
 					t.Fatalf("record %d: wrote %q, Decode gives %q", i, written[i], r)
 				}

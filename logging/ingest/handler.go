@@ -18,15 +18,31 @@ const logsPrefix = "/v1/logs/"
 // serveHTTP routes a request. The path is matched after percent-decoding
 // (r.URL.Path) and is never cleaned: "/v1/logs/../x" and "/v1/logs/a%2Fb"
 // reach serveLogs, whose name check refuses them.
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) { s.route(w, r, false) }
+
+// servePublic routes a request of the ingest port: as serveHTTP, but with
+// tokens set, POST /v1/logs and GET /metrics need a bearer token (auth.go).
+func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) { s.route(w, r, true) }
+
+// route routes a request; public requests are authenticated.
+func (s *Server) route(w http.ResponseWriter, r *http.Request, public bool) {
 	if !s.gate.enter() {
 		s.refuseStopping(w, r, "")
 		return
 	}
 	defer s.gate.leave()
-	switch p := r.URL.Path; {
-	case len(p) >= len(logsPrefix) && p[:len(logsPrefix)] == logsPrefix:
-		s.serveLogs(w, r, p[len(logsPrefix):])
+	p := r.URL.Path
+	isLogs := len(p) >= len(logsPrefix) && p[:len(logsPrefix)] == logsPrefix
+	var tok *Token
+	if public && (isLogs || p == "/metrics" && s.metrics != nil) {
+		var ok bool
+		if tok, ok = s.authenticate(w, r); !ok {
+			return
+		}
+	}
+	switch {
+	case isLogs:
+		s.serveLogs(w, r, p[len(logsPrefix):], tok)
 	case p == "/healthz":
 		if !getOrHead(w, r, s) {
 			return
@@ -61,7 +77,8 @@ func getOrHead(w http.ResponseWriter, r *http.Request, s *Server) bool {
 }
 
 // reqState is the pooled per-request memory of serveLogs: the body and its
-// records (which point into it), and the answer's bytes.
+// records (a block of lines, in the body or beside it), and the answer's
+// bytes.
 type reqState struct {
 	body bytes.Buffer
 	recs Records
@@ -82,17 +99,21 @@ func putState(st *reqState) {
 	st.mem.b, st.recs.hold = nil, nil
 	st.recs.Reset()
 	st.body.Reset()
-	if st.body.Cap() > maxPooled || cap(st.recs.buf) > maxPooled || cap(st.recs.Recs) > maxPooled/16 {
+	if st.body.Cap() > maxPooled || cap(st.recs.buf) > maxPooled || cap(st.recs.recs) > maxPooled/16 {
 		return
 	}
 	statePool.Put(st)
 }
 
 // serveLogs handles /v1/logs/{name}: check, read, decode, one Write, answer.
-func (s *Server) serveLogs(w http.ResponseWriter, r *http.Request, name string) {
+func (s *Server) serveLogs(w http.ResponseWriter, r *http.Request, name string, tok *Token) {
 	active, err := s.names.check(name)
 	if err != nil {
 		s.refuse(w, r, http.StatusNotFound, err.Error(), "")
+		return
+	}
+	if tok != nil && !tok.MayWrite(active) {
+		s.refuse(w, r, http.StatusForbidden, "token "+strconv.Quote(tok.Name)+" may not write to log "+strconv.Quote(active)+" (it may write to: "+tok.Allowed()+")", active)
 		return
 	}
 	if r.Method != http.MethodPost {
@@ -134,6 +155,7 @@ func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, log string, f
 		// The pooled buffers are big and memory is short: start small.
 		st.body, st.recs = bytes.Buffer{}, Records{hold: &st.mem}
 	}
+	st.recs.split = s.writeBlock == nil // a plain Writer takes records one by one, no block
 
 	var err error
 	switch {
@@ -166,17 +188,6 @@ func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, log string, f
 	}
 	body := st.body.Bytes()
 	s.stats.bodyBytes.Add(int64(len(body)))
-	if f == Text && s.writeBlock != nil {
-		if n, ok := TextBlock(body); ok {
-			// body stays alive until WriteBlock returns (st is pooled after).
-			if err := s.writeBlock(log, body, n); err != nil {
-				s.writeFailed(w, r, log, err)
-				return
-			}
-			s.answerOK(w, st, n, len(body))
-			return
-		}
-	}
 	if err := Decode(f, body, &st.recs); err != nil {
 		if err == errNoMemory {
 			s.refuse(w, r, http.StatusTooManyRequests, msgNoMemory, log)
@@ -185,13 +196,18 @@ func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, log string, f
 		s.refuse(w, r, http.StatusBadRequest, f.String()+" body: "+err.Error(), log)
 		return
 	}
-	// body stays alive (st is pooled only after this returns) until Write
-	// returns: the records point into it.
-	if err := s.write(log, st.recs.Recs); err != nil {
+	// body stays alive (st is pooled only after this returns) until the
+	// write returns: the block may be the body itself.
+	n := st.recs.Len()
+	if s.writeBlock != nil {
+		err = s.writeBlock(log, st.recs.Block(), n)
+	} else {
+		err = s.write(log, st.recs.recs)
+	}
+	if err != nil {
 		s.writeFailed(w, r, log, err)
 		return
 	}
-	n := st.recs.Len()
 	s.answerOK(w, st, n, st.recs.Size()+n)
 }
 

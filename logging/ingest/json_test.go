@@ -13,19 +13,20 @@ import (
 // scanOne validates and compacts body as one JSON value of any kind, with
 // optional whitespace around it, through the same scanner as Decode.
 func scanOne(body []byte) ([]byte, error) {
-	sc := scanner{s: body, total: len(body), eofMsg: "unexpected end of JSON input"}
+	var recs Records
+	recs.start(body)
+	sc := scanner{s: body, body: body, out: &recs, eofMsg: "unexpected end of JSON input"}
 	i := skipSpace(body, 0)
 	if i == len(body) {
 		return nil, syntaxError(body, i, "empty body")
 	}
-	var recs Records
-	if i = sc.record(i, 0, &recs); i < 0 {
+	if i = sc.record(i, 0); i < 0 {
 		return nil, sc.err(body)
 	}
 	if i = skipSpace(body, i); i < len(body) {
 		return nil, syntaxError(body, i, "invalid "+charDesc(body[i])+" after top-level value")
 	}
-	return recs.Recs[0], nil
+	return recs.Block()[:recs.Size()], nil
 }
 
 // compact is the reference: encoding/json.Compact of b.
@@ -260,7 +261,7 @@ func TestScannerDeliberateDifferences(t *testing.T) {
 // json.Compact of its object.
 func checkJSONBody(t *testing.T, body []byte) {
 	var recs Records
-	err := Decode(JSON, body, &recs)
+	err := decodeBoth(t, JSON, body, &recs)
 	var want [][]byte
 	ok := wantValid(body)
 	if ok {
@@ -302,7 +303,7 @@ func checkJSONBody(t *testing.T, body []byte) {
 	if recs.Len() != len(want) {
 		t.Fatalf("Decode(JSON, %q): %d records, want %d", body, recs.Len(), len(want))
 	}
-	for i, rec := range recs.Recs {
+	for i, rec := range recordsOf(t, body, &recs) {
 		if !bytes.Equal(rec, want[i]) {
 			t.Fatalf("Decode(JSON, %q) record %d\n got %q\nwant %q", body, i, rec, want[i])
 		}
@@ -349,7 +350,7 @@ func FuzzDecodeNDJSON(f *testing.F) {
 	f.Add([]byte("{\"a\": 1}\r\n\n[1, 2]\n"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var recs Records
-		err := Decode(NDJSON, body, &recs)
+		err := decodeBoth(t, NDJSON, body, &recs)
 		var want [][]byte
 		ok := true
 		for line := range bytes.SplitSeq(body, []byte("\n")) {
@@ -372,7 +373,7 @@ func FuzzDecodeNDJSON(f *testing.F) {
 		if err != nil || recs.Len() != len(want) {
 			t.Fatalf("Decode(NDJSON, %q) = %v with %d records, want %d", body, err, recs.Len(), len(want))
 		}
-		for i, rec := range recs.Recs {
+		for i, rec := range recordsOf(t, body, &recs) {
 			if !bytes.Equal(rec, want[i]) {
 				t.Fatalf("Decode(NDJSON, %q) record %d = %q, want %q", body, i, rec, want[i])
 			}

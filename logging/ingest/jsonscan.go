@@ -11,24 +11,26 @@ import (
 // so no input can make it recurse.
 const maxDepth = 1000
 
-// scanner validates and compacts JSON values, one per call to record. It
-// reads s, an arbitrarily long prefix of the body whose offsets are body
-// offsets, and appends compacted values to dst. Every method that returns a
-// position returns -1 after recording a fault in errOff and errMsg.
+// scanner validates and compacts JSON values, one per call to record, and
+// adds each to out as one line. It reads s, an arbitrarily long prefix of the
+// body whose offsets are body offsets. A value that needs no compaction is
+// added as it is (Records.line: in place while the block is the body's
+// prefix); one that has whitespace removed is copied into out's block piece
+// by piece as the scan goes. Every method that returns a position returns -1
+// after recording a fault in errOff and errMsg.
 type scanner struct {
-	s      []byte // input; scanning stops at len(s)
-	total  int    // length of the whole body: the capacity dst needs
-	dst    []byte // compacted records; its capacity never changes once >= total
-	eofMsg string // what running off the end of s means
+	s      []byte   // input; scanning stops at len(s)
+	body   []byte   // the whole body, of which s is a prefix
+	out    *Records // where the records go
+	eofMsg string   // what running off the end of s means
 
-	mark   int  // start of the input not yet copied to dst, in the current record
-	copied bool // whether the current record has whitespace removed (lives in dst)
+	mark   int  // start of the input not yet copied to out's block, in the current record
+	copied bool // whether the current record has whitespace removed (is being copied to out's block)
 
 	errOff int
 	errMsg string
 
-	hold  *hold // where dst's memory comes from (nil: anywhere)
-	noMem bool  // hold refused memory: the scan stopped, Decode fails with errNoMemory
+	noMem bool // out's hold refused memory: the scan stopped, Decode fails with errNoMemory
 
 	kinds [(maxDepth + 63) / 64]uint64 // bit d: the container at depth d is an object
 }
@@ -57,21 +59,22 @@ func (sc *scanner) eof(i int) int { return sc.fail(i, sc.eofMsg) }
 func (sc *scanner) err(body []byte) *SyntaxError { return syntaxError(body, sc.errOff, sc.errMsg) }
 
 // record scans one value starting at s[i] (not whitespace) nested in depth
-// containers, appends it compacted to out.Recs and returns the position after
-// it.
-func (sc *scanner) record(i, depth int, out *Records) int {
+// containers, adds it compacted to sc.out as one line and returns the
+// position after it.
+func (sc *scanner) record(i, depth int) int {
 	sc.mark, sc.copied = i, false
-	start := len(sc.dst)
+	from := len(sc.out.block) // where the record's line starts, moved to buf or not
 	j := sc.value(i, depth)
 	if j < 0 {
 		return j
 	}
-	rec := sc.s[i:j:j] // nothing to remove: the record is the input itself
-	if sc.copied {
-		sc.dst = append(sc.dst, sc.s[sc.mark:j]...)
-		rec = sc.dst[start:len(sc.dst):len(sc.dst)]
+	var ok bool
+	if sc.copied { // the record's start is in out's block already
+		ok = sc.out.put(from, sc.s[sc.mark:j])
+	} else { // nothing to remove: the record is the input itself
+		ok = sc.out.line(sc.body, i, j)
 	}
-	if !out.push(rec) {
+	if !ok {
 		sc.noMem = true
 		return sc.fail(j, "")
 	}
@@ -79,7 +82,7 @@ func (sc *scanner) record(i, depth int, out *Records) int {
 }
 
 // skip returns the first position >= i that is not whitespace, copying the
-// pending input before it to dst when it skips any: the compaction.
+// pending input before it to out's block when it skips any: the compaction.
 func (sc *scanner) skip(i int) int {
 	if i < len(sc.s) && sc.s[i] <= ' ' {
 		return sc.skipSlow(i)
@@ -92,16 +95,14 @@ func (sc *scanner) skipSlow(i int) int {
 	if j == i {
 		return i
 	}
-	if cap(sc.dst) < sc.total { // first copy of this body: size dst once
-		if !sc.hold.add(int64(sc.total - cap(sc.dst))) {
-			// End the input here: the value being scanned runs off the end
-			// and fails; Decode sees noMem and reports errNoMemory.
-			sc.noMem, sc.s = true, sc.s[:i]
-			return i
-		}
-		sc.dst = make([]byte, 0, sc.total)
+	out := sc.out
+	if !out.owned && !out.own(sc.body) { // first copy of this body: the block leaves it
+		// End the input here: the value being scanned runs off the end
+		// and fails; Decode sees noMem and reports errNoMemory.
+		sc.noMem, sc.s = true, sc.s[:i]
+		return i
 	}
-	sc.dst = append(sc.dst, sc.s[sc.mark:i]...)
+	out.block = append(out.block, sc.s[sc.mark:i]...)
 	sc.mark, sc.copied = j, true
 	return j
 }

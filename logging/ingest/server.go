@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -41,11 +42,13 @@ type LineWriter interface {
 // BlockWriter is an optional interface of a Writer: WriteBlock writes
 // records records already laid out as lines — block is whole lines, each
 // ending in '\n', none empty — as they are, without splitting them into
-// records (logging.Collator has it). The Server uses it for text bodies
-// whose bytes are exactly their records' lines (no NUL, valid UTF-8, no
-// "\r\n", no empty line, a final newline; see TextBlock); any other body is
-// decoded and written record by record. WriteBlock must not retain block
-// after it returns.
+// records (logging.Collator has it). The Server then hands every accepted
+// body to it as Decode's block (the body itself when it is already its
+// lines), so that a request costs no memory per record; a body without
+// records comes as an empty block and 0 records, which must be checked like
+// a Write of no records. Any other Writer gets the records one by one (24
+// bytes of slice per record, taken from the in-flight budget). WriteBlock
+// must not retain block after it returns.
 type BlockWriter interface {
 	WriteBlock(log string, block []byte, records int) error
 }
@@ -83,14 +86,15 @@ type ServerConfig struct {
 	// DefaultMaxInFlight (64).
 	MaxInFlight int
 	// MaxInFlightBytes bounds the memory that the log requests in flight
-	// hold together, in bytes: body buffers (after decompression), JSON
-	// compaction buffers and record slices, counted by capacity as they
-	// grow. A request that cannot get the memory it needs is answered 429
-	// (nothing written). A request alone is never refused for memory, so the
-	// real bound is the larger of MaxInFlightBytes and one request's need (a
-	// body of the largest size needs up to 2 × MaxBodyBytes, plus 24 bytes
-	// per record). Default DefaultMaxInFlightBytes (32 MiB); negative means
-	// no bound.
+	// hold together, in bytes: body buffers (after decompression), block
+	// buffers (Records) and, for a Writer without WriteBlock, record
+	// slices, counted by capacity as they grow. A request that cannot get
+	// the memory it needs is answered 429 (nothing written). A request alone
+	// is never refused for memory, so the real bound is the larger of
+	// MaxInFlightBytes and one request's need (a body of the largest size
+	// needs up to 2 × (MaxBodyBytes + 1), whatever its records; plus 24
+	// bytes per record for a Writer without WriteBlock). Default
+	// DefaultMaxInFlightBytes (32 MiB); negative means no bound.
 	MaxInFlightBytes int64
 	// ReadHeaderTimeout, ReadTimeout and IdleTimeout are those of
 	// http.Server: the time allowed to read a request's headers; to read the
@@ -137,6 +141,7 @@ type Server struct {
 	gate       gate
 	names      nameCache
 	stats      counters
+	tokens     atomic.Pointer[Tokens] // nil: no token asked (SetTokens)
 }
 
 // NewServer returns a Server that appends the records it accepts to w.
@@ -170,11 +175,11 @@ func NewServer(w Writer, cfg ServerConfig) *Server {
 	s.gate.init()
 	s.handler = http.HandlerFunc(s.serveHTTP)
 	s.hs = &http.Server{
-		Handler:           s.handler,
+		Handler:           http.HandlerFunc(s.servePublic),
 		ReadHeaderTimeout: orDefault(cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout),
 		ReadTimeout:       orDefault(cfg.ReadTimeout, DefaultReadTimeout),
 		IdleTimeout:       orDefault(cfg.IdleTimeout, DefaultIdleTimeout),
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ErrorLog:          log.New(&serverLog{s: s}, "", 0),
 	}
 	return s
 }
@@ -191,8 +196,10 @@ func orDefault(v, d time.Duration) time.Duration {
 }
 
 // Handler returns the server's handler, which routes every path itself (it
-// does not clean paths or redirect, unlike http.ServeMux). Tests and
-// benchmarks call it directly; it behaves as under Serve, Shutdown included.
+// does not clean paths or redirect, unlike http.ServeMux). It behaves as
+// under Serve, Shutdown included, but asks for no token: it is for a
+// caller that authenticates its clients otherwise (the admin socket, whose
+// mode admits only its owner), and for tests and benchmarks.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Serve accepts connections on l and serves them until Shutdown, then

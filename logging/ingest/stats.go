@@ -30,6 +30,10 @@ type Stats struct {
 	// in-flight budget at the moment of the snapshot, in bytes of buffer
 	// capacity (see [ServerConfig.MaxInFlightBytes]).
 	InFlightBytes int64
+	// TLSHandshakeErrors counts the connections whose TLS handshake failed
+	// (no valid client certificate, not TLS, timed out): no request was
+	// read from them.
+	TLSHandshakeErrors int64
 }
 
 // counters are the Server's lock-free counters.
@@ -38,6 +42,7 @@ type counters struct {
 	records   atomic.Int64
 	bytes     atomic.Int64
 	bodyBytes atomic.Int64
+	tlsErrors atomic.Int64
 }
 
 // answered counts one request answered with status code.
@@ -55,6 +60,8 @@ func (c *counters) snapshot() Stats {
 		Records:   c.records.Load(),
 		Bytes:     c.bytes.Load(),
 		BodyBytes: c.bodyBytes.Load(),
+
+		TLSHandshakeErrors: c.tlsErrors.Load(),
 	}
 	for code := range c.status {
 		if n := c.status[code].Load(); n != 0 {

@@ -1,0 +1,213 @@
+package ctl
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakePoster is a daemon for RunPipe: it keeps the lines of every accepted
+// request, and refuses while fail returns an error.
+type fakePoster struct {
+	mu    sync.Mutex
+	got   strings.Builder
+	calls int
+	fail  func(call int) error
+	gate  chan struct{} // when not nil, each call waits for a token
+}
+
+func (f *fakePoster) PostLines(ctx context.Context, log string, chunks [][]byte) (int, error) {
+	body := bytes.Join(chunks, nil)
+	if f.gate != nil {
+		select {
+		case <-f.gate:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.fail != nil {
+		if err := f.fail(f.calls); err != nil {
+			return 0, err
+		}
+	}
+	f.got.Write(body)
+	return strings.Count(string(body), "\n"), nil
+}
+
+func (f *fakePoster) text() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.got.String()
+}
+
+// TestPipeRetries delivers 5,000 lines through refusals of every kind a
+// retry may cure (the socket gone, 503, 429, 404, 500): each line once,
+// in order.
+func TestPipeRetries(t *testing.T) {
+	var in strings.Builder
+	for i := range 5000 {
+		fmt.Fprintf(&in, "line %04d %s\n", i, strings.Repeat("x", i%50))
+	}
+	fails := []error{
+		&UnreachableError{Socket: "s", Err: errors.New("connection refused")},
+		&RemoteError{Status: http.StatusServiceUnavailable, Msg: "log space exhausted"},
+		&RemoteError{Status: http.StatusTooManyRequests, Msg: "busy"},
+		&RemoteError{Status: http.StatusNotFound, Msg: "unknown log"},
+		&RemoteError{Status: http.StatusInternalServerError, Msg: "write failed"},
+	}
+	f := &fakePoster{fail: func(call int) error {
+		if call%3 == 1 && call/3 < len(fails) {
+			return fails[call/3]
+		}
+		return nil
+	}}
+	var warnings []string
+	st, err := RunPipe(context.Background(), strings.NewReader(in.String()), PipeConfig{
+		Poster: f, Log: "access", Batch: 4096, Warn: func(m string) { warnings = append(warnings, m) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.text() != in.String() {
+		t.Fatalf("delivered text differs from the input")
+	}
+	if st.Lines != 5000 || st.Retries != int64(len(fails)) || st.Undelivered != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	if len(warnings) == 0 {
+		t.Error("no warning about the refusals")
+	}
+}
+
+// TestPipeRepairs: a final line without newline is sent with one, lines
+// longer than MaxLine are split (a UTF-8 sequence is never cut), invalid
+// UTF-8 and NUL become U+FFFD.
+func TestPipeRepairs(t *testing.T) {
+	long := strings.Repeat("é", 300) // 600 bytes
+	in := "ok\n" + long + "\nbad \xff byte\nnul \x00 byte\nlast"
+	f := &fakePoster{}
+	st, err := RunPipe(context.Background(), strings.NewReader(in), PipeConfig{Poster: f, Log: "a", MaxLine: 101})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSuffix(f.text(), "\n"), "\n")
+	var long2 []string
+	for _, l := range got[1 : len(got)-3] {
+		if len(l) > 101 {
+			t.Errorf("line of %d bytes, over MaxLine", len(l))
+		}
+		long2 = append(long2, l)
+	}
+	if strings.Join(long2, "") != long {
+		t.Errorf("the split line does not join back: %q", long2)
+	}
+	if tail := got[len(got)-3:]; tail[0] != "bad \uFFFD byte" || tail[1] != "nul \uFFFD byte" || tail[2] != "last" {
+		t.Errorf("tail %q", tail)
+	}
+	if st.Repaired != 2 || st.Split == 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// countingReader hands out lines as fast as asked and counts the bytes
+// read.
+type countingReader struct {
+	n    atomic.Int64
+	line []byte
+	stop atomic.Bool
+}
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	if r.stop.Load() {
+		return 0, io.EOF
+	}
+	n := 0
+	for n+len(r.line) <= len(p) {
+		n += copy(p[n:], r.line)
+	}
+	r.n.Add(int64(n))
+	return n, nil
+}
+
+// TestPipeBounded: while the daemon accepts nothing, the pipe reads no
+// more than its buffer (plus one read) and then stops reading, so the
+// writer blocks; once the daemon answers, everything read is delivered.
+func TestPipeBounded(t *testing.T) {
+	f := &fakePoster{gate: make(chan struct{})}
+	r := &countingReader{line: []byte(strings.Repeat("b", 99) + "\n")}
+	const buffer = 1 << 20
+	done := make(chan error, 1)
+	var st PipeStats
+	go func() {
+		var err error
+		st, err = RunPipe(context.Background(), r, PipeConfig{Poster: f, Log: "a", Buffer: buffer, Batch: 64 << 10, MaxLine: 4096})
+		done <- err
+	}()
+	// Wait until reading stops (nothing read for 200 ms; at most 10 s).
+	read := int64(-1)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		n := r.n.Load()
+		if n == read {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still reading after 10 s with nothing delivered: %d bytes", n)
+		}
+		read = n
+	}
+	// One chunk beyond the buffer may be held by the reader, plus
+	// bufio's buffer.
+	if read > buffer+64<<10+4096 {
+		t.Errorf("read %d bytes with nothing delivered, bound %d", read, buffer)
+	}
+	r.stop.Store(true)
+	close(f.gate)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(f.text())) != r.n.Load() || st.Undelivered != 0 {
+		t.Errorf("delivered %d bytes of %d read", len(f.text()), r.n.Load())
+	}
+}
+
+// TestPipeStopRefused: when the context ends while the daemon refuses, the
+// pipe offers the lines for Drain, then gives up and says how many.
+func TestPipeStopRefused(t *testing.T) {
+	f := &fakePoster{fail: func(int) error { return &RemoteError{Status: 503, Msg: "exhausted"} }}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		_, err := RunPipe(ctx, pr, PipeConfig{Poster: f, Log: "a", Drain: 100 * time.Millisecond})
+		done <- err
+	}()
+	pw.Write([]byte("one\ntwo\n"))
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	pw.Close()
+	err := <-done
+	if !errors.Is(err, ErrUndelivered) || !strings.HasPrefix(err.Error(), "2 lines not delivered") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestPipeRefusedForGood: a 400 stops the pipe with the count of lines
+// not delivered.
+func TestPipeRefusedForGood(t *testing.T) {
+	f := &fakePoster{fail: func(int) error { return &RemoteError{Status: 400, Msg: "bad"} }}
+	_, err := RunPipe(context.Background(), strings.NewReader("a\nb\nc\n"), PipeConfig{Poster: f, Log: "a"})
+	if !errors.Is(err, ErrUndelivered) || !strings.Contains(err.Error(), "refused the lines for good") {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -1,0 +1,156 @@
+package daemon
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/logroll/logroll/logging/ingest"
+	"github.com/logroll/logroll/records"
+)
+
+// TLS and bearer tokens of the ingest port and the remote admin listener
+// (docs/design.md §12, docs/security.md). The files named by tls_cert_file,
+// tls_key_file, tls_client_ca_file and auth_tokens_file are read at start
+// and again on every reload (logrollctl config reload, SIGHUP, a save of
+// records.toml): a renewed certificate or an edited tokens file is taken
+// by the next connection, with no restart. A file that cannot be used
+// refuses the start (exit 2) or the reload (the running ones stay), with
+// the record's FILE:LINE:COL.
+
+// security is what the files give: immutable, swapped whole on reload.
+type security struct {
+	tls    *tls.Config    // nil: plain TCP
+	tokens *ingest.Tokens // nil: no token asked
+	cert   string         // "subject, expiry, SHA-256" of the certificate, for the log
+}
+
+// loadSecurity reads the files cfg names. Its warnings are the tokens
+// file's (a token naming an undeclared log).
+func loadSecurity(cfg *records.Config, now time.Time) (*security, []string, error) {
+	sec := &security{}
+	if certFile := cfg.Str(records.TLSCertFile); certFile != "" {
+		keyFile := cfg.Str(records.TLSKeyFile)
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			rec := records.TLSCertFile
+			var pe *os.PathError
+			if errors.As(err, &pe) && pe.Path == keyFile {
+				rec = records.TLSKeyFile
+			}
+			return nil, nil, &ConfigError{Where: cfg.Where(rec), Record: rec, Err: fmt.Errorf("certificate %s with key %s: %w", certFile, keyFile, err)}
+		}
+		leaf, err := x509.ParseCertificate(pair.Certificate[0])
+		if err != nil {
+			return nil, nil, &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile, Err: fmt.Errorf("%s: %w", certFile, err)}
+		}
+		switch {
+		case now.After(leaf.NotAfter):
+			return nil, nil, &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile,
+				Err: fmt.Errorf("%s: the certificate (%s) expired on %s", certFile, leaf.Subject, leaf.NotAfter.Format(time.RFC3339))}
+		case now.Before(leaf.NotBefore):
+			return nil, nil, &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile,
+				Err: fmt.Errorf("%s: the certificate (%s) is not valid before %s", certFile, leaf.Subject, leaf.NotBefore.Format(time.RFC3339))}
+		}
+		pair.Leaf = leaf
+		sum := sha256.Sum256(leaf.Raw)
+		sec.cert = fmt.Sprintf("%s, valid until %s, SHA-256 %s", leaf.Subject, leaf.NotAfter.Format(time.RFC3339), hex.EncodeToString(sum[:8]))
+		sec.tls = &tls.Config{
+			MinVersion:   tls.VersionTLS12,
+			Certificates: []tls.Certificate{pair},
+			NextProtos:   []string{"http/1.1"},
+		}
+		if caFile := cfg.Str(records.TLSClientCAFile); caFile != "" {
+			data, err := os.ReadFile(caFile)
+			if err != nil {
+				return nil, nil, &ConfigError{Where: cfg.Where(records.TLSClientCAFile), Record: records.TLSClientCAFile, Err: err}
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(data) {
+				return nil, nil, &ConfigError{Where: cfg.Where(records.TLSClientCAFile), Record: records.TLSClientCAFile,
+					Err: fmt.Errorf("%s holds no PEM certificate", caFile)}
+			}
+			sec.tls.ClientCAs = pool
+			sec.tls.ClientAuth = tls.RequireAndVerifyClientCert
+		}
+	}
+	var warns []string
+	if tokFile := cfg.Str(records.AuthTokensFile); tokFile != "" {
+		data, err := os.ReadFile(tokFile)
+		if err != nil {
+			return nil, nil, &ConfigError{Where: cfg.Where(records.AuthTokensFile), Record: records.AuthTokensFile, Err: err}
+		}
+		declared := func(l string) bool { _, ok := cfg.Log(l); return ok }
+		ts, w, err := ingest.ParseTokens(data, tokFile, declared)
+		if err != nil {
+			return nil, nil, &ConfigError{Where: cfg.Where(records.AuthTokensFile), Record: records.AuthTokensFile,
+				Err: fmt.Errorf("tokens file refused:\n%w", err)}
+		}
+		sec.tokens, warns = ts, w
+	}
+	return sec, warns, nil
+}
+
+// CheckFiles reads and checks the TLS and tokens files cfg names, as the
+// daemon would at start and on reload: `logrollctl config check` runs it.
+// It returns the tokens file's warnings.
+func CheckFiles(cfg *records.Config) ([]string, error) {
+	_, warns, err := loadSecurity(cfg, time.Now())
+	return warns, err
+}
+
+// tlsListener wraps a TCP listener: every connection it accepts is served
+// with the TLS configuration current at that moment (none: plain), so
+// that a reload changes the certificate, the client CAs, or TLS itself,
+// for the connections that follow. net/http does the handshake, bounded by
+// its ReadHeaderTimeout, and answers a plain HTTP request on a TLS port
+// with 400.
+type tlsListener struct {
+	net.Listener
+	sec *atomic.Pointer[security]
+}
+
+// Accept implements net.Listener.
+func (l *tlsListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	if s := l.sec.Load(); s != nil && s.tls != nil {
+		return tls.Server(c, s.tls), nil
+	}
+	return c, nil
+}
+
+// applySecurity makes sec current: the listeners' next connections use its
+// TLS configuration, the ingest port asks for its tokens. It logs what
+// changed.
+func (d *Daemon) applySecurity(sec *security) {
+	old := d.sec.Swap(sec)
+	d.ingest.SetTokens(sec.tokens)
+	if old == nil || old.cert != sec.cert {
+		if sec.cert != "" {
+			d.log.Info("TLS certificate loaded", "certificate", sec.cert, "client_ca", sec.tls.ClientCAs != nil)
+		} else if old != nil {
+			d.log.Warn("TLS turned off: listeners serve plain TCP from now on")
+		}
+	}
+	if sec.tokens != nil {
+		d.log.Info("bearer tokens loaded", "file", sec.tokens.File, "tokens", sec.tokens.Len())
+	}
+}
+
+// scheme is "https" or "http", for the announcements.
+func (d *Daemon) scheme() string {
+	if s := d.sec.Load(); s != nil && s.tls != nil {
+		return "https"
+	}
+	return "http"
+}

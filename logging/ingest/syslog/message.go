@@ -1,0 +1,172 @@
+package syslog
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+	"unicode/utf8"
+
+	gosyslog "github.com/leodido/go-syslog/v4"
+	"github.com/leodido/go-syslog/v4/auto"
+	"github.com/leodido/go-syslog/v4/rfc3164"
+	"github.com/leodido/go-syslog/v4/rfc5424"
+)
+
+// Format is the syntax a message was parsed as.
+type Format int
+
+// The message formats.
+const (
+	RFC5424 Format = iota + 1 // "<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG"
+	RFC3164                   // BSD syslog, "<PRI>Mmm dd hh:mm:ss HOST TAG: MSG"
+)
+
+// String returns "rfc5424" or "rfc3164".
+func (f Format) String() string {
+	switch f {
+	case RFC5424:
+		return "rfc5424"
+	case RFC3164:
+		return "rfc3164"
+	}
+	return "Format(" + strconv.Itoa(int(f)) + ")"
+}
+
+// Message is what routing needs of a parsed syslog message.
+type Message struct {
+	Format   Format
+	Facility int    // 0–23
+	Severity int    // 0–7
+	AppName  string // RFC 5424 APP-NAME, RFC 3164 TAG; "" when absent ("-")
+}
+
+// Refusal reasons: why a message (or a stream) was refused, as the
+// proxy.process.log.syslog.refused metric labels them.
+const (
+	ReasonSyntax   = "syntax"   // the parser refused it: not RFC 5424 nor RFC 3164 (PRI out of range, bad header...)
+	ReasonUTF8     = "utf8"     // not valid UTF-8 (a log file holds UTF-8 text)
+	ReasonNUL      = "nul"      // a NUL byte
+	ReasonOversize = "oversize" // longer than max_message_bytes
+	ReasonLength   = "length"   // an octet count that is not one: the connection was closed
+	ReasonCut      = "cut"      // the stream ended (or stalled) in the middle of a frame
+)
+
+// Error is a refused message: why, and at which byte of the message.
+type Error struct {
+	Reason string // one of the Reason constants
+	Offset int    // 0-based byte offset of the fault in the message, -1 when not known
+	Msg    string
+}
+
+// Error reads "byte N: what" (or just "what" without an offset).
+func (e *Error) Error() string {
+	if e.Offset < 0 {
+		return e.Msg
+	}
+	return "byte " + strconv.Itoa(e.Offset) + ": " + e.Msg
+}
+
+// Parser parses messages with the go-syslog library's parsers: RFC 5424 or
+// RFC 3164, told apart from the message itself (the "auto" machine: after
+// the PRI, a version number and a space mean RFC 5424; either parser is
+// tried when the first fails). RFC 3164 accepts RFC 3339 timestamps and
+// fractions of seconds as well (rsyslog's forwarding format) and, for
+// octet-counted messages, newlines inside MSG. Nothing is best effort: a
+// message either parses or is refused.
+//
+// A Parser is not safe for concurrent use; each connection has its own.
+type Parser struct {
+	m gosyslog.Machine
+}
+
+// NewParser returns a Parser.
+func NewParser() *Parser {
+	return &Parser{m: auto.NewMachine(
+		auto.WithRFC3164Options(rfc3164.WithRFC3339(), rfc3164.WithSecondFractions(), rfc3164.WithEmbeddedNewlines()),
+	)}
+}
+
+// Parse checks msg (one message, without its framing) and returns what
+// routing needs of it. Before the library sees it, msg must be valid UTF-8
+// without NUL (a log line is text); then it must parse as RFC 5424 or RFC
+// 3164. The error is an *Error saying why and where.
+func (p *Parser) Parse(msg []byte) (Message, error) {
+	if i := bytes.IndexByte(msg, 0); i >= 0 {
+		return Message{}, &Error{Reason: ReasonNUL, Offset: i, Msg: "NUL byte in the message"}
+	}
+	if !utf8.Valid(msg) {
+		return Message{}, &Error{Reason: ReasonUTF8, Offset: invalidUTF8(msg), Msg: "invalid UTF-8 in the message"}
+	}
+	m, err := p.m.Parse(msg)
+	if err != nil || m == nil {
+		what := "not an RFC 5424 or RFC 3164 message"
+		if err != nil {
+			var pe *auto.ParseError
+			if errors.As(err, &pe) && pe.Err != nil {
+				err = pe.Err
+			}
+			what += ": " + err.Error()
+		}
+		return Message{}, &Error{Reason: ReasonSyntax, Offset: -1, Msg: what}
+	}
+	var base *gosyslog.Base
+	out := Message{}
+	switch v := m.(type) {
+	case *rfc5424.SyslogMessage:
+		base, out.Format = &v.Base, RFC5424
+	case *rfc3164.SyslogMessage:
+		base, out.Format = &v.Base, RFC3164
+	default:
+		return Message{}, &Error{Reason: ReasonSyntax, Offset: -1, Msg: "not an RFC 5424 or RFC 3164 message"}
+	}
+	if base.Facility != nil {
+		out.Facility = int(*base.Facility)
+	}
+	if base.Severity != nil {
+		out.Severity = int(*base.Severity)
+	}
+	if base.Appname != nil {
+		out.AppName = *base.Appname
+	}
+	return out, nil
+}
+
+// invalidUTF8 returns the offset of the first invalid UTF-8 sequence of b.
+func invalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+// Line returns the log line for a message: the message exactly as
+// received, except that a CR or LF inside it (possible in octet-counted
+// frames and datagrams) is written as "#015" or "#012", rsyslog's escapes,
+// so that every message stays one line. It returns msg itself when there is
+// nothing to escape; otherwise the escaped line is appended to scratch and
+// scratch returned with it (the line is scratch[len(old scratch):]).
+func Line(msg, scratch []byte) (line, newScratch []byte) {
+	if !needsEscape(msg) {
+		return msg, scratch
+	}
+	start := len(scratch)
+	for _, c := range msg {
+		switch c {
+		case '\n':
+			scratch = append(scratch, "#012"...)
+		case '\r':
+			scratch = append(scratch, "#015"...)
+		default:
+			scratch = append(scratch, c)
+		}
+	}
+	return scratch[start:len(scratch):len(scratch)], scratch
+}
+
+func needsEscape(msg []byte) bool {
+	return bytes.IndexByte(msg, '\n') >= 0 || bytes.IndexByte(msg, '\r') >= 0
+}

@@ -1,0 +1,286 @@
+package syslog
+
+import (
+	"errors"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// tcpReadBuffer is a connection's read buffer; it grows (up to
+// MaxMessage plus the octet count) only for a frame that needs it.
+const tcpReadBuffer = 64 << 10
+
+// ServeTCP accepts connections on l and serves each on its own goroutine
+// until Shutdown, then returns nil; l is closed by then. Any other Accept
+// error is returned as is (after the connections it started have ended).
+func (s *Server) ServeTCP(l net.Listener) error {
+	s.mu.Lock()
+	if s.isStopping() {
+		s.mu.Unlock()
+		l.Close()
+		return nil
+	}
+	s.listeners = append(s.listeners, l)
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	var backoff time.Duration
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if s.isStopping() {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) || isTemporary(err) {
+				// EMFILE and the like: wait, as net/http does.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.log.Warn("syslog: accept failed, retrying", "err", err, "in", backoff)
+				select {
+				case <-time.After(backoff):
+				case <-s.stopCh:
+				}
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		if s.stats.conns.Add(1) > s.maxConns {
+			s.stats.conns.Add(-1)
+			s.stats.connsRefused.Add(1)
+			s.refuseConn(c)
+			continue
+		}
+		tc := &tcpConn{s: s, c: c, remote: c.RemoteAddr().String()}
+		s.mu.Lock()
+		if s.isStopping() {
+			s.mu.Unlock()
+			s.stats.conns.Add(-1)
+			c.Close()
+			continue
+		}
+		s.conns[tc] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go tc.serve()
+	}
+}
+
+// isTemporary reports errors after which Accept may succeed again.
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+// refuseConn closes a connection beyond MaxConns, and says so (rate
+// limited).
+func (s *Server) refuseConn(c net.Conn) {
+	remote := c.RemoteAddr().String()
+	c.Close()
+	if n, ok := s.warn.allow(time.Now()); ok {
+		s.log.Warn("syslog: connection refused: too many connections", "from", remote, "max", s.maxConns, "refused_since_last_warning", n)
+	}
+}
+
+// tcpConn is one syslog TCP connection; its goroutine (serve) owns
+// everything but mu's fields.
+type tcpConn struct {
+	s      *Server
+	c      net.Conn
+	remote string
+
+	mu       sync.Mutex // guards stopped, and deadline changes against wake
+	stopped  bool
+	deadline time.Time // the read deadline set (owned by serve, changed under mu)
+
+	off int64 // stream offset of buf[0] (owned by serve)
+}
+
+// wake makes serve's Read return at once and every later deadline change
+// keep it past: Shutdown's way to stop the connection.
+func (tc *tcpConn) wake() {
+	tc.mu.Lock()
+	tc.stopped = true
+	tc.c.SetReadDeadline(time.Unix(1, 0))
+	tc.mu.Unlock()
+}
+
+// setDeadline sets the read deadline to t (zero: none), unless wake was
+// called, and reports whether the connection is stopping.
+func (tc *tcpConn) setDeadline(t time.Time) bool {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if tc.stopped {
+		return true
+	}
+	if !t.Equal(tc.deadline) {
+		tc.c.SetReadDeadline(t)
+		tc.deadline = t
+	}
+	return false
+}
+
+// serve reads frames until the peer closes, a fatal framing error, a frame
+// stalled past FrameTimeout, or Shutdown; each read's whole messages are
+// delivered before the next read.
+func (tc *tcpConn) serve() {
+	s := tc.s
+	defer func() {
+		tc.c.Close()
+		s.mu.Lock()
+		delete(s.conns, tc)
+		s.mu.Unlock()
+		s.stats.conns.Add(-1)
+		s.wg.Done()
+	}()
+	buf := make([]byte, tcpReadBuffer)
+	f := framer{max: s.max}
+	p := NewParser()
+	var b batch
+	start, end := 0, 0 // unread bytes: buf[start:end]
+	var frameStart time.Time
+	where := func() string {
+		return tc.remote + " (tcp, stream byte " + strconv.FormatInt(tc.off+int64(start), 10) + ")"
+	}
+	for {
+		// Frame what was read.
+	frames:
+		for {
+			ev, msg, n, reason := f.next(buf[start:end])
+			switch ev {
+			case evMore:
+				break frames
+			case evFrame:
+				if len(msg) > 0 {
+					s.accept(p, &b, msg, "tcp", where)
+				}
+			case evOversize:
+				s.refuse(ReasonOversize, where(), "frame longer than max_message_bytes ("+strconv.Itoa(s.max)+" bytes): discarded")
+			case evBadLength:
+				s.refuse(ReasonLength, where(), reason+": the stream cannot be followed; connection closed")
+				s.deliver(&b)
+				return
+			}
+			start += n
+		}
+		s.deliver(&b)
+		pending := f.pending(buf[start:end])
+		// Keep the unread bytes at the start of buf, with room to read.
+		if start > 0 && (start == end || end == len(buf)) {
+			copy(buf, buf[start:end])
+			tc.off += int64(start)
+			end -= start
+			start = 0
+		}
+		if end == len(buf) {
+			// One frame fills the buffer: grow it for that frame (an
+			// oversize one is discarded, never buffered).
+			buf = grow(buf, end, s.max)
+		}
+		// The deadline: a frame begun must end within FrameTimeout.
+		var dl time.Time
+		if pending {
+			if frameStart.IsZero() {
+				frameStart = time.Now()
+			}
+			dl = frameStart.Add(s.frameWait)
+		} else {
+			frameStart = time.Time{}
+		}
+		if tc.setDeadline(dl) {
+			tc.finish(&f, p, &b, buf, start, end, where)
+			return
+		}
+		n, err := tc.c.Read(buf[end:])
+		end += n
+		s.stats.bytes.Add(int64(n))
+		if err == nil {
+			continue
+		}
+		if n > 0 {
+			// Frame what came with the error first.
+			continue
+		}
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded) && tc.isStopped():
+			tc.finish(&f, p, &b, buf, start, end, where)
+		case errors.Is(err, os.ErrDeadlineExceeded) && f.discarding():
+			s.log.Debug("syslog: oversize frame still arriving after the frame timeout: connection closed", "from", where())
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			s.refuse(ReasonCut, where(), "frame not finished within "+s.frameWait.String()+" of its first byte: connection closed")
+		default:
+			if f.partial(buf[start:end]) {
+				s.refuse(ReasonCut, where(), "stream ended in the middle of a frame ("+err.Error()+"): the partial frame is discarded")
+			}
+		}
+		return
+	}
+}
+
+func (tc *tcpConn) isStopped() bool {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	return tc.stopped
+}
+
+// finish ends a connection at Shutdown: it reads the rest of the frame it
+// is in the middle of (the exact remaining length of an octet-counted one,
+// byte by byte up to the LF of a line), within StopWait, and delivers it.
+// Nothing past that frame is read.
+func (tc *tcpConn) finish(f *framer, p *Parser, b *batch, buf []byte, start, end int, where func() string) {
+	s := tc.s
+	deadline := time.Now().Add(s.stopWait)
+	tc.c.SetReadDeadline(deadline)
+	for f.pending(buf[start:end]) {
+		if end == len(buf) {
+			copy(buf, buf[start:end])
+			end -= start
+			start = 0
+			if end == len(buf) {
+				buf = grow(buf, end, s.max)
+			}
+		}
+		want := min(f.need(buf[start:end]), len(buf)-end)
+		n, err := tc.c.Read(buf[end : end+want])
+		end += n
+		s.stats.bytes.Add(int64(n))
+		for {
+			ev, msg, k, reason := f.next(buf[start:end])
+			if ev == evMore {
+				break
+			}
+			switch ev {
+			case evFrame:
+				if len(msg) > 0 {
+					s.accept(p, b, msg, "tcp", where)
+				}
+			case evOversize:
+				s.refuse(ReasonOversize, where(), "frame longer than max_message_bytes: discarded")
+			case evBadLength:
+				s.refuse(ReasonLength, where(), reason+": connection closed")
+				s.deliver(b)
+				return
+			}
+			start += k
+		}
+		s.deliver(b) // before buf moves under the records
+		if err != nil && n == 0 {
+			if f.partial(buf[start:end]) {
+				s.refuse(ReasonCut, where(), "stopping: the frame in progress did not end within "+s.stopWait.String()+" ("+err.Error()+"): discarded")
+			}
+			break
+		}
+	}
+	s.deliver(b)
+}
+
+// grow returns a larger buffer holding buf[:end]: twice as large, but no
+// larger than the largest frame of a max-byte message needs.
+func grow(buf []byte, end, maxMsg int) []byte {
+	nb := make([]byte, max(len(buf)+1, min(2*len(buf), maxMsg+maxLenDigits+3)))
+	copy(nb, buf[:end])
+	return nb
+}

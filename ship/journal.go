@@ -1,0 +1,206 @@
+package ship
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// The journal: what was handed on, kept across restarts and kill -9.
+//
+// It is a hidden file in the log folder (JournalName), one line per step
+// done, appended and fsynced before the step counts as done:
+//
+//	ship NAME KEY
+//	hook NAME
+//
+// A file is pending while a step its log asks for (ship_url, on_roll_command)
+// has no line: after a restart every rolled file the daemon finds is checked
+// against the journal, and what is missing is done again. A crash between the
+// store's answer and the line means one more upload of the same bytes under
+// the same key, which the conditional create recognises (412, same
+// checksum): nothing is shipped twice as two objects, and nothing is
+// skipped. A torn last line (a crash in the append) is ignored, and cut at
+// the next compaction. The journal is rewritten at start (compact) with the
+// lines of the files still present, so it never grows beyond the folder.
+
+// JournalName is the journal's file name in the log folder. Its leading dot
+// keeps it from ever being taken for a rolled file.
+const JournalName = ".logroll-handed"
+
+// step is what a line records.
+type step uint8
+
+const (
+	stepShip step = 1 << iota
+	stepHook
+)
+
+func (s step) String() string {
+	switch s {
+	case stepShip:
+		return "ship"
+	case stepHook:
+		return "hook"
+	}
+	return fmt.Sprintf("step(%d)", uint8(s))
+}
+
+// record is what the journal knows of one file.
+type record struct {
+	steps step
+	key   string // the object key, when shipped
+}
+
+// journal is the open journal. It is owned by the manager's goroutine
+// (Manager.run), except for load/compact at New.
+type journal struct {
+	path string
+	f    *os.File // nil until the first append when the file did not exist
+	sync bool     // fsync each append (Options.NoSync false)
+}
+
+// loadJournal reads the journal at path: the records by file name. A
+// missing file is an empty journal.
+func loadJournal(path string) (map[string]record, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]record{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ship: read journal: %w", err)
+	}
+	return parseJournal(data), nil
+}
+
+// parseJournal parses journal lines; unknown, malformed and torn lines are
+// skipped (a later version's lines, a crash).
+func parseJournal(data []byte) map[string]record {
+	out := map[string]record{}
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			break // torn: the append did not finish
+		}
+		f := strings.Fields(string(data[:i]))
+		data = data[i+1:]
+		if len(f) < 2 {
+			continue
+		}
+		r := out[f[1]]
+		switch {
+		case f[0] == "ship" && len(f) == 3:
+			r.steps |= stepShip
+			r.key = f[2]
+		case f[0] == "hook" && len(f) == 2:
+			r.steps |= stepHook
+		default:
+			continue
+		}
+		out[f[1]] = r
+	}
+	return out
+}
+
+// line returns the journal line of step s of name.
+func line(s step, name, key string) string {
+	if s == stepShip {
+		return "ship " + name + " " + key + "\n"
+	}
+	return "hook " + name + "\n"
+}
+
+// compactJournal rewrites the journal at path with the records of keep
+// only: a temporary file, fsynced, renamed over the journal, the folder
+// fsynced. An empty result removes the journal.
+func compactJournal(path string, recs map[string]record, keep func(name string) bool) error {
+	var b strings.Builder
+	for name, r := range recs {
+		if !keep(name) {
+			continue
+		}
+		if r.steps&stepShip != 0 {
+			b.WriteString(line(stepShip, name, r.key))
+		}
+		if r.steps&stepHook != 0 {
+			b.WriteString(line(stepHook, name, ""))
+		}
+	}
+	if b.Len() == 0 {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("ship: remove empty journal: %w", err)
+		}
+		return nil
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("ship: compact journal: %w", err)
+	}
+	_, werr := f.WriteString(b.String())
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("ship: compact journal: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("ship: compact journal: %w", err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// appendLine appends one record and, unless sync is off, fsyncs it (and the
+// folder, the first time, when the append created the file).
+func (j *journal) appendLine(s string) error {
+	if j.f == nil {
+		_, statErr := os.Stat(j.path)
+		f, err := os.OpenFile(j.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("ship: open journal: %w", err)
+		}
+		j.f = f
+		if errors.Is(statErr, fs.ErrNotExist) && j.sync {
+			if err := syncDir(filepath.Dir(j.path)); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := j.f.WriteString(s); err != nil { // one write(2), O_APPEND
+		return fmt.Errorf("ship: append to journal: %w", err)
+	}
+	if j.sync {
+		if err := j.f.Sync(); err != nil {
+			return fmt.Errorf("ship: sync journal: %w", err)
+		}
+	}
+	return nil
+}
+
+// close closes the journal file.
+func (j *journal) close() error {
+	if j.f == nil {
+		return nil
+	}
+	err := j.f.Close()
+	j.f = nil
+	return err
+}
+
+// syncDir fsyncs a folder, so that a rename or a new file in it lasts.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("ship: sync folder: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("ship: sync folder %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,588 @@
+package ship
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/logroll/logroll/space"
+)
+
+// ErrClosed is returned by Apply once Close has begun.
+var ErrClosed = errors.New("ship: manager closed")
+
+// Manager hands finished files on: it runs each log's on_roll_command and
+// uploads its files to its ship_url, retries what fails, and keeps what is
+// done in the journal, so that pending work survives restarts and kill -9.
+//
+// Goroutines: New loads the journal and the pending set and starts nothing;
+// Start starts one goroutine (run), which owns the pending set, the journal
+// and the uploaders, and starts a worker goroutine per step it runs (at
+// most ShipConcurrency uploads and HookConcurrency commands at once). A
+// worker does one upload or one command and reports on a channel that can
+// hold every worker's report, so it never waits for run. Everyone else
+// talks to run without waiting: Rolled, Add and Apply queue under mu and
+// poke a channel of capacity 1. Hold, FileState and Status read what run
+// publishes under mu. Close cancels the steps in flight (an interrupted
+// upload or command is done again after the restart), waits for the
+// workers and run, and records what finished before it returned: no
+// goroutine outlives Close.
+//
+// Concurrency: every method is safe for concurrent use. Options.HandedOn
+// and Options.Item are called from run only.
+type Manager struct {
+	opts     Options
+	log      *slog.Logger
+	poke     chan struct{}   // capacity 1: "look at the queues" (coalescing)
+	results  chan result     // capacity: every worker's report
+	quit     chan struct{}   // closed by Close
+	done     chan struct{}   // closed when run has exited
+	ctx      context.Context // cancelled by Close: the steps in flight stop
+	cancel   context.CancelFunc
+	started  sync.Once
+	closing  sync.Once
+	closeErr error
+
+	mu      sync.Mutex // guards the fields up to snap
+	closed  bool
+	paths   []string // Rolled: paths for run to parse and queue
+	items   []Item   // Add
+	newCfg  *Config  // Apply; the latest wins
+	logs    map[string]Log
+	recs    map[string]record // the journal's records, by file name
+	parked  map[string]*Failure
+	snap    Status
+	release []Item // handed on at New, to report once Start runs
+
+	// Owned by run (and by New before Start).
+	cfg       Config
+	q         *queue
+	running   map[step]int
+	jr        *journal
+	uploaders map[Target]*uploader
+	streaks   map[streakKey]int // failures in a row, by step and log
+	wg        sync.WaitGroup    // the workers
+	counts    counters
+}
+
+// streakKey names a failure streak: one step of one log.
+type streakKey struct {
+	step step
+	log  string
+}
+
+// result is a worker's report.
+type result struct {
+	id   taskID
+	item Item
+	res  Result
+	err  error
+	gone bool // the file was gone before the step started
+}
+
+// New validates cfg, loads the journal and queues what existing files (the
+// rolled files found at start, with space.RolledFile's fields) still need.
+// It compacts the journal to the files that exist (unless no log hands
+// anything on: then the caller need not list the files, and the journal is
+// left alone). It starts nothing:
+// Hold answers at once (the space manager's first check asks it), and Start
+// starts the work.
+func New(cfg Config, opts Options, existing []Item) (*Manager, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if opts.Journal == "" || opts.Item == nil {
+		return nil, errors.New("ship: Options.Journal and Options.Item are required")
+	}
+	opts = opts.withDefaults()
+	recs, err := loadJournal(opts.Journal)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]bool, len(existing))
+	for _, it := range existing {
+		names[it.Name] = true
+	}
+	if !cfg.HandsOn() {
+		existing = nil // nothing to queue; the journal is kept as it is for a later reload
+	} else if len(recs) > 0 {
+		for name := range recs {
+			if !names[name] {
+				delete(recs, name)
+			}
+		}
+		if err := compactJournal(opts.Journal, recs, func(string) bool { return true }); err != nil {
+			return nil, err
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := cfg.clone()
+	m := &Manager{
+		opts:      opts,
+		log:       opts.Logger,
+		poke:      make(chan struct{}, 1),
+		results:   make(chan result, opts.ShipConcurrency+opts.HookConcurrency),
+		quit:      make(chan struct{}),
+		done:      make(chan struct{}),
+		ctx:       ctx,
+		cancel:    cancel,
+		logs:      c.byName(),
+		recs:      recs,
+		parked:    map[string]*Failure{},
+		cfg:       c,
+		q:         newQueue(),
+		running:   map[step]int{},
+		jr:        &journal{path: opts.Journal, sync: !opts.NoSync},
+		uploaders: map[Target]*uploader{},
+		streaks:   map[streakKey]int{},
+		counts:    newCounters(),
+	}
+	now := opts.Now()
+	for _, it := range existing {
+		if m.queue(it, now) == 0 {
+			if l, ok := m.logs[it.Log]; ok && l.steps() != 0 && l.DeleteAfter {
+				m.release = append(m.release, it) // handed on before a crash, not yet deleted
+			}
+		}
+	}
+	m.publish()
+	return m, nil
+}
+
+// queue adds the steps it still needs; it returns how many it needs
+// (queued now or before). Owned by run (or New).
+func (m *Manager) queue(it Item, now time.Time) int {
+	l, ok := m.cfg.byNameOne(it.Log)
+	if !ok {
+		return 0
+	}
+	m.mu.Lock()
+	done := m.recs[it.Name].steps
+	m.mu.Unlock()
+	n := 0
+	for _, s := range []step{stepHook, stepShip} {
+		if l.steps()&s != 0 && done&s == 0 {
+			m.q.add(s, it, now)
+			n++
+		}
+	}
+	return n
+}
+
+// byNameOne returns the log named name.
+func (c Config) byNameOne(name string) (Log, bool) {
+	for _, l := range c.Logs {
+		if l.Name == name {
+			return l, true
+		}
+	}
+	return Log{}, false
+}
+
+// Start starts the manager's goroutine, and reports the files found handed
+// on (ship_delete_after) at New. Calls after the first do nothing.
+func (m *Manager) Start() {
+	m.started.Do(func() {
+		go m.run()
+		m.mu.Lock()
+		rel := m.release
+		m.release = nil
+		m.mu.Unlock()
+		if m.opts.HandedOn != nil {
+			for _, it := range rel {
+				m.opts.HandedOn(it.Path, true)
+			}
+		}
+	})
+}
+
+// Rolled reports a finished file (the collator's OnRoll): run parses it
+// with Options.Item and queues what its log asks for. It never blocks for
+// long; it is safe on a nil *Manager and after Close.
+func (m *Manager) Rolled(path string) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	if !m.closed {
+		m.paths = append(m.paths, path)
+	}
+	m.mu.Unlock()
+	m.kick()
+}
+
+// Add queues items (a rescan after a reload, which may have given a log a
+// new step); items already pending or done are left alone.
+func (m *Manager) Add(items ...Item) {
+	if m == nil || len(items) == 0 {
+		return
+	}
+	m.mu.Lock()
+	if !m.closed {
+		m.items = append(m.items, items...)
+	}
+	m.mu.Unlock()
+	m.kick()
+}
+
+// kick pokes run without blocking.
+func (m *Manager) kick() {
+	select {
+	case m.poke <- struct{}{}:
+	default:
+	}
+}
+
+// Validate reports what Apply would refuse in cfg, changing nothing.
+func (c Config) Validate() error { return c.validate() }
+
+// Apply takes a new configuration: Hold answers by it at once; run drops
+// the steps logs no longer ask for, and makes the files parked by a
+// permanent refusal due again (the operator may have fixed the policy).
+// Steps a log newly asks for are queued by Add (the daemon rescans).
+func (m *Manager) Apply(cfg Config) error {
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	c := cfg.clone()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	m.newCfg = &c
+	m.logs = c.byName()
+	m.kick()
+	return nil
+}
+
+// Hold says whether the space manager's rules may delete f (its
+// Options.Hold): Free when f's log hands nothing on or f is handed on,
+// else Held (ship_before_delete = 1) or Unhanded. A file the manager has
+// not heard of yet is judged the same way, from its log and the journal, so
+// there is no moment between a roll and its report when it could go.
+func (m *Manager) Hold(f space.File) space.Hold {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.logs[f.Log]
+	need := l.steps()
+	if !ok || need == 0 || need&^m.recs[f.Name].steps == 0 {
+		return space.Free
+	}
+	if l.HoldBeforeDelete {
+		return space.Held
+	}
+	return space.Unhanded
+}
+
+// FileState is what the manager knows of one rolled file, for listings.
+type FileState struct {
+	// Ship and Hook are "" (the log does not ask for it), "pending",
+	// "done" or "failed" (a permanent refusal: waits for a reload).
+	Ship, Hook string
+	// Key is the object key once shipped.
+	Key string
+}
+
+// State returns f's FileState.
+func (m *Manager) State(f space.File) FileState {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.logs[f.Log]
+	r := m.recs[f.Name]
+	var st FileState
+	word := func(s step) string {
+		switch {
+		case r.steps&s != 0:
+			return "done"
+		case l.steps()&s == 0:
+			return ""
+		case m.parked[s.String()+" "+f.Name] != nil:
+			return "failed"
+		}
+		return "pending"
+	}
+	st.Ship, st.Hook, st.Key = word(stepShip), word(stepHook), r.key
+	return st
+}
+
+// Close stops the manager: the steps in flight are cancelled (done again
+// after a restart), the workers and run are waited for, and what finished
+// is recorded in the journal. It is idempotent; it returns the journal's
+// close error.
+func (m *Manager) Close() error {
+	m.closing.Do(func() {
+		m.mu.Lock()
+		m.closed = true
+		m.mu.Unlock()
+		m.cancel()
+		close(m.quit)
+		m.started.Do(func() { close(m.done) }) // never started: nothing runs
+		<-m.done
+		m.closeErr = m.jr.close()
+	})
+	return m.closeErr
+}
+
+// run is the manager's goroutine.
+func (m *Manager) run() {
+	defer close(m.done)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		m.dispatch()
+		m.publish()
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		if next := m.q.nextDue(); !next.IsZero() {
+			timer.Reset(max(next.Sub(m.opts.Now()), time.Millisecond))
+		}
+		select {
+		case <-m.quit:
+			m.wg.Wait()
+			for len(m.results) > 0 {
+				m.handle(<-m.results)
+			}
+			for _, u := range m.uploaders {
+				u.close()
+			}
+			m.publish()
+			return
+		case <-m.poke:
+			m.intake()
+		case r := <-m.results:
+			m.handle(r)
+		case <-timer.C:
+		}
+	}
+}
+
+// intake takes the new configuration and the reported files.
+func (m *Manager) intake() {
+	m.mu.Lock()
+	cfg := m.newCfg
+	m.newCfg = nil
+	paths, items := m.paths, m.items
+	m.paths, m.items = nil, nil
+	m.mu.Unlock()
+	now := m.opts.Now()
+	if cfg != nil {
+		m.cfg = *cfg
+		byName := cfg.byName()
+		m.q.drop(func(s step, it Item) bool { return byName[it.Log].steps()&s != 0 })
+		if n := m.q.unpark(now); n > 0 {
+			m.log.Info("configuration reloaded: retrying the steps refused for good", "steps", n)
+		}
+		m.mu.Lock()
+		clear(m.parked)
+		m.mu.Unlock()
+	}
+	for _, p := range paths {
+		if it, ok := m.opts.Item(p); ok {
+			m.queue(it, now)
+		}
+	}
+	for _, it := range items {
+		m.queue(it, now)
+	}
+}
+
+// dispatch starts the steps that may start now.
+func (m *Manager) dispatch() {
+	now := m.opts.Now()
+	for _, s := range []step{stepHook, stepShip} {
+		limit := m.opts.HookConcurrency
+		if s == stepShip {
+			limit = m.opts.ShipConcurrency
+		}
+		for _, t := range m.q.ready(s, now, limit-m.running[s]) {
+			l, ok := m.cfg.byNameOne(t.item.Log)
+			if !ok || l.steps()&s == 0 {
+				m.q.finish(t.id)
+				continue
+			}
+			var up *uploader
+			if s == stepShip && m.opts.upload == nil {
+				var err error
+				if up, err = m.uploader(*l.Ship); err != nil {
+					m.q.fail(t.id, &Failure{Kind: KindRefused, Err: err}, now, 0)
+					m.refused(t.id, t.item, &Failure{Kind: KindRefused, Err: err})
+					continue
+				}
+			}
+			t.running = true
+			m.running[s]++
+			m.wg.Add(1)
+			go m.work(t.id, t.item, l, up)
+		}
+	}
+}
+
+// uploader returns the uploader of t, made on first use.
+func (m *Manager) uploader(t Target) (*uploader, error) {
+	if u := m.uploaders[t]; u != nil {
+		return u, nil
+	}
+	u, err := newUploader(m.ctx, t, m.opts.PartSize, m.opts.ShipConcurrency)
+	if err != nil {
+		return nil, err
+	}
+	m.uploaders[t] = u
+	return u, nil
+}
+
+// work runs one step on a worker goroutine and reports it.
+func (m *Manager) work(id taskID, it Item, l Log, up *uploader) {
+	defer m.wg.Done()
+	r := result{id: id, item: it}
+	defer func() { m.results <- r }()
+	if _, err := os.Lstat(it.Path); errors.Is(err, fs.ErrNotExist) {
+		r.gone = true
+		return
+	}
+	switch id.step {
+	case stepHook:
+		r.err = runHook(m.ctx, l.Command, it, m.cfg.Host, m.opts.HookTimeout)
+	case stepShip:
+		host := it.Host
+		if host == "" {
+			host = m.cfg.Host
+		}
+		key, err := Key(l.Ship.Prefix, host, it.Log, it.Name, it.End)
+		if err != nil {
+			r.err = &Failure{Kind: KindRefused, Err: err}
+			return
+		}
+		if m.opts.upload != nil {
+			r.res, r.err = m.opts.upload(m.ctx, *l.Ship, it, key)
+		} else {
+			r.res, r.err = up.upload(m.ctx, it, key)
+		}
+	}
+}
+
+// handle records a worker's report.
+func (m *Manager) handle(r result) {
+	m.running[r.id.step]--
+	now := m.opts.Now()
+	sk := streakKey{r.id.step, r.item.Log}
+	switch {
+	case r.gone:
+		m.q.finish(r.id)
+		m.counts.gone++
+		m.log.Warn("rolled file gone before it was handed on", "path", r.item.Path, "step", r.id.step.String())
+	case r.err == nil:
+		m.succeeded(r, sk)
+	case m.ctx.Err() != nil:
+		// Cancelled by Close: done again after the restart.
+		if t := m.q.tasks[r.id]; t != nil {
+			t.running = false
+		}
+	default:
+		var f *Failure
+		if !errors.As(r.err, &f) {
+			f = &Failure{Kind: KindNetwork, Err: r.err}
+		}
+		m.counts.failures[f.Kind]++
+		t := m.q.tasks[r.id]
+		n := 1
+		if t != nil {
+			n = t.failures + 1
+		}
+		wait := Backoff(n, m.opts.MinBackoff, m.maxBackoff(), m.opts.Jitter())
+		m.q.fail(r.id, f, now, wait)
+		m.mu.Lock()
+		m.snap.LastFailure, m.snap.LastFailureAt = fmt.Sprintf("%s %s: %v", r.id.step, r.item.Name, f), now
+		m.mu.Unlock()
+		if f.Kind.Permanent() {
+			m.refused(r.id, r.item, f)
+			return
+		}
+		m.streaks[sk]++
+		if m.streaks[sk] == 1 {
+			m.log.Warn(what(r.id.step)+" failed: retrying with backoff (logged once until it works again)",
+				"log", r.item.Log, "path", r.item.Path, "kind", string(f.Kind), "status", f.Status, "retry_in", wait.Round(time.Millisecond), "err", f.Err)
+		}
+	}
+}
+
+// refused logs and records a permanent failure: the step waits for a
+// reload or a restart.
+func (m *Manager) refused(id taskID, it Item, f *Failure) {
+	m.mu.Lock()
+	m.parked[id.step.String()+" "+id.name] = f
+	m.mu.Unlock()
+	m.log.Error(what(id.step)+" refused for good: not retried until the configuration is reloaded or the daemon restarts",
+		"log", it.Log, "path", it.Path, "kind", string(f.Kind), "status", f.Status, "code", f.Code, "err", f.Err)
+}
+
+// succeeded records a step done: the journal first, then the counters, and
+// when the file is handed on, Options.HandedOn.
+func (m *Manager) succeeded(r result, sk streakKey) {
+	if err := m.jr.appendLine(line(r.id.step, r.id.name, r.res.Key)); err != nil {
+		// Not recorded: done again later (the store recognises the bytes).
+		m.log.Error("cannot record a step done in the journal: it will be done again", "path", r.item.Path, "err", err)
+		m.counts.failures[KindLocal]++
+		m.q.fail(r.id, &Failure{Kind: KindLocal, Err: err}, m.opts.Now(), Backoff(1, m.opts.MinBackoff, m.maxBackoff(), m.opts.Jitter()))
+		return
+	}
+	m.q.finish(r.id)
+	m.mu.Lock()
+	rec := m.recs[r.id.name]
+	rec.steps |= r.id.step
+	if r.id.step == stepShip {
+		rec.key = r.res.Key
+	}
+	m.recs[r.id.name] = rec
+	l, configured := m.logs[r.item.Log]
+	m.mu.Unlock()
+	lc := m.counts.log(r.item.Log)
+	switch r.id.step {
+	case stepShip:
+		m.counts.shipped++
+		m.counts.shippedBytes += r.item.Size
+		lc.shipped++
+		lc.shippedBytes += r.item.Size
+		if r.res.Already {
+			m.counts.already++
+		}
+		if r.res.Multipart {
+			m.counts.multipart++
+		}
+	case stepHook:
+		m.counts.hooks++
+		lc.hooks++
+	}
+	if n := m.streaks[sk]; n > 0 {
+		m.log.Info(what(r.id.step)+" works again", "log", r.item.Log, "failures", n)
+		delete(m.streaks, sk)
+	}
+	if need := l.steps(); need&^rec.steps == 0 && m.opts.HandedOn != nil {
+		m.opts.HandedOn(r.item.Path, configured && l.DeleteAfter)
+	}
+}
+
+// what names a step for log lines.
+func what(s step) string {
+	if s == stepShip {
+		return "shipping"
+	}
+	return "on_roll_command"
+}
+
+// maxBackoff is the configured cap of the backoff.
+func (m *Manager) maxBackoff() time.Duration {
+	if m.cfg.MaxBackoff > 0 {
+		return max(m.cfg.MaxBackoff, m.opts.MinBackoff)
+	}
+	return m.opts.MaxBackoff
+}

@@ -1,0 +1,127 @@
+package ship
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logroll/logroll/internal/s3test"
+	"github.com/logroll/logroll/space"
+)
+
+// storeEnv points the SDK's default chain at the test store's credentials.
+func storeEnv(t *testing.T, st *s3test.Store) {
+	for _, kv := range st.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+}
+
+// realFile writes a rolled file of size bytes into dir and returns its Item.
+func realFile(t *testing.T, dir, name string, size int, seed byte) Item {
+	t.Helper()
+	data := bytes.Repeat([]byte{seed}, size)
+	for i := range data {
+		data[i] = seed + byte(i%251)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	end := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
+	return Item{Path: p, File: space.File{Name: name, Log: "access.log", Host: "web01", Start: end.Add(-time.Hour), End: end, At: end, Size: int64(size)}}
+}
+
+// testUploader returns an uploader whose idle connections the test closes.
+func testUploader(t *testing.T, target Target) *uploader {
+	u, err := newUploader(context.Background(), target, minPartSize, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(u.close)
+	return u
+}
+
+// TestUploaderAgainstVersitygw: a single PUT and a multipart upload land
+// with their bytes; a second upload of the same bytes is recognised as
+// done (412, same checksum); other bytes under the key are a conflict and
+// are not overwritten; 403 is refused, 503 and a dead store are transient.
+func TestUploaderAgainstVersitygw(t *testing.T) {
+	st := s3test.Start(t, "fleet-logs")
+	storeEnv(t, st)
+	dir := t.TempDir()
+	ctx := context.Background()
+	target := Target{Bucket: "fleet-logs", Prefix: "prod", Endpoint: st.URL, Region: s3test.Region}
+	u := testUploader(t, target)
+	small := realFile(t, dir, "small.old", 100_000, 1)
+	big := realFile(t, dir, "big.old", 2*minPartSize+12345, 2)
+	for _, it := range []Item{small, big} {
+		key, _ := Key(target.Prefix, it.Host, it.Log, it.Name, it.End)
+		res, err := u.upload(ctx, it, key)
+		if err != nil {
+			t.Fatalf("upload %s: %v", it.Name, err)
+		}
+		if res.Already || res.Multipart != (it.Size > minPartSize) {
+			t.Errorf("%s: result %+v", it.Name, res)
+		}
+		want, _ := os.ReadFile(it.Path)
+		if got := st.Get(t, "fleet-logs", key); !bytes.Equal(got, want) {
+			t.Fatalf("%s: stored %d bytes differ from the file's %d", it.Name, len(got), len(want))
+		}
+		// Again (a crash before the journal line): recognised as done.
+		res, err = u.upload(ctx, it, key)
+		if err != nil || !res.Already {
+			t.Fatalf("second upload of %s: %+v, %v; want already there", it.Name, res, err)
+		}
+	}
+	// Other bytes under a key: a conflict, never an overwrite.
+	other := realFile(t, dir, "small2.old", 100_000, 9)
+	key, _ := Key(target.Prefix, small.Host, small.Log, small.Name, small.End)
+	_, err := u.upload(ctx, other, key)
+	var f *Failure
+	if !errors.As(err, &f) || f.Kind != KindConflict || !f.Kind.Permanent() {
+		t.Fatalf("other bytes under the key: %v, want a permanent conflict", err)
+	}
+	want, _ := os.ReadFile(small.Path)
+	if got := st.Get(t, "fleet-logs", key); !bytes.Equal(got, want) {
+		t.Fatalf("the conflicting upload changed the object")
+	}
+	if n := len(st.List(t, "fleet-logs", "prod/web01/access.log/2026/11/21/")); n != 2 {
+		t.Errorf("%d objects, want 2", n)
+	}
+
+	// Faults through a proxy.
+	px := s3test.NewProxy(t, st.URL)
+	pu := testUploader(t, Target{Bucket: "fleet-logs", Endpoint: px.URL, Region: s3test.Region})
+	for _, tc := range []struct {
+		fault s3test.Fault
+		kind  Kind
+	}{
+		{s3test.Fault{Status: 403, Code: "AccessDenied"}, KindRefused},
+		{s3test.Fault{Status: 400, Code: "InvalidRequest"}, KindRefused},
+		{s3test.Fault{Status: 503, Code: "SlowDown"}, KindServer},
+		{s3test.Fault{Status: 500, Code: "InternalError"}, KindServer},
+	} {
+		px.SetFault(func(*http.Request) s3test.Fault { return tc.fault })
+		_, err := pu.upload(ctx, small, "faults/"+small.Name)
+		if !errors.As(err, &f) || f.Kind != tc.kind || f.Status != tc.fault.Status || f.Code != tc.fault.Code {
+			t.Errorf("%d %s: %v (%+v), want kind %s", tc.fault.Status, tc.fault.Code, err, f, tc.kind)
+		}
+	}
+	px.SetFault(nil)
+	st.Stop()
+	_, err = pu.upload(ctx, small, "faults/"+small.Name)
+	if !errors.As(err, &f) || f.Kind != KindServer && f.Kind != KindNetwork {
+		t.Errorf("store down: %v, want transient", err)
+	}
+	_, err = u.upload(ctx, small, "faults/"+small.Name)
+	if !errors.As(err, &f) || f.Kind != KindNetwork {
+		t.Errorf("store down, no proxy: %v, want network", err)
+	}
+}

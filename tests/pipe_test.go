@@ -1,0 +1,194 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// `logrollctl pipe LOG` (docs/pipe.md) with a real program writing into it,
+// as Apache httpd's CustomLog "|…" runs it: through a period of exhausted
+// log space (503) and a restart of logrolld, every line arrives once, in
+// order; with no daemon at all, the pipe holds 16 MiB and then stops
+// reading, so the writer blocks, and delivers everything once a daemon
+// starts.
+
+// pipeProducer is a shell loop writing n numbered lines, pausing 50 ms
+// every 200 lines, into logrollctl pipe.
+func pipeProducer(ctx context.Context, config string, n int) (*exec.Cmd, *syncBuffer) {
+	script := fmt.Sprintf(`i=0
+while [ $i -lt %d ]; do
+  echo "pipe line $i GET /index.html 200 the quick brown fox"
+  i=$((i+1))
+  if [ $((i %% 200)) -eq 0 ]; then sleep 0.05; fi
+done | %q -config %q pipe access`, n, ctlBin, config)
+	cmd := exec.CommandContext(ctx, "sh", "-c", script)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	return cmd, out
+}
+
+// pipeCheck checks that access.log's files hold lines 0..n-1 once each, in
+// order.
+func pipeCheck(t *testing.T, d *daemon, n int) {
+	t.Helper()
+	var got []string
+	for _, path := range d.ecoLogFiles("access.log") {
+		got = append(got, lines(readFile(t, path))...)
+	}
+	for i := range n {
+		want := fmt.Sprintf("pipe line %d GET /index.html 200 the quick brown fox", i)
+		if i >= len(got) {
+			t.Fatalf("%d lines on disk, want %d", len(got), n)
+		}
+		if got[i] != want {
+			t.Fatalf("line %d is %q, want %q: lost, duplicated or out of order", i+1, got[i], want)
+		}
+	}
+	if len(got) != n {
+		t.Fatalf("%d lines on disk, want %d", len(got), n)
+	}
+}
+
+// TestPipeThroughRestart runs a shell loop writing 20,000 lines into
+// `logrollctl pipe access` for about five seconds while the log space is
+// exhausted (503) and freed, and logrolld is stopped with SIGTERM and
+// started again: the pipe exits 0 at the loop's end, and every line is on
+// disk once, in order.
+func TestPipeThroughRestart(t *testing.T) {
+	const n = 20000
+	dir := tempDir(t)
+	path := writeConfig(t, dir, ecoSpaceConf("access", "filler"))
+	d := startDaemon(t, path)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd, out := pipeProducer(ctx, path, n)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+
+	eventually(t, func() string {
+		if d.ecoWritten("access.log") < 1000 {
+			return "the pipe has not delivered 1,000 lines yet"
+		}
+		return ""
+	})
+	// A 503 period.
+	d.ecoExhaust("filler")
+	before := d.ecoProm(`proxy_process_log_ingest_requests_total{status="503"}`)
+	eventually(t, func() string {
+		if d.ecoProm(`proxy_process_log_ingest_requests_total{status="503"}`) < before+3 {
+			return "the pipe has not been refused three times"
+		}
+		return ""
+	})
+	held := d.ecoWritten("access.log")
+	d.ecoRemoveRolled("filler.log")
+	eventually(t, func() string {
+		if d.ecoWritten("access.log") <= held {
+			return "the pipe has not delivered since the space came back"
+		}
+		return ""
+	})
+	// A restart.
+	d.signal(syscall.SIGTERM)
+	if code := d.wait(waitLimit); code != 0 {
+		t.Fatalf("logrolld exited %d", code)
+	}
+	time.Sleep(500 * time.Millisecond) // lines pile up in the pipe
+	d2 := startDaemon(t, path)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the producer and its pipe: %v\n%s", err, out)
+		}
+	case <-ctx.Done():
+		t.Fatalf("the pipe did not finish\n%s", out)
+	}
+	pipeCheck(t, d2, n)
+	for _, want := range []string{"logrolld answered 503", "not reachable"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("logrollctl pipe did not say %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestPipeBounded starts `logrollctl pipe access` with no daemon and writes
+// 64 MiB into it: it reads about 16 MiB and stops (the writer blocks),
+// holding no more than that; once logrolld starts, everything is written
+// and the pipe exits 0.
+func TestPipeBounded(t *testing.T) {
+	dir := tempDir(t)
+	path := writeConfig(t, dir, conf{MaxBodyMB: 4, RollingEnabled: `"size"`, SizeMB: 16}.toml())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, ctlBin, "-config", path, "pipe", "access")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errOut syncBuffer
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line := []byte(strings.Repeat("m", 1023) + "\n")
+	chunk := bytes.Repeat(line, 64) // 64 KiB
+	const total = 64 << 20
+	var written atomic.Int64
+	wrote := make(chan error, 1)
+	go func() {
+		for written.Load() < total {
+			if _, err := stdin.Write(chunk); err != nil {
+				wrote <- err
+				return
+			}
+			written.Add(int64(len(chunk)))
+		}
+		wrote <- stdin.Close()
+	}()
+	// Wait until the writer is blocked: nothing more written for 300 ms.
+	var stuck int64 = -1
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+		n := written.Load()
+		if n == stuck {
+			break
+		}
+		if time.Now().After(deadline) || n >= total {
+			t.Fatalf("the writer was not blocked: %d bytes written with no daemon", n)
+		}
+		stuck = n
+	}
+	hwm := inProcStatus(t, cmd.Process.Pid, "VmHWM")
+	t.Logf("with no daemon the writer blocked after %.1f MiB; logrollctl VmHWM %.1f MiB", float64(stuck)/inMiB, float64(hwm)/inMiB)
+	// 16 MiB held, plus what the kernel's pipe holds (64 KiB) and one chunk.
+	if stuck > 17*inMiB {
+		t.Errorf("%d bytes accepted from the writer with no daemon, over the 16 MiB buffer", stuck)
+	}
+	if hwm > 48*inMiB && !inRaceBuild() {
+		t.Errorf("logrollctl VmHWM %.1f MiB", float64(hwm)/inMiB)
+	}
+	d := startDaemon(t, path)
+	if err := <-wrote; err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("logrollctl pipe: %v\n%s", err, errOut.String())
+	}
+	if n := d.ecoWritten("access.log"); n != total/1024 {
+		t.Errorf("%d lines written, want %d", n, total/1024)
+	}
+	if !strings.Contains(errOut.String(), "not reachable") {
+		t.Errorf("logrollctl pipe did not say the daemon was not reachable:\n%s", errOut.String())
+	}
+}

@@ -1,0 +1,257 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Retention (issue 19, docs/space.md "Retention and autodelete"):
+// rolling_max_age_sec deletes a log's rolled files once their END is that
+// old, on time, without any other event; rolling_max_total_mb keeps a log's
+// newest rolled files within a total. The daylight-saving cases are in
+// retention_dst_test.go, the calendar in calendar_test.go.
+
+// rtName is access.log's rolled name for [start, end) in UTC.
+func rtName(start, end time.Time) string {
+	return "access.log.e2ehost." + start.UTC().Format(rolledTimeLayout) + "-" + end.UTC().Format(rolledTimeLayout) + ".old"
+}
+
+// rtWatch samples which of a set of files exist in a folder, every
+// pollStep, and keeps for each the last time it was seen and the first time
+// it was found gone.
+type rtWatch struct {
+	dir       string
+	lastSeen  map[string]time.Time
+	firstGone map[string]time.Time
+}
+
+func newRTWatch(dir string, names ...string) *rtWatch {
+	w := &rtWatch{dir: dir, lastSeen: map[string]time.Time{}, firstGone: map[string]time.Time{}}
+	for _, n := range names {
+		w.lastSeen[n] = time.Time{}
+	}
+	return w
+}
+
+// add watches name too.
+func (w *rtWatch) add(name string) { w.lastSeen[name] = time.Time{} }
+
+// sample looks once.
+func (w *rtWatch) sample() {
+	for n := range w.lastSeen {
+		if _, gone := w.firstGone[n]; gone {
+			continue
+		}
+		before := time.Now()
+		if _, err := os.Lstat(filepath.Join(w.dir, n)); err == nil {
+			w.lastSeen[n] = time.Now()
+		} else {
+			w.firstGone[n] = before
+		}
+	}
+}
+
+// until samples until deadline.
+func (w *rtWatch) until(deadline time.Time) {
+	for time.Now().Before(deadline) {
+		w.sample()
+		time.Sleep(pollStep)
+	}
+	w.sample()
+}
+
+// checkExpiry checks that name was deleted at expiry: seen after it at no
+// time, found gone within limit after it (on time, not at a scan).
+func (w *rtWatch) checkExpiry(t *testing.T, name string, expiry time.Time, limit time.Duration) {
+	t.Helper()
+	gone, ok := w.firstGone[name]
+	switch {
+	case !ok:
+		t.Errorf("%s still there %v after its expiry %v", name, time.Since(expiry).Round(time.Millisecond), expiry.UTC())
+	case gone.Before(expiry):
+		t.Errorf("%s deleted before its expiry: gone at %v, expiry %v", name, gone.UTC(), expiry.UTC())
+	case w.lastSeen[name].After(expiry.Add(limit)):
+		t.Errorf("%s still there at %v, %v after its expiry %v", name, w.lastSeen[name].UTC(), w.lastSeen[name].Sub(expiry), expiry.UTC())
+	}
+}
+
+// TestRetentionMaxAgeOnTime runs logrolld (TZ=UTC) with
+// rolling_max_age_sec = 6, full rescans only every hour and no writes
+// once the files rolled, on a folder holding access.log files left from
+// before: one named to end an hour ago but modified at start (touched
+// since; an hour and 7 s apart), one named to end at start but modified two days ago (copied
+// without its times), and a rolled file of a log no longer configured.
+// Two files rolled by `logrollctl roll` 2 s apart follow. Each access.log
+// file is deleted when its END — the END in its name for the two old ones,
+// whose modification time is not their END; the exact END for the rolled
+// ones — is 6 s old: never before, and within a second and a half after (a
+// timer, not the hourly scan). The other log's file stays (the budget's).
+// Each deletion is logged with rule=max_age and its why, and counted in
+// status (deleted_by_rule) and the autodeleted_files{rule="max_age"} metric.
+func TestRetentionMaxAgeOnTime(t *testing.T) {
+	t.Parallel()
+	const maxAge = 6 * time.Second
+	const onTime = 1500 * time.Millisecond
+	dir := tempDir(t)
+	path := writeConfig(t, dir, conf{Extra: "auto_delete_rolled_files = 1\nrolling_max_age_sec = 6\nspace_scan_interval_sec = 3600\n"}.toml())
+	logs := filepath.Join(dir, "logs")
+	if err := os.Mkdir(logs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	// An END an hour and 7 s before the modification time: not the END read
+	// in another zone (a whole number of quarter hours apart, see
+	// docs/space.md "Order"), so the name is the END.
+	touched := rtName(now.Add(-2*time.Hour), now.Add(-time.Hour-7*time.Second))
+	copied := rtName(now.Add(-time.Hour), now)
+	other := "errors.log.e2ehost." + now.Add(-2*time.Hour).Format(rolledTimeLayout) + "-" + now.Add(-time.Hour).Format(rolledTimeLayout) + ".old"
+	for _, n := range []string{touched, copied, other} {
+		if err := os.WriteFile(filepath.Join(logs, n), []byte("left from before\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chtimes(filepath.Join(logs, copied), now.Add(-48*time.Hour), now.Add(-48*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(filepath.Join(logs, touched), now, now); err != nil {
+		t.Fatal(err)
+	}
+	d := dsStart(t, path, "TZ=UTC")
+	w := newRTWatch(logs, touched, copied, other)
+	w.sample()
+
+	d.postText("access", "first")
+	a := d.dsRollOne("access")
+	w.add(filepath.Base(a.Path))
+	w.until(time.Now().Add(2 * time.Second))
+	d.postText("access", "second")
+	b := d.dsRollOne("access")
+	w.add(filepath.Base(b.Path))
+	w.until(b.End.Add(maxAge + 2*time.Second))
+
+	if _, ok := w.firstGone[touched]; !ok || !w.lastSeen[touched].IsZero() {
+		t.Errorf("%s (END an hour ago in its name, modified at start) not deleted at start: seen at %v", touched, w.lastSeen[touched])
+	}
+	w.checkExpiry(t, copied, now.Add(maxAge), onTime)
+	w.checkExpiry(t, filepath.Base(a.Path), a.End.Add(maxAge), onTime)
+	w.checkExpiry(t, filepath.Base(b.Path), b.End.Add(maxAge), onTime)
+	if _, gone := w.firstGone[other]; gone {
+		t.Errorf("%s (a log no longer configured) was deleted", other)
+	}
+	if got := readFile(t, filepath.Join(logs, "access.log")); got != "" {
+		t.Errorf("active file holds %q, want it empty", got)
+	}
+	for _, p := range []string{filepath.Join(logs, touched), filepath.Join(logs, copied), a.Path, b.Path} {
+		ls := d.dsDeletionLines(p, "max_age")
+		if len(ls) != 1 || !strings.Contains(ls[0], "rolling_max_age_sec = 6: END ") {
+			t.Errorf("deletion of %s: log lines %q, want one with rule=max_age and its why", filepath.Base(p), ls)
+		}
+	}
+	if _, sp := d.dsStatus(); sp.DeletedByRule["max_age"] != 4 {
+		t.Errorf("status deleted_by_rule %v, want max_age 4", sp.DeletedByRule)
+	}
+	if n := d.relMetric(`proxy.process.log.autodeleted_files{rule="max_age"}`); n != 4 {
+		t.Errorf("autodeleted_files{rule=\"max_age\"} = %d, want 4", n)
+	}
+	r := d.mustCtl("config", "describe", "rolling_max_age_sec")
+	for _, l := range []string{"name:        proxy.config.log.rolling_max_age_sec\n", "value:       6\n", "default:     0\n",
+		"unit:        s\n", "reloadable:  yes\n", "per-log:     yes\n", "logs[access.log]: 6 (global "} {
+		if !strings.Contains(r.stdout, l) {
+			t.Errorf("config describe rolling_max_age_sec lacks %q:\n%s", l, r.stdout)
+		}
+	}
+}
+
+// rtFirst returns the first record of each rolled file of access.log in
+// dir (records of tag), and their total size, sorted by first record. A
+// file deleted while it is read is an error: look again.
+func rtFirst(t *testing.T, dir, tag string) (firsts []int, total int64, err error) {
+	t.Helper()
+	_, rolled := logNames(t, dir, "access.log")
+	for _, n := range rolled {
+		f, err := dsReadFile(filepath.Join(dir, n), tag, false)
+		if err != nil {
+			return nil, 0, err
+		}
+		firsts = append(firsts, f.lo)
+		total += int64(len(f.ids)) * spaceLineLen
+	}
+	slices.Sort(firsts)
+	return firsts, total, nil
+}
+
+// TestRetentionMaxTotal rolls access.log files of 1, 1, 1, 1, 1.5 and 0.5
+// MiB with rolling_max_total_mb = 3: after each roll the newest files whose
+// sizes add up to at most 3 MiB are kept and the older ones deleted, oldest
+// first (the records on disk run without a gap to the last one posted).
+// A reload to 1 MiB deletes down to the newest file at once. A reload that
+// would make every file rolled on size too big for the total (size rolls of
+// 1 MiB, a total of 1 MiB) is refused at its FILE:LINE:COL and deletes
+// nothing. Every deletion is logged with rule=max_total and counted.
+func TestRetentionMaxTotal(t *testing.T) {
+	t.Parallel()
+	const mib = 8192 // records of 128 bytes
+	dir := tempDir(t)
+	base := conf{MaxBodyMB: 2, Extra: "space_scan_interval_sec = 3600\nrolling_max_total_mb = %d\n"}
+	write := func(totalMB int, extra string) string {
+		c := base
+		c.Extra = fmt.Sprintf(c.Extra, totalMB) + extra
+		return writeConfig(t, dir, c.toml())
+	}
+	path := write(3, "")
+	d := startDaemon(t, path)
+	sizes := []int{mib, mib, mib, mib, mib * 3 / 2, mib / 2}
+	// The first record of the files kept after each roll.
+	want := [][]int{{0}, {0, mib}, {0, mib, 2 * mib}, {mib, 2 * mib, 3 * mib}, {3 * mib, 4 * mib}, {3 * mib, 4 * mib, 4*mib + mib*3/2}}
+	next := 0
+	var rolled []string
+	for i, n := range sizes {
+		d.ship("access", spaceBody("t", next, n), n)
+		next += n
+		rolled = append(rolled, d.roll("access")...)
+		eventually(t, func() string {
+			firsts, total, err := rtFirst(t, d.logs, "t")
+			if err != nil || !slices.Equal(firsts, want[i]) || total > 3<<20 {
+				return fmt.Sprintf("after roll %d: files starting at records %v (%d bytes; %v), want %v", i+1, firsts, total, err, want[i])
+			}
+			return ""
+		})
+		checkNewest(t, fmt.Sprintf("after roll %d", i+1), readLog(t, d.logs, "access.log", "t"), next-1)
+	}
+	write(1, "")
+	d.mustCtl("config", "reload")
+	eventually(t, func() string {
+		if firsts, _, err := rtFirst(t, d.logs, "t"); err != nil || !slices.Equal(firsts, []int{4*mib + mib*3/2}) {
+			return fmt.Sprintf("after the reload to 1 MiB: files starting at records %v (%v), want the newest only", firsts, err)
+		}
+		return ""
+	})
+	before := inFolder(t, d.logs)
+	text := strings.Replace(base.toml(), `rolling_enabled = "none"`, "rolling_enabled = \"size\"\nrolling_size_mb = 1", 1)
+	text = fmt.Sprintf(text, 1)
+	writeConfig(t, dir, text)
+	r := d.ctl("config", "reload")
+	line, col := position(t, text, "rolling_max_total_mb = 1")
+	wantMsg := fmt.Sprintf("%s:%d:%d: proxy.config.log.rolling_max_total_mb: rolling_max_total_mb (1 MiB) must be more than rolling_size_mb (1 MiB) for a log that rolls on size (access.log)",
+		path, line, col+len("rolling_max_total_mb = "))
+	if r.code != 1 || !strings.Contains(r.stderr, wantMsg) {
+		t.Errorf("reload with a total a size roll fills: %v, want exit 1 and %q", r, wantMsg)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if diff := inFolderDiff(before, inFolder(t, d.logs)); diff != "" {
+		t.Errorf("the refused reload changed the log folder: %s", diff)
+	}
+	for i, p := range rolled[:5] {
+		if ls := d.dsDeletionLines(p, "max_total"); len(ls) != 1 || !strings.Contains(ls[0], "rolling_max_total_mb = ") {
+			t.Errorf("deletion of file %d: log lines %q, want one with rule=max_total", i+1, ls)
+		}
+	}
+	if _, sp := d.dsStatus(); sp.DeletedByRule["max_total"] != 5 || sp.DeletedByRule["budget"] != 0 {
+		t.Errorf("status deleted_by_rule %v, want max_total 5", sp.DeletedByRule)
+	}
+}

@@ -1,0 +1,227 @@
+package tests
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/logroll/logroll/ctl"
+	"github.com/logroll/logroll/internal/s3test"
+)
+
+// shBig posts about mib MiB of text records to access, tagged tag.
+func (d *daemon) shBig(tag string, mib int) {
+	d.t.Helper()
+	line := strings.Repeat("z", 1000)
+	for b := range mib {
+		var body strings.Builder
+		for i := range 1024 {
+			fmt.Fprintf(&body, "%s %04d %04d %s\n", tag, b, i, line)
+		}
+		d.post(req{log: "access", ctype: "text/plain", body: []byte(body.String())}, 1024)
+	}
+}
+
+// TestShipKilledWithUploadsInFlight: logrolld is kill -9'd, then stopped
+// with SIGTERM, while uploads (a multipart one among them) are in flight
+// through a slow proxy; after each restart every file ships, each exactly
+// once as one object with its bytes, and the journal knows it
+// (ship_delete_after = 0 keeps the files to compare).
+func TestShipKilledWithUploadsInFlight(t *testing.T) {
+	st := s3test.Start(t, shBucket)
+	px := s3test.NewProxy(t, st.URL)
+	slow := func(*http.Request) s3test.Fault { time.Sleep(300 * time.Millisecond); return s3test.Fault{} }
+	dir := tempDir(t)
+	cfg := writeConfig(t, dir, strings.Replace(shConf(px.URL, "ship_delete_after = 0\n"), "rolling_size_mb = 1", "rolling_size_mb = 64", 1))
+	var names []string
+	saved := map[string][]byte{}
+	rollOne := func(d *daemon, tag string, mib int) {
+		d.shBig(tag, mib)
+		p := d.roll("access")
+		if len(p) != 1 {
+			t.Fatalf("roll printed %q", p)
+		}
+		data, err := os.ReadFile(p[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, filepath.Base(p[0]))
+		saved[filepath.Base(p[0])] = data
+	}
+	for round, stop := range []string{"kill -9", "SIGTERM"} {
+		px.SetFault(slow)
+		d := shStart(t, cfg, st)
+		rollOne(d, fmt.Sprintf("big%d", round), 20) // 20 MiB: two parts of 16 MiB
+		for i := range 3 {
+			rollOne(d, fmt.Sprintf("small%d%d", round, i), 1)
+		}
+		d.shWait(10*time.Second, func(s *ctl.ShipStatus) string {
+			if s.Running == 0 {
+				return "no upload in flight"
+			}
+			return ""
+		})
+		if stop == "kill -9" {
+			d.kill()
+		} else {
+			d.signal(syscall.SIGTERM)
+			if code := d.wait(10 * time.Second); code != 0 {
+				t.Fatalf("exit %d after SIGTERM", code)
+			}
+		}
+		px.SetFault(nil)
+		d = shStart(t, cfg, st)
+		s := d.shAllShipped(30 * time.Second)
+		for _, f := range d.ecoRolled("access") {
+			if f.Ship != "done" || !strings.HasSuffix(f.Key, "/"+filepath.Base(f.Path)) {
+				t.Errorf("after %s and a restart: %s ship %q key %q, want done", stop, filepath.Base(f.Path), f.Ship, f.Key)
+			}
+		}
+		t.Logf("after %s: shipped %d (%d already there) since the restart", stop, s.ShippedFiles, s.AlreadyThere)
+		d.dsStop()
+	}
+	fetched, keys := shFetch(t, st)
+	for i, p := range shCheckKeys(t, fetched, keys, names) {
+		if got, _ := os.ReadFile(p); !bytes.Equal(got, saved[names[i]]) {
+			t.Errorf("%s: object (%d bytes) differs from the file (%d bytes)", names[i], len(got), len(saved[names[i]]))
+		}
+	}
+	if len(keys) != len(names) {
+		t.Errorf("%d objects for %d files", len(keys), len(names))
+	}
+}
+
+// TestShipBudgetWhileStoreDown: the store is down and the disk budget
+// fills: no rolled file is deleted before it ships (ship_before_delete =
+// 1), ingest answers 503 with Retry-After and the reason says why; once the
+// store is back the files ship, go, and ingest accepts again. With
+// ship_before_delete = 0 the budget deletes them, each an error in the log
+// and counted.
+func TestShipBudgetWhileStoreDown(t *testing.T) {
+	for _, hold := range []bool{true, false} {
+		t.Run(fmt.Sprintf("ship_before_delete=%v", hold), func(t *testing.T) {
+			st := s3test.Start(t, shBucket)
+			st.Stop()
+			dir := tempDir(t)
+			extra := "max_space_mb_for_logs = 6\nmax_space_mb_headroom = 2\n"
+			if !hold {
+				extra += "ship_before_delete = 0\n"
+			}
+			d := shStart(t, writeConfig(t, dir, shConf(st.URL, extra)), st)
+			if !hold {
+				for range 8 {
+					d.shBig("fill", 1)
+				}
+				eventually(t, func() string {
+					if d.relMetric("proxy.process.log.ship.unhanded_deleted_files") == 0 {
+						return "no file deleted by the budget"
+					}
+					return ""
+				})
+				if !strings.Contains(d.stderr.String(), "level=ERROR msg=\"deleted rolled file not yet handed on") {
+					t.Errorf("unhanded deletion not logged as an error")
+				}
+				return
+			}
+			accepted := d.ecoExhaust("access")
+			rolled := d.ecoRolled("access")
+			if len(rolled) < 3 {
+				t.Fatalf("%d rolled files after %d batches", len(rolled), accepted)
+			}
+			if n := d.relMetric("proxy.process.log.autodeleted_files"); n != 0 {
+				t.Fatalf("%d files autodeleted while none was shipped", n)
+			}
+			stat, _ := d.dsStatus()
+			if stat.Space.State != "exhausted" || !strings.Contains(stat.Space.Reason, "not yet handed on") {
+				t.Errorf("space %s: %q, want exhausted, saying files wait to be handed on", stat.Space.State, stat.Space.Reason)
+			}
+			if stat.Ship.HeldFiles == 0 {
+				t.Errorf("held files not counted: %+v", stat.Ship)
+			}
+			a, err := d.do(req{log: "access", ctype: "text/plain", body: []byte("refused?\n")})
+			if err != nil || a.status != http.StatusServiceUnavailable || a.header.Get("Retry-After") == "" || !strings.Contains(string(a.body), "not yet handed on") {
+				t.Fatalf("POST while held: %d %s %v, want 503 with Retry-After", a.status, a.body, err)
+			}
+			st.Restart()
+			d.shAllShipped(20 * time.Second)
+			eventually(t, func() string {
+				a, err := d.do(req{log: "access", ctype: "text/plain", body: []byte("back\n")})
+				if err != nil || a.status != http.StatusOK {
+					return fmt.Sprintf("ingest after shipping: %d %s %v", a.status, a.body, err)
+				}
+				return ""
+			})
+			if n := d.relMetric(`proxy.process.log.autodeleted_files{rule="shipped"}`); n < int64(len(rolled)) {
+				t.Errorf("%d files deleted after shipping, want %d", n, len(rolled))
+			}
+			if n := d.relMetric(`proxy.process.log.autodeleted_files{rule="budget"}`); n != 0 {
+				t.Errorf("%d files deleted by the budget", n)
+			}
+			_, keys := shFetch(t, st)
+			if len(keys) < len(rolled) {
+				t.Errorf("%d objects, %d files rolled", len(keys), len(rolled))
+			}
+		})
+	}
+}
+
+// TestOnRollCommand: the command runs once per finished file with its path
+// as last argument and its fields in the environment; a failing command is
+// retried until it exits 0 (the file kept meanwhile), also across a kill -9.
+func TestOnRollCommand(t *testing.T) {
+	dir := tempDir(t)
+	out := filepath.Join(dir, "hook.out")
+	fail := filepath.Join(dir, "fail")
+	script := filepath.Join(dir, "index-log")
+	body := "#!/bin/sh\nif [ -e " + fail + " ]; then echo 'index down' >&2; exit 7; fi\n" +
+		"echo \"$1|$2|$LOGROLL_PATH|$LOGROLL_LOG|$LOGROLL_HOST|$LOGROLL_START|$LOGROLL_END|$LOGROLL_BYTES\" >> " + out + "\n"
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(fail, nil, 0o644)
+	cfg := writeConfig(t, dir, conf{Extra: fmt.Sprintf("on_roll_command = [%q, \"--tag\"]\nship_delete_after = 0\nship_retry_max_sec = 1\n", script)}.toml())
+	d := dsStart(t, cfg)
+	d.postText("access", "one")
+	first := d.roll("access")[0]
+	d.shWait(10*time.Second, func(s *ctl.ShipStatus) string {
+		if s.Failures["exit"] < 2 || s.PendingFiles != 1 {
+			return "want the failing command retried"
+		}
+		return ""
+	})
+	if d.shCount("on_roll_command failed") != 1 || !strings.Contains(d.stderr.String(), "index down") {
+		t.Errorf("the failure streak not logged once with the command's output")
+	}
+	d.kill()
+	os.Remove(fail)
+	d = dsStart(t, cfg)
+	d.postText("access", "two")
+	second := d.roll("access")[0]
+	d.shAllShipped(10 * time.Second)
+	data, _ := os.ReadFile(out)
+	got := lines(string(data))
+	if len(got) != 2 {
+		t.Fatalf("command ran %d times, want once per file:\n%s", len(got), data)
+	}
+	for i, p := range []string{first, second} {
+		fi, _ := os.Stat(p)
+		f := strings.Split(got[i], "|")
+		if len(f) != 8 || f[0] != "--tag" || f[1] != p || f[2] != p || f[3] != "access.log" || f[4] != "e2ehost" || f[7] != fmt.Sprint(fi.Size()) {
+			t.Errorf("run %d saw %q, want --tag, the path %s, access.log, e2ehost, %d bytes", i, got[i], p, fi.Size())
+		}
+		if _, err := time.Parse(time.RFC3339, f[5]); err != nil {
+			t.Errorf("LOGROLL_START %q: %v", f[5], err)
+		}
+	}
+	for _, f := range d.ecoRolled("access") {
+		if f.Hook != "done" || f.Ship != "" {
+			t.Errorf("%s: hook %q ship %q, want done and no shipping", f.Path, f.Hook, f.Ship)
+		}
+	}
+}

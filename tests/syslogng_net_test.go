@@ -1,0 +1,126 @@
+package tests
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// syslog-ng's network() and syslog() destinations, configured by
+// etc/shippers/syslog-ng-network.conf, delivering to logrolld's syslog TCP
+// input (docs/syslog.md).
+
+// ecoNetRecipeAddr is what the test changes in the recipe.
+const ecoNetRecipeAddr = `"127.0.0.1" port(5514)`
+
+// ecoStartSyslogNGNet starts syslog-ng with the recipe pointed at d's
+// syslog TCP port; network replaces the syslog() destination by network().
+func ecoStartSyslogNGNet(t *testing.T, dir string, d *daemon, network bool) *ecoSyslogNG {
+	t.Helper()
+	recipe := readFile(t, ecoRepoFile(t, "etc/shippers/syslog-ng-network.conf"))
+	if n := strings.Count(recipe, ecoNetRecipeAddr); n != 1 {
+		t.Fatalf("etc/shippers/syslog-ng-network.conf names %s %d times, want once", ecoNetRecipeAddr, n)
+	}
+	tcp, _ := d.sysAddrs()
+	host, port, _ := strings.Cut(tcp, ":")
+	recipe = strings.Replace(recipe, ecoNetRecipeAddr, fmt.Sprintf("%q port(%s)", host, port), 1)
+	if network {
+		if !strings.Contains(recipe, "    syslog(\"") {
+			t.Fatal("the recipe has no syslog() destination to replace")
+		}
+		recipe = strings.Replace(recipe, "    syslog(\"", "    network(\"", 1)
+	}
+	return ecoStartSyslogNGWith(t, dir, recipe)
+}
+
+// ecoNetRE finds the sender and the sequence number in a line as syslog()
+// (RFC 5424: "<14>1 TIME HOST senderN 100N - [meta sequenceId="…"] seq=…") or network() (RFC
+// 3164: "<14>TIME HOST senderN[100N]: seq=…") writes it.
+var ecoNetRE = regexp.MustCompile(`^<14>(?:1 \S+ \S+ sender(\d) 100(\d) - (?:-|\[[^]]*\]) |[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ sender(\d)\[100(\d)\]: )seq=(\d{5}) ` + regexp.QuoteMeta(ecoMessagePad) + `$`)
+
+// ecoCheckNetDelivered checks that syslog.log's files hold each sender's
+// messages 0..perSender-1 once each and in order, as syslog-ng sent them.
+func ecoCheckNetDelivered(t *testing.T, d *daemon, perSender int) {
+	t.Helper()
+	ecoCheckOrder(t, d, perSender, func(where, line string) (int, int) {
+		m := ecoNetRE.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("%s is not a test message as syslog-ng sends it: %q", where, line)
+		}
+		sender, pid := m[1]+m[3], m[2]+m[4]
+		if sender != pid {
+			t.Fatalf("%s: sender %s with pid 100%s: %q", where, sender, pid, line)
+		}
+		s, _ := strconv.Atoi(sender)
+		seq, _ := strconv.Atoi(m[5])
+		return s, seq
+	})
+}
+
+// TestSyslogNGNetwork delivers 10,000 messages from four senders through
+// syslog-ng's syslog() and network() destinations into logrolld's syslog
+// input (1 MiB size rolls, so the order check spans files), then half of
+// another 10,000 while the log space is exhausted: logrolld holds its
+// batch and stops reading, syslog-ng's flow control holds the rest, and
+// once the space is freed every message arrives once, in order per sender.
+func TestSyslogNGNetwork(t *testing.T) {
+	ecoSyslogNGBinary(t) // skips when syslog-ng is not installed
+	for _, network := range []bool{false, true} {
+		name := "syslog()"
+		if network {
+			name = "network()"
+		}
+		t.Run(name, func(t *testing.T) {
+			dir := tempDir(t)
+			text := ecoSpaceConf("syslog", "filler")
+			text = strings.Replace(text, "\n[[logs]]", "\n[proxy.config.syslog]\ntcp_listen = \"127.0.0.1:0\"\n\n[[logs]]", 1)
+			d := startDaemon(t, writeConfig(t, dir, text))
+			s := ecoStartSyslogNGNet(t, dir, d, network)
+
+			half := ecoPerSender / 2
+			s.send(0, half)
+			first := int64(ecoSenders * half)
+			ecoWait(t, ecoDeliverLimit, func() string {
+				if n := d.ecoWritten(ecoSyslogLog); n < first {
+					return fmt.Sprintf("%d of %d messages written", n, first)
+				}
+				return ""
+			})
+			d.ecoExhaust("filler")
+			retriesBefore := d.ecoProm("proxy_process_log_syslog_write_retries_total")
+			exhausted := time.Now()
+			s.send(half, ecoPerSender)
+			ecoWait(t, ecoDeliverLimit, func() string {
+				if n := d.ecoProm("proxy_process_log_syslog_write_retries_total"); n < retriesBefore+10 {
+					return "logrolld has not held a refused batch yet"
+				}
+				return ""
+			})
+			if n := d.ecoWritten(ecoSyslogLog); n != first {
+				t.Fatalf("%d records written while the space was exhausted, want the %d of before", n, first)
+			}
+			d.ecoRemoveRolled("filler.log")
+			resumed := time.Now()
+			want := int64(ecoSenders * ecoPerSender)
+			ecoWait(t, ecoDeliverLimit, func() string {
+				if n := d.ecoWritten(ecoSyslogLog); n < want {
+					return fmt.Sprintf("%d of %d messages written after the space came back", n, want)
+				}
+				return ""
+			})
+			s.stop()
+			if strings.Contains(s.stderr.String(), "dropped") {
+				t.Errorf("syslog-ng dropped messages:\n%s", s.stderr.String())
+			}
+			ecoCheckNetDelivered(t, d, ecoPerSender)
+			if n := d.ecoProm("proxy_process_log_syslog_messages_refused_total"); n != 0 {
+				t.Errorf("%d messages refused", n)
+			}
+			t.Logf("%s: held for %v while the space was exhausted; the rest written %v after it came back",
+				name, resumed.Sub(exhausted).Round(time.Millisecond), time.Since(resumed).Round(time.Millisecond))
+		})
+	}
+}

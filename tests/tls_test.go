@@ -1,0 +1,424 @@
+package tests
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Ingest across the network (docs/design.md §12, docs/security.md): TLS, mutual
+// TLS and bearer tokens on the ingest port, refusals with nothing written,
+// certificates and tokens reloaded without a restart, a slowloris on the
+// TLS port bounded; curl (etc/shippers/curl-ship.sh) over TLS for real.
+
+// tlsSetup is a daemon serving TLS with tokens, and what a client needs.
+type tlsSetup struct {
+	d         *daemon
+	ca        *tlsCA
+	dir       string
+	tokens    string // the tokens file
+	cert, key string // the server's
+}
+
+// The tokens of the tests: web may write access, ops every log and use
+// the remote admin listener.
+const (
+	tlsWebToken = "web-8d3f0c2a9e7b4f61a5c2d9e0b7f3a1c4"
+	tlsOpsToken = "ops-1b2c3d4e5f60718293a4b5c6d7e8f901"
+)
+
+// tlsConfText is a records.toml with TLS and tokens on the ingest port
+// (and extra lines in [proxy.config.ingest]), logs access and errors.
+func tlsConfText(dir, cert, key, tokens, extra string) string {
+	text := conf{MaxBodyMB: 4, Logs: []string{"access", "errors"}}.toml()
+	return strings.Replace(text, "max_body_mb = 4\n", fmt.Sprintf("max_body_mb = 4\ntls_cert_file = %q\ntls_key_file = %q\nauth_tokens_file = %q\n%s", cert, key, tokens, extra), 1)
+}
+
+// tlsStart starts a daemon with TLS and the two tokens; extra goes into
+// [proxy.config.ingest].
+func tlsStart(t *testing.T, extra func(ca *tlsCA) string) *tlsSetup {
+	t.Helper()
+	dir := tempDir(t)
+	s := &tlsSetup{dir: dir, ca: tlsNewCA(t, dir, "ca"), tokens: filepath.Join(dir, "tokens")}
+	s.cert, s.key = s.ca.valid(t, "server", true)
+	tokens := "# test tokens\n" + tlsTokenLine("web", tlsWebToken, "access", false) + tlsTokenLine("ops", tlsOpsToken, "*", true)
+	if err := os.WriteFile(s.tokens, []byte(tokens), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	more := ""
+	if extra != nil {
+		more = extra(s.ca)
+	}
+	s.d = startDaemon(t, writeConfig(t, dir, tlsConfText(dir, s.cert, s.key, s.tokens, more)))
+	if !strings.Contains(s.d.stderr.String(), "post=https://") {
+		t.Fatalf("the daemon does not announce https:\n%s", s.d.stderr.String())
+	}
+	return s
+}
+
+// tlsDo sends method path with body and the bearer token (none when "")
+// through c, and returns the status and body.
+func tlsDo(t *testing.T, c *http.Client, method, url, token, body string) (int, http.Header, string, error) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, nil, "", err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(data), nil
+}
+
+// TestTLSIngest: over TLS, a request without a token, with an unknown one
+// or with another log's is refused with a JSON error and writes nothing; a
+// plain HTTP request to the TLS port is refused; /healthz needs no token,
+// /metrics does; the right token writes.
+func TestTLSIngest(t *testing.T) {
+	s := tlsStart(t, nil)
+	c := tlsClient(t, s.ca, "", "")
+	base := "https://" + s.d.addr
+	for _, tc := range []struct {
+		name, method, path, token string
+		code                      int
+		msg, wwwAuth              string
+	}{
+		{"no token", "POST", "/v1/logs/access", "", 401, "missing bearer token", `Bearer realm="logroll"`},
+		{"unknown token", "POST", "/v1/logs/access", "nope", 401, "invalid bearer token", `Bearer realm="logroll", error="invalid_token"`},
+		{"unknown token, unknown log", "POST", "/v1/logs/nosuch", "nope", 401, "invalid bearer token", `Bearer realm="logroll", error="invalid_token"`},
+		{"another log's token", "POST", "/v1/logs/errors", tlsWebToken, 403, `token "web" may not write to log "errors.log" (it may write to: access.log)`, ""},
+		{"metrics without token", "GET", "/metrics", "", 401, "missing bearer token", `Bearer realm="logroll"`},
+	} {
+		code, hdr, body, err := tlsDo(t, c, tc.method, base+tc.path, tc.token, "refused line\n")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var e struct{ Error string }
+		if code != tc.code || json.Unmarshal([]byte(body), &e) != nil || !strings.Contains(e.Error, tc.msg) || hdr.Get("WWW-Authenticate") != tc.wwwAuth {
+			t.Errorf("%s: %d %s (WWW-Authenticate %q), want %d with %q (%q)", tc.name, code, body, hdr.Get("WWW-Authenticate"), tc.code, tc.msg, tc.wwwAuth)
+		}
+	}
+	// Plain HTTP on the TLS port.
+	resp, err := http.Post("http://"+s.d.addr+"/v1/logs/access", "text/plain", strings.NewReader("plain line\n"))
+	if err == nil {
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Errorf("plain HTTP to the TLS port: %d %s", resp.StatusCode, data)
+		}
+	}
+	if code, _, _, err := tlsDo(t, c, "GET", base+"/healthz", "", ""); err != nil || code != 200 {
+		t.Errorf("/healthz without token: %d %v", code, err)
+	}
+	if code, _, body, err := tlsDo(t, c, "GET", base+"/metrics", tlsOpsToken, ""); err != nil || code != 200 || !strings.Contains(body, "proxy_process_log_records_written_total") {
+		t.Errorf("/metrics with a token: %d %v", code, err)
+	}
+	for _, f := range []string{"access.log", "errors.log"} {
+		if data, _ := os.ReadFile(filepath.Join(s.d.logs, f)); len(data) != 0 {
+			t.Errorf("%s holds %q after refused requests", f, data)
+		}
+	}
+	if code, _, body, err := tlsDo(t, c, "POST", base+"/v1/logs/access", tlsWebToken, "good line\n"); err != nil || code != 200 || body != `{"records":1}` {
+		t.Fatalf("with the token: %d %s %v", code, body, err)
+	}
+	if code, _, _, err := tlsDo(t, c, "POST", base+"/v1/logs/errors", tlsOpsToken, "ops line\n"); err != nil || code != 200 {
+		t.Fatalf("ops token: %d %v", code, err)
+	}
+	if got := readFile(t, filepath.Join(s.d.logs, "access.log")); got != "good line\n" {
+		t.Errorf("access.log = %q", got)
+	}
+}
+
+// TestTLSCurl ships 20,000 lines with etc/shippers/curl-ship.sh over TLS
+// with a token from a file, to a daemon that also asks for a client
+// certificate: every line arrives once, in order.
+func TestTLSCurl(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed: the curl recipe is not tested")
+	}
+	s := tlsStart(t, func(ca *tlsCA) string { return fmt.Sprintf("tls_client_ca_file = %q\n", ca.pem) })
+	cert, key := s.ca.valid(t, "shipper", false)
+	tokenFile := filepath.Join(s.dir, "web.token")
+	if err := os.WriteFile(tokenFile, []byte(tlsWebToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), ecoDeliverLimit)
+	defer cancel()
+	cmd, out := ecoCurlCmd(t, ctx, s.d, false)
+	cmd.Args[1] = "https://" + s.d.addr + "/v1/logs/access"
+	cmd.Env = append(cmd.Env, "LOGROLL_TOKEN_FILE="+tokenFile, "LOGROLL_CACERT="+s.ca.pem, "LOGROLL_CERT="+cert, "LOGROLL_KEY="+key)
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("curl-ship.sh over TLS: %v\n%s", err, out)
+	}
+	ecoCheckCurlLog(t, s.d)
+	if strings.Contains(strings.Join(cmd.Args, " "), tlsWebToken) {
+		t.Error("the token is on curl-ship.sh's command line")
+	}
+	// Without the client certificate, the handshake is refused.
+	cmd2, out2 := ecoCurlCmd(t, ctx, s.d, false)
+	cmd2.Args[1] = "https://" + s.d.addr + "/v1/logs/access"
+	cmd2.Env = append(cmd2.Env, "LOGROLL_TOKEN_FILE="+tokenFile, "LOGROLL_CACERT="+s.ca.pem)
+	if err := cmd2.Run(); err == nil {
+		t.Errorf("curl-ship.sh without a client certificate succeeded:\n%s", out2)
+	}
+	ecoCheckCurlLog(t, s.d) // nothing more written
+}
+
+// TestTLSMutual: with tls_client_ca_file, a client without a certificate,
+// with one from another CA, or with an expired one is refused in the
+// handshake, and nothing is written; a valid one with a token writes.
+func TestTLSMutual(t *testing.T) {
+	s := tlsStart(t, func(ca *tlsCA) string { return fmt.Sprintf("tls_client_ca_file = %q\n", ca.pem) })
+	other := tlsNewCA(t, s.dir, "otherca")
+	okCert, okKey := s.ca.valid(t, "client", false)
+	otherCert, otherKey := other.valid(t, "intruder", false)
+	oldCert, oldKey := s.ca.issue(t, "expired", false, time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour))
+	url := "https://" + s.d.addr + "/v1/logs/access"
+	for _, tc := range []struct{ name, cert, key string }{
+		{"no client certificate", "", ""},
+		{"another CA's certificate", otherCert, otherKey},
+		{"expired certificate", oldCert, oldKey},
+	} {
+		code, _, body, err := tlsDo(t, tlsClient(t, s.ca, tc.cert, tc.key), "POST", url, tlsWebToken, "refused\n")
+		if err == nil {
+			t.Errorf("%s: answered %d %s, want a refused handshake", tc.name, code, body)
+		}
+	}
+	if data, _ := os.ReadFile(filepath.Join(s.d.logs, "access.log")); len(data) != 0 {
+		t.Errorf("access.log holds %q", data)
+	}
+	// Counted, and said once (at most one line every 10 s).
+	eventually(t, func() string {
+		if n := s.d.tlsMetric("proxy.process.log.ingest.tls_handshake_errors"); n != 3 {
+			return fmt.Sprintf("%d handshake errors counted, want 3", n)
+		}
+		return ""
+	})
+	if n := strings.Count(s.d.stderr.String(), "TLS handshake error"); n != 1 {
+		t.Errorf("%d lines about TLS handshake errors in the daemon's log, want 1", n)
+	}
+	code, _, body, err := tlsDo(t, tlsClient(t, s.ca, okCert, okKey), "POST", url, tlsWebToken, "mutual\n")
+	if err != nil || code != 200 {
+		t.Fatalf("valid client certificate: %d %s %v", code, body, err)
+	}
+	// A certificate alone is not enough: the token is still asked for.
+	if code, _, _, err := tlsDo(t, tlsClient(t, s.ca, okCert, okKey), "POST", url, "", "x\n"); err != nil || code != 401 {
+		t.Errorf("client certificate without token: %d %v, want 401", code, err)
+	}
+}
+
+// tlsPeerSerial connects to addr and returns the serial of the
+// certificate it presents.
+func tlsPeerSerial(t *testing.T, addr string, ca *tlsCA) string {
+	t.Helper()
+	c := tlsClient(t, ca, "", "")
+	conn, err := tls.Dial("tcp", addr, c.Transport.(*http.Transport).TLSClientConfig)
+	if err != nil {
+		t.Fatalf("TLS dial: %v", err)
+	}
+	defer conn.Close()
+	return conn.ConnectionState().PeerCertificates[0].SerialNumber.String()
+}
+
+// TestTLSReload renews the server certificate and edits the tokens file,
+// then reloads: new connections get the new certificate, the removed token
+// is refused and the added one accepted, without a restart. A reload with
+// a key that does not match its certificate is refused with the record's
+// place, and the running certificate and tokens stay.
+func TestTLSReload(t *testing.T) {
+	s := tlsStart(t, nil)
+	before := tlsPeerSerial(t, s.d.addr, s.ca)
+	// Renew the certificate in place (a new key and serial) and replace
+	// the web token by another.
+	newCert, newKey := s.ca.valid(t, "server2", true)
+	for _, p := range [][2]string{{newCert, s.cert}, {newKey, s.key}} {
+		data, _ := os.ReadFile(p[0])
+		if err := os.WriteFile(p[1], data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const newToken = "web2-5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d"
+	tokens := tlsTokenLine("web2", newToken, "access", false) + tlsTokenLine("ops", tlsOpsToken, "*", true)
+	if err := os.WriteFile(s.tokens, []byte(tokens), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.d.mustCtl("config", "reload")
+	after := tlsPeerSerial(t, s.d.addr, s.ca)
+	if after == before {
+		t.Errorf("the certificate served after the reload is the old one (serial %s)", before)
+	}
+	c := tlsClient(t, s.ca, "", "")
+	url := "https://" + s.d.addr + "/v1/logs/access"
+	if code, _, _, err := tlsDo(t, c, "POST", url, tlsWebToken, "old token\n"); err != nil || code != 401 {
+		t.Errorf("removed token: %d %v, want 401", code, err)
+	}
+	if code, _, _, err := tlsDo(t, c, "POST", url, newToken, "new token\n"); err != nil || code != 200 {
+		t.Errorf("added token: %d %v, want 200", code, err)
+	}
+	// A broken pair: refused, everything kept.
+	_, otherKey := s.ca.valid(t, "server3", true)
+	data, _ := os.ReadFile(otherKey)
+	if err := os.WriteFile(s.key, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := s.d.ctl("config", "reload")
+	line, col := position(t, readFile(t, s.d.config), fmt.Sprintf("%q", s.cert))
+	want := fmt.Sprintf("%s:%d:%d: proxy.config.ingest.tls_cert_file: ", s.d.config, line, col)
+	if r.code != 1 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "private key does not match public key") {
+		t.Errorf("reload with a mismatched key: %v\nwant exit 1 and %q", r, want)
+	}
+	if got := tlsPeerSerial(t, s.d.addr, s.ca); got != after {
+		t.Errorf("after a refused reload the certificate changed: %s, want %s", got, after)
+	}
+	if code, _, _, err := tlsDo(t, c, "POST", url, newToken, "still\n"); err != nil || code != 200 {
+		t.Errorf("after a refused reload: %d %v", code, err)
+	}
+}
+
+// TestTLSRefusedAtStart: an expired certificate, a key that does not match,
+// or a tokens file with a mistake stop logrolld at start with exit 2 and
+// the place of the problem.
+func TestTLSRefusedAtStart(t *testing.T) {
+	dir := tempDir(t)
+	ca := tlsNewCA(t, dir, "ca")
+	cert, key := ca.valid(t, "server", true)
+	oldCert, oldKey := ca.issue(t, "old", true, time.Now().Add(-48*time.Hour), time.Now().Add(-time.Hour))
+	_, otherKey := ca.valid(t, "other", true)
+	good := filepath.Join(dir, "tokens")
+	os.WriteFile(good, []byte(tlsTokenLine("web", tlsWebToken, "access", false)), 0o600)
+	bad := filepath.Join(dir, "badtokens")
+	os.WriteFile(bad, []byte("web 1234 access\n"), 0o600)
+	for _, tc := range []struct{ name, cert, key, tokens, want string }{
+		{"expired certificate", oldCert, oldKey, good, "proxy.config.ingest.tls_cert_file: " + oldCert + ": the certificate (CN=old) expired on"},
+		{"mismatched key", cert, otherKey, good, "proxy.config.ingest.tls_cert_file: certificate " + cert + " with key " + otherKey + ": tls: private key does not match public key"},
+		{"missing key file", cert, filepath.Join(dir, "nokey"), good, "proxy.config.ingest.tls_key_file: certificate"},
+		{"bad tokens file", cert, key, bad, "proxy.config.ingest.auth_tokens_file: tokens file refused:\n" + bad + `:1:5: "1234" is not a SHA-256`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sub := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+			os.MkdirAll(sub, 0o755)
+			d := launch(t, writeConfig(t, sub, tlsConfText(sub, tc.cert, tc.key, tc.tokens, "")))
+			if code := d.wait(waitLimit); code != 2 {
+				t.Fatalf("exit %d, want 2", code)
+			}
+			if !strings.Contains(d.stderr.String(), tc.want) || !strings.Contains(d.stderr.String(), d.config+":") {
+				t.Errorf("stderr does not hold %q at %s:LINE:COL:\n%s", tc.want, d.config, d.stderr.String())
+			}
+			// logrollctl config check reads the same files.
+			if r := runCtl(t, "config", "check", d.config); r.code != 1 || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("config check: %v\nwant exit 1 and %q", r, tc.want)
+			}
+		})
+	}
+}
+
+// TestTLSSlowloris opens 300 connections to the TLS port that never finish
+// their handshake (half of them send half a ClientHello): the daemon holds
+// one goroutine each and closes them all within the handshake timeout
+// (ReadHeaderTimeout, 10 s), while a real client is served meanwhile;
+// nothing is written but its line. About 10 s.
+func TestTLSSlowloris(t *testing.T) {
+	s := tlsStart(t, nil)
+	c := tlsClient(t, s.ca, "", "")
+	baseG := s.d.relPromValue2(c, tlsOpsToken, "go_goroutines")
+	var conns []net.Conn
+	for i := range 300 {
+		conn, err := net.Dial("tcp", s.d.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, conn)
+		if i%2 == 1 {
+			conn.Write([]byte{0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03}) // a record header and the start of a ClientHello
+		}
+	}
+	defer func() {
+		for _, conn := range conns {
+			conn.Close()
+		}
+	}()
+	start := time.Now()
+	eventually(t, func() string {
+		if g := s.d.relPromValue2(c, tlsOpsToken, "go_goroutines"); g < baseG+300 {
+			return fmt.Sprintf("%v goroutines, %v before 300 connections", g, baseG)
+		}
+		return ""
+	})
+	if g := s.d.relPromValue2(c, tlsOpsToken, "go_goroutines"); g > baseG+300+20 {
+		t.Errorf("%v goroutines for 300 stalled connections (%v before)", g, baseG)
+	}
+	if code, _, _, err := tlsDo(t, c, "POST", "https://"+s.d.addr+"/v1/logs/access", tlsWebToken, "served meanwhile\n"); err != nil || code != 200 {
+		t.Errorf("a real client during the slowloris: %d %v", code, err)
+	}
+	// Every stalled connection is closed by the daemon within the timeout.
+	deadline := time.Now().Add(20 * time.Second)
+	buf := make([]byte, 1)
+	for _, conn := range conns {
+		conn.SetReadDeadline(deadline)
+		for {
+			if _, err := conn.Read(buf); err != nil {
+				if ne, ok := err.(net.Error); ok && ne.Timeout() {
+					t.Fatalf("a stalled connection still open %v after it was opened", time.Since(start).Round(time.Second))
+				}
+				break
+			}
+		}
+	}
+	t.Logf("300 stalled connections closed by the daemon after %v; %d TLS handshake errors counted", time.Since(start).Round(100*time.Millisecond),
+		s.d.tlsMetric("proxy.process.log.ingest.tls_handshake_errors"))
+	eventually(t, func() string {
+		if g := s.d.relPromValue2(c, tlsOpsToken, "go_goroutines"); g > baseG+5 {
+			return fmt.Sprintf("%v goroutines after the connections closed, %v before", g, baseG)
+		}
+		return ""
+	})
+	if got := readFile(t, filepath.Join(s.d.logs, "access.log")); got != "served meanwhile\n" {
+		t.Errorf("access.log = %q", got)
+	}
+}
+
+// relPromValue2 reads an unlabelled series of /metrics over TLS with a
+// token.
+func (d *daemon) relPromValue2(c *http.Client, token, name string) float64 {
+	d.t.Helper()
+	code, _, body, err := tlsDo(d.t, c, "GET", "https://"+d.addr+"/metrics", token, "")
+	if err != nil || code != 200 {
+		d.t.Fatalf("GET /metrics: %d %v", code, err)
+	}
+	for _, l := range lines(body) {
+		if v, ok := strings.CutPrefix(l, name+" "); ok {
+			var f float64
+			fmt.Sscan(v, &f)
+			return f
+		}
+	}
+	d.t.Fatalf("/metrics has no %s", name)
+	return 0
+}
+
+// tlsMetric reads an unlabelled metric with logrollctl metric get.
+func (d *daemon) tlsMetric(name string) int64 {
+	d.t.Helper()
+	r := d.mustCtl("metric", "get", name)
+	var n int64
+	if v, ok := strings.CutPrefix(strings.TrimSpace(r.stdout), name+" "); ok {
+		fmt.Sscan(v, &n)
+	}
+	return n
+}
