@@ -429,6 +429,27 @@ func ecoCron(t *testing.T, mode, text string, more ...string) {
 		mode, len(runs), elapsed.Round(time.Millisecond), processed, total, len(rep))
 }
 
+// ecoKillMidFile runs the cron script with args and a -x command that
+// blocks (ecoBlockCmd, marking mark), and kills the run with its children
+// (SIGKILL) once it is processing a claimed file.
+func ecoKillMidFile(t *testing.T, ctx context.Context, d *daemon, mark string, args ...string) {
+	t.Helper()
+	c := ecoScriptCmd(t, ctx, d, true, append([]string{"-x", ecoBlockCmd(mark, mark+".never")}, args...)...)
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func() string {
+		if _, err := os.Stat(mark); err != nil {
+			return "the run has not started processing a file"
+		}
+		return ""
+	})
+	if err := syscall.Kill(-c.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Wait()
+}
+
 // ecoBlockCmd is a -x command that creates marker, waits (at most 10 s)
 // until release exists, then copies the file as its report.
 func ecoBlockCmd(marker, release string) string {
@@ -482,21 +503,7 @@ func TestCronExactlyOnce(t *testing.T) {
 
 	// A crash: C is killed while it processes a claimed file.
 	p.waitNew(t)
-	markC := filepath.Join(dir, "c.started")
-	c := ecoScriptCmd(t, ctx, d, true, "-o", reports, "-x", ecoBlockCmd(markC, filepath.Join(dir, "never")), "access")
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, func() string {
-		if _, err := os.Stat(markC); err != nil {
-			return "run C has not started processing a file"
-		}
-		return ""
-	})
-	if err := syscall.Kill(-c.Process.Pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = c.Wait()
+	ecoKillMidFile(t, ctx, d, filepath.Join(dir, "c.started"), "-o", reports, "access")
 	claims, _ := filepath.Glob(filepath.Join(d.logs, ".access.log.*.claim"))
 	if len(claims) != 1 {
 		t.Fatalf("after killing run C: claims %q, want the one it was processing", claims)
@@ -640,23 +647,9 @@ func TestCronClaimInRolledFolder(t *testing.T) {
 	arch := filepath.Join(d.logs, "archive")
 	reports := filepath.Join(dir, "reports")
 	body := d.czPost("access", czRecords("c", 2000))
-	mark := filepath.Join(dir, "started")
 	ctx, cancel := context.WithTimeout(context.Background(), ecoScriptLimit)
 	defer cancel()
-	c := ecoScriptCmd(t, ctx, d, true, "-o", reports, "-x", ecoBlockCmd(mark, filepath.Join(dir, "never")), "access")
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, func() string {
-		if _, err := os.Stat(mark); err != nil {
-			return "the run has not started processing the file"
-		}
-		return ""
-	})
-	if err := syscall.Kill(-c.Process.Pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = c.Wait()
+	ecoKillMidFile(t, ctx, d, filepath.Join(dir, "started"), "-o", reports, "access")
 	claims, _ := filepath.Glob(filepath.Join(arch, ".access.log.*.old.gz.*.claim"))
 	if len(claims) != 1 {
 		t.Fatalf("claims in %s after the kill: %q, want one", arch, claims)

@@ -68,31 +68,13 @@ func czFiles(t *testing.T, dirs []string, log string) []string {
 // did not change during the reading.
 func czReadLog(t *testing.T, dirs []string, log string) *relDisk {
 	t.Helper()
-	listing := func() string {
+	return relReadStable(t, func() string {
 		var b strings.Builder
 		for _, d := range dirs {
 			b.WriteString(relListing(t, d))
 		}
 		return b.String()
-	}
-	deadline := time.Now().Add(waitLimit)
-	for {
-		before := listing()
-		disk, err := relReadFiles(czFiles(t, dirs, log))
-		if err == nil && listing() == before {
-			for i, p := range disk.problems {
-				if i == 20 {
-					t.Errorf("%d more problems not shown", len(disk.problems)-i)
-					break
-				}
-				t.Error(p)
-			}
-			return disk
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the folders kept changing while they were read for %v (%v)", waitLimit, err)
-		}
-	}
+	}, func() []string { return czFiles(t, dirs, log) })
 }
 
 // czHidden returns the hidden names in dirs that compressions in progress

@@ -267,11 +267,20 @@ type relDisk struct {
 // returned is one consistent state of the folder.
 func relReadLog(t *testing.T, dir, log string, extra ...string) *relDisk {
 	t.Helper()
+	return relReadStable(t, func() string { return relListing(t, dir) },
+		func() []string { return append(slices.Clone(extra), logFiles(t, dir, log)...) })
+}
+
+// relReadStable reads the files files lists (relReadFiles) until listing,
+// a description of the folders they are in, did not change during the
+// reading, and reports the files' problems: relReadLog for any folders.
+func relReadStable(t *testing.T, listing func() string, files func() []string) *relDisk {
+	t.Helper()
 	deadline := time.Now().Add(waitLimit)
 	for {
-		before := relListing(t, dir)
-		disk, err := relReadFiles(append(slices.Clone(extra), logFiles(t, dir, log)...))
-		if err == nil && relListing(t, dir) == before {
+		before := listing()
+		disk, err := relReadFiles(files())
+		if err == nil && listing() == before {
 			for i, p := range disk.problems {
 				if i == 20 {
 					t.Errorf("%d more problems not shown", len(disk.problems)-i)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"time"
 )
 
 // Compression: ingest with rolled_compression on against off, same load,
@@ -144,27 +143,12 @@ func measureCompressRun(ctx context.Context, e *env, kind string, rollMB int, bo
 		return row, err
 	}
 	defer d.kill()
-	pid := d.pid()
-	var cpu0 time.Duration
-	var cpuErr error
-	lr, err := runLoad(ctx, loadSpec{
+	lr, cpu, err := measuredLoad(ctx, e, d.child, loadSpec{
 		url: d.url(), contentType: FormatText.contentType(), bodies: bodies, requests: requests, conns: targetConns,
 		checkRecords: true,
-		onStart: func() {
-			if e.prefault {
-				if err := prefault(e.root, runBytes(bodies, requests)); err != nil {
-					e.progress("prefault: %v", err)
-				}
-			}
-			cpu0, cpuErr = cpuTime(pid)
-		},
 	})
 	if err != nil {
-		return row, fmt.Errorf("%w; logrolld stderr:\n%s", err, d.output())
-	}
-	cpu1, err := cpuTime(pid)
-	if err != nil || cpuErr != nil {
-		return row, fmt.Errorf("logrolld CPU time: %v %v", err, cpuErr)
+		return row, err
 	}
 	d.kill()
 	ents, err := os.ReadDir(d.logs)
@@ -187,6 +171,6 @@ func measureCompressRun(ctx context.Context, e *env, kind string, rollMB int, bo
 	row.RecordsPerSec = float64(lr.records) / secs
 	row.P50ms = ms(percentile(lr.latencies, 50))
 	row.P99ms = ms(percentile(lr.latencies, 99))
-	row.CPUSecPerGB = (cpu1 - cpu0).Seconds() / (float64(lr.bodyBytes) / 1e9)
+	row.CPUSecPerGB = cpu.Seconds() / (float64(lr.bodyBytes) / 1e9)
 	return row, nil
 }
