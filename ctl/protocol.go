@@ -69,16 +69,25 @@ type RollRequest struct {
 	Logs []string `json:"logs,omitempty"`
 }
 
-// RolledFile describes one rolled (.old) file, with the fields parsed from its
-// name, so that no script has to parse names.
+// RolledFile describes one rolled file (.old, .old.gz, .old.zst), with the
+// fields parsed from its name, so that no script has to parse names.
 type RolledFile struct {
-	Log   string    `json:"log"`   // active name, e.g. "access.log"
-	Host  string    `json:"host"`  // host written in the name
-	Path  string    `json:"path"`  // absolute path
-	Start time.Time `json:"start"` // START, whole seconds, local time
-	End   time.Time `json:"end"`   // END
-	Seq   int       `json:"seq,omitempty"`
-	Bytes int64     `json:"bytes"`
+	Log  string `json:"log"`  // active name, e.g. "access.log"
+	Host string `json:"host"` // host written in the name
+	Path string `json:"path"` // absolute path
+	// Dir is the folder of Path: logfile_dir, or the log's rolled_dir.
+	Dir string `json:"dir"`
+	// Compression is how the file is stored: "none" (the .old file),
+	// "gzip" (.old.gz) or "zstd" (.old.zst).
+	Compression string    `json:"compression"`
+	Start       time.Time `json:"start"` // START, whole seconds, local time
+	End         time.Time `json:"end"`   // END
+	Seq         int       `json:"seq,omitempty"`
+	// Bytes is the file's size, compressed or not.
+	Bytes int64 `json:"bytes"`
+	// RawBytes is what a compressed file holds, decompressed; known only
+	// for files rolled by this request (POST /v1/roll).
+	RawBytes int64 `json:"raw_bytes,omitempty"`
 	// Records and Cause are known only for files rolled by this request
 	// (POST /v1/roll).
 	Records int64  `json:"records,omitempty"`
@@ -193,6 +202,11 @@ type LogStatus struct {
 	RolledBytes int64     `json:"rolled_bytes"`
 	MinCount    int       `json:"min_count"`
 	MaxCount    int       `json:"max_count"`
+	// RolledDir is the folder its rolled files go into (rolled_dir,
+	// absolute: logfile_dir when not set), Compression how they are
+	// stored (rolled_compression: "none", "gzip" or "zstd").
+	RolledDir   string `json:"rolled_dir"`
+	Compression string `json:"compression"`
 }
 
 // SpaceStatus is the space manager's state (docs/design.md §6).

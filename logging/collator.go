@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,6 +76,8 @@ type Collator struct {
 
 	ctl        sync.Mutex     // serialises Start, Apply and Close
 	newRolls   []Rolled       // rolls made by New, reported by Start; guarded by ctl
+	newJobs    []*job         // compressions New queued (catch-up rolls, recovery), submitted by Start; guarded by ctl
+	comp       *compressor    // compresses rolled files, off the writers (compress.go)
 	dirMu      sync.Mutex     // serialises recreateDir and folderReplaced; guards dirFI
 	dirFI      os.FileInfo    // the log folder this collator created or found, to tell a replaced one
 	wg         sync.WaitGroup // writer goroutines
@@ -121,6 +127,7 @@ func (c *Collator) Start() {
 		return
 	}
 	c.startFlusher()
+	c.comp.start()
 	for _, l := range *c.logs.Load() {
 		c.start(l)
 	}
@@ -128,6 +135,10 @@ func (c *Collator) Start() {
 		c.reportRoll(r)
 	}
 	c.newRolls = nil
+	for _, j := range c.newJobs {
+		c.comp.submit(j)
+	}
+	c.newJobs = nil
 }
 
 // startFlusher starts the flusher goroutine once.
@@ -144,6 +155,9 @@ type fsOps struct {
 	syncDir   func(dir string) error                                                     // syncPath
 	writeMeta func(mf *metaFile, path string, m Meta, perm os.FileMode, sync bool) error // (*metaFile).write
 	writeback func(f *os.File, off, n int64)                                             // startWriteback's sync_file_range
+	// compressed, when set, wraps what a compression writes into its
+	// temporary file (tests inject a full disk); nil writes it as it is.
+	compressed func(w io.Writer) io.Writer
 }
 
 // open is Open with the file-system calls as a parameter, for fault tests.
@@ -200,6 +214,7 @@ func newCollator(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 		c.log = slog.Default()
 	}
 	c.set.Store(&ncfg)
+	c.comp = newCompressor(c, ncfg.CompressThreads)
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("logging: create log folder %s: %w", c.dir, err)
 	}
@@ -212,6 +227,9 @@ func newCollator(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 	}
 	m := map[string]*logFile{}
 	c.logs.Store(&m)
+	if _, err := c.makeRolledDirs(ncfg.Logs); err != nil {
+		return nil, err
+	}
 	opened, err := c.openLogs(ncfg.Logs)
 	if err != nil {
 		return nil, err
@@ -221,8 +239,59 @@ func newCollator(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 		m[l.name] = l
 	}
 	c.logs.Store(&m)
-	c.catchUp(opened) // its rolls are kept in newRolls for Start
+	// Compressions a crash interrupted, then the catch-up rolls: both
+	// are kept in newJobs (and newRolls) for Start.
+	c.newJobs = c.recoverPending(rolledDirs(c.dir, ncfg.Logs))
+	c.catchUp(opened)
 	return c, nil
+}
+
+// rolledDirs returns the folders the logs' rolled files go into, the log
+// folder dir first, each once.
+func rolledDirs(dir string, lcs []LogConfig) []string {
+	dirs := []string{dir}
+	for _, lc := range lcs {
+		if d := lc.Storage.Dir; d != "" && !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}
+
+// makeRolledDirs creates the logs' rolled folders that are missing, after
+// checking each (CheckRolledDir), and returns the folders it created, the
+// outermost first. On error it removes them again: nothing is left.
+func (c *Collator) makeRolledDirs(lcs []LogConfig) ([]string, error) {
+	var created []string
+	undo := func() {
+		for i := len(created) - 1; i >= 0; i-- {
+			_ = os.Remove(created[i])
+		}
+	}
+	for _, d := range rolledDirs(c.dir, lcs)[1:] {
+		if err := CheckRolledDir(c.dir, d); err != nil {
+			undo()
+			return nil, fmt.Errorf("logging: %w", err)
+		}
+		var missing []string
+		for p := d; !exists(p); p = filepath.Dir(p) {
+			missing = append(missing, p)
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			undo()
+			return nil, fmt.Errorf("logging: create rolled folder %s: %w", d, err)
+		}
+		slices.Reverse(missing)
+		created = append(created, missing...)
+	}
+	if len(created) > 0 && c.set.Load().Durability >= DurabilityRoll {
+		for _, d := range created {
+			if err := c.fs.syncDir(filepath.Dir(d)); err != nil {
+				c.log.Warn("sync of a rolled folder's parent failed", "dir", filepath.Dir(d), "err", err)
+			}
+		}
+	}
+	return created, nil
 }
 
 // openLogs opens the given logs, all or none: first it checks every log's
@@ -245,9 +314,24 @@ func (c *Collator) openLogs(lcs []LogConfig) ([]*logFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("logging: list log folder %s: %w", c.dir, err)
 	}
+	// The names of the rolled files in each log's rolled folder, for its
+	// rolled-name state (namestate.go): the raw files waiting for their
+	// compression count under their final names.
+	listings := map[string][]string{c.dir: rolledNames(names)}
 	var opened []*logFile
 	for _, lc := range lcs {
-		l, err := c.openLog(lc, now, names)
+		ns := listings[c.dir]
+		if d := lc.Storage.Dir; d != "" {
+			if _, ok := listings[d]; !ok {
+				more, err := listNames(d)
+				if err != nil && !errors.Is(err, fs.ErrNotExist) {
+					c.log.Warn("cannot list a rolled folder", "dir", d, "err", err)
+				}
+				listings[d] = rolledNames(more)
+			}
+			ns = append(slices.Clone(ns), listings[d]...)
+		}
+		l, err := c.openLog(lc, now, ns)
 		if err != nil {
 			for _, o := range opened {
 				o.undoOpen()
@@ -425,10 +509,17 @@ func (c *Collator) Apply(cfg Config) error {
 	if !c.started.Load() {
 		return fmt.Errorf("logging: apply: %w", ErrNotStarted)
 	}
+	created, err := c.makeRolledDirs(ncfg.Logs)
+	if err != nil {
+		return fmt.Errorf("logging: apply: %w", err)
+	}
 	prev := c.set.Swap(&ncfg) // new files below get the new Perm
 	opened, err := c.openLogs(added)
 	if err != nil {
 		c.set.Store(prev)
+		for i := len(created) - 1; i >= 0; i-- {
+			_ = os.Remove(created[i])
+		}
 		return fmt.Errorf("logging: apply: %w", err)
 	}
 	// Everything that could refuse the configuration has passed: from
@@ -443,6 +534,7 @@ func (c *Collator) Apply(cfg Config) error {
 		if l := old[lc.Name]; l != nil {
 			m[lc.Name] = l
 			l.setPolicy(lc.Policy)
+			l.store.Store(&lc.Storage)
 		}
 	}
 	c.logs.Store(&m)
@@ -514,12 +606,16 @@ func (c *Collator) Close() error {
 	}
 	m := *c.logs.Load()
 	if !c.started.Load() {
-		// Never started: no writer owns the files New opened.
+		// Never started: no writer owns the files New opened, and no
+		// compression ran (the raw files of New's rolls stay for the
+		// next start).
 		var errs []error
 		for _, l := range m {
 			errs = append(errs, l.w.stopFile())
 			l.w.meta.close()
 		}
+		c.newJobs = nil
+		c.comp.shutdown()
 		return errors.Join(errs...)
 	}
 	var ops []*op
@@ -537,6 +633,10 @@ func (c *Collator) Close() error {
 	}
 	c.wg.Wait()
 	c.flush.shutdown() // after the writers: no request follows
+	// After the writers: no job follows. A compression in progress is
+	// stopped; its raw file (and those of the jobs waiting) stays hidden
+	// and the next start compresses it (recover.go).
+	c.comp.shutdown()
 	return errors.Join(errs...)
 }
 
@@ -593,7 +693,18 @@ func normalize(cfg Config) (Config, error) {
 		seen[n] = true
 		errs = append(errs, validatePolicy(n, lc.Policy)...)
 	}
+	switch {
+	case cfg.CompressThreads == 0:
+		cfg.CompressThreads = runtime.GOMAXPROCS(0)
+	case cfg.CompressThreads < 0:
+		bad("compress threads %d must not be negative", cfg.CompressThreads)
+	}
 	cfg.Logs = append([]LogConfig(nil), cfg.Logs...)
+	for i := range cfg.Logs {
+		var serrs []error
+		cfg.Logs[i].Storage, serrs = validateStorage(cfg.Logs[i].Name, cfg.Dir, cfg.Logs[i].Storage)
+		errs = append(errs, serrs...)
+	}
 	return cfg, errors.Join(errs...)
 }
 

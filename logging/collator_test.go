@@ -27,13 +27,15 @@ func TestForcedRoll(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := Rolled{
-			Log:     testLog,
-			Path:    filepath.Join(dir, "access.log.web01.20000101.00h01m30s-20000101.00h02m30s.old"),
-			Start:   time.Date(2000, 1, 1, 0, 1, 30, 0, time.UTC),
-			End:     time.Date(2000, 1, 1, 0, 2, 30, 0, time.UTC),
-			Bytes:   9,
-			Records: 3,
-			Cause:   CauseForced,
+			Log:      testLog,
+			Path:     filepath.Join(dir, "access.log.web01.20000101.00h01m30s-20000101.00h02m30s.old"),
+			Dir:      dir,
+			Start:    time.Date(2000, 1, 1, 0, 1, 30, 0, time.UTC),
+			End:      time.Date(2000, 1, 1, 0, 2, 30, 0, time.UTC),
+			Bytes:    9,
+			RawBytes: 9,
+			Records:  3,
+			Cause:    CauseForced,
 		}
 		if len(rolled) != 1 || rolled[0] != want {
 			t.Fatalf("Roll() = %+v, want [%+v]", rolled, want)

@@ -111,6 +111,9 @@ type LogConfig struct {
 	Name string
 	// Policy is the log's effective rolling policy.
 	Policy Policy
+	// Storage is where and how its rolled files are stored: the folder
+	// (rolled_dir) and the compression. Apply changes it for the next roll.
+	Storage Storage
 }
 
 // Config is the collator's whole configuration. It is plain data: the records
@@ -135,6 +138,11 @@ type Config struct {
 	Form NameForm
 	// Logs are the declared logs, in declaration order; names are unique.
 	Logs []LogConfig
+	// CompressThreads is the number of threads that compress rolled files
+	// (Storage.Compression): one file at a time, in chunks compressed in
+	// parallel, at idle CPU priority (chunks.go); 0 selects GOMAXPROCS.
+	// Only New reads it.
+	CompressThreads int
 }
 
 // Options are the collator's collaborators. Zero values select the defaults.

@@ -36,9 +36,11 @@ import "os"
 // goroutine during one turn with the token. It is owned by the writer
 // goroutine: leaders never add to it (see writer.deferring).
 type deferred struct {
-	metas   []*os.File // .meta files written without fsync
-	dir     bool       // the log folder needs an fsync
-	replies []deferredReply
+	metas     []*os.File // .meta files written without fsync
+	dir       bool       // the log folder needs an fsync
+	rolledDir string     // a rolled folder (not the log folder) that needs an fsync
+	jobs      []*job     // compressions of rolled files, submitted after the fsyncs
+	replies   []deferredReply
 }
 
 // deferredReply is an op's answer held back until the fsyncs before it.
@@ -49,7 +51,7 @@ type deferredReply struct {
 
 // pending reports whether fsyncs or answers are held back.
 func (d *deferred) pending() bool {
-	return d.dir || len(d.metas) > 0 || len(d.replies) > 0
+	return d.dir || d.rolledDir != "" || len(d.metas) > 0 || len(d.jobs) > 0 || len(d.replies) > 0
 }
 
 // deferring reports whether fsyncs owed at this moment may be deferred:
@@ -85,11 +87,20 @@ func (c *Collator) runDeferred(d *deferred) {
 			c.log.Warn("log folder sync after roll failed", "dir", c.dir, "err", err)
 		}
 	}
+	if d.rolledDir != "" {
+		if err := c.fs.syncDir(d.rolledDir); err != nil {
+			c.log.Warn("rolled folder sync after roll failed", "dir", d.rolledDir, "err", err)
+		}
+	}
+	for i, j := range d.jobs {
+		c.submitJob(j)
+		d.jobs[i] = nil
+	}
 	for i, r := range d.replies {
 		r.ch <- r.res
 		d.replies[i] = deferredReply{}
 	}
-	d.metas, d.dir, d.replies = d.metas[:0], false, d.replies[:0]
+	d.metas, d.dir, d.rolledDir, d.jobs, d.replies = d.metas[:0], false, "", d.jobs[:0], d.replies[:0]
 }
 
 // presync fsyncs the active file ahead of a roll, without the token (see

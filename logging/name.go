@@ -15,6 +15,7 @@ import (
 //	<active>.<host>.<START>-<END>.<N>.old    collision number N = 1, 2, …
 //	<active>.<START>-<END>.old               no host: Traffic Server's own
 //	                                         diags.log and traffic.out names
+//	<any of the above>.gz, <…>.zst           stored compressed (rolled_compression)
 //
 // with START and END written as %Y%m%d.%Hh%Mm%Ss (Go layout nameTimeLayout),
 // e.g. access.log.web01.20261121.06h00m00s-20261121.12h00m00s.old.
@@ -76,6 +77,11 @@ type RolledName struct {
 	Seq int
 	// Form is the separator between Active and Host.
 	Form NameForm
+	// Compression is how the file is stored: CompressionNone for the plain
+	// .old file, else the name ends in the compression's extension
+	// (".old.gz", ".old.zst"). The name without it, the plain rolled name,
+	// is what is unique (namestate.go).
+	Compression Compression
 }
 
 // String returns the file name (a base name, no folder). Start is formatted in
@@ -102,14 +108,17 @@ func (r RolledName) String() string {
 		b.WriteString(strconv.Itoa(r.Seq))
 	}
 	b.WriteString(nameSuffix)
+	b.WriteString(r.Compression.Ext())
 	return b.String()
 }
 
 // ParseRolledName parses a base file name written by [RolledName.String], with
 // times in loc (nil means time.Local). On failure it returns a *[NameError],
 // which matches [ErrNotRolled]; so are rejected active files, meta files, names
-// with a '/' or a leading '.', names without ".old", and names whose times are
-// not two valid %Y%m%d.%Hh%Mm%Ss times existing in loc.
+// with a '/' or a leading '.' (the hidden in-progress and temporary files of
+// compression among them), names without ".old" (or ".old.gz", ".old.zst":
+// the compressed forms, see RolledName.Compression), and names whose times
+// are not two valid %Y%m%d.%Hh%Mm%Ss times existing in loc.
 //
 // Active and host are split as follows, since both may contain dots:
 //
@@ -147,11 +156,18 @@ func ParseRolledName(name string, actives []string, loc *time.Location) (RolledN
 	case strings.HasPrefix(name, "."):
 		return fail("hidden file")
 	}
-	rest, ok := strings.CutSuffix(name, nameSuffix)
+	r := RolledName{}
+	rest := name
+	for _, c := range []Compression{CompressionGzip, CompressionZstd} {
+		if s, ok := strings.CutSuffix(rest, c.Ext()); ok {
+			rest, r.Compression = s, c
+			break
+		}
+	}
+	rest, ok := strings.CutSuffix(rest, nameSuffix)
 	if !ok {
 		return fail("no %s suffix", nameSuffix)
 	}
-	r := RolledName{}
 	if i := strings.LastIndexByte(rest, '.'); i >= 0 && nameAllDigits(rest[i+1:]) {
 		digits := rest[i+1:]
 		if digits[0] == '0' {

@@ -14,7 +14,7 @@ func nameAt(h, m, s int, loc *time.Location) time.Time {
 
 // nameEqual compares two rolled names, times as instants.
 func nameEqual(a, b RolledName) bool {
-	return a.Active == b.Active && a.Host == b.Host && a.Seq == b.Seq && a.Form == b.Form &&
+	return a.Active == b.Active && a.Host == b.Host && a.Seq == b.Seq && a.Form == b.Form && a.Compression == b.Compression &&
 		a.Start.Equal(b.Start) && a.End.Equal(b.End)
 }
 
@@ -40,6 +40,9 @@ func TestRolledNameString(t *testing.T) {
 			"access.log.web01.20261121.01h00m00s-20261121.07h00m00s.old"},
 		{"seconds and day change", with(func(r *RolledName) { r.Start, r.End = nameAt(23, 59, 58, utc), nameAt(24, 0, 0, utc) }),
 			"access.log.web01.20261121.23h59m58s-20261122.00h00m00s.old"},
+		{"gzip", with(func(r *RolledName) { r.Compression = CompressionGzip }), "access.log.web01.20261121.06h00m00s-20261121.12h00m00s.old.gz"},
+		{"zstd seq ats", with(func(r *RolledName) { r.Compression, r.Seq, r.Form = CompressionZstd, 1, FormATS }),
+			"access.log_web01.20261121.06h00m00s-20261121.12h00m00s.1.old.zst"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +119,12 @@ func TestParseRolledName(t *testing.T) {
 			RolledName{Active: "diags.log", Start: s6, End: e12, Seq: 3}},
 		{"host ending in .log still a host", "access.log.web01.log." + times + ".old", known,
 			RolledName{Active: "access.log", Host: "web01.log", Start: s6, End: e12}},
+		{"gzip", "access.log.web01." + times + ".old.gz", known,
+			RolledName{Active: "access.log", Host: "web01", Start: s6, End: e12, Compression: CompressionGzip}},
+		{"zstd with collision", "access.log.web01." + times + ".2.old.zst", known,
+			RolledName{Active: "access.log", Host: "web01", Start: s6, End: e12, Seq: 2, Compression: CompressionZstd}},
+		{"host-less gzip", "diags.log." + times + ".old.gz", nil,
+			RolledName{Active: "diags.log", Start: s6, End: e12, Compression: CompressionGzip}},
 		{"leap day", "access.log.web01.20280229.23h59m59s-20280301.00h00m00s.old", known,
 			RolledName{Active: "access.log", Host: "web01", Start: time.Date(2028, 2, 29, 23, 59, 59, 0, utc), End: time.Date(2028, 3, 1, 0, 0, 0, 0, utc)}},
 	}
@@ -154,6 +163,11 @@ func TestParseRolledNameRejects(t *testing.T) {
 		{"just .old", ".old", nil, "hidden file"},
 		{"missing .old", host + "20261121.06h00m00s-20261121.12h00m00s", nil, "no .old suffix"},
 		{"temp suffix", host + "20261121.06h00m00s-20261121.12h00m00s.old.tmp", nil, "no .old suffix"},
+		{"other compression", host + "20261121.06h00m00s-20261121.12h00m00s.old.bz2", nil, "no .old suffix"},
+		{"gz without .old", host + "20261121.06h00m00s-20261121.12h00m00s.gz", nil, "no .old suffix"},
+		{"gz twice", host + "20261121.06h00m00s-20261121.12h00m00s.old.gz.gz", nil, "no .old suffix"},
+		{"raw of a compression", "." + host + "20261121.06h00m00s-20261121.12h00m00s.old.gz.raw", nil, "hidden file"},
+		{"temporary of a compression", "." + host + "20261121.06h00m00s-20261121.12h00m00s.old.zst.tmp123", nil, "hidden file"},
 		{"path", "logs/" + host + "20261121.06h00m00s-20261121.12h00m00s.old", nil, "not a base name"},
 		{"seven digit date", host + "2026112.06h00m00s-20261121.12h00m00s.old", nil, "no .START-END times"},
 		{"letter in date", host + "2026112a.06h00m00s-20261121.12h00m00s.old", nil, "START"},

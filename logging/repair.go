@@ -38,6 +38,8 @@ func (c *Collator) openLog(lc LogConfig, now time.Time, names []string) (*logFil
 	}
 	w := &writer{c: c, l: l, pol: lc.Policy}
 	l.w = w
+	st := lc.Storage
+	l.store.Store(&st)
 	f, size, created, err := openActive(path, c.set.Load().Perm)
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {

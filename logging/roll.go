@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // RollCause says why a file rolled.
@@ -44,20 +42,30 @@ func (c RollCause) String() string {
 	return fmt.Sprintf("RollCause(%d)", int(c))
 }
 
-// Rolled describes one finished (renamed) file.
+// Rolled describes one finished file, in its final form.
 type Rolled struct {
 	// Log is the log's active name, e.g. "access.log".
 	Log string
-	// Path is the absolute path of the rolled file.
+	// Path is the absolute path of the rolled file in its final form: the
+	// .old file, or with compression the .old.gz or .old.zst file.
 	Path string
+	// Dir is the folder of Path: the log's rolled folder (rolled_dir).
+	Dir string
+	// Compression is how the file is stored: CompressionNone for a plain
+	// .old file (also when compression failed and the file was published
+	// uncompressed).
+	Compression Compression
 	// Start and End are the times in the rolled name (whole seconds, in
 	// Options.Location): every record in the file was accepted at a time t with
 	// Start ≤ floor(t) ≤ End.
 	Start, End time.Time
-	// Bytes is the file's size. Records counts the records this process wrote
-	// into it: a file continued after a restart also holds the records of
-	// earlier runs, which are not counted.
-	Bytes, Records int64
+	// Bytes is the file's size (compressed, with compression). RawBytes is
+	// the size of what it holds: the bytes the log wrote, which a
+	// compressed file decompresses to (Bytes without compression). Records
+	// counts the records this process wrote into it: a file continued
+	// after a restart also holds the records of earlier runs, which are not
+	// counted.
+	Bytes, RawBytes, Records int64
 	// Cause says why it rolled.
 	Cause RollCause
 }
@@ -72,9 +80,10 @@ type Rolled struct {
 // An unknown name fails the whole call before anything rolls. Roll failures
 // (the active file stays in place) are returned joined, next to the rolls
 // that worked. Roll returns once the rolled files are complete and in place
-// (with DurabilityRoll, synced); the new active files follow at once, before
-// anything else is written. Options.OnRoll hears of each roll before Roll
-// returns.
+// in their final form (with DurabilityRoll, synced): for a log stored
+// compressed, once its file is compressed (compress.go), with the final
+// path; the new active files follow at once, before anything else is
+// written. Options.OnRoll hears of each roll before Roll returns.
 func (c *Collator) Roll(logs ...string) ([]Rolled, error) {
 	return c.each("roll", logs, func() *op { return &op{kind: opRoll, cause: CauseForced} })
 }
@@ -200,13 +209,24 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 		End:    stop.In(c.loc),
 		Form:   set.Form,
 	}
-	sw, ew := rn.walls()
-	for rn.Seq = w.names.first(sw, ew); c.exists(rn.String()); rn.Seq++ {
+	st := l.storage()
+	td := st.Dir
+	if td == "" {
+		td = c.dir
 	}
-	dst := filepath.Join(c.dir, rn.String())
+	sw, ew := rn.walls()
+	for rn.Seq = w.names.first(sw, ew); c.taken(td, rn); rn.Seq++ {
+	}
+	base := rn.String()
+	rn.Compression = st.Compression
+	final := filepath.Join(td, rn.String())
+	dst := final // without compression, the rename gives the final form
+	if st.Compression != CompressionNone {
+		dst = filepath.Join(td, rawName(rn.String()))
+	}
 	err := w.checkPath()
 	if err == nil {
-		err = c.fs.rename(l.path, dst)
+		err = c.renameInto(l.path, dst, td)
 	}
 	if err != nil {
 		l.count(cRollFailures, 1)
@@ -220,25 +240,90 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 	w.names.add(sw, ew, rn.Seq)
 	w.lastEnd = stop
 	r := &Rolled{
-		Log:     l.name,
-		Path:    dst,
-		Start:   rn.Start,
-		End:     rn.End,
-		Bytes:   w.size,
-		Records: w.records,
-		Cause:   cause,
+		Log:         l.name,
+		Path:        final,
+		Dir:         td,
+		Compression: rn.Compression,
+		Start:       rn.Start,
+		End:         rn.End,
+		Bytes:       w.size,
+		RawBytes:    w.size,
+		Records:     w.records,
+		Cause:       cause,
 	}
 	w.closeFile()
+	durable := set.Durability >= DurabilityRoll
 	if w.deferring() {
 		w.def.dir = true
-	} else if set.Durability >= DurabilityRoll {
-		if err := c.fs.syncDir(c.dir); err != nil {
-			c.log.Warn("log folder sync after roll failed", "dir", c.dir, "err", err)
+		if td != c.dir {
+			w.def.rolledDir = td
+		}
+	} else if durable {
+		for _, d := range []string{c.dir, td} {
+			if err := c.fs.syncDir(d); err != nil {
+				c.log.Warn("log folder sync after roll failed", "dir", d, "err", err)
+			}
+			if td == c.dir {
+				break
+			}
 		}
 	}
-	c.emit(l, *r)
+	l.count(cRollsTime+counter(r.Cause), 1)
 	w.rolledAt = stop
+	if st.Compression == CompressionNone {
+		c.emit(*r)
+		return r, nil
+	}
+	st.Dir = td
+	j := &job{l: l, log: l.name, raw: dst, base: base, storage: st, rolled: *r, durable: durable, reply: w.waiter}
+	w.waiter = nil // the job answers it, once the file is in its final form
+	if w.deferring() {
+		w.def.jobs = append(w.def.jobs, j)
+	} else {
+		c.submitJob(j)
+	}
 	return r, nil
+}
+
+// renameInto renames the active file at path to dst, in the rolled folder
+// td: a folder that someone removed is created again first.
+func (c *Collator) renameInto(path, dst, td string) error {
+	err := c.fs.rename(path, dst)
+	if err != nil && td != c.dir && errors.Is(err, fs.ErrNotExist) {
+		if _, serr := os.Stat(td); errors.Is(serr, fs.ErrNotExist) {
+			if merr := os.MkdirAll(td, 0o755); merr != nil {
+				return errors.Join(err, fmt.Errorf("create the rolled folder %s again: %w", td, merr))
+			}
+			c.log.Warn("rolled folder was removed by someone else; created it again", "dir", td)
+			err = c.fs.rename(path, dst)
+		}
+	}
+	return err
+}
+
+// taken reports whether the rolled name rn is taken in the folder td, in
+// any of its forms: plain, compressed, or waiting for its compression.
+// (Names this log produced are never produced again: namestate.go. This
+// skips names that files it did not produce hold.)
+func (c *Collator) taken(td string, rn RolledName) bool {
+	for _, comp := range []Compression{CompressionNone, CompressionGzip, CompressionZstd} {
+		rn.Compression = comp
+		n := rn.String()
+		if exists(filepath.Join(td, n)) || comp != CompressionNone && exists(filepath.Join(td, rawName(n))) {
+			return true
+		}
+	}
+	return false
+}
+
+// submitJob hands j to the compressor, or keeps it for Start when the
+// collator is not started yet (New's catch-up rolls).
+func (c *Collator) submitJob(j *job) {
+	if c.started.Load() {
+		c.comp.submit(j)
+	} else {
+		c.newJobs = append(c.newJobs, j) // New: nobody else has c yet
+	}
 }
 
 // rollDisplaced handles a roll of an active file that someone deleted,
@@ -286,11 +371,12 @@ func (w *writer) finishRoll() {
 	}
 }
 
-// emit is the one place every finished roll passes through: it counts the
-// roll, logs it and reports it to Options.OnRoll — at once once the
-// collator is started, and from Start for the catch-up rolls New makes.
-func (c *Collator) emit(l *logFile, r Rolled) {
-	l.count(cRollsTime+counter(r.Cause), 1)
+// emit is the one place every finished roll of a log stored uncompressed
+// passes through: it logs it and reports it to Options.OnRoll — at once
+// once the collator is started, and from Start for the catch-up rolls New
+// makes. (A compressed one is reported by the compressor when its final
+// form exists: finished.)
+func (c *Collator) emit(r Rolled) {
 	c.log.Info("rolled", "log", r.Log, "path", r.Path, "cause", r.Cause.String(),
 		"bytes", r.Bytes, "records", r.Records)
 	if c.started.Load() {
@@ -310,17 +396,8 @@ func (c *Collator) reportRoll(r Rolled) {
 // setModTime sets the active file's access and modification times to t,
 // through the open file (futimes(2), microseconds).
 func (w *writer) setModTime(t time.Time) error {
-	rc, err := w.f.SyscallConn()
-	if err != nil {
+	if err := futimes(w.f, t); err != nil {
 		return fmt.Errorf("set the modification time of %s: %w", w.l.path, err)
-	}
-	tv := unix.NsecToTimeval(t.UnixNano())
-	var serr error
-	if err := rc.Control(func(fd uintptr) { serr = unix.Futimes(int(fd), []unix.Timeval{tv, tv}) }); err != nil {
-		return fmt.Errorf("set the modification time of %s: %w", w.l.path, err)
-	}
-	if serr != nil {
-		return fmt.Errorf("set the modification time of %s: %w", w.l.path, serr)
 	}
 	return nil
 }
@@ -363,10 +440,10 @@ func (w *writer) checkPath() error {
 	return fmt.Errorf("%s is %s (the open file was deleted or moved away); not renamed: %w", w.l.path, what, ErrActiveReplaced)
 }
 
-// exists reports whether name exists in the log folder (as anything, even a
-// dangling symlink), for UniqueRolledName.
-func (c *Collator) exists(name string) bool {
-	_, err := os.Lstat(filepath.Join(c.dir, name))
+// exists reports whether path exists (as anything, even a dangling
+// symlink).
+func exists(path string) bool {
+	_, err := os.Lstat(path)
 	return !errors.Is(err, fs.ErrNotExist)
 }
 

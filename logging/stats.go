@@ -39,6 +39,17 @@ type LogStats struct {
 	RollPauses                   int64
 	RollPauseTotal, RollPauseMax time.Duration
 
+	// Compressed counts rolled files compressed (rolled_compression);
+	// CompressedIn the bytes they held and CompressedOut their compressed
+	// size (the ratio is In ÷ Out), CompressTime the time the compressions
+	// took (wall time, failed attempts excluded). CompressFailures counts
+	// failed attempts (each retried, see compress.go), and
+	// CompressUncompressed the files published uncompressed after the
+	// last attempt failed.
+	Compressed, CompressedIn, CompressedOut int64
+	CompressTime                            time.Duration
+	CompressFailures, CompressUncompressed  int64
+
 	// Size is the current size in bytes of the log's active file, including
 	// what an earlier run left in it (at Open); 0 when it is empty or could
 	// not be (re)created. It is a gauge, not a count: in Stats.Total it is
@@ -64,6 +75,9 @@ type Stats struct {
 	// RefusedWrites and RefusedRecords count Write calls (and their records)
 	// refused with ErrSpaceExhausted.
 	RefusedWrites, RefusedRecords int64
+	// CompressPending is the number of rolled files waiting for their
+	// compression or being compressed (retries included).
+	CompressPending int64
 }
 
 // counter names one live counter.
@@ -85,6 +99,12 @@ const (
 	cRollPauses
 	cRollPauseNanos
 	cRollPauseMaxNanos // a maximum, not a sum: see pause
+	cCompressed
+	cCompressIn
+	cCompressOut
+	cCompressNanos
+	cCompressFailures
+	cCompressFallbacks
 	numCounters
 )
 
@@ -111,6 +131,13 @@ func (k *counters) snapshot() LogStats {
 		RollPauses:     k[cRollPauses].Load(),
 		RollPauseTotal: time.Duration(k[cRollPauseNanos].Load()),
 		RollPauseMax:   time.Duration(k[cRollPauseMaxNanos].Load()),
+
+		Compressed:           k[cCompressed].Load(),
+		CompressedIn:         k[cCompressIn].Load(),
+		CompressedOut:        k[cCompressOut].Load(),
+		CompressTime:         time.Duration(k[cCompressNanos].Load()),
+		CompressFailures:     k[cCompressFailures].Load(),
+		CompressUncompressed: k[cCompressFallbacks].Load(),
 	}
 }
 
@@ -163,11 +190,12 @@ func (l *logFile) pause(d time.Duration) {
 // and is safe to call from any goroutine, also after Close.
 func (c *Collator) Stats() Stats {
 	st := Stats{
-		Logs:           map[string]LogStats{},
-		Total:          c.total.snapshot(),
-		OpenFiles:      c.openFiles.Load(),
-		RefusedWrites:  c.refusedWrites.Load(),
-		RefusedRecords: c.refusedRecords.Load(),
+		Logs:            map[string]LogStats{},
+		Total:           c.total.snapshot(),
+		OpenFiles:       c.openFiles.Load(),
+		RefusedWrites:   c.refusedWrites.Load(),
+		RefusedRecords:  c.refusedRecords.Load(),
+		CompressPending: c.comp.pending.Load(),
 	}
 	for name, l := range *c.logs.Load() {
 		ls := l.stats.snapshot()

@@ -19,6 +19,9 @@ type logFile struct {
 	active active // size and START of the active file, for Stats
 	acc    accepter
 	work   chan struct{} // capacity 1: "there is work" (coalescing)
+	// store is where and how the log's rolled files are stored; Apply
+	// replaces it, the next roll reads it.
+	store atomic.Pointer[Storage]
 	// syncTarget is the writer's active file (nil without one), for presync.
 	syncTarget atomic.Pointer[os.File]
 	done       chan struct{} // closed when the writer goroutine has exited
@@ -45,7 +48,11 @@ type writer struct {
 	// a failed fsync at DurabilitySync cuts the file back to.
 	ackedSize, ackedRecords int64
 
-	retry    rollRetry // a failed time or size roll to try again (retry.go)
+	retry rollRetry // a failed time or size roll to try again (retry.go)
+	// waiter is a forced Roll's answer channel while its roll runs: a roll
+	// of a log stored compressed hands it to the compression job, which
+	// answers once the file is in its final form (and sets waiter nil).
+	waiter   chan<- opResult
 	rolledAt time.Time // a roll awaits finishRoll; its END
 	lastEnd  time.Time // END of the log's last roll; zero when unknown (kept in the .meta)
 	names    nameState // the rolled names this log produced (namestate.go; kept in the .meta)
@@ -268,11 +275,19 @@ const maxGroup = 64
 func (w *writer) handle(o *op) (stop bool) {
 	var res opResult
 	t0 := w.c.now()
+	reply := o.reply // nil when a compression job answers instead
 	switch o.kind {
 	case opRoll:
 		switch {
 		case o.retry:
 			res.rolled, res.err = w.doRetry(o.at)
+		case o.cause == CauseForced:
+			w.waiter = o.reply
+			res.rolled, res.err = w.roll(o.cause, o.at)
+			if w.waiter == nil {
+				reply = nil // a compression job answers it
+			}
+			w.waiter = nil
 		case o.cause == CauseTime:
 			// A time roll follows the policy whose boundary it is, even if
 			// Apply changed it since (see setPolicy).
@@ -292,12 +307,14 @@ func (w *writer) handle(o *op) (stop bool) {
 		res.err = errors.Join(res.err, w.stopFile())
 		stop = true
 	}
-	if o.reply != nil {
+	if stop {
+		w.c.runDeferred(&w.def) // the writer exits: nothing after this turn
+	}
+	if reply != nil {
 		if stop {
-			w.c.runDeferred(&w.def) // the writer exits: nothing after this turn
-			o.reply <- res
+			reply <- res
 		} else {
-			w.reply(o.reply, res)
+			w.reply(reply, res)
 		}
 	}
 	if !stop {
@@ -307,4 +324,12 @@ func (w *writer) handle(o *op) (stop bool) {
 		w.l.pause(w.c.now().Sub(t0))
 	}
 	return stop
+}
+
+// storage returns where and how the log's rolled files are stored now.
+func (l *logFile) storage() Storage {
+	if s := l.store.Load(); s != nil {
+		return *s
+	}
+	return Storage{}
 }

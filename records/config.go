@@ -148,6 +148,22 @@ func (l *Log) Value(name string) (any, bool) {
 	return v, ok
 }
 
+// RolledDir returns the absolute folder the log's rolled files go into:
+// its rolled_dir resolved against logfile_dir, or logfile_dir itself for
+// "". The path is clean; Load refuses a rolled_dir with a ".." element, so
+// a relative one stays inside logfile_dir.
+func (c *Config) RolledDir(l *Log) string {
+	dir := c.Str(LogfileDir)
+	rd := l.Str(RolledDir)
+	switch {
+	case rd == "":
+		return dir
+	case filepath.IsAbs(rd):
+		return filepath.Clean(rd)
+	}
+	return filepath.Join(dir, rd)
+}
+
 // Overrides reports whether the log's table sets the record itself, and
 // where: "file:line:col" (positions are found on demand).
 func (l *Log) Overrides(name string) (string, bool) {
@@ -162,6 +178,11 @@ func (l *Log) Overrides(name string) (string, bool) {
 // the [[logs]] tables from 1.
 func (l *Log) Key() string {
 	return fmt.Sprintf("logs[%d].filename", l.index+1)
+}
+
+// KeyOf names one of the log's records in messages: "logs[N].rolled_dir".
+func (l *Log) KeyOf(name string) string {
+	return fmt.Sprintf("logs[%d].%s", l.index+1, (&Record{Name: name}).Short())
 }
 
 // Where says where the log is declared: "file:line:col" of its filename,

@@ -127,16 +127,19 @@ func suggest(path []string, key string, isTable bool) string {
 	if c := Closest(key, kids); c != "" {
 		return fmt.Sprintf(" (did you mean %q?)", c)
 	}
-	for _, k := range kids {
-		if strings.HasSuffix(k, "_"+key) || strings.HasPrefix(k, key+"_") {
-			return fmt.Sprintf(" (did you mean %q?)", k)
-		}
-	}
+	// A record of that exact name in another table ("level" is
+	// diags.level) before a longer name of this one that ends with it
+	// (rolled_compression_level).
 	if !isTable {
 		for i := range table {
 			if table[i].Short() == key {
 				return fmt.Sprintf(" (it belongs in [%s]: %s)", table[i].Table(), table[i].Name)
 			}
+		}
+	}
+	for _, k := range kids {
+		if strings.HasSuffix(k, "_"+key) || strings.HasPrefix(k, key+"_") {
+			return fmt.Sprintf(" (did you mean %q?)", k)
 		}
 	}
 	return ""

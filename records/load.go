@@ -52,6 +52,7 @@ func Load(data []byte, name string) (*Config, []Warning, error) {
 	d.walk(nil, top)
 	d.logs(top["logs"], md.IsDefined("logs"))
 	d.crossCheck()
+	d.checkLevels()
 	d.checkLogs()
 
 	if len(d.errs) == 0 {
@@ -89,6 +90,45 @@ func (d *decoder) crossCheck() {
 		h, m)}
 	p.Line, p.Col = wherePosition(where)
 	d.errs = append(d.errs, p)
+}
+
+// checkLevels reports a rolled_compression_level beyond the compression's
+// range (gzip has 1-9; zstd's 1-22 are the record's range), globally and
+// for each log's effective values: at the level where it is set (the log's
+// table, or the global record), else at the compression.
+func (d *decoder) checkLevels() {
+	type eff struct {
+		key         string // "proxy.config.log.rolled_compression_level" or "logs[N].rolled_compression_level"
+		comp, level int64
+		where       string
+	}
+	var all []eff
+	if lvl := d.cfg.Int(RolledCompLevel); d.cfg.Int(RolledCompression) == CompressionGzip && lvl > MaxGzipLevel {
+		key, where := RolledCompLevel, d.cfg.where[RolledCompLevel]
+		if where == "" {
+			key, where = RolledCompression, d.cfg.where[RolledCompression]
+		}
+		all = append(all, eff{key, CompressionGzip, lvl, where})
+	}
+	for i := range d.cfg.Logs {
+		l := &d.cfg.Logs[i]
+		comp, lvl := l.Int(RolledCompression), l.Int(RolledCompLevel)
+		if comp != CompressionGzip || lvl <= MaxGzipLevel || !l.over[RolledCompression] && !l.over[RolledCompLevel] {
+			continue // within range, or the global problem above
+		}
+		name := RolledCompLevel
+		if !l.over[name] {
+			name = RolledCompression
+		}
+		where, _ := l.Overrides(name)
+		all = append(all, eff{fmt.Sprintf("logs[%d].%s", l.index+1, (&Record{Name: name}).Short()), comp, lvl, where})
+	}
+	for _, e := range all {
+		p := Problem{File: d.file, Key: e.key, Msg: fmt.Sprintf(
+			"rolled_compression_level %d is beyond gzip's levels (1-%d; 0 is gzip's default, 6)", e.level, MaxGzipLevel)}
+		p.Line, p.Col = wherePosition(e.where)
+		d.errs = append(d.errs, p)
+	}
 }
 
 // wherePosition returns the line and column of a "FILE:LINE:COL" position,

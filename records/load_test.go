@@ -82,6 +82,17 @@ func TestLoadBad(t *testing.T) {
 			`inline.bad.toml:1:9: logs[1].rolling_size_mb: expected an integer, got string "x"`,
 			`inline.bad.toml:1:9: logs[3]: must be a table, got integer 5`,
 		},
+		// Compression names, levels beyond the format's, and rolled
+		// folders that would leave logfile_dir.
+		"compression.bad.toml": {
+			`compression.bad.toml:3:28: proxy.config.log.rolled_compression_level: rolled_compression_level 12 is beyond gzip's levels (1-9; 0 is gzip's default, 6)`,
+			`compression.bad.toml:4:14: proxy.config.log.rolled_dir: "../elsewhere" must not contain a ".." element (a relative rolled_dir resolves inside logfile_dir)`,
+			`compression.bad.toml:12:22: logs[2].rolled_compression: unknown value "bzip2": expected none (0), gzip (1), zstd (2) (did you mean "gzip"?)`,
+			`compression.bad.toml:13:14: logs[2].rolled_dir: "archive/../../x" must not contain a ".." element (a relative rolled_dir resolves inside logfile_dir)`,
+			`compression.bad.toml:18:28: logs[3].rolled_compression_level: 23 is out of range: expected 0 to 22`,
+			`compression.bad.toml:27:22: logs[5].rolled_compression: rolled_compression_level 12 is beyond gzip's levels (1-9; 0 is gzip's default, 6)`,
+			`compression.bad.toml:28:14: logs[5].rolled_dir: expected a string, got integer 7`,
+		},
 		// Retention and calendar values (issue 19): out of range, and a
 		// total that a file rolled on size fills alone, for a log's own value
 		// and for the global one (reported once, with every log inheriting it).
@@ -292,5 +303,80 @@ func TestLoadFileMissing(t *testing.T) {
 	_, _, err := LoadFile(filepath.Join(t.TempDir(), "nope.toml"))
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("err = %v, want not-exist", err)
+	}
+}
+
+// TestRolledStorage checks the per-log storage records: a string record
+// inherited and overridden per log, rolled_dir resolved against
+// logfile_dir (or taken as it is when absolute), and the compression by
+// name, through Diff and the re-encoded TOML.
+func TestRolledStorage(t *testing.T) {
+	src := `[proxy.config.log]
+logfile_dir = "/var/log/logroll"
+rolled_dir = "archive"
+rolled_compression = "gzip"
+
+[[logs]]
+filename = "a"
+
+[[logs]]
+filename = "b"
+rolled_dir = ""
+rolled_compression = "zstd"
+rolled_compression_level = 19
+
+[[logs]]
+filename = "c"
+rolled_dir = "/srv/old/logs"
+`
+	c, warns, err := Load([]byte(src), "/etc/logroll/records.toml")
+	if err != nil || len(warns) > 0 {
+		t.Fatalf("Load: %v %v", err, warns)
+	}
+	for _, tt := range []struct {
+		log, dir string
+		comp     int64
+		level    int64
+	}{
+		{"a.log", "/var/log/logroll/archive", CompressionGzip, 0},
+		{"b.log", "/var/log/logroll", CompressionZstd, 19},
+		{"c.log", "/srv/old/logs", CompressionGzip, 0},
+	} {
+		l, ok := c.Log(tt.log)
+		if !ok {
+			t.Fatalf("no log %s", tt.log)
+		}
+		if got := c.RolledDir(l); got != tt.dir {
+			t.Errorf("%s: RolledDir = %q, want %q", tt.log, got, tt.dir)
+		}
+		if l.Int(RolledCompression) != tt.comp || l.Int(RolledCompLevel) != tt.level {
+			t.Errorf("%s: compression %d level %d, want %d %d", tt.log, l.Int(RolledCompression), l.Int(RolledCompLevel), tt.comp, tt.level)
+		}
+	}
+	if w, ok := c.Logs[1].Overrides(RolledDir); !ok || w != "/etc/logroll/records.toml:11:14" {
+		t.Errorf("b's rolled_dir override at %q %v", w, ok)
+	}
+	again, _, err := Load(c.TOML(), "/etc/logroll/records.toml")
+	if err != nil {
+		t.Fatalf("re-encoded config does not load: %v\n%s", err, c.TOML())
+	}
+	if d := Diff(c, again); len(d) != 0 {
+		t.Errorf("re-encoded config differs: %v", d)
+	}
+	next := strings.Replace(src, `rolled_dir = "archive"`, `rolled_dir = "old"`, 1)
+	n, _, err := Load([]byte(next), "/etc/logroll/records.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, ch := range Diff(c, n) {
+		names = append(names, ch.String())
+	}
+	want := []string{
+		`proxy.config.log.rolled_dir: "archive" -> "old"`,
+		`logs[a.log].rolled_dir: "archive" -> "old"`,
+	}
+	if strings.Join(names, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Diff:\n%s\nwant:\n%s", strings.Join(names, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -21,6 +21,9 @@ const (
 	RollingMaxTotalMB  = "proxy.config.log.rolling_max_total_mb"
 	RollingCalendar    = "proxy.config.log.rolling_calendar"
 	RollingAllowEmpty  = "proxy.config.log.rolling_allow_empty"
+	RolledCompression  = "proxy.config.log.rolled_compression"
+	RolledCompLevel    = "proxy.config.log.rolled_compression_level"
+	RolledDir          = "proxy.config.log.rolled_dir"
 	AutoDelete         = "proxy.config.log.auto_delete_rolled_files"
 	MaxSpaceMB         = "proxy.config.log.max_space_mb_for_logs"
 	HeadroomMB         = "proxy.config.log.max_space_mb_headroom"
@@ -63,9 +66,15 @@ const (
 	SeparatorDot = 0 // access.log.web01.START-END.old
 	SeparatorATS = 1 // access.log_web01.START-END.old
 
-	CalendarNone    = 0 // time boundaries from rolling_interval_sec
-	CalendarWeekly  = 1 // one boundary a week, Monday at rolling_offset_hr
-	CalendarMonthly = 2 // one boundary a month, the 1st at rolling_offset_hr
+	CompressionNone = 0 // the plain .old file
+	CompressionGzip = 1 // <rolled name>.gz
+	CompressionZstd = 2 // <rolled name>.zst
+
+	MaxGzipLevel    = 9  // gzip's levels are 1-9
+	MaxZstdLevel    = 22 // zstd's are 1-22
+	CalendarNone    = 0  // time boundaries from rolling_interval_sec
+	CalendarWeekly  = 1  // one boundary a week, Monday at rolling_offset_hr
+	CalendarMonthly = 2  // one boundary a month, the 1st at rolling_offset_hr
 )
 
 const (
@@ -141,6 +150,22 @@ var table = []Record{
 		Name: RollingAllowEmpty, Kind: KindBool, Default: int64(0), Min: 0, Max: 1,
 		Reloadable: true, PerLog: true,
 		Description: "1 lets a time boundary roll an empty log into an empty .old file",
+	},
+	{
+		Name: RolledCompression, Kind: KindEnum, Default: int64(CompressionNone), Min: 0, Max: 2,
+		Reloadable: true, PerLog: true,
+		Enum:        []EnumName{{"none", CompressionNone}, {"gzip", CompressionGzip}, {"zstd", CompressionZstd}},
+		Description: "how rolled files are stored: none (the .old file), gzip (.old.gz) or zstd (.old.zst), compressed off the write path; the file appears once, complete, in that form",
+	},
+	{
+		Name: RolledCompLevel, Kind: KindInt, Default: int64(0), Min: 0, Max: MaxZstdLevel,
+		Reloadable: true, PerLog: true,
+		Description: "compression level: gzip 1-9, zstd 1-22; 0 is the format's default (gzip 6, zstd 3, as their commands)",
+	},
+	{
+		Name: RolledDir, Kind: KindString, Default: "", Reloadable: true, PerLog: true,
+		Description: `folder rolled files are moved into (logrotate's olddir); "" is logfile_dir, a relative path resolves against it; it must be on logfile_dir's filesystem, and counts toward the disk budget`,
+		check:       checkRolledDir,
 	},
 	{
 		Name: AutoDelete, Kind: KindBool, Default: int64(1), Min: 0, Max: 1, Reloadable: true,
@@ -333,6 +358,22 @@ func adjustSize(v int64) (int64, string) {
 		return 1, fmt.Sprintf("%d is below the 1 MiB floor; using 1", v)
 	}
 	return v, ""
+}
+
+// checkRolledDir accepts "" (logfile_dir), a relative path, which stays
+// inside logfile_dir, or an absolute one; never a ".." element, which could
+// take a relative path out of logfile_dir (the folder itself is checked by
+// the daemon: see internal/daemon).
+func checkRolledDir(s string) string {
+	if strings.ContainsRune(s, 0) {
+		return "must not contain a NUL byte"
+	}
+	for _, e := range strings.Split(s, "/") {
+		if e == ".." {
+			return `must not contain a ".." element (a relative rolled_dir resolves inside logfile_dir)`
+		}
+	}
+	return ""
 }
 
 func checkPath(s string) string {

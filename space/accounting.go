@@ -1,10 +1,12 @@
 package space
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 )
@@ -22,6 +24,11 @@ import (
 // and appears under another is the same bytes, and U does not change. That
 // is how a roll (active → rolled name) keeps U exact although the collator's
 // writes to the active file were never attributed to it.
+//
+// The folders counted are the log folder and every log's rolled folder
+// (rolled_dir): files are known by their paths, and a rename from one
+// folder to another (a roll into the rolled folder) is recognised as well.
+// Active files are only in the log folder.
 
 // fileID identifies a file on its filesystem.
 type fileID struct{ dev, ino uint64 }
@@ -63,13 +70,14 @@ type usage struct {
 
 // acct is the accounting state. It is owned by the manager's goroutine.
 type acct struct {
-	dir     string
+	dir     string   // the log folder
+	dirs    []string // the folders counted: dir, then the rolled folders
 	loc     *time.Location
 	actives []string
 	isAct   map[string]bool
 	procs   int // goroutines of a scan; 0 means GOMAXPROCS
 
-	files      map[string]*entry
+	files      map[string]*entry // by path
 	base       int64
 	departed   map[fileID]departed
 	perLog     map[string]*usage
@@ -78,12 +86,25 @@ type acct struct {
 	retain     bool // the rolled files changed since the retention rules last ran
 }
 
-// newAcct returns an empty accounting for dir.
-func newAcct(dir string, loc *time.Location, actives []string) *acct {
+// newAcct returns an empty accounting for the log folder dir and the
+// rolled folders more.
+func newAcct(dir string, more []string, loc *time.Location, actives []string) *acct {
 	a := &acct{dir: dir, loc: loc}
+	a.setDirs(more)
 	a.setActives(actives)
 	a.reset(0)
 	return a
+}
+
+// setDirs sets the rolled folders counted besides the log folder. Entries
+// are kept until the next scan (Apply always scans).
+func (a *acct) setDirs(more []string) {
+	a.dirs = append([]string{a.dir}, more...)
+}
+
+// counts reports whether dir is one of the folders counted.
+func (a *acct) counts(dir string) bool {
+	return slices.Contains(a.dirs, dir)
 }
 
 // setActives sets the configured active names. Entries keep their
@@ -120,18 +141,21 @@ func statOf(fi fs.FileInfo) fileStat {
 	return st
 }
 
-// newEntry classifies the file name described by st.
-func (a *acct) newEntry(name string, st fileStat) *entry {
-	e := &entry{size: st.size, mtime: st.mtime, id: st.id, hasID: st.hasID, active: a.isAct[name]}
+// newEntry classifies the file at path described by st.
+func (a *acct) newEntry(path string, st fileStat) *entry {
+	dir, name := filepath.Split(path)
+	dir = filepath.Clean(dir)
+	e := &entry{size: st.size, mtime: st.mtime, id: st.id, hasID: st.hasID, active: dir == a.dir && a.isAct[name]}
 	if !e.active {
 		e.rolled, _ = rolledFile(name, st.mtime, st.size, a.actives, a.loc)
+		e.rolled.Dir = dir
 	}
 	return e
 }
 
-// put records e under name; base is the caller's business.
-func (a *acct) put(name string, e *entry) {
-	a.files[name] = e
+// put records e under path; base is the caller's business.
+func (a *acct) put(path string, e *entry) {
+	a.files[path] = e
 	if !e.isRolled() {
 		return
 	}
@@ -148,14 +172,14 @@ func (a *acct) put(name string, e *entry) {
 	a.dirty, a.retain = true, true
 }
 
-// drop removes name's entry and returns it (nil if unknown); base is the
+// drop removes path's entry and returns it (nil if unknown); base is the
 // caller's business.
-func (a *acct) drop(name string) *entry {
-	e := a.files[name]
+func (a *acct) drop(path string) *entry {
+	e := a.files[path]
 	if e == nil {
 		return nil
 	}
-	delete(a.files, name)
+	delete(a.files, path)
 	if e.isRolled() {
 		if u := a.perLog[e.rolled.Log]; u != nil {
 			u.files--
@@ -172,10 +196,10 @@ func (a *acct) drop(name string) *entry {
 	return e
 }
 
-// forget removes name's entry from U. With moved, the file left by a rename
+// forget removes path's entry from U. With moved, the file left by a rename
 // and may reappear under another name (see reconcile).
-func (a *acct) forget(name string, moved bool, now time.Time) {
-	e := a.drop(name)
+func (a *acct) forget(path string, moved bool, now time.Time) {
+	e := a.drop(path)
 	if e == nil {
 		return
 	}
@@ -188,9 +212,9 @@ func (a *acct) forget(name string, moved bool, now time.Time) {
 	}
 }
 
-// markFailed takes name's entry out of the candidates until the next scan.
-func (a *acct) markFailed(name string) {
-	if e := a.files[name]; e != nil && !e.failed {
+// markFailed takes path's entry out of the candidates until the next scan.
+func (a *acct) markFailed(path string) {
+	if e := a.files[path]; e != nil && !e.failed {
 		e.failed = true
 		if e.isRolled() {
 			a.candidates--
@@ -198,35 +222,36 @@ func (a *acct) markFailed(name string) {
 	}
 }
 
-// reconcile brings name's entry in line with the folder: an event (or a
+// reconcile brings path's entry in line with the folder: an event (or a
 // caller) said something happened to it. moved says the event was a rename
-// away from name. It is idempotent: a late or repeated event changes
+// away from path. It is idempotent: a late or repeated event changes
 // nothing once the entry matches the file.
-func (a *acct) reconcile(name string, moved bool, now time.Time) {
-	known := a.files[name]
+func (a *acct) reconcile(path string, moved bool, now time.Time) {
+	known := a.files[path]
 	var st fileStat
-	if fi, err := os.Lstat(filepath.Join(a.dir, name)); err == nil {
+	if fi, err := os.Lstat(path); err == nil {
 		st = statOf(fi)
 	}
 	if known != nil {
 		if st.regular && sameFile(known, st) {
 			if !known.active { // an active file's growth is counted by Wrote
-				a.drop(name)
+				a.drop(path)
 				a.base += st.size - known.size
 				known.size, known.mtime = st.size, st.mtime
 				if known.isRolled() {
-					known.rolled, _ = rolledFile(name, st.mtime, st.size, a.actives, a.loc)
+					known.rolled, _ = rolledFile(filepath.Base(path), st.mtime, st.size, a.actives, a.loc)
+					known.rolled.Dir = filepath.Dir(path)
 				}
-				a.put(name, known)
+				a.put(path, known)
 			}
 			return
 		}
-		a.forget(name, moved, now)
+		a.forget(path, moved, now)
 	}
 	if !st.regular {
 		return
 	}
-	e := a.newEntry(name, st)
+	e := a.newEntry(path, st)
 	if d, ok := a.departed[e.id]; ok && e.hasID {
 		// The same bytes under a new name: U does not change. A file that was
 		// active had only its scanned size in base; the rest is in Wrote's count.
@@ -236,7 +261,7 @@ func (a *acct) reconcile(name string, moved bool, now time.Time) {
 		} else {
 			a.base += e.size
 		}
-	} else if other := a.movedFrom(name, e); other != "" {
+	} else if other := a.movedFrom(path, e); other != "" {
 		// The same bytes, still recorded under the name they left, whose
 		// rename event is not handled yet: a roll renaming the active file
 		// onto a rolled name that autodelete just freed. A move, as above.
@@ -254,22 +279,22 @@ func (a *acct) reconcile(name string, moved bool, now time.Time) {
 	} else {
 		a.base += e.size
 	}
-	a.put(name, e)
+	a.put(path, e)
 }
 
-// movedFrom returns the name of another entry recorded for the same file as
-// e (now at name) that no longer holds that file: the name it was renamed
+// movedFrom returns the path of another entry recorded for the same file as
+// e (now at path) that no longer holds that file: the path it was renamed
 // away from, when the rename's event is still queued. "" when there is none
 // (hard links keep both names, and are distinct entries).
-func (a *acct) movedFrom(name string, e *entry) string {
+func (a *acct) movedFrom(path string, e *entry) string {
 	if !e.hasID {
 		return ""
 	}
 	for other, o := range a.files {
-		if other == name || !o.hasID || o.id != e.id {
+		if other == path || !o.hasID || o.id != e.id {
 			continue
 		}
-		if fi, err := os.Lstat(filepath.Join(a.dir, other)); err == nil {
+		if fi, err := os.Lstat(other); err == nil {
 			if st := statOf(fi); st.hasID && st.id == e.id {
 				continue // a hard link: both names hold the file
 			}
@@ -296,20 +321,49 @@ func (a *acct) prune(now time.Time) {
 	}
 }
 
-// scan replaces the accounting with a full listing of the folder: every
-// regular file directly in it, by Lstat (a symbolic link is not counted). A
-// failure to list the folder leaves the accounting as it was.
+// scan replaces the accounting with a full listing of the folders: every
+// regular file directly in each, by Lstat (a symbolic link is not
+// counted). A rolled folder that does not exist (yet) counts nothing. A
+// failure to list a folder leaves the accounting as it was.
 func (a *acct) scan() error {
-	d, err := os.Open(a.dir)
-	if err != nil {
-		return err
+	type listing struct {
+		d    *os.File
+		dir  string
+		ents []fs.DirEntry
 	}
-	defer d.Close()
-	ents, err := d.ReadDir(-1) // unsorted: cheaper than os.ReadDir on 100,000 files
-	if err != nil {
-		return err
+	var ls []listing
+	defer func() {
+		for _, l := range ls {
+			l.d.Close()
+		}
+	}()
+	total := 0
+	for i, dir := range a.dirs {
+		d, err := os.Open(dir)
+		if err != nil {
+			if i > 0 && errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return err
+		}
+		ents, err := d.ReadDir(-1) // unsorted: cheaper than os.ReadDir on 100,000 files
+		if err != nil {
+			d.Close()
+			return err
+		}
+		ls = append(ls, listing{d, dir, ents})
+		total += len(ents)
 	}
-	a.reset(len(ents))
+	a.reset(total)
+	for _, l := range ls {
+		a.scanDir(l.d, l.dir, l.ents)
+	}
+	return nil
+}
+
+// scanDir records the regular files among ents, the entries of the open
+// folder d at dir.
+func (a *acct) scanDir(d *os.File, dir string, ents []fs.DirEntry) {
 	// Stat and parse in parallel (one Fstatat and one name parse per file,
 	// ~3 µs: 0.3 s for 100,000 files on one core, on the start-up path),
 	// then record in listing order on this goroutine.
@@ -332,7 +386,7 @@ func (a *acct) scan() error {
 				if err != nil || !st.regular {
 					continue // removed or replaced since the listing
 				}
-				found[p][i] = a.newEntry(de.Name(), st)
+				found[p][i] = a.newEntry(filepath.Join(dir, de.Name()), st)
 			}
 		})
 	}
@@ -341,12 +395,11 @@ func (a *acct) scan() error {
 		chunk := ents[p*len(ents)/parts : (p+1)*len(ents)/parts]
 		for i, e := range found[p] {
 			if e != nil {
-				a.put(chunk[i].Name(), e)
+				a.put(filepath.Join(dir, chunk[i].Name()), e)
 				a.base += e.size
 			}
 		}
 	}
-	return nil
 }
 
 // scanChunk is the fewest files per goroutine of a parallel scan.

@@ -11,11 +11,21 @@ import (
 // newTestAcct scans dir with the logs a.log and b.log configured.
 func newTestAcct(t *testing.T, dir string) *acct {
 	t.Helper()
-	a := newAcct(dir, time.UTC, []string{"a.log", "b.log"})
+	a := newAcct(dir, nil, time.UTC, []string{"a.log", "b.log"})
 	if err := a.scan(); err != nil {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// rec is reconcile for a name in the log folder.
+func (a *acct) rec(name string, moved bool, now time.Time) {
+	a.reconcile(filepath.Join(a.dir, name), moved, now)
+}
+
+// file is the entry of a name in the log folder.
+func (a *acct) file(name string) *entry {
+	return a.files[filepath.Join(a.dir, name)]
 }
 
 // sum returns the sizes of a's entries.
@@ -59,7 +69,7 @@ func TestScanCountsEveryRegularFile(t *testing.T) {
 	if u := a.perLog["gone.log"]; u == nil || u.files != 1 || u.bytes != 500 {
 		t.Errorf("gone.log usage = %+v, want 1 file, 500 bytes", u)
 	}
-	if !a.files["a.log"].active || a.files["notes.txt"].active {
+	if !a.file("a.log").active || a.file("notes.txt").active {
 		t.Errorf("active flags wrong")
 	}
 }
@@ -78,17 +88,17 @@ func TestReconcile(t *testing.T) {
 			t.Fatal(err)
 		}
 		mkfile(t, dir, "a.log", 0)
-		appendTo(t, dir, "a.log", 7)    // written before the events are handled: counted by Wrote
-		a.reconcile("a.log", true, now) // fsnotify Rename
-		a.reconcile(r, false, now)      // Create (moved to)
-		a.reconcile("a.log", false, now)
+		appendTo(t, dir, "a.log", 7) // written before the events are handled: counted by Wrote
+		a.rec("a.log", true, now)    // fsnotify Rename
+		a.rec(r, false, now)         // Create (moved to)
+		a.rec("a.log", false, now)
 		if a.base != 110 {
 			t.Errorf("base = %d, want 110 (the 57 bytes written are Wrote's)", a.base)
 		}
-		if e := a.files[r]; e == nil || e.size != 150 || e.rolled.Log != "a.log" {
+		if e := a.file(r); e == nil || e.size != 150 || e.rolled.Log != "a.log" {
 			t.Errorf("rolled entry = %+v, want 150 bytes of a.log", e)
 		}
-		if e := a.files["a.log"]; e == nil || e.size != 0 {
+		if e := a.file("a.log"); e == nil || e.size != 0 {
 			t.Errorf("new active entry = %+v, want size 0", e)
 		}
 		if u := a.perLog["a.log"]; u == nil || u.files != 1 || u.bytes != 150 {
@@ -99,7 +109,7 @@ func TestReconcile(t *testing.T) {
 		if err := os.Remove(filepath.Join(dir, r)); err != nil {
 			t.Fatal(err)
 		}
-		a.reconcile(r, false, now)
+		a.rec(r, false, now)
 		if got := a.base + 57; got != 17 {
 			t.Errorf("U after deleting the rolled file = %d, want 17", got)
 		}
@@ -121,14 +131,14 @@ func TestReconcile(t *testing.T) {
 			t.Fatal(err)
 		}
 		mkfile(t, dir, "a.log", 0)
-		a.reconcile(r, false, now)       // Remove of the old r
-		a.reconcile("a.log", true, now)  // Rename away
-		a.reconcile(r, false, now)       // Create (moved to)
-		a.reconcile("a.log", false, now) // Create
+		a.rec(r, false, now)       // Remove of the old r
+		a.rec("a.log", true, now)  // Rename away
+		a.rec(r, false, now)       // Create (moved to)
+		a.rec("a.log", false, now) // Create
 		if got := a.base + 50; got != 150 {
 			t.Errorf("U = %d, want the 150 bytes on disk", got)
 		}
-		if e := a.files[r]; e == nil || e.size != 150 {
+		if e := a.file(r); e == nil || e.size != 150 {
 			t.Errorf("rolled entry = %+v, want 150 bytes", e)
 		}
 	})
@@ -141,9 +151,9 @@ func TestReconcile(t *testing.T) {
 		}
 		mkfile(t, dir, "a.log", 0)
 		a := newTestAcct(t, dir) // scans the result
-		a.reconcile("a.log", true, now)
-		a.reconcile(r, false, now)
-		a.reconcile("a.log", false, now)
+		a.rec("a.log", true, now)
+		a.rec(r, false, now)
+		a.rec("a.log", false, now)
 		if a.base != 100 || len(a.files) != 2 {
 			t.Errorf("late events changed the accounting: base %d, %d entries", a.base, len(a.files))
 		}
@@ -157,7 +167,7 @@ func TestReconcile(t *testing.T) {
 		if err := os.Rename(filepath.Join(dir, r), filepath.Join(away, r)); err != nil {
 			t.Fatal(err)
 		}
-		a.reconcile(r, true, now)
+		a.rec(r, true, now)
 		if a.base != 10 || a.candidates != 0 || a.perLog["a.log"] != nil {
 			t.Errorf("base %d, candidates %d, usage %v; want 10, 0, none", a.base, a.candidates, a.perLog["a.log"])
 		}
@@ -174,8 +184,8 @@ func TestReconcile(t *testing.T) {
 		if err := os.Rename(filepath.Join(dir, "x.tmp"), filepath.Join(dir, ".a.log.meta")); err != nil {
 			t.Fatal(err)
 		}
-		a.reconcile("x.tmp", true, now)
-		a.reconcile(".a.log.meta", false, now)
+		a.rec("x.tmp", true, now)
+		a.rec(".a.log.meta", false, now)
 		if a.base != 40 || len(a.files) != 1 {
 			t.Errorf("base %d with %d entries, want 40 with 1", a.base, len(a.files))
 		}
@@ -185,16 +195,16 @@ func TestReconcile(t *testing.T) {
 		mkfile(t, dir, "keep", 10)
 		p := mkfile(t, dir, "gone", 20)
 		a := newTestAcct(t, dir)
-		a.reconcile("keep", false, now) // still there: nothing changes
-		a.reconcile("never", false, now)
+		a.rec("keep", false, now) // still there: nothing changes
+		a.rec("never", false, now)
 		if a.base != 30 {
 			t.Fatalf("base = %d, want 30", a.base)
 		}
 		if err := os.Remove(p); err != nil {
 			t.Fatal(err)
 		}
-		a.reconcile("gone", false, now)
-		a.reconcile("gone", false, now) // twice
+		a.rec("gone", false, now)
+		a.rec("gone", false, now) // twice
 		if a.base != 10 {
 			t.Errorf("base = %d, want 10", a.base)
 		}
@@ -203,12 +213,12 @@ func TestReconcile(t *testing.T) {
 		dir := t.TempDir()
 		a := newTestAcct(t, dir)
 		mkfile(t, dir, "new.txt", 25)
-		a.reconcile("new.txt", false, now)
+		a.rec("new.txt", false, now)
 		appendTo(t, dir, "new.txt", 5)
-		a.reconcile("new.txt", false, now)
+		a.rec("new.txt", false, now)
 		r := rolled("b.log", 3)
 		mkfile(t, dir, r, 100)
-		a.reconcile(r, false, now)
+		a.rec(r, false, now)
 		if a.base != 130 || a.candidates != 1 {
 			t.Errorf("base %d, candidates %d; want 130, 1", a.base, a.candidates)
 		}
@@ -221,7 +231,7 @@ func TestReconcile(t *testing.T) {
 			t.Fatal(err)
 		}
 		mkfile(t, dir, "x", 3)
-		a.reconcile("x", false, now)
+		a.rec("x", false, now)
 		if a.base != 3 {
 			t.Errorf("base = %d, want 3", a.base)
 		}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,6 +57,12 @@ type Log struct {
 	// MaxCount rolled files of the log are kept (BeyondMaxCount); 0 means
 	// no limit.
 	MaxCount int
+	// Dir is the log's rolled folder (rolled_dir), where its rolled files
+	// go; "" (or Config.Dir) is the log folder. The manager counts every
+	// regular file of every log's rolled folder in U, as the log folder's,
+	// and manages the rolled files it finds there, of any log. A relative
+	// path is made absolute at New and Apply.
+	Dir string
 	// MaxAge is rolling_max_age_sec: with AutoDelete, the log's rolled files
 	// are deleted once their END is MaxAge old (BeyondMaxAge), on time; 0
 	// keeps them.
@@ -73,7 +80,8 @@ func (l Log) retains() bool { return l.MaxCount > 0 || l.MaxAge > 0 || l.MaxTota
 // maps from records.toml. Every field but Dir can change with Manager.Apply.
 type Config struct {
 	// Dir is the log folder (logfile_dir). It must exist. A relative path is
-	// made absolute at New; it cannot change (Apply refuses it).
+	// made absolute at New; it cannot change (Apply refuses it). The logs'
+	// rolled folders (Log.Dir) are counted with it; they may change.
 	Dir string
 	// Limit is M, max_space_mb_for_logs, in bytes. Must be > 0.
 	Limit int64
@@ -247,7 +255,35 @@ func (c Config) normalize() (Config, error) {
 		}
 	}
 	c.Logs = append([]Log(nil), c.Logs...)
+	for i := range c.Logs {
+		d := c.Logs[i].Dir
+		if d == "" {
+			continue
+		}
+		abs, err := filepath.Abs(d)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("space config: log %s: rolled folder %s: %w", c.Logs[i].Name, d, err))
+		case abs == c.Dir:
+			c.Logs[i].Dir = ""
+		default:
+			c.Logs[i].Dir = abs
+		}
+	}
 	return c, errors.Join(errs...)
+}
+
+// rolledDirs returns the logs' rolled folders other than Dir, each once,
+// sorted.
+func (c Config) rolledDirs() []string {
+	var out []string
+	for _, l := range c.Logs {
+		if l.Dir != "" && !slices.Contains(out, l.Dir) {
+			out = append(out, l.Dir)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // actives returns the configured active names, for logging.ParseRolledName.

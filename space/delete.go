@@ -85,15 +85,15 @@ func (m *Manager) deleteFile(f File, rule Rule, why string, fig figures) {
 		m.log.Debug("rolled file kept: not yet handed on", "name", f.Name, "rule", string(rule))
 		return
 	}
-	path := filepath.Join(m.dir, f.Name)
+	path := filepath.Join(f.Dir, f.Name)
 	now := m.opts.Now()
-	e := m.acct.files[f.Name]
+	e := m.acct.files[path]
 	if e == nil {
 		return
 	}
 	fi, err := os.Lstat(path)
 	if err == nil && (!fi.Mode().IsRegular() || !sameFile(e, statOf(fi))) {
-		m.acct.reconcile(f.Name, false, now)
+		m.acct.reconcile(path, false, now)
 		return
 	}
 	if err == nil {
@@ -101,14 +101,14 @@ func (m *Manager) deleteFile(f File, rule Rule, why string, fig figures) {
 	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		m.acct.forget(f.Name, false, now)
+		m.acct.forget(path, false, now)
 		m.log.Debug("rolled file already gone", "path", path)
 	case err != nil:
-		m.acct.markFailed(f.Name)
+		m.acct.markFailed(path)
 		m.deleteErrors++
 		m.log.Warn("cannot delete rolled file", "path", path, "rule", string(rule), "err", err)
 	default:
-		m.acct.forget(f.Name, false, now)
+		m.acct.forget(path, false, now)
 		m.count(f.Log, rule, fi.Size())
 		if hold == Unhanded {
 			m.unhanded++

@@ -50,8 +50,8 @@ func (m *Manager) hold(f File) Hold {
 	return m.opts.Hold(f)
 }
 
-// HandedOn reports that the rolled file name (a base name, or a path in the
-// folder) was handed on: its hold ended, so the rules run again at the
+// HandedOn reports that the rolled file name (a base name in the log
+// folder, or a path in it or a rolled folder) was handed on: its hold ended, so the rules run again at the
 // goroutine's next step (a rolling_max_count it kept, a budget it held);
 // with del (ship_delete_after = 1) the executor also deletes it by rule
 // RuleShipped, logged and counted like every deletion. Like Removed it never
@@ -60,7 +60,7 @@ func (m *Manager) HandedOn(name string, del bool) {
 	if m == nil {
 		return
 	}
-	name, ok := m.baseName(name)
+	path, ok := m.pathOf(name)
 	if !ok {
 		return
 	}
@@ -71,22 +71,22 @@ func (m *Manager) HandedOn(name string, del bool) {
 	}
 	if del {
 		if len(m.shipped) < maxQueued {
-			m.shipped = append(m.shipped, name)
+			m.shipped = append(m.shipped, path)
 		}
 	}
 	m.mu.Unlock()
-	m.enqueue(event{name: name}) // reconcile: the rules run again
+	m.enqueue(event{path: path}) // reconcile: the rules run again
 }
 
 // deleteShipped deletes the handed-on files HandedOn asked for (on the
-// manager's goroutine). A name that is no longer a rolled file the
+// manager's goroutine), by path. A path that is no longer a rolled file the
 // accounting knows is skipped.
-func (m *Manager) deleteShipped(names []string) {
-	for _, name := range names {
+func (m *Manager) deleteShipped(paths []string) {
+	for _, path := range paths {
 		if m.closing() {
 			return
 		}
-		e := m.acct.files[name]
+		e := m.acct.files[path]
 		if e == nil || !e.isRolled() || e.failed {
 			continue
 		}

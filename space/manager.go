@@ -101,10 +101,10 @@ type Manager struct {
 	expiry       time.Time // when the next rolled file reaches its log's max age (retain); zero for none
 }
 
-// event is a report that something happened to a name in the folder.
+// event is a report that something happened to a path in a folder counted.
 type event struct {
-	name  string
-	moved bool // renamed away (it may reappear under another name)
+	path  string // absolute
+	moved bool   // renamed away (it may reappear under another name)
 }
 
 // New validates cfg, scans cfg.Dir, and starts the manager's goroutine (and
@@ -133,13 +133,13 @@ func New(cfg Config, opts Options) (*Manager, error) {
 		quit:       make(chan struct{}),
 		done:       make(chan struct{}),
 		cfg:        c,
-		acct:       newAcct(c.Dir, opts.Location, c.actives()),
+		acct:       newAcct(c.Dir, c.rolledDirs(), opts.Location, c.actives()),
 		free:       -1,
 		deleted:    map[Rule]*Count{},
 		deletedLog: map[string]map[Rule]*Count{},
 	}
 	if opts.Watch {
-		if m.watch, err = startWatch(m); err != nil {
+		if m.watch, err = startWatch(m, m.acct.dirs); err != nil {
 			m.log.Warn("cannot watch the log folder: removals by others are seen by rescans", "dir", c.Dir, "err", err)
 			m.watchLost = true
 		}
@@ -198,8 +198,9 @@ func (m *Manager) Check() {
 	}
 }
 
-// Rolled reports that a file was rolled into the folder under name (the
-// collator's OnRoll), a base name or a path in the folder: the manager
+// Rolled reports that a file was rolled into a folder counted under name
+// (the collator's OnRoll), a base name in the log folder or a path in the
+// log folder or a rolled folder: the manager
 // accounts for it, samples the partition (a roll takes an inode) and
 // applies the retention rules at its next step, without waiting for the
 // folder's events or the next scan. Like Removed it never blocks for long,
@@ -212,35 +213,37 @@ func (m *Manager) Rolled(name string) {
 	m.Removed(name) // the same look at the name again
 }
 
-// Removed reports that a file left the folder (a caller's own deletion).
-// name is a base name, or a path in the folder (others are ignored). The
-// manager looks at the name again (Lstat) and subtracts the size it knew,
-// so a report for a file still there, or reported twice, changes nothing.
-// It never blocks for long (a short lock). It is safe on a nil *Manager and
-// after Close.
+// Removed reports that a file left a folder counted (a caller's own
+// deletion). name is a base name in the log folder, or a path in the log
+// folder or a rolled folder (others are ignored). The manager looks at the
+// path again (Lstat) and subtracts the size it knew, so a report for a file
+// still there, or reported twice, changes nothing. It never blocks for
+// long (a short lock). It is safe on a nil *Manager and after Close.
 func (m *Manager) Removed(name string) {
 	if m == nil {
 		return
 	}
-	if name, ok := m.baseName(name); ok {
-		m.enqueue(event{name: name})
+	if path, ok := m.pathOf(name); ok {
+		m.enqueue(event{path: path}) // the goroutine ignores paths outside the folders it counts
 	}
 }
 
-// baseName returns the base name of name, a base name or a path in the
-// folder; false for anything else.
-func (m *Manager) baseName(name string) (string, bool) {
+// pathOf returns the absolute path name stands for: a base name in the log
+// folder, or a path (in the log folder or a rolled folder: the goroutine
+// checks that); false for anything that names no file.
+func (m *Manager) pathOf(name string) (string, bool) {
+	path := filepath.Join(m.dir, name)
 	if strings.ContainsRune(name, filepath.Separator) {
 		p, err := filepath.Abs(name)
-		if err != nil || filepath.Dir(p) != m.dir {
+		if err != nil {
 			return "", false
 		}
-		name = filepath.Base(p)
+		path = p
 	}
-	if name == "" || name == "." || name == ".." {
+	if b := filepath.Base(path); b == "" || b == "." || b == ".." || b == string(filepath.Separator) {
 		return "", false
 	}
-	return name, true
+	return path, true
 }
 
 // enqueue queues e for the goroutine and pokes it.
@@ -399,7 +402,11 @@ func (m *Manager) step(scan, force bool) bool {
 	if cfg != nil {
 		m.cfg = *cfg
 		m.acct.setActives(cfg.actives())
+		m.acct.setDirs(cfg.rolledDirs())
 		scan = true
+	}
+	if scan && m.watch != nil {
+		m.watch.follow(m, m.acct.dirs) // rolled folders added, removed, or made again
 	}
 	if scan {
 		_ = m.rescan() // logged
@@ -412,8 +419,15 @@ func (m *Manager) step(scan, force bool) bool {
 	m.shipped = nil
 	m.mu.Unlock()
 	now := m.opts.Now()
+	refollow := false
 	for _, e := range evs {
-		m.acct.reconcile(e.name, e.moved, now)
+		if dir := filepath.Dir(e.path); m.acct.counts(dir) {
+			m.acct.reconcile(e.path, e.moved, now)
+			refollow = refollow || m.watch != nil && !m.watch.watching(dir)
+		}
+	}
+	if refollow {
+		m.watch.follow(m, m.acct.dirs) // a rolled folder made (again) since
 	}
 	m.deleteShipped(shipped) // ship_delete_after: whatever auto_delete_rolled_files says
 	m.check(force || len(evs) > 0 || m.resample.Swap(false))
@@ -437,7 +451,7 @@ func (m *Manager) restartWatch() {
 	m.mu.Lock()
 	m.lost = false
 	m.mu.Unlock()
-	w, err := startWatch(m)
+	w, err := startWatch(m, m.acct.dirs)
 	if err != nil {
 		m.log.Warn("cannot watch the recreated log folder: removals by others are seen by rescans", "dir", m.dir, "err", err)
 		m.watchLost = true

@@ -429,9 +429,9 @@ func TestRollInsideTheFolderKeepsUsed(t *testing.T) {
 		}
 		mkfile(t, e.dir, "a.log", 0)
 		// What the fsnotify adapter reports for a roll.
-		e.m.enqueue(event{name: "a.log", moved: true})
-		e.m.enqueue(event{name: r})
-		e.m.enqueue(event{name: "a.log"})
+		e.m.enqueue(event{path: filepath.Join(e.dir, "a.log"), moved: true})
+		e.m.enqueue(event{path: filepath.Join(e.dir, r)})
+		e.m.enqueue(event{path: filepath.Join(e.dir, "a.log")})
 		synctest.Wait()
 		st := e.m.Status()
 		if st.Used != 500 || len(st.Logs) != 1 || st.Logs[0].Rolled != 1 || st.Logs[0].RolledBytes != 500 {

@@ -137,10 +137,10 @@ func inZone(w time.Time, loc *time.Location) time.Time {
 	return time.Date(y, mo, d, h, mi, s, 0, loc)
 }
 
-// RolledFile returns the File for a rolled file of the log folder, named
-// name, with the modification time and size of fi, or false when name is
-// not a rolled name (logging.ParseRolledName, with the configured active
-// names actives). START and END are the instants of the name's wall times
+// RolledFile returns the File for a rolled file named name, with the
+// modification time and size of fi, or false when name is not a rolled
+// name (logging.ParseRolledName, with the configured active names
+// actives): a plain .old file or a compressed one. The caller sets Dir. START and END are the instants of the name's wall times
 // (nameTimes), in loc; At is OrderKey's. The daemon's rolled-file listings and the accounting use
 // it, so that every list of rolled files has one order (OldestFirst).
 func RolledFile(name string, fi fs.FileInfo, actives []string, loc *time.Location) (File, bool) {
@@ -157,14 +157,15 @@ func rolledFile(name string, mtime time.Time, size int64, actives []string, loc 
 	}
 	start, end := nameTimes(r.Start, r.End, mtime, loc)
 	return File{
-		Name:    name,
-		Log:     r.Active,
-		Host:    r.Host,
-		Start:   start,
-		End:     end,
-		At:      OrderKey(r.End, mtime, loc),
-		Seq:     r.Seq,
-		ModTime: mtime,
-		Size:    size,
+		Name:        name,
+		Compression: r.Compression,
+		Log:         r.Active,
+		Host:        r.Host,
+		Start:       start,
+		End:         end,
+		At:          OrderKey(r.End, mtime, loc),
+		Seq:         r.Seq,
+		ModTime:     mtime,
+		Size:        size,
 	}, true
 }

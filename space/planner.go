@@ -4,12 +4,20 @@ import (
 	"cmp"
 	"slices"
 	"time"
+
+	"github.com/logroll/logroll/logging"
 )
 
 // File is a rolled file as the planner sees it.
 type File struct {
-	// Name is the file's base name in the log folder.
+	// Name is the file's base name.
 	Name string
+	// Dir is the folder it is in: the log folder or a rolled folder
+	// (rolled_dir), absolute.
+	Dir string
+	// Compression is how it is stored, from its name: a plain .old file,
+	// or .old.gz, .old.zst.
+	Compression logging.Compression
 	// Log is the active name of its log, from the rolled name
 	// (logging.RolledName.Active), configured or not.
 	Log string

@@ -270,7 +270,7 @@ func ecoRunWhilePosting(t *testing.T, d *daemon, p *ecoPoster, runs int, jq bool
 	return all
 }
 
-var ecoAccessReport = regexp.MustCompile(`^access\.log\.e2ehost\.\d{8}\.\d{2}h\d{2}m\d{2}s-\d{8}\.\d{2}h\d{2}m\d{2}s(\.\d+)?\.old\.\d+-\d+\.report$`)
+var ecoAccessReport = regexp.MustCompile(`^access\.log\.e2ehost\.\d{8}\.\d{2}h\d{2}m\d{2}s-\d{8}\.\d{2}h\d{2}m\d{2}s(\.\d+)?\.old(\.gz|\.zst)?\.\d+-\d+\.report$`)
 
 // ecoReports reads the reports in dir: name → content. Every report must be
 // a report of an access file.
@@ -291,19 +291,22 @@ func ecoReports(t *testing.T, dir string) map[string]string {
 	return reports
 }
 
-// ecoCheckFolder checks the log folder after a final run: no access rolled
-// file and no claim left, the active file there and empty (the final run
-// rolled it), other's records untouched in its files.
-func ecoCheckFolder(t *testing.T, d *daemon, p *ecoPoster) {
+// ecoCheckFolder checks the log folder (and the rolled folders more)
+// after a final run: no access rolled file and no claim left, the active
+// file there and empty (the final run rolled it), other's records untouched
+// in its files.
+func ecoCheckFolder(t *testing.T, d *daemon, p *ecoPoster, more ...string) {
 	t.Helper()
-	entries, err := os.ReadDir(d.logs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		n := e.Name()
-		if strings.HasSuffix(n, ".claim") || (strings.HasPrefix(n, "access.log.") && strings.HasSuffix(n, ".old")) {
-			t.Errorf("%s left in the log folder", n)
+	for _, dir := range append([]string{d.logs}, more...) {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			n := e.Name()
+			if strings.HasSuffix(n, ".claim") || rolledName.MatchString(n) && strings.HasPrefix(n, "access.log.") {
+				t.Errorf("%s left in %s", n, dir)
+			}
 		}
 	}
 	if fi, err := os.Stat(filepath.Join(d.logs, "access.log")); err != nil || fi.Size() != 0 {
@@ -312,7 +315,11 @@ func ecoCheckFolder(t *testing.T, d *daemon, p *ecoPoster) {
 	otherLines := 0
 	rolledOther := d.ecoRolled("other.log")
 	for _, path := range d.ecoLogFiles("other.log") {
-		otherLines += len(lines(readFile(t, path)))
+		data, err := readRolled(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		otherLines += len(lines(string(data)))
 	}
 	if otherLines != p.other || len(rolledOther) == 0 {
 		t.Errorf("other.log: %d records in %d rolled files and the active one, want all %d posted there, and rolled files the script left alone",
@@ -328,59 +335,119 @@ func ecoCheckFolder(t *testing.T, d *daemon, p *ecoPoster) {
 // the log that was not named was left alone.
 func TestCron(t *testing.T) {
 	for _, mode := range []string{"jq", "plain"} {
-		t.Run(mode, func(t *testing.T) {
-			jq := mode == "jq"
-			if _, err := exec.LookPath("jq"); jq && err != nil {
-				t.Skip("jq is not installed (.ci/run installs it): the script's jq mode is not tested here")
-			}
-			dir := tempDir(t)
-			d := startDaemon(t, writeConfig(t, dir, ecoCronConf()))
-			reports := filepath.Join(dir, "reports")
-			p := ecoStartPoster(d)
-			defer p.stop(t)
-
-			begin := time.Now()
-			runs := ecoRunWhilePosting(t, d, p, 4, jq, "-o", reports, "access")
-			p.stop(t)
-			runs = append(runs, ecoMustRunScript(t, d, jq, "-o", reports, "access"))
-			elapsed := time.Since(begin)
-
-			processed := 0 // a name can come back once its file is deleted: count them all
-			for _, r := range runs {
-				processed += len(r.processed())
-			}
-			got := map[int]int{}
-			total := 0
-			rep := ecoReports(t, reports)
-			for name, text := range rep {
-				for _, l := range lines(text) {
-					if strings.HasPrefix(l, "#") {
-						continue
-					}
-					f := strings.Split(l, "\t")
-					status, err1 := strconv.Atoi(f[0])
-					n, err2 := strconv.Atoi(f[len(f)-1])
-					if len(f) != 2 || err1 != nil || err2 != nil {
-						t.Fatalf("report %s: line %q is not STATUS<TAB>COUNT", name, l)
-					}
-					got[status] += n
-					total += n
-				}
-			}
-			if fmt.Sprint(got) != fmt.Sprint(p.byStatus) {
-				t.Errorf("requests per status over all reports %v, want what was acknowledged %v", got, p.byStatus)
-			}
-			if total != p.count() {
-				t.Errorf("%d records counted in the reports, %d acknowledged", total, p.count())
-			}
-			if len(rep) != processed {
-				t.Errorf("%d reports for %d files the runs said they processed", len(rep), processed)
-			}
-			ecoCheckFolder(t, d, p)
-			t.Logf("%s: %d runs over %v processed %d files (%d records) into %d reports",
-				mode, len(runs), elapsed.Round(time.Millisecond), processed, total, len(rep))
-		})
+		t.Run(mode, func(t *testing.T) { ecoCron(t, mode, ecoCronConf()) })
 	}
+}
+
+// TestCronCompressed is TestCron with access's rolled files gzipped into
+// a rolled folder (archive) and other's zstd-compressed in the log folder
+// (docs/design.md §10): the script finds them in their folders, reads them
+// decompressed, and counts every acknowledged record once.
+func TestCronCompressed(t *testing.T) {
+	czNeedTools(t)
+	c := conf{RollingEnabled: `"time_or_size"`, SizeMB: 1, Logs: []string{},
+		Extra: "rolling_interval_sec = 1\nmax_space_mb_headroom = 0\n"}.toml() + `
+[[logs]]
+filename = "access"
+rolled_compression = "gzip"
+rolled_dir = "archive"
+
+[[logs]]
+filename = "other"
+rolled_compression = "zstd"
+`
+	for _, mode := range []string{"jq", "plain"} {
+		t.Run(mode, func(t *testing.T) { ecoCron(t, mode, c, "archive") })
+	}
+}
+
+// ecoCron is TestCron in mode ("jq" or "plain") on the configuration
+// text; more are rolled folders (relative to the log folder) to check for
+// leftovers.
+func ecoCron(t *testing.T, mode, text string, more ...string) {
+	jq := mode == "jq"
+	if _, err := exec.LookPath("jq"); jq && err != nil {
+		t.Skip("jq is not installed (.ci/run installs it): the script's jq mode is not tested here")
+	}
+	dir := tempDir(t)
+	d := startDaemon(t, writeConfig(t, dir, text))
+	var folders []string
+	for _, m := range more {
+		folders = append(folders, filepath.Join(d.logs, m))
+	}
+	reports := filepath.Join(dir, "reports")
+	p := ecoStartPoster(d)
+	defer p.stop(t)
+
+	begin := time.Now()
+	runs := ecoRunWhilePosting(t, d, p, 4, jq, "-o", reports, "access")
+	p.stop(t)
+	if len(folders) > 0 {
+		// A file a time roll made is listed once it is compressed: the
+		// last records roll at the next boundary (1 s); the final run
+		// must find that file too.
+		relNextSecond(time.Now())
+		time.Sleep(100 * time.Millisecond)
+		d.czWaitCompressed(append([]string{d.logs}, folders...)...)
+	}
+	runs = append(runs, ecoMustRunScript(t, d, jq, "-o", reports, "access"))
+	elapsed := time.Since(begin)
+
+	processed := 0 // a name can come back once its file is deleted: count them all
+	for _, r := range runs {
+		processed += len(r.processed())
+	}
+	got := map[int]int{}
+	total := 0
+	rep := ecoReports(t, reports)
+	for name, text := range rep {
+		for _, l := range lines(text) {
+			if strings.HasPrefix(l, "#") {
+				continue
+			}
+			f := strings.Split(l, "\t")
+			status, err1 := strconv.Atoi(f[0])
+			n, err2 := strconv.Atoi(f[len(f)-1])
+			if len(f) != 2 || err1 != nil || err2 != nil {
+				t.Fatalf("report %s: line %q is not STATUS<TAB>COUNT", name, l)
+			}
+			got[status] += n
+			total += n
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(p.byStatus) {
+		t.Errorf("requests per status over all reports %v, want what was acknowledged %v", got, p.byStatus)
+	}
+	if total != p.count() {
+		t.Errorf("%d records counted in the reports, %d acknowledged", total, p.count())
+	}
+	if len(rep) != processed {
+		t.Errorf("%d reports for %d files the runs said they processed", len(rep), processed)
+	}
+	ecoCheckFolder(t, d, p, folders...)
+	t.Logf("%s: %d runs over %v processed %d files (%d records) into %d reports",
+		mode, len(runs), elapsed.Round(time.Millisecond), processed, total, len(rep))
+}
+
+// ecoKillMidFile runs the cron script with args and a -x command that
+// blocks (ecoBlockCmd, marking mark), and kills the run with its children
+// (SIGKILL) once it is processing a claimed file.
+func ecoKillMidFile(t *testing.T, ctx context.Context, d *daemon, mark string, args ...string) {
+	t.Helper()
+	c := ecoScriptCmd(t, ctx, d, true, append([]string{"-x", ecoBlockCmd(mark, mark+".never")}, args...)...)
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func() string {
+		if _, err := os.Stat(mark); err != nil {
+			return "the run has not started processing a file"
+		}
+		return ""
+	})
+	if err := syscall.Kill(-c.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Wait()
 }
 
 // ecoBlockCmd is a -x command that creates marker, waits (at most 10 s)
@@ -436,21 +503,7 @@ func TestCronExactlyOnce(t *testing.T) {
 
 	// A crash: C is killed while it processes a claimed file.
 	p.waitNew(t)
-	markC := filepath.Join(dir, "c.started")
-	c := ecoScriptCmd(t, ctx, d, true, "-o", reports, "-x", ecoBlockCmd(markC, filepath.Join(dir, "never")), "access")
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, func() string {
-		if _, err := os.Stat(markC); err != nil {
-			return "run C has not started processing a file"
-		}
-		return ""
-	})
-	if err := syscall.Kill(-c.Process.Pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = c.Wait()
+	ecoKillMidFile(t, ctx, d, filepath.Join(dir, "c.started"), "-o", reports, "access")
 	claims, _ := filepath.Glob(filepath.Join(d.logs, ".access.log.*.claim"))
 	if len(claims) != 1 {
 		t.Fatalf("after killing run C: claims %q, want the one it was processing", claims)
@@ -580,5 +633,45 @@ func TestCronCommandNamesItsOutput(t *testing.T) {
 
 	if r := ecoRunScript(t, d, true, "-s", "a/b"); r.code != 2 {
 		t.Errorf("-s with a '/': want exit 2: %v", r)
+	}
+}
+
+// TestCronClaimInRolledFolder kills a run of the script while it processes
+// a gzipped file of a rolled folder (-x cat: the report is the file as
+// stored): its claim is left next to the file, in the rolled folder, and
+// the next run finishes it there; the report is the compressed file, whole.
+func TestCronClaimInRolledFolder(t *testing.T) {
+	czNeedTools(t)
+	dir := tempDir(t)
+	d := startDaemon(t, writeConfig(t, dir, conf{Extra: "rolled_compression = \"gzip\"\nrolled_dir = \"archive\"\n"}.toml()))
+	arch := filepath.Join(d.logs, "archive")
+	reports := filepath.Join(dir, "reports")
+	body := d.czPost("access", czRecords("c", 2000))
+	ctx, cancel := context.WithTimeout(context.Background(), ecoScriptLimit)
+	defer cancel()
+	ecoKillMidFile(t, ctx, d, filepath.Join(dir, "started"), "-o", reports, "access")
+	claims, _ := filepath.Glob(filepath.Join(arch, ".access.log.*.old.gz.*.claim"))
+	if len(claims) != 1 {
+		t.Fatalf("claims in %s after the kill: %q, want one", arch, claims)
+	}
+	next := ecoMustRunScript(t, d, true, "-o", reports, "-x", "cat", "-n", "access")
+	name := strings.TrimPrefix(filepath.Base(claims[0]), ".")
+	name = name[:strings.Index(name, ".old.gz.")+len(".old.gz")]
+	if !strings.Contains(next.stdout, "processed "+filepath.Join(arch, name)+" -> ") {
+		t.Fatalf("the next run did not finish %s in %s: %v", name, arch, next)
+	}
+	reps, _ := filepath.Glob(filepath.Join(reports, name+".*.report"))
+	if len(reps) != 1 {
+		t.Fatalf("reports %q, want one for %s", reps, name)
+	}
+	gz := filepath.Join(dir, "report.gz")
+	if err := os.Link(reps[0], gz); err != nil {
+		t.Fatal(err)
+	}
+	if got := czStock(t, gz); !bytes.Equal(got, body) {
+		t.Errorf("the report decompresses to %d bytes, not the %d posted", len(got), len(body))
+	}
+	if h := czHidden(t, arch); len(h) > 0 {
+		t.Errorf("left in %s: %q", arch, h)
 	}
 }

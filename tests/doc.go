@@ -154,6 +154,19 @@
 //     it has room and says why in status; a folder out of inodes answers
 //     200 or 503 with Retry-After, never 500, says so in status, and
 //     autodelete frees inodes.
+//   - compress_test.go, compress_crash_test.go, compress_faults_test.go
+//     (docs/design.md §10, issue 19): every storage record — zstd into a
+//     relative rolled_dir, gzip at levels 1 and 9, an absolute rolled_dir,
+//     plain files into a rolled folder — with the stock gzip and zstd
+//     commands reading back exactly what was posted, END as the modification
+//     time, and rolled --json, status --json, config describe and the
+//     metrics saying the same, across a restart; kill -9 at five steps of a
+//     compression (gzip and zstd) with every record once in one visible
+//     file and nothing hidden left; a full tmpfs during a compression (root:
+//     retried, then published plain); reloads of compression and rolled_dir
+//     with files in flight; rolled folders and compressions refused at
+//     start and on reload at FILE:LINE:COL. cron_test.go runs the cron
+//     script on compressed files in a rolled folder too.
 //   - retention_test.go (issue 19, docs/space.md "Retention and
 //     autodelete"): rolling_max_age_sec deletes each file when its END is
 //     that old, never before and within 1.5 s after, with nothing else

@@ -524,8 +524,9 @@ func readFile(t *testing.T, path string) string {
 }
 
 // rolledName matches a rolled file's name (docs/design.md §5) for host e2ehost:
-// the active name, the host, START-END, an optional collision number.
-var rolledName = regexp.MustCompile(`^(.+)\.e2ehost\.(\d{8}\.\d{2}h\d{2}m\d{2}s)-(\d{8}\.\d{2}h\d{2}m\d{2}s)(\.\d+)?\.old$`)
+// the active name, the host, START-END, an optional collision number, and
+// the extension of a compressed file (rolled_compression, docs/design.md §10).
+var rolledName = regexp.MustCompile(`^(.+)\.e2ehost\.(\d{8}\.\d{2}h\d{2}m\d{2}s)-(\d{8}\.\d{2}h\d{2}m\d{2}s)(\.\d+)?\.old(\.gz|\.zst)?$`)
 
 // rolledTimeLayout is %Y%m%d.%Hh%Mm%Ss.
 const rolledTimeLayout = "20060102.15h04m05s"
@@ -542,7 +543,7 @@ func parseRolled(t *testing.T, path, dir, log string) (start, end time.Time) {
 	}
 	m := rolledName.FindStringSubmatch(filepath.Base(path))
 	if m == nil || m[1] != log {
-		t.Fatalf("rolled name %q does not match %s.e2ehost.START-END[.N].old", filepath.Base(path), log)
+		t.Fatalf("rolled name %q does not match %s.e2ehost.START-END[.N].old[.gz|.zst]", filepath.Base(path), log)
 	}
 	start, err1 := time.ParseInLocation(rolledTimeLayout, m[2], time.Local)
 	end, err2 := time.ParseInLocation(rolledTimeLayout, m[3], time.Local)

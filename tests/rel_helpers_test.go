@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 	"golang.org/x/sys/unix"
 )
 
@@ -265,11 +267,20 @@ type relDisk struct {
 // returned is one consistent state of the folder.
 func relReadLog(t *testing.T, dir, log string, extra ...string) *relDisk {
 	t.Helper()
+	return relReadStable(t, func() string { return relListing(t, dir) },
+		func() []string { return append(slices.Clone(extra), logFiles(t, dir, log)...) })
+}
+
+// relReadStable reads the files files lists (relReadFiles) until listing,
+// a description of the folders they are in, did not change during the
+// reading, and reports the files' problems: relReadLog for any folders.
+func relReadStable(t *testing.T, listing func() string, files func() []string) *relDisk {
+	t.Helper()
 	deadline := time.Now().Add(waitLimit)
 	for {
-		before := relListing(t, dir)
-		disk, err := relReadFiles(append(slices.Clone(extra), logFiles(t, dir, log)...))
-		if err == nil && relListing(t, dir) == before {
+		before := listing()
+		disk, err := relReadFiles(files())
+		if err == nil && listing() == before {
 			for i, p := range disk.problems {
 				if i == 20 {
 					t.Errorf("%d more problems not shown", len(disk.problems)-i)
@@ -310,10 +321,11 @@ func relListing(t *testing.T, dir string) string {
 
 // relReadFiles reads the given files, in that order, as relReadLog does,
 // keeping what is wrong with them in problems. A file gone is an error.
+// Compressed rolled files (.gz, .zst) are read decompressed.
 func relReadFiles(files []string) (*relDisk, error) {
 	disk := &relDisk{copies: map[relBatchKey][]int8{}, files: files, seq: map[int][]relBatchKey{}}
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := readRolled(f)
 		if err != nil {
 			return nil, err
 		}
@@ -609,3 +621,37 @@ func relNeedRoot(t *testing.T, what string) {
 
 // relSIGKILL kills the daemon at once, from any goroutine.
 func (d *daemon) relSIGKILL() { _ = d.cmd.Process.Signal(syscall.SIGKILL) }
+
+// readRolled returns the content of a log file: a compressed rolled file
+// (.old.gz, .old.zst) decompressed by klauspost/compress's readers, any
+// other file as it is. A compressed file that does not decompress whole
+// (truncated, corrupt) is an error.
+func readRolled(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r io.Reader
+	switch {
+	case strings.HasSuffix(path, ".old.gz"):
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		r = zr
+	case strings.HasSuffix(path, ".old.zst"):
+		zr, err := zstd.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		defer zr.Close()
+		r = zr
+	default:
+		return data, nil
+	}
+	out, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return out, nil
+}

@@ -277,7 +277,7 @@ func logFiles(t *testing.T, dir, log string) []string {
 	for _, e := range entries {
 		n := e.Name()
 		switch m := rolledName.FindStringSubmatch(n); {
-		case n == log || strings.HasPrefix(n, "."):
+		case n == log || strings.HasPrefix(n, ".") || e.IsDir(): // a folder: a rolled_dir, read on its own
 		case m != nil && m[1] == log:
 			p := filepath.Join(dir, n)
 			start, end := parseRolled(t, p, dir, log)

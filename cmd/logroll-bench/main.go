@@ -2,7 +2,8 @@
 // baseline measured in the same run (issue 6): ingest throughput, latency,
 // server CPU per GB and peak RSS for text and Logstash json_batch bodies at
 // several connection counts; forced-roll round trips; the stall rolls cause
-// to writers; and start-up time with many rolled files. It prints one report
+// to writers; start-up time with many rolled files; and ingest with
+// rolled files compressed against compression off. It prints one report
 // with PASS/FAIL against the project's targets. docs/performance.md
 // ("Benchmark command") defines every measurement.
 //
@@ -49,9 +50,10 @@ const (
 	secStartup    = "startup"
 	secInputs     = "inputs"
 	secShip       = "ship"
+	secCompress   = "compress"
 )
 
-var allSections = []string{secThroughput, secRoll, secStall, secStartup, secInputs, secShip}
+var allSections = []string{secThroughput, secRoll, secStall, secStartup, secInputs, secShip, secCompress}
 
 // env is the configuration shared by the measurements.
 type env struct {
@@ -99,6 +101,7 @@ type options struct {
 	rolls                   int
 	stall                   time.Duration
 	rolledFiles, starts     int
+	compressRollMB          int
 	serveBaseline           string
 	baselineFile            string
 }
@@ -119,6 +122,7 @@ func (o *options) applyDefaults() {
 	def(&o.rolls, 200, 10)
 	def(&o.rolledFiles, 100_000, 2_000)
 	def(&o.starts, 5, 2)
+	def(&o.compressRollMB, 64, 1)
 	if o.stall == 0 {
 		o.stall = 10 * time.Second
 		if o.quick {
@@ -181,6 +185,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.DurationVar(&o.stall, "stall-duration", 0, "length of the writer-stall measurement per durability (default 10s, quick 1.7s)")
 	fl.IntVar(&o.rolledFiles, "rolled-files", 0, "rolled files in the folder for the start-up measurement (default 100000, quick 2000)")
 	fl.IntVar(&o.starts, "starts", 0, "starts per start-up measurement (default 5, quick 2)")
+	fl.IntVar(&o.compressRollMB, "compress-roll-mb", 0, "rolling_size_mb of the compression runs (default 64, quick 1)")
 	// Internal: the baseline server mode (the bench re-executes itself).
 	fl.StringVar(&o.serveBaseline, "serve-baseline", "", "internal: serve as the baseline of `kind` text, json-map or json-raw")
 	fl.StringVar(&o.baselineFile, "baseline-file", "", "internal: the baseline's output file")
@@ -209,8 +214,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	o.applyDefaults()
 	conns, err := parseConns(o.conns)
-	if err == nil && (o.batch < 1 || o.reps < 1 || o.rolls < 1 || o.starts < 1 || o.text < 1 || o.json < 1 || o.rolledFiles < 0) {
-		err = errors.New("-batch, -reps, -rolls, -starts and the record totals must be positive")
+	if err == nil && (o.batch < 1 || o.reps < 1 || o.rolls < 1 || o.starts < 1 || o.text < 1 || o.json < 1 || o.rolledFiles < 0 || o.compressRollMB < 1) {
+		err = errors.New("-batch, -reps, -rolls, -starts, -compress-roll-mb and the record totals must be positive")
 	}
 	if err == nil && o.jsonBaseline != baselineJSONMap && o.jsonBaseline != baselineJSONRaw {
 		err = fmt.Errorf("-json-baseline %q: want json-map or json-raw", o.jsonBaseline)
@@ -373,6 +378,14 @@ func measure(ctx context.Context, e *env, o options, sections []string) (*Result
 			return nil, fmt.Errorf("shipping: %w", err)
 		}
 		res.Ship = sr
+	}
+	if has(secCompress) {
+		rows, err := measureCompress(ctx, e, o.compressRollMB)
+		if err != nil {
+			return nil, fmt.Errorf("compression: %w", err)
+		}
+		res.Compress = rows
+		res.Info.CompressRollMB = o.compressRollMB
 	}
 	res.Targets = evalTargets(res)
 	res.Info.LoadEnd = loadAverage()

@@ -101,6 +101,8 @@ func TestQuick(t *testing.T) {
 		`(?m)^\s*write\s+\d+\s+[\d.]+\s+\d+\s+\d+(\s+[\d.]+){8}\s*$`, // stall rows
 		`(?m)^\s*roll\s+\d+\s+[\d.]+\s+\d+\s+\d+(\s+[\d.]+){8}\s*$`,
 		`(?m)^\s*0\s+2(\s+[\d.]+){3}\s*$`, `(?m)^\s*2000\s+2(\s+[\d.]+){3}\s*$`, // start-up rows
+		`(?m)^\s*none(\s+[\d.]+){6}\s*$`, `(?m)^\s*zstd(\s+[\d.]+){6}\s*$`, `(?m)^\s*gzip(\s+[\d.]+){6}\s*$`, // compression rows
+		`(?m)^\s*zstd ÷ none(\s+[\d.]+×){4}(\s+[\d.]+){2}\s*$`, `(?m)^\s*gzip ÷ none(\s+[\d.]+×){4}(\s+[\d.]+){2}\s*$`,
 	} {
 		if !regexp.MustCompile(re).MatchString(out) {
 			t.Errorf("report has no line matching %s", re)
@@ -116,8 +118,8 @@ func TestQuick(t *testing.T) {
 		}
 	}
 	verdicts := regexp.MustCompile(`(?m)^(PASS|FAIL|n/a)\s+\S`).FindAllString(out, -1)
-	if len(verdicts) != 14 {
-		t.Errorf("%d target lines, want 14", len(verdicts))
+	if len(verdicts) != 16 {
+		t.Errorf("%d target lines, want 16", len(verdicts))
 	}
 	if na == 0 && !regexp.MustCompile(`(?m)^\s*1\s+\d+\s+\d+\s+[\d.]+×?\s*$`).MatchString(out) {
 		t.Errorf("no shipping row")
@@ -142,8 +144,8 @@ func TestJSONOutput(t *testing.T) {
 	if len(r.Startup) != 2 || r.Startup[1].RolledFiles != 10 || r.Startup[1].HealthzMs <= 0 {
 		t.Errorf("startup = %+v", r.Startup)
 	}
-	if len(r.Targets) != 14 {
-		t.Errorf("%d targets, want 14", len(r.Targets))
+	if len(r.Targets) != 16 {
+		t.Errorf("%d targets, want 16", len(r.Targets))
 	}
 }
 
@@ -173,7 +175,7 @@ func TestJSONRoll(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("roll rows %q, want %q", got, want)
 	}
-	if len(r.Targets) != 14 || r.Targets[4].Status == statusNA || r.Targets[4].Measured == nil || *r.Targets[4].Measured != r.Roll[4].P99ms {
+	if len(r.Targets) != 16 || r.Targets[4].Status == statusNA || r.Targets[4].Measured == nil || *r.Targets[4].Measured != r.Roll[4].P99ms {
 		t.Errorf("roll target = %+v, want the p99 of roll/socket (%+v)", r.Targets[4], r.Roll[4])
 	}
 }

@@ -23,6 +23,7 @@ type Results struct {
 	InputRuns  []inputRun     `json:"input_runs,omitempty"`
 	Inputs     []inputRow     `json:"inputs,omitempty"`
 	Ship       *shipResult    `json:"ship,omitempty"`
+	Compress   []compressRow  `json:"compress,omitempty"`
 	Targets    []targetResult `json:"targets"`
 }
 
@@ -50,6 +51,8 @@ type runInfo struct {
 	// (prefault.go), -1 when the machine has none.
 	PageReportingOrder int  `json:"page_reporting_order"`
 	Prefault           bool `json:"prefault"`
+	// CompressRollMB is rolling_size_mb of the compression runs.
+	CompressRollMB int `json:"compress_roll_mb,omitempty"`
 }
 
 // jnum is a float for JSON: null when not finite (encoding/json refuses NaN
@@ -239,6 +242,22 @@ func writeReport(w io.Writer, r *Results) {
 
 	if r.Ship != nil {
 		writeShipReport(w, r.Ship)
+	}
+
+	if len(r.Compress) > 0 {
+		fmt.Fprintf(w, "\ncompression: %d text records per run at %d conns, size rolls at %d MiB, rolled_compression none / zstd / gzip in turn,\n",
+			in.TextRecords, targetConns, in.CompressRollMB)
+		fmt.Fprintf(w, "medians of %d runs each; ratio = setting ÷ none (median of per-rep ratios); CPU includes the compression threads (nice 19)\n", in.Reps)
+		var rows [][]string
+		for _, x := range r.Compress {
+			name, f := x.Compression, fnum
+			if x.Ratio {
+				name += " ÷ none"
+				f = func(v float64, _ int) string { return fratio(v) }
+			}
+			rows = append(rows, []string{name, f(x.RecordsPerSec, 0), f(x.P50ms, 2), f(x.P99ms, 2), f(x.CPUSecPerGB, 2), fnum(x.Rolled, 0), fnum(x.Compressed, 0)})
+		}
+		table(w, []string{"compression", "records/s", "p50 ms", "p99 ms", "CPU s/GB", "rolled", "compressed"}, rows)
 	}
 
 	fmt.Fprintf(w, "\ntargets\n")

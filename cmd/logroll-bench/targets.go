@@ -47,8 +47,12 @@ const (
 	// Issue 20's shipping targets.
 	limitShipRatio    = 1.0
 	limitShipP99Ratio = 1.10
-	targetStartFiles  = 100000
-	targetDurability  = "roll" // the default: durable rolls
+	// Issue 19's compression targets.
+	limitCompressTP  = 0.9 // records/s with compression ÷ without: within 10 %
+	limitCompressP99 = 1.1 // p99 with compression ÷ without: within 10 %
+	targetCompress   = "zstd"
+	targetStartFiles = 100000
+	targetDurability = "roll" // the default: durable rolls
 )
 
 // evalTargets evaluates every target on r. A target whose measurement is
@@ -150,5 +154,13 @@ func evalTargets(r *Results) []targetResult {
 	}
 	add("shipping MB/s to versitygw, logrolld ÷ aws s3 cp --recursive", ship, limitShipRatio, "×", false)
 	add("paced ingest p99 while shipping ÷ not shipping", p99, limitShipP99Ratio, "×", true)
+	ctp, cp99 := nan, nan
+	for _, x := range r.Compress {
+		if x.Ratio && x.Compression == targetCompress {
+			ctp, cp99 = x.RecordsPerSec, x.P99ms
+		}
+	}
+	add(fmt.Sprintf("text records/s with size rolls, %s compression ÷ none", targetCompress), ctp, limitCompressTP, "×", false)
+	add(fmt.Sprintf("text p99 latency with size rolls, %s compression ÷ none", targetCompress), cp99, limitCompressP99, "×", true)
 	return out
 }

@@ -33,6 +33,12 @@ func goodResults() *Results {
 			{Input: inPipe, Baseline: inRotatelog, Ratio: 0.8},
 		},
 		Ship: &shipResult{Ratio: 1.3, P99Ratio: 1.02},
+		Compress: []compressRow{
+			{Compression: "none", RecordsPerSec: 2e6, P99ms: 2},
+			{Compression: "zstd", RecordsPerSec: 1.9e6, P99ms: 2.1},
+			{Compression: "zstd", Ratio: true, RecordsPerSec: 0.95, P99ms: 1.05},
+			{Compression: "gzip", Ratio: true, RecordsPerSec: 0.5, P99ms: 3}, // not the target
+		},
 	}
 }
 
@@ -79,13 +85,17 @@ func TestEvalTargets(t *testing.T) {
 		{"shipping at the limit", func(r *Results) { r.Ship.Ratio = 1 }, nil},
 		{"ingest p99 while shipping", func(r *Results) { r.Ship.P99Ratio = 1.11 }, map[int]string{13: statusFail}},
 		{"no ship section", func(r *Results) { r.Ship = nil }, map[int]string{12: statusNA, 13: statusNA}},
+		{"compression throughput", func(r *Results) { r.Compress[2].RecordsPerSec = 0.89 }, map[int]string{14: statusFail}},
+		{"compression throughput at the limit", func(r *Results) { r.Compress[2].RecordsPerSec = 0.9 }, nil},
+		{"compression p99", func(r *Results) { r.Compress[2].P99ms = 1.11 }, map[int]string{15: statusFail}},
+		{"no compression section", func(r *Results) { r.Compress = nil }, map[int]string{14: statusNA, 15: statusNA}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := goodResults()
 			tc.spoil(r)
 			got := evalTargets(r)
-			if len(got) != 14 {
-				t.Fatalf("%d targets, want 14", len(got))
+			if len(got) != 16 {
+				t.Fatalf("%d targets, want 16", len(got))
 			}
 			for i, tr := range got {
 				want := statusPass

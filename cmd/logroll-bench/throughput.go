@@ -176,28 +176,12 @@ func measureRun(ctx context.Context, e *env, f Format, conns int, server string,
 	}
 	defer proc.kill()
 	pid := proc.pid()
-	var cpu0 time.Duration
-	var cpuErr error
-	lr, err := runLoad(ctx, loadSpec{
+	lr, cpuSpent, err := measuredLoad(ctx, e, proc, loadSpec{
 		url: url, contentType: f.contentType(), bodies: bodies, requests: requests, conns: conns,
 		checkRecords: check,
-		onStart: func() {
-			if e.prefault {
-				// Beside the run's folder, on the same file system: not in
-				// logrolld's log folder, where its space manager would count it.
-				if err := prefault(e.root, runBytes(bodies, requests)); err != nil {
-					e.progress("prefault: %v", err)
-				}
-			}
-			cpu0, cpuErr = cpuTime(pid)
-		},
 	})
 	if err != nil {
-		return res, fmt.Errorf("%s %s %d conns: %w; server stderr:\n%s", server, f, conns, err, proc.output())
-	}
-	cpu1, err := cpuTime(pid)
-	if err != nil || cpuErr != nil {
-		return res, fmt.Errorf("server CPU time: %v %v", err, cpuErr)
+		return res, fmt.Errorf("%s %s %d conns: %w", server, f, conns, err)
 	}
 	hwm, err := peakRSS(pid)
 	if err != nil {
@@ -214,7 +198,7 @@ func measureRun(ctx context.Context, e *env, f Format, conns int, server string,
 		}
 	}
 	secs := lr.elapsed.Seconds()
-	cpu := (cpu1 - cpu0).Seconds()
+	cpu := cpuSpent.Seconds()
 	res.Requests, res.Records, res.BodyBytes = lr.requests, lr.records, lr.bodyBytes
 	res.Seconds, res.CPUSeconds = secs, cpu
 	res.RecordsPerSec = float64(lr.records) / secs
@@ -224,6 +208,34 @@ func measureRun(ctx context.Context, e *env, f Format, conns int, server string,
 	res.CPUSecPerGB = cpu / (float64(lr.bodyBytes) / 1e9)
 	res.PeakRSSMiB = float64(hwm) / (1 << 20)
 	return res, nil
+}
+
+// measuredLoad runs the load spec against the server proc, after the
+// prefault of its bytes (when asked), and returns what it measured and the
+// server's CPU time from the end of the warm-up to the last answer.
+func measuredLoad(ctx context.Context, e *env, proc *child, spec loadSpec) (loadResult, time.Duration, error) {
+	pid := proc.pid()
+	var cpu0 time.Duration
+	var cpuErr error
+	spec.onStart = func() {
+		if e.prefault {
+			// Beside the run's folder, on the same file system: not in
+			// logrolld's log folder, where its space manager would count it.
+			if err := prefault(e.root, runBytes(spec.bodies, spec.requests)); err != nil {
+				e.progress("prefault: %v", err)
+			}
+		}
+		cpu0, cpuErr = cpuTime(pid)
+	}
+	lr, err := runLoad(ctx, spec)
+	if err != nil {
+		return lr, 0, fmt.Errorf("%w; server stderr:\n%s", err, proc.output())
+	}
+	cpu1, err := cpuTime(pid)
+	if err != nil || cpuErr != nil {
+		return lr, 0, fmt.Errorf("server CPU time: %v %v", err, cpuErr)
+	}
+	return lr, cpu1 - cpu0, nil
 }
 
 // logBytes returns the bytes in the files of dir whose name starts with

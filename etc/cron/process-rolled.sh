@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # process-rolled.sh: logroll's cron workflow. It forces a roll, processes
-# every finished (rolled, .old) file of the logs it is given exactly once,
-# and deletes each file once its report is saved. It never touches an active
-# file: it only takes the files `logrollctl rolled` lists.
+# every finished (rolled) file of the logs it is given exactly once, and
+# deletes each file once its report is saved. It never touches an active
+# file: it only takes the files `logrollctl rolled` lists. Rolled files may
+# be plain (.old) or compressed (.old.gz, .old.zst: rolled_compression), in
+# logfile_dir or in a log's rolled_dir.
 #
 # usage: process-rolled.sh [-c CONFIG] [-o REPORT_DIR] [-l LOCK] [-x CMD] [-s SUFFIX] [-n] [LOG...]
 #
@@ -16,10 +18,14 @@
 #   -x CMD         process each file with `CMD FILE`, whose standard output is
 #                  the report, instead of the example analysis (requests per
 #                  status code). FILE is the claimed file (a hidden name, see
-#                  below); CMD also gets, in its environment:
+#                  below), as stored: a compressed file compressed (-x cat
+#                  archives it as it is; -x 'gzip -dc' reads a .gz file,
+#                  -x 'zstd -dcq' a .zst one); CMD also gets, in its
+#                  environment:
 #                    LOGROLL_NAME    the rolled file's name
 #                                    (access.log.web01.START-END.old)
-#                    LOGROLL_PATH    the path it was listed at in the log folder
+#                    LOGROLL_PATH    the path it was listed at (in the log
+#                                    folder or the log's rolled_dir)
 #                    LOGROLL_REPORT  the path its output is saved at
 #                  so that an uploader or an archiver can name what it makes:
 #                  -x 'aws s3 cp "$1" "s3://bucket/$LOGROLL_NAME"'
@@ -38,9 +44,10 @@
 # were done; details on stderr); 2 usage; 3 the daemon is not reachable.
 #
 # How a file is processed exactly once, even if a run is killed:
-#  1. claim: rename FILE.old to .FILE.old.RUNID.claim in the same folder. The
-#     daemon then no longer lists it, and its space manager never deletes a
-#     name that is not a rolled name.
+#  1. claim: rename FILE (FILE.old, FILE.old.gz, FILE.old.zst) to
+#     .FILE.RUNID.claim in the same folder. The daemon then no longer lists
+#     it, and its space manager never deletes a name that is not a rolled
+#     name.
 #  2. process the claim into REPORT_DIR/.tmp.*, then rename that to
 #     REPORT_DIR/FILE.old.RUNID.report (SUFFIX for .report): the report
 #     exists whole or not at all.
@@ -114,6 +121,14 @@ trap 'rm -rf -- "$tmp"' EXIT
 # logrollctl's (1 refused or failed, 2 usage, 3 not reachable).
 ctlrun() { "$ctl" -config "$config" "$@"; }
 
+# unquote VALUE: a string as records.toml writes it ("archive"), plain.
+unquote() {
+	local v=$1
+	v=${v#\"}
+	v=${v%\"}
+	printf '%s\n' "$v"
+}
+
 # The log folder, absolute, as the daemon sees it.
 ctlrun status ${jq:+--json} >"$tmp/status" || exit $?
 if [ -n "$jq" ]; then
@@ -125,6 +140,35 @@ if [ -z "$logdir" ] || [ ! -d "$logdir" ]; then
 	warn "the daemon reports log folder '$logdir', which is not a folder here"
 	exit 1
 fi
+
+# The folders rolled files are in: the log folder and every log's rolled
+# folder (rolled_dir, relative to the log folder unless absolute), each
+# once: where claims are made, and where those of a killed run are found.
+folders=("$logdir")
+ctlrun config get proxy.config.log.rolled_dir >"$tmp/rolled_dirs" || exit $?
+while read -r _ value; do
+	rd=$(unquote "$value")
+	case $rd in
+	"") rd=$logdir ;;
+	/*) ;;
+	*) rd=$logdir/$rd ;;
+	esac
+	rd=${rd%/}
+	known=0
+	for f in "${folders[@]}"; do
+		[ "$f" = "$rd" ] && known=1
+	done
+	[ "$known" = 1 ] || folders+=("$rd")
+done <"$tmp/rolled_dirs"
+
+# folder DIR: whether DIR is one of the daemon's folders.
+folder() {
+	local f
+	for f in "${folders[@]}"; do
+		[ "$f" = "$1" ] && return 0
+	done
+	return 1
+}
 
 # One run at a time per log folder. A second run exits at once: cron starts
 # the next one soon enough.
@@ -184,47 +228,67 @@ statuses() {
 	}' "$1"
 }
 
-# process CLAIM NAME: turns a claimed file into REPORT_DIR/NAME.RUNID$suffix
-# and deletes it. RUNID is taken from the claim's name.
+# contents NAME FILE: writes what FILE, a rolled file named NAME (its
+# name says how it is stored), holds: decompressed with the stock gzip or
+# zstd command when compressed.
+contents() {
+	case $1 in
+	*.old.gz) gzip -dc -- "$2" ;;
+	*.old.zst)
+		if ! command -v zstd >/dev/null 2>&1; then
+			warn "zstd is needed to read $1"
+			return 1
+		fi
+		zstd -dcq -- "$2"
+		;;
+	*) cat -- "$2" ;;
+	esac
+}
+
+# process CLAIM NAME: turns a claimed file (in its folder) into
+# REPORT_DIR/NAME.RUNID$suffix and deletes it. RUNID is taken from the
+# claim's name.
 process() {
-	local claim=$1 name=$2 id report out
+	local claim=$1 name=$2 dir=${1%/*} id report out
 	id=${claim%.claim}
 	id=${id##*.}
 	report="$reports/$name.$id$suffix"
 	out=$(mktemp "$reports/.tmp.XXXXXX")
 	if [ -n "$cmd" ]; then
 		# shellcheck disable=SC2016 # $1 is expanded by that sh, not here.
-		if ! LOGROLL_NAME=$name LOGROLL_PATH=$logdir/$name LOGROLL_REPORT=$report \
+		if ! LOGROLL_NAME=$name LOGROLL_PATH=$dir/$name LOGROLL_REPORT=$report \
 			sh -c "$cmd"' "$1"' sh "$claim" >"$out" </dev/null; then
 			rm -f -- "$out"
 			return 1
 		fi
-	elif ! statuses "$claim" >"$out"; then
+	elif ! contents "$name" "$claim" | statuses /dev/stdin >"$out"; then # pipefail: either failing fails
 		rm -f -- "$out"
 		return 1
 	fi
 	chmod 0640 "$out"
 	mv -f -- "$out" "$report"
 	rm -f -- "$claim"
-	echo "processed $logdir/$name -> $report"
+	echo "processed $dir/$name -> $report"
 }
 
-# 1. Finish the claims of a run that died.
-for claim in "$logdir"/.*.old.*-*.claim; do
-	[ -f "$claim" ] || continue
-	name=${claim##*/}
-	name=${name#.}
-	id=${name%.claim}
-	id=${id##*.}
-	name=${name%."$id".claim}
-	ours "$name" || continue
-	if [ -e "$reports/$name.$id$suffix" ]; then
-		rm -f -- "$claim"
-		echo "finished $logdir/$name: its report was saved by an earlier run"
-	elif ! process "$claim" "$name"; then
-		warn "processing $claim (left by an earlier run) failed; kept for the next run"
-		status=1
-	fi
+# 1. Finish the claims of a run that died, in every folder.
+for f in "${folders[@]}"; do
+	for claim in "$f"/.*.old.*-*.claim; do
+		[ -f "$claim" ] || continue
+		name=${claim##*/}
+		name=${name#.}
+		id=${name%.claim}
+		id=${id##*.}
+		name=${name%."$id".claim}
+		ours "$name" || continue
+		if [ -e "$reports/$name.$id$suffix" ]; then
+			rm -f -- "$claim"
+			echo "finished $f/$name: its report was saved by an earlier run"
+		elif ! process "$claim" "$name"; then
+			warn "processing $claim (left by an earlier run) failed; kept for the next run"
+			status=1
+		fi
+	done
 done
 
 # 2. Roll now. Exit 1 means some log failed to roll (the others did).
@@ -238,7 +302,8 @@ if [ "$roll" = 1 ]; then
 	esac
 fi
 
-# 3. Every finished file, oldest first per log: PATH LOG HOST START END BYTES.
+# 3. Every finished file, oldest first per log: PATH LOG HOST START END BYTES
+# (the folder and the compression are in the path).
 rc=0
 ctlrun rolled ${jq:+--json} "$@" >"$tmp/rolled" || rc=$?
 if [ "$rc" -ne 0 ]; then
@@ -254,12 +319,17 @@ fi
 # 4. Claim, process, delete.
 while IFS=$'\t' read -r path log _ start end bytes <&3; do
 	name=${path##*/}
-	if [ "${path%/*}" != "$logdir" ] || [ "${name%.old}" = "$name" ]; then
-		warn "skipping $path: not a rolled file in $logdir"
+	dir=${path%/*}
+	case $name in
+	*.old | *.old.gz | *.old.zst) rolled=1 ;;
+	*) rolled=0 ;;
+	esac
+	if ! folder "$dir" || [ "$rolled" = 0 ]; then
+		warn "skipping $path: not a rolled file in the daemon's folders (${folders[*]})"
 		status=1
 		continue
 	fi
-	claim="$logdir/.$name.$runid.claim"
+	claim="$dir/.$name.$runid.claim"
 	if ! mv -- "$path" "$claim" 2>/dev/null; then
 		if [ ! -e "$path" ]; then
 			echo "skipped $path: gone since it was listed (deleted by the space manager?)"

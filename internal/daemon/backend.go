@@ -34,8 +34,9 @@ func (d *Daemon) Roll(ctx context.Context, logs []string) (ctl.RollResponse, err
 	host := d.config().Hostname()
 	for _, r := range rolled {
 		resp.Rolled = append(resp.Rolled, ctl.RolledFile{
-			Log: r.Log, Host: host, Path: r.Path, Start: r.Start, End: r.End,
-			Bytes: r.Bytes, Records: r.Records, Cause: r.Cause.String(), Configured: true,
+			Log: r.Log, Host: host, Path: r.Path, Dir: r.Dir, Compression: r.Compression.String(),
+			Start: r.Start, End: r.End, Bytes: r.Bytes, RawBytes: r.RawBytes,
+			Records: r.Records, Cause: r.Cause.String(), Configured: true,
 		})
 	}
 	if err != nil {
@@ -130,6 +131,7 @@ func (d *Daemon) Status() ctl.Status {
 			ActiveBytes: ls.Size, Start: ls.Start,
 			Rolled: rolled[l.Filename].Rolled, RolledBytes: rolled[l.Filename].RolledBytes,
 			MinCount: int(l.Int(records.RollingMinCount)), MaxCount: int(l.Int(records.RollingMaxCount)),
+			RolledDir: cfg.RolledDir(l), Compression: storage(cfg, l).Compression.String(),
 		})
 	}
 	return s

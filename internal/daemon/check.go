@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/logroll/logroll/ctl"
+	"github.com/logroll/logroll/logging"
 	"github.com/logroll/logroll/records"
 )
 
@@ -106,7 +107,36 @@ func checkAgainst(cfg, started, running *records.Config) error {
 		}
 		add(l.Where(), l.Key(), checkRegular(filepath.Join(dir, l.Filename), "the active file", true))
 	}
+	problems = append(problems, checkRolledDirs(cfg)...)
 	return checkError(problems)
+}
+
+// checkRolledDirs says why the logs' rolled folders (rolled_dir) cannot
+// hold rolled files (logging.CheckRolledDir): a file, below a file, not
+// writable, or on another filesystem than logfile_dir (a roll is a
+// rename). Each problem is at the value's place: the log's own rolled_dir,
+// or the global one it inherits. Nothing is created: a folder that does
+// not exist yet is made by the collator.
+func checkRolledDirs(cfg *records.Config) []*ConfigError {
+	dir := cfg.Str(records.LogfileDir)
+	seen := map[string]bool{}
+	var problems []*ConfigError
+	for i := range cfg.Logs {
+		l := &cfg.Logs[i]
+		rd := cfg.RolledDir(l)
+		if rd == dir || seen[rd] {
+			continue
+		}
+		seen[rd] = true
+		if err := logging.CheckRolledDir(dir, rd); err != nil {
+			where, rec := cfg.Where(records.RolledDir), records.RolledDir
+			if w, ok := l.Overrides(records.RolledDir); ok {
+				where, rec = w, l.KeyOf(records.RolledDir)
+			}
+			problems = append(problems, &ConfigError{Where: where, Record: rec, Err: err})
+		}
+	}
+	return problems
 }
 
 func checkError(problems []*ConfigError) error {

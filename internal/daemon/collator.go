@@ -29,7 +29,8 @@ func collatorConfig(c *records.Config) logging.Config {
 	for i := range c.Logs {
 		l := &c.Logs[i]
 		lc.Logs = append(lc.Logs, logging.LogConfig{
-			Name: l.Filename,
+			Name:    l.Filename,
+			Storage: storage(c, l),
 			Policy: logging.Policy{
 				Mode:        logging.Mode(l.Int(records.RollingEnabled)),
 				Interval:    time.Duration(l.Int(records.RollingIntervalSec)) * time.Second,
@@ -42,6 +43,23 @@ func collatorConfig(c *records.Config) logging.Config {
 		})
 	}
 	return lc
+}
+
+// storage maps a log's rolled_dir, rolled_compression and
+// rolled_compression_level onto the collator's Storage: the folder
+// absolute ("" for logfile_dir itself), the compression by name.
+func storage(c *records.Config, l *records.Log) logging.Storage {
+	st := logging.Storage{Level: int(l.Int(records.RolledCompLevel))}
+	if d := c.RolledDir(l); d != c.Str(records.LogfileDir) {
+		st.Dir = d
+	}
+	switch l.Int(records.RolledCompression) {
+	case records.CompressionGzip:
+		st.Compression = logging.CompressionGzip
+	case records.CompressionZstd:
+		st.Compression = logging.CompressionZstd
+	}
+	return st
 }
 
 // calendar maps proxy.config.log.rolling_calendar onto the collator's, by
@@ -93,6 +111,7 @@ func spaceConfig(c *records.Config, dir string) space.Config {
 			MaxCount: int(l.Int(records.RollingMaxCount)),
 			MaxAge:   time.Duration(l.Int(records.RollingMaxAgeSec)) * time.Second,
 			MaxTotal: l.Int(records.RollingMaxTotalMB) << 20,
+			Dir:      storage(c, l).Dir, // "" for the log folder
 		})
 	}
 	return sc

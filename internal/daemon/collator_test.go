@@ -61,6 +61,31 @@ rolling_enabled = "none"
 				c.Logs[0] == logging.LogConfig{Name: "access.log", Policy: logging.Policy{Mode: logging.ModeTimeOrSize, Interval: 6 * time.Hour, OffsetHours: 3, SizeBytes: 100 << 20, MinCount: 4, AllowEmpty: true}} &&
 				c.Logs[1] == logging.LogConfig{Name: "error.txt", Policy: logging.Policy{Mode: logging.ModeNone, Interval: 6 * time.Hour, OffsetHours: 3, SizeBytes: 10 << 20}}
 		}},
+		{"storage: rolled_dir, compression and level, global and per log", `
+[proxy.config.log]
+logfile_dir = "/var/log/x"
+rolled_compression = "zstd"
+rolled_dir = "archive"
+
+[[logs]]
+filename = "a"
+
+[[logs]]
+filename = "b"
+rolled_compression = "gzip"
+rolled_compression_level = 1
+rolled_dir = ""
+
+[[logs]]
+filename = "c"
+rolled_compression = "none"
+rolled_dir = "/var/log/x"
+`, func(c *logging.Config) bool {
+			return len(c.Logs) == 3 &&
+				c.Logs[0].Storage == logging.Storage{Dir: "/var/log/x/archive", Compression: logging.CompressionZstd} &&
+				c.Logs[1].Storage == logging.Storage{Compression: logging.CompressionGzip, Level: 1} &&
+				c.Logs[2].Storage == logging.Storage{}
+		}},
 		{"calendars map by name", `
 [proxy.config.log]
 rolling_calendar = "weekly"

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/logroll/logroll/ctl"
@@ -44,9 +45,16 @@ func shipConfig(c *records.Config) (ship.Config, error) {
 	return sc, sc.Validate()
 }
 
-// rolledDirs are the folders holding rolled files.
+// rolledDirs are the folders holding rolled files: the log folder first,
+// then each configured log's rolled folder (rolled_dir), each once.
 func rolledDirs(c *records.Config) []string {
-	return []string{c.Str(records.LogfileDir)}
+	dirs := []string{c.Str(records.LogfileDir)}
+	for i := range c.Logs {
+		if rd := c.RolledDir(&c.Logs[i]); !slices.Contains(dirs, rd) {
+			dirs = append(dirs, rd)
+		}
+	}
+	return dirs
 }
 
 // actives returns the configured active names.
@@ -69,6 +77,7 @@ func rolledItem(path string, acts []string) (ship.Item, bool) {
 	if !ok {
 		return ship.Item{}, false
 	}
+	f.Dir = filepath.Dir(path)
 	return ship.Item{Path: path, File: f}, true
 }
 

@@ -30,6 +30,14 @@ const (
 	MetricRollPauseSecs   = "proxy.process.log.roll_pause_seconds"
 	MetricRollPauseMax    = "proxy.process.log.roll_pause_max_seconds"
 	MetricActiveBytes     = "proxy.process.log.active_file_bytes"
+	MetricCompressed      = "proxy.process.log.compressed_files"
+	MetricCompressedIn    = "proxy.process.log.compressed_input_bytes"
+	MetricCompressedOut   = "proxy.process.log.compressed_output_bytes"
+	MetricCompressRatio   = "proxy.process.log.compression_ratio"
+	MetricCompressSecs    = "proxy.process.log.compress_seconds"
+	MetricCompressFailed  = "proxy.process.log.compress_failures"
+	MetricCompressGaveUp  = "proxy.process.log.compress_uncompressed_files"
+	MetricCompressPending = "proxy.process.log.compress_pending_files"
 	MetricOpenFiles       = "proxy.process.log.open_files"
 	MetricAccepting       = "proxy.process.log.accepting"
 	MetricRefusedWrites   = "proxy.process.log.space_refused_requests"
@@ -80,6 +88,14 @@ var metricHelp = map[string][2]string{
 	MetricRollPauseSecs:   {"counter", "seconds writing to the log was paused by rolls (fsync, rename, new file)"},
 	MetricRollPauseMax:    {"gauge", "longest pause of writing to the log by one roll since start, in seconds"},
 	MetricActiveBytes:     {"gauge", "size of the active file in bytes"},
+	MetricCompressed:      {"counter", "rolled files compressed (rolled_compression)"},
+	MetricCompressedIn:    {"counter", "bytes of the rolled files compressed, before compression"},
+	MetricCompressedOut:   {"counter", "bytes of the rolled files compressed, after compression"},
+	MetricCompressRatio:   {"gauge", "compressed_input_bytes / compressed_output_bytes since start; 0 before the first"},
+	MetricCompressSecs:    {"counter", "seconds spent compressing rolled files (wall time, off the write path)"},
+	MetricCompressFailed:  {"counter", "failed compression attempts (the raw file is kept and compressed again later)"},
+	MetricCompressGaveUp:  {"counter", "rolled files published uncompressed after every compression attempt failed"},
+	MetricCompressPending: {"gauge", "rolled files waiting for their compression or being compressed"},
 	MetricOpenFiles:       {"gauge", "log files open"},
 	MetricAccepting:       {"gauge", "1 while logging accepts records, 0 while space is exhausted or stopping"},
 	MetricRefusedWrites:   {"counter", "write requests refused because the log space is exhausted"},
@@ -144,6 +160,7 @@ func (d *Daemon) Metrics() []ctl.Metric {
 		s.add(MetricActiveBytes, float64(st.Logs[n].Size), "log", n)
 	}
 	s.add(MetricOpenFiles, float64(st.OpenFiles))
+	s.add(MetricCompressPending, float64(st.CompressPending))
 	accepting := 1.0
 	if d.isStopping() || d.space.Status().State == space.Exhausted {
 		accepting = 0
@@ -216,6 +233,17 @@ func logStats(s *series, ls logging.LogStats, labels ...string) {
 	s.add(MetricRollPauses, float64(ls.RollPauses), labels...)
 	s.add(MetricRollPauseSecs, ls.RollPauseTotal.Seconds(), labels...)
 	s.add(MetricRollPauseMax, ls.RollPauseMax.Seconds(), labels...)
+	s.add(MetricCompressed, float64(ls.Compressed), labels...)
+	s.add(MetricCompressedIn, float64(ls.CompressedIn), labels...)
+	s.add(MetricCompressedOut, float64(ls.CompressedOut), labels...)
+	ratio := 0.0
+	if ls.CompressedOut > 0 {
+		ratio = float64(ls.CompressedIn) / float64(ls.CompressedOut)
+	}
+	s.add(MetricCompressRatio, ratio, labels...)
+	s.add(MetricCompressSecs, ls.CompressTime.Seconds(), labels...)
+	s.add(MetricCompressFailed, float64(ls.CompressFailures), labels...)
+	s.add(MetricCompressGaveUp, float64(ls.CompressUncompressed), labels...)
 }
 
 // sortSeries orders by name, then by the labels' text.

@@ -80,6 +80,11 @@ func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.W
 		// opening the new logs would fail on, is refused now.
 		err = checkAgainst(cfg, d.initial, d.config())
 	}
+	if err == nil && cfg.Str(records.LogfileDir) != d.initial.Str(records.LogfileDir) {
+		// The rolled folders used until the restart resolve against the
+		// log folder in use (checkAgainst checked those of the new one).
+		err = checkError(checkRolledDirs(records.Running(cfg, d.initial)))
+	}
 	var sec *security
 	var secWarnings []string
 	if err == nil {

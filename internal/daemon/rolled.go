@@ -1,7 +1,9 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,16 +15,12 @@ import (
 	"github.com/logroll/logroll/space"
 )
 
-// scanRolled lists the rolled files in the log folder: regular files whose
-// names parse as rolled names (space.RolledFile), of configured logs or not,
-// sorted by log, then oldest first in the space manager's order (which is
-// right across daylight-saving and time-zone changes).
+// scanRolled lists the rolled files in the log folder and in every
+// configured log's rolled folder: regular files whose names parse as
+// rolled names (space.RolledFile: plain, .gz or .zst), of configured logs
+// or not, sorted by log, then oldest first in the space manager's order
+// (which is right across daylight-saving and time-zone changes).
 func (d *Daemon) scanRolled(cfg *records.Config) ([]ctl.RolledFile, error) {
-	dir := d.initial.Str(records.LogfileDir)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("list rolled files: %w", err)
-	}
 	actives := make([]string, 0, len(cfg.Logs))
 	configured := map[string]bool{}
 	for i := range cfg.Logs {
@@ -30,16 +28,27 @@ func (d *Daemon) scanRolled(cfg *records.Config) ([]ctl.RolledFile, error) {
 		configured[cfg.Logs[i].Filename] = true
 	}
 	var files []space.File
-	for _, e := range entries {
-		if !e.Type().IsRegular() {
-			continue
-		}
-		info, err := e.Info()
+	for i, dd := range rolledDirs(cfg) { // cfg runs with the log folder the daemon opened
+
+		entries, err := os.ReadDir(dd)
 		if err != nil {
-			continue // removed since the listing (a script got there first)
+			if i > 0 && errors.Is(err, fs.ErrNotExist) {
+				continue // a rolled folder not made yet
+			}
+			return nil, fmt.Errorf("list rolled files: %w", err)
 		}
-		if f, ok := space.RolledFile(e.Name(), info, actives, time.Local); ok {
-			files = append(files, f)
+		for _, e := range entries {
+			if !e.Type().IsRegular() {
+				continue
+			}
+			info, err := e.Info()
+			if err != nil {
+				continue // removed since the listing (a script got there first)
+			}
+			if f, ok := space.RolledFile(e.Name(), info, actives, time.Local); ok {
+				f.Dir = dd
+				files = append(files, f)
+			}
 		}
 	}
 	// By log, then the space manager's order: the one that deletes.
@@ -53,8 +62,9 @@ func (d *Daemon) scanRolled(cfg *records.Config) ([]ctl.RolledFile, error) {
 	for i, f := range files {
 		hs := d.ship.State(f)
 		out[i] = ctl.RolledFile{
-			Log: f.Log, Host: f.Host, Path: filepath.Join(dir, f.Name),
-			Start: f.Start, End: f.End, Seq: f.Seq, Bytes: f.Size,
+			Log: f.Log, Host: f.Host, Path: filepath.Join(f.Dir, f.Name), Dir: f.Dir,
+			Compression: f.Compression.String(),
+			Start:       f.Start, End: f.End, Seq: f.Seq, Bytes: f.Size,
 			Configured: configured[f.Log],
 			Ship:       hs.Ship, Hook: hs.Hook, Key: hs.Key,
 		}

@@ -1,0 +1,410 @@
+package logging
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Compression of rolled files (rolled_compression, docs/design.md §10), off the
+// write path.
+//
+// A roll of a log stored compressed renames the active file, as any roll
+// does, but to a hidden in-progress name in the log's rolled folder,
+// .<final name>.raw (final name = <rolled name>.gz or .zst), and the
+// writer goes on with the next file at once. A small pool of workers (the
+// compressor) then compresses the raw file into a hidden temporary,
+// .<final name>.tmp<random>, fsyncs it (Durability ≥ Roll), sets its times
+// to the raw file's (its END: the order of rolled files, space.OrderKey),
+// renames it to the final name, fsyncs the folder, and removes the raw
+// file. Only then is the roll reported (Options.OnRoll, the "rolled" log
+// line) and a forced Roll answered, with the final path: a script never
+// sees a half-written or a raw-then-compressed file, since hidden names are
+// never rolled names. A restart finishes what a crash interrupted
+// (recover.go).
+//
+// A failed attempt (a full disk: ENOSPC) removes its temporary, keeps the
+// raw file, and is tried again after firstCompressRetry, doubling up to
+// maxCompressRetry; after maxCompressAttempts the raw file is published as
+// it is under its plain rolled name (<rolled name>, the .old file), so that
+// it is visible, listed and deletable by the space manager: nothing is
+// lost and nothing stays hidden for ever. Every failure is counted, a
+// streak is logged once.
+
+// Retries of a failed compression.
+const (
+	firstCompressRetry  = time.Second
+	maxCompressRetry    = 30 * time.Second
+	maxCompressAttempts = 4
+)
+
+// maxCompressBacklog bounds the rolled files waiting for their compression
+// (besides the one being compressed and those waiting for a retry): when
+// the logs roll faster than the threads compress — a saturated machine
+// runs them at the lowest priority — the oldest waiting file is published
+// as it is, under its plain rolled name, so that hidden raw files, which
+// count toward the log space but which the space manager never deletes,
+// cannot pile up until logging stops.
+const maxCompressBacklog = 8
+
+// errBehind is why a file is published uncompressed when the backlog is
+// full.
+var errBehind = errors.New("compression falls behind the rolls")
+
+// errAborted is a compression stopped by Close: the raw file stays, the
+// next start compresses it.
+var errAborted = errors.New("compression stopped by Close")
+
+// job is one rolled file to put in its final form.
+type job struct {
+	l       *logFile // its log, for counters; nil for a recovered file of a log not configured
+	log     string   // active name
+	raw     string   // path of the hidden raw file
+	base    string   // the plain rolled name (the .old name)
+	storage Storage  // the folder (Dir, absolute) and the compression
+	rolled  Rolled   // the roll's result; Path is the final path once done
+	durable bool     // Durability ≥ Roll when it rolled
+	// reply is a forced Roll waiting for the final form; nil for none.
+	reply    chan<- opResult
+	attempts int
+	due      time.Time // when a failed job is tried again
+}
+
+// final returns the job's final path.
+func (j *job) final() string { return j.rolled.Path }
+
+// compressor is the pool of compression workers.
+//
+// Goroutines: start starts one (run) that owns the jobs waiting (ready, and
+// failed ones waiting for their retry), and the workers, which take one job
+// at a time from run and hand it back. submit queues a job without waiting
+// (it is called by writer goroutines). shutdown stops run, which aborts the
+// workers' jobs in progress (their raw files stay for the next start),
+// answers every waiting Roll with ErrClosed, and waits for the workers: no
+// goroutine outlives it.
+type compressor struct {
+	c       *Collator
+	workers int        // files compressed at once
+	chunks  *chunkPool // the threads that compress them, chunk by chunk (chunks.go); started by start
+	threads int
+
+	mu      sync.Mutex // guards queue and stopped
+	queue   []*job     // submitted, not yet taken by run
+	stopped bool
+	poke    chan struct{} // capacity 1: "jobs submitted" (coalescing)
+	quit    chan struct{} // closed by shutdown
+	done    chan struct{} // closed when run has exited
+	once    sync.Once     // start
+	stop    sync.Once     // shutdown
+
+	pending atomic.Int64 // jobs submitted and not finished: Stats
+
+	cpu *cpuSampler // whether the machine is busy (idle.go); the file worker's
+}
+
+// yield waits while the machine's CPUs are busy (see yieldStep in
+// chunks.go): while less than half a CPU is idle, it waits yieldStep, at
+// most yieldMax in a row, or until abort is closed. It is called by the
+// file worker only.
+func (p *compressor) yield(abort <-chan struct{}) {
+	for waited := time.Duration(0); waited < yieldMax; waited += yieldStep {
+		if !p.cpu.busy(p.c.now()) {
+			return
+		}
+		t := time.NewTimer(yieldStep)
+		select {
+		case <-t.C:
+		case <-abort:
+			t.Stop()
+			return
+		}
+	}
+}
+
+// newCompressor returns a pool compressing one file at a time on threads
+// threads (at least one).
+func newCompressor(c *Collator, threads int) *compressor {
+	return &compressor{
+		c: c, workers: 1, threads: max(threads, 1), cpu: newCPUSampler(),
+		poke: make(chan struct{}, 1),
+		quit: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+}
+
+// start starts the threads and run, once.
+func (p *compressor) start() {
+	p.once.Do(func() {
+		p.chunks = newChunkPool(p.threads, false, func(err error) {
+			p.c.log.Warn("compression runs at normal priority", "err", err)
+		})
+		go p.run()
+	})
+}
+
+// submit queues j. It never blocks. After shutdown, j is answered with
+// ErrClosed (its raw file stays for the next start).
+func (p *compressor) submit(j *job) {
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		p.abandon(j)
+		return
+	}
+	p.queue = append(p.queue, j)
+	p.pending.Add(1)
+	p.mu.Unlock()
+	select {
+	case p.poke <- struct{}{}:
+	default:
+	}
+}
+
+// shutdown stops the pool and waits for its goroutines (see compressor). It
+// is idempotent. Without start, it answers what was queued.
+func (p *compressor) shutdown() {
+	p.stop.Do(func() {
+		p.mu.Lock()
+		p.stopped = true
+		p.mu.Unlock()
+		close(p.quit)
+		started := true
+		p.once.Do(func() { started = false })
+		if started {
+			<-p.done
+		} else {
+			p.abandonQueued(nil)
+		}
+	})
+}
+
+// abandon answers j's waiting Roll, if any, with ErrClosed.
+func (p *compressor) abandon(j *job) {
+	if j.reply != nil {
+		j.reply <- opResult{err: fmt.Errorf("logging: roll %s: %w: %s stays hidden and is compressed at the next start", j.log, ErrClosed, j.raw)}
+		j.reply = nil
+	}
+}
+
+// abandonQueued abandons the jobs in more and those still queued.
+func (p *compressor) abandonQueued(more []*job) {
+	p.mu.Lock()
+	more = append(more, p.queue...)
+	p.queue = nil
+	p.mu.Unlock()
+	for _, j := range more {
+		p.pending.Add(-1)
+		p.abandon(j)
+	}
+}
+
+// run is the pool's goroutine: it hands ready jobs to the workers in
+// order, takes back their results, and arms one timer for the earliest
+// retry.
+func (p *compressor) run() {
+	defer close(p.done)
+	work := make(chan *job)
+	results := make(chan *job)
+	abort := make(chan struct{})
+	var wg sync.WaitGroup
+	for range p.workers {
+		wg.Go(func() { p.worker(work, results, abort) })
+	}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	var ready, waiting []*job
+	busy := 0
+	for {
+		var send chan *job
+		var next *job
+		if len(ready) > 0 {
+			send, next = work, ready[0]
+		}
+		select {
+		case <-p.poke:
+			p.mu.Lock()
+			ready = append(ready, p.queue...)
+			p.queue = nil
+			p.mu.Unlock()
+			for len(ready) > maxCompressBacklog {
+				j := ready[0]
+				ready[0] = nil
+				ready = ready[1:]
+				p.c.publishRaw(j, errBehind)
+			}
+		case send <- next:
+			ready[0] = nil
+			ready = ready[1:]
+			busy++
+		case j := <-results:
+			busy--
+			if j.due.IsZero() {
+				continue // done (and no longer pending: see answer)
+			}
+			waiting = append(waiting, j)
+			p.arm(timer, waiting)
+		case <-timer.C:
+			now := p.c.now()
+			kept := waiting[:0]
+			for _, j := range waiting {
+				if !now.Before(j.due) {
+					j.due = time.Time{}
+					ready = append(ready, j)
+				} else {
+					kept = append(kept, j)
+				}
+			}
+			clear(waiting[len(kept):])
+			waiting = kept
+			p.arm(timer, waiting)
+		case <-p.quit:
+			close(abort)
+			close(work)
+			for ; busy > 0; busy-- {
+				if j := <-results; !j.due.IsZero() {
+					waiting = append(waiting, j)
+				}
+			}
+			wg.Wait()
+			p.chunks.close()
+			p.abandonQueued(append(ready, waiting...))
+			return
+		}
+	}
+}
+
+// arm sets timer to the earliest due retry among waiting.
+func (p *compressor) arm(timer *time.Timer, waiting []*job) {
+	var at time.Time
+	for _, j := range waiting {
+		at = earliest(at, j.due)
+	}
+	timer.Stop()
+	if !at.IsZero() {
+		timer.Reset(max(at.Sub(p.c.now()), 0))
+	}
+}
+
+// worker compresses the jobs run hands it, one at a time, until work is
+// closed. A job returns to run with due set when it must be tried again
+// (or, aborted by Close, abandoned with its raw file kept).
+func (p *compressor) worker(work <-chan *job, results chan<- *job, abort <-chan struct{}) {
+	for j := range work {
+		p.c.finishJob(j, abort)
+		results <- j
+	}
+}
+
+// finishJob makes one attempt at j (compress.go's sequence); on failure it
+// sets j.due for a retry, or publishes the raw file uncompressed after
+// maxCompressAttempts. A job aborted by Close keeps its raw file and gets
+// due set too: run abandons it.
+func (c *Collator) finishJob(j *job, abort <-chan struct{}) {
+	t0 := c.now()
+	r, err := c.compressFile(j, abort)
+	if err == nil {
+		c.compressOK(j, r, c.now().Sub(t0))
+		return
+	}
+	if errors.Is(err, errAborted) {
+		j.due = c.now() // abandoned by run
+		return
+	}
+	j.attempts++
+	c.countJob(j, cCompressFailures, 1)
+	if errors.Is(err, errRawGone) {
+		c.log.Error("cannot compress rolled file: its hidden raw file is gone", "log", j.log, "path", j.raw, "err", err)
+		c.answer(j, opResult{err: fmt.Errorf("logging: roll %s: %w", j.log, err)})
+		return
+	}
+	if j.attempts < maxCompressAttempts {
+		delay := min(firstCompressRetry<<(j.attempts-1), maxCompressRetry)
+		j.due = c.now().Add(delay)
+		c.log.Warn("cannot compress rolled file; the raw file is kept and compression retried",
+			"log", j.log, "path", j.raw, "attempt", j.attempts, "retry_in", delay, "err", err)
+		return
+	}
+	c.publishRaw(j, err)
+}
+
+// compressOK reports a job done: counted, logged, reported to OnRoll and
+// answered.
+func (c *Collator) compressOK(j *job, r Rolled, took time.Duration) {
+	c.countJob(j, cCompressed, 1)
+	c.countJob(j, cCompressIn, r.RawBytes)
+	c.countJob(j, cCompressOut, r.Bytes)
+	c.countJob(j, cCompressNanos, int64(took))
+	if j.attempts > 0 {
+		c.log.Info("rolled file compressed after failed attempts", "log", j.log, "path", r.Path, "failed_attempts", j.attempts)
+	}
+	c.finished(j, r)
+}
+
+// publishRaw gives up compressing j after its last failure cause (or
+// errBehind): the raw file is renamed to its plain rolled name, so that it
+// is visible and deletable. If even that fails, the raw file stays hidden,
+// to be tried again at the next start.
+func (c *Collator) publishRaw(j *job, cause error) {
+	plain := j.rolled
+	plain.Path = joinPath(j.storage.Dir, j.base)
+	plain.Compression = CompressionNone
+	err := renameNoReplace(j.raw, plain.Path)
+	if err == nil && j.durable {
+		if serr := c.fs.syncDir(j.storage.Dir); serr != nil {
+			c.log.Warn("rolled folder sync failed", "dir", j.storage.Dir, "err", serr)
+		}
+	}
+	if err != nil {
+		c.log.Error("cannot compress rolled file nor publish it uncompressed; it stays hidden until the next start",
+			"log", j.log, "path", j.raw, "compress_err", cause, "err", err)
+		c.answer(j, opResult{err: fmt.Errorf("logging: roll %s: compress %s: %w; publish uncompressed: %w", j.log, j.raw, cause, err)})
+		return
+	}
+	if fi, serr := os.Stat(plain.Path); serr == nil {
+		plain.Bytes, plain.RawBytes = fi.Size(), fi.Size()
+	}
+	c.countJob(j, cCompressFallbacks, 1)
+	if errors.Is(cause, errBehind) {
+		c.log.Warn("compression falls behind the rolls; published the oldest waiting rolled file uncompressed",
+			"log", j.log, "path", plain.Path, "waiting", maxCompressBacklog)
+	} else {
+		c.log.Warn("cannot compress rolled file; published it uncompressed under its plain rolled name",
+			"log", j.log, "path", plain.Path, "attempts", j.attempts, "err", cause)
+	}
+	c.finished(j, plain)
+}
+
+// finished logs the rolled file in its final form, reports it to OnRoll
+// and answers a waiting Roll.
+func (c *Collator) finished(j *job, r Rolled) {
+	attrs := []any{"log", r.Log, "path", r.Path, "cause", r.Cause.String(), "bytes", r.Bytes, "records", r.Records}
+	if r.Compression != CompressionNone {
+		attrs = append(attrs, "compression", r.Compression.String(), "raw_bytes", r.RawBytes)
+	}
+	c.log.Info("rolled", attrs...)
+	c.reportRoll(r)
+	c.answer(j, opResult{rolled: &r})
+}
+
+// answer ends j: it is no longer pending, and res goes to its waiting
+// Roll, if any.
+func (c *Collator) answer(j *job, res opResult) {
+	c.comp.pending.Add(-1)
+	if j.reply != nil {
+		j.reply <- res
+		j.reply = nil
+	}
+}
+
+// countJob adds n to counter k of j's log (or the totals only).
+func (c *Collator) countJob(j *job, k counter, n int64) {
+	if j.l != nil {
+		j.l.count(k, n)
+		return
+	}
+	c.total[k].Add(n)
+}

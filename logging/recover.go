@@ -1,0 +1,154 @@
+package logging
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Restart recovery of compression (compress.go). A kill at any point of a
+// compression leaves, in a rolled folder, some of:
+//
+//   - .<final>.raw without <final>: the rolled file, not yet compressed (the
+//     kill came before the rename of the temporary): compressed again, after
+//     its temporaries are removed;
+//   - .<final>.raw and <final>: the kill came after the rename, which was
+//     synced (Durability ≥ Roll) before the raw file's removal: the raw file
+//     is removed;
+//   - .<final>.tmp<random> without its raw file, or with it: a compression
+//     in progress, incomplete (a temporary is never renamed into place by
+//     anything but the process that wrote all of it): removed.
+//
+// So after a restart every record is in exactly one visible file, and no
+// temporary is left. Only names of this exact shape are touched, where
+// <final> is a rolled name (ParseRolledName) with a compression's
+// extension.
+
+// pendingName classifies a hidden name of a rolled folder: the final name
+// of a raw file (kind "raw") or of a temporary (kind "tmp"); "" for any
+// other name.
+func pendingName(name string) (final, kind string) {
+	if !strings.HasPrefix(name, ".") {
+		return "", ""
+	}
+	rest := name[1:]
+	if f, ok := strings.CutSuffix(rest, rawSuffix); ok && isCompressedName(f) {
+		return f, "raw"
+	}
+	if i := strings.LastIndex(rest, tmpInfix); i > 0 && nameAllDigits(rest[i+len(tmpInfix):]) && isCompressedName(rest[:i]) {
+		return rest[:i], "tmp"
+	}
+	return "", ""
+}
+
+// rolledNames returns names (a folder's listing) with the hidden raw files
+// waiting for their compression under their final names: the names the
+// log produced, for its rolled-name state.
+func rolledNames(names []string) []string {
+	out := names
+	for i, n := range names {
+		if final, kind := pendingName(n); kind == "raw" {
+			if &out[0] == &names[0] {
+				out = slices.Clone(names)
+			}
+			out[i] = final
+		}
+	}
+	return out
+}
+
+// isCompressedName reports whether name is a rolled name stored compressed.
+func isCompressedName(name string) bool {
+	r, err := ParseRolledName(name, nil, time.UTC)
+	return err == nil && r.Compression != CompressionNone
+}
+
+// recoverPending finishes what a crash left in the rolled folders dirs
+// (the log folder among them): it removes temporaries and raw files whose
+// final file exists, and returns a job for every raw file to compress
+// again, with the current storage of its log when the log is configured
+// (its compression comes from the name in any case). It runs in New,
+// before any goroutine.
+func (c *Collator) recoverPending(dirs []string) []*job {
+	set := c.set.Load()
+	var jobs []*job
+	for _, dir := range dirs {
+		names, err := listNames(dir)
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				c.log.Warn("cannot list a rolled folder for unfinished compressions", "dir", dir, "err", err)
+			}
+			continue
+		}
+		have := make(map[string]bool, len(names))
+		for _, n := range names {
+			have[n] = true
+		}
+		var removed []string
+		for _, n := range names {
+			final, kind := pendingName(n)
+			switch {
+			case kind == "tmp":
+				if err := os.Remove(filepath.Join(dir, n)); err == nil {
+					removed = append(removed, n)
+				}
+			case kind == "raw" && have[final]:
+				if err := os.Remove(filepath.Join(dir, n)); err == nil {
+					removed = append(removed, n)
+				}
+			case kind == "raw":
+				if j := c.recoveredJob(dir, n, final, set); j != nil {
+					jobs = append(jobs, j)
+				}
+			}
+		}
+		if len(removed) > 0 {
+			c.log.Warn("removed what compressions interrupted by a crash left", "dir", dir, "files", removed)
+		}
+	}
+	return jobs
+}
+
+// recoveredJob returns the job that compresses the raw file name (final
+// name final) of dir again, or nil if it cannot be read.
+func (c *Collator) recoveredJob(dir, name, final string, set *Config) *job {
+	raw := filepath.Join(dir, name)
+	fi, err := os.Lstat(raw)
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	actives := c.Logs()
+	rn, err := ParseRolledName(final, actives, c.loc)
+	if err != nil {
+		// A wall time c.loc skips (a name written under another zone):
+		// the times are only shown, the file is compressed all the same.
+		if rn, err = ParseRolledName(final, actives, time.UTC); err != nil {
+			return nil
+		}
+	}
+	st := Storage{Dir: dir, Compression: rn.Compression}
+	var l *logFile
+	for _, lc := range set.Logs {
+		if lc.Name == rn.Active {
+			l = (*c.logs.Load())[lc.Name]
+			if lc.Storage.Compression == rn.Compression {
+				st.Level = lc.Storage.Level
+			}
+		}
+	}
+	base := strings.TrimSuffix(final, rn.Compression.Ext())
+	c.log.Info("compressing a rolled file a crash left uncompressed", "path", raw)
+	return &job{
+		l: l, log: rn.Active, raw: raw, base: base, storage: st,
+		durable: set.Durability >= DurabilityRoll,
+		rolled: Rolled{
+			Log: rn.Active, Path: filepath.Join(dir, final), Dir: dir,
+			Start: rn.Start, End: rn.End, Bytes: fi.Size(), RawBytes: fi.Size(),
+			Cause: CauseTime, Compression: rn.Compression,
+		},
+	}
+}

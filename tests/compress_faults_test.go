@@ -1,0 +1,362 @@
+package tests
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Faults and reloads around compression and rolled folders (docs/design.md §10,
+// issue 19 "Bad input and faults").
+
+// czHexRecords returns n records of random hex: they compress to about
+// half, so that a compressed file needs room of its own.
+func czHexRecords(tag string, n int) []string {
+	rnd := rand.New(rand.NewPCG(uint64(n), 7))
+	out := make([]string, n)
+	b := make([]byte, 100)
+	for i := range out {
+		for k := range b {
+			b[k] = byte(rnd.IntN(256))
+		}
+		out[i] = fmt.Sprintf("%s %d %s", tag, i, hex.EncodeToString(b))
+	}
+	return out
+}
+
+// czFill fills the filesystem of dir with a file at path, leaving about
+// keep bytes free.
+func czFill(t *testing.T, dir, path string, keep int64) {
+	t.Helper()
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	free := int64(st.Bavail) * st.Bsize
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := unix.Fallocate(int(f.Fd()), 0, 0, free-keep); err != nil {
+		t.Fatalf("fallocate %d bytes: %v", free-keep, err)
+	}
+}
+
+// czPost posts recs to log in parts, and returns the bytes they make in
+// the file.
+func (d *daemon) czPost(log string, recs []string) []byte {
+	d.t.Helper()
+	for i := 0; i < len(recs); i += 1000 {
+		d.postText(log, recs[i:min(i+1000, len(recs))]...)
+	}
+	return []byte(strings.Join(recs, "\n") + "\n")
+}
+
+// TestCompressionFullDisk fills the log folder's tmpfs while a forced roll
+// compresses (root only): the compression fails with ENOSPC, the raw file
+// stays hidden and whole, no temporary is left, the failure is counted,
+// and `logrollctl roll` waits; once the space is back, a retry compresses
+// the file and roll prints its final path, which decompresses with the
+// stock command to what was posted. When the space never comes back, after
+// the last attempt the file is published uncompressed under its plain
+// .old name, complete, and roll prints that.
+func TestCompressionFullDisk(t *testing.T) {
+	czNeedTools(t)
+	dir := tempDir(t)
+	logs := filepath.Join(dir, "logs")
+	dsMountTmpfs(t, logs, "size=24m")
+	c := conf{Extra: "rolled_compression = \"zstd\"\nrolled_dir = \"archive\"\nauto_delete_rolled_files = 0\n"}
+	d := startDaemon(t, writeConfig(t, dir, c.toml()))
+	arch := filepath.Join(logs, "archive")
+	filler := filepath.Join(logs, "filler")
+
+	t.Run("space comes back", func(t *testing.T) {
+		d := d.in(t)
+		body := d.czPost("access", czHexRecords("a", 10000)) // about 2.2 MiB, 1.1 compressed
+		czFill(t, logs, filler, 128<<10)
+		done := make(chan ctlResult, 1)
+		go func() { done <- runCtl(t, "-config", d.config, "roll") }()
+		eventually(t, func() string {
+			if v := d.metricValue("proxy.process.log.compress_failures"); v == "0" {
+				return "no failed compression yet"
+			}
+			return ""
+		})
+		var raw []string
+		for _, h := range czHidden(t, arch) {
+			switch {
+			case czRawName.MatchString(filepath.Base(h)):
+				raw = append(raw, h)
+			case czTmpName.MatchString(filepath.Base(h)):
+				// The next attempt may be under way; its temporary goes
+				// with it if it fails.
+			default:
+				t.Errorf("unexpected hidden file %s", h)
+			}
+		}
+		if len(raw) != 1 {
+			t.Fatalf("raw files after the failure: %q, want one", raw)
+		}
+		if got := readFile(t, raw[0]); got != string(body) {
+			t.Errorf("the raw file holds %d bytes, not the %d posted", len(got), len(body))
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("roll returned before the file was in its final form: %v", r)
+		default:
+		}
+		if err := os.Remove(filler); err != nil {
+			t.Fatal(err)
+		}
+		var r ctlResult
+		select {
+		case r = <-done:
+		case <-time.After(3 * waitLimit):
+			t.Fatal("roll did not return once the space came back")
+		}
+		paths := lines(r.stdout)
+		if r.code != 0 || len(paths) != 1 || !strings.HasSuffix(paths[0], ".old.zst") || filepath.Dir(paths[0]) != arch {
+			t.Fatalf("roll: %v, want one .old.zst path in %s", r, arch)
+		}
+		if got := czStock(t, paths[0]); !bytes.Equal(got, body) {
+			t.Errorf("%s decompresses to %d bytes, not the %d posted", paths[0], len(got), len(body))
+		}
+		d.czWaitCompressed(logs, arch)
+		if v := d.metricValue("proxy.process.log.compress_uncompressed_files"); v != "0" {
+			t.Errorf("compress_uncompressed_files = %s, want 0", v)
+		}
+		if d.relCount("cannot compress rolled file; the raw file is kept and compression retried") == 0 {
+			t.Errorf("the failure was not logged")
+		}
+	})
+
+	t.Run("space never comes back", func(t *testing.T) {
+		d := d.in(t)
+		body := d.czPost("access", czHexRecords("b", 10000))
+		czFill(t, logs, filler, 128<<10)
+		defer os.Remove(filler)
+		begin := time.Now()
+		r := d.ctl("roll")
+		paths := lines(r.stdout)
+		if r.code != 0 || len(paths) != 1 || !strings.HasSuffix(paths[0], ".old") || filepath.Dir(paths[0]) != arch {
+			t.Fatalf("roll: %v, want the plain .old path in %s", r, arch)
+		}
+		t.Logf("roll returned %s after %v", filepath.Base(paths[0]), time.Since(begin).Round(time.Millisecond))
+		if got := readFile(t, paths[0]); got != string(body) {
+			t.Errorf("%s holds %d bytes, not the %d posted", paths[0], len(got), len(body))
+		}
+		if v := d.metricValue("proxy.process.log.compress_uncompressed_files"); v != "1" {
+			t.Errorf("compress_uncompressed_files = %s, want 1", v)
+		}
+		if h := czHidden(t, logs, arch); len(h) > 0 {
+			t.Errorf("hidden files left: %q", h)
+		}
+		files := d.czRolled()
+		if len(files) != 2 || files[1].Path != paths[0] || files[1].Compression != "none" {
+			t.Errorf("rolled --json: %+v, want the .zst file and then %s, compression none", files, paths[0])
+		}
+	})
+}
+
+// TestReloadStorageInFlight changes rolled_compression and rolled_dir by
+// reload five times while four clients post and the log rolls on size
+// (1 MiB), so that files are being compressed at each reload: a forced
+// roll after each reload follows the new records, the files rolled before
+// it finish where and how they began, and at the end every acknowledged
+// record is in exactly one file, over all the folders and forms.
+func TestReloadStorageInFlight(t *testing.T) {
+	czNeedTools(t)
+	dir := tempDir(t)
+	mk := func(comp, rd string) string {
+		return conf{RollingEnabled: `"size"`, SizeMB: 1,
+			Extra: fmt.Sprintf("rolled_compression = %q\nrolled_dir = %q\n", comp, rd)}.toml()
+	}
+	path := writeConfig(t, dir, mk("none", ""))
+	d := startDaemon(t, path)
+	dirs := []string{d.logs, filepath.Join(d.logs, "archive"), filepath.Join(d.logs, "b", "other")}
+	steps := []struct{ comp, rd, dir, ext string }{
+		{"gzip", "", d.logs, ".old.gz"},
+		{"zstd", "archive", dirs[1], ".old.zst"},
+		{"none", "archive", dirs[1], ".old"},
+		{"gzip", "b/other", dirs[2], ".old.gz"},
+		{"zstd", "", d.logs, ".old.zst"},
+	}
+	// Paced (about 4.6 MB/s): at full speed the logs roll faster than a
+	// busy machine compresses at the lowest priority, and the oldest
+	// waiting files are published uncompressed (accepted below when the
+	// daemon says so).
+	l := relStartLoad(t, d, "access", "r", relLoadOpts{pause: 10 * time.Millisecond})
+	for i, s := range steps {
+		l.waitAcked(t, int64(4000*(i+1)), 3*waitLimit)
+		writeConfig(t, dir, mk(s.comp, s.rd))
+		r := d.mustCtl("config", "reload")
+		if !strings.Contains(r.stdout, "rolled_") {
+			t.Errorf("reload %d: %q does not list the changed records", i, r.stdout)
+		}
+		// A size roll just before may leave nothing to roll: the load
+		// goes on, so the next try has records.
+		var rolled []string
+		for try := 0; try < 5 && len(rolled) == 0; try++ {
+			rolled = d.roll("access")
+		}
+		behind := d.relCount("compression falls behind the rolls") > 0
+		if len(rolled) != 1 || filepath.Dir(rolled[0]) != s.dir || !strings.HasSuffix(rolled[0], s.ext) && !(behind && strings.HasSuffix(rolled[0], ".old")) {
+			t.Errorf("forced roll after reload %d (%s into %q): %q, want a %s file in %s", i, s.comp, s.rd, rolled, s.ext, s.dir)
+		}
+	}
+	l.waitAcked(t, int64(4000*(len(steps)+1)), 3*waitLimit)
+	l.stop()
+	if f := l.failed(); f != "" {
+		t.Error(f)
+	}
+	d.roll("access")
+	d.czWaitCompressed(dirs...)
+	d.signal(syscall.SIGTERM)
+	if code := d.wait(5 * time.Second); code != 0 {
+		t.Errorf("exit %d after SIGTERM", code)
+	}
+	disk := czReadLog(t, dirs, "access.log")
+	acked := relCheckLoad(t, l, disk)
+	relCheckNothingElse(t, disk)
+	relCheckOrder(t, disk, "r")
+	forms := map[string]int{}
+	for _, f := range disk.files {
+		dirName, _ := filepath.Rel(d.logs, filepath.Dir(f))
+		ext := filepath.Ext(f)
+		forms[dirName+" "+ext]++
+		if ext == ".gz" || ext == ".zst" {
+			want, err := readRolled(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := czStock(t, f); !bytes.Equal(got, want) {
+				t.Errorf("%s: the stock command and the decoder disagree", f)
+			}
+		}
+	}
+	t.Logf("%d acknowledged records in %d files: %v", acked, len(disk.files), forms)
+	for _, want := range []string{". .gz", "archive .zst", "archive .old", "b/other .gz", ". .zst"} {
+		if forms[want] == 0 {
+			t.Errorf("no file %q (folder and form) among %v", want, forms)
+		}
+	}
+}
+
+// czRefusal is one configuration a rolled folder or a compression makes
+// invalid: where the problem must be reported (a unique substring of the
+// text, at whose first byte the position points) and what it must say.
+type czRefusal struct {
+	name string
+	text string
+	at   string
+	says string
+}
+
+// TestRolledDirRefused refuses, at start (exit 2, nothing served) and on
+// reload (exit 1; the running rolled folder and compression stay), every
+// rolled folder that cannot work — a file, below a file, escaping
+// logfile_dir with "..", not writable (root: a read-only bind mount), on
+// another filesystem (root: a tmpfs) — and an unknown compression, each
+// with its FILE:LINE:COL, globally or in a [[logs]] table.
+func TestRolledDirRefused(t *testing.T) {
+	dir := tempDir(t)
+	afile := filepath.Join(dir, "afile")
+	if err := os.WriteFile(afile, []byte("a file\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	global := func(extra string) string { return conf{Extra: extra}.toml() }
+	perLog := func(extra string) string {
+		return conf{Logs: []string{}}.toml() + "\n[[logs]]\nfilename = \"access\"\n" + extra
+	}
+	cases := []czRefusal{
+		{"a file", global(fmt.Sprintf("rolled_dir = %q\n", afile)), fmt.Sprintf("%q", afile),
+			"proxy.config.log.rolled_dir: unusable rolled folder " + afile + ": is a file, not a folder"},
+		{"below a file, in a log", perLog(fmt.Sprintf("rolled_dir = %q\n", afile+"/x")), fmt.Sprintf("%q", afile+"/x"),
+			"logs[1].rolled_dir: unusable rolled folder " + afile + "/x: cannot be created: " + afile + " is a file"},
+		{"escaping with ..", global("rolled_dir = \"../elsewhere\"\n"), `"../elsewhere"`,
+			`proxy.config.log.rolled_dir: "../elsewhere" must not contain a ".." element`},
+		{"unknown compression", perLog("rolled_compression = \"lz4\"\n"), `"lz4"`,
+			`logs[1].rolled_compression: unknown value "lz4": expected none (0), gzip (1), zstd (2)`},
+		{"gzip level 12", global("rolled_compression = \"gzip\"\nrolled_compression_level = 12\n"), "12\n",
+			"proxy.config.log.rolled_compression_level: rolled_compression_level 12 is beyond gzip's levels"},
+	}
+	if os.Geteuid() == 0 {
+		ro := filepath.Join(dir, "ro")
+		if err := os.Mkdir(ro, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		relBindReadOnly(t, ro)
+		cases = append(cases, czRefusal{"not writable", global(fmt.Sprintf("rolled_dir = %q\n", ro)), fmt.Sprintf("%q", ro),
+			"proxy.config.log.rolled_dir: unusable rolled folder " + ro + ": not writable by this process"})
+		other := filepath.Join(dir, "other")
+		dsMountTmpfs(t, other, "size=1m")
+		cases = append(cases, czRefusal{"another filesystem", perLog(fmt.Sprintf("rolled_dir = %q\n", other+"/old")), fmt.Sprintf("%q", other+"/old"),
+			"logs[1].rolled_dir: unusable rolled folder " + other + "/old: on another filesystem than the log folder"})
+	} else {
+		t.Log("not root: the read-only and other-filesystem cases are skipped (root bypasses mode bits; mounts need root)")
+	}
+	check := func(t *testing.T, out, path string, c czRefusal) {
+		t.Helper()
+		line, col := position(t, c.text, c.at)
+		if want := fmt.Sprintf("%s:%d:%d: %s", path, line, col, c.says); !strings.Contains(out, want) {
+			t.Errorf("output does not hold %q:\n%s", want, out)
+		}
+	}
+	t.Run("at start", func(t *testing.T) {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				sub := filepath.Join(dir, "start-"+strings.ReplaceAll(c.name, " ", "-"))
+				if err := os.Mkdir(sub, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				path := writeConfig(t, sub, c.text)
+				d := launch(t, path)
+				if code := d.wait(waitLimit); code != 2 {
+					t.Errorf("exit %d, want 2", code)
+				}
+				check(t, d.stderr.String(), path, c)
+				if _, err := os.Stat(filepath.Join(sub, "logs")); err == nil {
+					t.Errorf("the refused configuration created the log folder")
+				}
+			})
+		}
+	})
+	t.Run("on reload", func(t *testing.T) {
+		sub := filepath.Join(dir, "reload")
+		if err := os.Mkdir(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		good := conf{Extra: "rolled_compression = \"gzip\"\nrolled_dir = \"archive\"\n"}.toml()
+		path := writeConfig(t, sub, good)
+		d := startDaemon(t, path)
+		for i, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				d := d.in(t)
+				writeConfig(t, sub, c.text)
+				r := d.ctl("config", "reload")
+				if r.code != 1 {
+					t.Errorf("config reload: exit %d, want 1: %v", r.code, r)
+				}
+				check(t, r.stderr, path, c)
+				writeConfig(t, sub, good)
+				d.postText("access", fmt.Sprintf("after refusal %d", i))
+				rolled := d.roll("access")
+				if len(rolled) != 1 || filepath.Dir(rolled[0]) != filepath.Join(d.logs, "archive") || !strings.HasSuffix(rolled[0], ".old.gz") {
+					t.Errorf("roll after the refused reload: %q, want a .old.gz file in archive", rolled)
+				} else if got := string(czStock(t, rolled[0])); got != fmt.Sprintf("after refusal %d\n", i) {
+					t.Errorf("%s holds %q", rolled[0], got)
+				}
+			})
+		}
+	})
+}
