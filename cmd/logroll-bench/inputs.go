@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -55,6 +56,9 @@ const (
 	inRotatelog = "rotatelogs"
 	inputConns  = 4
 )
+
+// The names -inputs selects the comparisons by.
+var allInputs = []string{"syslog", "tls", "pipe"}
 
 // inputRun is one measured run of an input.
 type inputRun struct {
@@ -95,9 +99,20 @@ func measureInputs(ctx context.Context, e *env) ([]inputRun, []inputRow, error) 
 		runs = append(runs, r)
 		return nil
 	}
+	want := func(name string) bool { return slices.Contains(e.inputs, name) }
+	var httpOrder []string // the HTTP-baselined inputs, rotated every rep
+	if want("syslog") || want("tls") {
+		httpOrder = append(httpOrder, inHTTP)
+	}
+	if want("syslog") {
+		httpOrder = append(httpOrder, inSyslog)
+	}
+	if want("tls") {
+		httpOrder = append(httpOrder, inTLS)
+	}
 	for rep := 0; rep < e.reps; rep++ {
-		order := []string{inHTTP, inSyslog, inTLS}
-		for i := 0; i < rep%3; i++ {
+		order := slices.Clone(httpOrder)
+		for i := 0; len(order) > 0 && i < rep%len(order); i++ {
 			order = append(order[1:], order[0])
 		}
 		for _, in := range order {
@@ -116,7 +131,9 @@ func measureInputs(ctx context.Context, e *env) ([]inputRun, []inputRow, error) 
 			}
 		}
 		pipeOrder := []string{inPipe, inRotatelog}
-		if rep%2 == 1 {
+		if !want("pipe") {
+			pipeOrder = nil
+		} else if rep%2 == 1 {
 			pipeOrder = []string{inRotatelog, inPipe}
 		}
 		for _, in := range pipeOrder {
@@ -129,13 +146,19 @@ func measureInputs(ctx context.Context, e *env) ([]inputRun, []inputRow, error) 
 			}
 		}
 	}
-	rows := []inputRow{
-		compareInputs(runs, inSyslog, inHTTP),
-		compareInputs(runs, inTLS, inHTTP),
-		compareInputs(runs, inPipe, inRotatelog),
+	var rows []inputRow
+	if want("syslog") {
+		rows = append(rows, compareInputs(runs, inSyslog, inHTTP))
 	}
-	if rotatelogs == "" {
-		rows[2].Note = "rotatelogs not found (Debian: apt-get install apache2-utils)"
+	if want("tls") {
+		rows = append(rows, compareInputs(runs, inTLS, inHTTP))
+	}
+	if want("pipe") {
+		row := compareInputs(runs, inPipe, inRotatelog)
+		if rotatelogs == "" {
+			row.Note = "rotatelogs not found (Debian: apt-get install apache2-utils)"
+		}
+		rows = append(rows, row)
 	}
 	return runs, rows, nil
 }
