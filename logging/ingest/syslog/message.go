@@ -74,24 +74,37 @@ func (e *Error) Error() string {
 // octet-counted messages, newlines inside MSG. Nothing is best effort: a
 // message either parses or is refused.
 //
-// A sender's RFC 5424 messages mostly have headers of one length, and the
-// library copies MSG (most of a message's bytes) into a string: a Parser
-// remembers where MSG began in the last RFC 5424 message it parsed and
-// first parses only the message up to there and a few bytes more (see
-// parseHead). When that parse reaches MSG, its verdict and fields are
-// those of the whole message; otherwise the whole message is parsed.
+// The library copies MSG (most of a message's bytes) into a string and
+// runs its machine over every byte of it. A Parser therefore remembers
+// where MSG began in the RFC 5424 messages it parsed (the longest such
+// header of the current window of headWindow tries) and first parses
+// only that much of a message, plus headSlack bytes (see parseHead). When
+// that parse reaches MSG, its verdict and fields are those of the whole
+// message; otherwise the whole message is parsed. The shortcut pays when
+// most tries succeed (a sender's messages, or a relay's, have headers of
+// a few lengths); a window in which fewer than 3 in 4 did (RFC 3164 or
+// invalid messages, headers growing past the slack) switches it off for
+// the next one.
 //
 // A Parser is not safe for concurrent use; each connection has its own.
 type Parser struct {
 	m     gosyslog.Machine // the auto machine: RFC 5424 or RFC 3164
 	m5424 gosyslog.Machine // the strict RFC 5424 machine alone, for parseHead
-	head  int              // where MSG began in the last RFC 5424 message parsed; 0: unknown
+	head  int              // where MSG began in the longest RFC 5424 header of the window; 0: unknown
+	tries int              // parseHead's tries in this window
+	hits  int              // and those that reached MSG
+	off   int              // messages left with parseHead switched off
 }
 
-// headSlack is how far past the last header's length parseHead reads:
-// headers a few bytes longer (a longer PROCID, more fraction digits) still
-// take the short parse.
-const headSlack = 16
+const (
+	// headSlack is how far past the header's length parseHead reads:
+	// headers a few bytes longer (a longer PROCID, more fraction digits)
+	// still take the short parse.
+	headSlack = 16
+	// headWindow is the number of tries after which the shortcut is
+	// judged, head forgotten and the count started again.
+	headWindow = 256
+)
 
 // NewParser returns a Parser.
 func NewParser() *Parser {
@@ -129,12 +142,11 @@ func (p *Parser) Parse(msg []byte) (Message, error) {
 	}
 	var base *gosyslog.Base
 	out := Message{}
-	p.head = 0
 	switch v := m.(type) {
 	case *rfc5424.SyslogMessage:
 		base, out.Format = &v.Base, RFC5424
 		if v.Message != nil {
-			p.head = len(msg) - len(*v.Message)
+			p.head = max(p.head, len(msg)-len(*v.Message))
 		}
 	case *rfc3164.SyslogMessage:
 		base, out.Format = &v.Base, RFC3164
@@ -145,26 +157,39 @@ func (p *Parser) Parse(msg []byte) (Message, error) {
 }
 
 // parseHead parses msg (valid UTF-8 without NUL) up to where MSG began in
-// the last RFC 5424 message, plus headSlack bytes, with the library's
-// strict RFC 5424 machine. It reports true when that parse succeeded with
-// a non-empty MSG: the result is then the whole message's. The library's
-// RFC 5424 grammar takes any octets for MSG (without its
+// the longest RFC 5424 header of the window, plus headSlack bytes, with
+// the library's strict RFC 5424 machine. It reports true when that parse
+// succeeded with a non-empty MSG: the result is then the whole message's.
+// The library's RFC 5424 grammar takes any octets for MSG (without its
 // WithCompliantMsg option, which the Parser does not use), so once the
 // machine is inside MSG, no byte after can make the message invalid or
 // change a header field; and a message that is valid RFC 5424 is parsed
 // as RFC 5424 by the auto machine too (its "<PRI>VERSION SP" is what the
 // detection looks for). FuzzParseHead checks both parses agree.
 func (p *Parser) parseHead(msg []byte) (Message, bool) {
+	if p.off > 0 {
+		p.off--
+		return Message{}, false
+	}
 	if p.head == 0 || len(msg) <= p.head {
 		return Message{}, false
 	}
 	end := min(len(msg), p.head+headSlack)
 	m, err := p.m5424.Parse(msg[:end])
 	v, ok := m.(*rfc5424.SyslogMessage)
-	if err != nil || !ok || v == nil || v.Message == nil {
+	hit := err == nil && ok && v != nil && v.Message != nil
+	if p.tries++; hit {
+		p.hits++
+	}
+	if p.tries == headWindow {
+		if p.hits < headWindow*3/4 {
+			p.off = headWindow
+		}
+		p.tries, p.hits, p.head = 0, 0, 0
+	}
+	if !hit {
 		return Message{}, false
 	}
-	p.head = end - len(*v.Message)
 	return routing(Message{Format: RFC5424}, &v.Base), true
 }
 

@@ -2,6 +2,7 @@ package syslog
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -95,4 +96,40 @@ func FuzzParseHead(f *testing.F) {
 			t.Fatalf("after %q, %q: %+v, the library alone: %+v", first, second, got, want)
 		}
 	})
+}
+
+// TestParseHeadSwitchesOff: on a connection where the shortcut mostly
+// misses (RFC 3164 after an RFC 5424 message), it is switched off for a
+// window after a window of tries, and tried again after that; headers of
+// alternating lengths keep taking it (the longest of the window is
+// remembered).
+func TestParseHeadSwitchesOff(t *testing.T) {
+	p := NewParser()
+	if _, err := p.Parse([]byte("<13>1 2026-11-21T06:00:00Z h app - - - first")); err != nil {
+		t.Fatal(err)
+	}
+	for i := range headWindow {
+		if _, err := p.Parse(fmt.Appendf(nil, "<34>Oct 11 22:14:15 mymachine su: attempt %d to become root failed", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p.off != headWindow || p.tries != 0 || p.head != 0 {
+		t.Fatalf("after a window of misses: off %d, tries %d, head %d; want off %d", p.off, p.tries, p.head, headWindow)
+	}
+	for i := range headWindow {
+		p.Parse([]byte("<13>1 2026-11-21T06:00:00Z h app - - - again"))
+		if want := headWindow - 1 - i; p.off != want {
+			t.Fatalf("message %d of the window off: off %d, want %d", i, p.off, want)
+		}
+	}
+	hosts := []string{"a", "a-much-longer-host-name.example.com", "b"}
+	for i := range 3 * headWindow {
+		msg := fmt.Appendf(nil, "<13>1 2026-11-21T06:00:00Z %s app - - - message %d", hosts[i%3], i)
+		if _, err := p.Parse(msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p.off != 0 {
+		t.Errorf("headers of alternating lengths switched the shortcut off")
+	}
 }

@@ -79,3 +79,41 @@ func BenchmarkParse(b *testing.B) {
 	}
 	b.ReportMetric(float64(processCPU()-c0)/float64(b.N*perBuf), "cpu-ns/msg")
 }
+
+// mixedMessages returns n messages as a relay or a shared UDP socket
+// sees them: RFC 5424 from hosts and apps with names of many lengths,
+// some with structured data, and one in eight RFC 3164.
+func mixedMessages(n int) [][]byte {
+	hosts := []string{"a", "web01", "db-primary-07.example.com", "lb2", "very-long-hostname-of-a-cache.eu-west.example.net"}
+	apps := []string{"x", "nginx", "postgres", "kernel", "a-daemon-with-a-long-name"}
+	out := make([][]byte, n)
+	for i := range out {
+		h, a := hosts[i%len(hosts)], apps[(i/len(hosts))%len(apps)]
+		switch {
+		case i%8 == 7:
+			out[i] = fmt.Appendf(nil, "<38>Nov 21 06:00:%02d %s %s[%d]: message %d with some text after it, as rsyslog forwards", i%60, h, a, i%5000, i)
+		case i%5 == 3:
+			out[i] = fmt.Appendf(nil, `<165>1 2026-11-21T06:00:%02d.%06dZ %s %s %d ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="%d"] message %d with some text after it`, i%60, i, h, a, i%5000, i, i)
+		default:
+			out[i] = fmt.Appendf(nil, "<134>1 2026-11-21T06:00:%02d.%06dZ %s %s %d - - message %d with some text after it, about a line", i%60, i, h, a, i%5000, i)
+		}
+	}
+	return out
+}
+
+// BenchmarkParseMixed is BenchmarkParse over mixedMessages: headers of
+// many lengths in turn, the worst case for the header shortcut.
+func BenchmarkParseMixed(b *testing.B) {
+	msgs := mixedMessages(1000)
+	p := NewParser()
+	b.ReportAllocs()
+	c0 := processCPU()
+	for b.Loop() {
+		for _, m := range msgs {
+			if _, err := p.Parse(m); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(processCPU()-c0)/float64(b.N*len(msgs)), "cpu-ns/msg")
+}
