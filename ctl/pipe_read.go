@@ -55,13 +55,14 @@ func (p *pipe) read(r io.Reader) error {
 			return nil
 		}
 		if err != nil {
+			// The end, or reading stopped (a stop's read deadline): a
+			// partial line read is delivered too, with a newline.
 			if err == io.EOF {
 				err = nil
-				if !l.finish() {
-					return nil
-				}
 			}
-			l.push()
+			if l.finish() {
+				l.push()
+			}
 			p.q.close()
 			return err
 		}

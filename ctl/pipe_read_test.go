@@ -3,6 +3,7 @@ package ctl
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"strings"
@@ -155,5 +156,35 @@ func TestPipeReadSizes(t *testing.T) {
 	}
 	if !strings.HasSuffix(first, "\nlast, without newline\n") {
 		t.Errorf("last line not delivered with a newline")
+	}
+}
+
+// errReader returns its data, then err.
+type errReader struct {
+	data []byte
+	err  error
+}
+
+func (r *errReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, r.err
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// TestPipeReadError: when reading fails (or stops), what was read is still
+// delivered, a partial last line with a newline, and RunPipe says why it
+// stopped reading.
+func TestPipeReadError(t *testing.T) {
+	f := &fakePoster{}
+	boom := errors.New("boom")
+	st, err := RunPipe(context.Background(), &errReader{data: []byte("one\ntwo\npart"), err: boom}, PipeConfig{Poster: f, Log: "a"})
+	if !errors.Is(err, boom) {
+		t.Errorf("err = %v, want the read error", err)
+	}
+	if got := f.text(); got != "one\ntwo\npart\n" || st.Lines != 3 || st.Undelivered != 0 {
+		t.Errorf("delivered %q, stats %+v", got, st)
 	}
 }
