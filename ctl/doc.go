@@ -50,8 +50,13 @@
 // # Pipe
 //
 // RunPipe is `logrollctl pipe LOG`: it reads lines from a stream into a
-// bounded queue and posts them with PostLines, in order, retrying each
-// request until it is answered 200 (docs/pipe.md).
+// bounded queue and posts them through a PipeConn, in order, retrying each
+// request until it is answered 200 (docs/pipe.md). PipeConn writes each
+// request in one writev, and sends the next one before the answer of the
+// one before (pipelining) once the daemon says, in the
+// Logroll-Pipelining answer header of POST /v1/logs/, that it closes the
+// connection after a refusal: a request after a refused one is never
+// processed, so order holds.
 //
 // # For the daemon and for tests
 //

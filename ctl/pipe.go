@@ -1,8 +1,6 @@
 package ctl
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +9,6 @@ import (
 	"os"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // The engine of `logrollctl pipe LOG` (docs/design.md §12, docs/pipe.md): lines
@@ -36,9 +33,25 @@ const (
 	pipeRequestDeadline = 2 * time.Minute
 )
 
-// LinePoster posts whole lines to a log; *Client implements it.
+// LinePoster posts whole lines to a log, one request at a time; *PipeConn
+// implements it.
 type LinePoster interface {
 	PostLines(ctx context.Context, log string, chunks [][]byte) (int, error)
+}
+
+// PipelinedPoster is a LinePoster that may have several requests in
+// flight on one connection (*PipeConn). Send writes a request; Recv reads
+// the answer of the oldest request sent and not answered. Pipelined
+// reports whether a request may be sent before the answers of those sent:
+// only when the other end processes nothing sent after a request it
+// refuses. After an error of Recv, every request sent and not answered is
+// to be sent again; after an error of Send, those sent before it still
+// have their answers to read.
+type PipelinedPoster interface {
+	LinePoster
+	Send(ctx context.Context, log string, chunks [][]byte) error
+	Recv(ctx context.Context) (int, error)
+	Pipelined() bool
 }
 
 // PipeConfig configures RunPipe. Zero fields select the defaults.
@@ -67,7 +80,7 @@ type PipeStats struct {
 	Requests     int64 // answered 200
 	Retries      int64 // requests refused and sent again
 	Repaired     int64 // lines whose invalid UTF-8 or NUL bytes were replaced by U+FFFD
-	Split        int64 // lines longer than MaxLine, split
+	Split        int64 // cuts made in lines longer than MaxLine
 	Undelivered  int64 // lines read but not delivered (RunPipe's error says why)
 }
 
@@ -91,7 +104,7 @@ func RunPipe(ctx context.Context, r io.Reader, cfg PipeConfig) (PipeStats, error
 	if cfg.MaxLine <= 0 {
 		cfg.MaxLine = DefaultPipeMaxLine
 	}
-	cfg.MaxLine = min(cfg.MaxLine, cfg.Batch)
+	cfg.MaxLine = max(min(cfg.MaxLine, cfg.Batch-1), 1) // a line and its newline fit in a request
 	if cfg.Drain <= 0 {
 		cfg.Drain = DefaultPipeDrain
 	}
@@ -139,184 +152,8 @@ func RunPipe(ctx context.Context, r io.Reader, cfg PipeConfig) (PipeStats, error
 type pipe struct {
 	cfg PipeConfig
 	q   *pipeQueue
-	st  PipeStats // Lines, Bytes, Requests, Retries owned by send; Repaired, Split by read under mu
+	st  PipeStats // guarded by mu (the reader and the sender both count)
 	mu  sync.Mutex
-}
-
-// read splits r into lines, repairs and splits them as needed, and queues
-// them in chunks of at most Batch bytes; a chunk is queued when full, or
-// when no more input is waiting (so that a quiet writer's lines go at
-// once).
-func (p *pipe) read(r io.Reader) error {
-	// A split line may start with up to 3 bytes carried from the one
-	// before: the buffer leaves room for them.
-	br := bufio.NewReaderSize(r, max(16, p.cfg.MaxLine-3))
-	var chunk []byte
-	var n int64      // lines in chunk
-	var carry []byte // the start of a UTF-8 sequence cut by a split
-	flush := func() bool {
-		if len(chunk) == 0 {
-			return true
-		}
-		ok := p.q.push(chunk, n)
-		chunk, n = nil, 0
-		return ok
-	}
-	for {
-		seg, err := br.ReadSlice('\n')
-		if len(carry) > 0 && len(seg) > 0 {
-			seg = append(carry, seg...)
-			carry = nil
-		}
-		full := errors.Is(err, bufio.ErrBufferFull)
-		if full || (err == io.EOF && len(seg) > 0) {
-			// A segment without its newline: the line goes on (full), or
-			// the input ended without a final newline.
-			if full {
-				if k := incompleteUTF8(seg); k > 0 {
-					carry = append([]byte(nil), seg[len(seg)-k:]...)
-					seg = seg[:len(seg)-k]
-				}
-			}
-			seg = append(seg[:len(seg):len(seg)], '\n')
-			if full {
-				p.mu.Lock()
-				p.st.Split++
-				p.mu.Unlock()
-			}
-		}
-		if len(seg) > 0 {
-			if len(chunk)+len(seg) > p.cfg.Batch && !flush() {
-				return nil
-			}
-			if chunk == nil {
-				chunk = p.q.chunk(p.cfg.Batch)
-			}
-			chunk = p.appendLine(chunk, seg)
-			n++
-		}
-		switch {
-		case err == io.EOF:
-			if len(carry) > 0 {
-				if chunk == nil {
-					chunk = p.q.chunk(p.cfg.Batch)
-				}
-				chunk = p.appendLine(chunk, append(carry, '\n'))
-				n++
-			}
-			flush()
-			p.q.close()
-			return nil
-		case err != nil && !full:
-			flush()
-			p.q.close()
-			return err
-		}
-		if br.Buffered() == 0 && !flush() {
-			return nil
-		}
-	}
-}
-
-// appendLine appends line (ending in '\n') to chunk, with invalid UTF-8 and
-// NUL bytes replaced by U+FFFD: a log line is UTF-8 text, and the daemon
-// would refuse the whole request for one bad byte.
-func (p *pipe) appendLine(chunk, line []byte) []byte {
-	if bytes.IndexByte(line, 0) < 0 && utf8.Valid(line) {
-		return append(chunk, line...)
-	}
-	p.mu.Lock()
-	p.st.Repaired++
-	p.mu.Unlock()
-	fixed := bytes.ToValidUTF8(line, []byte("\uFFFD"))
-	fixed = bytes.ReplaceAll(fixed, []byte{0}, []byte("\uFFFD"))
-	return append(chunk, fixed...)
-}
-
-// incompleteUTF8 returns the number of bytes at the end of b that begin a
-// UTF-8 sequence not finished in b (0 to 3).
-func incompleteUTF8(b []byte) int {
-	for k := 1; k <= 3 && k <= len(b); k++ {
-		c := b[len(b)-k]
-		if c < 0x80 {
-			return 0
-		}
-		if c >= 0xC0 { // a leading byte: how long is its sequence?
-			need := 2
-			if c >= 0xF0 {
-				need = 4
-			} else if c >= 0xE0 {
-				need = 3
-			}
-			if need > k {
-				return k
-			}
-			return 0
-		}
-	}
-	return 0
-}
-
-// send posts what the queue holds until it is closed and empty, or ctx
-// ended and Drain passed, or a refusal no retry can change.
-func (p *pipe) send(ctx context.Context) error {
-	var drainEnd <-chan time.Time
-	for {
-		chunks, lines, ok := p.q.take(p.cfg.Batch)
-		if !ok {
-			return nil
-		}
-		size := 0
-		for _, c := range chunks {
-			size += len(c)
-		}
-		backoff := pipeRetryMin
-		failing := ""
-		for {
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pipeRequestDeadline)
-			_, err := p.cfg.Poster.PostLines(rctx, p.cfg.Log, chunks)
-			cancel()
-			if err == nil {
-				if failing != "" {
-					p.cfg.Warn(fmt.Sprintf("delivering again (%d lines held)", p.q.lines()))
-				}
-				p.mu.Lock()
-				p.st.Lines += lines
-				p.st.Bytes += int64(size)
-				p.st.Requests++
-				p.mu.Unlock()
-				p.q.done(chunks, lines)
-				break
-			}
-			var re *RemoteError
-			if errors.As(err, &re) && (re.Status == http.StatusBadRequest || re.Status == http.StatusUnsupportedMediaType || re.Status == http.StatusRequestEntityTooLarge) {
-				return fmt.Errorf("logrolld refused the lines for good: %w", err)
-			}
-			p.mu.Lock()
-			p.st.Retries++
-			p.mu.Unlock()
-			if why := retryReason(err); why != failing {
-				failing = why
-				p.cfg.Warn(fmt.Sprintf("%s; holding %d lines and retrying", why, p.q.lines()))
-			}
-			if drainEnd == nil && ctx.Err() != nil {
-				drainEnd = time.After(p.cfg.Drain)
-			}
-			t := time.NewTimer(backoff)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				if drainEnd == nil {
-					drainEnd = time.After(p.cfg.Drain)
-				}
-			case <-drainEnd:
-				t.Stop()
-				return fmt.Errorf("stopped with the daemon still refusing: %w", err)
-			}
-			backoff = min(2*backoff, pipeRetryMax)
-		}
-	}
 }
 
 // retryReason says in words why a request is being retried.
@@ -339,19 +176,34 @@ func retryReason(err error) string {
 // pipeQueue holds chunks of lines read and not yet delivered, bounded in
 // bytes: push waits while the bound would be passed (but never refuses a
 // chunk to an empty queue). Chunks being posted still count, until done.
+// Chunks are slices of arenas, which are reused once the reader has moved
+// on and every chunk of theirs is delivered.
 type pipeQueue struct {
 	mu     sync.Mutex
 	cond   *sync.Cond
 	max    int
-	q      [][]byte
-	qLines []int64
+	q      []pipeChunk
 	bytes  int   // queued and in flight
 	nLines int64 // queued and in flight
 	closed bool
-	free   [][]byte // delivered chunks, kept for reuse (at most maxFree)
+	free   []*pipeArena // arenas no longer used, kept for reuse (at most maxFree)
 }
 
-// maxFree bounds the chunks pipeQueue keeps for reuse.
+// pipeChunk is lines queued: b, a slice of arena a.
+type pipeChunk struct {
+	b     []byte
+	a     *pipeArena
+	lines int64
+}
+
+// pipeArena is a buffer the reader reads into; the chunks queued are
+// slices of it.
+type pipeArena struct {
+	buf  []byte
+	refs int // chunks of it queued or in flight, plus one while the reader holds it (guarded by pipeQueue.mu)
+}
+
+// maxFree bounds the arenas pipeQueue keeps for reuse.
 const maxFree = 4
 
 func newPipeQueue(max int) *pipeQueue {
@@ -360,70 +212,93 @@ func newPipeQueue(max int) *pipeQueue {
 	return q
 }
 
-// chunk returns an empty chunk with room for size bytes.
-func (q *pipeQueue) chunk(size int) []byte {
+// arena returns an empty arena with room for size bytes, held by the
+// caller until release.
+func (q *pipeQueue) arena(size int) *pipeArena {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for len(q.free) > 0 {
-		c := q.free[len(q.free)-1]
+		a := q.free[len(q.free)-1]
 		q.free = q.free[:len(q.free)-1]
-		if cap(c) >= size {
-			return c[:0]
+		if cap(a.buf) >= size {
+			a.buf, a.refs = a.buf[:0], 1
+			return a
 		}
 	}
-	return make([]byte, 0, size)
+	return &pipeArena{buf: make([]byte, 0, size), refs: 1}
 }
 
-// push queues a chunk of lines, waiting for room; false once closed.
-func (q *pipeQueue) push(c []byte, lines int64) bool {
+// release drops the caller's hold on a.
+func (q *pipeQueue) release(a *pipeArena) {
+	q.mu.Lock()
+	q.unref(a)
+	q.mu.Unlock()
+}
+
+// unref drops one reference to a, keeping it for reuse when it was the
+// last. q.mu is held.
+func (q *pipeQueue) unref(a *pipeArena) {
+	if a.refs--; a.refs == 0 && len(q.free) < maxFree {
+		q.free = append(q.free, a)
+	}
+}
+
+// push queues a chunk of lines, b (a slice of a), waiting for room; false
+// once closed.
+func (q *pipeQueue) push(a *pipeArena, b []byte, lines int64) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for !q.closed && q.bytes > 0 && q.bytes+len(c) > q.max {
+	for !q.closed && q.bytes > 0 && q.bytes+len(b) > q.max {
 		q.cond.Wait()
 	}
 	if q.closed {
 		return false
 	}
-	q.q = append(q.q, c)
-	q.qLines = append(q.qLines, lines)
-	q.bytes += len(c)
+	a.refs++
+	q.q = append(q.q, pipeChunk{b: b, a: a, lines: lines})
+	q.bytes += len(b)
 	q.nLines += lines
 	q.cond.Broadcast()
 	return true
 }
 
-// take waits for chunks and returns the queued ones that fit in max bytes
-// (at least one) with their lines; ok is false once closed and empty.
-// They stay counted until done.
-func (q *pipeQueue) take(max int) (chunks [][]byte, lines int64, ok bool) {
+// idle reports whether nothing is queued or in flight: the sender waits.
+func (q *pipeQueue) idle() bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(q.q) == 0 && !q.closed {
+	return q.bytes == 0
+}
+
+// take returns the queued chunks that fit in max bytes (at least one),
+// waiting for some when wait is set; ok is false when there are none
+// (once closed and empty, when waiting). They stay counted until done.
+func (q *pipeQueue) take(max int, wait bool) (chunks []pipeChunk, ok bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for wait && len(q.q) == 0 && !q.closed {
 		q.cond.Wait()
 	}
 	if len(q.q) == 0 {
-		return nil, 0, false
+		return nil, false
 	}
 	size := 0
-	for len(q.q) > 0 && (len(chunks) == 0 || size+len(q.q[0]) <= max) {
-		size += len(q.q[0])
+	for len(q.q) > 0 && (len(chunks) == 0 || size+len(q.q[0].b) <= max) {
+		size += len(q.q[0].b)
 		chunks = append(chunks, q.q[0])
-		lines += q.qLines[0]
-		q.q, q.qLines = q.q[1:], q.qLines[1:]
+		q.q[0] = pipeChunk{}
+		q.q = q.q[1:]
 	}
-	return chunks, lines, true
+	return chunks, true
 }
 
 // done releases delivered chunks.
-func (q *pipeQueue) done(chunks [][]byte, lines int64) {
+func (q *pipeQueue) done(chunks []pipeChunk) {
 	q.mu.Lock()
 	for _, c := range chunks {
-		q.bytes -= len(c)
-		if len(q.free) < maxFree {
-			q.free = append(q.free, c[:0])
-		}
+		q.bytes -= len(c.b)
+		q.nLines -= c.lines
+		q.unref(c.a)
 	}
-	q.nLines -= lines
 	q.cond.Broadcast()
 	q.mu.Unlock()
 }

@@ -24,6 +24,13 @@ const (
 	// as the ingest port does (docs/design.md §3), and answers {"records":N} once
 	// they are written: what `logrollctl pipe` sends.
 	PathLogs = "/v1/logs/"
+
+	// HeaderPipelining is in every answer of the socket's PathLogs: after an
+	// answer but 2xx the daemon closes the connection, so that no request
+	// pipelined after a refused one is processed. A client may then send a
+	// request before the answer of the one before and keep them in order
+	// (`logrollctl pipe`, PipeConn).
+	HeaderPipelining = "Logroll-Pipelining"
 )
 
 // Errors a Backend returns (wrapped) so that the server answers the matching

@@ -69,7 +69,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc(PathRolled, s.only(http.MethodGet, s.rolled))
 	mux.HandleFunc(PathLogs, func(w http.ResponseWriter, r *http.Request) {
 		if h := s.logs.Load(); h != nil {
-			(*h).ServeHTTP(w, r)
+			(*h).ServeHTTP(&orderedWriter{ResponseWriter: w}, r)
 			return
 		}
 		s.fail(w, r, http.StatusNotFound, fmt.Sprintf("no admin endpoint %s: this daemon takes no records on its socket", r.URL.Path))
@@ -112,6 +112,37 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	})
 	return s.err
 }
+
+// orderedWriter is the ResponseWriter of PathLogs: it says
+// HeaderPipelining, and closes the connection after an answer but 2xx,
+// so that a request pipelined after a refused one is not processed (it
+// would be written before the refused one is sent again).
+type orderedWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *orderedWriter) WriteHeader(code int) {
+	if !w.wrote && code >= 200 {
+		w.wrote = true
+		h := w.Header()
+		h.Set(HeaderPipelining, "close-on-refusal")
+		if code < 200 || code > 299 {
+			h.Set("Connection", "close")
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *orderedWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap gives http.ResponseController the connection's writer.
+func (w *orderedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // only wraps h so that other methods are answered 405 (GET routes accept HEAD).
 func (s *Server) only(method string, h http.HandlerFunc) http.HandlerFunc {

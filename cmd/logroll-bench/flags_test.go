@@ -44,6 +44,23 @@ func TestParseSections(t *testing.T) {
 	}
 }
 
+func TestParseInputs(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+		err  bool
+	}{
+		{"all", allInputs, false},
+		{"syslog, pipe", []string{"syslog", "pipe"}, false},
+		{"tls,https", nil, true},
+	} {
+		got, err := parseInputs(tc.in)
+		if (err != nil) != tc.err || !slices.Equal(got, tc.want) {
+			t.Errorf("parseInputs(%q) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+}
+
 func TestApplyDefaults(t *testing.T) {
 	full := options{}
 	full.applyDefaults()

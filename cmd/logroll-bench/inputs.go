@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -45,6 +46,10 @@ import (
 // Syslog over TCP has no acknowledgement: a syslog run ends when logrolld's
 // log files hold every record sent (their size is polled every 2 ms). Every
 // run checks that the files hold exactly the bytes sent.
+//
+// CPU per record is the receiving side's: logrolld's (utime + stime over
+// the measured part of the run), plus logrollctl's (its whole life) for
+// the pipe; rotatelogs' for its run. The load generator's is not counted.
 
 // Input names in results.
 const (
@@ -56,6 +61,9 @@ const (
 	inputConns  = 4
 )
 
+// The names -inputs selects the comparisons by.
+var allInputs = []string{"syslog", "tls", "pipe"}
+
 // inputRun is one measured run of an input.
 type inputRun struct {
 	Input         string  `json:"input"`
@@ -63,6 +71,16 @@ type inputRun struct {
 	Records       int64   `json:"records"`
 	Seconds       float64 `json:"seconds"`
 	RecordsPerSec float64 `json:"records_per_sec"`
+	CPUSeconds    float64 `json:"cpu_seconds"` // the receiving processes' (see above)
+	CPUUsPerRec   float64 `json:"cpu_us_per_record"`
+}
+
+// setRate fills the rates of a run of r.Records records that took secs
+// and cpu.
+func (r *inputRun) setRate(secs float64, cpu time.Duration) {
+	r.Seconds, r.CPUSeconds = secs, cpu.Seconds()
+	r.RecordsPerSec = float64(r.Records) / secs
+	r.CPUUsPerRec = cpu.Seconds() * 1e6 / float64(r.Records)
 }
 
 // inputRow compares an input with its baseline: medians of the runs, and
@@ -73,6 +91,8 @@ type inputRow struct {
 	InputRate    float64 `json:"records_per_sec"`
 	BaselineRate float64 `json:"baseline_records_per_sec"`
 	Ratio        float64 `json:"ratio"`
+	InputCPU     float64 `json:"cpu_us_per_record"`          // median
+	BaselineCPU  float64 `json:"baseline_cpu_us_per_record"` // median
 	Note         string  `json:"note,omitempty"`
 }
 
@@ -95,9 +115,20 @@ func measureInputs(ctx context.Context, e *env) ([]inputRun, []inputRow, error) 
 		runs = append(runs, r)
 		return nil
 	}
+	want := func(name string) bool { return slices.Contains(e.inputs, name) }
+	var httpOrder []string // the HTTP-baselined inputs, rotated every rep
+	if want("syslog") || want("tls") {
+		httpOrder = append(httpOrder, inHTTP)
+	}
+	if want("syslog") {
+		httpOrder = append(httpOrder, inSyslog)
+	}
+	if want("tls") {
+		httpOrder = append(httpOrder, inTLS)
+	}
 	for rep := 0; rep < e.reps; rep++ {
-		order := []string{inHTTP, inSyslog, inTLS}
-		for i := 0; i < rep%3; i++ {
+		order := slices.Clone(httpOrder)
+		for i := 0; len(order) > 0 && i < rep%len(order); i++ {
 			order = append(order[1:], order[0])
 		}
 		for _, in := range order {
@@ -116,7 +147,9 @@ func measureInputs(ctx context.Context, e *env) ([]inputRun, []inputRow, error) 
 			}
 		}
 		pipeOrder := []string{inPipe, inRotatelog}
-		if rep%2 == 1 {
+		if !want("pipe") {
+			pipeOrder = nil
+		} else if rep%2 == 1 {
 			pipeOrder = []string{inRotatelog, inPipe}
 		}
 		for _, in := range pipeOrder {
@@ -129,13 +162,19 @@ func measureInputs(ctx context.Context, e *env) ([]inputRun, []inputRow, error) 
 			}
 		}
 	}
-	rows := []inputRow{
-		compareInputs(runs, inSyslog, inHTTP),
-		compareInputs(runs, inTLS, inHTTP),
-		compareInputs(runs, inPipe, inRotatelog),
+	var rows []inputRow
+	if want("syslog") {
+		rows = append(rows, compareInputs(runs, inSyslog, inHTTP))
 	}
-	if rotatelogs == "" {
-		rows[2].Note = "rotatelogs not found (Debian: apt-get install apache2-utils)"
+	if want("tls") {
+		rows = append(rows, compareInputs(runs, inTLS, inHTTP))
+	}
+	if want("pipe") {
+		row := compareInputs(runs, inPipe, inRotatelog)
+		if rotatelogs == "" {
+			row.Note = "rotatelogs not found (Debian: apt-get install apache2-utils)"
+		}
+		rows = append(rows, row)
 	}
 	return runs, rows, nil
 }
@@ -144,11 +183,13 @@ func measureInputs(ctx context.Context, e *env) ([]inputRun, []inputRow, error) 
 func compareInputs(runs []inputRun, input, baseline string) inputRow {
 	row := inputRow{Input: input, Baseline: baseline}
 	byRep := map[string]map[int]float64{}
+	cpu := map[string][]float64{}
 	for _, r := range runs {
 		if byRep[r.Input] == nil {
 			byRep[r.Input] = map[int]float64{}
 		}
 		byRep[r.Input][r.Rep] = r.RecordsPerSec
+		cpu[r.Input] = append(cpu[r.Input], r.CPUUsPerRec)
 	}
 	var in, base, ratios []float64
 	for rep, v := range byRep[input] {
@@ -161,6 +202,7 @@ func compareInputs(runs []inputRun, input, baseline string) inputRow {
 		base = append(base, v)
 	}
 	row.InputRate, row.BaselineRate, row.Ratio = median(in), median(base), median(ratios)
+	row.InputCPU, row.BaselineCPU = median(cpu[input]), median(cpu[baseline])
 	return row
 }
 
@@ -189,15 +231,29 @@ func runHTTPInput(ctx context.Context, e *env, bodies []batch, requests int, pki
 	if pki != nil {
 		spec.url = "https://" + d.addr + "/v1/logs/access"
 	}
+	var cpu0 time.Duration
+	var cpuErr error
+	spec.onStart = func() {
+		if e.prefault {
+			if err := prefault(e.root, runBytes(bodies, requests)); err != nil {
+				e.progress("prefault: %v", err)
+			}
+		}
+		cpu0, cpuErr = cpuTime(d.pid())
+	}
 	lr, err := runLoad(ctx, spec)
 	if err != nil {
 		return r, fmt.Errorf("%w; logrolld stderr:\n%s", err, d.output())
 	}
+	cpu1, err := cpuTime(d.pid())
+	if err = errors.Join(err, cpuErr); err != nil {
+		return r, fmt.Errorf("logrolld CPU time: %w", err)
+	}
 	if n, err := logBytes(d.logs, "access.log"); err != nil || n != lr.lineBytes {
 		return r, fmt.Errorf("log files hold %d bytes, %d acknowledged (%v)", n, lr.lineBytes, err)
 	}
-	r.Records, r.Seconds = lr.records, lr.elapsed.Seconds()
-	r.RecordsPerSec = float64(lr.records) / r.Seconds
+	r.Records = lr.records
+	r.setRate(lr.elapsed.Seconds(), cpu1-cpu0)
 	return r, nil
 }
 
@@ -286,6 +342,10 @@ func runSyslogInput(ctx context.Context, e *env, frames []syslogBatch, requests,
 	var records atomic.Int64
 	errs := make(chan error, len(conns))
 	var wg sync.WaitGroup
+	cpu0, err := cpuTime(d.pid())
+	if err != nil {
+		return r, fmt.Errorf("logrolld CPU time: %w", err)
+	}
 	start := time.Now()
 	for _, c := range conns {
 		wg.Go(func() {
@@ -313,8 +373,13 @@ func runSyslogInput(ctx context.Context, e *env, frames []syslogBatch, requests,
 	if err := waitLogBytes(ctx, d, want+sent.Load()); err != nil {
 		return r, err
 	}
-	r.Records, r.Seconds = records.Load(), time.Since(start).Seconds()
-	r.RecordsPerSec = float64(r.Records) / r.Seconds
+	secs := time.Since(start).Seconds()
+	cpu1, err := cpuTime(d.pid())
+	if err != nil {
+		return r, fmt.Errorf("logrolld CPU time: %w", err)
+	}
+	r.Records = records.Load()
+	r.setRate(secs, cpu1-cpu0)
 	return r, nil
 }
 
@@ -393,6 +458,12 @@ func runPipeInput(ctx context.Context, e *env, bodies []batch, requests int, in,
 			e.progress("prefault: %v", err)
 		}
 	}
+	var cpu0 time.Duration
+	if d != nil {
+		if cpu0, err = cpuTime(d.pid()); err != nil {
+			return r, fmt.Errorf("logrolld CPU time: %w", err)
+		}
+	}
 	if err := cmd.Start(); err != nil {
 		return r, err
 	}
@@ -410,14 +481,23 @@ func runPipeInput(ctx context.Context, e *env, bodies []batch, requests int, in,
 	}
 	stdin.Close()
 	err = cmd.Wait()
-	r.Seconds = time.Since(start).Seconds()
+	secs := time.Since(start).Seconds()
 	if err = errors.Join(werr, err); err != nil {
 		return r, fmt.Errorf("%s: %w\n%s", in, err, stderr.String())
+	}
+	// The program's own CPU, and logrolld's for the pipe.
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	if d != nil {
+		cpu1, err := cpuTime(d.pid())
+		if err != nil {
+			return r, fmt.Errorf("logrolld CPU time: %w", err)
+		}
+		cpu += cpu1 - cpu0
 	}
 	if n, err := logBytes(logs, "access.log"); err != nil || n != total {
 		return r, fmt.Errorf("%s: the log files hold %d bytes, %d written (%v)", in, n, total, err)
 	}
-	r.RecordsPerSec = float64(r.Records) / r.Seconds
+	r.setRate(secs, cpu)
 	return r, nil
 }
 

@@ -68,7 +68,8 @@ type env struct {
 	conns                []int
 	jsonBaseline         string
 	extraRecords         string
-	prefault             bool // write and delete a run's bytes just before it (prefault.go)
+	inputs               []string // the input comparisons of the inputs section (inSyslog, inTLS, inPipe)
+	prefault             bool     // write and delete a run's bytes just before it (prefault.go)
 	stderr               io.Writer
 }
 
@@ -93,6 +94,7 @@ type options struct {
 	logrolld, logrollctl    string
 	dir                     string
 	sections                string
+	inputs                  string
 	reps, text, json, batch int
 	conns                   string
 	seed                    uint64
@@ -145,15 +147,22 @@ func parseConns(s string) ([]int, error) {
 }
 
 // parseSections parses "throughput,roll".
-func parseSections(s string) ([]string, error) {
+func parseSections(s string) ([]string, error) { return parseNames("-only", "section", s, allSections) }
+
+// parseInputs parses "syslog,pipe".
+func parseInputs(s string) ([]string, error) { return parseNames("-inputs", "input", s, allInputs) }
+
+// parseNames parses a comma-separated subset of all ("" or "all": all of
+// them), for the flag named flag.
+func parseNames(flag, what, s string, all []string) ([]string, error) {
 	if s == "" || s == "all" {
-		return allSections, nil
+		return all, nil
 	}
 	var out []string
 	for _, f := range strings.Split(s, ",") {
 		f = strings.TrimSpace(f)
-		if !slices.Contains(allSections, f) {
-			return nil, fmt.Errorf("-only: unknown section %q (want some of %s)", f, strings.Join(allSections, ","))
+		if !slices.Contains(all, f) {
+			return nil, fmt.Errorf("%s: unknown %s %q (want some of %s)", flag, what, f, strings.Join(all, ","))
 		}
 		out = append(out, f)
 	}
@@ -173,6 +182,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.StringVar(&o.logrollctl, "logrollctl", "", "`path` of logrollctl (default: go build ./cmd/logrollctl into a temporary folder)")
 	fl.StringVar(&o.dir, "dir", "", "`folder` for the temporary folders (default: $TMPDIR or /tmp; try /dev/shm for tmpfs)")
 	fl.StringVar(&o.sections, "only", "all", "`sections` to run, comma-separated: "+strings.Join(allSections, ","))
+	fl.StringVar(&o.inputs, "inputs", "all", "`inputs` the inputs section compares with their baselines, comma-separated: "+strings.Join(allInputs, ","))
 	fl.IntVar(&o.reps, "reps", 0, "alternating runs per server, format and connection count (default 3, quick 1)")
 	fl.IntVar(&o.text, "text-records", 0, "text records per run (default 2000000, quick 20000)")
 	fl.IntVar(&o.json, "json-records", 0, "json_batch records per run (default 500000, quick 10000)")
@@ -221,7 +231,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = fmt.Errorf("-json-baseline %q: want json-map or json-raw", o.jsonBaseline)
 	}
 	sections, serr := parseSections(o.sections)
-	if err = errors.Join(err, serr); err != nil {
+	inputs, ierr := parseInputs(o.inputs)
+	if err = errors.Join(err, serr, ierr); err != nil {
 		fmt.Fprintf(stderr, "logroll-bench: %v\n", err)
 		return 2
 	}
@@ -249,7 +260,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	e := &env{
 		logrolld: o.logrolld, logrollctl: o.logrollctl, root: root, seed: o.seed,
 		textRecords: o.text, jsonRecords: o.json, batch: o.batch, pool: 32, reps: o.reps,
-		conns: conns, jsonBaseline: o.jsonBaseline, extraRecords: o.extraRecords, stderr: stderr,
+		conns: conns, jsonBaseline: o.jsonBaseline, extraRecords: o.extraRecords, inputs: inputs, stderr: stderr,
 		prefault: !o.noPrefault,
 	}
 	if o.quick {

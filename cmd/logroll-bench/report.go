@@ -87,8 +87,10 @@ func (r inputRow) MarshalJSON() ([]byte, error) {
 		InputRate    *float64 `json:"records_per_sec"`
 		BaselineRate *float64 `json:"baseline_records_per_sec"`
 		Ratio        *float64 `json:"ratio"`
+		InputCPU     *float64 `json:"cpu_us_per_record"`
+		BaselineCPU  *float64 `json:"baseline_cpu_us_per_record"`
 		Note         string   `json:"note,omitempty"`
-	}{r.Input, r.Baseline, jnum(r.InputRate), jnum(r.BaselineRate), jnum(r.Ratio), r.Note})
+	}{r.Input, r.Baseline, jnum(r.InputRate), jnum(r.BaselineRate), jnum(r.Ratio), jnum(r.InputCPU), jnum(r.BaselineCPU), r.Note})
 }
 
 // MarshalJSON writes a missing measurement as null.
@@ -233,11 +235,12 @@ func writeReport(w io.Writer, r *Results) {
 	if len(r.Inputs) > 0 {
 		fmt.Fprintf(w, "\ninputs: %d text records per run, each input against its baseline in the same run (medians of %d alternating runs);\n", in.TextRecords, in.Reps)
 		fmt.Fprintf(w, "syslog tcp and https + token: %d connections to logrolld, against its http text path; logrollctl pipe: into logrolld, against rotatelogs writing a file\n", inputConns)
+		fmt.Fprintf(w, "CPU µs/record: the receiving side's (logrolld; logrolld + logrollctl for the pipe; rotatelogs), not the load generator's\n")
 		var rows [][]string
 		for _, x := range r.Inputs {
-			rows = append(rows, []string{x.Input, x.Baseline, fnum(x.InputRate, 0), fnum(x.BaselineRate, 0), fratio(x.Ratio), x.Note})
+			rows = append(rows, []string{x.Input, x.Baseline, fnum(x.InputRate, 0), fnum(x.BaselineRate, 0), fratio(x.Ratio), fnum(x.InputCPU, 3), fnum(x.BaselineCPU, 3), x.Note})
 		}
-		table(w, []string{"input", "baseline", "records/s", "baseline records/s", "ratio", "note"}, rows)
+		table(w, []string{"input", "baseline", "records/s", "baseline records/s", "ratio", "CPU µs/record", "baseline CPU µs/record", "note"}, rows)
 	}
 
 	if r.Ship != nil {

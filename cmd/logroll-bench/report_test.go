@@ -83,7 +83,7 @@ func TestReport(t *testing.T) {
 			t.Errorf("report has no line matching %s:\n%s", re, out)
 		}
 	}
-	if re := regexp.MustCompile(`(?m)^\s*syslog tcp\s+http text\s+0\s+0\s+0\.85×\s*$`); !re.MatchString(out) {
+	if re := regexp.MustCompile(`(?m)^\s*syslog tcp\s+http text\s+0\s+0\s+0\.85×\s+0\.000\s+0\.000\s*$`); !re.MatchString(out) {
 		t.Errorf("report has no line matching %s:\n%s", re, out)
 	}
 	if strings.Contains(out, "write: logrollctl p50") {

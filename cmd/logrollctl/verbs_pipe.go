@@ -33,10 +33,10 @@ func pipe(e *env, args []string) error {
 	ctx, stop := signal.NotifyContext(e.ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	signal.Ignore(syscall.SIGHUP) // an httpd reload must not cut the pipe
-	client := ctl.NewStreamClient(e.socket())
-	defer client.CloseIdleConnections()
+	conn := ctl.NewPipeConn(e.socket())
+	defer conn.Close()
 	st, err := ctl.RunPipe(ctx, stdin, ctl.PipeConfig{
-		Poster: client,
+		Poster: conn,
 		Log:    log,
 		Warn:   func(msg string) { fmt.Fprintf(e.stderr, "logrollctl: pipe %s: %s\n", log, msg) },
 	})

@@ -13,7 +13,9 @@
 // The pure parts, shared by both transports and tested on their own:
 // the framer (frame.go) splits a stream into messages; Parser checks a
 // message (valid UTF-8, no NUL) and parses it with the go-syslog
-// library's RFC 5424 and RFC 3164 parsers, for the routing fields; Line
+// library's RFC 5424 and RFC 3164 parsers, for the routing fields (an RFC
+// 5424 header alone when the connection's recent messages show where MSG
+// begins; see Parser); Line
 // gives the line written (the message as received, CR and LF inside it
 // escaped as #015 and #012); Router picks the log.
 //
