@@ -7,8 +7,9 @@ import "os"
 // A durable roll fsyncs the file, renames it, fsyncs the folder, creates
 // the next active file and its .meta, fsyncs the .meta and the folder
 // again: four fsyncs, during which Write calls wait for the token
-// (docs/performance.md, "Deferred fsyncs"). Only the first must come before the
-// rename: it is what makes a .old file complete when it appears. The
+// (docs/performance.md, "Deferred fsyncs"). Only the first must come
+// before the rename: it is what makes a .old file complete when it
+// appears. The
 // others make the rename, the new file and its .meta survive a power loss;
 // nothing written into the new file is promised to survive one at
 // DurabilityRoll, so writers need not wait for them. The writer goroutine
