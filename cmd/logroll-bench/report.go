@@ -271,7 +271,7 @@ func writeReport(w io.Writer, r *Results) {
 		fmt.Fprintf(w, "\nsustained load: %d conns posting %d-record text batches back to back, logrolld rolling on size every %d MiB (%d rolls a run);\n",
 			targetConns, in.Batch, in.SustainedRollMB, in.SustainedRolls)
 		fmt.Fprintf(w, "baseline = the no-roll sink; roll = default durability, write = durability \"write\"; medians of %d runs each, in turn;\n", in.Reps)
-		fmt.Fprintf(w, "ratio = server ÷ baseline (median of per-rep ratios); max = the run's longest request\n")
+		fmt.Fprintf(w, "ratio = server ÷ baseline (median of per-rep ratios); max = the run's longest request; pause max = the longest a roll held the writer token (daemon)\n")
 		var rows [][]string
 		for _, x := range r.Sustained {
 			name, f := x.Server, fnum
@@ -279,9 +279,9 @@ func writeReport(w io.Writer, r *Results) {
 				name += " ÷ baseline"
 				f = func(v float64, _ int) string { return fratio(v) }
 			}
-			rows = append(rows, []string{name, f(x.RecordsPerSec, 0), f(x.P50ms, 2), f(x.P99ms, 2), f(x.MaxMs, 2), f(x.CPUSecPerGB, 2), fnum(x.Rolls, 0)})
+			rows = append(rows, []string{name, f(x.RecordsPerSec, 0), f(x.P50ms, 2), f(x.P99ms, 2), f(x.MaxMs, 2), f(x.CPUSecPerGB, 2), fnum(x.Rolls, 0), fnum(x.PauseMaxMs, 2)})
 		}
-		table(w, []string{"server", "records/s", "p50 ms", "p99 ms", "max ms", "CPU s/GB", "rolls"}, rows)
+		table(w, []string{"server", "records/s", "p50 ms", "p99 ms", "max ms", "CPU s/GB", "rolls", "pause max ms"}, rows)
 	}
 
 	fmt.Fprintf(w, "\ntargets\n")

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/logroll/logroll/ctl"
 )
 
 // Sustained load with size rolls (issue 23): what a roll costs the requests
@@ -42,14 +44,21 @@ type sustainedRow struct {
 	MaxMs         float64 `json:"max_ms"`
 	CPUSecPerGB   float64 `json:"cpu_sec_per_gb"`
 	Rolls         float64 `json:"rolls"` // files rolled during the run
+	// PauseMaxMs is the longest time a roll held the log's writer token
+	// (the daemon's roll_pause_max_seconds; 0 for the baseline).
+	PauseMaxMs float64 `json:"pause_max_ms"`
 }
 
 func (r sustainedRow) values() []float64 {
-	return []float64{r.RecordsPerSec, r.P50ms, r.P99ms, r.MaxMs, r.CPUSecPerGB, r.Rolls}
+	return []float64{r.RecordsPerSec, r.P50ms, r.P99ms, r.MaxMs, r.CPUSecPerGB, r.Rolls, r.PauseMaxMs}
 }
 
+// sustainedCounts is where values' counts start: rolls and pauses are not
+// divided by the baseline's.
+const sustainedCounts = 5
+
 func sustainedFrom(server string, ratio bool, v []float64) sustainedRow {
-	return sustainedRow{Server: server, Ratio: ratio, RecordsPerSec: v[0], P50ms: v[1], P99ms: v[2], MaxMs: v[3], CPUSecPerGB: v[4], Rolls: v[5]}
+	return sustainedRow{Server: server, Ratio: ratio, RecordsPerSec: v[0], P50ms: v[1], P99ms: v[2], MaxMs: v[3], CPUSecPerGB: v[4], Rolls: v[5], PauseMaxMs: v[6]}
 }
 
 // sustainedRun is one measured run.
@@ -101,7 +110,7 @@ func sustainedRows(runs []sustainedRun) []sustainedRow {
 		if len(by[kind]) == 0 {
 			continue
 		}
-		cols := make([][]float64, 6)
+		cols := make([][]float64, len(sustainedRow{}.values()))
 		for _, r := range by[kind] {
 			for i, v := range r.values() {
 				cols[i] = append(cols[i], v)
@@ -110,7 +119,7 @@ func sustainedRows(runs []sustainedRun) []sustainedRow {
 		out = append(out, medians(kind, false, cols))
 	}
 	for _, kind := range sustainedKinds[1:] {
-		cols := make([][]float64, 6)
+		cols := make([][]float64, len(sustainedRow{}.values()))
 		for rep, r := range by[kind] {
 			base, ok := by[sustBaseline][rep]
 			if !ok {
@@ -118,7 +127,7 @@ func sustainedRows(runs []sustainedRun) []sustainedRow {
 			}
 			bv := base.values()
 			for i, v := range r.values() {
-				if i < 5 { // rolls stay a count
+				if i < sustainedCounts {
 					v /= bv[i]
 				}
 				cols[i] = append(cols[i], v)
@@ -144,6 +153,7 @@ func measureSustainedRun(ctx context.Context, e *env, kind string, rollMB int, b
 		url   string
 		check bool
 		logs  string
+		cl    *ctl.Client
 	)
 	if kind == sustBaseline {
 		b, err := startBaseline(baselineText, filepath.Join(dir, "access.log"))
@@ -161,7 +171,7 @@ func measureSustainedRun(ctx context.Context, e *env, kind string, rollMB int, b
 		if err != nil {
 			return row, err
 		}
-		proc, url, check, logs = d.child, d.url(), true, d.logs
+		proc, url, check, logs, cl = d.child, d.url(), true, d.logs, ctl.NewClient(d.socket)
 	}
 	defer proc.kill()
 	lr, cpu, err := measuredLoad(ctx, e, proc, loadSpec{
@@ -170,6 +180,11 @@ func measureSustainedRun(ctx context.Context, e *env, kind string, rollMB int, b
 	})
 	if err != nil {
 		return row, err
+	}
+	if cl != nil {
+		if row.PauseMaxMs, _, err = rollPauses(ctx, cl); err != nil {
+			return row, err
+		}
 	}
 	proc.kill()
 	if logs != "" {

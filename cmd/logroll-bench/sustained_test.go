@@ -10,7 +10,7 @@ import (
 // without a baseline run counts for no ratio), rolls kept as counts.
 func TestSustainedRows(t *testing.T) {
 	run := func(rep int, server string, rate, p99, maxMs float64, rolls float64) sustainedRun {
-		return sustainedRun{rep, sustainedRow{Server: server, RecordsPerSec: rate, P50ms: 1, P99ms: p99, MaxMs: maxMs, CPUSecPerGB: 1, Rolls: rolls}}
+		return sustainedRun{rep, sustainedRow{Server: server, RecordsPerSec: rate, P50ms: 1, P99ms: p99, MaxMs: maxMs, CPUSecPerGB: 1, Rolls: rolls, PauseMaxMs: rolls / 2}}
 	}
 	runs := []sustainedRun{
 		run(0, sustBaseline, 100, 2, 10, 0), run(0, sustRoll, 50, 4, 40, 6), run(0, sustWrite, 90, 2, 20, 6),
@@ -20,11 +20,11 @@ func TestSustainedRows(t *testing.T) {
 	}
 	got := sustainedRows(runs)
 	want := []sustainedRow{
-		{Server: sustBaseline, RecordsPerSec: 100, P50ms: 1, P99ms: 3, MaxMs: 9, CPUSecPerGB: 1, Rolls: 0},
-		{Server: sustRoll, RecordsPerSec: 65, P50ms: 1, P99ms: 3.5, MaxMs: 24.5, CPUSecPerGB: 1, Rolls: 6},
-		{Server: sustWrite, RecordsPerSec: 90, P50ms: 1, P99ms: 3, MaxMs: 9, CPUSecPerGB: 1, Rolls: 6},
-		{Server: sustRoll, Ratio: true, RecordsPerSec: 0.6, P50ms: 1, P99ms: 1, MaxMs: 1, CPUSecPerGB: 1, Rolls: 6},
-		{Server: sustWrite, Ratio: true, RecordsPerSec: 0.9, P50ms: 1, P99ms: 1, MaxMs: 1, CPUSecPerGB: 1, Rolls: 6},
+		{Server: sustBaseline, RecordsPerSec: 100, P50ms: 1, P99ms: 3, MaxMs: 9, CPUSecPerGB: 1, Rolls: 0, PauseMaxMs: 0},
+		{Server: sustRoll, RecordsPerSec: 65, P50ms: 1, P99ms: 3.5, MaxMs: 24.5, CPUSecPerGB: 1, Rolls: 6, PauseMaxMs: 3},
+		{Server: sustWrite, RecordsPerSec: 90, P50ms: 1, P99ms: 3, MaxMs: 9, CPUSecPerGB: 1, Rolls: 6, PauseMaxMs: 3},
+		{Server: sustRoll, Ratio: true, RecordsPerSec: 0.6, P50ms: 1, P99ms: 1, MaxMs: 1, CPUSecPerGB: 1, Rolls: 6, PauseMaxMs: 3},
+		{Server: sustWrite, Ratio: true, RecordsPerSec: 0.9, P50ms: 1, P99ms: 1, MaxMs: 1, CPUSecPerGB: 1, Rolls: 6, PauseMaxMs: 3},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("sustainedRows:\n got %+v\nwant %+v", got, want)
