@@ -2,36 +2,29 @@ package logging
 
 import "os"
 
-// The fsyncs a roll owes at DurabilityRoll, moved out of the writer token.
+// The fsyncs a roll owes at DurabilityRoll, none of them under the writer
+// token.
 //
-// A durable roll fsyncs the file, renames it, fsyncs the folder, creates
-// the next active file and its .meta, fsyncs the .meta and the folder
-// again: four fsyncs, during which Write calls wait for the token
-// (docs/performance.md, "Deferred fsyncs"). Only the first must come
-// before the rename: it is what makes a .old file complete when it
-// appears. The
-// others make the rename, the new file and its .meta survive a power loss;
-// nothing written into the new file is promised to survive one at
-// DurabilityRoll, so writers need not wait for them. The writer goroutine
-// therefore writes the .meta without fsync while it holds the token, and,
-// once it has passed the token on, fsyncs the .meta and then the folder
-// once (covering the rename, the new file and the .meta's rename) and only
-// then answers the roll's caller, who therefore still sees the rolled file
-// only when it is durable. DurabilitySync keeps every fsync under the
-// token: its acknowledgements promise the new file's entry too.
-//
-// The fsync before the rename is made short too: when a roll is queued (or
-// a time boundary is due) the writer goroutine first fsyncs the active file
-// without the token (presync), while Write calls go on writing into it,
-// and then, with the token, fsyncs only what was written meanwhile. The
+// A durable roll fsyncs the rolled file, its folder, the next active
+// file's .meta and the folder again, and any of them waits for the disk:
+// as long as the disk is behind the writes, under sustained load. None of
+// them must keep writers waiting. The roll renames the active file to a
+// hidden pending name, whose fsync and publication under the rolled name
+// the publisher does (publish.go); the writer goroutine writes the new
+// .meta without fsync while it holds the token, and, once it has passed
+// the token on, fsyncs the .meta and then the folder once (covering the
+// rename, the new file and the .meta), and only then submits the pending
+// file to the publisher, which answers the roll's caller once the rolled
+// file is durable under its name. DurabilitySync keeps every fsync under
+// the token: its acknowledgements promise the new file's entry too. The
 // .meta is rewritten in place (metafile.go), not by a temporary file and a
 // rename.
 //
-// What a power loss inside the deferred window (a millisecond or two after
-// a roll) can cost is the new .meta's content (START then falls back to the
-// file's modification time, see Open) or the rename itself (the old file is
-// then the active file again, whole, with its .meta); never a torn or
-// incomplete .old file.
+// What a power loss inside the deferred window can cost is the new .meta's
+// content (START then falls back to the file's modification time, see
+// Open), the rename itself (the old file is then the active file again,
+// with its .meta), or the tail of the pending file (cut at the next start,
+// which publishes it); never a part of a visible rolled file.
 
 // deferred is the durability work and the answers held back by the writer
 // goroutine during one turn with the token. It is owned by the writer
@@ -102,28 +95,4 @@ func (c *Collator) runDeferred(d *deferred) {
 		d.replies[i] = deferredReply{}
 	}
 	d.metas, d.dir, d.rolledDir, d.jobs, d.replies = d.metas[:0], false, "", d.jobs[:0], d.replies[:0]
-}
-
-// presync fsyncs the active file ahead of a roll, without the token (see
-// above; the writer goroutine calls it only after a wake-up, never while
-// it keeps the token for more work): at DurabilityRoll, when a roll is queued or handed over, or a
-// time boundary is due. The file is the one published by the last holder
-// of the token (syncTarget); if a leader closes it meanwhile, the fsync
-// fails harmlessly. The roll's own fsync stays the guarantee, and is the
-// one Stats counts: a presync is not.
-func (l *logFile) presync() {
-	if l.c.set.Load().Durability != DurabilityRoll {
-		return
-	}
-	a := &l.acc
-	a.mu.Lock()
-	soon := a.rollSoon || (!a.next.IsZero() && !l.c.now().Before(a.next))
-	a.rollSoon = false
-	a.mu.Unlock()
-	if !soon {
-		return
-	}
-	if f := l.syncTarget.Load(); f != nil {
-		_ = l.c.fs.syncFile(f)
-	}
 }

@@ -22,10 +22,8 @@ type logFile struct {
 	// store is where and how the log's rolled files are stored; Apply
 	// replaces it, the next roll reads it.
 	store atomic.Pointer[Storage]
-	// syncTarget is the writer's active file (nil without one), for presync.
-	syncTarget atomic.Pointer[os.File]
-	done       chan struct{} // closed when the writer goroutine has exited
-	w          *writer
+	done  chan struct{} // closed when the writer goroutine has exited
+	w     *writer
 	// created are the files openLog created, for undoOpen; unused once the
 	// log is started.
 	created struct{ active, meta bool }
@@ -103,12 +101,7 @@ func (l *logFile) run() {
 	w.timer = time.NewTimer(time.Hour)
 	w.timer.Stop()
 	defer w.timer.Stop()
-	held := false // the writer kept the token from its last turn
 	for {
-		if !held {
-			l.presync() // never while keeping the token
-		}
-		held = false
 		if l.acquireWriter() {
 			stop, wake := w.work()
 			if stop {
@@ -121,7 +114,6 @@ func (l *logFile) run() {
 				w.c.runDeferred(&w.def) // without the token, unless kept
 			}
 			if keep {
-				held = true
 				continue // more work was queued for the writer meanwhile
 			}
 			w.arm(next)
@@ -238,7 +230,6 @@ func (w *writer) write(items []item, leader bool) (stop bool) {
 				w.sizeRollAt = end
 				w.leftover = append(w.leftover, items[i:]...)
 				w.l.acc.mu.Lock()
-				w.l.acc.rollSoon = true
 				w.l.needWriterLocked()
 				w.l.acc.mu.Unlock()
 				return false

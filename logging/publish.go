@@ -1,0 +1,177 @@
+package logging
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+)
+
+// Publishing a durable roll off the write path (DurabilityRoll, logs stored
+// uncompressed).
+//
+// A rolled file must be on disk before it appears under its rolled name:
+// that is what makes a .old file complete, after a power loss too. Under
+// sustained load that fsync waits for the disk, and a roll that made it
+// before the rename kept the log's writers waiting with it: with early
+// writeback the wait is short on an idle disk, but as long as the disk is
+// behind the writes when it is not. So a roll at DurabilityRoll renames the
+// active file to the hidden pending name .<rolled name>.raw, as a roll of a
+// compressed log does, the writers go on into the next file at once, and
+// the publisher then, in roll order:
+//
+//  1. fsyncs the pending file;
+//  2. renames it to its rolled name (never replacing a file);
+//  3. fsyncs the folder;
+//  4. logs and reports the roll (Options.OnRoll) and answers a forced Roll.
+//
+// A failed fsync is logged and the file published all the same: the rename
+// still gives a correct file, which may not survive a power loss (as a
+// failed fsync before the rename always did). A failed rename keeps the
+// pending file hidden; the next start publishes it (recover.go), and the
+// forced Roll waiting for it gets the error.
+//
+// A kill or a power loss at any point leaves the records in exactly one
+// file: the pending file, which the next start fsyncs and publishes, or
+// the rolled file. What a power loss can cost is the tail of a pending file
+// not yet fsynced — records no roll had made durable yet, which
+// DurabilityRoll does not promise (docs/reliability.md) — never a part of
+// a visible rolled file.
+//
+// Goroutines: start starts run, which publishes jobs in the order submit
+// queued them. shutdown publishes what is queued and waits for run: no job
+// is left for the next start by a clean stop.
+type publisher struct {
+	c *Collator
+
+	mu      sync.Mutex // guards queue and stopped
+	queue   []*job
+	stopped bool
+
+	poke chan struct{} // capacity 1: "jobs submitted" (coalescing)
+	quit chan struct{} // closed by shutdown
+	done chan struct{} // closed when run has exited
+	once sync.Once     // start
+	stop sync.Once     // shutdown
+
+	pending atomic.Int64 // jobs submitted and not published: Stats
+}
+
+func newPublisher(c *Collator) *publisher {
+	return &publisher{c: c, poke: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+}
+
+// start starts run, once.
+func (p *publisher) start() { p.once.Do(func() { go p.run() }) }
+
+// submit queues j without blocking. After shutdown, j is published by the
+// caller's goroutine (a clean stop leaves nothing hidden).
+func (p *publisher) submit(j *job) {
+	p.pending.Add(1)
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		p.c.publish(j)
+		return
+	}
+	p.queue = append(p.queue, j)
+	p.mu.Unlock()
+	select {
+	case p.poke <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the queued jobs and empties the queue.
+func (p *publisher) take() []*job {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	q := p.queue
+	p.queue = nil
+	return q
+}
+
+// run publishes the queued jobs until shutdown, then what is left.
+func (p *publisher) run() {
+	defer close(p.done)
+	for {
+		select {
+		case <-p.poke:
+		case <-p.quit:
+			for _, j := range p.take() {
+				p.c.publish(j)
+			}
+			return
+		}
+		for _, j := range p.take() {
+			p.c.publish(j)
+		}
+	}
+}
+
+// shutdown publishes what is queued and stops run (see publisher). It is
+// idempotent; without start it publishes the queue on the caller's
+// goroutine.
+func (p *publisher) shutdown() {
+	p.stop.Do(func() {
+		p.mu.Lock()
+		p.stopped = true
+		p.mu.Unlock()
+		close(p.quit)
+		started := true
+		p.once.Do(func() { started = false })
+		if started {
+			<-p.done
+			return
+		}
+		for _, j := range p.take() {
+			p.c.publish(j)
+		}
+	})
+}
+
+// publish puts j's pending file under its rolled name (the sequence of
+// publisher) and reports it.
+func (c *Collator) publish(j *job) {
+	if c.publishFile(j) {
+		c.finished(j, j.rolled)
+	}
+}
+
+// publishFile does publish's file-system part and reports whether the
+// rolled file is in place; a failure is logged and answered.
+func (c *Collator) publishFile(j *job) bool {
+	if j.durable {
+		if err := c.syncPending(j.raw); err != nil {
+			c.log.Warn("rolled file sync failed; published all the same, it may not survive a power loss",
+				"log", j.log, "path", j.raw, "err", err)
+		} else {
+			c.countJob(j, cSyncs, 1)
+		}
+	}
+	if err := renameNoReplace(j.raw, j.final()); err != nil {
+		c.log.Error("cannot publish rolled file; it stays hidden until the next start",
+			"log", j.log, "path", j.raw, "err", err)
+		c.answer(j, opResult{err: fmt.Errorf("logging: roll %s: publish %s: %w", j.log, j.raw, err)})
+		return false
+	}
+	if j.durable {
+		if err := c.fs.syncDir(j.storage.Dir); err != nil {
+			c.log.Warn("rolled folder sync failed", "dir", j.storage.Dir, "err", err)
+		}
+	}
+	return true
+}
+
+// syncPending fsyncs the file at path through c.fs.
+func (c *Collator) syncPending(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = c.fs.syncFile(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
