@@ -1,0 +1,188 @@
+package logging
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestRestartPublishesPendingFiles: a rolled file a crash left under its
+// hidden pending name (a kill between the roll and the publisher's rename)
+// is published by the next start, its torn tail cut and its modification
+// time (its END) kept, and reported to OnRoll; a pending file whose rolled
+// name someone else took is left alone, and so is the namesake.
+func TestRestartPublishesPendingFiles(t *testing.T) {
+	dir := t.TempDir()
+	const (
+		a = "access.log.web01.20000101.00h00m00s-20000101.01h00m00s.old"
+		b = "access.log.web01.20000101.01h00m00s-20000101.02h00m00s.old"
+		o = "other.log.web01.20000101.01h00m00s-20000101.02h00m00s.old"
+	)
+	end := time.Date(2000, 1, 1, 1, 0, 0, 0, time.UTC)
+	put := func(name, content string) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, end, end); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("."+a+".raw", "a1\na2\na3 to")    // a power loss tore its tail
+	put("."+b+".raw", "b1\n")             // someone else made b: both kept
+	put(b, "not ours")                    //
+	put("."+o+".raw", "o1\n")             // a log not configured
+	put(".notarolledname.old.raw", "x\n") // not a rolled name: left alone
+
+	var seen onRolls
+	opts := testOpts()
+	opts.OnRoll = seen.add
+	cfg := testCfg(dir, Policy{})
+	cfg.Durability = DurabilityRoll
+	c, err := Open(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil { // Close publishes what is queued
+		t.Fatal(err)
+	}
+	got := seen.paths()
+	slices.Sort(got)
+	if want := []string{filepath.Join(dir, a), filepath.Join(dir, o)}; !slices.Equal(got, want) {
+		t.Errorf("OnRoll reported %q, want %q", got, want)
+	}
+	if s := readString(t, filepath.Join(dir, a)); s != "a1\na2\n" {
+		t.Errorf("%s holds %q, want its whole lines", a, s)
+	}
+	if s := readString(t, filepath.Join(dir, o)); s != "o1\n" {
+		t.Errorf("%s holds %q", o, s)
+	}
+	if s := readString(t, filepath.Join(dir, b)); s != "not ours" {
+		t.Errorf("the namesake of b was changed: %q", s)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, a)); err != nil || !fi.ModTime().Equal(end) {
+		t.Errorf("published file's modification time: %v, %v; want %v", fi, err, end)
+	}
+	if h := hiddenLeft(t, dir); !slices.Equal(h, []string{"." + b + ".raw", ".notarolledname.old.raw"}) {
+		t.Errorf("hidden files: %q", h)
+	}
+}
+
+// TestPublisherFinishesOnClose: rolls whose publication waits behind a
+// slow fsync are all published, in order, before Close returns; while
+// they wait they are hidden (no rolled name shows an incomplete file), and
+// writes go on.
+func TestPublisherFinishesOnClose(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testCfg(dir, Policy{Mode: ModeSize, SizeBytes: 10})
+	cfg.Durability = DurabilityRoll
+	release := make(chan struct{})
+	var once sync.Once
+	fsys := fsOps{syncFile: func(f *os.File) error {
+		if strings.HasSuffix(f.Name(), rawSuffix) {
+			<-release // every publication waits until the writes are done
+		}
+		return f.Sync()
+	}}
+	var seen onRolls
+	opts := testOpts()
+	opts.OnRoll = seen.add
+	c, err := open(cfg, opts, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer once.Do(func() { close(release) })
+	for i := range 5 {
+		write(t, c, testLog, strings.Repeat(string(rune('a'+i)), 20)) // each write rolls
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(pendingFiles(t, dir)) < 4 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := len(pendingFiles(t, dir)); n < 4 {
+		t.Fatalf("%d pending files while the publisher waits, want at least 4", n)
+	}
+	if r := rolledFiles(t, dir, testLog); len(r) != 0 {
+		t.Fatalf("rolled files %v visible before their fsync", r)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close() }()
+	time.Sleep(10 * time.Millisecond) // Close waits for the publisher
+	once.Do(func() { close(release) })
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if p := pendingFiles(t, dir); len(p) != 0 {
+		t.Errorf("pending files left by Close: %q", p)
+	}
+	files := rolledFiles(t, dir, testLog)
+	var contents []string
+	for _, f := range files {
+		contents = append(contents, readString(t, f.path))
+	}
+	reported := seen.paths()
+	if len(files) < 4 || len(reported) != len(files) {
+		t.Fatalf("%d rolled files, %d reported: %q", len(files), len(reported), reported)
+	}
+	all := strings.Join(contents, "") + readString(t, filepath.Join(dir, testLog))
+	for i := range 5 {
+		if n := strings.Count(all, strings.Repeat(string(rune('a'+i)), 20)+"\n"); n != 1 {
+			t.Errorf("record %d found %d times", i, n)
+		}
+	}
+}
+
+// TestPublishRefusesToReplace: when the rolled name was taken by someone
+// else between the roll and its publication, the pending file stays
+// hidden, the forced Roll gets the error, and nothing is replaced.
+func TestPublishRefusesToReplace(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testCfg(dir, Policy{})
+	cfg.Durability = DurabilityRoll
+	fsys := fsOps{syncFile: func(f *os.File) error {
+		if name, ok := strings.CutSuffix(filepath.Base(f.Name()), rawSuffix); ok {
+			// The namesake appears just before the rename.
+			if err := os.WriteFile(filepath.Join(dir, name[1:]), []byte("someone else's\n"), 0o644); err != nil {
+				return err
+			}
+		}
+		return f.Sync()
+	}}
+	c, err := open(cfg, testOpts(), fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	write(t, c, testLog, "ours")
+	_, err = c.Roll(testLog)
+	if !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("Roll = %v, want an error wrapping fs.ErrExist", err)
+	}
+	p := pendingFiles(t, dir)
+	if len(p) != 1 || readString(t, filepath.Join(dir, p[0])) != "ours\n" {
+		t.Fatalf("pending files %q, want the roll's, holding its record", p)
+	}
+	r := rolledFiles(t, dir, testLog)
+	if len(r) != 1 || readString(t, r[0].path) != "someone else's\n" {
+		t.Errorf("rolled files %v, want the namesake, untouched", r)
+	}
+}
+
+// pendingFiles lists the hidden pending files of dir.
+func pendingFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	for _, n := range hiddenLeft(t, dir) {
+		if _, kind := pendingName(n); kind == "raw" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
