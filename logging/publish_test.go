@@ -103,14 +103,17 @@ func TestPublisherFinishesOnClose(t *testing.T) {
 		write(t, c, testLog, strings.Repeat(string(rune('a'+i)), 20)) // each write rolls
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for len(pendingFiles(t, dir)) < 4 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
+	for (len(pendingFiles(t, dir)) < 4 || c.Stats().PublishPending < 4) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // submitted after the writer goroutine's folder fsync
 	}
 	if n := len(pendingFiles(t, dir)); n < 4 {
 		t.Fatalf("%d pending files while the publisher waits, want at least 4", n)
 	}
 	if r := rolledFiles(t, dir, testLog); len(r) != 0 {
 		t.Fatalf("rolled files %v visible before their fsync", r)
+	}
+	if n := c.Stats().PublishPending; n < 4 {
+		t.Errorf("Stats().PublishPending = %d while 4 or more wait", n)
 	}
 	closed := make(chan error, 1)
 	go func() { closed <- c.Close() }()
@@ -121,6 +124,9 @@ func TestPublisherFinishesOnClose(t *testing.T) {
 	}
 	if p := pendingFiles(t, dir); len(p) != 0 {
 		t.Errorf("pending files left by Close: %q", p)
+	}
+	if n := c.Stats().PublishPending; n != 0 {
+		t.Errorf("Stats().PublishPending = %d after Close", n)
 	}
 	files := rolledFiles(t, dir, testLog)
 	var contents []string
