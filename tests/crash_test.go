@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -103,6 +104,16 @@ var relKillPoints = []relKillPoint{
 // which fire returns true (state is fire's own, false at first; fire is
 // also called once with a zero event before any, so that it can start
 // something). It returns the event.
+// relPendingKillPoint exists at durability roll only: a rolled file waits
+// under its hidden pending name for its fsync (logging/publish.go), and
+// the next start publishes it.
+var relPendingKillPoint = relKillPoint{"at a size roll's rename to its pending name", false, func(t *testing.T, d *daemon, l *relLoad) string {
+	return relKillOn(t, d, func(ev fsnotify.Event, _ *bool) bool {
+		n := filepath.Base(ev.Name)
+		return ev.Has(fsnotify.Create) && strings.HasPrefix(n, ".") && strings.HasSuffix(n, ".old.raw")
+	})
+}}
+
 func relKillOn(t *testing.T, d *daemon, fire func(ev fsnotify.Event, state *bool) bool) string {
 	t.Helper()
 	w, err := fsnotify.NewWatcher()
@@ -150,6 +161,7 @@ type relCrashState struct {
 	torn       int64 // bytes after the last newline of the active file
 	lastEnd    time.Time
 	tmp        []string // .meta temporary files
+	pending    []string // rolled files under their hidden pending names
 }
 
 // relCrashStateOf reads what the daemon left in dir for log access.log.
@@ -176,6 +188,9 @@ func relCrashStateOf(t *testing.T, dir string) relCrashState {
 		if strings.HasPrefix(e.Name(), ".access.log.meta.tmp") {
 			s.tmp = append(s.tmp, e.Name())
 		}
+		if strings.HasPrefix(e.Name(), ".access.log.") && strings.HasSuffix(e.Name(), ".old.raw") {
+			s.pending = append(s.pending, e.Name())
+		}
 		if m := rolledName.FindStringSubmatch(e.Name()); m != nil && m[1] == "access.log" {
 			if _, end := parseRolled(t, filepath.Join(dir, e.Name()), dir, "access.log"); end.After(s.lastEnd) {
 				s.lastEnd = end
@@ -190,8 +205,8 @@ func (s relCrashState) String() string {
 	if s.metaErr != nil {
 		meta = s.metaErr.Error()
 	}
-	return fmt.Sprintf("active file %d bytes (torn tail %d), .meta START %s, latest END %s, .meta temporary files %q",
-		s.activeSize, s.torn, meta, s.lastEnd.Format(rolledTimeLayout), s.tmp)
+	return fmt.Sprintf("active file %d bytes (torn tail %d), .meta START %s, latest END %s, .meta temporary files %q, pending rolled files %q",
+		s.activeSize, s.torn, meta, s.lastEnd.Format(rolledTimeLayout), s.tmp, s.pending)
 }
 
 // TestKill9UnderLoad kills the daemon with SIGKILL while four clients post
@@ -230,7 +245,11 @@ func relKill9UnderLoad(t *testing.T, durability string) {
 		loads []*relLoad
 		tags  []string
 	)
-	for k, p := range relKillPoints {
+	points := relKillPoints
+	if durability == "roll" {
+		points = append(slices.Clone(points), relPendingKillPoint)
+	}
+	for k, p := range points {
 		tag := fmt.Sprintf("k%d", k)
 		var o relLoadOpts
 		if p.slow {
@@ -268,6 +287,11 @@ func relKill9UnderLoad(t *testing.T, durability string) {
 		}
 		if left := relCrashStateOf(t, d.logs).tmp; len(left) > 0 {
 			t.Errorf("kill %q: temporary .meta files left after the restart: %q", p.name, left)
+		}
+		if n := len(st.pending); n > 0 {
+			if c := d.relCount("publishing a rolled file a crash left hidden"); c != n {
+				t.Errorf("kill %q left %d pending rolled files %q; the restart logged %d \"publishing a rolled file a crash left hidden\"", p.name, n, st.pending, c)
+			}
 		}
 		// The continued file, rolled at once, carries the START the killed
 		// daemon left in .meta: nothing is written before the roll.
@@ -317,5 +341,5 @@ func relKill9UnderLoad(t *testing.T, durability string) {
 			t.Errorf("unexpected hidden file %s left in the log folder", n)
 		}
 	}
-	t.Logf("%d kills; %d acknowledged records on disk in %d files (%d bytes)", len(relKillPoints), acked, len(disk.files), disk.bytes)
+	t.Logf("%d kills; %d acknowledged records on disk in %d files (%d bytes)", len(points), acked, len(disk.files), disk.bytes)
 }
