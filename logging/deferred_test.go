@@ -38,7 +38,7 @@ func testRollFsyncsAfterToken(t *testing.T, d Durability) {
 		l := (*c.logs.Load())[testLog]
 		l.acc.mu.Lock()
 		defer l.acc.mu.Unlock()
-		return l.acc.owner
+		return l.acc.tok.owner
 	}
 	fsys := fsOps{
 		syncDir: func(p string) error {
