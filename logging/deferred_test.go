@@ -45,8 +45,10 @@ func testRollFsyncsAfterToken(t *testing.T, d Durability) {
 			if gate.Load() {
 				seq = append(seq, "dir")
 				ownerNow = ownerOf()
+				// Only the roll's own: the new file's (DurabilitySync) follows
+				// Roll's answer, and would race with the checks below.
+				gate.Store(false)
 				if d == DurabilityRoll {
-					gate.Store(false)
 					close(held)
 					<-resume
 				}
