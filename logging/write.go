@@ -8,8 +8,9 @@ import (
 	"unsafe"
 )
 
-// The write path of a log's writer goroutine: readying the active file,
-// then writing a group of buffers with one write(2) or writev(2).
+// The write path of the holder of a log's writer token (a leading Write call
+// or the writer goroutine, token.go): readying the active file, then
+// writing a group of buffers with one write(2) or writev(2).
 
 // prepare readies the active file for a write whose first buffer is first.
 // A file deleted by someone else is noticed before the write (one fstat per
