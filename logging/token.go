@@ -30,11 +30,11 @@ import "errors"
 //	writer     refused (it waits)      writer (holds it already)       writer+w   caller (the oldest waiting call), else nobody
 //	writer+w   refused (it waits)      writer+w (holds it already)     —          writer+w (the writer goroutine keeps it)
 //
-// served (the writer goroutine has taken every op queued) clears wanted. A
-// Write call that finds the token taken waits for its buffer's outcome or
-// for the token, whichever is handed to it first. The writer goroutine
-// keeps the token when it exits after the log's opStop: the log accepts
-// nothing more.
+// served (the writer goroutine has taken every op queued: take, buffer.go)
+// clears wanted. A Write call that finds the token taken waits for its
+// buffer's outcome or for the token, whichever is handed to it first. The
+// writer goroutine keeps the token when it exits after the log's opStop:
+// the log accepts nothing more.
 //
 // Invariant:
 //   - at most one holder, and only the holder touches the writer's fields
@@ -44,7 +44,9 @@ import "errors"
 //     released to nobody only when no call waits and it is not wanted;
 //   - while it is wanted, no Write call acquires it, and its next release
 //     gives it to the writer goroutine: queued work of the writer goroutine
-//     waits for the current holder only, never for more leaders.
+//     waits for the current holder only, never for more leaders;
+//   - whoever is handed the token is told: a Write call by errLead, the
+//     writer goroutine, unless it released the token itself, by a wake-up.
 type token struct {
 	owner    owner
 	toWriter bool // wanted
