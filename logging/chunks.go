@@ -27,7 +27,7 @@ import (
 // The threads are OS threads of their own (runtime.LockOSThread, never
 // unlocked: they end with their goroutine) at the lowest priority, nice
 // 19: the kernel gives them a CPU nothing else wants, and under full load
-// about 1.5 % of one, so that compression takes next to no CPU from ingest
+// next to none, so that compression takes next to no CPU from ingest
 // and the write path (docs/design.md §10: "off the write path") and still
 // progresses on a machine that is never idle (SCHED_IDLE would let a busy
 // machine starve it, and hidden raw files pile up). A thread compressing
@@ -51,8 +51,8 @@ type chunk struct {
 
 // Yielding to a busy machine. Even at the lowest priority, compressing
 // while the CPUs are busy costs the write path (caches, memory bandwidth,
-// the Go scheduler: measured, the ingest fell to 0.5–0.85× of compression
-// off on two busy CPUs); so before each chunk the compressor looks whether
+// the Go scheduler; docs/performance.md, "Compression off the write
+// path"); so before each chunk the compressor looks whether
 // less than half a CPU was idle over the last 50 ms (/proc/stat, idle.go),
 // and while so, it waits yieldStep, at most yieldMax in a row: on a
 // saturated machine it compresses about one chunk per yieldMax, on one

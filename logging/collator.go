@@ -393,7 +393,7 @@ func (c *Collator) Write(log string, records [][]byte) error {
 
 // WriteLines is Write for records the caller guarantees hold no newline,
 // such as lines split on newlines: it skips Write's check of every record
-// (a scan of every byte, about 3 % of the daemon's CPU per GB of text). A
+// (a scan of every byte; docs/performance.md). A
 // record that does hold a newline is written as it is, as two lines.
 // ingest.Server uses it through ingest.LineWriter.
 func (c *Collator) WriteLines(log string, records [][]byte) error {

@@ -6,17 +6,18 @@ import "os"
 //
 // A durable roll fsyncs the file, renames it, fsyncs the folder, creates
 // the next active file and its .meta, fsyncs the .meta and the folder
-// again: four fsyncs, about 2 ms on this project's test machine, during
-// which Write calls wait for the token. Only the first must come before the
-// rename: it is what makes a .old file complete when it appears. The
+// again: four fsyncs, during which Write calls wait for the token
+// (docs/performance.md, "Deferred fsyncs"). Only the first must come
+// before the rename: it is what makes a .old file complete when it
+// appears. The
 // others make the rename, the new file and its .meta survive a power loss;
 // nothing written into the new file is promised to survive one at
 // DurabilityRoll, so writers need not wait for them. The writer goroutine
 // therefore writes the .meta without fsync while it holds the token, and,
 // once it has passed the token on, fsyncs the .meta and then the folder
 // once (covering the rename, the new file and the .meta's rename) and only
-// then answers the roll's caller. The caller still sees the rolled file only
-// when it is durable, as before. DurabilitySync keeps every fsync under the
+// then answers the roll's caller, who therefore still sees the rolled file
+// only when it is durable. DurabilitySync keeps every fsync under the
 // token: its acknowledgements promise the new file's entry too.
 //
 // The fsync before the rename is made short too: when a roll is queued (or

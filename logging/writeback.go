@@ -10,11 +10,11 @@ import (
 // asks the kernel to start writing those bytes to disk (1 MiB).
 //
 // The roll's fsync must otherwise flush everything written since the last
-// roll at once, on the writer goroutine, while writers wait: about a second
-// of writes under load, measured at 100–220 ms. Started early, the
-// writeback runs while the log goes on, and the fsync at the roll only
-// waits for the last megabyte or so (the technique of RocksDB's
-// bytes_per_sync).
+// roll at once, on the writer goroutine, while writers wait: under load,
+// about a second of writes (docs/performance.md, "Early writeback").
+// Started early, the writeback runs while the log goes on, and the fsync at
+// the roll only waits for the last megabyte or so (the technique of
+// RocksDB's bytes_per_sync).
 const writebackBytes = 1 << 20
 
 // writeback tracks the bytes written to the active file since the last

@@ -365,8 +365,8 @@ func (a *acct) scan() error {
 // folder d at dir.
 func (a *acct) scanDir(d *os.File, dir string, ents []fs.DirEntry) {
 	// Stat and parse in parallel (one Fstatat and one name parse per file,
-	// ~3 µs: 0.3 s for 100,000 files on one core, on the start-up path),
-	// then record in listing order on this goroutine.
+	// most of a start-up with many rolled files: docs/performance.md), then
+	// record in listing order on this goroutine.
 	procs := a.procs
 	if procs <= 0 {
 		procs = runtime.GOMAXPROCS(0)

@@ -269,7 +269,7 @@ func (m *Manager) enqueue(e event) {
 // adapter (waiting for its goroutine), starts one on the folder now at
 // Config.Dir, and rescans it (the watch starts first, so that nothing is
 // missed). A watch that cannot start is logged, and the manager goes on
-// with rescans as before. Without Options.Watch it only rescans. Like Check
+// with rescans alone. Without Options.Watch it only rescans. Like Check
 // it never blocks; it is safe on a nil *Manager and after Close (it then
 // does nothing).
 func (m *Manager) Rewatch() {

@@ -51,9 +51,10 @@ const (
 	secInputs     = "inputs"
 	secShip       = "ship"
 	secCompress   = "compress"
+	secSustained  = "sustained"
 )
 
-var allSections = []string{secThroughput, secRoll, secStall, secStartup, secInputs, secShip, secCompress}
+var allSections = []string{secThroughput, secRoll, secStall, secStartup, secInputs, secShip, secCompress, secSustained}
 
 // env is the configuration shared by the measurements.
 type env struct {
@@ -104,6 +105,8 @@ type options struct {
 	stall                   time.Duration
 	rolledFiles, starts     int
 	compressRollMB          int
+	sustainedRollMB         int
+	sustainedRolls          int
 	serveBaseline           string
 	baselineFile            string
 }
@@ -125,6 +128,8 @@ func (o *options) applyDefaults() {
 	def(&o.rolledFiles, 100_000, 2_000)
 	def(&o.starts, 5, 2)
 	def(&o.compressRollMB, 64, 1)
+	def(&o.sustainedRollMB, 100, 1)
+	def(&o.sustainedRolls, 6, 3)
 	if o.stall == 0 {
 		o.stall = 10 * time.Second
 		if o.quick {
@@ -196,6 +201,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.IntVar(&o.rolledFiles, "rolled-files", 0, "rolled files in the folder for the start-up measurement (default 100000, quick 2000)")
 	fl.IntVar(&o.starts, "starts", 0, "starts per start-up measurement (default 5, quick 2)")
 	fl.IntVar(&o.compressRollMB, "compress-roll-mb", 0, "rolling_size_mb of the compression runs (default 64, quick 1)")
+	fl.IntVar(&o.sustainedRollMB, "sustained-roll-mb", 0, "rolling_size_mb of the sustained-load runs (default 100, quick 1)")
+	fl.IntVar(&o.sustainedRolls, "sustained-rolls", 0, "size rolls per sustained-load run: its length (default 6, quick 3)")
 	// Internal: the baseline server mode (the bench re-executes itself).
 	fl.StringVar(&o.serveBaseline, "serve-baseline", "", "internal: serve as the baseline of `kind` text, json-map or json-raw")
 	fl.StringVar(&o.baselineFile, "baseline-file", "", "internal: the baseline's output file")
@@ -224,8 +231,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	o.applyDefaults()
 	conns, err := parseConns(o.conns)
-	if err == nil && (o.batch < 1 || o.reps < 1 || o.rolls < 1 || o.starts < 1 || o.text < 1 || o.json < 1 || o.rolledFiles < 0 || o.compressRollMB < 1) {
-		err = errors.New("-batch, -reps, -rolls, -starts, -compress-roll-mb and the record totals must be positive")
+	if err == nil && (o.batch < 1 || o.reps < 1 || o.rolls < 1 || o.starts < 1 || o.text < 1 || o.json < 1 || o.rolledFiles < 0 || o.compressRollMB < 1 || o.sustainedRollMB < 1 || o.sustainedRolls < 1) {
+		err = errors.New("-batch, -reps, -rolls, -starts, -compress-roll-mb, -sustained-roll-mb, -sustained-rolls and the record totals must be positive")
 	}
 	if err == nil && o.jsonBaseline != baselineJSONMap && o.jsonBaseline != baselineJSONRaw {
 		err = fmt.Errorf("-json-baseline %q: want json-map or json-raw", o.jsonBaseline)
@@ -397,6 +404,14 @@ func measure(ctx context.Context, e *env, o options, sections []string) (*Result
 		}
 		res.Compress = rows
 		res.Info.CompressRollMB = o.compressRollMB
+	}
+	if has(secSustained) {
+		rows, err := measureSustained(ctx, e, o.sustainedRollMB, o.sustainedRolls)
+		if err != nil {
+			return nil, fmt.Errorf("sustained load: %w", err)
+		}
+		res.Sustained = rows
+		res.Info.SustainedRollMB, res.Info.SustainedRolls = o.sustainedRollMB, o.sustainedRolls
 	}
 	res.Targets = evalTargets(res)
 	res.Info.LoadEnd = loadAverage()

@@ -73,7 +73,7 @@ func TestQuick(t *testing.T) {
 	args, na := []string{"-quick"}, 0
 	if _, err := exec.LookPath("aws"); err != nil || s3test.Binary() == "" {
 		t.Logf("versitygw or the aws CLI missing: the ship section is left out")
-		args, na = append(args, "-only", "throughput,roll,stall,startup,inputs"), 2
+		args, na = append(args, "-only", "throughput,roll,stall,startup,inputs,compress,sustained"), 2
 	}
 	out := runBench(t, args...)
 	t.Logf("report:\n%s", out)
@@ -103,6 +103,8 @@ func TestQuick(t *testing.T) {
 		`(?m)^\s*0\s+2(\s+[\d.]+){3}\s*$`, `(?m)^\s*2000\s+2(\s+[\d.]+){3}\s*$`, // start-up rows
 		`(?m)^\s*none(\s+[\d.]+){6}\s*$`, `(?m)^\s*zstd(\s+[\d.]+){6}\s*$`, `(?m)^\s*gzip(\s+[\d.]+){6}\s*$`, // compression rows
 		`(?m)^\s*zstd ÷ none(\s+[\d.]+×){4}(\s+[\d.]+){2}\s*$`, `(?m)^\s*gzip ÷ none(\s+[\d.]+×){4}(\s+[\d.]+){2}\s*$`,
+		`(?m)^\s*baseline(\s+[\d.]+){5}\s+0\s*$`, `(?m)^\s*roll(\s+[\d.]+){5}\s+3\s*$`, `(?m)^\s*write(\s+[\d.]+){5}\s+3\s*$`, // sustained rows
+		`(?m)^\s*roll ÷ baseline(\s+[\d.]+×){5}\s+3\s*$`, `(?m)^\s*write ÷ baseline(\s+[\d.]+×){5}\s+3\s*$`,
 	} {
 		if !regexp.MustCompile(re).MatchString(out) {
 			t.Errorf("report has no line matching %s", re)
@@ -118,8 +120,8 @@ func TestQuick(t *testing.T) {
 		}
 	}
 	verdicts := regexp.MustCompile(`(?m)^(PASS|FAIL|n/a)\s+\S`).FindAllString(out, -1)
-	if len(verdicts) != 16 {
-		t.Errorf("%d target lines, want 16", len(verdicts))
+	if len(verdicts) != 19 {
+		t.Errorf("%d target lines, want 19", len(verdicts))
 	}
 	if na == 0 && !regexp.MustCompile(`(?m)^\s*1\s+\d+\s+\d+\s+[\d.]+×?\s*$`).MatchString(out) {
 		t.Errorf("no shipping row")

@@ -12,10 +12,10 @@ import (
 // On the VM these benchmarks run on (Firecracker, virtio_balloon with free
 // page reporting), memory the guest freed is handed back to the host about
 // two seconds later, and the next first touch of it faults in the host. A
-// file written into such memory costs 3–7 times more kernel time per byte
-// than one written into memory freed just before (measured with dd: 1 GB
-// in 0.2–0.5 s right after deleting a 1 GB file, 0.9–1.9 s after 5 s idle).
-// Which server of a pair got the fresh memory then decided the ratio. A
+// file written into such memory costs several times more kernel time per
+// byte than one written into memory freed just before (docs/performance.md,
+// "The machine"). Which server of a pair got the fresh memory then decided
+// the ratio. A
 // long-running log server on a busy machine writes into page cache it
 // reclaims from older files, never into fresh memory; so, just before each
 // measured run (after the warm-up, outside its time and CPU), the bench
@@ -26,10 +26,10 @@ import (
 // That helps only as far as the kernel hands the freed pages out again
 // before reporting them; with a low reporting order (5 on the machine these
 // figures come from: every free block of 128 KiB or more is reported) runs
-// still vary by up to 2x. The report then says so. Raising the order as root
-// (echo 10 > /sys/module/page_reporting/parameters/page_reporting_order;
-// the machine's setting is restored at its next boot) made repeated runs
-// agree within 10 %: the figures in docs/performance.md were taken so.
+// still vary widely, and the report says so. The figures in
+// docs/performance.md were taken with the order raised as root (echo 10 >
+// /sys/module/page_reporting/parameters/page_reporting_order; the
+// machine's setting is restored at its next boot).
 
 // pageReportingParam is where the guest kernel shows its reporting order.
 const pageReportingParam = "/sys/module/page_reporting/parameters/page_reporting_order"

@@ -24,6 +24,7 @@ type Results struct {
 	Inputs     []inputRow     `json:"inputs,omitempty"`
 	Ship       *shipResult    `json:"ship,omitempty"`
 	Compress   []compressRow  `json:"compress,omitempty"`
+	Sustained  []sustainedRow `json:"sustained,omitempty"`
 	Targets    []targetResult `json:"targets"`
 }
 
@@ -53,6 +54,9 @@ type runInfo struct {
 	Prefault           bool `json:"prefault"`
 	// CompressRollMB is rolling_size_mb of the compression runs.
 	CompressRollMB int `json:"compress_roll_mb,omitempty"`
+	// SustainedRollMB and SustainedRolls shape the sustained runs.
+	SustainedRollMB int `json:"sustained_roll_mb,omitempty"`
+	SustainedRolls  int `json:"sustained_rolls,omitempty"`
 }
 
 // jnum is a float for JSON: null when not finite (encoding/json refuses NaN
@@ -261,6 +265,23 @@ func writeReport(w io.Writer, r *Results) {
 			rows = append(rows, []string{name, f(x.RecordsPerSec, 0), f(x.P50ms, 2), f(x.P99ms, 2), f(x.CPUSecPerGB, 2), fnum(x.Rolled, 0), fnum(x.Compressed, 0)})
 		}
 		table(w, []string{"compression", "records/s", "p50 ms", "p99 ms", "CPU s/GB", "rolled", "compressed"}, rows)
+	}
+
+	if len(r.Sustained) > 0 {
+		fmt.Fprintf(w, "\nsustained load: %d conns posting %d-record text batches back to back, logrolld rolling on size every %d MiB (%d rolls a run);\n",
+			targetConns, in.Batch, in.SustainedRollMB, in.SustainedRolls)
+		fmt.Fprintf(w, "baseline = the no-roll sink; roll = default durability, write = durability \"write\"; medians of %d runs each, in turn;\n", in.Reps)
+		fmt.Fprintf(w, "ratio = server ÷ baseline (median of per-rep ratios); max = the run's longest request\n")
+		var rows [][]string
+		for _, x := range r.Sustained {
+			name, f := x.Server, fnum
+			if x.Ratio {
+				name += " ÷ baseline"
+				f = func(v float64, _ int) string { return fratio(v) }
+			}
+			rows = append(rows, []string{name, f(x.RecordsPerSec, 0), f(x.P50ms, 2), f(x.P99ms, 2), f(x.MaxMs, 2), f(x.CPUSecPerGB, 2), fnum(x.Rolls, 0)})
+		}
+		table(w, []string{"server", "records/s", "p50 ms", "p99 ms", "max ms", "CPU s/GB", "rolls"}, rows)
 	}
 
 	fmt.Fprintf(w, "\ntargets\n")

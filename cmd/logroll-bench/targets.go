@@ -51,8 +51,13 @@ const (
 	limitCompressTP  = 0.9 // records/s with compression ÷ without: within 10 %
 	limitCompressP99 = 1.1 // p99 with compression ÷ without: within 10 %
 	targetCompress   = "zstd"
-	targetStartFiles = 100000
-	targetDurability = "roll" // the default: durable rolls
+	// Issue 23's targets: the default durability under sustained load
+	// with size rolls, against the no-roll sink.
+	limitSustainedTP    = 0.8
+	limitSustainedP99   = 1.5
+	limitSustainedMaxMs = 10
+	targetStartFiles    = 100000
+	targetDurability    = "roll" // the default: durable rolls
 )
 
 // evalTargets evaluates every target on r. A target whose measurement is
@@ -162,5 +167,17 @@ func evalTargets(r *Results) []targetResult {
 	}
 	add(fmt.Sprintf("text records/s with size rolls, %s compression ÷ none", targetCompress), ctp, limitCompressTP, "×", false)
 	add(fmt.Sprintf("text p99 latency with size rolls, %s compression ÷ none", targetCompress), cp99, limitCompressP99, "×", true)
+	stp, sp99, smax := nan, nan, nan
+	for _, x := range r.Sustained {
+		switch {
+		case x.Server == sustRoll && x.Ratio:
+			stp, sp99 = x.RecordsPerSec, x.P99ms
+		case x.Server == sustRoll:
+			smax = x.MaxMs
+		}
+	}
+	add("text records/s under sustained load with size rolls, default durability ÷ no-roll sink", stp, limitSustainedTP, "×", false)
+	add("text p99 latency under sustained load with size rolls, default durability ÷ no-roll sink", sp99, limitSustainedP99, "×", true)
+	add("longest request under sustained load with size rolls, default durability (median of runs)", smax, limitSustainedMaxMs, "ms", true)
 	return out
 }

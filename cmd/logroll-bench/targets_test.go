@@ -39,6 +39,13 @@ func goodResults() *Results {
 			{Compression: "zstd", Ratio: true, RecordsPerSec: 0.95, P99ms: 1.05},
 			{Compression: "gzip", Ratio: true, RecordsPerSec: 0.5, P99ms: 3}, // not the target
 		},
+		Sustained: []sustainedRow{
+			{Server: sustBaseline, RecordsPerSec: 2e6, P99ms: 4, MaxMs: 20},
+			{Server: sustRoll, RecordsPerSec: 1.8e6, P99ms: 5, MaxMs: 9},
+			{Server: sustWrite, RecordsPerSec: 1.9e6, P99ms: 4, MaxMs: 30}, // not the target
+			{Server: sustRoll, Ratio: true, RecordsPerSec: 0.9, P99ms: 1.25, MaxMs: 0.45},
+			{Server: sustWrite, Ratio: true, RecordsPerSec: 0.5, P99ms: 3, MaxMs: 1.5}, // not the target
+		},
 	}
 }
 
@@ -89,13 +96,19 @@ func TestEvalTargets(t *testing.T) {
 		{"compression throughput at the limit", func(r *Results) { r.Compress[2].RecordsPerSec = 0.9 }, nil},
 		{"compression p99", func(r *Results) { r.Compress[2].P99ms = 1.11 }, map[int]string{15: statusFail}},
 		{"no compression section", func(r *Results) { r.Compress = nil }, map[int]string{14: statusNA, 15: statusNA}},
+		{"sustained throughput", func(r *Results) { r.Sustained[3].RecordsPerSec = 0.79 }, map[int]string{16: statusFail}},
+		{"sustained throughput at the limit", func(r *Results) { r.Sustained[3].RecordsPerSec = 0.8 }, nil},
+		{"sustained p99", func(r *Results) { r.Sustained[3].P99ms = 1.51 }, map[int]string{17: statusFail}},
+		{"sustained max is the roll row's, in ms", func(r *Results) { r.Sustained[1].MaxMs = 10.5 }, map[int]string{18: statusFail}},
+		{"sustained max at the limit", func(r *Results) { r.Sustained[1].MaxMs = 10 }, nil},
+		{"no sustained section", func(r *Results) { r.Sustained = nil }, map[int]string{16: statusNA, 17: statusNA, 18: statusNA}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := goodResults()
 			tc.spoil(r)
 			got := evalTargets(r)
-			if len(got) != 16 {
-				t.Fatalf("%d targets, want 16", len(got))
+			if len(got) != 19 {
+				t.Fatalf("%d targets, want 19", len(got))
 			}
 			for i, tr := range got {
 				want := statusPass

@@ -41,8 +41,8 @@ func textStops(x uint64) uint64 {
 // A valid body — the case that matters for speed — is checked and split
 // with the standard library's vectorised scans: bytes.IndexByte for NUL,
 // utf8.Valid, then bytes.IndexByte per line; that is three passes, each
-// faster than one pass of the byte-precise scanner (BenchmarkDecodeText:
-// 5.0 → 11.9 GB/s). Lines are counted in a loop of their own while the body
+// faster than one pass of the byte-precise scanner (BenchmarkDecodeText;
+// docs/performance.md). Lines are counted in a loop of their own while the body
 // is its own block, which is what a shipper's body is. A body that fails a
 // check goes to the precise scanner, which finds the first problem and its
 // position.
