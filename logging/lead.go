@@ -6,9 +6,9 @@ import "runtime"
 //
 // Writing a buffer means copying it into the page cache. Done by the log's
 // writer goroutine, that copy reads memory the Write call filled on another
-// core, and every call costs two goroutine switches (waking the writer,
-// being woken by it); docs/performance.md ("Leader-based group commit")
-// has the figures. So the calls hold the writer token (token.go) in turn:
+// core, and every call costs two goroutine switches, waking the writer and
+// being woken by it (docs/performance.md, "Design decisions": "Leader-based
+// group commit"). So the calls hold the writer token (token.go) in turn:
 //
 //   - A Write call that finds the token free takes it (in accept, under the
 //     accept lock) and becomes the leader: it writes every buffer queued so
@@ -64,8 +64,8 @@ func (c *Collator) await(l *logFile, ch chan error, lead bool) error {
 // of forming the next one. Larger writes are cheaper per byte in the kernel:
 // a buffered write allocates page-cache folios no larger than the bytes it
 // writes and no larger than its offset's alignment, so many short unaligned
-// writes cost several small folios each (docs/performance.md, "Write
-// size"). With nothing else runnable, Gosched returns at once; with every P
+// writes cost several small folios each (docs/performance.md, "Design
+// decisions": "Write size"). With nothing else runnable, Gosched returns at once; with every P
 // busy the leader may wait a scheduling round before writing, while the
 // calls behind it wait too.
 func (l *logFile) lead() {
