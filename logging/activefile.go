@@ -10,8 +10,11 @@ import (
 	"time"
 )
 
-// The active file's life cycle on the writer goroutine: creation, adoption,
-// closing, its .meta, deletion by others, reopening.
+// The active file's life cycle, in the hands of the holder of the log's
+// writer token (token.go): creation, adoption, closing, its .meta, deletion
+// by others, reopening. A leading Write call only readies the file for its
+// write (prepare: recreating a missing or deleted file, moving an empty
+// file's START); everything else happens on the writer goroutine's turn.
 
 // ensureFile (re)creates the active file if there is none (a failed creation
 // after a roll, or a recreation after deletion); START is at.

@@ -153,10 +153,8 @@ type accepter struct {
 	queue []item    // sealed buffers and ops, oldest first
 	shut  error     // non-nil once the log stopped accepting: ErrClosed or ErrUnknownLog
 
-	// The writer token (lead.go): who holds it, and whether work only the
-	// writer goroutine does is pending (set whenever an op is queued).
-	owner    owner
-	toWriter bool
+	// tok is the writer token (token.go), wanted whenever an op is queued.
+	tok token
 	// rollSoon is set when a roll is queued or handed to the writer
 	// goroutine, and cleared when it pre-syncs for it (deferred.go).
 	rollSoon bool
@@ -199,9 +197,7 @@ func (l *logFile) accept(records [][]byte, size int, wait chan error) (lead bool
 	if len(b.b) >= bufSize {
 		l.sealLocked(now)
 	}
-	if a.owner == ownerNone && !a.toWriter {
-		a.owner, lead = ownerCaller, true
-	}
+	lead = a.tok.acquire(ownerCaller)
 	a.mu.Unlock()
 	return lead, nil
 }
@@ -280,8 +276,8 @@ func (l *logFile) setPolicy(p Policy) {
 
 // take hands the writer goroutine everything there is to do, appended to
 // items: the queue, and the current buffer if a caller waits for it or it is
-// older than FlushInterval. It clears toWriter: every op queued so far is
-// taken. It also returns the policy and the instant the writer must wake up
+// older than FlushInterval. Every op queued so far is taken: the token is
+// served. It also returns the policy and the instant the writer must wake up
 // at by itself (next boundary or flush deadline; zero for none).
 func (l *logFile) take(items []item) (_ []item, _ Policy, wake time.Time) {
 	flush := l.c.set.Load().FlushInterval
@@ -295,7 +291,7 @@ func (l *logFile) take(items []item) (_ []item, _ Policy, wake time.Time) {
 	items = append(items, a.queue...)
 	clear(a.queue)
 	a.queue = a.queue[:0]
-	a.toWriter = false
+	a.tok.served()
 	wake = a.next
 	if a.cur != nil {
 		if due := a.cur.created.Add(flush); wake.IsZero() || due.Before(wake) {

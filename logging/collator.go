@@ -37,7 +37,7 @@ const (
 // the hooks may be called. Open is New followed by Start.
 //
 // Goroutines: Start starts one writer goroutine per log. Whoever holds the
-// log's writer token (lead.go) uses its *os.File: a Write call that finds
+// log's writer token (token.go) uses its *os.File: a Write call that finds
 // the token free writes the buffers queued at that moment itself, with one
 // write(2) or writev(2) (never a system call per record), acknowledges them
 // and hands the token to the next waiting call (leader-based group commit:
@@ -445,25 +445,6 @@ func (c *Collator) writable(log string, n int) (*logFile, error) {
 		return nil, fmt.Errorf("logging: write %s: %w", log, &SpaceError{Reason: *reason})
 	}
 	return l, nil
-}
-
-// await waits for the outcome of a Write call's buffer on ch, leading
-// (lead.go) first if the call took the token, and whenever the token is
-// handed to it.
-func (c *Collator) await(l *logFile, ch chan error, lead bool) error {
-	if lead {
-		l.lead()
-	}
-	var err error
-	for {
-		err = <-ch
-		if err != errLead {
-			break
-		}
-		l.lead()
-	}
-	c.putWaiter(ch)
-	return err
 }
 
 // Reopen closes every active file and reopens it at its path, creating it if

@@ -38,15 +38,17 @@ func testRollFsyncsAfterToken(t *testing.T, d Durability) {
 		l := (*c.logs.Load())[testLog]
 		l.acc.mu.Lock()
 		defer l.acc.mu.Unlock()
-		return l.acc.owner
+		return l.acc.tok.owner
 	}
 	fsys := fsOps{
 		syncDir: func(p string) error {
 			if gate.Load() {
 				seq = append(seq, "dir")
 				ownerNow = ownerOf()
+				// Only the roll's own: the new file's (DurabilitySync) follows
+				// Roll's answer, and would race with the checks below.
+				gate.Store(false)
 				if d == DurabilityRoll {
-					gate.Store(false)
 					close(held)
 					<-resume
 				}
