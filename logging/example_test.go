@@ -71,20 +71,8 @@ func Example() {
 
 // A log as the output of a structured logger.
 func ExampleCollator_Writer() {
-	dir, err := os.MkdirTemp("", "logging-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	c, err := logging.Open(logging.Config{
-		Dir:      dir,
-		Hostname: "web01",
-		Logs:     []logging.LogConfig{{Name: "app.log"}},
-	}, logging.Options{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer c.Close()
+	c, dir, done := openExample() // logging.Open on a new folder, as in the package's example
+	defer done()
 
 	w, err := c.Writer("app.log")
 	if err != nil {
@@ -109,25 +97,12 @@ func ExampleCollator_Writer() {
 
 // A partial line is held until its newline, or until Close.
 func ExampleLogWriter_Close() {
-	dir, err := os.MkdirTemp("", "logging-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	c, err := logging.Open(logging.Config{
-		Dir:      dir,
-		Hostname: "web01",
-		Logs:     []logging.LogConfig{{Name: "app.log"}},
-	}, logging.Options{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer c.Close()
+	c, dir, done := openExample() // logging.Open on a new folder, as in the package's example
+	defer done()
 	w, err := c.Writer("app.log")
 	if err != nil {
 		log.Fatal(err)
 	}
-
 	fmt.Fprint(w, "one\ntw")
 	data, _ := os.ReadFile(filepath.Join(dir, "app.log"))
 	fmt.Printf("%q\n", data)
@@ -139,4 +114,26 @@ func ExampleLogWriter_Close() {
 	// Output:
 	// "one\n"
 	// "one\ntw\n"
+}
+
+// openExample opens a collator on a new temporary folder with one log,
+// app.log, that never rolls by itself; done closes it and removes the
+// folder.
+func openExample() (c *logging.Collator, dir string, done func()) {
+	dir, err := os.MkdirTemp("", "logging-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err = logging.Open(logging.Config{
+		Dir:      dir,
+		Hostname: "web01",
+		Logs:     []logging.LogConfig{{Name: "app.log"}},
+	}, logging.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return c, dir, func() {
+		c.Close()
+		os.RemoveAll(dir)
+	}
 }
