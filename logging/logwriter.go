@@ -27,19 +27,20 @@ const MaxLine = 256 << 10
 // returns once they are written, at the collator's [Durability]. The
 // trailing partial line, what follows p's last newline, is kept until a
 // later Write completes it or Close writes it with a newline added.
-// Bytes are written as they are (no UTF-8 check, a '\r' is kept), except
-// that an empty line is dropped, since a log file's lines are its records,
-// as the daemon's inputs drop them, and that a line longer than [MaxLine]
-// is cut into lines of MaxLine bytes or fewer (never inside a UTF-8
-// sequence of valid text), the last piece of a partial line staying held.
+// Bytes are written as they are (no UTF-8 check; a '\r' is kept), with two
+// exceptions. An empty line is dropped, as the daemon's inputs drop one: a
+// log file's lines are its records. A line longer than [MaxLine] is cut
+// into lines of at most MaxLine bytes, never inside a valid UTF-8 sequence
+// (the last piece of a partial line stays held).
 //
 // A Write that fails wrote nothing of p and changed nothing, and returns
 // n = 0 with the error: the collator's, wrapped with the log's name, such
 // as a [*SpaceError] (matching [ErrSpaceExhausted]) while the space manager
 // refuses writes, [ErrUnknownLog] once the log is removed, [ErrClosed]
-// once the collator is closed. Writing p again is then a correct retry. A
-// Write that neither completes nor cuts a line writes nothing, and fails
-// only on a closed LogWriter.
+// once the collator is closed; or one matching [fs.ErrClosed] once the
+// LogWriter is closed. Writing p again is then a correct retry. A Write
+// that neither completes nor cuts a line writes nothing, and fails only on
+// a closed LogWriter.
 //
 // A LogWriter is safe for concurrent use: its calls are serialised, a
 // Write holding the LogWriter until its lines are written. Several
