@@ -340,8 +340,8 @@ func (l *logFile) wake() {
 // nextBoundary is the next time boundary after now under p, or zero when p
 // does not roll on time.
 func nextBoundary(p Policy, now time.Time, loc *time.Location) time.Time {
-	if !p.TimeRolls() {
+	if !p.timeRolls() {
 		return time.Time{}
 	}
-	return p.Next(now, loc)
+	return p.next(now, loc)
 }

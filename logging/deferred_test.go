@@ -121,7 +121,7 @@ func testRollFsyncsAfterToken(t *testing.T, d Durability) {
 	if got := lines(t, filepath.Join(dir, testLog)); !slices.Equal(got, []string{"during"}) {
 		t.Errorf("active file holds %q", got)
 	}
-	m, err := ReadMeta(MetaPath(filepath.Join(dir, testLog)))
+	m, err := readMeta(metaPath(filepath.Join(dir, testLog)))
 	if err != nil {
 		t.Fatal(err)
 	}

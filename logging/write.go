@@ -47,7 +47,7 @@ func (w *writer) write(items []item, leader bool) (stop bool) {
 			b := items[i].buf
 			w.group = append(w.group, b)
 			size += int64(len(b.b))
-			if w.pol.SizeReached(size) && w.retry.at.IsZero() {
+			if w.pol.sizeReached(size) && w.retry.at.IsZero() {
 				roll = true
 				i++
 				break
