@@ -10,8 +10,11 @@ import (
 	"time"
 )
 
-// The active file's life cycle on the writer goroutine: creation, adoption,
-// closing, its .meta, deletion by others, reopening.
+// The active file's life cycle, in the hands of the holder of the log's
+// writer token (token.go): creation, adoption, closing, its .meta, deletion
+// by others, reopening. A leading Write call only readies the file for its
+// write (prepare: recreating a missing or deleted file, moving an empty
+// file's START); everything else happens on the writer goroutine's turn.
 
 // ensureFile (re)creates the active file if there is none (a failed creation
 // after a roll, or a recreation after deletion); START is at.
@@ -200,7 +203,7 @@ func (w *writer) closeFile() error {
 // fsyncing it) and reports whether it worked. A failure is
 // logged, not fatal: START falls back to the file's mtime after a restart.
 func (w *writer) writeMeta(sync bool) bool {
-	p := MetaPath(w.l.path)
+	p := metaPath(w.l.path)
 	if err := w.c.fs.writeMeta(&w.meta, p, w.metaNow(), w.c.set.Load().Perm, sync); err != nil {
 		w.c.log.Warn("cannot write log metadata", "path", p, "err", err)
 		return false
@@ -210,8 +213,8 @@ func (w *writer) writeMeta(sync bool) bool {
 
 // metaNow is what the .meta holds now: START, the last END and the rolled
 // names produced.
-func (w *writer) metaNow() Meta {
-	return Meta{CreationTime: w.start, LastEnd: w.lastEnd, names: w.names, hasNames: true}
+func (w *writer) metaNow() metaContent {
+	return metaContent{CreationTime: w.start, LastEnd: w.lastEnd, names: w.names, hasNames: true}
 }
 
 // linked reports whether the active file still has a link (someone may have
@@ -323,7 +326,7 @@ func (w *writer) reopen(at time.Time) error {
 // created it.
 //
 // A file it creates gets perm exactly, whatever the process umask, as the
-// .meta does (WriteMeta): logfile_perm is what the operator asked for, and
+// .meta does (replaceMeta): logfile_perm is what the operator asked for, and
 // a rolled file keeps its active file's mode. An existing file keeps its
 // mode.
 func openActive(path string, perm os.FileMode) (f *os.File, size int64, created bool, err error) {

@@ -29,7 +29,7 @@ func TestActiveFilePermIgnoresUmask(t *testing.T) {
 		t.Fatalf("Roll = %v, %v; want one file", rolled, err)
 	}
 	write(t, c, testLog, "two")
-	for _, p := range []string{filepath.Join(dir, testLog), MetaPath(filepath.Join(dir, testLog)), rolled[0].Path} {
+	for _, p := range []string{filepath.Join(dir, testLog), metaPath(filepath.Join(dir, testLog)), rolled[0].Path} {
 		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o664 {
 			t.Errorf("%s: mode %v, %v; want 0664 under umask 077", filepath.Base(p), fi.Mode(), err)
 		}
@@ -53,7 +53,7 @@ func TestActiveFilePermIgnoresUmask(t *testing.T) {
 // replaced the open active file into a rolled name when it must not adopt
 // it either — a symlink, a FIFO, a rolled file hard-linked back to the
 // active path (adopting it would append to a finished .old): the roll
-// fails with ErrActiveReplaced, what was planted stays where it was, the
+// fails with errActiveReplaced, what was planted stays where it was, the
 // victim is untouched, and once it is gone logging and rolling work again.
 // (Another regular file is adopted: TestRollOfDisplacedActiveFile.)
 func TestRollRefusesReplacedActive(t *testing.T) {
@@ -94,8 +94,8 @@ func TestRollRefusesReplacedActive(t *testing.T) {
 
 			before := rolledFiles(t, dir, testLog)
 			rolled, err := c.Roll()
-			if !errors.Is(err, ErrActiveReplaced) || len(rolled) != 0 {
-				t.Fatalf("Roll = %v, %v; want no file and ErrActiveReplaced", rolled, err)
+			if !errors.Is(err, errActiveReplaced) || len(rolled) != 0 {
+				t.Fatalf("Roll = %v, %v; want no file and errActiveReplaced", rolled, err)
 			}
 			if !strings.Contains(err.Error(), active) || kind == "symlink" && !strings.Contains(err.Error(), "a symlink") {
 				t.Errorf("error %q does not name the path and what is there", err)

@@ -62,9 +62,7 @@ func (l *logFile) acceptBlock(block []byte, records int, wait chan error) (lead 
 	b.b, b.records, b.created, b.sealed = block, int64(records), now, now
 	b.waiters = append(b.waiters, wait)
 	a.queue = append(a.queue, item{buf: b})
-	if a.owner == ownerNone && !a.toWriter {
-		a.owner, lead = ownerCaller, true
-	}
+	lead = a.tok.acquire(ownerCaller)
 	a.mu.Unlock()
 	return lead, nil
 }

@@ -153,10 +153,8 @@ type accepter struct {
 	queue []item    // sealed buffers and ops, oldest first
 	shut  error     // non-nil once the log stopped accepting: ErrClosed or ErrUnknownLog
 
-	// The writer token (lead.go): who holds it, and whether work only the
-	// writer goroutine does is pending (set whenever an op is queued).
-	owner    owner
-	toWriter bool
+	// tok is the writer token (token.go), wanted whenever an op is queued.
+	tok token
 }
 
 // accept appends one Write call's records (size bytes with newlines) to the
@@ -196,9 +194,7 @@ func (l *logFile) accept(records [][]byte, size int, wait chan error) (lead bool
 	if len(b.b) >= bufSize {
 		l.sealLocked(now)
 	}
-	if a.owner == ownerNone && !a.toWriter {
-		a.owner, lead = ownerCaller, true
-	}
+	lead = a.tok.acquire(ownerCaller)
 	a.mu.Unlock()
 	return lead, nil
 }
@@ -275,8 +271,8 @@ func (l *logFile) setPolicy(p Policy) {
 
 // take hands the writer goroutine everything there is to do, appended to
 // items: the queue, and the current buffer if a caller waits for it or it is
-// older than FlushInterval. It clears toWriter: every op queued so far is
-// taken. It also returns the policy and the instant the writer must wake up
+// older than FlushInterval. Every op queued so far is taken: the token is
+// served. It also returns the policy and the instant the writer must wake up
 // at by itself (next boundary or flush deadline; zero for none).
 func (l *logFile) take(items []item) (_ []item, _ Policy, wake time.Time) {
 	flush := l.c.set.Load().FlushInterval
@@ -290,7 +286,7 @@ func (l *logFile) take(items []item) (_ []item, _ Policy, wake time.Time) {
 	items = append(items, a.queue...)
 	clear(a.queue)
 	a.queue = a.queue[:0]
-	a.toWriter = false
+	a.tok.served()
 	wake = a.next
 	if a.cur != nil {
 		if due := a.cur.created.Add(flush); wake.IsZero() || due.Before(wake) {
@@ -339,8 +335,8 @@ func (l *logFile) wake() {
 // nextBoundary is the next time boundary after now under p, or zero when p
 // does not roll on time.
 func nextBoundary(p Policy, now time.Time, loc *time.Location) time.Time {
-	if !p.TimeRolls() {
+	if !p.timeRolls() {
 		return time.Time{}
 	}
-	return p.Next(now, loc)
+	return p.next(now, loc)
 }

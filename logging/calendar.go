@@ -128,38 +128,38 @@ func calendarAround(t time.Time, cal Calendar, offsetHours int, loc *time.Locati
 	return time.Unix(at(k-1), 0).In(loc), time.Unix(b, 0).In(loc)
 }
 
-// NextCalendarBoundary returns the first calendar boundary strictly after t
+// nextCalendarBoundary returns the first calendar boundary strictly after t
 // (see the comment at the top of this file): the next Monday (weekly) or
 // 1st (monthly) at offsetHours:00 local wall time, or the jump when the
 // clock skips that time; in loc, whole seconds. offsetHours is taken modulo
 // 24, CalendarNone as weekly; a nil loc means time.Local.
-func NextCalendarBoundary(t time.Time, cal Calendar, offsetHours int, loc *time.Location) time.Time {
+func nextCalendarBoundary(t time.Time, cal Calendar, offsetHours int, loc *time.Location) time.Time {
 	_, next := calendarAround(t, cal, offsetHours, loc)
 	return next
 }
 
-// LastCalendarBoundary returns the latest calendar boundary at or before t.
-// Its arguments are those of [NextCalendarBoundary].
-func LastCalendarBoundary(t time.Time, cal Calendar, offsetHours int, loc *time.Location) time.Time {
+// lastCalendarBoundary returns the latest calendar boundary at or before t.
+// Its arguments are those of [nextCalendarBoundary].
+func lastCalendarBoundary(t time.Time, cal Calendar, offsetHours int, loc *time.Location) time.Time {
 	last, _ := calendarAround(t, cal, offsetHours, loc)
 	return last
 }
 
-// Next returns the policy's first time boundary strictly after t: the
-// calendar's ([NextCalendarBoundary]) when Calendar is set, else the
-// interval grid's ([NextBoundary]). It does not look at Mode.
-func (p Policy) Next(t time.Time, loc *time.Location) time.Time {
+// next returns the policy's first time boundary strictly after t: the
+// calendar's ([nextCalendarBoundary]) when Calendar is set, else the
+// interval grid's ([nextGridBoundary]). It does not look at Mode.
+func (p Policy) next(t time.Time, loc *time.Location) time.Time {
 	if p.Calendar != CalendarNone {
-		return NextCalendarBoundary(t, p.Calendar, p.OffsetHours, loc)
+		return nextCalendarBoundary(t, p.Calendar, p.OffsetHours, loc)
 	}
-	return NextBoundary(t, p.Interval, p.OffsetHours, loc)
+	return nextGridBoundary(t, p.Interval, p.OffsetHours, loc)
 }
 
-// Last returns the policy's latest time boundary at or before t (see
-// [Policy.Next]).
-func (p Policy) Last(t time.Time, loc *time.Location) time.Time {
+// last returns the policy's latest time boundary at or before t (see
+// [Policy.next]).
+func (p Policy) last(t time.Time, loc *time.Location) time.Time {
 	if p.Calendar != CalendarNone {
-		return LastCalendarBoundary(t, p.Calendar, p.OffsetHours, loc)
+		return lastCalendarBoundary(t, p.Calendar, p.OffsetHours, loc)
 	}
-	return LastBoundary(t, p.Interval, p.OffsetHours, loc)
+	return lastGridBoundary(t, p.Interval, p.OffsetHours, loc)
 }

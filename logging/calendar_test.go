@@ -128,8 +128,8 @@ func TestCalendarBoundaries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			last := LastCalendarBoundary(tt.at, tt.cal, tt.offset, tt.loc)
-			next := NextCalendarBoundary(tt.at, tt.cal, tt.offset, tt.loc)
+			last := lastCalendarBoundary(tt.at, tt.cal, tt.offset, tt.loc)
+			next := nextCalendarBoundary(tt.at, tt.cal, tt.offset, tt.loc)
 			if !last.Equal(tt.last) || !next.Equal(tt.next) {
 				t.Errorf("around %v (%v): last %v, next %v; want %v, %v", tt.at, tt.at.In(tt.loc),
 					last.UTC(), next.UTC(), tt.last, tt.next)
@@ -138,8 +138,8 @@ func TestCalendarBoundaries(t *testing.T) {
 				t.Errorf("boundaries not in the zone: %v, %v", last.Location(), next.Location())
 			}
 			p := Policy{Mode: ModeTime, Calendar: tt.cal, OffsetHours: tt.offset, Interval: time.Hour}
-			if !p.Next(tt.at, tt.loc).Equal(next) || !p.Last(tt.at, tt.loc).Equal(last) {
-				t.Errorf("Policy.Next/Last disagree with the calendar functions")
+			if !p.next(tt.at, tt.loc).Equal(next) || !p.last(tt.at, tt.loc).Equal(last) {
+				t.Errorf("Policy.next/Last disagree with the calendar functions")
 			}
 		})
 	}
@@ -198,20 +198,20 @@ func TestCalendarMatchesOracle(t *testing.T) {
 			for u := from - 26*3600; u < from; u++ {
 				high = max(high, wall(u))
 			}
-			last := LastCalendarBoundary(time.Unix(from-1, 0), c.cal, c.offset, loc).Unix()
+			last := lastCalendarBoundary(time.Unix(from-1, 0), c.cal, c.offset, loc).Unix()
 			boundaries := 0
 			for u := from; u <= to; u++ {
 				w := wall(u)
 				if calOracleIsWall(high, w, c.cal, c.offset) {
-					if next := NextCalendarBoundary(time.Unix(last, 0), c.cal, c.offset, loc).Unix(); next != u {
-						t.Fatalf("NextCalendarBoundary(%v) = %v, want %v", time.Unix(last, 0).In(loc), time.Unix(next, 0).In(loc), time.Unix(u, 0).In(loc))
+					if next := nextCalendarBoundary(time.Unix(last, 0), c.cal, c.offset, loc).Unix(); next != u {
+						t.Fatalf("nextCalendarBoundary(%v) = %v, want %v", time.Unix(last, 0).In(loc), time.Unix(next, 0).In(loc), time.Unix(u, 0).In(loc))
 					}
 					last = u
 					boundaries++
 				}
 				high = max(high, w)
-				if got := LastCalendarBoundary(time.Unix(u, 500), c.cal, c.offset, loc).Unix(); got != last {
-					t.Fatalf("LastCalendarBoundary(%v) = %v, want %v", time.Unix(u, 0).In(loc), time.Unix(got, 0).In(loc), time.Unix(last, 0).In(loc))
+				if got := lastCalendarBoundary(time.Unix(u, 500), c.cal, c.offset, loc).Unix(); got != last {
+					t.Fatalf("lastCalendarBoundary(%v) = %v, want %v", time.Unix(u, 0).In(loc), time.Unix(got, 0).In(loc), time.Unix(last, 0).In(loc))
 				}
 			}
 			if boundaries != 1 {
@@ -238,8 +238,8 @@ func FuzzCalendar(f *testing.F) {
 		}
 		off := int(offset) % 24
 		at := time.Unix(policyFloorMod(sec+1<<34, 1<<35)-1<<34, int64(nsec)%1e9).In(loc)
-		next := NextCalendarBoundary(at, cal, off, loc)
-		last := LastCalendarBoundary(at, cal, off, loc)
+		next := nextCalendarBoundary(at, cal, off, loc)
+		last := lastCalendarBoundary(at, cal, off, loc)
 		wall := func(t time.Time) time.Time {
 			y, m, d := t.Date()
 			h, mi, s := t.Clock()
@@ -265,10 +265,10 @@ func FuzzCalendar(f *testing.F) {
 			t.Fatalf("boundaries %v and %v around %v are too far apart or too close", last, next, at)
 		case !isFirst(next) || !isFirst(last):
 			t.Fatalf("boundaries %v and %v around %v: not the first instant of a calendar wall time", last, next, at)
-		case !LastCalendarBoundary(next, cal, off, loc).Equal(next):
-			t.Fatalf("LastCalendarBoundary(%v) is not itself", next)
-		case !NextCalendarBoundary(last, cal, off, loc).Equal(next):
-			t.Fatalf("NextCalendarBoundary(%v) = %v, want %v", last, NextCalendarBoundary(last, cal, off, loc), next)
+		case !lastCalendarBoundary(next, cal, off, loc).Equal(next):
+			t.Fatalf("lastCalendarBoundary(%v) is not itself", next)
+		case !nextCalendarBoundary(last, cal, off, loc).Equal(next):
+			t.Fatalf("nextCalendarBoundary(%v) = %v, want %v", last, nextCalendarBoundary(last, cal, off, loc), next)
 		}
 	})
 }
@@ -294,8 +294,8 @@ func TestCatchUpCalendar(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.p.CatchUp(tt.start, tt.now, time.UTC); got != tt.want {
-				t.Errorf("CatchUp(%v, %v) = %v, want %v", tt.start, tt.now, got, tt.want)
+			if got := tt.p.catchUp(tt.start, tt.now, time.UTC); got != tt.want {
+				t.Errorf("catchUp(%v, %v) = %v, want %v", tt.start, tt.now, got, tt.want)
 			}
 		})
 	}

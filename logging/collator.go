@@ -37,7 +37,7 @@ const (
 // the hooks may be called. Open is New followed by Start.
 //
 // Goroutines: Start starts one writer goroutine per log. Whoever holds the
-// log's writer token (lead.go) uses its *os.File: a Write call that finds
+// log's writer token (token.go) uses its *os.File: a Write call that finds
 // the token free writes the buffers queued at that moment itself, with one
 // write(2) or writev(2) (never a system call per record), acknowledges them
 // and hands the token to the next waiting call (leader-based group commit:
@@ -152,11 +152,11 @@ func (c *Collator) startFlusher() {
 // deletes and fsyncs, so that tests can inject faults and observe them. A
 // nil field selects the real call.
 type fsOps struct {
-	rename    func(oldpath, newpath string) error                                        // os.Rename
-	syncFile  func(f *os.File) error                                                     // (*os.File).Sync
-	syncDir   func(dir string) error                                                     // syncPath
-	writeMeta func(mf *metaFile, path string, m Meta, perm os.FileMode, sync bool) error // (*metaFile).write
-	writeback func(f *os.File, off, n int64)                                             // startWriteback's sync_file_range
+	rename    func(oldpath, newpath string) error                                               // os.Rename
+	syncFile  func(f *os.File) error                                                            // (*os.File).Sync
+	syncDir   func(dir string) error                                                            // syncPath
+	writeMeta func(mf *metaFile, path string, m metaContent, perm os.FileMode, sync bool) error // (*metaFile).write
+	writeback func(f *os.File, off, n int64)                                                    // startWriteback's sync_file_range
 	// compressed, when set, wraps what a compression writes into its
 	// temporary file (tests inject a full disk); nil writes it as it is.
 	compressed func(w io.Writer) io.Writer
@@ -361,7 +361,7 @@ func (c *Collator) catchUp(opened []*logFile) {
 	now := c.now()
 	for _, l := range opened {
 		w := l.w
-		if !w.pol.CatchUp(w.start, now, c.loc) {
+		if !w.pol.catchUp(w.start, now, c.loc) {
 			continue
 		}
 		if _, err := w.roll(CauseTime, now); err != nil {
@@ -450,25 +450,6 @@ func (c *Collator) writable(log string, n int) (*logFile, error) {
 	return l, nil
 }
 
-// await waits for the outcome of a Write call's buffer on ch, leading
-// (lead.go) first if the call took the token, and whenever the token is
-// handed to it.
-func (c *Collator) await(l *logFile, ch chan error, lead bool) error {
-	if lead {
-		l.lead()
-	}
-	var err error
-	for {
-		err = <-ch
-		if err != errLead {
-			break
-		}
-		l.lead()
-	}
-	c.putWaiter(ch)
-	return err
-}
-
 // Reopen closes every active file and reopens it at its path, creating it if
 // an external tool moved it away (SIGUSR2, for rolling_enabled = 0 with
 // logrotate). Records accepted before the call are in the old file. A file
@@ -555,7 +536,7 @@ func (c *Collator) Apply(cfg Config) error {
 			c.log.Warn("removed log: final roll or close failed", "log", name, "err", res.err)
 		}
 		if res.rolled != nil {
-			_ = os.Remove(MetaPath(l.path))
+			_ = os.Remove(metaPath(l.path))
 		}
 	}
 	return nil
@@ -737,7 +718,7 @@ func validatePolicy(name string, p Policy) []error {
 	if p.Calendar < CalendarNone || p.Calendar > CalendarMonthly {
 		bad("rolling calendar %d out of range 0–2", p.Calendar)
 	}
-	if p.TimeRolls() {
+	if p.timeRolls() {
 		if p.Calendar == CalendarNone && (p.Interval < time.Second || p.Interval%time.Second != 0 || (24*time.Hour)%p.Interval != 0) {
 			bad("rolling interval %v must be whole seconds dividing 24h", p.Interval)
 		}
@@ -745,7 +726,7 @@ func validatePolicy(name string, p Policy) []error {
 			bad("rolling offset %d h out of range 0–23", p.OffsetHours)
 		}
 	}
-	if p.SizeRolls() && p.SizeBytes <= 0 {
+	if p.sizeRolls() && p.SizeBytes <= 0 {
 		bad("rolling size %d bytes must be positive", p.SizeBytes)
 	}
 	if p.MinCount < 0 {

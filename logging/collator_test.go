@@ -332,7 +332,7 @@ func TestApply(t *testing.T) {
 		if _, ok := st.Logs["c.log"]; ok || st.Total.RollsReload != 1 || st.Total.Records != 6 {
 			t.Errorf("stats after removal: %+v", st)
 		}
-		if _, err := os.Stat(MetaPath(filepath.Join(dir, "c.log"))); err == nil {
+		if _, err := os.Stat(metaPath(filepath.Join(dir, "c.log"))); err == nil {
 			t.Errorf("removed log's .meta left behind")
 		}
 

@@ -526,8 +526,8 @@ func TestApplyChangesStorage(t *testing.T) {
 		}
 		bad := cfg
 		bad.Logs = []LogConfig{{Name: testLog, Storage: Storage{Dir: filepath.Join(file, "sub"), Compression: CompressionGzip}}}
-		if err := c.Apply(bad); err == nil || !errors.Is(err, ErrRolledDir) {
-			t.Errorf("Apply with a rolled folder under a file: %v, want ErrRolledDir", err)
+		if err := c.Apply(bad); err == nil || !errors.Is(err, errRolledDir) {
+			t.Errorf("Apply with a rolled folder under a file: %v, want errRolledDir", err)
 		}
 		write(t, c, testLog, "two")
 		r2, err := c.Roll()
@@ -611,8 +611,8 @@ func TestCheckRolledDir(t *testing.T) {
 			switch {
 			case tt.want == "" && err != nil:
 				t.Errorf("refused: %v", err)
-			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ErrRolledDir)):
-				t.Errorf("error %v, want ErrRolledDir containing %q", err, tt.want)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, errRolledDir)):
+				t.Errorf("error %v, want errRolledDir containing %q", err, tt.want)
 			}
 		})
 	}

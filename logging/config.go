@@ -153,14 +153,15 @@ type Options struct {
 	Location *time.Location
 	// Logger receives the collator's diagnostics; default slog.Default().
 	Logger *slog.Logger
-	// OnWrite, when set, is called by a log's writer goroutine after each
-	// write(2) or writev(2) to an active file that left bytes in it, with
+	// OnWrite, when set, is called by whoever holds a log's writer token
+	// (a Write call leading a group commit, or the log's writer goroutine;
+	// one at a time per log) after each write(2) or writev(2) to an active file that left bytes in it, with
 	// their number, and with a negative number when records are cut back off
 	// the file (after a failed fsync): the space manager's accounting between
 	// scans. It is on the write path: it must return at once, never block.
 	OnWrite func(n int64)
-	// OnWriteError, when set, is called by a log's writer goroutine when a
-	// write, an fsync before an acknowledgement, or the creation of an
+	// OnWriteError, when set, is called by whoever holds a log's writer
+	// token (as OnWrite) when a write, an fsync before an acknowledgement, or the creation of an
 	// active file failed (the requests concerned were failed, nothing of
 	// theirs acknowledged), with the error. The space manager then samples
 	// the partition at once: a partition filled by another program fails

@@ -50,7 +50,7 @@ func testRollFsyncsAfterToken(t *testing.T, d Durability) {
 		l := (*c.logs.Load())[testLog]
 		l.acc.mu.Lock()
 		defer l.acc.mu.Unlock()
-		return l.acc.owner
+		return l.acc.tok.owner
 	}
 	fsys := fsOps{
 		syncDir: func(p string) error {
@@ -59,8 +59,10 @@ func testRollFsyncsAfterToken(t *testing.T, d Durability) {
 			}
 			if hold.Load() {
 				ownerNow = ownerOf()
+				// Only the roll's own: the new file's (DurabilitySync) follows
+				// Roll's answer, and would race with the checks below.
+				hold.Store(false)
 				if d == DurabilityRoll {
-					hold.Store(false)
 					close(held)
 					<-resume
 				}
@@ -148,7 +150,7 @@ func testRollFsyncsAfterToken(t *testing.T, d Durability) {
 	if got := lines(t, filepath.Join(dir, testLog)); !slices.Equal(got, []string{"during"}) {
 		t.Errorf("active file holds %q", got)
 	}
-	m, err := ReadMeta(MetaPath(filepath.Join(dir, testLog)))
+	m, err := readMeta(metaPath(filepath.Join(dir, testLog)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,8 +48,8 @@ func (e *SpaceError) Unwrap() error { return ErrSpaceExhausted }
 // errLatch logs a failure that may repeat (a full disk fails every write) once
 // when it starts and once when it clears, with the number of failures in
 // between, instead of once per occurrence. It is not safe for concurrent use:
-// each latch belongs to the goroutine that owns the failing operation (a log's
-// writer).
+// each latch is guarded by what serialises its failing operation (a log's
+// writer token: see writer).
 type errLatch struct {
 	failing bool
 	count   int64

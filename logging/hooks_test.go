@@ -75,7 +75,7 @@ func TestNewStartsNothing(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "a.log"), []byte("old\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteMeta(MetaPath(filepath.Join(dir, "a.log")), Meta{CreationTime: old}, 0o644, false); err != nil {
+	if err := replaceMeta(metaPath(filepath.Join(dir, "a.log")), metaContent{CreationTime: old}, 0o644, false); err != nil {
 		t.Fatal(err)
 	}
 	cfg := Config{Dir: dir, Hostname: "h", Logs: []LogConfig{{Name: "a.log", Policy: Policy{Mode: ModeTime, Interval: time.Hour}}}}
@@ -125,7 +125,7 @@ func TestStartReportsCatchUpRolls(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "a.log"), []byte("old\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteMeta(MetaPath(filepath.Join(dir, "a.log")), Meta{CreationTime: time.Now().Add(-48 * time.Hour)}, 0o644, false); err != nil {
+	if err := replaceMeta(metaPath(filepath.Join(dir, "a.log")), metaContent{CreationTime: time.Now().Add(-48 * time.Hour)}, 0o644, false); err != nil {
 		t.Fatal(err)
 	}
 	var got []Rolled

@@ -192,7 +192,7 @@ func TestLoneWriteLeads(t *testing.T) {
 		for i := range 3 {
 			write(t, c, testLog, fmt.Sprint("record ", i))
 			l.acc.mu.Lock()
-			owner, toWriter, woken := l.acc.owner, l.acc.toWriter, len(l.work)
+			owner, toWriter, woken := l.acc.tok.owner, l.acc.tok.toWriter, len(l.work)
 			l.acc.mu.Unlock()
 			if owner != ownerNone || toWriter || woken != 0 {
 				t.Fatalf("after Write %d: owner %d, toWriter %v, %d wake-ups pending; want the token free and the writer not asked", i, owner, toWriter, woken)

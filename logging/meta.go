@@ -33,7 +33,7 @@ import (
 // metaFile). On read, blank lines and lines starting with '#' are skipped and
 // unknown keys (such as Traffic Server's object_signature) are ignored.
 
-// metaMaxSize bounds what ReadMeta reads: a real meta file is a few dozen bytes.
+// metaMaxSize bounds what readMeta reads: a real meta file is a few dozen bytes.
 const metaMaxSize = 64 << 10
 
 // The meta file's keys.
@@ -45,8 +45,8 @@ const (
 	metaKeyMaxSeq   = "rolled_max_seq"
 )
 
-// Meta is the content of an active file's meta file.
-type Meta struct {
+// metaContent is the content of an active file's meta file.
+type metaContent struct {
 	// CreationTime is the active file's START: the creation time of its first
 	// buffer, in whole seconds (fractions are dropped on write).
 	CreationTime time.Time
@@ -60,7 +60,7 @@ type Meta struct {
 }
 
 // appendMeta appends m's content, as the meta file holds it, to b.
-func appendMeta(b []byte, m Meta) []byte {
+func appendMeta(b []byte, m metaContent) []byte {
 	b = append(b, metaKeyCreation+" = "...)
 	b = strconv.AppendInt(b, m.CreationTime.Unix(), 10)
 	b = append(b, "\n"+metaKeyEnd+" = "...)
@@ -83,9 +83,9 @@ func appendMeta(b []byte, m Meta) []byte {
 // the layout's width that sorts before any real one.
 const metaNoHigh = "00000000.00h00m00s"
 
-// MetaError says what is wrong with a meta file's content.
-type MetaError struct {
-	// Path is the meta file; empty from ParseMeta.
+// metaError says what is wrong with a meta file's content.
+type metaError struct {
+	// Path is the meta file; empty from parseMeta.
 	Path string
 	// Line is the 1-based line number, or 0 for the file as a whole.
 	Line int
@@ -94,7 +94,7 @@ type MetaError struct {
 }
 
 // Error implements error.
-func (e *MetaError) Error() string {
+func (e *metaError) Error() string {
 	var b strings.Builder
 	b.WriteString("meta file")
 	if e.Path != "" {
@@ -109,18 +109,18 @@ func (e *MetaError) Error() string {
 	return b.String()
 }
 
-// MetaPath returns the meta file path for the active file path: the same
+// metaPath returns the meta file path for the active file path: the same
 // folder, "." + base name + ".meta" (logs/access.log → logs/.access.log.meta).
-func MetaPath(activePath string) string {
+func metaPath(activePath string) string {
 	dir, base := filepath.Split(activePath)
 	return dir + "." + base + ".meta"
 }
 
-// ParseMeta parses a meta file's content. A malformed content, or one without
-// creation_time, returns a *[MetaError] with the line and what is wrong. A key
+// parseMeta parses a meta file's content. A malformed content, or one without
+// creation_time, returns a *[metaError] with the line and what is wrong. A key
 // given twice is an error. CreationTime is returned in time.Local.
-func ParseMeta(data []byte) (Meta, error) {
-	m := Meta{names: nameState{highSeq: -1}}
+func parseMeta(data []byte) (metaContent, error) {
+	m := metaContent{names: nameState{highSeq: -1}}
 	seen := map[string]bool{}
 	for n, line := range bytes.Split(data, []byte("\n")) {
 		text := strings.TrimSpace(string(line))
@@ -129,14 +129,14 @@ func ParseMeta(data []byte) (Meta, error) {
 		}
 		key, value, ok := strings.Cut(text, "=")
 		if !ok {
-			return Meta{}, &MetaError{Line: n + 1, Reason: fmt.Sprintf("%q is not key = value", text)}
+			return metaContent{}, &metaError{Line: n + 1, Reason: fmt.Sprintf("%q is not key = value", text)}
 		}
 		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
 		if key == "" {
-			return Meta{}, &MetaError{Line: n + 1, Reason: "empty key"}
+			return metaContent{}, &metaError{Line: n + 1, Reason: "empty key"}
 		}
-		bad := func(what string) (Meta, error) {
-			return Meta{}, &MetaError{Line: n + 1, Reason: fmt.Sprintf("%s %q is not %s", key, value, what)}
+		bad := func(what string) (metaContent, error) {
+			return metaContent{}, &metaError{Line: n + 1, Reason: fmt.Sprintf("%s %q is not %s", key, value, what)}
 		}
 		switch key {
 		case metaKeyCreation, metaKeyEnd, metaKeyHigh, metaKeyHighSeq, metaKeyMaxSeq:
@@ -144,7 +144,7 @@ func ParseMeta(data []byte) (Meta, error) {
 			continue
 		}
 		if seen[key] {
-			return Meta{}, &MetaError{Line: n + 1, Reason: key + " given twice"}
+			return metaContent{}, &metaError{Line: n + 1, Reason: key + " given twice"}
 		}
 		seen[key] = true
 		switch key {
@@ -179,7 +179,7 @@ func ParseMeta(data []byte) (Meta, error) {
 		}
 	}
 	if !seen[metaKeyCreation] {
-		return Meta{}, &MetaError{Reason: "no " + metaKeyCreation}
+		return metaContent{}, &metaError{Reason: "no " + metaKeyCreation}
 	}
 	m.hasNames = seen[metaKeyHigh] && seen[metaKeyHighSeq] && seen[metaKeyMaxSeq]
 	if !m.hasNames {
@@ -188,37 +188,37 @@ func ParseMeta(data []byte) (Meta, error) {
 	return m, nil
 }
 
-// ReadMeta reads and parses the meta file at path. A missing file returns an
-// error matching errors.Is(err, fs.ErrNotExist); a malformed one a *[MetaError]
+// readMeta reads and parses the meta file at path. A missing file returns an
+// error matching errors.Is(err, fs.ErrNotExist); a malformed one a *[metaError]
 // naming path and line.
-func ReadMeta(path string) (Meta, error) {
+func readMeta(path string) (metaContent, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return Meta{}, fmt.Errorf("read meta: %w", err)
+		return metaContent{}, fmt.Errorf("read meta: %w", err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, metaMaxSize+1))
 	if err != nil {
-		return Meta{}, fmt.Errorf("read meta: %w", err)
+		return metaContent{}, fmt.Errorf("read meta: %w", err)
 	}
 	if len(data) > metaMaxSize {
-		return Meta{}, &MetaError{Path: path, Reason: fmt.Sprintf("larger than %d bytes", metaMaxSize)}
+		return metaContent{}, &metaError{Path: path, Reason: fmt.Sprintf("larger than %d bytes", metaMaxSize)}
 	}
-	m, err := ParseMeta(data)
-	var me *MetaError
+	m, err := parseMeta(data)
+	var me *metaError
 	if errors.As(err, &me) {
 		me.Path = path
 	}
 	return m, err
 }
 
-// WriteMeta writes m to path atomically: a temporary file in the same folder
+// replaceMeta writes m to path atomically: a temporary file in the same folder
 // (hidden, named after path), renamed over path. The file gets mode perm exactly
 // (the umask does not apply). With sync, the temporary file is fsynced before
 // the rename and the folder after it, so the new content survives power loss.
 // Errors name path; one before the rename leaves path as it was, and the
 // temporary file is always removed.
-func WriteMeta(path string, m Meta, perm os.FileMode, sync bool) (err error) {
+func replaceMeta(path string, m metaContent, perm os.FileMode, sync bool) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -260,27 +260,19 @@ func WriteMeta(path string, m Meta, perm os.FileMode, sync bool) (err error) {
 	return nil
 }
 
-// metaTempPrefix returns the name prefix of WriteMeta's temporary files for
+// metaTempPrefix returns the name prefix of replaceMeta's temporary files for
 // the meta file at path (".access.log.meta" → ".access.log.meta.tmp").
 func metaTempPrefix(path string) string {
 	return "." + strings.TrimPrefix(filepath.Base(path), ".") + ".tmp"
 }
 
-// RemoveMetaTemps removes the temporary files that WriteMeta calls for the
-// meta file at path left behind: only a crash (or a failed removal) between
-// its creating one and renaming it leaves one, which nothing else would
-// ever delete, and which a later crash would add to. It must not run
-// while a WriteMeta for path may be under way. It returns the names it
-// removed, and the errors of those it could not.
-func RemoveMetaTemps(path string) ([]string, error) {
-	names, err := listNames(filepath.Dir(path))
-	if err != nil {
-		return nil, fmt.Errorf("remove meta temporary files of %s: %w", path, err)
-	}
-	return removeMetaTemps(path, names)
-}
-
-// removeMetaTemps is RemoveMetaTemps given a listing of the folder.
+// removeMetaTemps removes the temporary files that replaceMeta calls for
+// the meta file at path left behind, given a listing of its folder: only a
+// crash (or a failed removal) between its creating one and renaming it
+// leaves one, which nothing else would ever delete, and which a later crash
+// would add to. It must not run while a replaceMeta for path may be under
+// way. It returns the names it removed, and the errors of those it could
+// not.
 func removeMetaTemps(path string, names []string) ([]string, error) {
 	dir := filepath.Dir(path)
 	prefix := metaTempPrefix(path)

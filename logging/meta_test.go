@@ -19,8 +19,8 @@ func TestMetaPath(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			if got := MetaPath(tt.in); got != tt.want {
-				t.Errorf("MetaPath(%q) = %q, want %q", tt.in, got, tt.want)
+			if got := metaPath(tt.in); got != tt.want {
+				t.Errorf("metaPath(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
@@ -45,12 +45,12 @@ func TestParseMeta(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := ParseMeta([]byte(tt.in))
+			m, err := parseMeta([]byte(tt.in))
 			if err != nil {
-				t.Fatalf("ParseMeta(%q) error: %v", tt.in, err)
+				t.Fatalf("parseMeta(%q) error: %v", tt.in, err)
 			}
 			if got := m.CreationTime.Unix(); got != tt.want || m.CreationTime.Nanosecond() != 0 {
-				t.Errorf("ParseMeta(%q) = %v, want Unix %d", tt.in, m.CreationTime, tt.want)
+				t.Errorf("parseMeta(%q) = %v, want Unix %d", tt.in, m.CreationTime, tt.want)
 			}
 		})
 	}
@@ -76,10 +76,10 @@ func TestParseMetaErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseMeta([]byte(tt.in))
-			var me *MetaError
+			_, err := parseMeta([]byte(tt.in))
+			var me *metaError
 			if !errors.As(err, &me) {
-				t.Fatalf("ParseMeta(%q) error = %v, want a *MetaError", tt.in, err)
+				t.Fatalf("parseMeta(%q) error = %v, want a *metaError", tt.in, err)
 			}
 			if me.Line != tt.line {
 				t.Errorf("line = %d, want %d (%v)", me.Line, tt.line, err)
@@ -106,13 +106,13 @@ func TestWriteReadMeta(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			path := MetaPath(filepath.Join(dir, "access.log"))
-			if err := WriteMeta(path, Meta{CreationTime: start.Add(-time.Hour)}, tt.perm, tt.sync); err != nil {
-				t.Fatalf("first WriteMeta: %v", err)
+			path := metaPath(filepath.Join(dir, "access.log"))
+			if err := replaceMeta(path, metaContent{CreationTime: start.Add(-time.Hour)}, tt.perm, tt.sync); err != nil {
+				t.Fatalf("first replaceMeta: %v", err)
 			}
 			// Overwrite, with a fraction of a second that must be dropped.
-			if err := WriteMeta(path, Meta{CreationTime: start.Add(900 * time.Millisecond)}, tt.perm, tt.sync); err != nil {
-				t.Fatalf("second WriteMeta: %v", err)
+			if err := replaceMeta(path, metaContent{CreationTime: start.Add(900 * time.Millisecond)}, tt.perm, tt.sync); err != nil {
+				t.Fatalf("second replaceMeta: %v", err)
 			}
 			data, err := os.ReadFile(path)
 			if err != nil {
@@ -121,9 +121,9 @@ func TestWriteReadMeta(t *testing.T) {
 			if got, want := string(data), metaText1795240800; got != want {
 				t.Errorf("content = %q, want %q", got, want)
 			}
-			m, err := ReadMeta(path)
+			m, err := readMeta(path)
 			if err != nil {
-				t.Fatalf("ReadMeta: %v", err)
+				t.Fatalf("readMeta: %v", err)
 			}
 			if !m.CreationTime.Equal(start) {
 				t.Errorf("CreationTime = %v, want %v", m.CreationTime, start)
@@ -173,9 +173,9 @@ func TestReadMetaErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ReadMeta(tt.path)
+			_, err := readMeta(tt.path)
 			if err == nil {
-				t.Fatalf("ReadMeta(%s) succeeded", tt.path)
+				t.Fatalf("readMeta(%s) succeeded", tt.path)
 			}
 			if got := errors.Is(err, fs.ErrNotExist); got != tt.notExist {
 				t.Errorf("errors.Is(%v, fs.ErrNotExist) = %v, want %v", err, got, tt.notExist)
@@ -193,9 +193,9 @@ func TestWriteMetaErrors(t *testing.T) {
 	dir := t.TempDir()
 	t.Run("missing folder", func(t *testing.T) {
 		path := filepath.Join(dir, "nope", ".access.log.meta")
-		err := WriteMeta(path, Meta{CreationTime: time.Unix(1, 0)}, 0o644, true)
+		err := replaceMeta(path, metaContent{CreationTime: time.Unix(1, 0)}, 0o644, true)
 		if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), path) {
-			t.Errorf("WriteMeta = %v, want a not-exist error naming %s", err, path)
+			t.Errorf("replaceMeta = %v, want a not-exist error naming %s", err, path)
 		}
 	})
 	t.Run("target is a folder", func(t *testing.T) {
@@ -206,8 +206,8 @@ func TestWriteMetaErrors(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(path, "x"), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := WriteMeta(path, Meta{CreationTime: time.Unix(1, 0)}, 0o644, false); err == nil {
-			t.Fatal("WriteMeta over a non-empty folder succeeded")
+		if err := replaceMeta(path, metaContent{CreationTime: time.Unix(1, 0)}, 0o644, false); err == nil {
+			t.Fatal("replaceMeta over a non-empty folder succeeded")
 		}
 		entries, err := os.ReadDir(dir)
 		if err != nil {
@@ -221,7 +221,7 @@ func TestWriteMetaErrors(t *testing.T) {
 	})
 }
 
-// metaText1795240800 is what WriteMeta and metaFile write for Meta{CreationTime:
+// metaText1795240800 is what replaceMeta and metaFile write for metaContent{CreationTime:
 // 1795240800} and nothing else known: fixed-width values.
 const metaText1795240800 = "creation_time = 1795240800\n" +
 	"rolled_end = 0000000000\n" +
@@ -232,7 +232,7 @@ const metaText1795240800 = "creation_time = 1795240800\n" +
 // TestMetaRoundTrip: everything a .meta holds is read back as written, and
 // every content has the same length.
 func TestMetaRoundTrip(t *testing.T) {
-	for _, m := range []Meta{
+	for _, m := range []metaContent{
 		{CreationTime: time.Unix(1795240800, 0)},
 		{CreationTime: time.Unix(1795240800, 0), LastEnd: time.Unix(1795240799, 0),
 			names: nameState{high: "20261121.06h00m00s", highSeq: -1, maxSeq: 3}, hasNames: true},
@@ -243,9 +243,9 @@ func TestMetaRoundTrip(t *testing.T) {
 		if len(b) != len(metaText1795240800) {
 			t.Errorf("content %q: %d bytes, want %d like every other", b, len(b), len(metaText1795240800))
 		}
-		got, err := ParseMeta(b)
+		got, err := parseMeta(b)
 		if err != nil {
-			t.Fatalf("ParseMeta(%q): %v", b, err)
+			t.Fatalf("parseMeta(%q): %v", b, err)
 		}
 		want := m
 		want.hasNames = true
@@ -253,7 +253,7 @@ func TestMetaRoundTrip(t *testing.T) {
 			want.names = nameState{highSeq: -1}
 		}
 		if !got.CreationTime.Equal(want.CreationTime) || !got.LastEnd.Equal(want.LastEnd) || got.names != want.names || !got.hasNames {
-			t.Errorf("ParseMeta(appendMeta(%+v)) = %+v", m, got)
+			t.Errorf("parseMeta(appendMeta(%+v)) = %+v", m, got)
 		}
 	}
 	for _, bad := range []string{
@@ -263,8 +263,8 @@ func TestMetaRoundTrip(t *testing.T) {
 		"creation_time = 1\nrolled_end = -5\n",
 		"creation_time = 1\nrolled_end = 1\nrolled_end = 2\n",
 	} {
-		if _, err := ParseMeta([]byte(bad)); err == nil {
-			t.Errorf("ParseMeta(%q) = nil error", bad)
+		if _, err := parseMeta([]byte(bad)); err == nil {
+			t.Errorf("parseMeta(%q) = nil error", bad)
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 // metaFile is a log's .meta, kept open by its writer and rewritten in
 // place at every roll.
 //
-// WriteMeta's temporary file and rename cost five metadata operations;
+// replaceMeta's temporary file and rename cost five metadata operations;
 // under load they took 0.3–0.6 ms of every roll, during which Write calls
 // wait for the token. The content (appendMeta) is five short lines of
 // fixed-width values whose length only changes in the year 2286, so one
@@ -36,7 +36,7 @@ type metaFile struct {
 // caller's to fsync (adopt fsyncs the folder for the new active file
 // anyway). A symlink or a non-regular file at path is refused. Errors name
 // path; after one the file is opened again at the next write.
-func (m *metaFile) write(path string, meta Meta, perm os.FileMode, sync bool) error {
+func (m *metaFile) write(path string, meta metaContent, perm os.FileMode, sync bool) error {
 	if m.f != nil && !namedBy(m.f, path) {
 		// Deleted, replaced, or moved away with its folder (mv logs
 		// logs.old && mkdir logs): the .meta that counts is the one at path.

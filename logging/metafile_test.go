@@ -36,7 +36,7 @@ func TestMetaFileRewrite(t *testing.T) {
 			}
 		}},
 		{name: "replaced by rename", perm: 0o644, before: func(t *testing.T, path string, mf *metaFile) {
-			if err := WriteMeta(path, Meta{CreationTime: time.Unix(7, 0)}, 0o644, false); err != nil {
+			if err := replaceMeta(path, metaContent{CreationTime: time.Unix(7, 0)}, 0o644, false); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -67,17 +67,17 @@ func TestMetaFileRewrite(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := MetaPath(filepath.Join(t.TempDir(), "access.log"))
+			path := metaPath(filepath.Join(t.TempDir(), "access.log"))
 			var mf metaFile
 			defer mf.close()
-			if err := mf.write(path, Meta{CreationTime: start.Add(-time.Hour)}, tt.perm, true); err != nil {
+			if err := mf.write(path, metaContent{CreationTime: start.Add(-time.Hour)}, tt.perm, true); err != nil {
 				t.Fatalf("first write: %v", err)
 			}
 			first := inode(t, path)
 			if tt.before != nil {
 				tt.before(t, path, &mf)
 			}
-			err := mf.write(path, Meta{CreationTime: start.Add(900 * time.Millisecond)}, tt.perm, false)
+			err := mf.write(path, metaContent{CreationTime: start.Add(900 * time.Millisecond)}, tt.perm, false)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), path) {
 					t.Fatalf("write = %v, want an error naming %s and saying %q", err, path, tt.wantErr)
@@ -107,8 +107,8 @@ func TestMetaFileRewrite(t *testing.T) {
 			if tt.before == nil && inode(t, path) != first {
 				t.Error("the .meta was replaced, not rewritten in place")
 			}
-			if m, err := ReadMeta(path); err != nil || !m.CreationTime.Equal(start) {
-				t.Errorf("ReadMeta = %v, %v; want %v", m.CreationTime, err, start)
+			if m, err := readMeta(path); err != nil || !m.CreationTime.Equal(start) {
+				t.Errorf("readMeta = %v, %v; want %v", m.CreationTime, err, start)
 			}
 		})
 	}
@@ -119,10 +119,10 @@ func TestMetaFileRewrite(t *testing.T) {
 func TestMetaFileModeUnderUmask(t *testing.T) {
 	old := syscall.Umask(0o077)
 	defer syscall.Umask(old)
-	path := MetaPath(filepath.Join(t.TempDir(), "access.log"))
+	path := metaPath(filepath.Join(t.TempDir(), "access.log"))
 	var mf metaFile
 	defer mf.close()
-	if err := mf.write(path, Meta{CreationTime: time.Unix(1, 0)}, 0o644, false); err != nil {
+	if err := mf.write(path, metaContent{CreationTime: time.Unix(1, 0)}, 0o644, false); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(path)

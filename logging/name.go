@@ -32,12 +32,12 @@ const (
 // nameSuffix ends every rolled name.
 const nameSuffix = ".old"
 
-// ErrNotRolled is matched (errors.Is) by every error of [ParseRolledName]: the
-// name is not that of a rolled file. The error itself is a *[NameError].
-var ErrNotRolled = errors.New("not a rolled file name")
+// errNotRolled is matched (errors.Is) by every error of [ParseRolledName]: the
+// name is not that of a rolled file. The error itself is a *[nameError].
+var errNotRolled = errors.New("not a rolled file name")
 
-// NameError says why [ParseRolledName] rejected a name. It wraps [ErrNotRolled].
-type NameError struct {
+// nameError says why [ParseRolledName] rejected a name. It wraps [errNotRolled].
+type nameError struct {
 	// Name is the rejected name, as given.
 	Name string
 	// Reason says what is wrong with it.
@@ -45,12 +45,12 @@ type NameError struct {
 }
 
 // Error implements error.
-func (e *NameError) Error() string {
+func (e *nameError) Error() string {
 	return fmt.Sprintf("parse rolled name %q: %s", e.Name, e.Reason)
 }
 
-// Unwrap returns [ErrNotRolled].
-func (e *NameError) Unwrap() error { return ErrNotRolled }
+// Unwrap returns [errNotRolled].
+func (e *nameError) Unwrap() error { return errNotRolled }
 
 // RolledName describes a rolled file's name: which active file it was, which
 // host wrote it, and the time range it covers.
@@ -113,9 +113,9 @@ func (r RolledName) String() string {
 }
 
 // ParseRolledName parses a base file name written by [RolledName.String], with
-// times in loc (nil means time.Local). On failure it returns a *[NameError],
-// which matches [ErrNotRolled]; so are rejected active files, meta files, names
-// with a '/' or a leading '.' (the hidden in-progress and temporary files of
+// times in loc (nil means time.Local). Any other name fails with an error
+// saying why it is not a rolled file's: active files, meta files, names with
+// a '/' or a leading '.' (the hidden in-progress and temporary files of
 // compression among them), names without ".old" (or ".old.gz", ".old.zst":
 // the compressed forms, see RolledName.Compression), and names whose times
 // are not two valid %Y%m%d.%Hh%Mm%Ss times existing in loc.
@@ -148,7 +148,7 @@ func (r RolledName) String() string {
 func ParseRolledName(name string, actives []string, loc *time.Location) (RolledName, error) {
 	loc = policyLoc(loc)
 	fail := func(format string, args ...any) (RolledName, error) {
-		return RolledName{}, &NameError{Name: name, Reason: fmt.Sprintf(format, args...)}
+		return RolledName{}, &nameError{Name: name, Reason: fmt.Sprintf(format, args...)}
 	}
 	switch {
 	case strings.ContainsAny(name, "/\x00"):

@@ -203,12 +203,12 @@ func TestParseRolledNameRejects(t *testing.T) {
 			if err == nil {
 				t.Fatalf("ParseRolledName(%q) = %+v, want an error", tt.in, got)
 			}
-			if !errors.Is(err, ErrNotRolled) {
-				t.Errorf("error %v does not match ErrNotRolled", err)
+			if !errors.Is(err, errNotRolled) {
+				t.Errorf("error %v does not match errNotRolled", err)
 			}
-			var ne *NameError
+			var ne *nameError
 			if !errors.As(err, &ne) || ne.Name != tt.in {
-				t.Errorf("error %v is not a *NameError naming %q", err, tt.in)
+				t.Errorf("error %v is not a *nameError naming %q", err, tt.in)
 			}
 			if !strings.Contains(err.Error(), tt.reason) {
 				t.Errorf("error %q does not say %q", err, tt.reason)
@@ -270,8 +270,8 @@ func FuzzParseRolledName(f *testing.F) {
 		}
 		r, err := ParseRolledName(name, actives, ny)
 		if err != nil {
-			if !errors.Is(err, ErrNotRolled) {
-				t.Fatalf("ParseRolledName(%q) error %v does not match ErrNotRolled", name, err)
+			if !errors.Is(err, errNotRolled) {
+				t.Fatalf("ParseRolledName(%q) error %v does not match errNotRolled", name, err)
 			}
 			return
 		}

@@ -21,8 +21,8 @@ import "time"
 //     01:00 EST, an hour later). A daily roll at a repeated hour thus rolls
 //     twice that day; a 1s interval keeps rolling every second.
 //
-// NextBoundary(t) > t and LastBoundary(t) ≤ t always hold, and no boundary lies
-// strictly between LastBoundary(t) and NextBoundary(t).
+// nextGridBoundary(t) > t and lastGridBoundary(t) ≤ t always hold, and no boundary lies
+// strictly between lastGridBoundary(t) and nextGridBoundary(t).
 
 // policyDay is the length of a day on the wall axis, in seconds.
 const policyDay = 24 * 60 * 60
@@ -90,7 +90,7 @@ func policyLoc(loc *time.Location) *time.Location {
 	return loc
 }
 
-// NextBoundary returns the first rolling boundary strictly after t, in loc (wall
+// nextGridBoundary returns the first rolling boundary strictly after t, in loc (wall
 // clock), as a time in loc with whole seconds.
 //
 // Boundaries are the local wall-clock instants where (seconds since local
@@ -99,7 +99,7 @@ func policyLoc(loc *time.Location) *time.Location {
 // as the records package does (interval rounded up to the next divisor of 24h,
 // offset modulo 24). A nil loc means time.Local. See the comment at the top of
 // this file for days with a daylight-saving jump.
-func NextBoundary(t time.Time, interval time.Duration, offsetHours int, loc *time.Location) time.Time {
+func nextGridBoundary(t time.Time, interval time.Duration, offsetHours int, loc *time.Location) time.Time {
 	loc = policyLoc(loc)
 	step, phase := policyGrid(interval, offsetHours)
 	cur := t.In(loc)
@@ -127,9 +127,9 @@ func NextBoundary(t time.Time, interval time.Duration, offsetHours int, loc *tim
 	return time.Unix(u, 0).In(loc)
 }
 
-// LastBoundary returns the latest rolling boundary at or before t, in loc, as a
-// time in loc with whole seconds. Its arguments are those of [NextBoundary].
-func LastBoundary(t time.Time, interval time.Duration, offsetHours int, loc *time.Location) time.Time {
+// lastGridBoundary returns the latest rolling boundary at or before t, in loc, as a
+// time in loc with whole seconds. Its arguments are those of [nextGridBoundary].
+func lastGridBoundary(t time.Time, interval time.Duration, offsetHours int, loc *time.Location) time.Time {
 	loc = policyLoc(loc)
 	step, phase := policyGrid(interval, offsetHours)
 	cur := t.In(loc)
@@ -156,9 +156,9 @@ func LastBoundary(t time.Time, interval time.Duration, offsetHours int, loc *tim
 	return time.Unix(u, 0).In(loc)
 }
 
-// TimeRolls reports whether the policy rolls at time boundaries: modes 1
+// timeRolls reports whether the policy rolls at time boundaries: modes 1
 // (time), 3 (time or size) and 4 (time and size).
-func (p Policy) TimeRolls() bool {
+func (p Policy) timeRolls() bool {
 	switch p.Mode {
 	case ModeTime, ModeTimeOrSize, ModeTimeAndSize:
 		return true
@@ -166,14 +166,14 @@ func (p Policy) TimeRolls() bool {
 	return false
 }
 
-// SizeRolls reports whether the policy rolls as soon as a write takes the file
+// sizeRolls reports whether the policy rolls as soon as a write takes the file
 // to or past SizeBytes: modes 2 (size) and 3 (time or size). Mode 4 checks the
-// size only at a boundary (see [Policy.RollAtBoundary]).
-func (p Policy) SizeRolls() bool {
+// size only at a boundary (see [Policy.rollAtBoundary]).
+func (p Policy) sizeRolls() bool {
 	return p.Mode == ModeSize || p.Mode == ModeTimeOrSize
 }
 
-// RollAtBoundary reports whether an active file of size bytes rolls when a time
+// rollAtBoundary reports whether an active file of size bytes rolls when a time
 // boundary passes:
 //
 //   - modes 1 and 3: when size > 0, or when AllowEmpty is set;
@@ -182,7 +182,7 @@ func (p Policy) SizeRolls() bool {
 //     empty file never rolls in mode 4; SizeBytes ≤ 0 means no size condition
 //     and mode 4 then behaves as mode 1);
 //   - modes 0 and 2, and unknown modes: never.
-func (p Policy) RollAtBoundary(size int64) bool {
+func (p Policy) rollAtBoundary(size int64) bool {
 	nonEmpty := size > 0 || p.AllowEmpty
 	switch p.Mode {
 	case ModeTime, ModeTimeOrSize:
@@ -193,25 +193,25 @@ func (p Policy) RollAtBoundary(size int64) bool {
 	return false
 }
 
-// SizeReached reports whether a size roll is due now for an active file of size
+// sizeReached reports whether a size roll is due now for an active file of size
 // bytes: modes 2 and 3 only, when size ≥ SizeBytes. SizeBytes ≤ 0 means no size
 // limit, and never triggers a roll (rolling after every write would flood the
 // folder); the records package never produces it.
-func (p Policy) SizeReached(size int64) bool {
-	return p.SizeRolls() && p.SizeBytes > 0 && size >= p.SizeBytes
+func (p Policy) sizeReached(size int64) bool {
+	return p.sizeRolls() && p.SizeBytes > 0 && size >= p.SizeBytes
 }
 
-// CatchUp reports whether an active file whose START is start, found at time
+// catchUp reports whether an active file whose START is start, found at time
 // now (on open after a restart, or after a stall), crossed a time boundary it
-// did not roll at: TimeRolls() and the last boundary at or before now
-// ([Policy.Last]: the interval grid's or the calendar's) is strictly after start.
+// did not roll at: timeRolls() and the last boundary at or before now
+// ([Policy.last]: the interval grid's or the calendar's) is strictly after start.
 // Any number of missed boundaries gives one true (one roll, docs/design.md §5). A file
-// started exactly at a boundary has not crossed it. CatchUp says nothing of size:
-// in mode 4 the caller still asks [Policy.RollAtBoundary]. loc is as for
-// [NextBoundary].
-func (p Policy) CatchUp(start, now time.Time, loc *time.Location) bool {
-	if !p.TimeRolls() {
+// started exactly at a boundary has not crossed it. catchUp says nothing of size:
+// in mode 4 the caller still asks [Policy.rollAtBoundary]. loc is as for
+// [nextGridBoundary].
+func (p Policy) catchUp(start, now time.Time, loc *time.Location) bool {
+	if !p.timeRolls() {
 		return false
 	}
-	return p.Last(now, loc).After(start)
+	return p.last(now, loc).After(start)
 }

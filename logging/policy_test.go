@@ -24,12 +24,12 @@ func TestNextBoundaryHourlyDay(t *testing.T) {
 			at := time.Date(2026, 11, 21, 0, 0, 0, 0, loc)
 			for h := 1; h <= 24; h++ {
 				want := time.Date(2026, 11, 21, h, 0, 0, 0, loc)
-				got := NextBoundary(at, time.Hour, 0, loc)
+				got := nextGridBoundary(at, time.Hour, 0, loc)
 				if !got.Equal(want) {
-					t.Fatalf("NextBoundary(%v) = %v, want %v", at, got, want)
+					t.Fatalf("nextGridBoundary(%v) = %v, want %v", at, got, want)
 				}
-				if last := LastBoundary(got.Add(-time.Nanosecond), time.Hour, 0, loc); !last.Equal(at) {
-					t.Fatalf("LastBoundary(%v) = %v, want %v", got.Add(-time.Nanosecond), last, at)
+				if last := lastGridBoundary(got.Add(-time.Nanosecond), time.Hour, 0, loc); !last.Equal(at) {
+					t.Fatalf("lastGridBoundary(%v) = %v, want %v", got.Add(-time.Nanosecond), last, at)
 				}
 				at = got
 			}
@@ -77,11 +77,11 @@ func TestBoundaries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := NextBoundary(tt.at, tt.interval, tt.offset, utc); !got.Equal(tt.next) {
-				t.Errorf("NextBoundary(%v) = %v, want %v", tt.at, got, tt.next)
+			if got := nextGridBoundary(tt.at, tt.interval, tt.offset, utc); !got.Equal(tt.next) {
+				t.Errorf("nextGridBoundary(%v) = %v, want %v", tt.at, got, tt.next)
 			}
-			if got := LastBoundary(tt.at, tt.interval, tt.offset, utc); !got.Equal(tt.last) {
-				t.Errorf("LastBoundary(%v) = %v, want %v", tt.at, got, tt.last)
+			if got := lastGridBoundary(tt.at, tt.interval, tt.offset, utc); !got.Equal(tt.last) {
+				t.Errorf("lastGridBoundary(%v) = %v, want %v", tt.at, got, tt.last)
 			}
 		})
 	}
@@ -132,15 +132,15 @@ func TestBoundariesInLocation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := NextBoundary(tt.at, tt.interval, tt.offset, tt.loc)
+			got := nextGridBoundary(tt.at, tt.interval, tt.offset, tt.loc)
 			if !got.Equal(tt.next) {
-				t.Errorf("NextBoundary(%v) = %v, want %v", tt.at, got, tt.next)
+				t.Errorf("nextGridBoundary(%v) = %v, want %v", tt.at, got, tt.next)
 			}
 			if got.Location() != tt.loc {
-				t.Errorf("NextBoundary location = %v, want %v", got.Location(), tt.loc)
+				t.Errorf("nextGridBoundary location = %v, want %v", got.Location(), tt.loc)
 			}
-			if got := LastBoundary(tt.at, tt.interval, tt.offset, tt.loc); !got.Equal(tt.last) {
-				t.Errorf("LastBoundary(%v) = %v, want %v", tt.at, got, tt.last)
+			if got := lastGridBoundary(tt.at, tt.interval, tt.offset, tt.loc); !got.Equal(tt.last) {
+				t.Errorf("lastGridBoundary(%v) = %v, want %v", tt.at, got, tt.last)
 			}
 		})
 	}
@@ -164,8 +164,8 @@ func policyOracleIsBoundary(u int64, step, phase int64, loc *time.Location) bool
 }
 
 // TestBoundariesMatchOracle walks days with a clock jump second by second and
-// checks that NextBoundary chains through exactly the boundaries of the
-// definition, and that LastBoundary agrees at every second.
+// checks that nextGridBoundary chains through exactly the boundaries of the
+// definition, and that lastGridBoundary agrees at every second.
 func TestBoundariesMatchOracle(t *testing.T) {
 	days := []struct {
 		zone string
@@ -189,23 +189,23 @@ func TestBoundariesMatchOracle(t *testing.T) {
 				loc := policyTestZone(t, d.zone)
 				step, phase := policyGrid(g.interval, g.offset)
 				from, to := d.day.Unix(), d.day.Unix()+policyDay+6*3600
-				at := LastBoundary(time.Unix(from, 0), g.interval, g.offset, loc)
+				at := lastGridBoundary(time.Unix(from, 0), g.interval, g.offset, loc)
 				last := at.Unix()
 				if !policyOracleIsBoundary(last, step, phase, loc) {
-					t.Fatalf("LastBoundary(%v) = %v is not a boundary", time.Unix(from, 0).In(loc), at)
+					t.Fatalf("lastGridBoundary(%v) = %v is not a boundary", time.Unix(from, 0).In(loc), at)
 				}
 				for u := last + 1; u <= to; u++ {
 					if !policyOracleIsBoundary(u, step, phase, loc) {
-						if got := LastBoundary(time.Unix(u, 0), g.interval, g.offset, loc).Unix(); got != last {
-							t.Fatalf("LastBoundary(%v) = %v, want %v", time.Unix(u, 0).In(loc), time.Unix(got, 0).In(loc), time.Unix(last, 0).In(loc))
+						if got := lastGridBoundary(time.Unix(u, 0), g.interval, g.offset, loc).Unix(); got != last {
+							t.Fatalf("lastGridBoundary(%v) = %v, want %v", time.Unix(u, 0).In(loc), time.Unix(got, 0).In(loc), time.Unix(last, 0).In(loc))
 						}
 						continue
 					}
-					if next := NextBoundary(at, g.interval, g.offset, loc); next.Unix() != u {
-						t.Fatalf("NextBoundary(%v) = %v, want %v", at, next, time.Unix(u, 0).In(loc))
+					if next := nextGridBoundary(at, g.interval, g.offset, loc); next.Unix() != u {
+						t.Fatalf("nextGridBoundary(%v) = %v, want %v", at, next, time.Unix(u, 0).In(loc))
 					}
-					if got := LastBoundary(time.Unix(u, 999), g.interval, g.offset, loc).Unix(); got != u {
-						t.Fatalf("LastBoundary(%v) = %v, want itself", time.Unix(u, 0).In(loc), time.Unix(got, 0).In(loc))
+					if got := lastGridBoundary(time.Unix(u, 999), g.interval, g.offset, loc).Unix(); got != u {
+						t.Fatalf("lastGridBoundary(%v) = %v, want itself", time.Unix(u, 0).In(loc), time.Unix(got, 0).In(loc))
 					}
 					at, last = time.Unix(u, 0).In(loc), u
 				}
@@ -229,11 +229,11 @@ func TestPolicyModes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.mode), func(t *testing.T) {
 			p := Policy{Mode: tt.mode}
-			if got := p.TimeRolls(); got != tt.time {
-				t.Errorf("TimeRolls() = %v, want %v", got, tt.time)
+			if got := p.timeRolls(); got != tt.time {
+				t.Errorf("timeRolls() = %v, want %v", got, tt.time)
 			}
-			if got := p.SizeRolls(); got != tt.size {
-				t.Errorf("SizeRolls() = %v, want %v", got, tt.size)
+			if got := p.sizeRolls(); got != tt.size {
+				t.Errorf("sizeRolls() = %v, want %v", got, tt.size)
 			}
 		})
 	}
@@ -265,24 +265,24 @@ func TestRollAtBoundaryAndSizeReached(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := Policy{Mode: tt.mode, SizeBytes: limit, AllowEmpty: tt.allowEmpty}
 			for i, size := range sizes {
-				if got := p.RollAtBoundary(size); got != tt.boundary[i] {
-					t.Errorf("RollAtBoundary(%d) = %v, want %v", size, got, tt.boundary[i])
+				if got := p.rollAtBoundary(size); got != tt.boundary[i] {
+					t.Errorf("rollAtBoundary(%d) = %v, want %v", size, got, tt.boundary[i])
 				}
-				if got := p.SizeReached(size); got != tt.reached[i] {
-					t.Errorf("SizeReached(%d) = %v, want %v", size, got, tt.reached[i])
+				if got := p.sizeReached(size); got != tt.reached[i] {
+					t.Errorf("sizeReached(%d) = %v, want %v", size, got, tt.reached[i])
 				}
 			}
 		})
 	}
 	t.Run("no size limit", func(t *testing.T) {
 		for _, mode := range []Mode{ModeSize, ModeTimeOrSize} {
-			if (Policy{Mode: mode}).SizeReached(1 << 40) {
-				t.Errorf("mode %d with SizeBytes 0: SizeReached = true, want false", mode)
+			if (Policy{Mode: mode}).sizeReached(1 << 40) {
+				t.Errorf("mode %d with SizeBytes 0: sizeReached = true, want false", mode)
 			}
 		}
 		p := Policy{Mode: ModeTimeAndSize}
-		if p.RollAtBoundary(0) || !p.RollAtBoundary(1) {
-			t.Errorf("mode 4 with SizeBytes 0: RollAtBoundary(0), (1) = %v, %v; want false, true", p.RollAtBoundary(0), p.RollAtBoundary(1))
+		if p.rollAtBoundary(0) || !p.rollAtBoundary(1) {
+			t.Errorf("mode 4 with SizeBytes 0: rollAtBoundary(0), (1) = %v, %v; want false, true", p.rollAtBoundary(0), p.rollAtBoundary(1))
 		}
 	})
 }
@@ -311,8 +311,8 @@ func TestCatchUp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.p.CatchUp(tt.start, tt.now, loc); got != tt.want {
-				t.Errorf("CatchUp(%v, %v) = %v, want %v", tt.start, tt.now, got, tt.want)
+			if got := tt.p.catchUp(tt.start, tt.now, loc); got != tt.want {
+				t.Errorf("catchUp(%v, %v) = %v, want %v", tt.start, tt.now, got, tt.want)
 			}
 		})
 	}
@@ -345,23 +345,23 @@ func FuzzBoundaries(f *testing.F) {
 		interval := policyFuzzIntervals[int(iv)%len(policyFuzzIntervals)]
 		at := time.Unix(policyFloorMod(sec+1<<34, 1<<35)-1<<34, int64(nsec)%1e9).In(loc) // years ~1425–2514, sec itself there
 		step, phase := policyGrid(interval, int(offset))
-		next := NextBoundary(at, interval, int(offset), loc)
-		last := LastBoundary(at, interval, int(offset), loc)
+		next := nextGridBoundary(at, interval, int(offset), loc)
+		last := lastGridBoundary(at, interval, int(offset), loc)
 		switch {
 		case !next.After(at):
-			t.Fatalf("NextBoundary(%v) = %v, not after it", at, next)
+			t.Fatalf("nextGridBoundary(%v) = %v, not after it", at, next)
 		case last.After(at):
-			t.Fatalf("LastBoundary(%v) = %v, after it", at, last)
+			t.Fatalf("lastGridBoundary(%v) = %v, after it", at, last)
 		case !policyOracleIsBoundary(next.Unix(), step, phase, loc):
-			t.Fatalf("NextBoundary(%v) = %v, not a boundary", at, next)
+			t.Fatalf("nextGridBoundary(%v) = %v, not a boundary", at, next)
 		case !policyOracleIsBoundary(last.Unix(), step, phase, loc):
-			t.Fatalf("LastBoundary(%v) = %v, not a boundary", at, last)
+			t.Fatalf("lastGridBoundary(%v) = %v, not a boundary", at, last)
 		case next.Sub(last) > 26*time.Hour:
 			t.Fatalf("boundaries %v and %v around %v are more than a day apart", last, next, at)
-		case !LastBoundary(next, interval, int(offset), loc).Equal(next):
-			t.Fatalf("LastBoundary(%v) is not itself", next)
-		case !NextBoundary(last, interval, int(offset), loc).After(at):
-			t.Fatalf("NextBoundary(LastBoundary(%v) = %v) is not after %v", at, last, at)
+		case !lastGridBoundary(next, interval, int(offset), loc).Equal(next):
+			t.Fatalf("lastGridBoundary(%v) is not itself", next)
+		case !nextGridBoundary(last, interval, int(offset), loc).After(at):
+			t.Fatalf("nextGridBoundary(lastGridBoundary(%v) = %v) is not after %v", at, last, at)
 		}
 	})
 }

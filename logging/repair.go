@@ -19,7 +19,7 @@ import (
 //     fsynced (dirty), so that a roll at DurabilitySync fsyncs it before
 //     the rename (at DurabilityRoll every rolled file is fsynced before it
 //     is published: publish.go);
-//   - temporary .meta files that a crash in the middle of WriteMeta left
+//   - temporary .meta files that a crash in the middle of replaceMeta left
 //     are removed (removeMetaTemps);
 //   - START, the last END and the rolled names produced come from the .meta
 //     (see recoverStart).
@@ -69,7 +69,7 @@ func (c *Collator) openLog(lc LogConfig, now time.Time, names []string) (*logFil
 		}
 	}
 	w.ackedSize = w.size
-	if removed, err := removeMetaTemps(MetaPath(path), names); len(removed) > 0 || err != nil {
+	if removed, err := removeMetaTemps(metaPath(path), names); len(removed) > 0 || err != nil {
 		c.log.Warn("removed temporary .meta files left by a crash", "log", l.name, "files", removed, "err", err)
 	}
 	c.recoverStart(l, f, w.size, now, names)
@@ -89,7 +89,7 @@ func (l *logFile) undoOpen() {
 		_ = os.Remove(l.path)
 	}
 	if l.created.meta {
-		_ = os.Remove(MetaPath(l.path))
+		_ = os.Remove(metaPath(l.path))
 	}
 }
 
@@ -152,8 +152,8 @@ func fileKind(m fs.FileMode) string {
 // put START in the future.
 func (c *Collator) recoverStart(l *logFile, f *os.File, size int64, now time.Time, names []string) {
 	w := l.w
-	mp := MetaPath(l.path)
-	m, err := ReadMeta(mp)
+	mp := metaPath(l.path)
+	m, err := readMeta(mp)
 	start, rewrite := m.CreationTime, false
 	if err != nil {
 		rewrite = true
@@ -191,7 +191,7 @@ func (c *Collator) recoverStart(l *logFile, f *os.File, size int64, now time.Tim
 	}
 	w.start, w.lastEnd, w.names = start, m.LastEnd, ns
 	if rewrite {
-		if err := WriteMeta(mp, w.metaNow(), c.set.Load().Perm, false); err != nil {
+		if err := replaceMeta(mp, w.metaNow(), c.set.Load().Perm, false); err != nil {
 			c.log.Warn("cannot write log metadata", "path", mp, "err", err)
 		}
 	}

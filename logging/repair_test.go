@@ -59,7 +59,7 @@ func seedActive(t *testing.T, dir, content string, start time.Time) {
 		t.Fatal(err)
 	}
 	if !start.IsZero() {
-		if err := WriteMeta(MetaPath(p), Meta{CreationTime: start}, 0o644, false); err != nil {
+		if err := replaceMeta(metaPath(p), metaContent{CreationTime: start}, 0o644, false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -96,7 +96,7 @@ func TestRestart(t *testing.T) {
 				dir := t.TempDir()
 				seedActive(t, dir, tc.content, tc.meta)
 				if tc.corrupt {
-					os.WriteFile(MetaPath(filepath.Join(dir, testLog)), []byte("creation_time = soon\n"), 0o644)
+					os.WriteFile(metaPath(filepath.Join(dir, testLog)), []byte("creation_time = soon\n"), 0o644)
 				}
 				if tc.rolled != "" {
 					os.WriteFile(filepath.Join(dir, tc.rolled), []byte("r\n"), 0o644)
@@ -197,7 +197,7 @@ func TestInheritedFileSyncedBeforeRoll(t *testing.T) {
 	})
 }
 
-// TestRestartRemovesMetaTemps: a crash between WriteMeta's creating its
+// TestRestartRemovesMetaTemps: a crash between replaceMeta's creating its
 // temporary file and renaming it leaves the temporary file; the next Open
 // removes it (once per crash it would pile up otherwise, counted in the
 // folder's used space, never deleted) and says so, and leaves alone every
@@ -206,13 +206,13 @@ func TestInheritedFileSyncedBeforeRoll(t *testing.T) {
 func TestRestartRemovesMetaTemps(t *testing.T) {
 	dir := t.TempDir()
 	seedActive(t, dir, "old\n", time.Now().Add(-time.Minute))
-	meta := MetaPath(filepath.Join(dir, testLog))
+	meta := metaPath(filepath.Join(dir, testLog))
 	stale := []string{meta + ".tmp12345", meta + ".tmp9"}
 	keep := []string{
 		meta,
 		filepath.Join(dir, ".logrolld.lock"),
-		meta + ".tmp", // no random part: not WriteMeta's
-		MetaPath(filepath.Join(dir, testLog+".meta.tmp7")),    // another log's .meta
+		meta + ".tmp", // no random part: not replaceMeta's
+		metaPath(filepath.Join(dir, testLog+".meta.tmp7")),    // another log's .meta
 		filepath.Join(dir, "."+testLog+".meta.tmp42.partial"), // not all digits
 	}
 	for _, p := range append(slices.Clone(stale), keep[1:]...) {

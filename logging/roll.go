@@ -170,7 +170,7 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 	c, l := w.c, w.l
 	set := c.set.Load()
 	if cause == CauseTime {
-		if !w.pol.RollAtBoundary(w.size) {
+		if !w.pol.rollAtBoundary(w.size) {
 			return nil, nil
 		}
 	} else if w.size == 0 && !w.pol.AllowEmpty {
@@ -355,7 +355,7 @@ func (c *Collator) queueJob(j *job) {
 // (once for this displacement), counts it with the recreations, ends any
 // pending retry, and continues with START end in the file at the path, as
 // Reopen does: a new one, or the replacing file, adopted. It returns the
-// error for the roll's caller (not ErrActiveReplaced, which means refused
+// error for the roll's caller (not errActiveReplaced, which means refused
 // and retried).
 func (w *writer) rollDisplaced(how string, end time.Time) error {
 	c, l := w.c, w.l
@@ -423,20 +423,20 @@ func (w *writer) setModTime(t time.Time) error {
 	return nil
 }
 
-// ErrActiveReplaced is wrapped by a roll's error when the active path no
+// errActiveReplaced is wrapped by a roll's error when the active path no
 // longer names the file the writer has open: something else was put there,
 // and a rename would move that into a rolled name instead of the log's
 // records: a symlink, a non-regular file or a file with other hard links,
 // left in place; the roll fails and is retried. (Another regular file is
 // adopted as the active file instead, as Reopen does, and the roll's error
 // does not wrap this.)
-var ErrActiveReplaced = errors.New("active path no longer names the open active file")
+var errActiveReplaced = errors.New("active path no longer names the open active file")
 
 // checkPath makes sure the active path still names the open active file
 // before a roll renames it. A symlink, another non-regular file or a file
 // with other hard links planted there (after the file was deleted, or moved
 // away without SIGUSR2) is left alone and the roll fails with
-// ErrActiveReplaced (another regular file was adopted by rollDisplaced
+// errActiveReplaced (another regular file was adopted by rollDisplaced
 // before; one planted since is refused here too); a missing path is left to
 // the rename, which fails. There is a
 // window between this check and the rename in which the path can still be
@@ -458,7 +458,7 @@ func (w *writer) checkPath() error {
 	if at.Mode().Type() == fs.ModeSymlink {
 		what = "a symlink"
 	}
-	return fmt.Errorf("%s is %s (the open file was deleted or moved away); not renamed: %w", w.l.path, what, ErrActiveReplaced)
+	return fmt.Errorf("%s is %s (the open file was deleted or moved away); not renamed: %w", w.l.path, what, errActiveReplaced)
 }
 
 // exists reports whether path exists (as anything, even a dangling

@@ -111,9 +111,10 @@ const (
 	numCounters
 )
 
-// counters is the live, lock-free form of LogStats. The writer goroutine of a
-// log updates them once per buffer or roll, never per record, so they cost
-// nothing measurable on the write path.
+// counters is the live, lock-free form of LogStats. The holder of a log's
+// writer token updates them once per write(2) or writev(2), fsync or roll
+// (the compressor once per file), never per record, so they cost nothing
+// measurable on the write path.
 type counters [numCounters]atomic.Int64
 
 // snapshot returns the counters as a plain LogStats.
@@ -145,7 +146,7 @@ func (k *counters) snapshot() LogStats {
 }
 
 // active is the lock-free view of a log's active file for Stats, published
-// by its writer goroutine whenever the size or START changes.
+// by the holder of its writer token whenever the size or START changes.
 type active struct {
 	size  atomic.Int64
 	start atomic.Int64 // START in Unix nanoseconds; 0 while the file is empty

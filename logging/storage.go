@@ -131,19 +131,19 @@ func hasDotDot(path string) bool {
 	return false
 }
 
-// ErrRolledDir is wrapped by CheckRolledDir's errors.
-var ErrRolledDir = errors.New("unusable rolled folder")
+// errRolledDir is wrapped by CheckRolledDir's errors.
+var errRolledDir = errors.New("unusable rolled folder")
 
 // CheckRolledDir reports whether rolled, an absolute path, can hold the
 // rolled files of the log folder dir, without creating anything: it must
 // be a folder (or not exist yet, under a folder where it can be created),
 // be writable by this process, and be on dir's filesystem, since a roll
 // renames the active file into it (a copy between filesystems could leave
-// half a file behind; a rename cannot). The errors wrap ErrRolledDir and
-// say what is wrong and where.
+// half a file behind; a rename cannot). The errors say what is wrong and
+// where.
 func CheckRolledDir(dir, rolled string) error {
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("%w %s: %s", ErrRolledDir, rolled, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w %s: %s", errRolledDir, rolled, fmt.Sprintf(format, args...))
 	}
 	if !filepath.IsAbs(rolled) {
 		return fail("not an absolute path")

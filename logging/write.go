@@ -8,8 +8,84 @@ import (
 	"unsafe"
 )
 
-// The write path of a log's writer goroutine: readying the active file,
-// then writing a group of buffers with one write(2) or writev(2).
+// The write path of the holder of a log's writer token (a leading Write call
+// or the writer goroutine, token.go): one batch taken from the queue,
+// written in order (write), each group of buffers readying the active file
+// (prepare) and then written with one write(2) or writev(2)
+// (writeBuffers), and acknowledged (ack.go).
+
+// write handles one batch in order and reports whether the writer must
+// exit. Consecutive buffers are written together (see writeBuffers), up to
+// and including the one that reaches the size limit. Buffers are
+// acknowledged before any op and at the end of the batch; with
+// DurabilitySync one fsync covers every buffer of the group. A size roll
+// follows the acknowledgement of the buffer that reached the limit: its
+// callers do not wait for the roll. A leader (lead.go) has buffers only, and
+// leaves a due size roll and the buffers after it to the writer goroutine.
+func (w *writer) write(items []item, leader bool) (stop bool) {
+	for i := 0; i < len(items); {
+		if items[i].buf == nil {
+			w.ack()
+			if w.handle(items[i].op) {
+				return true
+			}
+			i++
+			continue
+		}
+		if err := w.prepare(items[i].buf); err != nil {
+			items[i].buf.err = err
+			w.acks = append(w.acks, items[i].buf)
+			i++
+			continue
+		}
+		// Gather the run of buffers written by one system call: it ends at
+		// an op, at maxGroup buffers, or at the buffer that takes the file
+		// to its size limit (later buffers belong to the next file).
+		w.group = w.group[:0]
+		size, roll := w.size, false
+		for ; i < len(items) && items[i].buf != nil && len(w.group) < maxGroup; i++ {
+			b := items[i].buf
+			w.group = append(w.group, b)
+			size += int64(len(b.b))
+			if w.pol.sizeReached(size) && w.retry.at.IsZero() {
+				roll = true
+				i++
+				break
+			}
+		}
+		err := w.writeBuffers(w.group)
+		for _, b := range w.group {
+			b.err = err
+		}
+		w.acks = append(w.acks, w.group...)
+		// The roll instant of a size roll is the sealing of the buffer that
+		// reached the limit: everything accepted before it is in the file,
+		// everything after is in later buffers. It is read now: ack recycles
+		// the buffer, which may then be reused and resealed at once.
+		end := w.group[len(w.group)-1].sealed
+		clear(w.group)
+		if roll && err == nil {
+			w.ack()
+			if leader {
+				w.sizeRollAt = end
+				w.leftover = append(w.leftover, items[i:]...)
+				w.l.acc.mu.Lock()
+				w.l.needWriterLocked()
+				w.l.acc.mu.Unlock()
+				return false
+			}
+			t0 := w.c.now()
+			_, _ = w.roll(CauseSize, end)
+			w.finishRoll()
+			w.l.pause(w.c.now().Sub(t0))
+		}
+	}
+	w.ack()
+	return false
+}
+
+// maxGroup bounds the buffers written by one system call (IOV_MAX is 1024).
+const maxGroup = 64
 
 // prepare readies the active file for a write whose first buffer is first.
 // A file deleted by someone else is noticed before the write (one fstat per

@@ -9,63 +9,62 @@ import (
 	"time"
 )
 
-// logFile is one declared log: its accept side (guarded by acc.mu) and its
-// writer (owned by the log's goroutine).
+// logFile is one declared log: its accept side (guarded by acc.mu), its
+// writer (guarded by the writer token, token.go) and the writer goroutine
+// (run) that rolls it.
 type logFile struct {
-	c      *Collator
-	name   string // active name, e.g. "access.log"
-	path   string // absolute path of the active file
-	stats  counters
-	active active // size and START of the active file, for Stats
-	acc    accepter
-	work   chan struct{} // capacity 1: "there is work" (coalescing)
-	// store is where and how the log's rolled files are stored; Apply
-	// replaces it, the next roll reads it.
-	store atomic.Pointer[Storage]
-	done  chan struct{} // closed when the writer goroutine has exited
-	w     *writer
-	// created are the files openLog created, for undoOpen; unused once the
-	// log is started.
+	// Set by openLog, never changed.
+	c    *Collator
+	name string        // active name, e.g. "access.log"
+	path string        // absolute path of the active file
+	w    *writer       // its fields: see writer
+	work chan struct{} // capacity 1: "there is work" for run (coalescing)
+	done chan struct{} // closed when run has exited
+
+	acc accepter // guarded by acc.mu
+
+	// Safe for concurrent use.
+	stats  counters                // written by every goroutine that counts, read by Stats
+	active active                  // size and START of the active file: published by the token's holder, read by Stats
+	store  atomic.Pointer[Storage] // where and how rolled files are stored: Apply replaces it, the next roll reads it
+
+	// Owned by openLog and undoOpen, before run starts: the files openLog
+	// created, for undoOpen.
 	created struct{ active, meta bool }
 }
 
-// writer is the state owned by a log's writer goroutine: the open file and
-// what is known of it. Nothing else touches it once the goroutine runs.
+// writer is a log's open active file, what is known of it, and the state
+// of writing into it. Its fields are grouped by who may touch them. Most
+// are guarded by the writer token (token.go): its holder — a leading Write
+// call or the writer goroutine, one at a time — touches them, and the
+// token's hand-overs (under acc.mu, or by a channel send) order one
+// holder's accesses before the next one's. Before run starts (openLog,
+// New's and Apply's catch-up rolls) and in Close of a collator never
+// started, the goroutine doing that holds every field.
 type writer struct {
+	// Set by openLog, never changed.
 	c *Collator
 	l *logFile
 
+	// Guarded by the token.
 	f       *os.File  // the active file; nil after a failed (re)creation
 	size    int64     // bytes in the active file
 	records int64     // records this process wrote into the active file
 	start   time.Time // START of the active file (see prepare)
 	dirty   bool      // written (or inherited unsynced) since the last fsync
-	pol     Policy    // policy snapshot of the current batch
-
+	pol     Policy    // policy snapshot of the holder's batch
 	// Size and records of the active file at the last acknowledgement: what
 	// a failed fsync at DurabilitySync cuts the file back to.
 	ackedSize, ackedRecords int64
+	meta                    metaFile  // the open .meta (metafile.go)
+	wb                      writeback // bytes awaiting an early writeback (writeback.go)
+	writeErr, syncErr       errLatch
 
-	retry rollRetry // a failed time or size roll to try again (retry.go)
-	// waiter is a forced Roll's answer channel while its roll runs: a roll
-	// of a log stored compressed hands it to the compression job, which
-	// answers once the file is in its final form (and sets waiter nil).
-	waiter   chan<- opResult
-	rolledAt time.Time // a roll awaits finishRoll; its END
-	lastEnd  time.Time // END of the log's last roll; zero when unknown (kept in the .meta)
-	names    nameState // the rolled names this log produced (namestate.go; kept in the .meta)
-	timer    *time.Timer
-	armed    time.Time // what timer is set for; zero when stopped
-
-	items []item // reused batch
-	// Left by a leader whose write reached the size limit (lead.go): the
-	// roll's instant, and the buffers behind it, for the writer goroutine.
-	sizeRollAt time.Time
-	leftover   []item
-	group      []*buffer // buffers of one write, reused
-	acks       []*buffer // written buffers awaiting acknowledgement
-
-	// writev state, reused so that writing allocates nothing.
+	// Guarded by the token: the holder's batch, reused.
+	items []item    // the items taken from the queue
+	group []*buffer // buffers of one write
+	acks  []*buffer // written buffers awaiting acknowledgement
+	// writev and fstat state, reused so that writing allocates nothing.
 	rc       syscall.RawConn // f's RawConn, for the file rcFile
 	rcFile   *os.File
 	iov      []syscall.Iovec
@@ -76,20 +75,41 @@ type writer struct {
 	stErr    error
 	fstatFn  func(fd uintptr)
 
-	wb   writeback // bytes awaiting an early writeback (writeback.go)
-	meta metaFile  // the open .meta (metafile.go)
+	// Guarded by the token: left by a leader whose write reached the size
+	// limit for the writer goroutine's next turn (see write): the roll's
+	// instant, and the buffers behind it.
+	sizeRollAt time.Time
+	leftover   []item
 
-	// turn is set while the writer goroutine (not a leader) holds the token
-	// in work; def is what it defers until it has passed the token on.
+	// Guarded by the token, written on the writer goroutine's turn only
+	// (rolls), read by every holder: by the .meta writes (lastEnd, names)
+	// and by write (whether a size roll is pending as a retry).
+	lastEnd time.Time // END of the log's last roll; zero when unknown (kept in the .meta)
+	names   nameState // the rolled names this log produced (namestate.go; kept in the .meta)
+	retry   rollRetry // a failed time or size roll to try again (retry.go)
+	// turn is set while the writer goroutine holds the token in work, not
+	// a leader: the turn on which fsyncs may be deferred (deferring).
 	turn bool
-	def  deferred
 
-	writeErr, syncErr, rollErr errLatch
+	// Guarded by the token, touched on the writer goroutine's turn only: a
+	// leader writes buffers and never rolls.
+	rollErr errLatch
+	// waiter is a forced Roll's answer channel while its roll runs: a roll
+	// of a log stored compressed hands it to the compression job, which
+	// answers once the file is in its final form (and sets waiter nil).
+	waiter   chan<- opResult
+	rolledAt time.Time // a roll awaits finishRoll; its END
+
+	// Owned by run, which touches them with or without the token: its
+	// timer, and what it defers until it has passed the token on.
+	timer *time.Timer
+	armed time.Time // what timer is set for; zero when stopped
+	def   deferred
 }
 
 // run is the writer goroutine of one log. It sleeps until there is work (a
 // wake-up on l.work) or until its timer fires (next boundary, flush deadline
-// or roll retry). Then it takes the writer token (lead.go) — at once, or
+// or roll retry). Then it takes the writer token (token.go) — at once, or
 // when the Write call leading hands it over — does the work left to it (a
 // size roll a leader's write made due, and the buffers behind it), takes
 // everything queued, writes and rolls in queue order, and passes the token
@@ -174,76 +194,6 @@ func (w *writer) process(items []item) (stop bool) {
 	return w.write(items, false)
 }
 
-// write handles one batch in order and reports whether the writer must
-// exit. Consecutive buffers are written together (see writeBuffers), up to
-// and including the one that reaches the size limit. Buffers are
-// acknowledged before any op and at the end of the batch; with
-// DurabilitySync one fsync covers every buffer of the group. A size roll
-// follows the acknowledgement of the buffer that reached the limit: its
-// callers do not wait for the roll. A leader (lead.go) has buffers only, and
-// leaves a due size roll and the buffers after it to the writer goroutine.
-func (w *writer) write(items []item, leader bool) (stop bool) {
-	for i := 0; i < len(items); {
-		if items[i].buf == nil {
-			w.ack()
-			if w.handle(items[i].op) {
-				return true
-			}
-			i++
-			continue
-		}
-		if err := w.prepare(items[i].buf); err != nil {
-			items[i].buf.err = err
-			w.acks = append(w.acks, items[i].buf)
-			i++
-			continue
-		}
-		// Gather the run of buffers written by one system call: it ends at
-		// an op, at maxGroup buffers, or at the buffer that takes the file
-		// to its size limit (later buffers belong to the next file).
-		w.group = w.group[:0]
-		size, roll := w.size, false
-		for ; i < len(items) && items[i].buf != nil && len(w.group) < maxGroup; i++ {
-			b := items[i].buf
-			w.group = append(w.group, b)
-			size += int64(len(b.b))
-			if w.pol.SizeReached(size) && w.retry.at.IsZero() {
-				roll = true
-				i++
-				break
-			}
-		}
-		err := w.writeBuffers(w.group)
-		for _, b := range w.group {
-			b.err = err
-		}
-		w.acks = append(w.acks, w.group...)
-		// The roll instant of a size roll is the sealing of the buffer that
-		// reached the limit: everything accepted before it is in the file,
-		// everything after is in later buffers. It is read now: ack recycles
-		// the buffer, which may then be reused and resealed at once.
-		end := w.group[len(w.group)-1].sealed
-		clear(w.group)
-		if roll && err == nil {
-			w.ack()
-			if leader {
-				w.sizeRollAt = end
-				w.leftover = append(w.leftover, items[i:]...)
-				w.l.acc.mu.Lock()
-				w.l.needWriterLocked()
-				w.l.acc.mu.Unlock()
-				return false
-			}
-			t0 := w.c.now()
-			_, _ = w.roll(CauseSize, end)
-			w.finishRoll()
-			w.l.pause(w.c.now().Sub(t0))
-		}
-	}
-	w.ack()
-	return false
-}
-
 // stopFile fsyncs and closes the active file, if any, for good.
 func (w *writer) stopFile() error {
 	if w.f == nil {
@@ -258,9 +208,6 @@ func (w *writer) stopFile() error {
 	}
 	return errors.Join(errs...)
 }
-
-// maxGroup bounds the buffers written by one system call (IOV_MAX is 1024).
-const maxGroup = 64
 
 // handle performs one control operation and answers it.
 func (w *writer) handle(o *op) (stop bool) {

@@ -154,7 +154,7 @@ func TestReopen(t *testing.T) {
 		if got := lines(t, active); !slices.Equal(got, []string{"four"}) {
 			t.Errorf("new file holds %q", got)
 		}
-		m, err := ReadMeta(MetaPath(active))
+		m, err := readMeta(metaPath(active))
 		if err != nil || !m.CreationTime.Equal(time.Date(2000, 1, 1, 0, 1, 0, 0, time.UTC)) {
 			t.Errorf("meta after reopen: %v, %v", m, err)
 		}
@@ -343,7 +343,7 @@ func (r *fsRecorder) ops() fsOps {
 			r.dirSyncs.Add(1)
 			return syncPath(dir)
 		},
-		writeMeta: func(mf *metaFile, path string, m Meta, perm os.FileMode, sync bool) error {
+		writeMeta: func(mf *metaFile, path string, m metaContent, perm os.FileMode, sync bool) error {
 			if r.failMeta.Load() {
 				return syscall.EIO
 			}
@@ -635,8 +635,8 @@ func TestRollOfDisplacedActiveFile(t *testing.T) {
 				if len(r) != 0 || err == nil || !strings.Contains(err.Error(), "was "+tc.how+" by someone else") {
 					t.Fatalf("Roll of a displaced file = %+v, %v; want nothing rolled and an error saying %q", r, err, tc.how)
 				}
-				if errors.Is(err, ErrActiveReplaced) {
-					t.Errorf("Roll error %v wraps ErrActiveReplaced, which means refused and retried", err)
+				if errors.Is(err, errActiveReplaced) {
+					t.Errorf("Roll error %v wraps errActiveReplaced, which means refused and retried", err)
 				}
 				write(t, c, testLog, "c")
 				r, err = c.Roll()

@@ -78,7 +78,7 @@ func testWriteGroups(t *testing.T, leader bool) {
 			}
 		}
 		l.acc.mu.Lock()
-		toWriter := l.acc.toWriter
+		toWriter := l.acc.tok.toWriter
 		l.acc.mu.Unlock()
 		if !toWriter || !w.sizeRollAt.Equal(end) || len(w.leftover) != 2 {
 			t.Fatalf("leader left toWriter %v, size roll at %v, %d buffers; want true, %v, 2",

@@ -7,14 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
-
-	"github.com/logroll/logroll/logging"
 )
 
 // relKillPoint is one moment of a daemon's life at which the crash test
@@ -168,8 +167,7 @@ type relCrashState struct {
 func relCrashStateOf(t *testing.T, dir string) relCrashState {
 	t.Helper()
 	var s relCrashState
-	m, err := logging.ReadMeta(filepath.Join(dir, ".access.log.meta"))
-	s.meta, s.metaErr = m.CreationTime, err
+	s.meta, s.metaErr = relMetaStart(filepath.Join(dir, ".access.log.meta"))
 	data, err := os.ReadFile(filepath.Join(dir, "access.log"))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -198,6 +196,28 @@ func relCrashStateOf(t *testing.T, dir string) relCrashState {
 		}
 	}
 	return s
+}
+
+// relMetaStart reads the START a .meta file holds: its creation_time line
+// (Unix seconds), read from the file as Traffic Server would, not through
+// the collator's own parser.
+func relMetaStart(path string) (time.Time, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return time.Time{}, err
+	}
+	for line := range strings.Lines(string(data)) {
+		key, value, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(key) != "creation_time" {
+			continue
+		}
+		sec, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%s: creation_time %q: %w", path, strings.TrimSpace(value), err)
+		}
+		return time.Unix(sec, 0), nil
+	}
+	return time.Time{}, fmt.Errorf("%s: no creation_time line in %q", path, data)
 }
 
 func (s relCrashState) String() string {

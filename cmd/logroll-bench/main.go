@@ -129,7 +129,7 @@ func (o *options) applyDefaults() {
 	def(&o.starts, 5, 2)
 	def(&o.compressRollMB, 64, 1)
 	def(&o.sustainedRollMB, 100, 1)
-	def(&o.sustainedRolls, 6, 3)
+	def(&o.sustainedRolls, 10, 3)
 	if o.stall == 0 {
 		o.stall = 10 * time.Second
 		if o.quick {
@@ -202,7 +202,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.IntVar(&o.starts, "starts", 0, "starts per start-up measurement (default 5, quick 2)")
 	fl.IntVar(&o.compressRollMB, "compress-roll-mb", 0, "rolling_size_mb of the compression runs (default 64, quick 1)")
 	fl.IntVar(&o.sustainedRollMB, "sustained-roll-mb", 0, "rolling_size_mb of the sustained-load runs (default 100, quick 1)")
-	fl.IntVar(&o.sustainedRolls, "sustained-rolls", 0, "size rolls per sustained-load run: its length (default 6, quick 3)")
+	fl.IntVar(&o.sustainedRolls, "sustained-rolls", 0, "size rolls per sustained-load run: its length (default 10, quick 3)")
 	// Internal: the baseline server mode (the bench re-executes itself).
 	fl.StringVar(&o.serveBaseline, "serve-baseline", "", "internal: serve as the baseline of `kind` text, json-map or json-raw")
 	fl.StringVar(&o.baselineFile, "baseline-file", "", "internal: the baseline's output file")

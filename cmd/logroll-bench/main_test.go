@@ -146,8 +146,8 @@ func TestJSONOutput(t *testing.T) {
 	if len(r.Startup) != 2 || r.Startup[1].RolledFiles != 10 || r.Startup[1].HealthzMs <= 0 {
 		t.Errorf("startup = %+v", r.Startup)
 	}
-	if len(r.Targets) != 16 {
-		t.Errorf("%d targets, want 16", len(r.Targets))
+	if len(r.Targets) != 19 {
+		t.Errorf("%d targets, want 19", len(r.Targets))
 	}
 }
 
@@ -177,7 +177,7 @@ func TestJSONRoll(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("roll rows %q, want %q", got, want)
 	}
-	if len(r.Targets) != 16 || r.Targets[4].Status == statusNA || r.Targets[4].Measured == nil || *r.Targets[4].Measured != r.Roll[4].P99ms {
+	if len(r.Targets) != 19 || r.Targets[4].Status == statusNA || r.Targets[4].Measured == nil || *r.Targets[4].Measured != r.Roll[4].P99ms {
 		t.Errorf("roll target = %+v, want the p99 of roll/socket (%+v)", r.Targets[4], r.Roll[4])
 	}
 }
