@@ -141,7 +141,7 @@ func (w *writer) adopt(f *os.File, size int64, at time.Time) {
 	w.publish()
 	if w.deferring() {
 		if w.writeMeta(false) {
-			w.def.metas = append(w.def.metas, w.meta.file())
+			w.def.metas = append(w.def.metas, metaPath(w.l.path))
 		}
 		w.def.dir = true
 		return

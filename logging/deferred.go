@@ -1,6 +1,6 @@
 package logging
 
-import "os"
+import "slices"
 
 // The fsyncs a roll owes at DurabilityRoll, none of them under the writer
 // token.
@@ -30,7 +30,7 @@ import "os"
 // goroutine during one turn with the token. It is owned by the writer
 // goroutine: leaders never add to it (see writer.deferring).
 type deferred struct {
-	metas     []*os.File // .meta files written without fsync
+	metas     []string // paths of .meta files written without fsync
 	dir       bool       // the log folder needs an fsync
 	rolledDir string     // a rolled folder (not the log folder) that needs an fsync
 	jobs      []*job     // compressions of rolled files, submitted after the fsyncs
@@ -63,36 +63,19 @@ func (w *writer) reply(ch chan<- opResult, res opResult) {
 	ch <- res
 }
 
-// runDeferred does the held-back fsyncs — the .meta files, then the folder
-// once — and then sends the held-back answers, in order. The writer
+// runDeferred hands the held-back fsyncs and answers to the publisher
+// (publish.go), which does them in order, and empties d. The writer
 // goroutine calls it after passing the token on (or, when it stops, while
-// holding it); it touches only the collator's immutable fields and d.
-// Failures are logged as the synchronous fsyncs' are: the roll happened,
-// and only its survival of a power loss is in doubt.
+// holding it): it never waits for the disk.
 func (c *Collator) runDeferred(d *deferred) {
-	for i, f := range d.metas {
-		if err := c.fs.syncFile(f); err != nil {
-			c.log.Warn("log metadata sync failed", "path", f.Name(), "err", err)
-		}
-		d.metas[i] = nil
-	}
-	if d.dir {
-		if err := c.fs.syncDir(c.dir); err != nil {
-			c.log.Warn("log folder sync after roll failed", "dir", c.dir, "err", err)
-		}
-	}
-	if d.rolledDir != "" {
-		if err := c.fs.syncDir(d.rolledDir); err != nil {
-			c.log.Warn("rolled folder sync after roll failed", "dir", d.rolledDir, "err", err)
-		}
-	}
-	for i, j := range d.jobs {
-		c.submitJob(j)
-		d.jobs[i] = nil
-	}
-	for i, r := range d.replies {
-		r.ch <- r.res
-		d.replies[i] = deferredReply{}
-	}
+	c.pub.submit(&deferred{
+		metas:     slices.Clone(d.metas),
+		dir:       d.dir,
+		rolledDir: d.rolledDir,
+		jobs:      slices.Clone(d.jobs),
+		replies:   slices.Clone(d.replies),
+	})
+	clear(d.jobs)
+	clear(d.replies)
 	d.metas, d.dir, d.rolledDir, d.jobs, d.replies = d.metas[:0], false, "", d.jobs[:0], d.replies[:0]
 }

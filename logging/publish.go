@@ -38,23 +38,29 @@ import (
 // DurabilityRoll does not promise (docs/reliability.md) — never a part of
 // a visible rolled file.
 //
-// Goroutines: start starts run, which publishes jobs in the order submit
-// queued them. shutdown publishes what is queued and waits for run: no job
-// is left for the next start by a clean stop.
+// The publisher also does the rest of a durable roll's fsyncs, those of the
+// next active file's .meta and of the folder, which the writer goroutine
+// used to do after passing the token on: a flush of the disk's cache waits
+// for every write queued before it, and the writer goroutine must be free
+// for the next size roll (deferred.go).
+//
+// Goroutines: start starts run, which does the batches in the order
+// submit queued them. shutdown does what is queued and waits for run: no
+// job is left for the next start by a clean stop.
 type publisher struct {
 	c *Collator
 
 	mu      sync.Mutex // guards queue and stopped
-	queue   []*job
+	queue   []*deferred
 	stopped bool
 
-	poke chan struct{} // capacity 1: "jobs submitted" (coalescing)
+	poke chan struct{} // capacity 1: "work submitted" (coalescing)
 	quit chan struct{} // closed by shutdown
 	done chan struct{} // closed when run has exited
 	once sync.Once     // start
 	stop sync.Once     // shutdown
 
-	pending atomic.Int64 // jobs submitted and not published: Stats
+	pending atomic.Int64 // plain jobs submitted and not published: Stats
 }
 
 func newPublisher(c *Collator) *publisher {
@@ -64,17 +70,22 @@ func newPublisher(c *Collator) *publisher {
 // start starts run, once.
 func (p *publisher) start() { p.once.Do(func() { go p.run() }) }
 
-// submit queues j without blocking. After shutdown, j is published by the
-// caller's goroutine (a clean stop leaves nothing hidden).
-func (p *publisher) submit(j *job) {
-	p.pending.Add(1)
+// submit queues the batch b, which it owns from then on, without blocking.
+// After shutdown, b is done on the caller's goroutine (a clean stop leaves
+// nothing hidden).
+func (p *publisher) submit(b *deferred) {
+	for _, j := range b.jobs {
+		if j.storage.Compression == CompressionNone {
+			p.pending.Add(1)
+		}
+	}
 	p.mu.Lock()
 	if p.stopped {
 		p.mu.Unlock()
-		p.c.publish(j)
+		p.c.finishBatch(b)
 		return
 	}
-	p.queue = append(p.queue, j)
+	p.queue = append(p.queue, b)
 	p.mu.Unlock()
 	select {
 	case p.poke <- struct{}{}:
@@ -82,8 +93,8 @@ func (p *publisher) submit(j *job) {
 	}
 }
 
-// take returns the queued jobs and empties the queue.
-func (p *publisher) take() []*job {
+// take returns the queued batches and empties the queue.
+func (p *publisher) take() []*deferred {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	q := p.queue
@@ -91,27 +102,26 @@ func (p *publisher) take() []*job {
 	return q
 }
 
-// run publishes the queued jobs until shutdown, then what is left.
+// run does the queued batches until shutdown, then what is left.
 func (p *publisher) run() {
 	defer close(p.done)
 	for {
 		select {
 		case <-p.poke:
 		case <-p.quit:
-			for _, j := range p.take() {
-				p.c.publish(j)
+			for _, b := range p.take() {
+				p.c.finishBatch(b)
 			}
 			return
 		}
-		for _, j := range p.take() {
-			p.c.publish(j)
+		for _, b := range p.take() {
+			p.c.finishBatch(b)
 		}
 	}
 }
 
-// shutdown publishes what is queued and stops run (see publisher). It is
-// idempotent; without start it publishes the queue on the caller's
-// goroutine.
+// shutdown does what is queued and stops run (see publisher). It is
+// idempotent; without start it does the queue on the caller's goroutine.
 func (p *publisher) shutdown() {
 	p.stop.Do(func() {
 		p.mu.Lock()
@@ -124,10 +134,42 @@ func (p *publisher) shutdown() {
 			<-p.done
 			return
 		}
-		for _, j := range p.take() {
-			p.c.publish(j)
+		for _, b := range p.take() {
+			p.c.finishBatch(b)
 		}
 	})
+}
+
+// finishBatch does b in order: the .meta fsyncs, the folder fsyncs, then
+// its jobs — a plain one published, a compressed one handed to the
+// compressor — and then its held-back answers. Failed fsyncs are logged:
+// the roll happened, and only its survival of a power loss is in doubt.
+func (c *Collator) finishBatch(b *deferred) {
+	for _, m := range b.metas {
+		if err := c.syncPending(m); err != nil {
+			c.log.Warn("log metadata sync failed", "path", m, "err", err)
+		}
+	}
+	if b.dir {
+		if err := c.fs.syncDir(c.dir); err != nil {
+			c.log.Warn("log folder sync after roll failed", "dir", c.dir, "err", err)
+		}
+	}
+	if b.rolledDir != "" {
+		if err := c.fs.syncDir(b.rolledDir); err != nil {
+			c.log.Warn("rolled folder sync after roll failed", "dir", b.rolledDir, "err", err)
+		}
+	}
+	for _, j := range b.jobs {
+		if j.storage.Compression == CompressionNone {
+			c.publish(j)
+		} else {
+			c.comp.submit(j)
+		}
+	}
+	for _, r := range b.replies {
+		r.ch <- r.res
+	}
 }
 
 // publish puts j's pending file under its rolled name (the sequence of
@@ -163,7 +205,8 @@ func (c *Collator) publishFile(j *job) bool {
 	return true
 }
 
-// syncPending fsyncs the file at path through c.fs.
+// syncPending fsyncs the file at path through c.fs (by path: the writer
+// may have closed or reused its own descriptor meanwhile).
 func (c *Collator) syncPending(path string) error {
 	f, err := os.Open(path)
 	if err != nil {

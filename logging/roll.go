@@ -341,7 +341,7 @@ func (c *Collator) submitJob(j *job) {
 // queueJob hands j to the goroutine that finishes it.
 func (c *Collator) queueJob(j *job) {
 	if j.storage.Compression == CompressionNone {
-		c.pub.submit(j)
+		c.pub.submit(&deferred{jobs: []*job{j}})
 	} else {
 		c.comp.submit(j)
 	}

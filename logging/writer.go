@@ -246,7 +246,15 @@ func (w *writer) handle(o *op) (stop bool) {
 		stop = true
 	}
 	if stop {
-		w.c.runDeferred(&w.def) // the writer exits: nothing after this turn
+		if reply != nil && w.def.pending() {
+			// After what the last turn held back: a final roll's file is
+			// then in its final form.
+			w.def.replies = append(w.def.replies, deferredReply{ch: reply, res: res})
+			reply = nil
+		}
+		if w.def.pending() {
+			w.c.runDeferred(&w.def) // the writer exits: nothing after this turn
+		}
 	}
 	if reply != nil {
 		if stop {
