@@ -7,18 +7,20 @@ import "slices"
 //
 // A durable roll fsyncs the rolled file, its folder, the next active
 // file's .meta and the folder again, and any of them waits for the disk:
-// as long as the disk is behind the writes, under sustained load. None of
-// them must keep writers waiting. The roll renames the active file to a
-// hidden pending name, whose fsync and publication under the rolled name
-// the publisher does (publish.go); the writer goroutine writes the new
-// .meta without fsync while it holds the token, and, once it has passed
-// the token on, fsyncs the .meta and then the folder once (covering the
-// rename, the new file and the .meta), and only then submits the pending
-// file to the publisher, which answers the roll's caller once the rolled
-// file is durable under its name. DurabilitySync keeps every fsync under
-// the token: its acknowledgements promise the new file's entry too. The
-// .meta is rewritten in place (metafile.go), not by a temporary file and a
-// rename.
+// an fsync ends with a flush of the disk's cache, which waits for every
+// write queued before it, seconds on a disk behind the writes. None of
+// them may keep writers waiting, nor the writer goroutine, which the next
+// size roll needs. The roll renames the active file to a hidden pending
+// name; the writer goroutine writes the new .meta without fsync while it
+// holds the token, and, once it has passed the token on, hands what the
+// turn owes — the .meta and folder fsyncs, the pending files, the answers
+// held back — to the publisher (publish.go) as one batch. The publisher
+// fsyncs the .meta and the folder once (covering the rename, the new file
+// and the .meta), then fsyncs and publishes each pending file, then
+// answers, so that a roll's caller gets the rolled file once it is durable
+// under its name. DurabilitySync keeps every fsync under the token: its
+// acknowledgements promise the new file's entry too. The .meta is
+// rewritten in place (metafile.go), not by a temporary file and a rename.
 //
 // What a power loss inside the deferred window can cost is the new .meta's
 // content (START then falls back to the file's modification time, see

@@ -39,10 +39,9 @@ import (
 // a visible rolled file.
 //
 // The publisher also does the rest of a durable roll's fsyncs, those of the
-// next active file's .meta and of the folder, which the writer goroutine
-// used to do after passing the token on: a flush of the disk's cache waits
-// for every write queued before it, and the writer goroutine must be free
-// for the next size roll (deferred.go).
+// next active file's .meta and of the folder: a flush of the disk's cache
+// waits for every write queued before it, and the writer goroutine must be
+// free for the next size roll (deferred.go).
 //
 // Goroutines: start starts run, which does the batches in the order
 // submit queued them. shutdown does what is queued and waits for run: no
