@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -191,4 +192,72 @@ func pendingFiles(t *testing.T, dir string) []string {
 		}
 	}
 	return out
+}
+
+// TestRollsGoOnWhileFsyncsWait: at DurabilityRoll no fsync of a roll keeps
+// writers or the writer goroutine waiting: with every fsync held up (a disk
+// far behind the writes), writes go on, size rolls keep rolling into
+// pending files, and none of them appears under its rolled name until its
+// fsync is done.
+func TestRollsGoOnWhileFsyncsWait(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testCfg(dir, Policy{Mode: ModeSize, SizeBytes: 10})
+	cfg.Durability = DurabilityRoll
+	release := make(chan struct{})
+	var once sync.Once
+	var holding atomic.Bool // from after Open on
+	unblock := func() { once.Do(func() { close(release) }) }
+	hold := func() {
+		if holding.Load() {
+			<-release
+		}
+	}
+	fsys := fsOps{
+		syncFile: func(f *os.File) error { hold(); return f.Sync() },
+		syncDir:  func(d string) error { hold(); return syncPath(d) },
+	}
+	c, err := open(cfg, testOpts(), fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		unblock()
+		c.Close()
+	}()
+	holding.Store(true)
+	wrote := make(chan error, 1)
+	go func() {
+		for i := range 6 {
+			if err := c.Write(testLog, [][]byte{[]byte(strings.Repeat(string(rune('a'+i)), 20))}); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		wrote <- nil
+	}()
+	select {
+	case err := <-wrote:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("writes wait for the fsyncs of earlier rolls")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(pendingFiles(t, dir)) < 5 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // size rolls by the writer goroutine
+	}
+	if n := len(pendingFiles(t, dir)); n < 5 {
+		t.Fatalf("%d pending files while the fsyncs wait, want 5: the writer goroutine waits for them", n)
+	}
+	if r := rolledFiles(t, dir, testLog); len(r) != 0 {
+		t.Fatalf("rolled files %v published before their fsync", r)
+	}
+	unblock()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(rolledFiles(t, dir, testLog)); n < 5 {
+		t.Errorf("%d rolled files after the fsyncs, want 5 or more", n)
+	}
 }
