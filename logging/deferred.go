@@ -33,9 +33,9 @@ import "slices"
 // goroutine: leaders never add to it (see writer.deferring).
 type deferred struct {
 	metas     []string // paths of .meta files written without fsync
-	dir       bool       // the log folder needs an fsync
-	rolledDir string     // a rolled folder (not the log folder) that needs an fsync
-	jobs      []*job     // compressions of rolled files, submitted after the fsyncs
+	dir       bool     // the log folder needs an fsync
+	rolledDir string   // a rolled folder (not the log folder) that needs an fsync
+	jobs      []*job   // compressions of rolled files, submitted after the fsyncs
 	replies   []deferredReply
 }
 
