@@ -29,13 +29,14 @@ import "slices"
 // which publishes it); never a part of a visible rolled file.
 
 // deferred is the durability work and the answers held back by the writer
-// goroutine during one turn with the token. It is owned by the writer
+// goroutine during one turn with the token, then handed to the publisher
+// as one batch (runDeferred). The writer's own is owned by the writer
 // goroutine: leaders never add to it (see writer.deferring).
 type deferred struct {
 	metas     []string // paths of .meta files written without fsync
 	dir       bool     // the log folder needs an fsync
 	rolledDir string   // a rolled folder (not the log folder) that needs an fsync
-	jobs      []*job   // compressions of rolled files, submitted after the fsyncs
+	jobs      []*job   // rolled files to publish or compress, after the fsyncs
 	replies   []deferredReply
 }
 
