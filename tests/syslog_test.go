@@ -25,8 +25,8 @@ import (
 var sysLine = regexp.MustCompile(`msg="logrolld syslog listening" transport=(tcp|udp) addr=(\S+)`)
 
 // sysAddrs returns the daemon's syslog TCP and UDP addresses ("" when off).
-func (d *daemon) sysAddrs() (tcp, udp string) {
-	d.t.Helper()
+func (d *daemon) sysAddrs(t *testing.T) (tcp, udp string) {
+	t.Helper()
 	for _, m := range sysLine.FindAllStringSubmatch(d.stderr.String(), -1) {
 		if m[1] == "tcp" {
 			tcp = m[2]
@@ -57,7 +57,7 @@ func sysStart(t *testing.T, extra string, logs []string, routes map[string]strin
 	t.Helper()
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, sysConf(extra, logs, routes)))
-	tcp, udp := d.sysAddrs()
+	tcp, udp := d.sysAddrs(t)
 	if tcp == "" || udp == "" {
 		t.Fatalf("no syslog listening lines:\n%s", d.stderr.String())
 	}
@@ -81,9 +81,9 @@ func sysLogger(t *testing.T, addr string, stdin string, args ...string) {
 }
 
 // sysActive returns the lines of a log's active file.
-func (d *daemon) sysActive(log string) []string {
-	d.t.Helper()
-	return lines(readFile(d.t, filepath.Join(d.logs, log)))
+func (d *daemon) sysActive(t *testing.T, log string) []string {
+	t.Helper()
+	return lines(readFile(t, filepath.Join(d.logs, log)))
 }
 
 // sysLinesRE matches the lines util-linux logger writes in each format:
@@ -142,7 +142,7 @@ func TestSyslogLogger(t *testing.T) {
 			total += len(w)
 		}
 		eventually(t, func() string {
-			if n := d.ecoProm("proxy_process_log_syslog_messages_written_total"); n != int64(total) {
+			if n := d.metric(t, "proxy.process.log.syslog.messages_written"); n != int64(total) {
 				return fmt.Sprintf("after %s: %d messages written, want %d", r.name, n, total)
 			}
 			return ""
@@ -150,7 +150,7 @@ func TestSyslogLogger(t *testing.T) {
 	}
 	for log, w := range want {
 		var got []string
-		for _, l := range d.sysActive(log) {
+		for _, l := range d.sysActive(t, log) {
 			m := sys5424RE.FindStringSubmatch(l)
 			if m == nil {
 				m = sys3164RE.FindStringSubmatch(l)
@@ -164,7 +164,7 @@ func TestSyslogLogger(t *testing.T) {
 			t.Errorf("%s: %d lines, want %d; first difference: %s", log, len(got), len(w), sysFirstDiff(got, w))
 		}
 	}
-	if n := d.ecoProm("proxy_process_log_syslog_messages_refused_total"); n != 0 {
+	if n := d.metric(t, "proxy.process.log.syslog.messages_refused"); n != 0 {
 		t.Errorf("%d messages refused", n)
 	}
 }
@@ -238,11 +238,11 @@ func TestSyslogBadInput(t *testing.T) {
 	wantRefused := map[string]int64{"syntax": 5 + 1, "utf8": 1 + 1, "nul": 1 + 1, "oversize": 2, "length": 2, "cut": 2}
 	eventually(t, func() string {
 		for r, n := range wantRefused {
-			if got := d.ecoProm(fmt.Sprintf(`proxy_process_log_syslog_messages_refused_total{reason=%q}`, r)); got != n {
+			if got := d.metricOr0(t, "proxy.process.log.syslog.messages_refused", "reason", r); got != n {
 				return fmt.Sprintf("refused{reason=%q} = %d, want %d", r, got, n)
 			}
 		}
-		if n := d.ecoProm("proxy_process_log_syslog_messages_written_total"); n != int64(len(cases)+1+4+1) {
+		if n := d.metric(t, "proxy.process.log.syslog.messages_written"); n != int64(len(cases)+1+4+1) {
 			return fmt.Sprintf("%d written", n)
 		}
 		return ""
@@ -252,7 +252,7 @@ func TestSyslogBadInput(t *testing.T) {
 		want = append(want, good(i))
 	}
 	want = append(want, good(100), good(101), good(102), good(103), good(200))
-	got := d.sysActive("syslog.log")
+	got := d.sysActive(t, "syslog.log")
 	slices.Sort(got)
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
@@ -287,13 +287,13 @@ func TestSyslogBounds(t *testing.T) {
 	d, tcp, _ := sysStart(t, "", nil, nil)
 	sysSend(t, tcp, "<13>1 - h a - - - warm up\n")
 	eventually(t, func() string {
-		if n := d.ecoProm("proxy_process_log_syslog_messages_written_total"); n != 1 {
+		if n := d.metric(t, "proxy.process.log.syslog.messages_written"); n != 1 {
 			return "warm-up not written"
 		}
 		return ""
 	})
-	baseHWM := d.inHWM()
-	baseG := d.relPromValue("go_goroutines")
+	baseHWM := d.hwm(t)
+	baseG := d.goMetric(t, "go_goroutines")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -326,14 +326,14 @@ func TestSyslogBounds(t *testing.T) {
 	}
 	wg.Wait() // 400 MB discarded
 	eventually(t, func() string {
-		if n := d.ecoProm("proxy_process_log_syslog_connections"); n != 200 {
+		if n := d.metric(t, "proxy.process.log.syslog.connections"); n != 200 {
 			return fmt.Sprintf("%d connections open, want 200", n)
 		}
 		return ""
 	})
-	g := d.relPromValue("go_goroutines")
-	hwm := d.inHWM()
-	t.Logf("200 connections: goroutines %v → %v, VmHWM %.1f → %.1f MiB", baseG, g, float64(baseHWM)/inMiB, float64(hwm)/inMiB)
+	g := d.goMetric(t, "go_goroutines")
+	hwm := d.hwm(t)
+	t.Logf("200 connections: goroutines %v → %v, VmHWM %.1f → %.1f MiB", baseG, g, float64(baseHWM)/mib, float64(hwm)/mib)
 	if g > baseG+200+10 {
 		t.Errorf("%v goroutines for 200 connections (%v before): more than one each", g, baseG)
 	}
@@ -341,10 +341,10 @@ func TestSyslogBounds(t *testing.T) {
 	// discarded as it comes, never buffered), plus its goroutine's stack
 	// and the socket: 200 × (64 + 8) KiB ≈ 14 MiB; 32 MiB of slack for the
 	// runtime.
-	if bound := baseHWM + 48*inMiB; hwm > bound && !inRaceBuild() {
-		t.Errorf("VmHWM %.1f MiB, over the bound %.1f MiB", float64(hwm)/inMiB, float64(bound)/inMiB)
+	if bound := baseHWM + 48*mib; hwm > bound && !raceBuild() {
+		t.Errorf("VmHWM %.1f MiB, over the bound %.1f MiB", float64(hwm)/mib, float64(bound)/mib)
 	}
-	if n := d.ecoProm(`proxy_process_log_syslog_messages_refused_total{reason="oversize"}`); n != 100 {
+	if n := d.metric(t, "proxy.process.log.syslog.messages_refused", "reason", "oversize"); n != 100 {
 		t.Errorf("%d refused as oversize, want 100 (one per endless line)", n)
 	}
 	// More than MaxConns: refused at once, the others unharmed.
@@ -356,7 +356,7 @@ func TestSyslogBounds(t *testing.T) {
 		conns = append(conns, c)
 	}
 	eventually(t, func() string {
-		if n := d.ecoProm("proxy_process_log_syslog_connections_refused_total"); n != 4 {
+		if n := d.metric(t, "proxy.process.log.syslog.connections_refused"); n != 4 {
 			return fmt.Sprintf("%d connections refused, want 4 (260 for 256)", n)
 		}
 		return ""
@@ -365,22 +365,22 @@ func TestSyslogBounds(t *testing.T) {
 		c.Close()
 	}
 	eventually(t, func() string {
-		if n := d.ecoProm("proxy_process_log_syslog_connections"); n != 0 {
+		if n := d.metric(t, "proxy.process.log.syslog.connections"); n != 0 {
 			return fmt.Sprintf("%d connections still open", n)
 		}
-		if g := d.relPromValue("go_goroutines"); g > baseG+2 {
+		if g := d.goMetric(t, "go_goroutines"); g > baseG+2 {
 			return fmt.Sprintf("%v goroutines, %v before the connections", g, baseG)
 		}
 		return ""
 	})
 	sysSend(t, tcp, "<13>1 - h a - - - after\n")
 	eventually(t, func() string {
-		if got := d.sysActive("syslog.log"); !slices.Equal(got, []string{"<13>1 - h a - - - warm up", "<13>1 - h a - - - after"}) {
+		if got := d.sysActive(t, "syslog.log"); !slices.Equal(got, []string{"<13>1 - h a - - - warm up", "<13>1 - h a - - - after"}) {
 			return fmt.Sprintf("syslog.log = %q", got)
 		}
 		return ""
 	})
-	if n := d.ecoProm(`proxy_process_log_syslog_messages_refused_total{reason="cut"}`); n != 100 {
+	if n := d.metric(t, "proxy.process.log.syslog.messages_refused", "reason", "cut"); n != 100 {
 		t.Errorf("%d refused as cut, want 100 (the stalled frames)", n)
 	}
 }
@@ -391,11 +391,11 @@ func TestSyslogBounds(t *testing.T) {
 // the written ones are in the order sent.
 func TestSyslogUDPLossCounted(t *testing.T) {
 	dir := tempDir(t)
-	text := ecoSpaceConf("syslog", "filler")
+	text := exhaustibleConf("syslog", "filler")
 	text = strings.Replace(text, "\n[[logs]]", "\n[proxy.config.syslog]\nudp_listen = \"127.0.0.1:0\"\n\n[[logs]]", 1)
 	d := startDaemon(t, writeConfig(t, dir, text))
-	_, udp := d.sysAddrs()
-	d.ecoExhaust("filler")
+	_, udp := d.sysAddrs(t)
+	d.exhaust(t, "filler")
 	c, err := net.Dial("udp", udp)
 	if err != nil {
 		t.Fatal(err)
@@ -406,17 +406,17 @@ func TestSyslogUDPLossCounted(t *testing.T) {
 		fmt.Fprintf(c, "<13>1 2026-11-21T06:00:00Z h app - - - datagram %05d %s", i, strings.Repeat("u", 60))
 	}
 	eventually(t, func() string {
-		if n := d.ecoProm("proxy_process_log_syslog_write_retries_total"); n == 0 {
+		if n := d.metric(t, "proxy.process.log.syslog.write_retries"); n == 0 {
 			return "no refused batch yet"
 		}
 		return ""
 	})
-	if n := d.ecoWritten("syslog.log"); n != 0 {
+	if n := d.written(t, "syslog.log"); n != 0 {
 		t.Fatalf("%d written while the space was exhausted", n)
 	}
-	d.ecoRemoveRolled("filler.log")
+	d.removeRolled(t, "filler.log")
 	eventually(t, func() string {
-		if d.ecoWritten("syslog.log") == 0 {
+		if d.written(t, "syslog.log") == 0 {
 			return "nothing written after the space came back"
 		}
 		return ""
@@ -425,15 +425,15 @@ func TestSyslogUDPLossCounted(t *testing.T) {
 	// a second): the kernel's drop count comes with the next datagram read,
 	// which must find room.
 	for last, stable := int64(-1), time.Now(); time.Since(stable) < 500*time.Millisecond; time.Sleep(50 * time.Millisecond) {
-		if n := d.ecoWritten("syslog.log"); n != last {
+		if n := d.written(t, "syslog.log"); n != last {
 			last, stable = n, time.Now()
 		}
 	}
 	fmt.Fprintf(c, "<13>1 2026-11-21T06:00:00Z h app - - - datagram %05d last", flood)
 	var written, dropped int64
 	eventually(t, func() string {
-		written = d.ecoProm("proxy_process_log_syslog_messages_written_total")
-		dropped = d.ecoProm("proxy_process_log_syslog_udp_dropped_total")
+		written = d.metric(t, "proxy.process.log.syslog.messages_written")
+		dropped = d.metric(t, "proxy.process.log.syslog.udp_dropped")
 		if written+dropped != flood+1 {
 			return fmt.Sprintf("%d written + %d dropped, want %d sent", written, dropped, flood+1)
 		}
@@ -443,7 +443,7 @@ func TestSyslogUDPLossCounted(t *testing.T) {
 		t.Errorf("no datagram dropped: the flood did not fill the socket buffer")
 	}
 	var got []string
-	for _, path := range d.ecoLogFiles("syslog.log") {
+	for _, path := range d.filesOf(t, "syslog.log") {
 		got = append(got, lines(readFile(t, path))...)
 	}
 	if int64(len(got)) != written {
