@@ -58,10 +58,10 @@ func TestCtlJSON(t *testing.T) {
 
 	var st ctl.Status
 	d.ctlJSON(t, &st, "status", "--json")
-	if st.PID != d.cmd.Process.Pid || st.Config != path || st.Dir != d.logs || st.Host != "e2ehost" ||
+	if st.PID != d.pid() || st.Config != path || st.Dir != d.logs || st.Host != "e2ehost" ||
 		st.Listen != d.addr || st.Socket != d.socket || !st.Accepting {
 		t.Errorf("status --json: %+v\nwant pid %d config %s dir %s host e2ehost listen %s socket %s accepting",
-			st, d.cmd.Process.Pid, path, d.logs, d.addr, d.socket)
+			st, d.pid(), path, d.logs, d.addr, d.socket)
 	}
 	if len(st.Logs) != 1 || st.Logs[0].Name != "access.log" || st.Logs[0].Path != filepath.Join(d.logs, "access.log") ||
 		st.Logs[0].ActiveBytes != 0 || st.Logs[0].Rolled != 1 || st.Logs[0].RolledBytes != f.Bytes {

@@ -66,12 +66,11 @@ func TestStartCatchUpMaxCount(t *testing.T) {
 			}
 
 			begin := time.Now().Truncate(time.Second)
-			d := launch(t, path)
-			d.waitReady(t)
+			d := startDaemon(t, path)
 			var kept string
 			eventually(t, func() string {
 				if d.hasExited() {
-					t.Fatalf("logrolld exited (%d) after start; stderr:\n%s", d.cmd.ProcessState.ExitCode(), d.stderr.String())
+					t.Fatalf("logrolld exited (%d) after start; stderr:\n%s", d.exitCode(), d.stderr.String())
 				}
 				_, rolled := logNames(t, logs, "access.log")
 				if len(rolled) != 1 {
@@ -130,15 +129,22 @@ func TestRefusedReloadChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := snapshot(t, d.logs)
+	scans := d.metric(t, "proxy.process.log.space_scans")
 
 	writeConfig(t, dir, conf{MaxBodyMB: 2, Extra: space(1, 0), Logs: []string{"access", "fresh", "folder"}}.toml())
 	r := d.tryCtl(t, "config", "reload")
 	if r.code != 1 || !strings.Contains(r.stderr, "running configuration is kept") {
 		t.Errorf("config reload: want exit 1 and \"running configuration is kept\": %v", r)
 	}
-	// Deletions by a wrongly applied limit would follow at once (a rescan
-	// after the reload, and one every second).
-	time.Sleep(2 * time.Second)
+	// Deletions by a wrongly applied limit would follow at once: at the
+	// check after the next scan (one every second). A scan is counted once
+	// that check is done.
+	eventually(t, func() string {
+		if n := d.metric(t, "proxy.process.log.space_scans"); n < scans+2 {
+			return fmt.Sprintf("%d space scans since the reload, want 2", n-scans)
+		}
+		return ""
+	})
 	if diff := snapshotDiff(before, snapshot(t, d.logs)); diff != "" {
 		t.Errorf("the refused reload changed the log folder: %s", diff)
 	}
@@ -202,7 +208,7 @@ func TestBudgetBelowHeadroomRefused(t *testing.T) {
 	if !d.hasExited() {
 		t.Errorf("logrolld -config %s started, want exit 2", badPath)
 		d.kill(t)
-	} else if code := d.cmd.ProcessState.ExitCode(); code != 2 {
+	} else if code := d.exitCode(); code != 2 {
 		t.Errorf("logrolld -config %s: exit %d, want 2", badPath, code)
 	}
 	checkBudgetProblem(t, "logrolld", d.stderr.String(), badPath, bad)

@@ -35,11 +35,11 @@ func unitKeys(text string) map[string]map[string][]string {
 	return units
 }
 
-// TestEcoSystemdUnit checks etc/logrolld.service: SIGHUP on reload, the
+// TestSystemdUnit checks etc/logrolld.service: SIGHUP on reload, the
 // hardening the README promises with the log and state folders writable,
 // and `systemd-analyze verify` when it is installed (the binary path
 // pointed at the one under test).
-func TestEcoSystemdUnit(t *testing.T) {
+func TestSystemdUnit(t *testing.T) {
 	path := repoFile(t, "etc/logrolld.service")
 	text := readFile(t, path)
 	svc := unitKeys(text)["Service"]
@@ -75,10 +75,10 @@ func TestEcoSystemdUnit(t *testing.T) {
 	}
 }
 
-// TestEcoShipperRecipes checks that every recipe in etc/shippers says
+// TestShipperRecipes checks that every recipe in etc/shippers says
 // whether it is tested: "TESTED: tests/FILE" where that test file names the
 // recipe, or "UNTESTED"; and that it states the retry of 429 and 503.
-func TestEcoShipperRecipes(t *testing.T) {
+func TestShipperRecipes(t *testing.T) {
 	dir := filepath.Dir(repoFile(t, "etc/shippers/syslog-ng.conf"))
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -14,25 +14,31 @@ import (
 // The harness, one concept a file:
 //
 //   - harness_test.go: TestMain (builds the binaries), the time limits,
-//     temporary folders and files of the repository.
+//     temporary folders, files of the repository.
+//   - harness_wait_test.go: eventually, the one way a test waits.
 //   - harness_proc_test.go: proc, a child process the test started, and
-//     what /proc says of it.
+//     programs run to their end; harness_procfs_test.go: what /proc says of
+//     a proc.
 //   - harness_daemon_test.go: daemon, a logrolld proc; its configuration
 //     (conf) and its stderr.
-//   - harness_ctl_test.go: logrollctl runs (d.ctl) and the documents they
-//     print (status, rolled files, configuration values).
-//   - harness_metrics_test.go: d.metric and the Prometheus /metrics.
-//   - harness_wait_test.go: eventually.
-//   - harness_http_test.go, harness_rawhttp_test.go: ingest requests,
-//     through net/http and written by hand.
-//   - harness_files_test.go: the files of a log on disk.
+//   - harness_ctl_test.go: logrollctl (d.ctl) and what it prints (status,
+//     rolled files, configuration values).
+//   - harness_metrics_test.go: d.metric, and the Go runtime's series of
+//     /metrics.
+//   - harness_http_test.go, harness_rawhttp_test.go: ingest requests through
+//     net/http and written by hand.
+//   - harness_files_test.go: the files of a log on disk, folder snapshots.
 //   - harness_load_test.go, harness_disk_test.go: a load of clients
-//     remembering what became of every request, and the check of what the
-//     disk holds against it.
-//   - harness_numbered_test.go: numbered records of one tag, a poster of
-//     them and a reader checking they are contiguous.
-//   - harness_mount_test.go: faults made as root (tmpfs, bind mounts,
-//     inode flags).
+//     remembering what became of every request, and the check of the disk
+//     against it.
+//   - harness_numbered_test.go, harness_numbered_read_test.go: numbered
+//     records of one tag, their poster and their readers.
+//   - harness_exhaust_test.go: the log space exhausted on purpose.
+//   - harness_mount_test.go: faults made as root (tmpfs, bind mounts, an
+//     immutable file).
+//   - harness_compress_test.go, harness_ship_test.go, harness_tls_test.go,
+//     harness_zone_test.go: compressed rolled files, an S3 store,
+//     certificates and tokens, time zones compiled with zic.
 
 // The binaries TestMain builds.
 var (

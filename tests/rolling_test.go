@@ -1,9 +1,9 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -61,9 +61,12 @@ func TestSIGUSR2Reopen(t *testing.T) {
 	}
 	d.postText(t, "access", "after the move")
 	d.signal(t, syscall.SIGUSR2)
+	// The reopen creates the new active file on the writer's goroutine,
+	// before any write queued after it: its appearing is the point from
+	// which records go to it.
 	eventually(t, func() string {
-		if !strings.Contains(d.stderr.String(), "active files reopened") {
-			return "no \"active files reopened\" after SIGUSR2"
+		if _, err := os.Stat(active); err != nil {
+			return fmt.Sprintf("no new active file after SIGUSR2: %v", err)
 		}
 		return ""
 	})
@@ -75,4 +78,10 @@ func TestSIGUSR2Reopen(t *testing.T) {
 	if got, want := readFile(t, active), "after the reopen\n"; got != want {
 		t.Errorf("new active file holds %q, want %q", got, want)
 	}
+	eventually(t, func() string {
+		if d.logCount("active files reopened") != 1 {
+			return "the daemon did not say once that it reopened the active files"
+		}
+		return ""
+	})
 }

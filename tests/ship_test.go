@@ -99,7 +99,14 @@ func TestShipStoreDownThenBack(t *testing.T) {
 	if s.OldestPending == nil || s.OldestPendingAge < 0 {
 		t.Errorf("oldest pending not shown: %+v", s)
 	}
-	time.Sleep(2 * time.Second) // retried every second at most, the store still down
+	// Tried again (every second at most), the store still down.
+	failed := s.Failures["network"] + s.Failures["server"]
+	d.waitShip(t, 10*time.Second, func(s *ctl.ShipStatus) string {
+		if n := s.Failures["network"] + s.Failures["server"]; n < failed+3 {
+			return fmt.Sprintf("%d failed attempts since, want the 3 files tried again", n-failed)
+		}
+		return ""
+	})
 	for _, f := range d.rolled(t, "access") {
 		if f.Ship != "pending" {
 			t.Errorf("%s: ship %q, want pending", f.Path, f.Ship)

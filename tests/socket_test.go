@@ -15,8 +15,8 @@ import (
 // the process answering on its socket. It returns the rolled file.
 func (d *daemon) checkServes(t *testing.T, record string) string {
 	t.Helper()
-	if st := d.status(t); st.PID != d.cmd.Process.Pid {
-		t.Errorf("status answered by pid %d, want the daemon's %d", st.PID, d.cmd.Process.Pid)
+	if st := d.status(t); st.PID != d.pid() {
+		t.Errorf("status answered by pid %d, want the daemon's %d", st.PID, d.pid())
 	}
 	d.postText(t, "access", record)
 	paths := d.roll(t, "access")

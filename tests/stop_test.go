@@ -126,7 +126,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		// see the daemon gone; make sure of it if the test ends early.
 		if !d.hasExited() {
 			termSent.Store(true)
-			_ = d.cmd.Process.Signal(syscall.SIGKILL)
+			d.sigkill()
 		}
 		wg.Wait()
 	}
@@ -134,18 +134,17 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 
 	waitAcked := func(n int64) {
 		t.Helper()
-		deadline := time.Now().Add(2 * waitLimit)
-		for ackedRecords.Load() < n {
+		eventuallyWithin(t, 2*waitLimit, func() string {
 			select {
 			case f := <-failures:
 				t.Fatal(f)
 			default:
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("only %d records acknowledged after %v, want %d", ackedRecords.Load(), 2*waitLimit, n)
+			if got := ackedRecords.Load(); got < n {
+				return fmt.Sprintf("only %d records acknowledged, want %d", got, n)
 			}
-			time.Sleep(pollStep)
-		}
+			return ""
+		})
 	}
 	forced := 0
 	for _, n := range []int64{1000, 2500} {
@@ -381,9 +380,11 @@ func TestSecondSIGTERMExitsAtOnce(t *testing.T) {
 		return ""
 	})
 	d.signal(t, syscall.SIGTERM)
+	// The graceful stop has begun (and the second signal is watched for)
+	// once /healthz answers 503.
 	eventually(t, func() string {
-		if !strings.Contains(d.stderr.String(), "msg=stopping") {
-			return "no \"stopping\" line after SIGTERM"
+		if code, _ := d.get(t, "/healthz"); code != http.StatusServiceUnavailable {
+			return fmt.Sprintf("/healthz answers %d after SIGTERM, want 503", code)
 		}
 		return ""
 	})
@@ -393,6 +394,9 @@ func TestSecondSIGTERMExitsAtOnce(t *testing.T) {
 		t.Errorf("exit %d after a second SIGTERM, want 1", code)
 	}
 	took := time.Since(second)
+	if got := d.logCount("msg=stopping"); got != 1 {
+		t.Errorf("%d \"stopping\" lines, want 1", got)
+	}
 	if got := d.logCount("second signal: exiting without finishing the graceful stop"); got != 1 {
 		t.Errorf("%d \"second signal\" lines, want 1", got)
 	}
