@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// rtLife is what TestDSTRetentionKeepsNewest saw of one rolled file.
-type rtLife struct {
+// rolledLife is what TestDSTRetentionKeepsNewest saw of one rolled file.
+type rolledLife struct {
 	end       time.Time // its modification time: the END the collator set
 	lastSeen  time.Time
 	firstGone time.Time
@@ -51,7 +51,7 @@ func TestDSTRetentionKeepsNewest(t *testing.T) {
 	// 400 KiB a file: two or three files fit in 1 MiB).
 	runs[0].p = startNumberedPoster(t, runs[0].d, "access", "d", 5, 50*time.Millisecond)
 	runs[1].p = startNumberedPoster(t, runs[1].d, "access", "d", 80, 50*time.Millisecond)
-	lives := map[string]*rtLife{}
+	lives := map[string]*rolledLife{}
 	ageRun, totalRun := runs[0], runs[1]
 
 	// lookAge looks at the max_age daemon's folder and notes each file's END,
@@ -71,7 +71,7 @@ func TestDSTRetentionKeepsNewest(t *testing.T) {
 				if err != nil {
 					continue // deleted since the look
 				}
-				l = &rtLife{end: fi.ModTime()}
+				l = &rolledLife{end: fi.ModTime()}
 				lives[file.name] = l
 			}
 			l.lastSeen = before

@@ -16,22 +16,22 @@ import (
 // newest rolled files within a total. The daylight-saving cases are in
 // retention_dst_test.go, the calendar in calendar_test.go.
 
-// rtName is access.log's rolled name for [start, end) in UTC.
-func rtName(start, end time.Time) string {
+// rolledNameUTC is access.log's rolled name for [start, end) in UTC.
+func rolledNameUTC(start, end time.Time) string {
 	return "access.log.e2ehost." + start.UTC().Format(rolledTimeLayout) + "-" + end.UTC().Format(rolledTimeLayout) + ".old"
 }
 
-// rtWatch samples which of a set of files exist in a folder, every
+// expiryWatch samples which of a set of files exist in a folder, every
 // pollStep, and keeps for each the last time it was seen and the first time
 // it was found gone.
-type rtWatch struct {
+type expiryWatch struct {
 	dir       string
 	lastSeen  map[string]time.Time
 	firstGone map[string]time.Time
 }
 
-func newRTWatch(dir string, names ...string) *rtWatch {
-	w := &rtWatch{dir: dir, lastSeen: map[string]time.Time{}, firstGone: map[string]time.Time{}}
+func newExpiryWatch(dir string, names ...string) *expiryWatch {
+	w := &expiryWatch{dir: dir, lastSeen: map[string]time.Time{}, firstGone: map[string]time.Time{}}
 	for _, n := range names {
 		w.lastSeen[n] = time.Time{}
 	}
@@ -39,10 +39,10 @@ func newRTWatch(dir string, names ...string) *rtWatch {
 }
 
 // add watches name too.
-func (w *rtWatch) add(name string) { w.lastSeen[name] = time.Time{} }
+func (w *expiryWatch) add(name string) { w.lastSeen[name] = time.Time{} }
 
 // sample looks once.
-func (w *rtWatch) sample() {
+func (w *expiryWatch) sample() {
 	for n := range w.lastSeen {
 		if _, gone := w.firstGone[n]; gone {
 			continue
@@ -57,7 +57,7 @@ func (w *rtWatch) sample() {
 }
 
 // until samples until deadline.
-func (w *rtWatch) until(deadline time.Time) {
+func (w *expiryWatch) until(deadline time.Time) {
 	for time.Now().Before(deadline) {
 		w.sample()
 		time.Sleep(pollStep)
@@ -67,7 +67,7 @@ func (w *rtWatch) until(deadline time.Time) {
 
 // checkExpiry checks that name was deleted at expiry: seen after it at no
 // time, found gone within limit after it (on time, not at a scan).
-func (w *rtWatch) checkExpiry(t *testing.T, name string, expiry time.Time, limit time.Duration) {
+func (w *expiryWatch) checkExpiry(t *testing.T, name string, expiry time.Time, limit time.Duration) {
 	t.Helper()
 	gone, ok := w.firstGone[name]
 	switch {
@@ -107,8 +107,8 @@ func TestRetentionMaxAgeOnTime(t *testing.T) {
 	// An END an hour and 7 s before the modification time: not the END read
 	// in another zone (a whole number of quarter hours apart, see
 	// docs/space.md "Order"), so the name is the END.
-	touched := rtName(now.Add(-2*time.Hour), now.Add(-time.Hour-7*time.Second))
-	copied := rtName(now.Add(-time.Hour), now)
+	touched := rolledNameUTC(now.Add(-2*time.Hour), now.Add(-time.Hour-7*time.Second))
+	copied := rolledNameUTC(now.Add(-time.Hour), now)
 	other := "errors.log.e2ehost." + now.Add(-2*time.Hour).Format(rolledTimeLayout) + "-" + now.Add(-time.Hour).Format(rolledTimeLayout) + ".old"
 	for _, n := range []string{touched, copied, other} {
 		if err := os.WriteFile(filepath.Join(logs, n), []byte("left from before\n"), 0o644); err != nil {
@@ -122,7 +122,7 @@ func TestRetentionMaxAgeOnTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := startDaemon(t, path, "TZ=UTC")
-	w := newRTWatch(logs, touched, copied, other)
+	w := newExpiryWatch(logs, touched, copied, other)
 	w.sample()
 
 	d.postText(t, "access", "first")
@@ -167,10 +167,10 @@ func TestRetentionMaxAgeOnTime(t *testing.T) {
 	}
 }
 
-// rtFirst returns the first record of each rolled file of access.log in
+// firstRecords returns the first record of each rolled file of access.log in
 // dir (records of tag), and their total size, sorted by first record. A
 // file deleted while it is read is an error: look again.
-func rtFirst(t *testing.T, dir, tag string) (firsts []int, total int64, err error) {
+func firstRecords(t *testing.T, dir, tag string) (firsts []int, total int64, err error) {
 	t.Helper()
 	_, rolled := logNames(t, dir, "access.log")
 	for _, n := range rolled {
@@ -215,7 +215,7 @@ func TestRetentionMaxTotal(t *testing.T) {
 		next += n
 		rolled = append(rolled, d.roll(t, "access")...)
 		eventually(t, func() string {
-			firsts, total, err := rtFirst(t, d.logs, "t")
+			firsts, total, err := firstRecords(t, d.logs, "t")
 			if err != nil || !slices.Equal(firsts, want[i]) || total > 3<<20 {
 				return fmt.Sprintf("after roll %d: files starting at records %v (%d bytes; %v), want %v", i+1, firsts, total, err, want[i])
 			}
@@ -226,7 +226,7 @@ func TestRetentionMaxTotal(t *testing.T) {
 	write(1, "")
 	d.ctl(t, "config", "reload")
 	eventually(t, func() string {
-		if firsts, _, err := rtFirst(t, d.logs, "t"); err != nil || !slices.Equal(firsts, []int{4*mibRecords + mibRecords*3/2}) {
+		if firsts, _, err := firstRecords(t, d.logs, "t"); err != nil || !slices.Equal(firsts, []int{4*mibRecords + mibRecords*3/2}) {
 			return fmt.Sprintf("after the reload to 1 MiB: files starting at records %v (%v), want the newest only", firsts, err)
 		}
 		return ""

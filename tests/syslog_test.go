@@ -21,13 +21,13 @@ import (
 // bounds. syslog-ng's network() and syslog() destinations are in
 // syslogng_net_test.go.
 
-// sysLine reads the syslog listeners' addresses from the start-up lines.
-var sysLine = regexp.MustCompile(`msg="logrolld syslog listening" transport=(tcp|udp) addr=(\S+)`)
+// syslogListenLine reads the syslog listeners' addresses from the start-up lines.
+var syslogListenLine = regexp.MustCompile(`msg="logrolld syslog listening" transport=(tcp|udp) addr=(\S+)`)
 
-// sysAddrs returns the daemon's syslog TCP and UDP addresses ("" when off).
-func (d *daemon) sysAddrs(t *testing.T) (tcp, udp string) {
+// syslogAddrs returns the daemon's syslog TCP and UDP addresses ("" when off).
+func (d *daemon) syslogAddrs(t *testing.T) (tcp, udp string) {
 	t.Helper()
-	for _, m := range sysLine.FindAllStringSubmatch(d.stderr.String(), -1) {
+	for _, m := range syslogListenLine.FindAllStringSubmatch(d.stderr.String(), -1) {
 		if m[1] == "tcp" {
 			tcp = m[2]
 		} else {
@@ -37,10 +37,10 @@ func (d *daemon) sysAddrs(t *testing.T) (tcp, udp string) {
 	return tcp, udp
 }
 
-// sysConf is a records.toml with both syslog listeners on free loopback
+// syslogConf is a records.toml with both syslog listeners on free loopback
 // ports, the logs given (plus "syslog"), each log's table body after its
 // filename taken from routes, and extra records of [proxy.config.log].
-func sysConf(extra string, logs []string, routes map[string]string) string {
+func syslogConf(extra string, logs []string, routes map[string]string) string {
 	c := conf{
 		MaxBodyMB: 4, RollingEnabled: `"size"`, SizeMB: 1, Logs: []string{},
 		Extra: extra + "\n[proxy.config.syslog]\ntcp_listen = \"127.0.0.1:0\"\nudp_listen = \"127.0.0.1:0\"\n",
@@ -51,22 +51,22 @@ func sysConf(extra string, logs []string, routes map[string]string) string {
 	return c
 }
 
-// sysStart starts a daemon on sysConf and returns it with its syslog
+// startSyslog starts a daemon on syslogConf and returns it with its syslog
 // addresses.
-func sysStart(t *testing.T, extra string, logs []string, routes map[string]string) (*daemon, string, string) {
+func startSyslog(t *testing.T, extra string, logs []string, routes map[string]string) (*daemon, string, string) {
 	t.Helper()
 	dir := tempDir(t)
-	d := startDaemon(t, writeConfig(t, dir, sysConf(extra, logs, routes)))
-	tcp, udp := d.sysAddrs(t)
+	d := startDaemon(t, writeConfig(t, dir, syslogConf(extra, logs, routes)))
+	tcp, udp := d.syslogAddrs(t)
 	if tcp == "" || udp == "" {
 		t.Fatalf("no syslog listening lines:\n%s", d.stderr.String())
 	}
 	return d, tcp, udp
 }
 
-// sysLogger runs util-linux logger with args, the messages on its
+// runLogger runs util-linux logger with args, the messages on its
 // standard input (one a line), against addr.
-func sysLogger(t *testing.T, addr string, stdin string, args ...string) {
+func runLogger(t *testing.T, addr string, stdin string, args ...string) {
 	t.Helper()
 	bin, err := exec.LookPath("logger")
 	if err != nil {
@@ -80,18 +80,18 @@ func sysLogger(t *testing.T, addr string, stdin string, args ...string) {
 	}
 }
 
-// sysActive returns the lines of a log's active file.
-func (d *daemon) sysActive(t *testing.T, log string) []string {
+// activeLines returns the lines of a log's active file.
+func (d *daemon) activeLines(t *testing.T, log string) []string {
 	t.Helper()
 	return lines(readFile(t, filepath.Join(d.logs, log)))
 }
 
-// sysLinesRE matches the lines util-linux logger writes in each format:
+// logger5424RE and logger3164RE match the lines util-linux logger writes in each format:
 // RFC 5424 "<PRI>1 TIMESTAMP HOST TAG - - [timeQuality…] MSG" and RFC 3164
 // "<PRI>Mmm dd hh:mm:ss HOST TAG: MSG".
 var (
-	sys5424RE = regexp.MustCompile(`^<(\d+)>1 \d{4}-\d\d-\d\dT\S+ \S+ (\S+) - - \[timeQuality[^]]*\] (.*)$`)
-	sys3164RE = regexp.MustCompile(`^<(\d+)>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ ([^:\s]+): (.*)$`)
+	logger5424RE = regexp.MustCompile(`^<(\d+)>1 \d{4}-\d\d-\d\dT\S+ \S+ (\S+) - - \[timeQuality[^]]*\] (.*)$`)
+	logger3164RE = regexp.MustCompile(`^<(\d+)>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ ([^:\s]+): (.*)$`)
 )
 
 // TestSyslogLogger sends messages with util-linux logger in every
@@ -99,7 +99,7 @@ var (
 // and checks that each arrives once, in order, exactly as logger sent it
 // (checked against the format's shape), in its log.
 func TestSyslogLogger(t *testing.T) {
-	d, tcp, udp := sysStart(t, "", []string{"auth", "web"}, map[string]string{
+	d, tcp, udp := startSyslog(t, "", []string{"auth", "web"}, map[string]string{
 		"auth": `syslog_facility = ["auth", "authpriv"]` + "\n",
 		"web":  `syslog_app_name = ["nginx"]` + "\n",
 	})
@@ -110,12 +110,12 @@ func TestSyslogLogger(t *testing.T) {
 		format *regexp.Regexp
 	}
 	runs := []run{
-		{"tcp newline rfc5424", tcp, []string{"--tcp", "--rfc5424"}, sys5424RE},
-		{"tcp octet rfc5424", tcp, []string{"--tcp", "--octet-count", "--rfc5424"}, sys5424RE},
-		{"tcp newline rfc3164", tcp, []string{"--tcp", "--rfc3164"}, sys3164RE},
-		{"tcp octet rfc3164", tcp, []string{"--tcp", "--octet-count", "--rfc3164"}, sys3164RE},
-		{"udp rfc5424", udp, []string{"--udp", "--rfc5424"}, sys5424RE},
-		{"udp rfc3164", udp, []string{"--udp", "--rfc3164"}, sys3164RE},
+		{"tcp newline rfc5424", tcp, []string{"--tcp", "--rfc5424"}, logger5424RE},
+		{"tcp octet rfc5424", tcp, []string{"--tcp", "--octet-count", "--rfc5424"}, logger5424RE},
+		{"tcp newline rfc3164", tcp, []string{"--tcp", "--rfc3164"}, logger3164RE},
+		{"tcp octet rfc3164", tcp, []string{"--tcp", "--octet-count", "--rfc3164"}, logger3164RE},
+		{"udp rfc5424", udp, []string{"--udp", "--rfc5424"}, logger5424RE},
+		{"udp rfc3164", udp, []string{"--udp", "--rfc3164"}, logger3164RE},
 	}
 	want := map[string][]string{} // log → "tag|pri|message" in order
 	for i, r := range runs {
@@ -130,9 +130,9 @@ func TestSyslogLogger(t *testing.T) {
 			for j := range 50 {
 				fmt.Fprintf(&in, "run %d %s message %02d ünïcode\n", i, r.name, j)
 			}
-			sysLogger(t, r.addr, in.String(), append(r.args, "--tag", dest.tag, "--priority", dest.prio)...)
+			runLogger(t, r.addr, in.String(), append(r.args, "--tag", dest.tag, "--priority", dest.prio)...)
 			for j := range 50 {
-				want[dest.log] = append(want[dest.log], fmt.Sprintf("%s|%d|run %d %s message %02d ünïcode", dest.tag, sysPRI(dest.prio), i, r.name, j))
+				want[dest.log] = append(want[dest.log], fmt.Sprintf("%s|%d|run %d %s message %02d ünïcode", dest.tag, priOf(dest.prio), i, r.name, j))
 			}
 		}
 		// Each run is written before the next starts: the order of the
@@ -150,10 +150,10 @@ func TestSyslogLogger(t *testing.T) {
 	}
 	for log, w := range want {
 		var got []string
-		for _, l := range d.sysActive(t, log) {
-			m := sys5424RE.FindStringSubmatch(l)
+		for _, l := range d.activeLines(t, log) {
+			m := logger5424RE.FindStringSubmatch(l)
 			if m == nil {
-				m = sys3164RE.FindStringSubmatch(l)
+				m = logger3164RE.FindStringSubmatch(l)
 			}
 			if m == nil {
 				t.Fatalf("%s: line %q is not as logger sends it", log, l)
@@ -161,7 +161,7 @@ func TestSyslogLogger(t *testing.T) {
 			got = append(got, m[2]+"|"+m[1]+"|"+m[3])
 		}
 		if !slices.Equal(got, w) {
-			t.Errorf("%s: %d lines, want %d; first difference: %s", log, len(got), len(w), sysFirstDiff(got, w))
+			t.Errorf("%s: %d lines, want %d; first difference: %s", log, len(got), len(w), firstDiff(got, w))
 		}
 	}
 	if n := d.metric(t, "proxy.process.log.syslog.messages_refused"); n != 0 {
@@ -169,15 +169,15 @@ func TestSyslogLogger(t *testing.T) {
 	}
 }
 
-// sysPRI is the PRI of a logger priority "facility.level".
-func sysPRI(p string) int {
+// priOf is the PRI of a logger priority "facility.level".
+func priOf(p string) int {
 	fac := map[string]int{"user": 1, "auth": 4, "authpriv": 10, "local7": 23}
 	lvl := map[string]int{"err": 3, "notice": 5, "info": 6}
 	f, l, _ := strings.Cut(p, ".")
 	return fac[f]*8 + lvl[l]
 }
 
-func sysFirstDiff(got, want []string) string {
+func firstDiff(got, want []string) string {
 	for i := range min(len(got), len(want)) {
 		if got[i] != want[i] {
 			return fmt.Sprintf("line %d: %q, want %q", i+1, got[i], want[i])
@@ -197,7 +197,7 @@ func sysFirstDiff(got, want []string) string {
 // nothing of it written; the good ones are written; a bad octet count and
 // a stream cut in the middle of a frame end their connection.
 func TestSyslogBadInput(t *testing.T) {
-	d, tcp, udp := sysStart(t, "", nil, nil)
+	d, tcp, udp := startSyslog(t, "", nil, nil)
 	good := func(i int) string { return fmt.Sprintf("<13>1 2026-11-21T06:00:00Z h app - - - good %d", i) }
 	long := "<13>1 2026-11-21T06:00:00Z h app - - - " + strings.Repeat("x", 70000) // over 65536
 	cases := []struct {
@@ -220,12 +220,12 @@ func TestSyslogBadInput(t *testing.T) {
 		stream.WriteString(c.stream)
 	}
 	stream.WriteString(good(len(cases)) + "\n")
-	sysSend(t, tcp, stream.String())
+	sendSyslog(t, tcp, stream.String())
 	// Connection enders, each on its own connection after a good message.
-	sysSend(t, tcp, good(100)+"\n"+"12a <13>1 - - - - - - x")           // bad octet count
-	sysSend(t, tcp, good(101)+"\n"+"0 \n")                              // zero length
-	sysSend(t, tcp, good(102)+"\n"+"60 <13>1 2026-11-21T06:00:00Z h a") // cut mid-frame
-	sysSend(t, tcp, good(103)+"\n"+"<13>1 2026-11-21T06:00:00Z h a - - - no LF")
+	sendSyslog(t, tcp, good(100)+"\n"+"12a <13>1 - - - - - - x")           // bad octet count
+	sendSyslog(t, tcp, good(101)+"\n"+"0 \n")                              // zero length
+	sendSyslog(t, tcp, good(102)+"\n"+"60 <13>1 2026-11-21T06:00:00Z h a") // cut mid-frame
+	sendSyslog(t, tcp, good(103)+"\n"+"<13>1 2026-11-21T06:00:00Z h a - - - no LF")
 	// UDP: one datagram each.
 	uc, err := net.Dial("udp", udp)
 	if err != nil {
@@ -252,19 +252,19 @@ func TestSyslogBadInput(t *testing.T) {
 		want = append(want, good(i))
 	}
 	want = append(want, good(100), good(101), good(102), good(103), good(200))
-	got := d.sysActive(t, "syslog.log")
+	got := d.activeLines(t, "syslog.log")
 	slices.Sort(got)
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
-		t.Errorf("syslog.log: %s", sysFirstDiff(got, want))
+		t.Errorf("syslog.log: %s", firstDiff(got, want))
 	}
 	if strings.Count(d.stderr.String(), "syslog message refused") == 0 {
 		t.Error("no refusal in the daemon's log")
 	}
 }
 
-// sysSend writes data on a new TCP connection to addr, then closes it.
-func sysSend(t *testing.T, addr, data string) {
+// sendSyslog writes data on a new TCP connection to addr, then closes it.
+func sendSyslog(t *testing.T, addr, data string) {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -284,8 +284,8 @@ func sysSend(t *testing.T, addr, data string) {
 // once (256 at most), and still nothing else suffers: a message sent then
 // is written.
 func TestSyslogBounds(t *testing.T) {
-	d, tcp, _ := sysStart(t, "", nil, nil)
-	sysSend(t, tcp, "<13>1 - h a - - - warm up\n")
+	d, tcp, _ := startSyslog(t, "", nil, nil)
+	sendSyslog(t, tcp, "<13>1 - h a - - - warm up\n")
 	eventually(t, func() string {
 		if n := d.metric(t, "proxy.process.log.syslog.messages_written"); n != 1 {
 			return "warm-up not written"
@@ -373,9 +373,9 @@ func TestSyslogBounds(t *testing.T) {
 		}
 		return ""
 	})
-	sysSend(t, tcp, "<13>1 - h a - - - after\n")
+	sendSyslog(t, tcp, "<13>1 - h a - - - after\n")
 	eventually(t, func() string {
-		if got := d.sysActive(t, "syslog.log"); !slices.Equal(got, []string{"<13>1 - h a - - - warm up", "<13>1 - h a - - - after"}) {
+		if got := d.activeLines(t, "syslog.log"); !slices.Equal(got, []string{"<13>1 - h a - - - warm up", "<13>1 - h a - - - after"}) {
 			return fmt.Sprintf("syslog.log = %q", got)
 		}
 		return ""
@@ -394,7 +394,7 @@ func TestSyslogUDPLossCounted(t *testing.T) {
 	text := exhaustibleConf("syslog", "filler")
 	text = strings.Replace(text, "\n[[logs]]", "\n[proxy.config.syslog]\nudp_listen = \"127.0.0.1:0\"\n\n[[logs]]", 1)
 	d := startDaemon(t, writeConfig(t, dir, text))
-	_, udp := d.sysAddrs(t)
+	_, udp := d.syslogAddrs(t)
 	d.exhaust(t, "filler")
 	c, err := net.Dial("udp", udp)
 	if err != nil {

@@ -24,7 +24,7 @@ func startSyslogNGNet(t *testing.T, dir string, d *daemon, network bool) *syslog
 	if n := strings.Count(recipe, netRecipeAddr); n != 1 {
 		t.Fatalf("etc/shippers/syslog-ng-network.conf names %s %d times, want once", netRecipeAddr, n)
 	}
-	tcp, _ := d.sysAddrs(t)
+	tcp, _ := d.syslogAddrs(t)
 	host, port, _ := strings.Cut(tcp, ":")
 	recipe = strings.Replace(recipe, netRecipeAddr, fmt.Sprintf("%q port(%s)", host, port), 1)
 	if network {

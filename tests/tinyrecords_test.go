@@ -15,8 +15,8 @@ import (
 // followed by a newline) no larger than the body, whatever the number of
 // records.
 
-// trShape is one tiny-record body of TestIngestTinyRecordsMemory.
-type trShape struct {
+// tinyShape is one tiny-record body of TestIngestTinyRecordsMemory.
+type tinyShape struct {
 	name     string
 	ctype    string
 	encoding string
@@ -26,15 +26,15 @@ type trShape struct {
 	records  int
 }
 
-// trShapes returns the bodies, each of at most max bytes (decompressed).
-func trShapes(t *testing.T, max int) []trShape {
+// tinyShapes returns the bodies, each of at most max bytes (decompressed).
+func tinyShapes(t *testing.T, max int) []tinyShape {
 	n := max / 3 // records of three bytes each: "{}\n", "a\r\n", "a\n\n", "{},"
 	ndjson := bytes.Repeat([]byte("{}\n"), n)
 	array := make([]byte, 0, 3*n+1)
 	array = append(array, '[')
 	array = append(array, bytes.Repeat([]byte("{},"), n)...)
 	array[len(array)-1] = ']'
-	shapes := []trShape{
+	shapes := []tinyShape{
 		{name: "ndjson {}", ctype: "application/x-ndjson", body: ndjson, record: "{}", records: n},
 		{name: "text a CRLF", ctype: "text/plain", body: bytes.Repeat([]byte("a\r\n"), n), record: "a", records: n},
 		{name: "json array of {}", ctype: "application/json", body: array, record: "{}", records: n},
@@ -76,7 +76,7 @@ func trShapes(t *testing.T, max int) []trShape {
 func TestIngestTinyRecordsMemory(t *testing.T) {
 	const maxBodyMB = 16
 	const bound = 3*maxBodyMB*mib + 24*mib
-	for _, s := range trShapes(t, maxBodyMB*mib) {
+	for _, s := range tinyShapes(t, maxBodyMB*mib) {
 		t.Run(s.name, func(t *testing.T) {
 			dir := tempDir(t)
 			d := startDaemon(t, writeConfig(t, dir, conf{MaxBodyMB: maxBodyMB}.toml()))
