@@ -215,7 +215,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 				}
 				status, header, body = a.status, a.header, a.body
 			} else {
-				a := sendRawHalf(t, d.addr, []byte(tt.raw), tt.half, waitLimit)
+				a := sendRaw(t, d.addr, []byte(tt.raw), tt.half, waitLimit)
 				if a.err != nil {
 					t.Fatalf("no answer after %v: %v", a.took, a.err)
 				}
@@ -253,29 +253,6 @@ func TestBadInputWritesNothing(t *testing.T) {
 	if got := readFile(t, filepath.Join(d.logs, "access.log")); got != "after the bad input\n" {
 		t.Errorf("access.log holds %q, want the one good record", got)
 	}
-}
-
-// sendRawHalf is sendRaw that may half-close the connection after sending, so
-// that the server sees the body end early.
-func sendRawHalf(t *testing.T, addr string, raw []byte, half bool, limit time.Duration) rawAnswer {
-	t.Helper()
-	if !half {
-		return sendRaw(t, addr, raw, limit)
-	}
-	begin := time.Now()
-	conn, err := net.DialTimeout("tcp", addr, waitLimit)
-	if err != nil {
-		t.Fatalf("dial %s: %v", addr, err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(begin.Add(limit))
-	if _, err := conn.Write(raw); err != nil {
-		t.Fatalf("raw write: %v", err)
-	}
-	if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
-		t.Fatalf("half-close: %v", err)
-	}
-	return readAnswer(conn, begin)
 }
 
 // gzipBomb returns a gzip stream of n copies of a member decompressing to

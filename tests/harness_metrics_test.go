@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/logroll/logroll/ctl"
 )
@@ -140,4 +141,16 @@ func promValue(t *testing.T, body, series string) float64 {
 func (d *daemon) written(t *testing.T, log string) int64 {
 	t.Helper()
 	return d.metric(t, "proxy.process.log.records_written", "log", log)
+}
+
+// waitWritten waits up to limit until at least n records are written to
+// log: the daemon's count is the point from which they are in the file.
+func (d *daemon) waitWritten(t *testing.T, log string, n int64, limit time.Duration) {
+	t.Helper()
+	eventuallyWithin(t, limit, func() string {
+		if got := d.written(t, log); got < n {
+			return fmt.Sprintf("%d of %d records written to %s", got, n, log)
+		}
+		return ""
+	})
 }

@@ -21,9 +21,12 @@ type rawAnswer struct {
 	took   time.Duration
 }
 
-// sendRaw sends raw bytes to addr on a new connection and reads one HTTP
-// answer, waiting at most limit.
-func sendRaw(t *testing.T, addr string, raw []byte, limit time.Duration) rawAnswer {
+// sendRaw sends raw bytes to addr on a new connection, half-closes it
+// after them if half (the server sees the body end early), and reads one
+// HTTP answer, waiting at most limit. A failed write is logged, not fatal:
+// the server may answer and close before reading everything (413, 400);
+// the answer is what the test checks.
+func sendRaw(t *testing.T, addr string, raw []byte, half bool, limit time.Duration) rawAnswer {
 	t.Helper()
 	begin := time.Now()
 	conn, err := net.DialTimeout("tcp", addr, waitLimit)
@@ -33,8 +36,11 @@ func sendRaw(t *testing.T, addr string, raw []byte, limit time.Duration) rawAnsw
 	defer conn.Close()
 	conn.SetDeadline(begin.Add(limit))
 	if _, err := conn.Write(raw); err != nil {
-		// The server may answer and close before reading everything (413).
 		t.Logf("raw write: %v", err)
+	} else if half {
+		if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+			t.Logf("half-close: %v", err)
+		}
 	}
 	return readAnswer(conn, begin)
 }

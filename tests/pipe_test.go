@@ -77,12 +77,7 @@ func TestPipeThroughRestart(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 
-	eventually(t, func() string {
-		if d.written(t, "access.log") < 1000 {
-			return "the pipe has not delivered 1,000 lines yet"
-		}
-		return ""
-	})
+	d.waitWritten(t, "access.log", 1000, waitLimit)
 	// A 503 period.
 	d.exhaust(t, "filler")
 	before := d.metricOr0(t, "proxy.process.log.ingest.requests", "status", "503")

@@ -187,10 +187,10 @@ func TestSurfaceIngestChangesNothing(t *testing.T) {
 	}
 	// CONNECT and OPTIONS * cannot be sent by the client above. net/http
 	// answers OPTIONS * itself, 200 with an empty body: harmless.
-	if a := sendRaw(t, d.addr, []byte("CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n"), waitLimit); a.err == nil && a.status < 400 {
+	if a := sendRaw(t, d.addr, []byte("CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n"), false, waitLimit); a.err == nil && a.status < 400 {
 		t.Errorf("CONNECT: %d %.200s, want an error status", a.status, a.body)
 	}
-	if a := sendRaw(t, d.addr, []byte("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"), waitLimit); a.err != nil || a.body != "" {
+	if a := sendRaw(t, d.addr, []byte("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"), false, waitLimit); a.err != nil || a.body != "" {
 		t.Errorf("OPTIONS *: %d %q %v, want net/http's empty answer", a.status, a.body, a.err)
 	}
 

@@ -83,12 +83,7 @@ func TestSyslogNGNetwork(t *testing.T) {
 			half := messagesPerSender / 2
 			s.send(t, 0, half)
 			first := int64(syslogSenders * half)
-			eventuallyWithin(t, deliverLimit, func() string {
-				if n := d.written(t, syslogLog); n < first {
-					return fmt.Sprintf("%d of %d messages written", n, first)
-				}
-				return ""
-			})
+			d.waitWritten(t, syslogLog, first, deliverLimit)
 			d.exhaust(t, "filler")
 			retriesBefore := d.metric(t, "proxy.process.log.syslog.write_retries")
 			exhausted := time.Now()
@@ -105,12 +100,7 @@ func TestSyslogNGNetwork(t *testing.T) {
 			d.removeRolled(t, "filler.log")
 			resumed := time.Now()
 			want := int64(syslogSenders * messagesPerSender)
-			eventuallyWithin(t, deliverLimit, func() string {
-				if n := d.written(t, syslogLog); n < want {
-					return fmt.Sprintf("%d of %d messages written after the space came back", n, want)
-				}
-				return ""
-			})
+			d.waitWritten(t, syslogLog, want, deliverLimit)
 			s.stop(t)
 			if strings.Contains(s.stderr.String(), "dropped") {
 				t.Errorf("syslog-ng dropped messages:\n%s", s.stderr.String())

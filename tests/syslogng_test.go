@@ -270,12 +270,7 @@ func TestSyslogNG(t *testing.T) {
 	begin := time.Now()
 	s.send(t, 0, messagesPerSender)
 	want := int64(syslogSenders * messagesPerSender)
-	eventuallyWithin(t, deliverLimit, func() string {
-		if n := d.written(t, syslogLog); n < want {
-			return fmt.Sprintf("%d of %d messages written", n, want)
-		}
-		return ""
-	})
+	d.waitWritten(t, syslogLog, want, deliverLimit)
 	elapsed := time.Since(begin)
 	s.stop(t) // what it still held is sent before it exits
 	if n := d.written(t, syslogLog); n != want {
@@ -304,12 +299,7 @@ func TestSyslogNGSpaceExhausted(t *testing.T) {
 	half := messagesPerSender / 2
 	s.send(t, 0, half)
 	firstHalf := int64(syslogSenders * half)
-	eventuallyWithin(t, deliverLimit, func() string {
-		if n := d.written(t, syslogLog); n < firstHalf {
-			return fmt.Sprintf("%d of %d messages written", n, firstHalf)
-		}
-		return ""
-	})
+	d.waitWritten(t, syslogLog, firstHalf, deliverLimit)
 
 	fill := d.exhaust(t, "filler")
 	refusedBefore := d.metricOr0(t, "proxy.process.log.ingest.requests", "status", "503")
@@ -330,12 +320,7 @@ func TestSyslogNGSpaceExhausted(t *testing.T) {
 	resumed := time.Now()
 
 	want := int64(syslogSenders * messagesPerSender)
-	eventuallyWithin(t, deliverLimit, func() string {
-		if n := d.written(t, syslogLog); n < want {
-			return fmt.Sprintf("%d of %d messages written after the space came back", n, want)
-		}
-		return ""
-	})
+	d.waitWritten(t, syslogLog, want, deliverLimit)
 	delivered := time.Since(resumed)
 	s.stop(t)
 	if !strings.Contains(s.stderr.String(), "status_code='503'") {

@@ -41,12 +41,7 @@ func TestSyslogNGTLS(t *testing.T) {
 	sng := startSyslogNGWith(t, s.dir, recipe)
 	sng.send(t, 0, messagesPerSender)
 	want := int64(syslogSenders * messagesPerSender)
-	eventuallyWithin(t, deliverLimit, func() string {
-		if n := s.d.written(t, "syslog.log"); n < want {
-			return fmt.Sprintf("%d of %d messages written", n, want)
-		}
-		return ""
-	})
+	s.d.waitWritten(t, "syslog.log", want, deliverLimit)
 	sng.stop(t)
 	checkDelivered(t, s.d, messagesPerSender)
 }
