@@ -2,7 +2,9 @@ package tests
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -53,7 +55,7 @@ func logNames(t *testing.T, dir, log string) (active, rolled []string) {
 }
 
 // readNames reads the files names of dir, whose records must all be lines of
-// stream tag.
+// stream tag (readNumberedFile).
 func readNames(t *testing.T, dir string, names []string, tag string) logOnDisk {
 	t.Helper()
 	l := logOnDisk{ids: map[int]int{}}
@@ -61,22 +63,15 @@ func readNames(t *testing.T, dir string, names []string, tag string) logOnDisk {
 		if rolledName.MatchString(n) {
 			l.rolled = append(l.rolled, n)
 		}
-		data, err := os.ReadFile(filepath.Join(dir, n))
-		if err != nil {
+		f, err := readNumberedFile(filepath.Join(dir, n), tag, false)
+		if errors.Is(err, fs.ErrNotExist) {
 			t.Fatal(err)
 		}
-		l.bytes += int64(len(data))
-		text := string(data)
-		if text != "" && !strings.HasSuffix(text, "\n") {
-			t.Errorf("%s does not end with a newline: a torn record", n)
+		if err != nil {
+			t.Error(err)
 		}
-		for i, line := range lines(text) {
-			sm := numberedLineRE.FindStringSubmatch(line)
-			if sm == nil || sm[1] != tag || len(line) != numberedLineLen-1 {
-				t.Errorf("%s line %d is not a record of %q: %.60q", n, i+1, tag, line)
-				continue
-			}
-			id, _ := strconv.Atoi(sm[2])
+		l.bytes += f.bytes
+		for _, id := range f.ids {
 			l.ids[id]++
 		}
 	}
@@ -132,6 +127,7 @@ func checkNewest(t *testing.T, what string, l logOnDisk, last int) int {
 type numberedFile struct {
 	name   string
 	ino    uint64
+	bytes  int64
 	lo, hi int // lowest and highest record id; lo > hi when empty
 	ids    []int
 }
@@ -146,6 +142,7 @@ func readNumberedFile(path, tag string, partial bool) (numberedFile, error) {
 	if err != nil {
 		return f, err
 	}
+	f.bytes = int64(len(data))
 	if i := strings.LastIndexByte(string(data), '\n'); i+1 < len(data) {
 		if !partial {
 			return f, fmt.Errorf("%s: last line torn (no newline)", f.name)
