@@ -97,7 +97,7 @@ func TestFaultFullFilesystem(t *testing.T) {
 	filler := filepath.Join(mnt, "filler")
 	fillDisk(t, filler)
 	full := time.Now()
-	eventuallyWithin(t, waitLimit, func() string {
+	eventually(t, func() string {
 		if f := l.failed(); f != "" {
 			t.Fatal(f)
 		}
@@ -232,7 +232,7 @@ func TestFaultReadOnlyFolder(t *testing.T) {
 	if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "read-only file system") {
 		t.Errorf("forced roll in a read-only folder: want exit 1 with the reason on stderr and no path: %v", r)
 	}
-	eventuallyWithin(t, waitLimit, func() string { // the file reaches 1 MiB: a size roll fails too
+	eventually(t, func() string { // the file reaches 1 MiB: a size roll fails too
 		if v := d.metric(t, "proxy.process.log.roll_failures"); v < 2 {
 			return fmt.Sprintf("roll_failures %d, want the forced roll's and a size roll's", v)
 		}
@@ -241,7 +241,7 @@ func TestFaultReadOnlyFolder(t *testing.T) {
 	failed := d.metric(t, "proxy.process.log.roll_failures")
 	undo()
 	fixed := time.Now()
-	eventuallyWithin(t, waitLimit, func() string {
+	eventually(t, func() string {
 		if v := d.metric(t, "proxy.process.log.rolls", "cause", "size"); v == 0 {
 			return "no size roll since the folder is writable again"
 		}
@@ -273,7 +273,7 @@ func TestFaultRenameFails(t *testing.T) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{RollingEnabled: `"time"`, Extra: "rolling_interval_sec = 1\n"}.toml()))
 	l := faultLoad(t, d, "rename")
-	eventuallyWithin(t, waitLimit, func() string {
+	eventually(t, func() string {
 		if v := d.metric(t, "proxy.process.log.rolls", "cause", "time"); v == 0 {
 			return "no time roll yet"
 		}
@@ -282,7 +282,7 @@ func TestFaultRenameFails(t *testing.T) {
 	if err := setImmutable(t, d.logs, true); err != nil {
 		t.Skipf("chattr +i: %v", err)
 	}
-	eventuallyWithin(t, waitLimit, func() string {
+	eventually(t, func() string {
 		if v := d.metric(t, "proxy.process.log.roll_failures"); v < 2 {
 			return fmt.Sprintf("roll_failures %d, want two boundaries' rolls failed", v)
 		}
@@ -293,7 +293,7 @@ func TestFaultRenameFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	fixed := time.Now()
-	eventuallyWithin(t, waitLimit, func() string {
+	eventually(t, func() string {
 		if v := d.metric(t, "proxy.process.log.rolls", "cause", "time"); v == rollsBefore {
 			return "no time roll since renames work again"
 		}
@@ -384,7 +384,7 @@ func movedWhileRunning(t *testing.T, replace bool) {
 	}
 
 	after := faultLoad(t, d, "after")
-	eventuallyWithin(t, waitLimit, func() string {
+	eventually(t, func() string {
 		if fi, err := os.Stat(active); err != nil || fi.Size() == 0 {
 			return fmt.Sprintf("no records in a file at the active path yet: %v", err)
 		}
@@ -533,7 +533,7 @@ func TestFaultFolderReplacedTakenByAnother(t *testing.T) {
 	}
 	d2 := startDaemon(t, writeConfig(t, tempDir(t), conf{LogfileDir: d.logs}.toml()))
 	d.postText(t, "access", "after the replacement")
-	eventuallyWithin(t, waitLimit, func() string { // stderr arrives through a pipe
+	eventually(t, func() string { // stderr arrives through a pipe
 		if d.logCount("two daemons now write the same files") == 0 {
 			return "no error saying two daemons now write the same files"
 		}
