@@ -28,11 +28,11 @@ const remoteToken = "conveyer-0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 func remoteStart(t *testing.T) (*tlsSetup, string) {
 	t.Helper()
 	s := tlsStart(t, nil)
-	writeTokens(t, s.tokens, readFile(t, s.tokens)+tlsTokenLine("conveyer", remoteToken, "access", true))
+	writeTokens(t, s.tokens, readFile(t, s.tokens)+tokenLine("conveyer", remoteToken, "access", true))
 	text := strings.Replace(readFile(t, s.d.config), "[proxy.config.ingest]", "[proxy.config.admin]\nhttp_listen = \"127.0.0.1:0\"\n\n[proxy.config.ingest]", 1)
 	writeConfig(t, s.dir, text)
-	s.d.signal(syscall.SIGTERM)
-	if code := s.d.wait(waitLimit); code != 0 {
+	s.d.signal(t, syscall.SIGTERM)
+	if code := s.d.wait(t, waitLimit); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
 	s.d = startDaemon(t, s.d.config)

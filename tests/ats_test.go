@@ -42,12 +42,12 @@ func TestTrafficServerAdjustments(t *testing.T) {
 			t.Errorf("the daemon does not warn %q at start:\n%s", w, d.stderr.String())
 		}
 	}
-	if got := d.inConfigValues("proxy.config.log.rolling_interval_sec", "proxy.config.log.max_space_mb_headroom"); fmt.Sprint(got) !=
+	if got := d.configValues(t, "proxy.config.log.rolling_interval_sec", "proxy.config.log.max_space_mb_headroom"); fmt.Sprint(got) !=
 		"map[proxy.config.log.max_space_mb_headroom:10 proxy.config.log.rolling_interval_sec:86400]" {
 		t.Errorf("running values %v, want interval 86400 and headroom 10", got)
 	}
 	var st ctl.Status
-	d.decode(&st, "status", "--json")
+	d.ctlJSON(t, &st, "status", "--json")
 	if st.Space == nil || st.Space.Headroom != 10<<20 {
 		t.Errorf("status space %+v, want a headroom of 10 MiB", st.Space)
 	}

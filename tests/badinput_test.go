@@ -24,9 +24,9 @@ import (
 // ("Ingest"); TestIngestErrorsWriteNothing (ingest_test.go) has the first
 // table of refused requests, this file adds to it without repeating it.
 
-// inBadReq is one refused request: sent with d.do (req) or, for what the
+// badReq is one refused request: sent with d.do (req) or, for what the
 // Go client refuses to send, as raw bytes.
-type inBadReq struct {
+type badReq struct {
 	name   string
 	req    *req
 	raw    string // used when req is nil
@@ -35,23 +35,49 @@ type inBadReq struct {
 	ours   bool // answered by logroll's handler: {"error": "..."} JSON
 }
 
-// inTruncatedGzip is a gzip stream cut in the middle of its deflate data.
-func inTruncatedGzip(t *testing.T) []byte {
+// writeCounterNames are the metrics that count what reached the log
+// files and what ingest acknowledged.
+var writeCounterNames = []string{
+	"proxy.process.log.records_written",
+	"proxy.process.log.bytes_written",
+	"proxy.process.log.write_calls",
+	"proxy.process.log.ingest.records_accepted",
+}
+
+// writeCounters reads the unlabelled totals of writeCounterNames.
+func writeCounters(t *testing.T, d *daemon) map[string]int64 {
+	t.Helper()
+	got := map[string]int64{}
+	for _, m := range d.metrics(t, writeCounterNames...) {
+		if len(m.Labels) == 0 {
+			got[m.Name] = whole(t, m.Name, nil, m.Value)
+		}
+	}
+	for _, n := range writeCounterNames {
+		if _, ok := got[n]; !ok {
+			t.Fatalf("metric get: no unlabelled %s", n)
+		}
+	}
+	return got
+}
+
+// truncatedGzip is a gzip stream cut in the middle of its deflate data.
+func truncatedGzip(t *testing.T) []byte {
 	g := gz(t, bytes.Repeat([]byte("a record that compresses a little 0123456789\n"), 200))
 	return g[:len(g)/2]
 }
 
-// inBadCRC is a valid gzip stream whose CRC-32 trailer is wrong.
-func inBadCRC(t *testing.T) []byte {
+// badCRCGzip is a valid gzip stream whose CRC-32 trailer is wrong.
+func badCRCGzip(t *testing.T) []byte {
 	g := gz(t, []byte("good line\n"))
 	g[len(g)-8] ^= 0xff
 	return g
 }
 
-// inCutMember is a whole gzip member followed by the start of a second one
+// cutMemberGzip is a whole gzip member followed by the start of a second one
 // cut inside its file name (the gzip library took that for a clean end of
 // the body, and the first member's records were written).
-func inCutMember(t *testing.T) []byte {
+func cutMemberGzip(t *testing.T) []byte {
 	var b bytes.Buffer
 	w := gzip.NewWriter(&b)
 	w.Name = "second-member-name"
@@ -60,8 +86,8 @@ func inCutMember(t *testing.T) []byte {
 	return append(gz(t, []byte("in the first member\n")), b.Bytes()[:16]...)
 }
 
-// inNested is a JSON object nested deeper than the decoder's 1,000 levels.
-func inNested(depth int) []byte {
+// nestedJSON is a JSON object nested deeper than the decoder's 1,000 levels.
+func nestedJSON(depth int) []byte {
 	return []byte(`{"a":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}`)
 }
 
@@ -84,7 +110,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 		return "POST " + target + " HTTP/1.1\r\nHost: x\r\n" + headers + "\r\n" + body
 	}
 
-	tests := []inBadReq{
+	tests := []badReq{
 		// Truncated JSON.
 		{name: "json truncated object", req: js(`{"a": 1, "b": [1, 2`), status: 400, ours: true},
 		{name: "json truncated string", req: js(`{"msg": "unterminated`), status: 400, ours: true},
@@ -105,7 +131,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 		{name: "json bad escape", req: js(`{"a": "\q"}`), status: 400, ours: true},
 		{name: "json raw newline in string", req: js("{\"a\": \"two\nlines\"}"), status: 400, ours: true},
 		{name: "json raw tab in string", req: js("{\"a\": \"tab\there\"}"), status: 400, ours: true},
-		{name: "json nested 1001 deep", req: js(string(inNested(1001))), status: 400, ours: true},
+		{name: "json nested 1001 deep", req: js(string(nestedJSON(1001))), status: 400, ours: true},
 		{name: "ndjson two values on a line", req: nd("{\"a\":1} {\"b\":2}\n"), status: 400, ours: true},
 		{name: "ndjson NUL after value", req: nd("{\"a\":1}\x00\n"), status: 400, ours: true},
 		// Invalid UTF-8.
@@ -118,12 +144,12 @@ func TestBadInputWritesNothing(t *testing.T) {
 		{name: "text truncated sequence at the end", req: text("euro \xe2\x82"), status: 400, ours: true},
 		{name: "text NUL first", req: text("\x00\n"), status: 400, ours: true},
 		// Broken gzip.
-		{name: "gzip truncated", req: &req{log: "access", ctype: "text/plain", encoding: "gzip", body: inTruncatedGzip(t)}, status: 400, ours: true},
-		{name: "gzip bad crc", req: &req{log: "access", ctype: "text/plain", encoding: "gzip", body: inBadCRC(t)}, status: 400, ours: true},
+		{name: "gzip truncated", req: &req{log: "access", ctype: "text/plain", encoding: "gzip", body: truncatedGzip(t)}, status: 400, ours: true},
+		{name: "gzip bad crc", req: &req{log: "access", ctype: "text/plain", encoding: "gzip", body: badCRCGzip(t)}, status: 400, ours: true},
 		{name: "gzip trailing garbage", req: &req{log: "access", ctype: "text/plain", encoding: "gzip", body: append(gz(t, []byte("a\n")), "garbage"...)}, status: 400, ours: true},
 		{name: "gzip not gzip", req: &req{log: "access", ctype: "text/plain", encoding: "gzip", body: []byte("plain text\n")}, status: 400, ours: true},
 		{name: "gzip empty", req: &req{log: "access", ctype: "text/plain", encoding: "gzip", body: nil, chunked: true}, status: 400, ours: true},
-		{name: "gzip next member cut in its name", req: &req{log: "access", ctype: "text/plain", encoding: "gzip", body: inCutMember(t)}, status: 400, ours: true},
+		{name: "gzip next member cut in its name", req: &req{log: "access", ctype: "text/plain", encoding: "gzip", body: cutMemberGzip(t)}, status: 400, ours: true},
 		{name: "gzip of bad utf-8", req: &req{log: "access", ctype: "text/plain", encoding: "gzip", body: gz(t, []byte("fine\n\xff\n"))}, status: 400, ours: true},
 		// Too large: a 10 MB single line against a 1 MiB limit.
 		{name: "10 MB line", req: &req{log: "access", ctype: "text/plain", body: tenMB}, status: 413, ours: true},
@@ -175,8 +201,8 @@ func TestBadInputWritesNothing(t *testing.T) {
 		{name: "name absolute-form other host", raw: "POST http://evil.example/v1/logs/../../etc/passwd HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\na\n", status: 404, ours: true},
 	}
 
-	before := inFolder(t, d.logs)
-	counters := d.inCounters()
+	before := snapshot(t, d.logs)
+	counters := writeCounters(t, d)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var status int
@@ -189,7 +215,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 				}
 				status, header, body = a.status, a.header, a.body
 			} else {
-				a := inRawHalf(t, d.addr, []byte(tt.raw), tt.half, waitLimit)
+				a := sendRaw(t, d.addr, []byte(tt.raw), tt.half, waitLimit)
 				if a.err != nil {
 					t.Fatalf("no answer after %v: %v", a.took, a.err)
 				}
@@ -209,53 +235,30 @@ func TestBadInputWritesNothing(t *testing.T) {
 					t.Errorf("body %.300q is not {\"error\":\"...\"}: %v", body, err)
 				}
 			}
-			if diff := inFolderDiff(before, inFolder(t, d.logs)); diff != "" {
+			if diff := snapshotDiff(before, snapshot(t, d.logs)); diff != "" {
 				t.Errorf("the log folder changed: %s", diff)
 			}
 		})
 	}
-	if after := d.inCounters(); fmt.Sprint(after) != fmt.Sprint(counters) {
+	if after := writeCounters(t, d); fmt.Sprint(after) != fmt.Sprint(counters) {
 		t.Errorf("write counters moved: before %v, after %v", counters, after)
 	}
 	// Nothing was written beside the log folder either: the config folder
 	// holds what it held.
-	if got := inFolder(t, dir); len(got) != 3 { // records.toml, logs, run
+	if got := snapshot(t, dir); len(got) != 3 { // records.toml, logs, run
 		t.Errorf("config folder holds %v, want records.toml, logs and run", got)
 	}
 	// The daemon still serves.
-	d.postText("access", "after the bad input")
+	d.postText(t, "access", "after the bad input")
 	if got := readFile(t, filepath.Join(d.logs, "access.log")); got != "after the bad input\n" {
 		t.Errorf("access.log holds %q, want the one good record", got)
 	}
 }
 
-// inRawHalf is inRaw that may half-close the connection after sending, so
-// that the server sees the body end early.
-func inRawHalf(t *testing.T, addr string, raw []byte, half bool, limit time.Duration) inRawAnswer {
-	t.Helper()
-	if !half {
-		return inRaw(t, addr, raw, limit)
-	}
-	begin := time.Now()
-	conn, err := net.DialTimeout("tcp", addr, waitLimit)
-	if err != nil {
-		t.Fatalf("dial %s: %v", addr, err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(begin.Add(limit))
-	if _, err := conn.Write(raw); err != nil {
-		t.Fatalf("raw write: %v", err)
-	}
-	if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
-		t.Fatalf("half-close: %v", err)
-	}
-	return inReadAnswer(conn, begin)
-}
-
-// inBomb returns a gzip stream of n copies of a member decompressing to
+// gzipBomb returns a gzip stream of n copies of a member decompressing to
 // size bytes of b: concatenated members are one body (RFC 1952), so it
 // decompresses to n×size bytes from a few KiB per member.
-func inBomb(t *testing.T, b byte, size, n int) []byte {
+func gzipBomb(t *testing.T, b byte, size, n int) []byte {
 	t.Helper()
 	var m bytes.Buffer
 	w, err := gzip.NewWriterLevel(&m, gzip.BestCompression)
@@ -274,10 +277,10 @@ func inBomb(t *testing.T, b byte, size, n int) []byte {
 	return bytes.Repeat(m.Bytes(), n)
 }
 
-// inZeros is an endless reader of zero bytes.
-type inZeros struct{}
+// zeroReader is an endless reader of zero bytes.
+type zeroReader struct{}
 
-func (inZeros) Read(p []byte) (int, error) {
+func (zeroReader) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
 }
@@ -309,16 +312,16 @@ func TestBadInputMemoryBounded(t *testing.T) {
 	const maxBodyMB = 16
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{MaxBodyMB: maxBodyMB}.toml()))
-	d.postText("access", "warm up")
-	base := d.inHWM()
-	refusedBound := base + 3*maxBodyMB*inMiB + 16*inMiB
-	bound := base + 4*maxBodyMB*inMiB + 16*inMiB
+	d.postText(t, "access", "warm up")
+	base := d.hwm(t)
+	refusedBound := base + 3*maxBodyMB*mib + 16*mib
+	bound := base + 4*maxBodyMB*mib + 16*mib
 	t.Logf("VmHWM after start: %.1f MiB; bounds %.1f MiB (refused), %.1f MiB (accepted)",
-		float64(base)/inMiB, float64(refusedBound)/inMiB, float64(bound)/inMiB)
+		float64(base)/mib, float64(refusedBound)/mib, float64(bound)/mib)
 
 	tenMB := bytes.Repeat([]byte("z"), 10<<20)
-	bomb := inBomb(t, 0, 16<<20, 64)       // 1 GiB of zeros, ~1 MiB compressed
-	textBomb := inBomb(t, 'x', 16<<20, 64) // 1 GiB of 'x', no newline
+	bomb := gzipBomb(t, 0, 16<<20, 64)       // 1 GiB of zeros, ~1 MiB compressed
+	textBomb := gzipBomb(t, 'x', 16<<20, 64) // 1 GiB of 'x', no newline
 	steps := []struct {
 		name   string
 		req    req
@@ -328,7 +331,7 @@ func TestBadInputMemoryBounded(t *testing.T) {
 	}{
 		// Refused first, so that the accepted ones below cannot hide them.
 		{name: "64 MiB with Content-Length", req: req{log: "access", ctype: "text/plain", body: bytes.Repeat([]byte("y"), 64<<20)}, status: 413},
-		{name: "endless chunked body", req: req{log: "access", ctype: "text/plain"}, stream: io.LimitReader(inZeros{}, 1<<30), status: 413},
+		{name: "endless chunked body", req: req{log: "access", ctype: "text/plain"}, stream: io.LimitReader(zeroReader{}, 1<<30), status: 413},
 		{name: "gzip bomb 1 GiB zeros", req: req{log: "access", ctype: "text/plain", encoding: "gzip", body: bomb}, status: 413},
 		{name: "gzip bomb 1 GiB line chunked", req: req{log: "access", ctype: "text/plain", encoding: "gzip", body: textBomb, chunked: true}, status: 413},
 		{name: "10 MB text line", req: req{log: "access", ctype: "text/plain", body: append(tenMB, '\n')}, status: 200, wrote: 10<<20 + 1},
@@ -341,7 +344,7 @@ func TestBadInputMemoryBounded(t *testing.T) {
 			var status int
 			var body []byte
 			if s.stream != nil {
-				status, body = inPostStream(t, d, s.req, s.stream)
+				status, body = postStream(t, d, s.req, s.stream)
 			} else {
 				a, err := d.do(s.req)
 				if err != nil {
@@ -355,26 +358,26 @@ func TestBadInputMemoryBounded(t *testing.T) {
 			if status == 200 {
 				written += s.wrote
 			}
-			hwm := d.inHWM()
-			t.Logf("VmHWM after %s: %.1f MiB (+%.1f MiB)", s.name, float64(hwm)/inMiB, float64(hwm-base)/inMiB)
+			hwm := d.hwm(t)
+			t.Logf("VmHWM after %s: %.1f MiB (+%.1f MiB)", s.name, float64(hwm)/mib, float64(hwm-base)/mib)
 			limit := bound
 			if s.status != 200 {
 				limit = refusedBound
 			}
-			if hwm > limit && !inRaceBuild() {
-				t.Errorf("VmHWM %.1f MiB after %s, over the bound %.1f MiB", float64(hwm)/inMiB, s.name, float64(limit)/inMiB)
+			if hwm > limit && !raceBuild() {
+				t.Errorf("VmHWM %.1f MiB after %s, over the bound %.1f MiB", float64(hwm)/mib, s.name, float64(limit)/mib)
 			}
 		})
 	}
-	st := inFolder(t, d.logs)
+	st := snapshot(t, d.logs)
 	if got := st["access.log"].size; got != written {
 		t.Errorf("access.log is %d bytes, want %d (the accepted records only)", got, written)
 	}
 }
 
-// inPostStream posts the bytes of body, chunked, and returns the answer.
+// postStream posts the bytes of body, chunked, and returns the answer.
 // The server may answer before reading it all: the sender then stops.
-func inPostStream(t *testing.T, d *daemon, r req, body io.Reader) (int, []byte) {
+func postStream(t *testing.T, d *daemon, r req, body io.Reader) (int, []byte) {
 	t.Helper()
 	hr, err := http.NewRequest(http.MethodPost, "http://"+d.addr+"/v1/logs/"+r.log, body)
 	if err != nil {
@@ -393,9 +396,9 @@ func inPostStream(t *testing.T, d *daemon, r req, body io.Reader) (int, []byte) 
 	return resp.StatusCode, data
 }
 
-// inSlowWrite sends p one byte per step on conn until done is closed or p
+// slowWrite sends p one byte per step on conn until done is closed or p
 // is sent, and reports the first write error.
-func inSlowWrite(conn net.Conn, p []byte, step time.Duration, done <-chan struct{}) error {
+func slowWrite(conn net.Conn, p []byte, step time.Duration, done <-chan struct{}) error {
 	for _, b := range p {
 		if _, err := conn.Write([]byte{b}); err != nil {
 			return err
@@ -442,22 +445,22 @@ func TestBadInputSlowClients(t *testing.T) {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		_ = inSlowWrite(hdrConn, []byte("POST /v1/logs/access HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\na\n"), time.Second, done)
+		_ = slowWrite(hdrConn, []byte("POST /v1/logs/access HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\na\n"), time.Second, done)
 	}()
 	go func() {
 		defer wg.Done()
-		_ = inSlowWrite(bodyConn, []byte(slowBody+strings.Repeat("z", 100)), time.Second, done)
+		_ = slowWrite(bodyConn, []byte(slowBody+strings.Repeat("z", 100)), time.Second, done)
 	}()
 
 	// Normal clients are served while both trickle.
 	for i := range 5 {
-		d.postText("access", fmt.Sprintf("normal %d", i))
+		d.postText(t, "access", fmt.Sprintf("normal %d", i))
 		time.Sleep(200 * time.Millisecond)
 	}
 
 	// The header timeout (10 s) closes the slow-header connection, without
 	// an answer (net/http's behaviour for a header read timeout).
-	closed, after := inConnClosed(hdrConn, begin, 14*time.Second-time.Since(begin))
+	closed, after := connClosed(hdrConn, begin, 14*time.Second-time.Since(begin))
 	if !closed {
 		t.Errorf("slow-header connection still open after %v, want it closed by the 10 s header timeout", after)
 	} else if after < 9*time.Second {
@@ -466,17 +469,17 @@ func TestBadInputSlowClients(t *testing.T) {
 	t.Logf("slow-header connection closed after %v", after)
 
 	// The slow body is still being read (60 s timeout): stop the daemon.
-	d.postText("access", "normal after the header timeout")
+	d.postText(t, "access", "normal after the header timeout")
 	stopAt := time.Now()
-	d.signal(syscall.SIGTERM)
-	if code := d.wait(4*time.Second + waitLimit); code != 0 {
+	d.signal(t, syscall.SIGTERM)
+	if code := d.wait(t, 4*time.Second+waitLimit); code != 0 {
 		t.Errorf("exit %d after SIGTERM, want 0", code)
 	}
 	t.Logf("stopped %v after SIGTERM with a slow body in flight", time.Since(stopAt))
 	if took := time.Since(stopAt); took > 4*time.Second+2*time.Second {
 		t.Errorf("stop took %v with a slow client, want about the 4 s stop timeout", took)
 	}
-	if closed, _ := inConnClosed(bodyConn, begin, 2*time.Second); !closed {
+	if closed, _ := connClosed(bodyConn, begin, 2*time.Second); !closed {
 		t.Errorf("slow-body connection not closed by the stop")
 	}
 	want := "normal 0\nnormal 1\nnormal 2\nnormal 3\nnormal 4\nnormal after the header timeout\n"
@@ -496,8 +499,8 @@ func TestBadInputSlowClients(t *testing.T) {
 func TestBadInputManyConnections(t *testing.T) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))
-	d.postText("access", "before")
-	baseFDs, baseRSS := d.inFDs(), d.inRSS()
+	d.postText(t, "access", "before")
+	baseFDs, baseRSS := len(d.fds(t)), d.rss(t)
 
 	var conns []net.Conn
 	defer func() {
@@ -529,16 +532,16 @@ func TestBadInputManyConnections(t *testing.T) {
 	// The stalled bodies hold their slots once the server has read their
 	// headers; a normal client gets one of the others.
 	eventually(t, func() string {
-		if n := d.inFDs(); n < baseFDs+500 {
+		if n := len(d.fds(t)); n < baseFDs+500 {
 			return fmt.Sprintf("daemon has %d fds, want %d + 500 connections", n, baseFDs)
 		}
 		return ""
 	})
-	d.postText("access", "normal with 500 stalled connections")
-	if status, _ := d.get("/healthz"); status != http.StatusOK {
+	d.postText(t, "access", "normal with 500 stalled connections")
+	if status, _ := d.get(t, "/healthz"); status != http.StatusOK {
 		t.Errorf("GET /healthz with 500 stalled connections: %d, want 200", status)
 	}
-	d.status() // the admin socket answers
+	d.status(t) // the admin socket answers
 
 	// More stalled bodies than slots: a normal client is served or told
 	// promptly to retry, never left waiting.
@@ -562,16 +565,16 @@ func TestBadInputManyConnections(t *testing.T) {
 	}
 	t.Logf("with 132 stalled bodies a normal POST got %d after %v", a.status, took)
 
-	fds, rss := d.inFDs(), d.inRSS()
+	fds, rss := len(d.fds(t)), d.rss(t)
 	t.Logf("daemon: %d fds (%d before), RSS %.1f MiB (%.1f MiB before) with %d connections",
-		fds, baseFDs, float64(rss)/inMiB, float64(baseRSS)/inMiB, len(conns))
+		fds, baseFDs, float64(rss)/mib, float64(baseRSS)/mib, len(conns))
 	if fds > baseFDs+len(conns)+16 {
 		t.Errorf("daemon has %d fds with %d connections, %d before: more than one per connection", fds, len(conns), baseFDs)
 	}
 	// A connection costs a goroutine and net/http's 4 KiB read and write
 	// buffers: 600 of them stay far below 64 MiB.
-	if rss > baseRSS+64*inMiB && !inRaceBuild() {
-		t.Errorf("RSS %.1f MiB with %d connections, %.1f MiB before: more than 64 MiB for them", float64(rss)/inMiB, len(conns), float64(baseRSS)/inMiB)
+	if rss > baseRSS+64*mib && !raceBuild() {
+		t.Errorf("RSS %.1f MiB with %d connections, %.1f MiB before: more than 64 MiB for them", float64(rss)/mib, len(conns), float64(baseRSS)/mib)
 	}
 
 	for _, c := range conns {
@@ -579,12 +582,12 @@ func TestBadInputManyConnections(t *testing.T) {
 	}
 	conns = nil
 	eventually(t, func() string {
-		if n := d.inFDs(); n > baseFDs+4 {
+		if n := len(d.fds(t)); n > baseFDs+4 {
 			return fmt.Sprintf("daemon still has %d fds after the connections closed, %d before", n, baseFDs)
 		}
 		return ""
 	})
-	d.postText("access", "normal after")
+	d.postText(t, "access", "normal after")
 	want := "before\nnormal with 500 stalled connections\n"
 	if a.status == http.StatusOK {
 		want += "normal with all slots stalled\n"

@@ -28,7 +28,7 @@ func budgetBody(tag string, size int) []byte {
 // budgetAnswer sends r's head and body from a goroutine (the daemon may
 // answer and stop reading before the body is through, so a failed write is
 // not an error) and returns the daemon's answer.
-func budgetAnswer(t *testing.T, r *relRawRequest) (*http.Response, string) {
+func budgetAnswer(t *testing.T, r *rawRequest) rawAnswer {
 	t.Helper()
 	go func() { _ = r.send(append(r.head, r.body...)) }()
 	return mustAnswer(t, r)
@@ -49,18 +49,18 @@ func budgetAnswer(t *testing.T, r *relRawRequest) (*http.Response, string) {
 // On disk: A's records, then C's, each exactly once, and nothing of B or of
 // C's refused attempt.
 func TestIngestMemoryBudget(t *testing.T) {
-	const mib = 1 << 20
+
 	dir := tempDir(t)
 	// max_body_mb = 16 is the default; the tests' configuration lowers it.
 	d := startDaemon(t, writeConfig(t, dir, conf{MaxBodyMB: 16}.toml()))
 	memory := "proxy.process.log.ingest.memory_in_flight_bytes"
-	if v := d.relMetric(memory); v != 0 {
+	if v := d.metric(t, memory); v != 0 {
 		t.Fatalf("%s = %d with nothing in flight, want 0", memory, v)
 	}
 
 	bodyA, bodyB, bodyC := budgetBody("budget-a", 12*mib), budgetBody("budget-b", 12*mib), budgetBody("budget-c", 10*mib)
-	a, b := relDialRaw(t, d, bodyA), relDialRaw(t, d, bodyB)
-	for _, r := range []*relRawRequest{a, b} {
+	a, b := dialRaw(t, d, bodyA), dialRaw(t, d, bodyB)
+	for _, r := range []*rawRequest{a, b} {
 		if err := r.send(append(r.head, r.body[:9*mib]...)); err != nil {
 			t.Fatal(err)
 		}
@@ -68,24 +68,24 @@ func TestIngestMemoryBudget(t *testing.T) {
 	// Each has read 9 MiB into a buffer doubled to 16 MiB and capped at its
 	// Content-Length + 1.
 	eventually(t, func() string {
-		if v := d.relMetric(memory); v < 24*mib {
+		if v := d.metric(t, memory); v < 24*mib {
 			return fmt.Sprintf("%s = %d with A and B stalled after 9 MiB, want ≥ 24 MiB", memory, v)
 		}
 		return ""
 	})
 
-	c := relDialRaw(t, d, bodyC)
-	resp, msg := budgetAnswer(t, c)
-	if resp.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("C with the budget spent: %d %s, want 429", resp.StatusCode, msg)
+	c := dialRaw(t, d, bodyC)
+	ans := budgetAnswer(t, c)
+	if ans.status != http.StatusTooManyRequests {
+		t.Fatalf("C with the budget spent: %d %s, want 429", ans.status, ans.body)
 	}
-	if ra := resp.Header.Get("Retry-After"); ra == "" {
+	if ra := ans.header.Get("Retry-After"); ra == "" {
 		t.Errorf("429 without Retry-After")
 	}
-	if !strings.Contains(msg, "too much request data in flight") || !strings.Contains(msg, "nothing written") {
-		t.Errorf("429 body %q does not say why and that nothing was written", msg)
+	if !strings.Contains(ans.body, "too much request data in flight") || !strings.Contains(ans.body, "nothing written") {
+		t.Errorf("429 body %q does not say why and that nothing was written", ans.body)
 	}
-	if v := d.relMetric(`proxy.process.log.ingest.requests{status="429"}`); v != 1 {
+	if v := d.metric(t, "proxy.process.log.ingest.requests", "status", "429"); v != 1 {
 		t.Errorf("ingest requests answered 429 = %d, want 1", v)
 	}
 
@@ -93,22 +93,22 @@ func TestIngestMemoryBudget(t *testing.T) {
 	if err := a.send(a.body[9*mib:]); err != nil {
 		t.Fatalf("A: rest of the body: %v", err)
 	}
-	resp, msg = mustAnswer(t, a)
-	if want := fmt.Sprintf(`{"records":%d}`, len(bodyA)/budgetLine); resp.StatusCode != http.StatusOK || strings.TrimSpace(msg) != want {
-		t.Fatalf("A: %d %s, want 200 %s", resp.StatusCode, msg, want)
+	ans = mustAnswer(t, a)
+	if want := fmt.Sprintf(`{"records":%d}`, len(bodyA)/budgetLine); ans.status != http.StatusOK || strings.TrimSpace(ans.body) != want {
+		t.Fatalf("A: %d %s, want 200 %s", ans.status, ans.body, want)
 	}
 	b.conn.Close()
 	eventually(t, func() string {
-		if v := d.relMetric(memory); v != 0 {
+		if v := d.metric(t, memory); v != 0 {
 			return fmt.Sprintf("%s = %d after A answered and B closed, want 0", memory, v)
 		}
 		return ""
 	})
 
-	retry := relDialRaw(t, d, bodyC)
-	resp, msg = budgetAnswer(t, retry)
-	if want := fmt.Sprintf(`{"records":%d}`, len(bodyC)/budgetLine); resp.StatusCode != http.StatusOK || strings.TrimSpace(msg) != want {
-		t.Fatalf("C retried after the budget was given back: %d %s, want 200 %s", resp.StatusCode, msg, want)
+	retry := dialRaw(t, d, bodyC)
+	ans = budgetAnswer(t, retry)
+	if want := fmt.Sprintf(`{"records":%d}`, len(bodyC)/budgetLine); ans.status != http.StatusOK || strings.TrimSpace(ans.body) != want {
+		t.Fatalf("C retried after the budget was given back: %d %s, want 200 %s", ans.status, ans.body, want)
 	}
 
 	got := readFile(t, filepath.Join(d.logs, "access.log"))
@@ -119,11 +119,11 @@ func TestIngestMemoryBudget(t *testing.T) {
 }
 
 // mustAnswer reads r's answer or fails the test.
-func mustAnswer(t *testing.T, r *relRawRequest) (*http.Response, string) {
+func mustAnswer(t *testing.T, r *rawRequest) rawAnswer {
 	t.Helper()
-	resp, body, err := r.answer()
-	if err != nil {
-		t.Fatalf("no answer: %v", err)
+	a := r.answer()
+	if a.err != nil {
+		t.Fatalf("no answer: %v", a.err)
 	}
-	return resp, body
+	return a
 }

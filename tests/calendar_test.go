@@ -3,7 +3,6 @@ package tests
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,73 +17,10 @@ import (
 // 1st at rolling_offset_hr:00 a few seconds after the test starts, or makes
 // the clock jump over it or go back across it.
 
-// calSeg is one period of a compiled zone: its UTC offset, until an
-// instant (zero for the last).
-type calSeg struct {
-	off   time.Duration
-	until time.Time
-}
-
-// calOffset renders an offset for zic: [-]H:MM:SS, hours beyond 24 allowed.
-func calOffset(d time.Duration) string {
-	sign := ""
-	if d < 0 {
-		sign, d = "-", -d
-	}
-	s := int64(d / time.Second)
-	return fmt.Sprintf("%s%d:%02d:%02d", sign, s/3600, s/60%60, s%60)
-}
-
-// calZone compiles a zone made of segs with zic and returns its file's path.
-func calZone(t *testing.T, segs ...calSeg) string {
-	t.Helper()
-	zic, err := exec.LookPath("zic")
-	if err != nil {
-		if zic, err = exec.LookPath("/usr/sbin/zic"); err != nil {
-			t.Skip("zic (Debian libc-bin) not found: the calendar test is skipped")
-		}
-	}
-	dir := tempDir(t)
-	var b strings.Builder
-	for i, s := range segs {
-		if i == 0 {
-			b.WriteString("Zone LR/Cal ")
-		} else {
-			b.WriteString("            ")
-		}
-		fmt.Fprintf(&b, "%s - LR%c", calOffset(s.off), 'A'+i)
-		if !s.until.IsZero() {
-			fmt.Fprintf(&b, " %su", s.until.UTC().Format("2006 Jan 2 15:04:05"))
-		}
-		b.WriteString("\n")
-	}
-	if err := os.WriteFile(filepath.Join(dir, "zone.src"), []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(zic, "-d", dir, filepath.Join(dir, "zone.src")).CombinedOutput(); err != nil {
-		t.Fatalf("zic: %v\n%s\n%s", err, out, b.String())
-	}
-	path := filepath.Join(dir, "LR", "Cal")
-	loc := dsLoc(t, path)
-	for i, s := range segs {
-		if !s.until.IsZero() {
-			if _, off := s.until.Add(-time.Second).In(loc).Zone(); time.Duration(off)*time.Second != s.off {
-				t.Fatalf("compiled zone: offset %d s before %v, want %v\n%s", off, s.until, s.off, b.String())
-			}
-		}
-		if i > 0 {
-			if _, off := segs[i-1].until.In(loc).Zone(); time.Duration(off)*time.Second != s.off {
-				t.Fatalf("compiled zone: offset %d s from %v, want %v\n%s", off, segs[i-1].until, s.off, b.String())
-			}
-		}
-	}
-	return path
-}
-
-// calNearest returns the wall time (fields in UTC) of the day matching day
+// nearestWall returns the wall time (fields in UTC) of the day matching day
 // at a whole hour h, nearest to the instant at read in UTC: the zone
 // offset that makes at read as that wall time is wall − at.
-func calNearest(at time.Time, day func(time.Time) bool) (wall time.Time, h int) {
+func nearestWall(at time.Time, day func(time.Time) bool) (wall time.Time, h int) {
 	at = at.UTC()
 	base := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC)
 	best := time.Duration(1 << 62)
@@ -103,29 +39,29 @@ func calNearest(at time.Time, day func(time.Time) bool) (wall time.Time, h int) 
 	return wall, h
 }
 
-// calFixed compiles a zone of one fixed offset in which the wall clock
+// fixedZone compiles a zone of one fixed offset in which the wall clock
 // reaches a day matching day, at a whole hour h, at the instant cross,
 // whole seconds in from now; wall is that wall time (fields in UTC).
-func calFixed(t *testing.T, in time.Duration, day func(time.Time) bool) (cross, wall time.Time, h int, zone string) {
+func fixedZone(t *testing.T, in time.Duration, day func(time.Time) bool) (cross, wall time.Time, h int, zone string) {
 	t.Helper()
 	cross = time.Now().Add(in).Truncate(time.Second)
-	wall, h = calNearest(cross, day)
-	return cross, wall, h, calZone(t, calSeg{off: wall.Sub(cross)})
+	wall, h = nearestWall(cross, day)
+	return cross, wall, h, compileZone(t, zoneSeg{off: wall.Sub(cross)})
 }
 
 func isMonday(d time.Time) bool  { return d.Weekday() == time.Monday }
 func isTuesday(d time.Time) bool { return d.Weekday() == time.Tuesday }
 func isFirst(d time.Time) bool   { return d.Day() == 1 }
 
-// calConf is a records.toml rolling access.log on time with a calendar at
+// calendarConf is a records.toml rolling access.log on time with a calendar at
 // offset hour h, and extra records.
-func calConf(calendar string, h int, extra string) string {
+func calendarConf(calendar string, h int, extra string) string {
 	return conf{RollingEnabled: `"time"`, Extra: fmt.Sprintf("rolling_calendar = %q\nrolling_offset_hr = %d\n%s", calendar, h, extra)}.toml()
 }
 
-// calRolled returns access.log's rolled files in dir with their START and
+// calendarFiles returns access.log's rolled files in dir with their START and
 // END as written in the names, and the active file's content.
-func calRolled(t *testing.T, dir string) (rolled []string, ends []string, active string) {
+func calendarFiles(t *testing.T, dir string) (rolled []string, ends []string, active string) {
 	t.Helper()
 	_, names := logNames(t, dir, "access.log")
 	for _, n := range names {
@@ -140,12 +76,12 @@ func calRolled(t *testing.T, dir string) (rolled []string, ends []string, active
 	return rolled, ends, string(data)
 }
 
-// calCheck checks that access.log has exactly one rolled file, whose END
+// checkCalendarRoll checks that access.log has exactly one rolled file, whose END
 // in its name is end and which holds want, and an active file holding
 // active.
-func calCheck(t *testing.T, d *daemon, end, want, active string) {
+func checkCalendarRoll(t *testing.T, d *daemon, end, want, active string) {
 	t.Helper()
-	rolled, ends, got := calRolled(t, d.logs)
+	rolled, ends, got := calendarFiles(t, d.logs)
 	if len(rolled) != 1 || ends[0] != end {
 		t.Fatalf("rolled files %q, want one whose END is %s", rolled, end)
 	}
@@ -155,13 +91,10 @@ func calCheck(t *testing.T, d *daemon, end, want, active string) {
 	if got != active {
 		t.Errorf("active file holds %q, want %q", got, active)
 	}
-	if n := d.relMetric(`proxy.process.log.rolls{cause="time"}`); n != 1 {
+	if n := d.metric(t, "proxy.process.log.rolls", "cause", "time"); n != 1 {
 		t.Errorf("rolls{cause=\"time\"} = %d, want 1", n)
 	}
 }
-
-// sleepUntil sleeps until at.
-func sleepUntil(at time.Time) { time.Sleep(time.Until(at)) }
 
 // TestCalendarRolling runs logrolld in zic-compiled zones:
 //
@@ -185,86 +118,86 @@ func sleepUntil(at time.Time) { time.Sleep(time.Until(at)) }
 func TestCalendarRolling(t *testing.T) {
 	t.Run("weekly", func(t *testing.T) {
 		t.Parallel()
-		cross, wall, h, zone := calFixed(t, 20*time.Second, isMonday)
-		d := dsStart(t, writeConfig(t, tempDir(t), calConf("weekly", h, "rolling_interval_sec = 5\n")), "TZ="+zone)
-		if w := d.relLines("rolling_interval_sec is not used for access.log"); len(w) != 1 {
+		cross, wall, h, zone := fixedZone(t, 20*time.Second, isMonday)
+		d := startDaemon(t, writeConfig(t, tempDir(t), calendarConf("weekly", h, "rolling_interval_sec = 5\n")), "TZ="+zone)
+		if w := d.logLines("rolling_interval_sec is not used for access.log"); len(w) != 1 {
 			t.Errorf("start-up warnings %q, want one saying rolling_interval_sec is not used", w)
 		}
-		r := d.mustCtl("config", "describe", "rolling_calendar")
+		r := d.ctl(t, "config", "describe", "rolling_calendar")
 		for _, l := range []string{"value:       \"weekly\"\n", "default:     \"none\"\n", "kind:        enum\n",
 			"range:       none (0), weekly (1), monthly (2)\n", "logs[access.log]: \"weekly\" (global "} {
 			if !strings.Contains(r.stdout, l) {
 				t.Errorf("config describe rolling_calendar lacks %q:\n%s", l, r.stdout)
 			}
 		}
-		d.postText("access", "before 1")
+		d.postText(t, "access", "before 1")
 		time.Sleep(6 * time.Second)
-		d.postText("access", "before 2")
+		d.postText(t, "access", "before 2")
 		sleepUntil(cross.Add(2 * time.Second))
-		d.postText("access", "after")
+		d.postText(t, "access", "after")
 		sleepUntil(cross.Add(8 * time.Second))
-		calCheck(t, d, wall.Format(rolledTimeLayout), "before 1\nbefore 2\n", "after\n")
+		checkCalendarRoll(t, d, wall.Format(rolledTimeLayout), "before 1\nbefore 2\n", "after\n")
 	})
 	t.Run("weekly on a Tuesday", func(t *testing.T) {
 		t.Parallel()
-		cross, _, h, zone := calFixed(t, 10*time.Second, isTuesday)
-		d := dsStart(t, writeConfig(t, tempDir(t), calConf("weekly", h, "")), "TZ="+zone)
-		d.postText("access", "before")
+		cross, _, h, zone := fixedZone(t, 10*time.Second, isTuesday)
+		d := startDaemon(t, writeConfig(t, tempDir(t), calendarConf("weekly", h, "")), "TZ="+zone)
+		d.postText(t, "access", "before")
 		sleepUntil(cross.Add(2 * time.Second))
-		d.postText("access", "after")
+		d.postText(t, "access", "after")
 		sleepUntil(cross.Add(5 * time.Second))
-		if rolled, _, active := calRolled(t, d.logs); len(rolled) != 0 || active != "before\nafter\n" {
+		if rolled, _, active := calendarFiles(t, d.logs); len(rolled) != 0 || active != "before\nafter\n" {
 			t.Errorf("rolled %q (active %q) crossing Tuesday %02d:00, want nothing", rolled, active, h)
 		}
 	})
 	t.Run("monthly over a jump", func(t *testing.T) {
 		t.Parallel()
 		jump := time.Now().Add(20 * time.Second).Truncate(time.Second)
-		wall, h := calNearest(jump, isFirst)
+		wall, h := nearestWall(jump, isFirst)
 		before := wall.Add(-30 * time.Minute).Sub(jump)
-		zone := calZone(t, calSeg{off: before, until: jump}, calSeg{off: before + time.Hour})
-		d := dsStart(t, writeConfig(t, tempDir(t), calConf("monthly", h, "")), "TZ="+zone)
-		d.postText("access", "last day")
+		zone := compileZone(t, zoneSeg{off: before, until: jump}, zoneSeg{off: before + time.Hour})
+		d := startDaemon(t, writeConfig(t, tempDir(t), calendarConf("monthly", h, "")), "TZ="+zone)
+		d.postText(t, "access", "last day")
 		sleepUntil(jump.Add(2 * time.Second))
-		d.postText("access", "the 1st")
+		d.postText(t, "access", "the 1st")
 		sleepUntil(jump.Add(4 * time.Second))
-		calCheck(t, d, wall.Add(30*time.Minute).Format(rolledTimeLayout), "last day\n", "the 1st\n")
+		checkCalendarRoll(t, d, wall.Add(30*time.Minute).Format(rolledTimeLayout), "last day\n", "the 1st\n")
 	})
 	t.Run("monthly back across the 1st", func(t *testing.T) {
 		t.Parallel()
 		reach := time.Now().Add(15 * time.Second).Truncate(time.Second)
 		back := reach.Add(10 * time.Second)
-		wall, h := calNearest(reach, isFirst)
+		wall, h := nearestWall(reach, isFirst)
 		off := wall.Sub(reach)
-		zone := calZone(t, calSeg{off: off, until: back}, calSeg{off: off - 20*time.Second})
-		d := dsStart(t, writeConfig(t, tempDir(t), calConf("monthly", h, "")), "TZ="+zone)
-		d.postText("access", "before")
+		zone := compileZone(t, zoneSeg{off: off, until: back}, zoneSeg{off: off - 20*time.Second})
+		d := startDaemon(t, writeConfig(t, tempDir(t), calendarConf("monthly", h, "")), "TZ="+zone)
+		d.postText(t, "access", "before")
 		sleepUntil(reach.Add(2 * time.Second))
-		d.postText("access", "the 1st")
+		d.postText(t, "access", "the 1st")
 		sleepUntil(back.Add(3 * time.Second)) // the last day again
-		d.postText("access", "the last day again")
+		d.postText(t, "access", "the last day again")
 		sleepUntil(back.Add(13 * time.Second)) // the 1st again, 3 s ago
-		d.postText("access", "the 1st again")
+		d.postText(t, "access", "the 1st again")
 		sleepUntil(back.Add(15 * time.Second))
-		calCheck(t, d, wall.Format(rolledTimeLayout), "before\n", "the 1st\nthe last day again\nthe 1st again\n")
+		checkCalendarRoll(t, d, wall.Format(rolledTimeLayout), "before\n", "the 1st\nthe last day again\nthe 1st again\n")
 	})
 	t.Run("weekly catch-up after a restart", func(t *testing.T) {
 		t.Parallel()
-		cross, wall, h, zone := calFixed(t, 15*time.Second, isMonday)
-		path := writeConfig(t, tempDir(t), calConf("weekly", h, ""))
-		d := dsStart(t, path, "TZ="+zone)
-		d.postText("access", "first run")
-		d.dsStop()
-		d = dsStart(t, path, "TZ="+zone)
-		d.postText("access", "second run")
-		d.dsStop()
-		if rolled, _, _ := calRolled(t, d.logs); len(rolled) != 0 {
+		cross, wall, h, zone := fixedZone(t, 15*time.Second, isMonday)
+		path := writeConfig(t, tempDir(t), calendarConf("weekly", h, ""))
+		d := startDaemon(t, path, "TZ="+zone)
+		d.postText(t, "access", "first run")
+		d.stop(t)
+		d = startDaemon(t, path, "TZ="+zone)
+		d.postText(t, "access", "second run")
+		d.stop(t)
+		if rolled, _, _ := calendarFiles(t, d.logs); len(rolled) != 0 {
 			t.Fatalf("rolled %q on a restart before Monday %02d:00", rolled, h)
 		}
 		sleepUntil(cross.Add(3 * time.Second))
-		d = dsStart(t, path, "TZ="+zone)
+		d = startDaemon(t, path, "TZ="+zone)
 		time.Sleep(2 * time.Second)
-		rolled, ends, active := calRolled(t, d.logs)
+		rolled, ends, active := calendarFiles(t, d.logs)
 		if len(rolled) != 1 || ends[0] < wall.Format(rolledTimeLayout) {
 			t.Fatalf("rolled %q after the restart, want one catch-up roll ending after %s", rolled, wall.Format(rolledTimeLayout))
 		}

@@ -3,7 +3,6 @@ package tests
 import (
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -12,44 +11,35 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
-// Hidden names of a compression in progress (logging/compress.go):
-// .<final>.raw and .<final>.tmp<random>, final being a compressed rolled
-// name.
-var (
-	czRawName   = regexp.MustCompile(`^\..+\.old\.(gz|zst)\.raw$`)
-	czTmpName   = regexp.MustCompile(`^\..+\.old\.(gz|zst)\.tmp\d+$`)
-	czFinalName = regexp.MustCompile(`^[^.].*\.old\.(gz|zst)$`)
-)
-
-// czKillPoints are the moments of a compression at which
+// compressKillPoints are the moments of a compression at which
 // TestKill9DuringCompression kills the daemon, each on the first event of
 // the rolled folder fire accepts (fsnotify; the kill lands within about
 // 0.1 ms).
-var czKillPoints = []struct {
+var compressKillPoints = []struct {
 	name string
 	fire func(ev fsnotify.Event) bool
 }{
 	{"when the raw file appears (the roll's rename)", func(ev fsnotify.Event) bool {
-		return ev.Has(fsnotify.Create) && czRawName.MatchString(filepath.Base(ev.Name))
+		return ev.Has(fsnotify.Create) && compressRawName.MatchString(filepath.Base(ev.Name))
 	}},
 	{"when the temporary is created", func(ev fsnotify.Event) bool {
-		return ev.Has(fsnotify.Create) && czTmpName.MatchString(filepath.Base(ev.Name))
+		return ev.Has(fsnotify.Create) && compressTmpName.MatchString(filepath.Base(ev.Name))
 	}},
 	{"while the temporary is written", func(ev fsnotify.Event) bool {
-		return ev.Has(fsnotify.Write) && czTmpName.MatchString(filepath.Base(ev.Name))
+		return ev.Has(fsnotify.Write) && compressTmpName.MatchString(filepath.Base(ev.Name))
 	}},
 	{"when the final file appears (before the raw file's removal)", func(ev fsnotify.Event) bool {
-		return ev.Has(fsnotify.Create) && czFinalName.MatchString(filepath.Base(ev.Name))
+		return ev.Has(fsnotify.Create) && compressFinalName.MatchString(filepath.Base(ev.Name))
 	}},
 	{"when the raw file is removed", func(ev fsnotify.Event) bool {
-		return ev.Has(fsnotify.Remove) && czRawName.MatchString(filepath.Base(ev.Name))
+		return ev.Has(fsnotify.Remove) && compressRawName.MatchString(filepath.Base(ev.Name))
 	}},
 }
 
 // TestKill9DuringCompression kills the daemon with SIGKILL while four
 // clients post batches of unique records and the log rolls on size (1 MiB)
 // into a rolled folder, compressed, at each step of a compression (see
-// czKillPoints), and restarts it on the same folders each time:
+// compressKillPoints), and restarts it on the same folders each time:
 //
 //   - after each restart the compressions left unfinished are finished:
 //     no raw file and no temporary is left, and nothing waits;
@@ -66,13 +56,13 @@ var czKillPoints = []struct {
 // oldest waiting files would be published uncompressed (a rolled file may
 // still be, when the daemon says so; its records are checked all the same).
 func TestKill9DuringCompression(t *testing.T) {
-	czNeedTools(t)
+	needCompressTools(t)
 	for _, comp := range []string{"zstd", "gzip"} {
-		t.Run(comp, func(t *testing.T) { czKill9(t, comp) })
+		t.Run(comp, func(t *testing.T) { kill9Compressing(t, comp) })
 	}
 }
 
-func czKill9(t *testing.T, comp string) {
+func kill9Compressing(t *testing.T, comp string) {
 	dir := tempDir(t)
 	c := conf{RollingEnabled: `"size"`, SizeMB: 1,
 		Extra: fmt.Sprintf("rolled_compression = %q\nrolled_dir = \"archive\"\n", comp)}
@@ -80,54 +70,54 @@ func czKill9(t *testing.T, comp string) {
 	d := startDaemon(t, cfg)
 	arch := filepath.Join(d.logs, "archive")
 	var (
-		loads      []*relLoad
+		loads      []*load
 		tags       []string
 		saidBehind bool // a daemon said compression fell behind the rolls
 	)
 	behind := func(d *daemon) bool {
-		return d.relCount("compression falls behind the rolls") > 0
+		return d.logCount("compression falls behind the rolls") > 0
 	}
-	for k, p := range czKillPoints {
+	for k, p := range compressKillPoints {
 		tag := fmt.Sprintf("k%d", k)
-		l := relStartLoad(t, d, "access", tag, relLoadOpts{pause: 10 * time.Millisecond})
-		what := czKillOn(t, d, arch, p.fire)
-		d.wait(waitLimit)
+		l := startLoad(t, d, "access", tag, loadOpts{pause: 10 * time.Millisecond})
+		what := d.killOn(t, arch, 3*waitLimit, p.fire)
+		d.wait(t, waitLimit)
 		l.stop()
 		if f := l.failed(); f != "" {
 			t.Errorf("kill %q: %s", p.name, f)
 		}
 		loads, tags = append(loads, l), append(tags, tag)
-		left := czHidden(t, d.logs, arch)
-		t.Logf("kill %d %s (%s): %d records acknowledged; left %q", k, p.name, what, l.acked.Load(), czBase(left))
+		left := compressingFiles(t, d.logs, arch)
+		t.Logf("kill %d %s (%s): %d records acknowledged; left %q", k, p.name, what, l.acked.Load(), baseNames(left))
 
 		saidBehind = saidBehind || behind(d)
 		d = startDaemon(t, cfg)
-		d.czWaitCompressed(d.logs, arch)
-		if n := strings.Count(strings.Join(left, " "), ".raw"); n > 0 && d.relCount("compressing a rolled file a crash left uncompressed")+d.relCount("removed what compressions interrupted") == 0 {
+		d.waitCompressed(t, d.logs, arch)
+		if n := strings.Count(strings.Join(left, " "), ".raw"); n > 0 && d.logCount("compressing a rolled file a crash left uncompressed")+d.logCount("removed what compressions interrupted") == 0 {
 			t.Errorf("kill %q left %d raw files; the restart did not say it recovered them", p.name, n)
 		}
 	}
-	l := relStartLoad(t, d, "access", "end", relLoadOpts{pause: 10 * time.Millisecond})
+	l := startLoad(t, d, "access", "end", loadOpts{pause: 10 * time.Millisecond})
 	l.waitAcked(t, 2000, 2*waitLimit)
 	l.stop()
 	loads, tags = append(loads, l), append(tags, "end")
-	d.roll("access")
-	d.czWaitCompressed(d.logs, arch)
-	d.signal(syscall.SIGTERM)
-	if code := d.wait(5 * time.Second); code != 0 {
+	d.roll(t, "access")
+	d.waitCompressed(t, d.logs, arch)
+	d.signal(t, syscall.SIGTERM)
+	if code := d.wait(t, 5*time.Second); code != 0 {
 		t.Errorf("exit %d after SIGTERM, want 0", code)
 	}
-	if h := czHidden(t, d.logs, arch); len(h) > 0 {
+	if h := compressingFiles(t, d.logs, arch); len(h) > 0 {
 		t.Errorf("hidden files left after the last stop: %q", h)
 	}
 
-	disk := czReadLog(t, []string{d.logs, arch}, "access.log")
+	disk := readLoadsIn(t, []string{d.logs, arch}, "access.log")
 	acked := 0
 	for _, l := range loads {
-		acked += relCheckLoad(t, l, disk)
+		acked += checkLoad(t, l, disk)
 	}
-	relCheckNothingElse(t, disk)
-	relCheckOrder(t, disk, tags...)
+	checkNothingElse(t, disk)
+	checkClientOrder(t, disk, tags...)
 	compressed, plain := 0, false
 	for _, f := range disk.files {
 		if !strings.HasSuffix(f, ".old."+map[string]string{"zstd": "zst", "gzip": "gz"}[comp]) {
@@ -139,52 +129,22 @@ func czKill9(t *testing.T, comp string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := czStock(t, f); string(got) != string(want) {
+		if got := stockDecompress(t, f); string(got) != string(want) {
 			t.Errorf("%s: the stock command reads %d bytes, the decoder %d", f, len(got), len(want))
 		}
 	}
-	if compressed < len(czKillPoints) {
+	if compressed < len(compressKillPoints) {
 		t.Errorf("%d compressed files, want at least one per kill", compressed)
 	}
 	if plain && !(saidBehind || behind(d)) {
 		t.Errorf("a rolled file is not stored as %s, and no daemon said compression fell behind", comp)
 	}
 	t.Logf("%d kills; %d acknowledged records on disk in %d files (%d compressed, %d bytes decompressed)",
-		len(czKillPoints), acked, len(disk.files), compressed, disk.bytes)
+		len(compressKillPoints), acked, len(disk.files), compressed, disk.bytes)
 }
 
-// czKillOn watches dir and SIGKILLs d at the first event fire accepts. It
-// returns the event.
-func czKillOn(t *testing.T, d *daemon, dir string, fire func(ev fsnotify.Event) bool) string {
-	t.Helper()
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	if err := w.Add(dir); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.After(3 * waitLimit)
-	for {
-		select {
-		case ev := <-w.Events:
-			if fire(ev) {
-				d.relSIGKILL()
-				return ev.String()
-			}
-		case err := <-w.Errors:
-			t.Fatalf("watching %s: %v", dir, err)
-		case <-d.exited:
-			t.Fatalf("logrolld exited before the kill point")
-		case <-deadline:
-			t.Fatalf("no kill point after %v", 3*waitLimit)
-		}
-	}
-}
-
-// czBase returns the base names of paths.
-func czBase(paths []string) []string {
+// baseNames returns the base names of paths.
+func baseNames(paths []string) []string {
 	out := make([]string, len(paths))
 	for i, p := range paths {
 		out[i] = filepath.Base(p)

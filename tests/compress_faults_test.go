@@ -18,9 +18,9 @@ import (
 // Faults and reloads around compression and rolled folders (docs/design.md §10,
 // issue 19 "Bad input and faults").
 
-// czHexRecords returns n records of random hex: they compress to about
+// hexRecords returns n records of random hex: they compress to about
 // half, so that a compressed file needs room of its own.
-func czHexRecords(tag string, n int) []string {
+func hexRecords(tag string, n int) []string {
 	rnd := rand.New(rand.NewPCG(uint64(n), 7))
 	out := make([]string, n)
 	b := make([]byte, 100)
@@ -33,9 +33,9 @@ func czHexRecords(tag string, n int) []string {
 	return out
 }
 
-// czFill fills the filesystem of dir with a file at path, leaving about
+// fillLeaving fills the filesystem of dir with a file at path, leaving about
 // keep bytes free.
-func czFill(t *testing.T, dir, path string, keep int64) {
+func fillLeaving(t *testing.T, dir, path string, keep int64) {
 	t.Helper()
 	var st unix.Statfs_t
 	if err := unix.Statfs(dir, &st); err != nil {
@@ -52,12 +52,12 @@ func czFill(t *testing.T, dir, path string, keep int64) {
 	}
 }
 
-// czPost posts recs to log in parts, and returns the bytes they make in
+// postParts posts recs to log in parts, and returns the bytes they make in
 // the file.
-func (d *daemon) czPost(log string, recs []string) []byte {
-	d.t.Helper()
+func (d *daemon) postParts(t *testing.T, log string, recs []string) []byte {
+	t.Helper()
 	for i := 0; i < len(recs); i += 1000 {
-		d.postText(log, recs[i:min(i+1000, len(recs))]...)
+		d.postText(t, log, recs[i:min(i+1000, len(recs))]...)
 	}
 	return []byte(strings.Join(recs, "\n") + "\n")
 }
@@ -71,33 +71,31 @@ func (d *daemon) czPost(log string, recs []string) []byte {
 // the last attempt the file is published uncompressed under its plain
 // .old name, complete, and roll prints that.
 func TestCompressionFullDisk(t *testing.T) {
-	czNeedTools(t)
+	needCompressTools(t)
 	dir := tempDir(t)
 	logs := filepath.Join(dir, "logs")
-	dsMountTmpfs(t, logs, "size=24m")
+	mountTmpfs(t, logs, "size=24m")
 	c := conf{Extra: "rolled_compression = \"zstd\"\nrolled_dir = \"archive\"\nauto_delete_rolled_files = 0\n"}
 	d := startDaemon(t, writeConfig(t, dir, c.toml()))
 	arch := filepath.Join(logs, "archive")
 	filler := filepath.Join(logs, "filler")
 
 	t.Run("space comes back", func(t *testing.T) {
-		d := d.in(t)
-		body := d.czPost("access", czHexRecords("a", 10000)) // about 2.2 MiB, 1.1 compressed
-		czFill(t, logs, filler, 128<<10)
-		done := make(chan ctlResult, 1)
-		go func() { done <- runCtl(t, "-config", d.config, "roll") }()
+		body := d.postParts(t, "access", hexRecords("a", 10000)) // about 2.2 MiB, 1.1 compressed
+		fillLeaving(t, logs, filler, 128<<10)
+		done := d.ctlAsync("roll")
 		eventually(t, func() string {
-			if v := d.metricValue("proxy.process.log.compress_failures"); v == "0" {
+			if v := d.metric(t, "proxy.process.log.compress_failures"); v == 0 {
 				return "no failed compression yet"
 			}
 			return ""
 		})
 		var raw []string
-		for _, h := range czHidden(t, arch) {
+		for _, h := range compressingFiles(t, arch) {
 			switch {
-			case czRawName.MatchString(filepath.Base(h)):
+			case compressRawName.MatchString(filepath.Base(h)):
 				raw = append(raw, h)
-			case czTmpName.MatchString(filepath.Base(h)):
+			case compressTmpName.MatchString(filepath.Base(h)):
 				// The next attempt may be under way; its temporary goes
 				// with it if it fails.
 			default:
@@ -118,7 +116,7 @@ func TestCompressionFullDisk(t *testing.T) {
 		if err := os.Remove(filler); err != nil {
 			t.Fatal(err)
 		}
-		var r ctlResult
+		var r runResult
 		select {
 		case r = <-done:
 		case <-time.After(3 * waitLimit):
@@ -128,25 +126,24 @@ func TestCompressionFullDisk(t *testing.T) {
 		if r.code != 0 || len(paths) != 1 || !strings.HasSuffix(paths[0], ".old.zst") || filepath.Dir(paths[0]) != arch {
 			t.Fatalf("roll: %v, want one .old.zst path in %s", r, arch)
 		}
-		if got := czStock(t, paths[0]); !bytes.Equal(got, body) {
+		if got := stockDecompress(t, paths[0]); !bytes.Equal(got, body) {
 			t.Errorf("%s decompresses to %d bytes, not the %d posted", paths[0], len(got), len(body))
 		}
-		d.czWaitCompressed(logs, arch)
-		if v := d.metricValue("proxy.process.log.compress_uncompressed_files"); v != "0" {
-			t.Errorf("compress_uncompressed_files = %s, want 0", v)
+		d.waitCompressed(t, logs, arch)
+		if v := d.metric(t, "proxy.process.log.compress_uncompressed_files"); v != 0 {
+			t.Errorf("compress_uncompressed_files = %d, want 0", v)
 		}
-		if d.relCount("cannot compress rolled file; the raw file is kept and compression retried") == 0 {
+		if d.logCount("cannot compress rolled file; the raw file is kept and compression retried") == 0 {
 			t.Errorf("the failure was not logged")
 		}
 	})
 
 	t.Run("space never comes back", func(t *testing.T) {
-		d := d.in(t)
-		body := d.czPost("access", czHexRecords("b", 10000))
-		czFill(t, logs, filler, 128<<10)
+		body := d.postParts(t, "access", hexRecords("b", 10000))
+		fillLeaving(t, logs, filler, 128<<10)
 		defer os.Remove(filler)
 		begin := time.Now()
-		r := d.ctl("roll")
+		r := d.tryCtl(t, "roll")
 		paths := lines(r.stdout)
 		if r.code != 0 || len(paths) != 1 || !strings.HasSuffix(paths[0], ".old") || filepath.Dir(paths[0]) != arch {
 			t.Fatalf("roll: %v, want the plain .old path in %s", r, arch)
@@ -155,13 +152,13 @@ func TestCompressionFullDisk(t *testing.T) {
 		if got := readFile(t, paths[0]); got != string(body) {
 			t.Errorf("%s holds %d bytes, not the %d posted", paths[0], len(got), len(body))
 		}
-		if v := d.metricValue("proxy.process.log.compress_uncompressed_files"); v != "1" {
-			t.Errorf("compress_uncompressed_files = %s, want 1", v)
+		if v := d.metric(t, "proxy.process.log.compress_uncompressed_files"); v != 1 {
+			t.Errorf("compress_uncompressed_files = %d, want 1", v)
 		}
-		if h := czHidden(t, logs, arch); len(h) > 0 {
+		if h := compressingFiles(t, logs, arch); len(h) > 0 {
 			t.Errorf("hidden files left: %q", h)
 		}
-		files := d.czRolled()
+		files := d.rolled(t)
 		if len(files) != 2 || files[1].Path != paths[0] || files[1].Compression != "none" {
 			t.Errorf("rolled --json: %+v, want the .zst file and then %s, compression none", files, paths[0])
 		}
@@ -175,7 +172,7 @@ func TestCompressionFullDisk(t *testing.T) {
 // it finish where and how they began, and at the end every acknowledged
 // record is in exactly one file, over all the folders and forms.
 func TestReloadStorageInFlight(t *testing.T) {
-	czNeedTools(t)
+	needCompressTools(t)
 	dir := tempDir(t)
 	mk := func(comp, rd string) string {
 		return conf{RollingEnabled: `"size"`, SizeMB: 1,
@@ -195,11 +192,11 @@ func TestReloadStorageInFlight(t *testing.T) {
 	// busy machine compresses at the lowest priority, and the oldest
 	// waiting files are published uncompressed (accepted below when the
 	// daemon says so).
-	l := relStartLoad(t, d, "access", "r", relLoadOpts{pause: 10 * time.Millisecond})
+	l := startLoad(t, d, "access", "r", loadOpts{pause: 10 * time.Millisecond})
 	for i, s := range steps {
 		l.waitAcked(t, int64(4000*(i+1)), 3*waitLimit)
 		writeConfig(t, dir, mk(s.comp, s.rd))
-		r := d.mustCtl("config", "reload")
+		r := d.ctl(t, "config", "reload")
 		if !strings.Contains(r.stdout, "rolled_") {
 			t.Errorf("reload %d: %q does not list the changed records", i, r.stdout)
 		}
@@ -207,9 +204,9 @@ func TestReloadStorageInFlight(t *testing.T) {
 		// goes on, so the next try has records.
 		var rolled []string
 		for try := 0; try < 5 && len(rolled) == 0; try++ {
-			rolled = d.roll("access")
+			rolled = d.roll(t, "access")
 		}
-		behind := d.relCount("compression falls behind the rolls") > 0
+		behind := d.logCount("compression falls behind the rolls") > 0
 		if len(rolled) != 1 || filepath.Dir(rolled[0]) != s.dir || !strings.HasSuffix(rolled[0], s.ext) && !(behind && strings.HasSuffix(rolled[0], ".old")) {
 			t.Errorf("forced roll after reload %d (%s into %q): %q, want a %s file in %s", i, s.comp, s.rd, rolled, s.ext, s.dir)
 		}
@@ -219,16 +216,16 @@ func TestReloadStorageInFlight(t *testing.T) {
 	if f := l.failed(); f != "" {
 		t.Error(f)
 	}
-	d.roll("access")
-	d.czWaitCompressed(dirs...)
-	d.signal(syscall.SIGTERM)
-	if code := d.wait(5 * time.Second); code != 0 {
+	d.roll(t, "access")
+	d.waitCompressed(t, dirs...)
+	d.signal(t, syscall.SIGTERM)
+	if code := d.wait(t, 5*time.Second); code != 0 {
 		t.Errorf("exit %d after SIGTERM", code)
 	}
-	disk := czReadLog(t, dirs, "access.log")
-	acked := relCheckLoad(t, l, disk)
-	relCheckNothingElse(t, disk)
-	relCheckOrder(t, disk, "r")
+	disk := readLoadsIn(t, dirs, "access.log")
+	acked := checkLoad(t, l, disk)
+	checkNothingElse(t, disk)
+	checkClientOrder(t, disk, "r")
 	forms := map[string]int{}
 	for _, f := range disk.files {
 		dirName, _ := filepath.Rel(d.logs, filepath.Dir(f))
@@ -239,7 +236,7 @@ func TestReloadStorageInFlight(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := czStock(t, f); !bytes.Equal(got, want) {
+			if got := stockDecompress(t, f); !bytes.Equal(got, want) {
 				t.Errorf("%s: the stock command and the decoder disagree", f)
 			}
 		}
@@ -252,10 +249,10 @@ func TestReloadStorageInFlight(t *testing.T) {
 	}
 }
 
-// czRefusal is one configuration a rolled folder or a compression makes
+// compressRefusal is one configuration a rolled folder or a compression makes
 // invalid: where the problem must be reported (a unique substring of the
 // text, at whose first byte the position points) and what it must say.
-type czRefusal struct {
+type compressRefusal struct {
 	name string
 	text string
 	at   string
@@ -278,7 +275,7 @@ func TestRolledDirRefused(t *testing.T) {
 	perLog := func(extra string) string {
 		return conf{Logs: []string{}}.toml() + "\n[[logs]]\nfilename = \"access\"\n" + extra
 	}
-	cases := []czRefusal{
+	cases := []compressRefusal{
 		{"a file", global(fmt.Sprintf("rolled_dir = %q\n", afile)), fmt.Sprintf("%q", afile),
 			"proxy.config.log.rolled_dir: unusable rolled folder " + afile + ": is a file, not a folder"},
 		{"below a file, in a log", perLog(fmt.Sprintf("rolled_dir = %q\n", afile+"/x")), fmt.Sprintf("%q", afile+"/x"),
@@ -295,17 +292,17 @@ func TestRolledDirRefused(t *testing.T) {
 		if err := os.Mkdir(ro, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		relBindReadOnly(t, ro)
-		cases = append(cases, czRefusal{"not writable", global(fmt.Sprintf("rolled_dir = %q\n", ro)), fmt.Sprintf("%q", ro),
+		bindReadOnly(t, ro)
+		cases = append(cases, compressRefusal{"not writable", global(fmt.Sprintf("rolled_dir = %q\n", ro)), fmt.Sprintf("%q", ro),
 			"proxy.config.log.rolled_dir: unusable rolled folder " + ro + ": not writable by this process"})
 		other := filepath.Join(dir, "other")
-		dsMountTmpfs(t, other, "size=1m")
-		cases = append(cases, czRefusal{"another filesystem", perLog(fmt.Sprintf("rolled_dir = %q\n", other+"/old")), fmt.Sprintf("%q", other+"/old"),
+		mountTmpfs(t, other, "size=1m")
+		cases = append(cases, compressRefusal{"another filesystem", perLog(fmt.Sprintf("rolled_dir = %q\n", other+"/old")), fmt.Sprintf("%q", other+"/old"),
 			"logs[1].rolled_dir: unusable rolled folder " + other + "/old: on another filesystem than the log folder"})
 	} else {
 		t.Log("not root: the read-only and other-filesystem cases are skipped (root bypasses mode bits; mounts need root)")
 	}
-	check := func(t *testing.T, out, path string, c czRefusal) {
+	check := func(t *testing.T, out, path string, c compressRefusal) {
 		t.Helper()
 		line, col := position(t, c.text, c.at)
 		if want := fmt.Sprintf("%s:%d:%d: %s", path, line, col, c.says); !strings.Contains(out, want) {
@@ -321,7 +318,7 @@ func TestRolledDirRefused(t *testing.T) {
 				}
 				path := writeConfig(t, sub, c.text)
 				d := launch(t, path)
-				if code := d.wait(waitLimit); code != 2 {
+				if code := d.wait(t, waitLimit); code != 2 {
 					t.Errorf("exit %d, want 2", code)
 				}
 				check(t, d.stderr.String(), path, c)
@@ -341,19 +338,18 @@ func TestRolledDirRefused(t *testing.T) {
 		d := startDaemon(t, path)
 		for i, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				d := d.in(t)
 				writeConfig(t, sub, c.text)
-				r := d.ctl("config", "reload")
+				r := d.tryCtl(t, "config", "reload")
 				if r.code != 1 {
 					t.Errorf("config reload: exit %d, want 1: %v", r.code, r)
 				}
 				check(t, r.stderr, path, c)
 				writeConfig(t, sub, good)
-				d.postText("access", fmt.Sprintf("after refusal %d", i))
-				rolled := d.roll("access")
+				d.postText(t, "access", fmt.Sprintf("after refusal %d", i))
+				rolled := d.roll(t, "access")
 				if len(rolled) != 1 || filepath.Dir(rolled[0]) != filepath.Join(d.logs, "archive") || !strings.HasSuffix(rolled[0], ".old.gz") {
 					t.Errorf("roll after the refused reload: %q, want a .old.gz file in archive", rolled)
-				} else if got := string(czStock(t, rolled[0])); got != fmt.Sprintf("after refusal %d\n", i) {
+				} else if got := string(stockDecompress(t, rolled[0])); got != fmt.Sprintf("after refusal %d\n", i) {
 					t.Errorf("%s holds %q", rolled[0], got)
 				}
 			})

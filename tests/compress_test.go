@@ -17,9 +17,9 @@ import (
 // rolled_compression, rolled_compression_level and rolled_dir, through
 // the real binaries.
 
-// czRecords returns n records of a load tagged tag, like access log lines:
+// accessRecords returns n records of a load tagged tag, like access log lines:
 // compressible, but not trivially (varied paths, sizes and agents).
-func czRecords(tag string, n int) []string {
+func accessRecords(tag string, n int) []string {
 	rnd := rand.New(rand.NewPCG(uint64(len(tag)), uint64(n)))
 	agents := []string{"curl/8.5.0", "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0", "Go-http-client/1.1", "Vector/0.43"}
 	out := make([]string, n)
@@ -31,9 +31,9 @@ func czRecords(tag string, n int) []string {
 	return out
 }
 
-// czConfText is the configuration of TestCompressedRolls: the global
+// compressConf is the configuration of TestCompressedRolls: the global
 // records say zstd into archive/, and four logs override them.
-func czConfText(abs string) string {
+func compressConf(abs string) string {
 	c := conf{Logs: []string{}, Extra: "rolled_compression = \"zstd\"\nrolled_dir = \"archive\"\n"}
 	return c.toml() + fmt.Sprintf(`
 [[logs]]
@@ -68,10 +68,10 @@ rolled_compression = "none"
 // describe` and the metrics say the same; nothing hidden is left. A
 // restart keeps every file and lists it again.
 func TestCompressedRolls(t *testing.T) {
-	czNeedTools(t)
+	needCompressTools(t)
 	dir := tempDir(t)
 	abs := filepath.Join(dir, "elsewhere", "old")
-	path := writeConfig(t, dir, czConfText(abs))
+	path := writeConfig(t, dir, compressConf(abs))
 	d := startDaemon(t, path)
 	arch := filepath.Join(d.logs, "archive")
 	want := map[string]struct {
@@ -83,16 +83,16 @@ func TestCompressedRolls(t *testing.T) {
 		"gz1.log":   {abs, "gzip", nil},
 		"plain.log": {arch, "none", nil},
 	}
-	same := czRecords("a", 3000) // gz1 and gz9 hold the same records: the level shows in the sizes
+	same := accessRecords("a", 3000) // gz1 and gz9 hold the same records: the level shows in the sizes
 	for _, log := range []string{"zs", "gz9", "gz1", "plain"} {
 		recs := same
 		if log == "zs" || log == "plain" {
-			recs = czRecords(log, 3000)
+			recs = accessRecords(log, 3000)
 		}
 		var body []byte
 		for i := 0; i < len(recs); i += 500 {
 			part := recs[i:min(i+500, len(recs))]
-			d.postText(log, part...)
+			d.postText(t, log, part...)
 		}
 		body = []byte(strings.Join(recs, "\n") + "\n")
 		w := want[log+".log"]
@@ -100,7 +100,7 @@ func TestCompressedRolls(t *testing.T) {
 		want[log+".log"] = w
 	}
 	var rolled ctl.RollResponse
-	d.decode(&rolled, "roll", "--json")
+	d.ctlJSON(t, &rolled, "roll", "--json")
 	if len(rolled.Rolled) != 4 || len(rolled.Errors) != 0 {
 		t.Fatalf("roll --json: %+v, want four files", rolled)
 	}
@@ -124,7 +124,7 @@ func TestCompressedRolls(t *testing.T) {
 		if w.comp == "none" {
 			got = []byte(readFile(t, f.Path))
 		} else {
-			got = czStock(t, f.Path)
+			got = stockDecompress(t, f.Path)
 		}
 		if !bytes.Equal(got, w.body) {
 			t.Errorf("%s holds %d bytes (decompressed with the stock command), not the %d posted", f.Path, len(got), len(w.body))
@@ -143,11 +143,11 @@ func TestCompressedRolls(t *testing.T) {
 
 	check := func(d *daemon, when string) {
 		t.Helper()
-		files := d.czRolled()
+		files := d.rolled(t)
 		if len(files) != 4 {
 			t.Fatalf("%s: rolled --json lists %d files, want 4: %+v", when, len(files), files)
 		}
-		plain := lines(d.mustCtl("rolled").stdout)
+		plain := lines(d.ctl(t, "rolled").stdout)
 		for i, f := range files {
 			w := want[f.Log]
 			if f.Dir != w.dir || f.Compression != w.comp || filepath.Dir(f.Path) != w.dir {
@@ -157,37 +157,36 @@ func TestCompressedRolls(t *testing.T) {
 				t.Errorf("%s: rolled line %d %q, want %s first", when, i, plain, f.Path)
 			}
 		}
-		st, _ := d.dsStatus()
+		st := d.status(t)
 		for _, l := range st.Logs {
 			if w := want[l.Name]; l.RolledDir != w.dir || l.Compression != w.comp || l.Rolled != 1 {
 				t.Errorf("%s: status %s: rolled_dir %s compression %s, %d rolled; want %s %s 1", when, l.Name, l.RolledDir, l.Compression, l.Rolled, w.dir, w.comp)
 			}
 		}
-		if h := czHidden(t, d.logs, arch, abs); len(h) > 0 {
+		if h := compressingFiles(t, d.logs, arch, abs); len(h) > 0 {
 			t.Errorf("%s: hidden files left: %q", when, h)
 		}
 	}
 	check(d, "after the roll")
-	if v := d.metricValue(`proxy.process.log.compressed_files{log="zs.log"}`); v != "1" {
-		t.Errorf("compressed_files{zs.log} = %s, want 1", v)
+	if v := d.metric(t, "proxy.process.log.compressed_files", "log", "zs.log"); v != 1 {
+		t.Errorf("compressed_files{zs.log} = %d, want 1", v)
 	}
-	if v := d.metricValue(`proxy.process.log.compressed_files`); v != "3" {
-		t.Errorf("compressed_files = %s, want 3", v)
+	if v := d.metric(t, "proxy.process.log.compressed_files"); v != 3 {
+		t.Errorf("compressed_files = %d, want 3", v)
 	}
-	var ratio float64
-	fmt.Sscan(d.metricValue(`proxy.process.log.compression_ratio{log="zs.log"}`), &ratio)
+	ratio := d.metricFloat(t, "proxy.process.log.compression_ratio", "log", "zs.log")
 	if want := float64(len(want["zs.log"].body)) / float64(sizes["zs.log"]); ratio < want*0.999 || ratio > want*1.001 {
 		t.Errorf("compression_ratio{zs.log} = %v, want %v", ratio, want)
 	}
-	desc := d.mustCtl("config", "describe", "rolled_compression").stdout
+	desc := d.ctl(t, "config", "describe", "rolled_compression").stdout
 	for _, s := range []string{"none (0), gzip (1), zstd (2)", `logs[gz9.log]: "gzip"`, `logs[zs.log]: "zstd" (global`} {
 		if !strings.Contains(desc, s) {
 			t.Errorf("config describe rolled_compression does not say %q:\n%s", s, desc)
 		}
 	}
 
-	d.signal(syscall.SIGTERM)
-	if code := d.wait(waitLimit); code != 0 {
+	d.signal(t, syscall.SIGTERM)
+	if code := d.wait(t, waitLimit); code != 0 {
 		t.Fatalf("exit %d after SIGTERM", code)
 	}
 	d = startDaemon(t, path)

@@ -16,9 +16,9 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
-// relKillPoint is one moment of a daemon's life at which the crash test
+// killPoint is one moment of a daemon's life at which the crash test
 // kills it.
-type relKillPoint struct {
+type killPoint struct {
 	name string
 	// slow selects a load that sends at most 400 requests a second
 	// (4.4 MB/s), and a file whose START must be told apart from every
@@ -29,7 +29,7 @@ type relKillPoint struct {
 	slow bool
 	// kill waits for the moment while load l runs, SIGKILLs d and returns
 	// what it saw (the event that triggered the kill).
-	kill func(t *testing.T, d *daemon, l *relLoad) string
+	kill func(t *testing.T, d *daemon, l *load) string
 }
 
 // Kill points of TestKill9UnderLoad. The event-driven ones watch the log
@@ -39,121 +39,81 @@ type relKillPoint struct {
 // at an arbitrary moment. (At durability "roll" the two folder fsyncs and
 // the .meta's fsync come after the writer token is passed on; see
 // docs/rolling.md.)
-var relKillPoints = []relKillPoint{
-	{"after 1500 acknowledged records", false, func(t *testing.T, d *daemon, l *relLoad) string {
+var killPoints = []killPoint{
+	{"after 1500 acknowledged records", false, func(t *testing.T, d *daemon, l *load) string {
 		l.waitAcked(t, 1500, 2*waitLimit)
-		d.relSIGKILL()
+		d.sigkill()
 		return ""
 	}},
-	{"after 1500 acknowledged records in a file of a later second", true, func(t *testing.T, d *daemon, l *relLoad) string {
+	{"after 1500 acknowledged records in a file of a later second", true, func(t *testing.T, d *daemon, l *load) string {
 		l.waitAcked(t, 1500, 2*waitLimit)
-		d.relSIGKILL()
+		d.sigkill()
 		return ""
 	}},
-	{"50 ms into the load", false, func(t *testing.T, d *daemon, l *relLoad) string {
+	{"50 ms into the load", false, func(t *testing.T, d *daemon, l *load) string {
 		time.Sleep(50 * time.Millisecond) // any moment will do: the point is to vary it
-		d.relSIGKILL()
+		d.sigkill()
 		return ""
 	}},
-	{"at a size roll's rename", false, func(t *testing.T, d *daemon, l *relLoad) string {
-		return relKillOn(t, d, func(ev fsnotify.Event, _ *bool) bool {
+	{"at a size roll's rename", false, func(t *testing.T, d *daemon, l *load) string {
+		return d.killOn(t, d.logs, 2*waitLimit, func(ev fsnotify.Event) bool {
 			return ev.Has(fsnotify.Create) && rolledName.MatchString(filepath.Base(ev.Name))
 		})
 	}},
-	{"during a forced roll", false, func(t *testing.T, d *daemon, l *relLoad) string {
+	{"during a forced roll", false, func(t *testing.T, d *daemon, l *load) string {
 		l.waitAcked(t, 500, 2*waitLimit)
-		return relKillOn(t, d, func(ev fsnotify.Event, armed *bool) bool {
-			if !*armed {
-				*armed = true
-				d.relCtl("roll", "access") // its result does not matter: the daemon dies under it
+		armed := false
+		return d.killOn(t, d.logs, 2*waitLimit, func(ev fsnotify.Event) bool {
+			if !armed {
+				armed = true
+				d.ctlAsync("roll", "access") // its result does not matter: the daemon dies under it
 			}
 			return ev.Has(fsnotify.Create) && rolledName.MatchString(filepath.Base(ev.Name))
 		})
 	}},
-	{"while the new active file's .meta is written", false, func(t *testing.T, d *daemon, l *relLoad) string {
-		return relKillOn(t, d, func(ev fsnotify.Event, rolled *bool) bool {
+	{"while the new active file's .meta is written", false, func(t *testing.T, d *daemon, l *load) string {
+		rolled := false
+		return d.killOn(t, d.logs, 2*waitLimit, func(ev fsnotify.Event) bool {
 			base := filepath.Base(ev.Name)
 			if ev.Has(fsnotify.Create) && rolledName.MatchString(base) {
-				*rolled = true
+				rolled = true
 			}
 			// The writer rewrites its .meta in place: a write event.
-			return *rolled && ev.Has(fsnotify.Write) && base == ".access.log.meta"
+			return rolled && ev.Has(fsnotify.Write) && base == ".access.log.meta"
 		})
 	}},
-	{"right after a forced roll", false, func(t *testing.T, d *daemon, l *relLoad) string {
+	{"right after a forced roll", false, func(t *testing.T, d *daemon, l *load) string {
 		l.waitAcked(t, 500, 2*waitLimit)
-		r := <-d.relCtl("roll", "access")
-		d.relSIGKILL()
+		r := <-d.ctlAsync("roll", "access")
+		d.sigkill()
 		if r.code != 0 {
 			t.Errorf("forced roll under load: %v", r)
 		}
 		return strings.TrimSpace(r.stdout)
 	}},
-	{"at the first write after a roll", false, func(t *testing.T, d *daemon, l *relLoad) string {
-		return relKillOn(t, d, func(ev fsnotify.Event, rolled *bool) bool {
+	{"at the first write after a roll", false, func(t *testing.T, d *daemon, l *load) string {
+		rolled := false
+		return d.killOn(t, d.logs, 2*waitLimit, func(ev fsnotify.Event) bool {
 			if ev.Has(fsnotify.Create) && rolledName.MatchString(filepath.Base(ev.Name)) {
-				*rolled = true
+				rolled = true
 			}
-			return *rolled && ev.Has(fsnotify.Write) && filepath.Base(ev.Name) == "access.log"
+			return rolled && ev.Has(fsnotify.Write) && filepath.Base(ev.Name) == "access.log"
 		})
 	}},
 }
 
-// relKillOn watches d's log folder and SIGKILLs d at the first event for
-// which fire returns true (state is fire's own, false at first; fire is
-// also called once with a zero event before any, so that it can start
-// something). It returns the event.
-// relPendingKillPoint exists at durability roll only: a rolled file waits
+// pendingKillPoint exists at durability roll only: a rolled file waits
 // under its hidden pending name for its fsync (logging/publish.go), and
 // the next start publishes it.
-var relPendingKillPoint = relKillPoint{"at a size roll's rename to its pending name", false, func(t *testing.T, d *daemon, l *relLoad) string {
-	return relKillOn(t, d, func(ev fsnotify.Event, _ *bool) bool {
+var pendingKillPoint = killPoint{"at a size roll's rename to its pending name", false, func(t *testing.T, d *daemon, l *load) string {
+	return d.killOn(t, d.logs, 2*waitLimit, func(ev fsnotify.Event) bool {
 		n := filepath.Base(ev.Name)
 		return ev.Has(fsnotify.Create) && strings.HasPrefix(n, ".") && strings.HasSuffix(n, ".old.raw")
 	})
 }}
 
-func relKillOn(t *testing.T, d *daemon, fire func(ev fsnotify.Event, state *bool) bool) string {
-	t.Helper()
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	if err := w.Add(d.logs); err != nil {
-		t.Fatal(err)
-	}
-	state := false
-	fire(fsnotify.Event{}, &state)
-	deadline := time.After(2 * waitLimit)
-	for {
-		select {
-		case ev := <-w.Events:
-			if fire(ev, &state) {
-				d.relSIGKILL()
-				return ev.String()
-			}
-		case err := <-w.Errors:
-			t.Fatalf("watching %s: %v", d.logs, err)
-		case <-d.exited:
-			t.Fatalf("logrolld exited before the kill point")
-		case <-deadline:
-			t.Fatalf("no kill point after %v", 2*waitLimit)
-		}
-	}
-}
-
-// relNextSecond waits until the wall clock is in a later second than t
-// (at most a second).
-func relNextSecond(t time.Time) {
-	next := t.Truncate(time.Second).Add(time.Second)
-	if d := time.Until(next); d > 0 {
-		time.Sleep(d) // the clock itself is what is waited for: nothing to poll
-	}
-}
-
-// relCrashState is what a killed daemon left in its log folder.
-type relCrashState struct {
+// crashState is what a killed daemon left in its log folder.
+type crashState struct {
 	meta       time.Time // START in .access.log.meta
 	metaErr    error
 	activeSize int64 // -1: no active file
@@ -163,11 +123,11 @@ type relCrashState struct {
 	pending    []string // rolled files under their hidden pending names
 }
 
-// relCrashStateOf reads what the daemon left in dir for log access.log.
-func relCrashStateOf(t *testing.T, dir string) relCrashState {
+// crashStateOf reads what the daemon left in dir for log access.log.
+func crashStateOf(t *testing.T, dir string) crashState {
 	t.Helper()
-	var s relCrashState
-	s.meta, s.metaErr = relMetaStart(filepath.Join(dir, ".access.log.meta"))
+	var s crashState
+	s.meta, s.metaErr = metaStart(filepath.Join(dir, ".access.log.meta"))
 	data, err := os.ReadFile(filepath.Join(dir, "access.log"))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -198,10 +158,10 @@ func relCrashStateOf(t *testing.T, dir string) relCrashState {
 	return s
 }
 
-// relMetaStart reads the START a .meta file holds: its creation_time line
+// metaStart reads the START a .meta file holds: its creation_time line
 // (Unix seconds), read from the file as Traffic Server would, not through
 // the collator's own parser.
-func relMetaStart(path string) (time.Time, error) {
+func metaStart(path string) (time.Time, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return time.Time{}, err
@@ -220,7 +180,7 @@ func relMetaStart(path string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%s: no creation_time line in %q", path, data)
 }
 
-func (s relCrashState) String() string {
+func (s crashState) String() string {
 	meta := s.meta.Format(rolledTimeLayout)
 	if s.metaErr != nil {
 		meta = s.metaErr.Error()
@@ -252,39 +212,39 @@ func (s relCrashState) String() string {
 // loss, not a process crash (the page cache outlives the process).
 func TestKill9UnderLoad(t *testing.T) {
 	for _, durability := range []string{"write", "roll", "sync"} {
-		t.Run(durability, func(t *testing.T) { relKill9UnderLoad(t, durability) })
+		t.Run(durability, func(t *testing.T) { kill9UnderLoad(t, durability) })
 	}
 }
 
-// relKill9UnderLoad is TestKill9UnderLoad at one durability level.
-func relKill9UnderLoad(t *testing.T, durability string) {
+// kill9UnderLoad is TestKill9UnderLoad at one durability level.
+func kill9UnderLoad(t *testing.T, durability string) {
 	dir := tempDir(t)
 	cfg := writeConfig(t, dir, conf{RollingEnabled: `"size"`, SizeMB: 1, Durability: durability}.toml())
 	d := startDaemon(t, cfg)
 	var (
-		loads []*relLoad
+		loads []*load
 		tags  []string
 	)
-	points := relKillPoints
+	points := killPoints
 	if durability == "roll" {
-		points = append(slices.Clone(points), relPendingKillPoint)
+		points = append(slices.Clone(points), pendingKillPoint)
 	}
 	for k, p := range points {
 		tag := fmt.Sprintf("k%d", k)
-		var o relLoadOpts
+		var o loadOpts
 		if p.slow {
 			o.pause = 10 * time.Millisecond
-			relNextSecond(relCrashStateOf(t, d.logs).lastEnd)
+			sleepToNextSecond(crashStateOf(t, d.logs).lastEnd)
 		}
-		l := relStartLoad(t, d, "access", tag, o)
+		l := startLoad(t, d, "access", tag, o)
 		what := p.kill(t, d, l)
-		d.wait(waitLimit)
+		d.wait(t, waitLimit)
 		l.stop()
 		if f := l.failed(); f != "" {
 			t.Errorf("kill %q: %s", p.name, f)
 		}
 		loads, tags = append(loads, l), append(tags, tag)
-		st := relCrashStateOf(t, d.logs)
+		st := crashStateOf(t, d.logs)
 		if p.slow {
 			if !st.meta.After(st.lastEnd) || st.activeSize-st.torn <= 0 {
 				t.Fatalf("kill %q: want a non-empty active file whose .meta START is after the latest END; %v", p.name, st)
@@ -293,7 +253,7 @@ func relKill9UnderLoad(t *testing.T, durability string) {
 			if err := os.Chtimes(filepath.Join(d.logs, "access.log"), old, old); err != nil {
 				t.Fatal(err)
 			}
-			relNextSecond(st.meta)
+			sleepToNextSecond(st.meta)
 		}
 		n := l.counts()
 		t.Logf("kill %d %s (%s): %d records acknowledged, %d requests unanswered; %v",
@@ -301,21 +261,21 @@ func relKill9UnderLoad(t *testing.T, durability string) {
 
 		d = startDaemon(t, cfg)
 		if st.torn > 0 {
-			if c := d.relCount("cut a torn last line"); c != 1 {
+			if c := d.logCount("cut a torn last line"); c != 1 {
 				t.Errorf("kill %q left a torn line of %d bytes; the restart logged %d \"cut a torn last line\", want 1", p.name, st.torn, c)
 			}
 		}
-		if left := relCrashStateOf(t, d.logs).tmp; len(left) > 0 {
+		if left := crashStateOf(t, d.logs).tmp; len(left) > 0 {
 			t.Errorf("kill %q: temporary .meta files left after the restart: %q", p.name, left)
 		}
 		if n := len(st.pending); n > 0 {
-			if c := d.relCount("publishing a rolled file a crash left hidden"); c != n {
+			if c := d.logCount("publishing a rolled file a crash left hidden"); c != n {
 				t.Errorf("kill %q left %d pending rolled files %q; the restart logged %d \"publishing a rolled file a crash left hidden\"", p.name, n, st.pending, c)
 			}
 		}
 		// The continued file, rolled at once, carries the START the killed
 		// daemon left in .meta: nothing is written before the roll.
-		paths := d.roll("access")
+		paths := d.roll(t, "access")
 		whole := st.activeSize - st.torn
 		switch {
 		case whole <= 0 && len(paths) != 0:
@@ -336,22 +296,22 @@ func relKill9UnderLoad(t *testing.T, durability string) {
 			}
 		}
 	}
-	l := relStartLoad(t, d, "access", "end", relLoadOpts{})
+	l := startLoad(t, d, "access", "end", loadOpts{})
 	l.waitAcked(t, 500, 2*waitLimit)
 	l.stop()
 	loads, tags = append(loads, l), append(tags, "end")
-	d.signal(syscall.SIGTERM)
-	if code := d.wait(5 * time.Second); code != 0 {
+	d.signal(t, syscall.SIGTERM)
+	if code := d.wait(t, 5*time.Second); code != 0 {
 		t.Errorf("exit %d after SIGTERM, want 0", code)
 	}
 
-	disk := relReadLog(t, d.logs, "access.log")
+	disk := readLoads(t, d.logs, "access.log")
 	acked := 0
 	for _, l := range loads {
-		acked += relCheckLoad(t, l, disk)
+		acked += checkLoad(t, l, disk)
 	}
-	relCheckNothingElse(t, disk)
-	relCheckOrder(t, disk, tags...)
+	checkNothingElse(t, disk)
+	checkClientOrder(t, disk, tags...)
 	ents, err := os.ReadDir(d.logs)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package tests
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -21,10 +20,10 @@ import (
 // records keep arriving: forced rolls and scheduled ones (every second)
 // interleave with the script's runs; every record must be processed once.
 
-const ecoScriptLimit = 30 * time.Second // one run of the script
+const scriptLimit = 30 * time.Second // one run of the script
 
-// ecoCronConf: access and other, rolling every second and at 1 MiB.
-func ecoCronConf() string {
+// cronConf: access and other, rolling every second and at 1 MiB.
+func cronConf() string {
 	return conf{
 		RollingEnabled: `"time_or_size"`,
 		SizeMB:         1,
@@ -36,18 +35,9 @@ func ecoCronConf() string {
 	}.toml()
 }
 
-// ecoScript is one run of the cron script.
-type ecoScript struct {
-	stdout, stderr string
-	code           int
-}
-
-func (r ecoScript) String() string {
-	return fmt.Sprintf("process-rolled.sh: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
-}
-
-// processed returns the rolled paths the run reports as processed.
-func (r ecoScript) processed() []string {
+// processed returns the rolled paths a run of the cron script reports as
+// processed.
+func (r runResult) processed() []string {
 	var paths []string
 	for _, l := range lines(r.stdout) {
 		if p, ok := strings.CutPrefix(l, "processed "); ok {
@@ -57,11 +47,11 @@ func (r ecoScript) processed() []string {
 	return paths
 }
 
-// ecoScriptCmd returns the command running the cron script on d's config
+// scriptCmd returns the command running the cron script on d's config
 // with args, logrollctl being the tested one; jq false hides jq (JQ=).
-func ecoScriptCmd(t *testing.T, ctx context.Context, d *daemon, jq bool, args ...string) *exec.Cmd {
+func scriptCmd(t *testing.T, ctx context.Context, d *daemon, jq bool, args ...string) *exec.Cmd {
 	t.Helper()
-	script := ecoRepoFile(t, "etc/cron/process-rolled.sh")
+	script := repoFile(t, "etc/cron/process-rolled.sh")
 	cmd := exec.CommandContext(ctx, script, append([]string{"-c", d.config}, args...)...)
 	// TMPDIR: a run killed by the test leaves its mktemp folder in the
 	// test's folder, removed with it.
@@ -74,46 +64,35 @@ func ecoScriptCmd(t *testing.T, ctx context.Context, d *daemon, jq bool, args ..
 	return cmd
 }
 
-// ecoRunScript runs the cron script to its end.
-func ecoRunScript(t *testing.T, d *daemon, jq bool, args ...string) ecoScript {
+// runScript runs the cron script to its end.
+func runScript(t *testing.T, d *daemon, jq bool, args ...string) runResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), ecoScriptLimit)
+	ctx, cancel := context.WithTimeout(context.Background(), scriptLimit)
 	defer cancel()
-	cmd := ecoScriptCmd(t, ctx, d, jq, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := ecoScript{stdout: stdout.String(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case ctx.Err() != nil:
-		t.Fatalf("process-rolled.sh still running after %v:\n%v", ecoScriptLimit, r)
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	default:
-		t.Fatalf("process-rolled.sh: %v", err)
+	r, err := runToEnd(ctx, scriptCmd(t, ctx, d, jq, args...))
+	if err != nil {
+		t.Fatal(err)
 	}
 	return r
 }
 
-// ecoMustRunScript runs the script and fails the test unless it exits 0.
-func ecoMustRunScript(t *testing.T, d *daemon, jq bool, args ...string) ecoScript {
+// mustRunScript runs the script and fails the test unless it exits 0.
+func mustRunScript(t *testing.T, d *daemon, jq bool, args ...string) runResult {
 	t.Helper()
-	r := ecoRunScript(t, d, jq, args...)
+	r := runScript(t, d, jq, args...)
 	if r.code != 0 {
 		t.Fatalf("want exit 0: %v", r)
 	}
 	return r
 }
 
-// ecoStatuses are the statuses the poster gives its records in turn.
-var ecoStatuses = []int{200, 200, 200, 304, 404, 200, 500, 503, 200, 301}
+// cronStatuses are the statuses the poster gives its records in turn.
+var cronStatuses = []int{200, 200, 200, 304, 404, 200, 500, 503, 200, 301}
 
-// ecoPoster posts records to access (and a few to other) until stopped: 20
+// cronPoster posts records to access (and a few to other) until stopped: 20
 // a request, alternately common log format text and a JSON array, record id
-// i having status ecoStatuses[i % len].
-type ecoPoster struct {
+// i having status cronStatuses[i % len].
+type cronPoster struct {
 	d        *daemon
 	stopCh   chan struct{}
 	done     chan struct{}
@@ -124,25 +103,25 @@ type ecoPoster struct {
 	err      error
 }
 
-const ecoBatch = 20
+const cronBatch = 20
 
-func ecoStartPoster(d *daemon) *ecoPoster {
-	p := &ecoPoster{d: d, stopCh: make(chan struct{}), done: make(chan struct{}),
+func startCronPoster(d *daemon) *cronPoster {
+	p := &cronPoster{d: d, stopCh: make(chan struct{}), done: make(chan struct{}),
 		acked: map[int]bool{}, byStatus: map[int]int{}}
 	go p.run()
 	return p
 }
 
-// ecoRecord is record id as text (common log format) or JSON.
-func ecoRecord(id int, asJSON bool) string {
-	status := ecoStatuses[id%len(ecoStatuses)]
+// cronRecord is record id as text (common log format) or JSON.
+func cronRecord(id int, asJSON bool) string {
+	status := cronStatuses[id%len(cronStatuses)]
 	if asJSON {
 		return fmt.Sprintf(`{"id":%d,"method":"GET","path":"/item/%d","status":%d,"bytes":512}`, id, id, status)
 	}
 	return fmt.Sprintf(`127.0.0.1 - - [21/Nov/2026:10:00:00 +0000] "GET /item/%d HTTP/1.1" %d 512 id=%d`, id, status, id)
 }
 
-func (p *ecoPoster) run() {
+func (p *cronPoster) run() {
 	defer close(p.done)
 	for b := 0; b < 20000; b++ {
 		select {
@@ -155,11 +134,11 @@ func (p *ecoPoster) run() {
 		if asJSON {
 			body.WriteString("[")
 		}
-		for i := range ecoBatch {
+		for i := range cronBatch {
 			if asJSON && i > 0 {
 				body.WriteString(",")
 			}
-			body.WriteString(ecoRecord(b*ecoBatch+i, asJSON))
+			body.WriteString(cronRecord(b*cronBatch+i, asJSON))
 			if !asJSON {
 				body.WriteString("\n")
 			}
@@ -169,15 +148,15 @@ func (p *ecoPoster) run() {
 			body.WriteString("]")
 			r = req{log: "access", ctype: "application/json", body: []byte(body.String())}
 		}
-		if err := p.post(r, ecoBatch); err != nil {
+		if err := p.post(r, cronBatch); err != nil {
 			p.fail(err)
 			return
 		}
 		p.mu.Lock()
-		for i := range ecoBatch {
-			id := b*ecoBatch + i
+		for i := range cronBatch {
+			id := b*cronBatch + i
 			p.acked[id] = true
-			p.byStatus[ecoStatuses[id%len(ecoStatuses)]]++
+			p.byStatus[cronStatuses[id%len(cronStatuses)]]++
 		}
 		p.mu.Unlock()
 		if b%10 == 0 {
@@ -193,7 +172,7 @@ func (p *ecoPoster) run() {
 	}
 }
 
-func (p *ecoPoster) post(r req, want int) error {
+func (p *cronPoster) post(r req, want int) error {
 	a, err := p.d.do(r)
 	if err != nil {
 		return err
@@ -204,21 +183,21 @@ func (p *ecoPoster) post(r req, want int) error {
 	return nil
 }
 
-func (p *ecoPoster) fail(err error) {
+func (p *cronPoster) fail(err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.err = err
 }
 
 // count returns the number of access records acknowledged so far.
-func (p *ecoPoster) count() int {
+func (p *cronPoster) count() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.acked)
 }
 
 // stop stops the poster and fails the test if a post failed.
-func (p *ecoPoster) stop(t *testing.T) {
+func (p *cronPoster) stop(t *testing.T) {
 	t.Helper()
 	select {
 	case <-p.stopCh:
@@ -232,7 +211,7 @@ func (p *ecoPoster) stop(t *testing.T) {
 }
 
 // waitNew waits until the poster has had more records acknowledged.
-func (p *ecoPoster) waitNew(t *testing.T) {
+func (p *cronPoster) waitNew(t *testing.T) {
 	t.Helper()
 	n := p.count()
 	eventually(t, func() string {
@@ -249,15 +228,15 @@ func (p *ecoPoster) waitNew(t *testing.T) {
 	})
 }
 
-// ecoRunWhilePosting runs the script (with args) at least runs times, and
+// runWhilePosting runs the script (with args) at least runs times, and
 // until a scheduled (time) roll of access happened in between, and returns
 // every run.
-func ecoRunWhilePosting(t *testing.T, d *daemon, p *ecoPoster, runs int, jq bool, args ...string) []ecoScript {
+func runWhilePosting(t *testing.T, d *daemon, p *cronPoster, runs int, jq bool, args ...string) []runResult {
 	t.Helper()
-	var all []ecoScript
+	var all []runResult
 	deadline := time.Now().Add(20 * time.Second)
 	timeRolls := func() int64 {
-		return d.ecoProm(`proxy_process_log_rolls_total{cause="time",log="access.log"}`)
+		return d.metric(t, "proxy.process.log.rolls", "cause", "time", "log", "access.log")
 	}
 	first := timeRolls()
 	for len(all) < runs || timeRolls() < first+1 {
@@ -265,16 +244,16 @@ func ecoRunWhilePosting(t *testing.T, d *daemon, p *ecoPoster, runs int, jq bool
 			t.Fatalf("after 20 s: %d runs, %d time rolls", len(all), timeRolls()-first)
 		}
 		p.waitNew(t)
-		all = append(all, ecoMustRunScript(t, d, jq, args...))
+		all = append(all, mustRunScript(t, d, jq, args...))
 	}
 	return all
 }
 
-var ecoAccessReport = regexp.MustCompile(`^access\.log\.e2ehost\.\d{8}\.\d{2}h\d{2}m\d{2}s-\d{8}\.\d{2}h\d{2}m\d{2}s(\.\d+)?\.old(\.gz|\.zst)?\.\d+-\d+\.report$`)
+var accessReport = regexp.MustCompile(`^access\.log\.e2ehost\.\d{8}\.\d{2}h\d{2}m\d{2}s-\d{8}\.\d{2}h\d{2}m\d{2}s(\.\d+)?\.old(\.gz|\.zst)?\.\d+-\d+\.report$`)
 
-// ecoReports reads the reports in dir: name → content. Every report must be
+// reportFiles reads the reports in dir: name → content. Every report must be
 // a report of an access file.
-func ecoReports(t *testing.T, dir string) map[string]string {
+func reportFiles(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -282,7 +261,7 @@ func ecoReports(t *testing.T, dir string) map[string]string {
 	}
 	reports := map[string]string{}
 	for _, e := range entries {
-		if !ecoAccessReport.MatchString(e.Name()) {
+		if !accessReport.MatchString(e.Name()) {
 			t.Errorf("%s in the report folder is not a report of an access.log file (leftover or another log's)", e.Name())
 			continue
 		}
@@ -291,11 +270,11 @@ func ecoReports(t *testing.T, dir string) map[string]string {
 	return reports
 }
 
-// ecoCheckFolder checks the log folder (and the rolled folders more)
+// checkCronFolder checks the log folder (and the rolled folders more)
 // after a final run: no access rolled file and no claim left, the active
 // file there and empty (the final run rolled it), other's records untouched
 // in its files.
-func ecoCheckFolder(t *testing.T, d *daemon, p *ecoPoster, more ...string) {
+func checkCronFolder(t *testing.T, d *daemon, p *cronPoster, more ...string) {
 	t.Helper()
 	for _, dir := range append([]string{d.logs}, more...) {
 		entries, err := os.ReadDir(dir)
@@ -313,8 +292,8 @@ func ecoCheckFolder(t *testing.T, d *daemon, p *ecoPoster, more ...string) {
 		t.Errorf("active access.log after the final run: %v, size %v; want it there and empty", err, fi)
 	}
 	otherLines := 0
-	rolledOther := d.ecoRolled("other.log")
-	for _, path := range d.ecoLogFiles("other.log") {
+	rolledOther := d.rolled(t, "other.log")
+	for _, path := range d.filesOf(t, "other.log") {
 		data, err := readRolled(path)
 		if err != nil {
 			t.Fatal(err)
@@ -335,7 +314,7 @@ func ecoCheckFolder(t *testing.T, d *daemon, p *ecoPoster, more ...string) {
 // the log that was not named was left alone.
 func TestCron(t *testing.T) {
 	for _, mode := range []string{"jq", "plain"} {
-		t.Run(mode, func(t *testing.T) { ecoCron(t, mode, ecoCronConf()) })
+		t.Run(mode, func(t *testing.T) { cronCase(t, mode, cronConf()) })
 	}
 }
 
@@ -344,7 +323,7 @@ func TestCron(t *testing.T) {
 // (docs/design.md §10): the script finds them in their folders, reads them
 // decompressed, and counts every acknowledged record once.
 func TestCronCompressed(t *testing.T) {
-	czNeedTools(t)
+	needCompressTools(t)
 	c := conf{RollingEnabled: `"time_or_size"`, SizeMB: 1, Logs: []string{},
 		Extra: "rolling_interval_sec = 1\nmax_space_mb_headroom = 0\n"}.toml() + `
 [[logs]]
@@ -357,14 +336,14 @@ filename = "other"
 rolled_compression = "zstd"
 `
 	for _, mode := range []string{"jq", "plain"} {
-		t.Run(mode, func(t *testing.T) { ecoCron(t, mode, c, "archive") })
+		t.Run(mode, func(t *testing.T) { cronCase(t, mode, c, "archive") })
 	}
 }
 
-// ecoCron is TestCron in mode ("jq" or "plain") on the configuration
+// cronCase is TestCron in mode ("jq" or "plain") on the configuration
 // text; more are rolled folders (relative to the log folder) to check for
 // leftovers.
-func ecoCron(t *testing.T, mode, text string, more ...string) {
+func cronCase(t *testing.T, mode, text string, more ...string) {
 	jq := mode == "jq"
 	if _, err := exec.LookPath("jq"); jq && err != nil {
 		t.Skip("jq is not installed (.ci/run installs it): the script's jq mode is not tested here")
@@ -376,21 +355,21 @@ func ecoCron(t *testing.T, mode, text string, more ...string) {
 		folders = append(folders, filepath.Join(d.logs, m))
 	}
 	reports := filepath.Join(dir, "reports")
-	p := ecoStartPoster(d)
+	p := startCronPoster(d)
 	defer p.stop(t)
 
 	begin := time.Now()
-	runs := ecoRunWhilePosting(t, d, p, 4, jq, "-o", reports, "access")
+	runs := runWhilePosting(t, d, p, 4, jq, "-o", reports, "access")
 	p.stop(t)
 	if len(folders) > 0 {
 		// A file a time roll made is listed once it is compressed: the
 		// last records roll at the next boundary (1 s); the final run
 		// must find that file too.
-		relNextSecond(time.Now())
+		sleepToNextSecond(time.Now())
 		time.Sleep(100 * time.Millisecond)
-		d.czWaitCompressed(append([]string{d.logs}, folders...)...)
+		d.waitCompressed(t, append([]string{d.logs}, folders...)...)
 	}
-	runs = append(runs, ecoMustRunScript(t, d, jq, "-o", reports, "access"))
+	runs = append(runs, mustRunScript(t, d, jq, "-o", reports, "access"))
 	elapsed := time.Since(begin)
 
 	processed := 0 // a name can come back once its file is deleted: count them all
@@ -399,7 +378,7 @@ func ecoCron(t *testing.T, mode, text string, more ...string) {
 	}
 	got := map[int]int{}
 	total := 0
-	rep := ecoReports(t, reports)
+	rep := reportFiles(t, reports)
 	for name, text := range rep {
 		for _, l := range lines(text) {
 			if strings.HasPrefix(l, "#") {
@@ -424,17 +403,17 @@ func ecoCron(t *testing.T, mode, text string, more ...string) {
 	if len(rep) != processed {
 		t.Errorf("%d reports for %d files the runs said they processed", len(rep), processed)
 	}
-	ecoCheckFolder(t, d, p, folders...)
+	checkCronFolder(t, d, p, folders...)
 	t.Logf("%s: %d runs over %v processed %d files (%d records) into %d reports",
 		mode, len(runs), elapsed.Round(time.Millisecond), processed, total, len(rep))
 }
 
-// ecoKillMidFile runs the cron script with args and a -x command that
-// blocks (ecoBlockCmd, marking mark), and kills the run with its children
+// killMidFile runs the cron script with args and a -x command that
+// blocks (blockCmd, marking mark), and kills the run with its children
 // (SIGKILL) once it is processing a claimed file.
-func ecoKillMidFile(t *testing.T, ctx context.Context, d *daemon, mark string, args ...string) {
+func killMidFile(t *testing.T, ctx context.Context, d *daemon, mark string, args ...string) {
 	t.Helper()
-	c := ecoScriptCmd(t, ctx, d, true, append([]string{"-x", ecoBlockCmd(mark, mark+".never")}, args...)...)
+	c := scriptCmd(t, ctx, d, true, append([]string{"-x", blockCmd(mark, mark+".never")}, args...)...)
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -450,9 +429,9 @@ func ecoKillMidFile(t *testing.T, ctx context.Context, d *daemon, mark string, a
 	_ = c.Wait()
 }
 
-// ecoBlockCmd is a -x command that creates marker, waits (at most 10 s)
+// blockCmd is a -x command that creates marker, waits (at most 10 s)
 // until release exists, then copies the file as its report.
-func ecoBlockCmd(marker, release string) string {
+func blockCmd(marker, release string) string {
 	return fmt.Sprintf(`touch %q; i=0; while [ ! -e %q ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; cat`, marker, release)
 }
 
@@ -464,20 +443,20 @@ func ecoBlockCmd(marker, release string) string {
 // In the end every acknowledged record is in exactly one report.
 func TestCronExactlyOnce(t *testing.T) {
 	dir := tempDir(t)
-	d := startDaemon(t, writeConfig(t, dir, ecoCronConf()))
+	d := startDaemon(t, writeConfig(t, dir, cronConf()))
 	reports := filepath.Join(dir, "reports")
 	args := []string{"-o", reports, "-x", "cat", "access"}
-	p := ecoStartPoster(d)
+	p := startCronPoster(d)
 	defer p.stop(t)
 
-	runs := ecoRunWhilePosting(t, d, p, 3, true, args...)
+	runs := runWhilePosting(t, d, p, 3, true, args...)
 
 	// The lock: A holds it while processing a file; B starts then.
 	p.waitNew(t)
 	markA, releaseA := filepath.Join(dir, "a.started"), filepath.Join(dir, "a.release")
-	ctx, cancel := context.WithTimeout(context.Background(), ecoScriptLimit)
+	ctx, cancel := context.WithTimeout(context.Background(), scriptLimit)
 	defer cancel()
-	a := ecoScriptCmd(t, ctx, d, true, "-o", reports, "-x", ecoBlockCmd(markA, releaseA), "access")
+	a := scriptCmd(t, ctx, d, true, "-o", reports, "-x", blockCmd(markA, releaseA), "access")
 	var aOut, aErr bytes.Buffer
 	a.Stdout, a.Stderr = &aOut, &aErr
 	if err := a.Start(); err != nil {
@@ -489,7 +468,7 @@ func TestCronExactlyOnce(t *testing.T) {
 		}
 		return ""
 	})
-	b := ecoRunScript(t, d, true, args...)
+	b := runScript(t, d, true, args...)
 	if b.code != 0 || !strings.Contains(b.stderr, "another run holds") || len(b.processed()) != 0 {
 		t.Errorf("a run started while another holds the lock: want exit 0, nothing processed and a note on stderr: %v", b)
 	}
@@ -499,17 +478,17 @@ func TestCronExactlyOnce(t *testing.T) {
 	if err := a.Wait(); err != nil {
 		t.Fatalf("run A: %v\nstdout:\n%s\nstderr:\n%s", err, aOut.String(), aErr.String())
 	}
-	runs = append(runs, ecoScript{stdout: aOut.String(), stderr: aErr.String()})
+	runs = append(runs, runResult{stdout: aOut.String(), stderr: aErr.String()})
 
 	// A crash: C is killed while it processes a claimed file.
 	p.waitNew(t)
-	ecoKillMidFile(t, ctx, d, filepath.Join(dir, "c.started"), "-o", reports, "access")
+	killMidFile(t, ctx, d, filepath.Join(dir, "c.started"), "-o", reports, "access")
 	claims, _ := filepath.Glob(filepath.Join(d.logs, ".access.log.*.claim"))
 	if len(claims) != 1 {
 		t.Fatalf("after killing run C: claims %q, want the one it was processing", claims)
 	}
 
-	next := ecoMustRunScript(t, d, true, args...)
+	next := mustRunScript(t, d, true, args...)
 	// The claim is .NAME.RUNID.claim; the run prints NAME's path.
 	name := strings.TrimPrefix(filepath.Base(claims[0]), ".")
 	name = name[:strings.Index(name, ".old.")+len(".old")]
@@ -517,14 +496,14 @@ func TestCronExactlyOnce(t *testing.T) {
 		t.Errorf("the run after the crash did not finish %s: %v", name, next)
 	}
 	runs = append(runs, next)
-	runs = append(runs, ecoRunWhilePosting(t, d, p, 2, true, args...)...)
+	runs = append(runs, runWhilePosting(t, d, p, 2, true, args...)...)
 	p.stop(t)
-	runs = append(runs, ecoMustRunScript(t, d, true, args...))
+	runs = append(runs, mustRunScript(t, d, true, args...))
 
 	// Every acknowledged record in exactly one report, nothing else there.
 	seen := map[int]int{}
 	idRE := regexp.MustCompile(`id[=":]+(\d+)`)
-	rep := ecoReports(t, reports)
+	rep := reportFiles(t, reports)
 	for name, text := range rep {
 		for _, l := range lines(text) {
 			m := idRE.FindStringSubmatch(l)
@@ -568,7 +547,7 @@ func TestCronExactlyOnce(t *testing.T) {
 	if files != len(rep) {
 		t.Errorf("the runs said they processed %d files; %d reports", files, len(rep))
 	}
-	ecoCheckFolder(t, d, p)
+	checkCronFolder(t, d, p)
 	t.Logf("%d runs (one locked out, one killed and finished by the next): %d records in %d reports, each once; %d rolled names came back after their file was processed",
 		len(runs)+2, len(p.acked), len(rep), reused)
 }
@@ -587,9 +566,9 @@ func TestCronCommandNamesItsOutput(t *testing.T) {
 	d := startDaemon(t, writeConfig(t, dir, conf{Logs: []string{"access", "other"}}.toml()))
 
 	// The environment, as the command sees it.
-	d.postText("access", "GET / 200", "GET /x 404")
+	d.postText(t, "access", "GET / 200", "GET /x 404")
 	env := filepath.Join(dir, "env")
-	r := ecoMustRunScript(t, d, true, "-o", env, "-x", `printf '%s\n%s\n%s\n' "$LOGROLL_NAME" "$LOGROLL_PATH" "$LOGROLL_REPORT"; true`, "access")
+	r := mustRunScript(t, d, true, "-o", env, "-x", `printf '%s\n%s\n%s\n' "$LOGROLL_NAME" "$LOGROLL_PATH" "$LOGROLL_REPORT"; true`, "access")
 	processed := r.processed()
 	reports, _ := filepath.Glob(filepath.Join(env, "*"))
 	if len(processed) != 1 || len(reports) != 1 {
@@ -602,10 +581,10 @@ func TestCronCommandNamesItsOutput(t *testing.T) {
 	}
 
 	// The gzip archive recipe, for two logs.
-	d.postText("access", "GET /a 200", "GET /b 500")
-	d.postText("other", "something else")
+	d.postText(t, "access", "GET /a 200", "GET /b 500")
+	d.postText(t, "other", "something else")
 	archive := filepath.Join(dir, "archive")
-	r = ecoMustRunScript(t, d, false, "-o", archive, "-x", "gzip -c", "-s", ".gz")
+	r = mustRunScript(t, d, false, "-o", archive, "-x", "gzip -c", "-s", ".gz")
 	if len(r.processed()) != 2 {
 		t.Fatalf("want the two rolled files processed: %v", r)
 	}
@@ -631,7 +610,7 @@ func TestCronCommandNamesItsOutput(t *testing.T) {
 		t.Errorf("rolled files left in the log folder: %q", left)
 	}
 
-	if r := ecoRunScript(t, d, true, "-s", "a/b"); r.code != 2 {
+	if r := runScript(t, d, true, "-s", "a/b"); r.code != 2 {
 		t.Errorf("-s with a '/': want exit 2: %v", r)
 	}
 }
@@ -641,20 +620,20 @@ func TestCronCommandNamesItsOutput(t *testing.T) {
 // stored): its claim is left next to the file, in the rolled folder, and
 // the next run finishes it there; the report is the compressed file, whole.
 func TestCronClaimInRolledFolder(t *testing.T) {
-	czNeedTools(t)
+	needCompressTools(t)
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{Extra: "rolled_compression = \"gzip\"\nrolled_dir = \"archive\"\n"}.toml()))
 	arch := filepath.Join(d.logs, "archive")
 	reports := filepath.Join(dir, "reports")
-	body := d.czPost("access", czRecords("c", 2000))
-	ctx, cancel := context.WithTimeout(context.Background(), ecoScriptLimit)
+	body := d.postParts(t, "access", accessRecords("c", 2000))
+	ctx, cancel := context.WithTimeout(context.Background(), scriptLimit)
 	defer cancel()
-	ecoKillMidFile(t, ctx, d, filepath.Join(dir, "started"), "-o", reports, "access")
+	killMidFile(t, ctx, d, filepath.Join(dir, "started"), "-o", reports, "access")
 	claims, _ := filepath.Glob(filepath.Join(arch, ".access.log.*.old.gz.*.claim"))
 	if len(claims) != 1 {
 		t.Fatalf("claims in %s after the kill: %q, want one", arch, claims)
 	}
-	next := ecoMustRunScript(t, d, true, "-o", reports, "-x", "cat", "-n", "access")
+	next := mustRunScript(t, d, true, "-o", reports, "-x", "cat", "-n", "access")
 	name := strings.TrimPrefix(filepath.Base(claims[0]), ".")
 	name = name[:strings.Index(name, ".old.gz.")+len(".old.gz")]
 	if !strings.Contains(next.stdout, "processed "+filepath.Join(arch, name)+" -> ") {
@@ -668,10 +647,10 @@ func TestCronClaimInRolledFolder(t *testing.T) {
 	if err := os.Link(reps[0], gz); err != nil {
 		t.Fatal(err)
 	}
-	if got := czStock(t, gz); !bytes.Equal(got, body) {
+	if got := stockDecompress(t, gz); !bytes.Equal(got, body) {
 		t.Errorf("the report decompresses to %d bytes, not the %d posted", len(got), len(body))
 	}
-	if h := czHidden(t, arch); len(h) > 0 {
+	if h := compressingFiles(t, arch); len(h) > 0 {
 		t.Errorf("left in %s: %q", arch, h)
 	}
 }

@@ -13,21 +13,6 @@ import (
 	"github.com/logroll/logroll/ctl"
 )
 
-// decode runs d.ctl(args…), which must exit 0, and decodes its stdout, which
-// must be one JSON document, into v.
-func (d *daemon) decode(v any, args ...string) {
-	d.t.Helper()
-	r := d.mustCtl(args...)
-	dec := json.NewDecoder(strings.NewReader(r.stdout))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		d.t.Fatalf("output does not decode into %T: %v\n%v", v, err, r)
-	}
-	if dec.More() {
-		d.t.Fatalf("output holds more than one JSON document: %v", r)
-	}
-}
-
 // TestCtlJSON decodes the --json output of the verbs a script reads into
 // the ctl types and checks it against what the test did (docs/design.md §2).
 // --json is given before, after and between the verb's words.
@@ -36,10 +21,10 @@ func TestCtlJSON(t *testing.T) {
 	path := writeConfig(t, dir, conf{}.toml())
 	begin := time.Now().Truncate(time.Second)
 	d := startDaemon(t, path)
-	d.postText("access", "one", "two", "three")
+	d.postText(t, "access", "one", "two", "three")
 
 	var roll ctl.RollResponse
-	d.decode(&roll, "roll", "--json")
+	d.ctlJSON(t, &roll, "roll", "--json")
 	if len(roll.Rolled) != 1 || len(roll.Errors) != 0 {
 		t.Fatalf("roll --json: %+v, want one file and no errors", roll)
 	}
@@ -57,13 +42,13 @@ func TestCtlJSON(t *testing.T) {
 	}
 
 	var none ctl.RollResponse
-	d.decode(&none, "--json", "roll", "access")
+	d.ctlJSON(t, &none, "--json", "roll", "access")
 	if len(none.Rolled) != 0 {
 		t.Errorf("roll --json with nothing to roll: %+v, want no file", none)
 	}
 
 	var rolled ctl.RolledResponse
-	d.decode(&rolled, "rolled", "access", "--json")
+	d.ctlJSON(t, &rolled, "rolled", "access", "--json")
 	if len(rolled.Rolled) != 1 {
 		t.Fatalf("rolled --json: %+v, want one file", rolled)
 	}
@@ -72,11 +57,11 @@ func TestCtlJSON(t *testing.T) {
 	}
 
 	var st ctl.Status
-	d.decode(&st, "status", "--json")
-	if st.PID != d.cmd.Process.Pid || st.Config != path || st.Dir != d.logs || st.Host != "e2ehost" ||
+	d.ctlJSON(t, &st, "status", "--json")
+	if st.PID != d.pid() || st.Config != path || st.Dir != d.logs || st.Host != "e2ehost" ||
 		st.Listen != d.addr || st.Socket != d.socket || !st.Accepting {
 		t.Errorf("status --json: %+v\nwant pid %d config %s dir %s host e2ehost listen %s socket %s accepting",
-			st, d.cmd.Process.Pid, path, d.logs, d.addr, d.socket)
+			st, d.pid(), path, d.logs, d.addr, d.socket)
 	}
 	if len(st.Logs) != 1 || st.Logs[0].Name != "access.log" || st.Logs[0].Path != filepath.Join(d.logs, "access.log") ||
 		st.Logs[0].ActiveBytes != 0 || st.Logs[0].Rolled != 1 || st.Logs[0].RolledBytes != f.Bytes {
@@ -89,7 +74,7 @@ func TestCtlJSON(t *testing.T) {
 		var raw struct {
 			Logs []map[string]json.RawMessage `json:"logs"`
 		}
-		if err := json.Unmarshal([]byte(d.mustCtl("status", "--json").stdout), &raw); err != nil || len(raw.Logs) != 1 {
+		if err := json.Unmarshal([]byte(d.ctl(t, "status", "--json").stdout), &raw); err != nil || len(raw.Logs) != 1 {
 			t.Fatalf("status --json: %v %+v", err, raw)
 		}
 		s, ok := raw.Logs[0]["start"]
@@ -99,7 +84,7 @@ func TestCtlJSON(t *testing.T) {
 		t.Errorf("status --json of an empty active file has start %s, want no start field", s)
 	}
 	before := time.Now().Truncate(time.Second)
-	d.postText("access", "four")
+	d.postText(t, "access", "four")
 	if s, ok := startOf(); !ok {
 		t.Errorf("status --json after a record has no start")
 	} else if ts, err := time.Parse(`"`+time.RFC3339Nano+`"`, s); err != nil || ts.Before(before) {
@@ -107,7 +92,7 @@ func TestCtlJSON(t *testing.T) {
 	}
 
 	var ms ctl.MetricsResponse
-	d.decode(&ms, "metric", "--json", "get", "proxy.process.log.records_written")
+	d.ctlJSON(t, &ms, "metric", "--json", "get", "proxy.process.log.records_written")
 	got := map[string]float64{}
 	for _, m := range ms.Metrics {
 		if m.Name != "proxy.process.log.records_written" {
@@ -120,7 +105,7 @@ func TestCtlJSON(t *testing.T) {
 	}
 
 	var rr ctl.ReloadResult
-	d.decode(&rr, "config", "status", "--json")
+	d.ctlJSON(t, &rr, "config", "status", "--json")
 	if rr.Trigger != "start" || !rr.OK || rr.Source != path || rr.Time.Before(begin) {
 		t.Errorf("config status --json: %+v, want the start, ok, source %s", rr, path)
 	}
@@ -195,7 +180,7 @@ func TestCtlExitCodes(t *testing.T) {
 	}
 	for _, tt := range withDaemon {
 		t.Run(tt.name, func(t *testing.T) {
-			r := d.in(t).ctl(tt.args...)
+			r := d.tryCtl(t, tt.args...)
 			if r.code != tt.code {
 				t.Errorf("want exit %d: %v", tt.code, r)
 			}
@@ -213,10 +198,10 @@ func TestMetrics(t *testing.T) {
 	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))
 	const n = 25
 	for i := range 5 {
-		d.postText("access", fmt.Sprintf("text %d a", i), fmt.Sprintf("text %d b", i), fmt.Sprintf("text %d c", i))
+		d.postText(t, "access", fmt.Sprintf("text %d a", i), fmt.Sprintf("text %d b", i), fmt.Sprintf("text %d c", i))
 	}
-	d.post(req{log: "access", ctype: "application/json", body: []byte(`[{"i":1},{"i":2},{"i":3},{"i":4},{"i":5}]`)}, 5)
-	d.post(req{log: "access.log", ctype: "application/x-ndjson", body: []byte("{\"j\":1}\n{\"j\":2}\n{\"j\":3}\n{\"j\":4}\n{\"j\":5}\n")}, 5)
+	d.post(t, req{log: "access", ctype: "application/json", body: []byte(`[{"i":1},{"i":2},{"i":3},{"i":4},{"i":5}]`)}, 5)
+	d.post(t, req{log: "access.log", ctype: "application/x-ndjson", body: []byte("{\"j\":1}\n{\"j\":2}\n{\"j\":3}\n{\"j\":4}\n{\"j\":5}\n")}, 5)
 	fi, err := os.Stat(filepath.Join(d.logs, "access.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -227,27 +212,27 @@ func TestMetrics(t *testing.T) {
 		fmt.Sprintf(`proxy.process.log.records_written{log="access.log"} %d`, n),
 	}
 	eventually(t, func() string {
-		r := d.mustCtl("metric", "get", "proxy.process.log.records_written")
+		r := d.ctl(t, "metric", "get", "proxy.process.log.records_written")
 		if got := lines(r.stdout); strings.Join(got, "\n") != strings.Join(want, "\n") {
 			return fmt.Sprintf("metric get records_written:\n%s\nwant:\n%s", r.stdout, strings.Join(want, "\n"))
 		}
 		return ""
 	})
-	if v := d.metricValue("proxy.process.log.bytes_written"); v != fmt.Sprint(fi.Size()) {
-		t.Errorf("bytes_written %s, want the file's size %d", v, fi.Size())
+	if v := d.metric(t, "proxy.process.log.bytes_written"); v != fi.Size() {
+		t.Errorf("bytes_written %d, want the file's size %d", v, fi.Size())
 	}
-	if v := d.metricValue(`proxy.process.log.ingest.requests{status="200"}`); v != "7" {
-		t.Errorf(`ingest.requests{status="200"} %s, want 7`, v)
+	if v := d.metric(t, "proxy.process.log.ingest.requests", "status", "200"); v != 7 {
+		t.Errorf(`ingest.requests{status="200"} %d, want 7`, v)
 	}
-	if v := d.metricValue("proxy.process.log.open_files"); v != "1" {
-		t.Errorf("open_files %s, want 1", v)
+	if v := d.metric(t, "proxy.process.log.open_files"); v != 1 {
+		t.Errorf("open_files %d, want 1", v)
 	}
-	r := d.mustCtl("metric", "match", `records_written$`)
+	r := d.ctl(t, "metric", "match", `records_written$`)
 	if got := lines(r.stdout); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("metric match records_written$:\n%s\nwant:\n%s", r.stdout, strings.Join(want, "\n"))
 	}
 
-	status, body := d.get("/metrics")
+	status, body := d.get(t, "/metrics")
 	if status != 200 {
 		t.Fatalf("GET /metrics: %d", status)
 	}

@@ -18,28 +18,28 @@ import (
 // compile private zones with zic whose clocks go back (3 minutes, or 20 s)
 // a little after the test starts, and run logrolld with TZ= that file.
 
-// dsBack is how far the clocks go back in TestDSTRestartStart and the
+// dstBack is how far the clocks go back in TestDSTRestartStart and the
 // rolling_max_count run of TestDSTFallBackKeepsNewest.
-const dsBack = 3 * time.Minute
+const dstBack = 3 * time.Minute
 
-// dsDSTRun is one daemon of TestDSTFallBackKeepsNewest: its poster, the
+// dstRun is one daemon of TestDSTFallBackKeepsNewest: its poster, the
 // rolled files it has seen, and the problems found.
-type dsDSTRun struct {
+type dstRun struct {
 	name   string
 	d      *daemon
-	p      *dsPoster
-	maxN   int               // rolling_max_count, 0 when the budget deletes
-	back   time.Duration     // how far its zone's clocks go back
-	cache  map[string]dsFile // rolled files read (dsLook's cache)
-	names  map[string]int    // every rolled name seen → its first record
-	orders int               // `rolled --json` listings checked
-	errs   []string          // the first problem of each kind
-	kinds  map[string]int    // problems seen, by kind
+	p      *numberedPoster
+	maxN   int                     // rolling_max_count, 0 when the budget deletes
+	back   time.Duration           // how far its zone's clocks go back
+	cache  map[string]numberedFile // rolled files read (lookNumbered's cache)
+	names  map[string]int          // every rolled name seen → its first record
+	orders int                     // `rolled --json` listings checked
+	errs   []string                // the first problem of each kind
+	kinds  map[string]int          // problems seen, by kind
 }
 
 // fail records a problem of a kind ("gap", "name", …): the first of each
 // kind is reported, the others counted (samples repeat the same problem).
-func (r *dsDSTRun) fail(kind, format string, args ...any) {
+func (r *dstRun) fail(kind, format string, args ...any) {
 	if r.kinds[kind]++; r.kinds[kind] == 1 {
 		r.errs = append(r.errs, fmt.Sprintf(format, args...))
 	}
@@ -50,9 +50,9 @@ func (r *dsDSTRun) fail(kind, format string, args ...any) {
 // different files, and, with rolling_max_count, no more than N + 1 rolled
 // files (the deletion follows the roll). It returns the look and the range
 // of records on disk.
-func (r *dsDSTRun) look(t *testing.T) (f dsFolder, lo, hi int) {
-	f = dsLook(t, r.d.logs, "access.log", "d", r.cache)
-	lo, hi, problem := dsCheckContiguous(f)
+func (r *dstRun) look(t *testing.T) (f numberedFolder, lo, hi int) {
+	f = lookNumbered(t, r.d.logs, "access.log", "d", r.cache)
+	lo, hi, problem := checkContiguous(f)
 	if problem != "" {
 		r.fail("gap", "%s", problem)
 	}
@@ -71,8 +71,8 @@ func (r *dsDSTRun) look(t *testing.T) (f dsFolder, lo, hi int) {
 // checkOrder checks that `rolled --json access.log` lists the files oldest
 // first by their records, not by the wall time of their names. Files rolled
 // or deleted between the listing and the look that follows it are left out.
-func (r *dsDSTRun) checkOrder(t *testing.T) {
-	res := r.d.mustCtl("rolled", "--json", "access.log")
+func (r *dstRun) checkOrder(t *testing.T) {
+	res := r.d.ctl(t, "rolled", "--json", "access.log")
 	var resp ctl.RolledResponse
 	if err := json.Unmarshal([]byte(res.stdout), &resp); err != nil {
 		t.Fatalf("rolled --json: %v\n%v", err, res)
@@ -117,8 +117,8 @@ func (r *dsDSTRun) checkOrder(t *testing.T) {
 func TestDSTFallBackKeepsNewest(t *testing.T) {
 	t.Parallel()
 	jump := time.Now().Add(30 * time.Second).Truncate(time.Second)
-	runs := []*dsDSTRun{
-		{name: "max_count", maxN: 6, back: dsBack},
+	runs := []*dstRun{
+		{name: "max_count", maxN: 6, back: dstBack},
 		{name: "budget", back: 20 * time.Second},
 	}
 	for _, r := range runs {
@@ -126,14 +126,14 @@ func TestDSTFallBackKeepsNewest(t *testing.T) {
 		if r.maxN == 0 {
 			extra = "max_space_mb_for_logs = 3\nmax_space_mb_headroom = 1\nspace_scan_interval_sec = 1\n"
 		}
-		zone := dsZone(t, jump, r.back)
-		r.d = dsStart(t, writeConfig(t, tempDir(t), dsTimeConf(2, extra)), "TZ="+zone)
-		r.cache, r.names, r.kinds = map[string]dsFile{}, map[string]int{}, map[string]int{}
+		zone := zoneGoingBack(t, jump, r.back)
+		r.d = startDaemon(t, writeConfig(t, tempDir(t), timeConf(2, extra)), "TZ="+zone)
+		r.cache, r.names, r.kinds = map[string]numberedFile{}, map[string]int{}, map[string]int{}
 	}
 	// max_count: 640 B every 50 ms; budget: 10 KiB every 50 ms (200 KiB/s,
 	// so that the 2 MiB below the headroom fill in about 10 s).
-	runs[0].p = dsStartPoster(t, runs[0].d, "access", "d", 5, 50*time.Millisecond)
-	runs[1].p = dsStartPoster(t, runs[1].d, "access", "d", 80, 50*time.Millisecond)
+	runs[0].p = startNumberedPoster(t, runs[0].d, "access", "d", 5, 50*time.Millisecond)
+	runs[1].p = startNumberedPoster(t, runs[1].d, "access", "d", 80, 50*time.Millisecond)
 
 	end := jump.Add(20 * time.Second)
 	lastOrder := time.Now()
@@ -162,7 +162,7 @@ func TestDSTFallBackKeepsNewest(t *testing.T) {
 // deleted, status counts deletions under the run's rule (its name), and
 // `rolled --json` lists record order; then it reports every problem the
 // run found. It returns the status's space section.
-func (r *dsDSTRun) finish(t *testing.T) dsSpace {
+func (r *dstRun) finish(t *testing.T) ctl.SpaceStatus {
 	t.Helper()
 	r.p.stop()
 	acked, failure := r.p.acked()
@@ -171,7 +171,7 @@ func (r *dsDSTRun) finish(t *testing.T) dsSpace {
 	}
 	r.checkOrder(t)
 	_, lo, hi := r.look(t)
-	st, sp := r.d.dsStatus()
+	sp := r.d.spaceStatus(t)
 	if hi != acked-1 {
 		r.fail("last", "last record on disk %d, want the last acknowledged %d", hi, acked-1)
 	}
@@ -187,7 +187,7 @@ func (r *dsDSTRun) finish(t *testing.T) dsSpace {
 	}
 	sort.Strings(names)
 	t.Logf("%s: %d records acknowledged, %d..%d on disk; %d rolled names seen, %d listings checked; %d files deleted",
-		r.name, acked, lo, hi, len(names), r.orders, st.Space.DeletedFiles)
+		r.name, acked, lo, hi, len(names), r.orders, sp.DeletedFiles)
 	for _, e := range r.errs {
 		t.Errorf("%s: %s", r.name, e)
 	}
@@ -208,22 +208,22 @@ func (r *dsDSTRun) finish(t *testing.T) dsSpace {
 func TestDSTRestartStart(t *testing.T) {
 	t.Parallel()
 	jump := time.Now().Add(15 * time.Second).Truncate(time.Second)
-	zone := dsZone(t, jump, dsBack)
+	zone := zoneGoingBack(t, jump, dstBack)
 	path := writeConfig(t, tempDir(t), conf{}.toml())
-	d := dsStart(t, path, "TZ="+zone)
-	d.postText("access", "before the jump")
-	first := d.dsRollOne("access")
+	d := startDaemon(t, path, "TZ="+zone)
+	d.postText(t, "access", "before the jump")
+	first := d.rollOne(t, "access")
 	time.Sleep(time.Until(jump.Add(10 * time.Second)))
-	d.dsStop()
+	d.stop(t)
 
-	d = dsStart(t, path, "TZ="+zone)
-	d.postText("access", "after the jump")
+	d = startDaemon(t, path, "TZ="+zone)
+	d.postText(t, "access", "after the jump")
 	posted := time.Now()
-	if start := d.dsLogStart("access.log"); start.After(posted) || start.Before(first.End) {
+	if start := d.logStart(t, "access.log"); start.After(posted) || start.Before(first.End) {
 		t.Errorf("status start %v after the restart, want between the previous END %v and the record's acknowledgement %v",
 			start.UTC(), first.End.UTC(), posted.UTC())
 	}
-	second := d.dsRollOne("access")
+	second := d.rollOne(t, "access")
 	if second.Start.After(posted) || second.Start.Before(first.End) {
 		t.Errorf("rolled %s: START %v, want between the previous END %v and the record's acknowledgement %v",
 			filepath.Base(second.Path), second.Start.UTC(), first.End.UTC(), posted.UTC())
@@ -234,7 +234,7 @@ func TestDSTRestartStart(t *testing.T) {
 	if m == nil {
 		t.Fatalf("rolled name %s does not have the documented shape", second.Path)
 	}
-	if want := second.Start.In(dsLoc(t, zone)).Format(rolledTimeLayout); m[2] != want {
+	if want := second.Start.In(loadZone(t, zone)).Format(rolledTimeLayout); m[2] != want {
 		t.Errorf("rolled name %s: START %s, want %s (roll --json's START %v in the zone)", filepath.Base(second.Path), m[2], want, second.Start.UTC())
 	}
 }

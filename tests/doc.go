@@ -80,7 +80,7 @@
 //     etc/shippers/syslog-ng.conf, delivers 10,000 messages from 4 senders
 //     once each and in order per sender, also through a 503 period of
 //     exhausted space (skipped with a message when syslog-ng is missing;
-//     .ci/run installs it). eco_curl_test.go: etc/shippers/curl-ship.sh the
+//     .ci/run installs it). curl_test.go: etc/shippers/curl-ship.sh the
 //     same way, plain and gzip.
 //   - syslog_test.go (docs/syslog.md): util-linux logger over TCP
 //     (newline and octet-counted) and UDP, RFC 5424 and RFC 3164, routed by
@@ -114,7 +114,7 @@
 //     totals equal to what was acknowledged, nothing processed twice (a run
 //     killed in the middle, two runs at once), active files untouched; with
 //     and without jq; a -x command told the rolled name, and the gzip
-//     archive recipe. eco_files_test.go: the crontab line, the systemd unit
+//     archive recipe. etcfiles_test.go: the crontab line, the systemd unit
 //     (systemd-analyze verify when present) and the shipper recipes' markers.
 //   - crash_test.go (docs/reliability.md "Crash"): SIGKILL under load at 8
 //     kill points (during a group write, at a roll's rename, while the new

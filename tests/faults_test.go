@@ -20,113 +20,49 @@ import (
 // record or request, and counted in a metric; and when the fault goes away
 // the daemon recovers by itself: records posted then land on disk.
 
-// relFaultLoad is the light load the fault tests run: two clients, a
+// faultLoad is the light load the fault tests run: two clients, a
 // request of 50 records every 20 ms each (about 1 MB/s), 500 and 503
 // answers counted as refused.
-func relFaultLoad(t *testing.T, d *daemon, tag string) *relLoad {
+func faultLoad(t *testing.T, d *daemon, tag string) *load {
 	t.Helper()
-	return relStartLoad(t, d, "access", tag, relLoadOpts{
+	return startLoad(t, d, "access", tag, loadOpts{
 		clients: 2, pause: 20 * time.Millisecond,
 		refusable: []int{http.StatusInternalServerError, http.StatusServiceUnavailable},
 	})
 }
 
-// relRefusals returns the statuses of the refused requests of l, in order.
-func (l *relLoad) relRefusals() []int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []int
-	for _, rs := range l.results {
-		for _, s := range rs {
-			if s.outcome == refused {
-				out = append(out, s.status)
-			}
-		}
-	}
-	return out
-}
-
-// relWaitFor polls cond every pollStep until it returns "" or limit
-// passes, then fails the test with its last message.
-func relWaitFor(t *testing.T, limit time.Duration, cond func() string) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		msg := cond()
-		if msg == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", limit, msg)
-		}
-		time.Sleep(pollStep)
-	}
-}
-
-// relWaitRefused waits until load l had n more requests refused than
-// before (at most waitLimit).
-func relWaitRefused(t *testing.T, l *relLoad, before, n int) {
-	t.Helper()
-	relWaitFor(t, waitLimit, func() string {
-		if f := l.failed(); f != "" {
-			t.Fatal(f)
-		}
-		if got := len(l.relRefusals()) - before; got < n {
-			return fmt.Sprintf("%d requests refused since the fault began, want %d", got, n)
-		}
-		return ""
-	})
-}
-
-// relWaitAcked waits until load l has had n more records acknowledged than
-// from, within limit, and returns how long that took.
-func relWaitAcked(t *testing.T, l *relLoad, from, n int64, limit time.Duration) time.Duration {
-	t.Helper()
-	begin := time.Now()
-	relWaitFor(t, limit, func() string {
-		if f := l.failed(); f != "" {
-			t.Fatal(f)
-		}
-		if got := l.acked.Load() - from; got < n {
-			return fmt.Sprintf("%d records acknowledged since, want %d", got, n)
-		}
-		return ""
-	})
-	return time.Since(begin)
-}
-
-// relSaidOnce checks that each message (the start of a log line's msg)
+// saidOnce checks that each message (the start of a log line's msg)
 // was logged at most once, and exactly once for those in want.
-func relSaidOnce(t *testing.T, d *daemon, want []string, atMostOnce ...string) {
+func saidOnce(t *testing.T, d *daemon, want []string, atMostOnce ...string) {
 	t.Helper()
 	for _, m := range want {
-		if n := d.relCount(`msg="` + m); n != 1 {
-			t.Errorf("%q logged %d times, want once:\n%s", m, n, strings.Join(d.relLines(`msg="`+m), "\n"))
+		if n := d.logCount(`msg="` + m); n != 1 {
+			t.Errorf("%q logged %d times, want once:\n%s", m, n, strings.Join(d.logLines(`msg="`+m), "\n"))
 		}
 	}
 	for _, m := range atMostOnce {
-		if n := d.relCount(`msg="` + m); n > 1 {
-			t.Errorf("%q logged %d times, want at most once:\n%s", m, n, strings.Join(d.relLines(`msg="`+m), "\n"))
+		if n := d.logCount(`msg="` + m); n > 1 {
+			t.Errorf("%q logged %d times, want at most once:\n%s", m, n, strings.Join(d.logLines(`msg="`+m), "\n"))
 		}
 	}
 }
 
-// relCheckDisk reads every file of access.log and checks the loads'
-// requests against it (relCheckLoad), and that nothing else is there.
-func relCheckDisk(t *testing.T, dir string, loads ...*relLoad) int {
+// checkDisk reads every file of access.log and checks the loads'
+// requests against it (checkLoad), and that nothing else is there.
+func checkDisk(t *testing.T, dir string, loads ...*load) int {
 	t.Helper()
-	disk := relReadLog(t, dir, "access.log")
+	disk := readLoads(t, dir, "access.log")
 	n := 0
 	for _, l := range loads {
 		l.stop()
-		n += relCheckLoad(t, l, disk)
+		n += checkLoad(t, l, disk)
 	}
-	relCheckNothingElse(t, disk)
+	checkNothingElse(t, disk)
 	return n
 }
 
-// relWriteFaultMessages are what the daemon says about failed writes.
-var relWriteFaultMessages = []string{
+// writeFaultMessages are what the daemon says about failed writes.
+var writeFaultMessages = []string{
 	"log write failed",                // the collator, when writes start failing
 	"log writes work again",           // and when they work again
 	"ingest: write failed",            // ingest, about the 500 it answers
@@ -152,20 +88,20 @@ var relWriteFaultMessages = []string{
 func TestFaultFullFilesystem(t *testing.T) {
 	dir := tempDir(t)
 	mnt := filepath.Join(dir, "mnt")
-	mountTmpfs(t, mnt, 4*mibBytes)
+	mountTmpfs(t, mnt, fmt.Sprintf("size=%d", 4*mib))
 	d := startDaemon(t, writeConfig(t, dir, conf{LogfileDir: "mnt/logs", Extra: "max_space_mb_headroom = 1\n"}.toml()))
 	d.logs = filepath.Join(mnt, "logs")
-	l := relFaultLoad(t, d, "full")
+	l := faultLoad(t, d, "full")
 	l.waitAcked(t, 1000, waitLimit)
 
 	filler := filepath.Join(mnt, "filler")
-	relFill(t, filler)
+	fillDisk(t, filler)
 	full := time.Now()
-	relWaitFor(t, waitLimit, func() string {
+	eventually(t, func() string {
 		if f := l.failed(); f != "" {
 			t.Fatal(f)
 		}
-		rs := l.relRefusals()
+		rs := l.refusals()
 		if len(rs) == 0 || rs[len(rs)-1] != http.StatusServiceUnavailable {
 			return fmt.Sprintf("refusals %v since the partition filled: want the space manager's 503 at last", rs)
 		}
@@ -176,22 +112,22 @@ func TestFaultFullFilesystem(t *testing.T) {
 		t.Errorf("the space manager refused with 503 %v after the partition filled up, want within about a second", noticed.Round(time.Millisecond))
 	}
 	// The fault goes on for a while: more failures, no more messages.
-	before := len(l.relRefusals())
-	relWaitRefused(t, l, before, 20)
-	if v := d.relMetric("proxy.process.log.space_state"); v != 2 {
+	before := len(l.refusals())
+	l.waitRefused(t, before+20)
+	if v := d.metric(t, "proxy.process.log.space_state"); v != 2 {
 		t.Errorf("space_state %d while the partition is full, want 2 (exhausted)", v)
 	}
 
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
-	took := relWaitAcked(t, l, l.acked.Load(), 500, waitLimit)
+	took := l.waitAcked(t, l.acked.Load()+500, waitLimit)
 	if took > resumeLimit {
 		t.Errorf("logging resumed %v after the partition was freed, want within about a second (%v)", took.Round(time.Millisecond), resumeLimit)
 	}
 	l.stop()
 
-	rs := l.relRefusals()
+	rs := l.refusals()
 	n500, n503 := 0, 0
 	for _, s := range rs {
 		switch s {
@@ -201,51 +137,30 @@ func TestFaultFullFilesystem(t *testing.T) {
 			n503++
 		}
 	}
-	relSaidOnce(t, d, []string{"log space exhausted", "log space back to normal"}, relWriteFaultMessages...)
+	saidOnce(t, d, []string{"log space exhausted", "log space back to normal"}, writeFaultMessages...)
 	if n500 > 0 {
 		t.Errorf("%d requests answered 500: a full partition must answer 503 with Retry-After", n500)
 	}
-	if v := d.relMetric(`proxy.process.log.ingest.requests{status="503"}`); v != int64(n503) {
+	if v := d.metric(t, "proxy.process.log.ingest.requests", "status", "503"); v != int64(n503) {
 		t.Errorf("ingest requests{status=503} %d, the clients got %d", v, n503)
 	}
-	refusedForSpace := d.relMetric("proxy.process.log.space_refused_requests")
+	refusedForSpace := d.metric(t, "proxy.process.log.space_refused_requests")
 	if refusedForSpace == 0 || refusedForSpace > int64(n503) {
 		t.Errorf("space_refused_requests %d, the clients got %d 503s", refusedForSpace, n503)
 	}
 	if refusedForSpace < int64(n503) {
 		// The others failed writing (ENOSPC) before the space manager knew.
-		relSaidOnce(t, d, []string{"log write failed", "log writes work again"})
-		if v := d.relMetric("proxy.process.log.write_errors"); v == 0 {
+		saidOnce(t, d, []string{"log write failed", "log writes work again"})
+		if v := d.metric(t, "proxy.process.log.write_errors"); v == 0 {
 			t.Errorf("write_errors 0 after %d requests failed writing", int64(n503)-refusedForSpace)
 		}
 	}
-	acked := relCheckDisk(t, d.logs, l)
+	acked := checkDisk(t, d.logs, l)
 	if d.hasExited() {
 		t.Fatal("logrolld exited")
 	}
 	t.Logf("partition full for %v: %d requests refused (%d 500, %d 503), 503 after %v, resumed %v after the file was removed; %d records acknowledged and on disk",
 		time.Since(full).Round(time.Millisecond), len(rs), n500, n503, noticed.Round(time.Millisecond), took.Round(time.Millisecond), acked)
-}
-
-// relFill writes a file at path until its file system is full (ENOSPC).
-func relFill(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for _, chunk := range []int{64 << 10, 4 << 10, 512} {
-		buf := make([]byte, chunk)
-		for {
-			if _, err := f.Write(buf); err != nil {
-				if !errors.Is(err, syscall.ENOSPC) {
-					t.Fatal(err)
-				}
-				break
-			}
-		}
-	}
 }
 
 // TestFaultActiveFileUnwritable makes the active file refuse writes
@@ -255,74 +170,45 @@ func relFill(t *testing.T, path string) {
 // failure is logged once (by the collator, and by ingest) and counted in
 // write_errors; afterwards records land in the same file again.
 func TestFaultActiveFileUnwritable(t *testing.T) {
-	relNeedRoot(t, "making a file immutable")
+	needRoot(t, "making a file immutable")
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))
-	l := relFaultLoad(t, d, "unwritable")
+	l := faultLoad(t, d, "unwritable")
 	l.waitAcked(t, 500, waitLimit)
 
 	active := filepath.Join(d.logs, "access.log")
-	if err := relSetAttr(t, active, relImmutable, true); err != nil {
+	if err := setImmutable(t, active, true); err != nil {
 		t.Skipf("chattr +i: %v", err)
 	}
-	relWaitRefused(t, l, 0, 20)
-	if err := relSetAttr(t, active, relImmutable, false); err != nil {
+	l.waitRefused(t, 20)
+	if err := setImmutable(t, active, false); err != nil {
 		t.Fatal(err)
 	}
-	took := relWaitAcked(t, l, l.acked.Load(), 500, waitLimit)
+	took := l.waitAcked(t, l.acked.Load()+500, waitLimit)
 	l.stop()
 
-	rs := l.relRefusals()
+	rs := l.refusals()
 	for _, s := range rs {
 		if s != http.StatusInternalServerError {
 			t.Errorf("refusals %v, want only 500 (a write that failed)", rs)
 			break
 		}
 	}
-	relSaidOnce(t, d, []string{"log write failed", "log writes work again"}, relWriteFaultMessages...)
-	if v := d.relMetric("proxy.process.log.write_errors"); v == 0 || v > int64(len(rs)) {
+	saidOnce(t, d, []string{"log write failed", "log writes work again"}, writeFaultMessages...)
+	if v := d.metric(t, "proxy.process.log.write_errors"); v == 0 || v > int64(len(rs)) {
 		t.Errorf("write_errors %d after %d requests answered 500, want 1 to %[2]d (one per failed buffer, which may hold several requests)", v, len(rs))
 	}
-	if v := d.relMetric(`proxy.process.log.ingest.requests{status="500"}`); v != int64(len(rs)) {
+	if v := d.metric(t, "proxy.process.log.ingest.requests", "status", "500"); v != int64(len(rs)) {
 		t.Errorf("ingest requests{status=500} %d, the clients got %d", v, len(rs))
 	}
-	acked := relCheckDisk(t, d.logs, l)
+	acked := checkDisk(t, d.logs, l)
 	t.Logf("%d requests answered 500; writes resumed %v after the file was writable again; %d records acknowledged and on disk", len(rs), took.Round(time.Millisecond), acked)
 }
 
-// relBindReadOnly makes dir read-only by bind-mounting it onto itself
-// read-only (as root): files opened before stay writable through their
-// descriptors, but nothing can be created, renamed or removed in dir. It
-// returns the function that undoes it, also run when the test ends.
-func relBindReadOnly(t *testing.T, dir string) func() {
+// checkNoRefusals fails the test if any request of l was refused.
+func checkNoRefusals(t *testing.T, l *load, why string) {
 	t.Helper()
-	relNeedRoot(t, "a read-only bind mount")
-	if err := syscall.Mount(dir, dir, "", syscall.MS_BIND, ""); err != nil {
-		t.Skipf("mount --bind %s %s: %v: skipped", dir, dir, err)
-	}
-	mounted := true
-	undo := func() {
-		if !mounted {
-			return
-		}
-		mounted = false
-		if err := syscall.Unmount(dir, 0); err != nil {
-			t.Errorf("umount %s: %v", dir, err)
-			_ = syscall.Unmount(dir, syscall.MNT_DETACH)
-		}
-	}
-	t.Cleanup(undo)
-	if err := syscall.Mount("", dir, "", syscall.MS_REMOUNT|syscall.MS_BIND|syscall.MS_RDONLY, ""); err != nil {
-		undo()
-		t.Skipf("mount -o remount,bind,ro %s: %v: skipped", dir, err)
-	}
-	return undo
-}
-
-// relCheckNoRefusals fails the test if any request of l was refused.
-func relCheckNoRefusals(t *testing.T, l *relLoad, why string) {
-	t.Helper()
-	if rs := l.relRefusals(); len(rs) > 0 {
+	if rs := l.refusals(); len(rs) > 0 {
 		t.Errorf("%d requests refused (%v): want every request to succeed, %s", len(rs), rs[:min(len(rs), 10)], why)
 	}
 }
@@ -338,39 +224,39 @@ func relCheckNoRefusals(t *testing.T, l *relLoad, why string) {
 func TestFaultReadOnlyFolder(t *testing.T) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{RollingEnabled: `"size"`, SizeMB: 1}.toml()))
-	l := relFaultLoad(t, d, "rofolder")
+	l := faultLoad(t, d, "rofolder")
 	l.waitAcked(t, 500, waitLimit)
 
-	undo := relBindReadOnly(t, d.logs)
-	r := d.ctl("roll")
+	undo := bindReadOnly(t, d.logs)
+	r := d.tryCtl(t, "roll")
 	if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "read-only file system") {
 		t.Errorf("forced roll in a read-only folder: want exit 1 with the reason on stderr and no path: %v", r)
 	}
-	relWaitFor(t, waitLimit, func() string { // the file reaches 1 MiB: a size roll fails too
-		if v := d.relMetric("proxy.process.log.roll_failures"); v < 2 {
+	eventually(t, func() string { // the file reaches 1 MiB: a size roll fails too
+		if v := d.metric(t, "proxy.process.log.roll_failures"); v < 2 {
 			return fmt.Sprintf("roll_failures %d, want the forced roll's and a size roll's", v)
 		}
 		return ""
 	})
-	failed := d.relMetric("proxy.process.log.roll_failures")
+	failed := d.metric(t, "proxy.process.log.roll_failures")
 	undo()
 	fixed := time.Now()
-	relWaitFor(t, waitLimit, func() string {
-		if v := d.relMetric(`proxy.process.log.rolls{cause="size"}`); v == 0 {
+	eventually(t, func() string {
+		if v := d.metric(t, "proxy.process.log.rolls", "cause", "size"); v == 0 {
 			return "no size roll since the folder is writable again"
 		}
 		return ""
 	})
 	retried := time.Since(fixed)
-	relWaitAcked(t, l, l.acked.Load(), 100, waitLimit) // records for the forced roll
-	forced := d.roll()
+	l.waitAcked(t, l.acked.Load()+100, waitLimit) // records for the forced roll
+	forced := d.roll(t)
 	l.stop()
 	if len(forced) != 1 {
 		t.Errorf("forced roll after the fault printed %q, want one path", forced)
 	}
-	relCheckNoRefusals(t, l, "the open active file stays writable")
-	relSaidOnce(t, d, []string{"roll failed", "rolls work again"}, relWriteFaultMessages...)
-	acked := relCheckDisk(t, d.logs, l)
+	checkNoRefusals(t, l, "the open active file stays writable")
+	saidOnce(t, d, []string{"roll failed", "rolls work again"}, writeFaultMessages...)
+	acked := checkDisk(t, d.logs, l)
 	t.Logf("%d roll failures while read-only; the size roll retried by itself %v after the fault cleared; %d records acknowledged and on disk",
 		failed, retried.Round(time.Millisecond), acked)
 }
@@ -383,42 +269,42 @@ func TestFaultReadOnlyFolder(t *testing.T) {
 // renames work, the next boundary or retry rolls everything accepted so
 // far, and the rolled files still never overlap in time.
 func TestFaultRenameFails(t *testing.T) {
-	relNeedRoot(t, "making a folder immutable")
+	needRoot(t, "making a folder immutable")
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{RollingEnabled: `"time"`, Extra: "rolling_interval_sec = 1\n"}.toml()))
-	l := relFaultLoad(t, d, "rename")
-	relWaitFor(t, waitLimit, func() string {
-		if v := d.relMetric(`proxy.process.log.rolls{cause="time"}`); v == 0 {
+	l := faultLoad(t, d, "rename")
+	eventually(t, func() string {
+		if v := d.metric(t, "proxy.process.log.rolls", "cause", "time"); v == 0 {
 			return "no time roll yet"
 		}
 		return ""
 	})
-	if err := relSetAttr(t, d.logs, relImmutable, true); err != nil {
+	if err := setImmutable(t, d.logs, true); err != nil {
 		t.Skipf("chattr +i: %v", err)
 	}
-	relWaitFor(t, waitLimit, func() string {
-		if v := d.relMetric("proxy.process.log.roll_failures"); v < 2 {
+	eventually(t, func() string {
+		if v := d.metric(t, "proxy.process.log.roll_failures"); v < 2 {
 			return fmt.Sprintf("roll_failures %d, want two boundaries' rolls failed", v)
 		}
 		return ""
 	})
-	rollsBefore := d.relMetric(`proxy.process.log.rolls{cause="time"}`)
-	if err := relSetAttr(t, d.logs, relImmutable, false); err != nil {
+	rollsBefore := d.metric(t, "proxy.process.log.rolls", "cause", "time")
+	if err := setImmutable(t, d.logs, false); err != nil {
 		t.Fatal(err)
 	}
 	fixed := time.Now()
-	relWaitFor(t, waitLimit, func() string {
-		if v := d.relMetric(`proxy.process.log.rolls{cause="time"}`); v == rollsBefore {
+	eventually(t, func() string {
+		if v := d.metric(t, "proxy.process.log.rolls", "cause", "time"); v == rollsBefore {
 			return "no time roll since renames work again"
 		}
 		return ""
 	})
 	took := time.Since(fixed)
-	failures := d.relMetric("proxy.process.log.roll_failures")
+	failures := d.metric(t, "proxy.process.log.roll_failures")
 	l.stop()
-	relCheckNoRefusals(t, l, "a failed roll leaves the active file in place")
-	relSaidOnce(t, d, []string{"roll failed", "rolls work again"}, relWriteFaultMessages...)
-	acked := relCheckDisk(t, d.logs, l)
+	checkNoRefusals(t, l, "a failed roll leaves the active file in place")
+	saidOnce(t, d, []string{"roll failed", "rolls work again"}, writeFaultMessages...)
+	acked := checkDisk(t, d.logs, l)
 	t.Logf("%d failed rolls; rolled again %v after renames worked; %d records acknowledged and on disk", failures, took.Round(time.Millisecond), acked)
 }
 
@@ -428,13 +314,13 @@ func TestFaultRenameFails(t *testing.T) {
 // active_files_recreated; every request succeeds and every record
 // acknowledged after the deletion is on disk.
 func TestFaultActiveFileDeleted(t *testing.T) {
-	relDeletedWhileRunning(t, func(d *daemon, active string) error { return os.Remove(active) },
+	deletedWhileRunning(t, func(d *daemon, active string) error { return os.Remove(active) },
 		"the active file is recreated at the next write", "active log file was deleted", "in the deleted file")
 }
 
-// relSaveAndDo copies the file at path (which nobody writes at the moment)
+// saveAndDo copies the file at path (which nobody writes at the moment)
 // to a file next to the log folder, then runs fault; it returns the copy.
-func relSaveAndDo(t *testing.T, path string, fault func() error) string {
+func saveAndDo(t *testing.T, path string, fault func() error) string {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -458,7 +344,7 @@ func relSaveAndDo(t *testing.T, path string, fault func() error) string {
 // failing (and retrying) for ever, says so once, counts it and continues
 // in a new active file; later rolls work.
 func TestFaultActiveFileMoved(t *testing.T) {
-	relMovedWhileRunning(t, false)
+	movedWhileRunning(t, false)
 }
 
 // TestFaultActiveFileReplaced does what logrotate's `create` does without
@@ -469,19 +355,19 @@ func TestFaultActiveFileMoved(t *testing.T) {
 // once, counts it, and adopts the new file, as SIGUSR2 would have; later
 // rolls rename that file. Nothing is lost or refused.
 func TestFaultActiveFileReplaced(t *testing.T) {
-	relMovedWhileRunning(t, true)
+	movedWhileRunning(t, true)
 }
 
-// relMovedWhileRunning runs a load with size rolls at 1 MiB, moves the
+// movedWhileRunning runs a load with size rolls at 1 MiB, moves the
 // active file out of the folder (and, with replace, creates an empty file
 // at its path), runs a second load until records reach the file at the
 // path, and rolls: no request refused, the move said once, one recreation
 // counted, no roll failure, a rolled file in the folder after the move, and
 // every acknowledged record on disk in the moved file or the log folder.
-func relMovedWhileRunning(t *testing.T, replace bool) {
+func movedWhileRunning(t *testing.T, replace bool) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{RollingEnabled: `"size"`, SizeMB: 1}.toml()))
-	before := relFaultLoad(t, d, "before")
+	before := faultLoad(t, d, "before")
 	before.waitAcked(t, 500, waitLimit)
 	before.stop()
 	active := filepath.Join(d.logs, "access.log")
@@ -497,8 +383,8 @@ func relMovedWhileRunning(t *testing.T, replace bool) {
 		}
 	}
 
-	after := relFaultLoad(t, d, "after")
-	relWaitFor(t, waitLimit, func() string {
+	after := faultLoad(t, d, "after")
+	eventually(t, func() string {
 		if fi, err := os.Stat(active); err != nil || fi.Size() == 0 {
 			return fmt.Sprintf("no records in a file at the active path yet: %v", err)
 		}
@@ -509,22 +395,22 @@ func relMovedWhileRunning(t *testing.T, replace bool) {
 	after.stop()
 	// The file at the path rolls: by the forced roll, or by a size roll just
 	// before it (then the forced roll may find an empty file).
-	r := d.roll()
+	r := d.roll(t)
 	if old, err := filepath.Glob(filepath.Join(d.logs, "access.log.*.old")); len(r) > 1 || len(r) == 0 && len(old) == 0 || err != nil {
 		t.Errorf("forced roll after the move printed %q, with %d rolled files in the folder (%v); want the file at the path rolled", r, len(old), err)
 	}
-	relCheckNoRefusals(t, before, "")
-	relCheckNoRefusals(t, after, "the moved file stays writable, and the file at the path is written after the roll")
-	relSaidOnce(t, d, []string{said}, append([]string{"roll failed"}, relWriteFaultMessages...)...)
-	if v := d.relMetric("proxy.process.log.active_files_recreated"); v != 1 {
+	checkNoRefusals(t, before, "")
+	checkNoRefusals(t, after, "the moved file stays writable, and the file at the path is written after the roll")
+	saidOnce(t, d, []string{said}, append([]string{"roll failed"}, writeFaultMessages...)...)
+	if v := d.metric(t, "proxy.process.log.active_files_recreated"); v != 1 {
 		t.Errorf("active_files_recreated %d, want 1", v)
 	}
-	if v := d.relMetric("proxy.process.log.roll_failures"); v != 0 {
+	if v := d.metric(t, "proxy.process.log.roll_failures"); v != 0 {
 		t.Errorf("roll_failures %d, want 0", v)
 	}
-	disk := relReadLog(t, d.logs, "access.log", moved)
-	n := relCheckLoad(t, before, disk) + relCheckLoad(t, after, disk)
-	relCheckNothingElse(t, disk)
+	disk := readLoads(t, d.logs, "access.log", moved)
+	n := checkLoad(t, before, disk) + checkLoad(t, after, disk)
+	checkNothingElse(t, disk)
 	t.Logf("%d records acknowledged, on disk in the moved file or the log folder", n)
 }
 
@@ -533,7 +419,7 @@ func relMovedWhileRunning(t *testing.T, replace bool) {
 // file again, which is logged once and counted; every request succeeds and
 // every record acknowledged after the deletion is on disk, and rolls work.
 func TestFaultFolderDeleted(t *testing.T) {
-	relDeletedWhileRunning(t, func(d *daemon, _ string) error { return os.RemoveAll(d.logs) },
+	deletedWhileRunning(t, func(d *daemon, _ string) error { return os.RemoveAll(d.logs) },
 		"the folder is created again at the next write", "log folder was removed", "in the deleted folder's active file")
 }
 
@@ -544,7 +430,7 @@ func TestFaultFolderDeleted(t *testing.T) {
 // it again: a roll there, and the rolled file's deletion by a script, show
 // in status at once, not at the next scan a minute later.
 func TestFaultFolderDeletedRelocked(t *testing.T) {
-	relFolderRenewed(t, false)
+	folderRenewed(t, false)
 }
 
 // TestFaultFolderReplacedRelocked is TestFaultFolderDeletedRelocked with
@@ -552,26 +438,26 @@ func TestFaultFolderDeletedRelocked(t *testing.T) {
 // before the daemon's next write: the write finds only its active file
 // gone, notices the new folder, says so once, and locks and watches it.
 func TestFaultFolderReplacedRelocked(t *testing.T) {
-	relFolderRenewed(t, true)
+	folderRenewed(t, true)
 }
 
-// relFolderRenewed removes the log folder between two writes, and with
+// folderRenewed removes the log folder between two writes, and with
 // mkdir creates it again itself, then checks that the daemon locks and
 // watches the new folder.
-func relFolderRenewed(t *testing.T, mkdir bool) {
+func folderRenewed(t *testing.T, mkdir bool) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))
 	waitRolled := func(what string, n int) {
 		t.Helper()
-		relWaitFor(t, 2*time.Second, func() string {
-			if st := d.status(); len(st.Logs) != 1 || st.Logs[0].Rolled != n {
+		eventuallyWithin(t, 2*time.Second, func() string {
+			if st := d.status(t); len(st.Logs) != 1 || st.Logs[0].Rolled != n {
 				return fmt.Sprintf("%s: status logs %+v, want %d rolled files", what, st.Logs, n)
 			}
 			return ""
 		})
 	}
-	d.postText("access", "before the removal")
-	if r := d.roll(); len(r) != 1 {
+	d.postText(t, "access", "before the removal")
+	if r := d.roll(t); len(r) != 1 {
 		t.Fatalf("roll printed %q, want one path", r)
 	}
 	waitRolled("after the first roll", 1)
@@ -585,7 +471,7 @@ func relFolderRenewed(t *testing.T, mkdir bool) {
 		}
 		said = "log folder was replaced by someone else"
 	}
-	d.postText("access", "after the removal") // creates the folder (or the active file) again
+	d.postText(t, "access", "after the removal") // creates the folder (or the active file) again
 
 	// (a) The new folder is locked.
 	f, err := os.OpenFile(filepath.Join(d.logs, ".logrolld.lock"), os.O_RDWR, 0)
@@ -598,7 +484,7 @@ func relFolderRenewed(t *testing.T, mkdir bool) {
 	}
 	dir2 := tempDir(t)
 	d2 := launch(t, writeConfig(t, dir2, conf{LogfileDir: d.logs}.toml()))
-	if code := d2.wait(waitLimit); code != 1 {
+	if code := d2.wait(t, waitLimit); code != 1 {
 		t.Errorf("second daemon on the recreated folder exited %d, want 1", code)
 	}
 	if msg := d2.stderr.String(); !strings.Contains(msg, "log folder") || !strings.Contains(msg, "another logrolld") {
@@ -610,7 +496,7 @@ func relFolderRenewed(t *testing.T, mkdir bool) {
 	// follows the new watch), and a roll in the new folder and a script's
 	// deletion there come as events of the new watch.
 	waitRolled("after the recreation", 0)
-	r := d.roll()
+	r := d.roll(t)
 	if len(r) != 1 || filepath.Dir(r[0]) != d.logs {
 		t.Fatalf("roll in the recreated folder printed %q, want one path in %s", r, d.logs)
 	}
@@ -622,11 +508,11 @@ func relFolderRenewed(t *testing.T, mkdir bool) {
 		t.Fatal(err)
 	}
 	waitRolled("after a script deleted the rolled file", 0)
-	relSaidOnce(t, d, []string{said, "log folder lock taken again in the recreated folder", "watching the recreated log folder"})
-	if n := d.relCount("level=ERROR"); n != 0 {
-		t.Errorf("%d errors logged:\n%s", n, strings.Join(d.relLines("level=ERROR"), "\n"))
+	saidOnce(t, d, []string{said, "log folder lock taken again in the recreated folder", "watching the recreated log folder"})
+	if n := d.logCount("level=ERROR"); n != 0 {
+		t.Errorf("%d errors logged:\n%s", n, strings.Join(d.logLines("level=ERROR"), "\n"))
 	}
-	d.checkServes("the first daemon still serves")
+	d.checkServes(t, "the first daemon still serves")
 }
 
 // TestFaultFolderReplacedTakenByAnother: someone replaces the log folder
@@ -638,7 +524,7 @@ func relFolderRenewed(t *testing.T, mkdir bool) {
 // says: a roll by one finds its active file replaced by the other's.)
 func TestFaultFolderReplacedTakenByAnother(t *testing.T) {
 	d := startDaemon(t, writeConfig(t, tempDir(t), conf{}.toml()))
-	d.postText("access", "before the replacement")
+	d.postText(t, "access", "before the replacement")
 	if err := os.RemoveAll(d.logs); err != nil {
 		t.Fatal(err)
 	}
@@ -646,58 +532,58 @@ func TestFaultFolderReplacedTakenByAnother(t *testing.T) {
 		t.Fatal(err)
 	}
 	d2 := startDaemon(t, writeConfig(t, tempDir(t), conf{LogfileDir: d.logs}.toml()))
-	d.postText("access", "after the replacement")
-	relWaitFor(t, waitLimit, func() string { // stderr arrives through a pipe
-		if d.relCount("two daemons now write the same files") == 0 {
+	d.postText(t, "access", "after the replacement")
+	eventually(t, func() string { // stderr arrives through a pipe
+		if d.logCount("two daemons now write the same files") == 0 {
 			return "no error saying two daemons now write the same files"
 		}
 		return ""
 	})
-	relSaidOnce(t, d, []string{"log folder was replaced by someone else", "the recreated log folder is locked by another logrolld"})
-	if n := d.relCount("level=ERROR"); n != 1 {
-		t.Errorf("%d errors logged, want the one:\n%s", n, strings.Join(d.relLines("level=ERROR"), "\n"))
+	saidOnce(t, d, []string{"log folder was replaced by someone else", "the recreated log folder is locked by another logrolld"})
+	if n := d.logCount("level=ERROR"); n != 1 {
+		t.Errorf("%d errors logged, want the one:\n%s", n, strings.Join(d.logLines("level=ERROR"), "\n"))
 	}
-	if n := d.relCount("log folder lock taken again"); n != 0 {
+	if n := d.logCount("log folder lock taken again"); n != 0 {
 		t.Errorf("the first daemon says it locked a folder another one holds")
 	}
 	if got := readFile(t, filepath.Join(d.logs, "access.log")); !strings.Contains(got, "after the replacement\n") {
 		t.Errorf("active file holds %q, want the record written after the replacement", got)
 	}
-	d.checkServes("the first daemon still serves")
+	d.checkServes(t, "the first daemon still serves")
 	if d2.hasExited() {
 		t.Error("the second daemon exited")
 	}
 }
 
-// relDeletedWhileRunning runs a load, deletes something with remove (the
+// deletedWhileRunning runs a load, deletes something with remove (the
 // active file's bytes are saved first), runs a second load and rolls: no
 // request refused (why says why), the fault said once (said), one
 // recreation counted, and every acknowledged record on disk or in the saved
 // copy (where names it in the log).
-func relDeletedWhileRunning(t *testing.T, remove func(d *daemon, active string) error, why, said, where string) {
+func deletedWhileRunning(t *testing.T, remove func(d *daemon, active string) error, why, said, where string) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{RollingEnabled: `"size"`, SizeMB: 1}.toml()))
-	before := relFaultLoad(t, d, "before")
+	before := faultLoad(t, d, "before")
 	before.waitAcked(t, 500, waitLimit)
 	before.stop()
 	active := filepath.Join(d.logs, "access.log")
-	saved := relSaveAndDo(t, active, func() error { return remove(d, active) })
+	saved := saveAndDo(t, active, func() error { return remove(d, active) })
 
-	after := relFaultLoad(t, d, "after")
+	after := faultLoad(t, d, "after")
 	after.waitAcked(t, 500, waitLimit)
-	r := d.roll()
+	r := d.roll(t)
 	after.stop()
 	if len(r) != 1 {
 		t.Errorf("roll after the deletion printed %q, want one path", r)
 	}
-	relCheckNoRefusals(t, before, "")
-	relCheckNoRefusals(t, after, why)
-	relSaidOnce(t, d, []string{said}, relWriteFaultMessages...)
-	if v := d.relMetric("proxy.process.log.active_files_recreated"); v != 1 {
+	checkNoRefusals(t, before, "")
+	checkNoRefusals(t, after, why)
+	saidOnce(t, d, []string{said}, writeFaultMessages...)
+	if v := d.metric(t, "proxy.process.log.active_files_recreated"); v != 1 {
 		t.Errorf("active_files_recreated %d, want 1", v)
 	}
-	disk := relReadLog(t, d.logs, "access.log", saved)
-	n := relCheckLoad(t, before, disk) + relCheckLoad(t, after, disk)
-	relCheckNothingElse(t, disk)
+	disk := readLoads(t, d.logs, "access.log", saved)
+	n := checkLoad(t, before, disk) + checkLoad(t, after, disk)
+	checkNothingElse(t, disk)
 	t.Logf("%d records acknowledged, on disk or %s", n, where)
 }

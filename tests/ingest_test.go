@@ -87,7 +87,7 @@ func TestEveryBodyKindRolled(t *testing.T) {
 	var want strings.Builder
 	for _, p := range posts {
 		t.Run(p.name, func(t *testing.T) {
-			d.in(t).post(p.req, len(p.want))
+			d.post(t, p.req, len(p.want))
 		})
 		for _, l := range p.want {
 			want.WriteString(l + "\n")
@@ -97,7 +97,7 @@ func TestEveryBodyKindRolled(t *testing.T) {
 		t.FailNow()
 	}
 
-	paths := d.roll()
+	paths := d.roll(t)
 	if len(paths) != 1 {
 		t.Fatalf("roll printed %d paths, want 1: %q", len(paths), paths)
 	}
@@ -114,7 +114,7 @@ func TestEveryBodyKindRolled(t *testing.T) {
 	}
 
 	// rolled lists it with the fields parsed from its name.
-	r := d.mustCtl("rolled")
+	r := d.ctl(t, "rolled")
 	fields := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\t")
 	if len(lines(r.stdout)) != 1 || len(fields) != 6 {
 		t.Fatalf("rolled: want one line PATH LOG HOST START END BYTES: %v", r)
@@ -133,11 +133,11 @@ func TestEveryBodyKindRolled(t *testing.T) {
 
 	// Nothing new: nothing to roll, nothing printed, exit 0.
 	for _, args := range [][]string{{"roll"}, {"roll", "access"}, {"roll", "access.log"}} {
-		if r := d.ctl(args...); r.code != 0 || r.stdout != "" {
+		if r := d.tryCtl(t, args...); r.code != 0 || r.stdout != "" {
 			t.Errorf("second roll: want exit 0 and no output: %v", r)
 		}
 	}
-	if got := d.mustCtl("rolled").stdout; len(lines(got)) != 1 {
+	if got := d.ctl(t, "rolled").stdout; len(lines(got)) != 1 {
 		t.Errorf("after the empty rolls, rolled lists:\n%s\nwant the one file", got)
 	}
 }
@@ -193,7 +193,6 @@ func TestIngestErrorsWriteNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := d.in(t)
 			a, err := d.do(tt.req)
 			if err != nil {
 				t.Fatalf("request: %v", err)
@@ -225,8 +224,8 @@ func TestIngestErrorsWriteNothing(t *testing.T) {
 			}
 
 			marker := "marker after " + tt.name
-			d.postText("access", marker)
-			paths := d.roll("access")
+			d.postText(t, "access", marker)
+			paths := d.roll(t, "access")
 			if len(paths) != 1 {
 				t.Fatalf("roll printed %q, want one path", paths)
 			}
@@ -236,13 +235,13 @@ func TestIngestErrorsWriteNothing(t *testing.T) {
 		})
 	}
 
-	if status, body := d.get("/healthz"); status != http.StatusOK {
+	if status, body := d.get(t, "/healthz"); status != http.StatusOK {
 		t.Errorf("GET /healthz: %d %q, want 200", status, body)
 	}
 	// Nothing is written outside the declared log: no file was created by a
 	// refused name, and a graceful stop leaves no temporary file behind.
-	d.signal(syscall.SIGTERM)
-	if code := d.wait(5 * time.Second); code != 0 {
+	d.signal(t, syscall.SIGTERM)
+	if code := d.wait(t, 5*time.Second); code != 0 {
 		t.Errorf("exit %d after SIGTERM, want 0", code)
 	}
 	entries, err := os.ReadDir(d.logs)
@@ -265,8 +264,8 @@ func TestIngestErrorsWriteNothing(t *testing.T) {
 func TestFilenameFinalDot(t *testing.T) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{Logs: []string{"debug.", "trace.."}}.toml()))
-	d.postText("debug.", "one", "two")
-	d.postText("trace..", "three")
+	d.postText(t, "debug.", "one", "two")
+	d.postText(t, "trace..", "three")
 	if got := readFile(t, filepath.Join(d.logs, "debug")); got != "one\ntwo\n" {
 		t.Errorf("file debug holds %q", got)
 	}
@@ -281,11 +280,11 @@ func TestFilenameFinalDot(t *testing.T) {
 	if a, err := d.do(req{log: "debug", ctype: "text/plain", body: []byte("x\n")}); err != nil || a.status != http.StatusNotFound {
 		t.Errorf("POST /v1/logs/debug (that is debug.log, not declared): %v %d %s, want 404", err, a.status, a.body)
 	}
-	st := d.mustCtl("status").stdout
+	st := d.ctl(t, "status").stdout
 	if !strings.Contains(st, "\n  debug ") || !strings.Contains(st, "\n  trace. ") {
 		t.Errorf("status does not list the logs debug and trace.:\n%s", st)
 	}
-	paths := d.roll("debug.")
+	paths := d.roll(t, "debug.")
 	if len(paths) != 1 || !strings.HasPrefix(filepath.Base(paths[0]), "debug.e2ehost.") {
 		t.Fatalf("roll debug. printed %q, want one debug.e2ehost.… file", paths)
 	}
@@ -293,7 +292,7 @@ func TestFilenameFinalDot(t *testing.T) {
 		t.Errorf("%s holds %q", paths[0], got)
 	}
 	for _, name := range []string{"debug.", "debug"} {
-		r := d.mustCtl("rolled", name)
+		r := d.ctl(t, "rolled", name)
 		if ls := lines(r.stdout); len(ls) != 1 || !strings.HasPrefix(ls[0], paths[0]+"\tdebug\te2ehost\t") {
 			t.Errorf("rolled %s: %q, want the one file of log debug", name, ls)
 		}

@@ -81,10 +81,10 @@ func TestMetricsDocumented(t *testing.T) {
 	rows := docMetrics(t)
 	// With the syslog input on: its series are served only then.
 	d := startDaemon(t, writeConfig(t, tempDir(t), conf{Extra: "\n[proxy.config.syslog]\nudp_listen = \"127.0.0.1:0\"\nlog = \"access\"\n"}.toml()))
-	d.postText("access", "a record, so that per-status series exist")
-	d.roll("access")
+	d.postText(t, "access", "a record, so that per-status series exist")
+	d.roll(t, "access")
 
-	status, body := d.get("/metrics")
+	status, body := d.get(t, "/metrics")
 	if status != 200 {
 		t.Fatalf("GET /metrics: %d", status)
 	}
@@ -139,7 +139,7 @@ func TestMetricsDocumented(t *testing.T) {
 	}
 
 	served := map[string]bool{}
-	for _, l := range lines(d.mustCtl("metric", "match", ".").stdout) {
+	for _, l := range lines(d.ctl(t, "metric", "match", ".").stdout) {
 		name, _, _ := strings.Cut(l, " ")
 		name, _, _ = strings.Cut(name, "{")
 		served[name] = true

@@ -41,7 +41,7 @@ done | %q -config %q pipe access`, n, ctlBin, config)
 func pipeCheck(t *testing.T, d *daemon, n int) {
 	t.Helper()
 	var got []string
-	for _, path := range d.ecoLogFiles("access.log") {
+	for _, path := range d.filesOf(t, "access.log") {
 		got = append(got, lines(readFile(t, path))...)
 	}
 	for i := range n {
@@ -66,7 +66,7 @@ func pipeCheck(t *testing.T, d *daemon, n int) {
 func TestPipeThroughRestart(t *testing.T) {
 	const n = 20000
 	dir := tempDir(t)
-	path := writeConfig(t, dir, ecoSpaceConf("access", "filler"))
+	path := writeConfig(t, dir, exhaustibleConf("access", "filler"))
 	d := startDaemon(t, path)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -77,32 +77,27 @@ func TestPipeThroughRestart(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 
-	eventually(t, func() string {
-		if d.ecoWritten("access.log") < 1000 {
-			return "the pipe has not delivered 1,000 lines yet"
-		}
-		return ""
-	})
+	d.waitWritten(t, "access.log", 1000, waitLimit)
 	// A 503 period.
-	d.ecoExhaust("filler")
-	before := d.ecoProm(`proxy_process_log_ingest_requests_total{status="503"}`)
+	d.exhaust(t, "filler")
+	before := d.metricOr0(t, "proxy.process.log.ingest.requests", "status", "503")
 	eventually(t, func() string {
-		if d.ecoProm(`proxy_process_log_ingest_requests_total{status="503"}`) < before+3 {
+		if d.metricOr0(t, "proxy.process.log.ingest.requests", "status", "503") < before+3 {
 			return "the pipe has not been refused three times"
 		}
 		return ""
 	})
-	held := d.ecoWritten("access.log")
-	d.ecoRemoveRolled("filler.log")
+	held := d.written(t, "access.log")
+	d.removeRolled(t, "filler.log")
 	eventually(t, func() string {
-		if d.ecoWritten("access.log") <= held {
+		if d.written(t, "access.log") <= held {
 			return "the pipe has not delivered since the space came back"
 		}
 		return ""
 	})
 	// A restart.
-	d.signal(syscall.SIGTERM)
-	if code := d.wait(waitLimit); code != 0 {
+	d.signal(t, syscall.SIGTERM)
+	if code := d.wait(t, waitLimit); code != 0 {
 		t.Fatalf("logrolld exited %d", code)
 	}
 	time.Sleep(500 * time.Millisecond) // lines pile up in the pipe
@@ -137,11 +132,7 @@ func TestPipeBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var errOut syncBuffer
-	cmd.Stderr = &errOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	p := startProc(t, cmd)
 	line := []byte(strings.Repeat("m", 1023) + "\n")
 	chunk := bytes.Repeat(line, 64) // 64 KiB
 	const total = 64 << 20
@@ -169,27 +160,28 @@ func TestPipeBounded(t *testing.T) {
 		}
 		stuck = n
 	}
-	hwm := inProcStatus(t, cmd.Process.Pid, "VmHWM")
-	t.Logf("with no daemon the writer blocked after %.1f MiB; logrollctl VmHWM %.1f MiB", float64(stuck)/inMiB, float64(hwm)/inMiB)
+	hwm := p.hwm(t)
+	t.Logf("with no daemon the writer blocked after %.1f MiB; logrollctl VmHWM %.1f MiB", float64(stuck)/mib, float64(hwm)/mib)
 	// 16 MiB held, plus what the kernel's pipe holds (logrollctl asks for
 	// 1 MiB) and the buffer being filled (one request, 960 KiB).
-	if stuck > 18*inMiB {
+	if stuck > 18*mib {
 		t.Errorf("%d bytes accepted from the writer with no daemon, over the 16 MiB buffer", stuck)
 	}
-	if hwm > 48*inMiB && !inRaceBuild() {
-		t.Errorf("logrollctl VmHWM %.1f MiB", float64(hwm)/inMiB)
+	if hwm > 48*mib && !raceBuild() {
+		t.Errorf("logrollctl VmHWM %.1f MiB", float64(hwm)/mib)
 	}
 	d := startDaemon(t, path)
 	if err := <-wrote; err != nil {
 		t.Fatalf("write: %v", err)
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("logrollctl pipe: %v\n%s", err, errOut.String())
+	deadline, _ := ctx.Deadline()
+	if code := p.wait(t, time.Until(deadline)); code != 0 {
+		t.Fatalf("logrollctl pipe exited %d\n%s", code, p.stderr)
 	}
-	if n := d.ecoWritten("access.log"); n != total/1024 {
+	if n := d.written(t, "access.log"); n != total/1024 {
 		t.Errorf("%d lines written, want %d", n, total/1024)
 	}
-	if !strings.Contains(errOut.String(), "not reachable") {
-		t.Errorf("logrollctl pipe did not say the daemon was not reachable:\n%s", errOut.String())
+	if !strings.Contains(p.stderr.String(), "not reachable") {
+		t.Errorf("logrollctl pipe did not say the daemon was not reachable:\n%s", p.stderr)
 	}
 }

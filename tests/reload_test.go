@@ -34,33 +34,6 @@ func statusField(out, key string) string {
 	return m[1]
 }
 
-// configValue runs `config get NAME` and returns the global value.
-func (d *daemon) configValue(name string) string {
-	d.t.Helper()
-	r := d.mustCtl("config", "get", name)
-	first, _, _ := strings.Cut(r.stdout, "\n")
-	full, value, ok := strings.Cut(first, " ")
-	if !ok || !strings.HasSuffix(full, name) {
-		d.t.Fatalf("config get %s: first line %q is not \"NAME VALUE\"", name, first)
-	}
-	return value
-}
-
-// metricValue runs `metric get NAME` and returns the value of the series
-// NAME, which may carry labels (name{cause="size"}), as printed.
-func (d *daemon) metricValue(series string) string {
-	d.t.Helper()
-	name, _, _ := strings.Cut(series, "{")
-	r := d.mustCtl("metric", "get", name)
-	for _, l := range lines(r.stdout) {
-		if v, ok := strings.CutPrefix(l, series+" "); ok {
-			return v
-		}
-	}
-	d.t.Fatalf("metric get %s: no series %s: %v", name, series, r)
-	return ""
-}
-
 // TestConfigReload drives reloads as an operator does (docs/design.md §2, §4): a
 // valid edit applied by `config reload` (a changed record, a new log), an
 // invalid one refused with its positions while the old configuration keeps
@@ -72,7 +45,6 @@ func TestConfigReload(t *testing.T) {
 	d := startDaemon(t, path)
 
 	t.Run("applied", func(t *testing.T) {
-		d := d.in(t)
 		a, err := d.do(req{log: "errors", ctype: "text/plain", body: []byte("too early\n")})
 		if err != nil || a.status != http.StatusNotFound {
 			t.Fatalf("POST to the undeclared log errors: %d %s %v, want 404", a.status, a.body, err)
@@ -81,7 +53,7 @@ func TestConfigReload(t *testing.T) {
 		c.SizeMB = 20
 		c.Logs = []string{"access", "errors"}
 		writeConfig(t, dir, c.toml())
-		r := d.mustCtl("config", "reload")
+		r := d.ctl(t, "config", "reload")
 		out := lines(r.stdout)
 		if !contains(out, "proxy.config.log.rolling_size_mb: 10 -> 20") {
 			t.Errorf("config reload does not print the size change: %v", r)
@@ -93,22 +65,21 @@ func TestConfigReload(t *testing.T) {
 			t.Errorf("config reload: want 3 lines (the size, access.log's effective size, the new log): %v", r)
 		}
 
-		d.postText("errors", "to errors 1", "to errors 2")
-		d.postText("access", "to access after reload")
-		if v := d.configValue("proxy.config.log.rolling_size_mb"); v != "20" {
+		d.postText(t, "errors", "to errors 1", "to errors 2")
+		d.postText(t, "access", "to access after reload")
+		if v := d.configValue(t, "proxy.config.log.rolling_size_mb"); v != "20" {
 			t.Errorf("config get rolling_size_mb: %s, want 20", v)
 		}
-		st := d.mustCtl("config", "status").stdout
+		st := d.ctl(t, "config", "status").stdout
 		if statusField(st, "trigger") != "ctl" || statusField(st, "result") != "ok" {
 			t.Errorf("config status after the reload:\n%s\nwant trigger ctl, result ok", st)
 		}
-		if r := d.mustCtl("config", "reload"); r.stdout != "no changes\n" {
+		if r := d.ctl(t, "config", "reload"); r.stdout != "no changes\n" {
 			t.Errorf("reload of the same file: want \"no changes\": %v", r)
 		}
 	})
 
 	t.Run("refused", func(t *testing.T) {
-		d := d.in(t)
 		bad := c
 		bad.Extra = "rolling_max_count = 1.5\nhostnam = \"typo\"\n"
 		text := bad.toml()
@@ -116,7 +87,7 @@ func TestConfigReload(t *testing.T) {
 		typeLine, typeCol := position(t, text, "1.5")
 		keyLine, keyCol := position(t, text, "hostnam =")
 
-		r := d.ctl("config", "reload")
+		r := d.tryCtl(t, "config", "reload")
 		if r.code != 1 {
 			t.Fatalf("reload of an invalid file: want exit 1: %v", r)
 		}
@@ -145,45 +116,44 @@ func TestConfigReload(t *testing.T) {
 
 		// The running configuration is kept: both logs take records, the
 		// size is still 20.
-		d.postText("access", "access after refused reload")
-		d.postText("errors", "errors after refused reload")
-		if v := d.configValue("proxy.config.log.rolling_size_mb"); v != "20" {
+		d.postText(t, "access", "access after refused reload")
+		d.postText(t, "errors", "errors after refused reload")
+		if v := d.configValue(t, "proxy.config.log.rolling_size_mb"); v != "20" {
 			t.Errorf("config get rolling_size_mb after the refused reload: %s, want 20", v)
 		}
-		st := d.mustCtl("config", "status").stdout
+		st := d.ctl(t, "config", "status").stdout
 		if statusField(st, "result") != "refused" || !strings.Contains(st, fmt.Sprintf("records.toml:%d:%d", typeLine, typeCol)) {
 			t.Errorf("config status after the refused reload:\n%s\nwant result refused and the error", st)
 		}
-		if v := d.metricValue("proxy.process.log.config.reload_failures"); v != "1" {
-			t.Errorf("config.reload_failures %s, want 1", v)
+		if v := d.metric(t, "proxy.process.log.config.reload_failures"); v != 1 {
+			t.Errorf("config.reload_failures %d, want 1", v)
 		}
 	})
 
 	t.Run("sighup removes a log", func(t *testing.T) {
-		d := d.in(t)
 		c.SizeMB = 30
 		c.Logs = []string{"access"}
 		writeConfig(t, dir, c.toml())
-		d.signal(syscall.SIGHUP)
+		d.signal(t, syscall.SIGHUP)
 		eventually(t, func() string {
-			st := d.mustCtl("config", "status").stdout
+			st := d.ctl(t, "config", "status").stdout
 			if statusField(st, "trigger") != "sighup" || statusField(st, "result") != "ok" {
 				return "config status after SIGHUP:\n" + st
 			}
 			return ""
 		})
-		if v := d.configValue("proxy.config.log.rolling_size_mb"); v != "30" {
+		if v := d.configValue(t, "proxy.config.log.rolling_size_mb"); v != "30" {
 			t.Errorf("config get rolling_size_mb after SIGHUP: %s, want 30", v)
 		}
 		a, err := d.do(req{log: "errors", ctype: "text/plain", body: []byte("too late\n")})
 		if err != nil || a.status != http.StatusNotFound {
 			t.Errorf("POST to the removed log errors: %d %s %v, want 404", a.status, a.body, err)
 		}
-		d.postText("access", "access after sighup")
+		d.postText(t, "access", "access after sighup")
 
 		// A removed log is flushed, closed and rolled (docs/design.md §4).
 		var rolled ctl.RolledResponse
-		if err := json.Unmarshal([]byte(d.mustCtl("rolled", "--json").stdout), &rolled); err != nil {
+		if err := json.Unmarshal([]byte(d.ctl(t, "rolled", "--json").stdout), &rolled); err != nil {
 			t.Fatal(err)
 		}
 		var got strings.Builder
@@ -200,15 +170,15 @@ func TestConfigReload(t *testing.T) {
 			t.Errorf("rolled errors.log files hold %q, want %q", got.String(), want)
 		}
 
-		paths := d.roll("access")
+		paths := d.roll(t, "access")
 		if len(paths) != 1 {
 			t.Fatalf("roll access printed %q, want one path", paths)
 		}
 		if got, want := readFile(t, paths[0]), "to access after reload\naccess after refused reload\naccess after sighup\n"; got != want {
 			t.Errorf("access.log rolled %q, want %q", got, want)
 		}
-		if v := d.metricValue("proxy.process.log.config.reload_successes"); v != "3" {
-			t.Errorf("config.reload_successes %s, want 3 (applied, no changes, SIGHUP)", v)
+		if v := d.metric(t, "proxy.process.log.config.reload_successes"); v != 3 {
+			t.Errorf("config.reload_successes %d, want 3 (applied, no changes, SIGHUP)", v)
 		}
 	})
 }

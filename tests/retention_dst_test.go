@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// rtLife is what TestDSTRetentionKeepsNewest saw of one rolled file.
-type rtLife struct {
+// rolledLife is what TestDSTRetentionKeepsNewest saw of one rolled file.
+type rolledLife struct {
 	end       time.Time // its modification time: the END the collator set
 	lastSeen  time.Time
 	firstGone time.Time
@@ -37,21 +37,21 @@ func TestDSTRetentionKeepsNewest(t *testing.T) {
 	t.Parallel()
 	const maxAge = 8 * time.Second
 	jump := time.Now().Add(25 * time.Second).Truncate(time.Second)
-	runs := []*dsDSTRun{
-		{name: "max_age", back: dsBack},
+	runs := []*dstRun{
+		{name: "max_age", back: dstBack},
 		{name: "max_total", back: 20 * time.Second},
 	}
 	extra := map[string]string{"max_age": "rolling_max_age_sec = 8\n", "max_total": "rolling_max_total_mb = 1\n"}
 	for _, r := range runs {
-		zone := dsZone(t, jump, r.back)
-		r.d = dsStart(t, writeConfig(t, tempDir(t), dsTimeConf(2, "space_scan_interval_sec = 3600\n"+extra[r.name])), "TZ="+zone)
-		r.cache, r.names, r.kinds = map[string]dsFile{}, map[string]int{}, map[string]int{}
+		zone := zoneGoingBack(t, jump, r.back)
+		r.d = startDaemon(t, writeConfig(t, tempDir(t), timeConf(2, "space_scan_interval_sec = 3600\n"+extra[r.name])), "TZ="+zone)
+		r.cache, r.names, r.kinds = map[string]numberedFile{}, map[string]int{}, map[string]int{}
 	}
 	// max_age: 640 B every 50 ms; max_total: 10 KiB every 50 ms (about
 	// 400 KiB a file: two or three files fit in 1 MiB).
-	runs[0].p = dsStartPoster(t, runs[0].d, "access", "d", 5, 50*time.Millisecond)
-	runs[1].p = dsStartPoster(t, runs[1].d, "access", "d", 80, 50*time.Millisecond)
-	lives := map[string]*rtLife{}
+	runs[0].p = startNumberedPoster(t, runs[0].d, "access", "d", 5, 50*time.Millisecond)
+	runs[1].p = startNumberedPoster(t, runs[1].d, "access", "d", 80, 50*time.Millisecond)
+	lives := map[string]*rolledLife{}
 	ageRun, totalRun := runs[0], runs[1]
 
 	// lookAge looks at the max_age daemon's folder and notes each file's END,
@@ -71,7 +71,7 @@ func TestDSTRetentionKeepsNewest(t *testing.T) {
 				if err != nil {
 					continue // deleted since the look
 				}
-				l = &rtLife{end: fi.ModTime()}
+				l = &rolledLife{end: fi.ModTime()}
 				lives[file.name] = l
 			}
 			l.lastSeen = before
@@ -90,7 +90,7 @@ func TestDSTRetentionKeepsNewest(t *testing.T) {
 		var older int64
 		for i, file := range f.rolled {
 			if i < len(f.rolled)-1 {
-				older += int64(len(file.ids)) * spaceLineLen
+				older += int64(len(file.ids)) * numberedLineLen
 			}
 		}
 		if older > 1<<20 {

@@ -16,22 +16,22 @@ import (
 // newest rolled files within a total. The daylight-saving cases are in
 // retention_dst_test.go, the calendar in calendar_test.go.
 
-// rtName is access.log's rolled name for [start, end) in UTC.
-func rtName(start, end time.Time) string {
+// rolledNameUTC is access.log's rolled name for [start, end) in UTC.
+func rolledNameUTC(start, end time.Time) string {
 	return "access.log.e2ehost." + start.UTC().Format(rolledTimeLayout) + "-" + end.UTC().Format(rolledTimeLayout) + ".old"
 }
 
-// rtWatch samples which of a set of files exist in a folder, every
+// expiryWatch samples which of a set of files exist in a folder, every
 // pollStep, and keeps for each the last time it was seen and the first time
 // it was found gone.
-type rtWatch struct {
+type expiryWatch struct {
 	dir       string
 	lastSeen  map[string]time.Time
 	firstGone map[string]time.Time
 }
 
-func newRTWatch(dir string, names ...string) *rtWatch {
-	w := &rtWatch{dir: dir, lastSeen: map[string]time.Time{}, firstGone: map[string]time.Time{}}
+func newExpiryWatch(dir string, names ...string) *expiryWatch {
+	w := &expiryWatch{dir: dir, lastSeen: map[string]time.Time{}, firstGone: map[string]time.Time{}}
 	for _, n := range names {
 		w.lastSeen[n] = time.Time{}
 	}
@@ -39,10 +39,10 @@ func newRTWatch(dir string, names ...string) *rtWatch {
 }
 
 // add watches name too.
-func (w *rtWatch) add(name string) { w.lastSeen[name] = time.Time{} }
+func (w *expiryWatch) add(name string) { w.lastSeen[name] = time.Time{} }
 
 // sample looks once.
-func (w *rtWatch) sample() {
+func (w *expiryWatch) sample() {
 	for n := range w.lastSeen {
 		if _, gone := w.firstGone[n]; gone {
 			continue
@@ -57,7 +57,7 @@ func (w *rtWatch) sample() {
 }
 
 // until samples until deadline.
-func (w *rtWatch) until(deadline time.Time) {
+func (w *expiryWatch) until(deadline time.Time) {
 	for time.Now().Before(deadline) {
 		w.sample()
 		time.Sleep(pollStep)
@@ -67,7 +67,7 @@ func (w *rtWatch) until(deadline time.Time) {
 
 // checkExpiry checks that name was deleted at expiry: seen after it at no
 // time, found gone within limit after it (on time, not at a scan).
-func (w *rtWatch) checkExpiry(t *testing.T, name string, expiry time.Time, limit time.Duration) {
+func (w *expiryWatch) checkExpiry(t *testing.T, name string, expiry time.Time, limit time.Duration) {
 	t.Helper()
 	gone, ok := w.firstGone[name]
 	switch {
@@ -107,8 +107,8 @@ func TestRetentionMaxAgeOnTime(t *testing.T) {
 	// An END an hour and 7 s before the modification time: not the END read
 	// in another zone (a whole number of quarter hours apart, see
 	// docs/space.md "Order"), so the name is the END.
-	touched := rtName(now.Add(-2*time.Hour), now.Add(-time.Hour-7*time.Second))
-	copied := rtName(now.Add(-time.Hour), now)
+	touched := rolledNameUTC(now.Add(-2*time.Hour), now.Add(-time.Hour-7*time.Second))
+	copied := rolledNameUTC(now.Add(-time.Hour), now)
 	other := "errors.log.e2ehost." + now.Add(-2*time.Hour).Format(rolledTimeLayout) + "-" + now.Add(-time.Hour).Format(rolledTimeLayout) + ".old"
 	for _, n := range []string{touched, copied, other} {
 		if err := os.WriteFile(filepath.Join(logs, n), []byte("left from before\n"), 0o644); err != nil {
@@ -121,16 +121,16 @@ func TestRetentionMaxAgeOnTime(t *testing.T) {
 	if err := os.Chtimes(filepath.Join(logs, touched), now, now); err != nil {
 		t.Fatal(err)
 	}
-	d := dsStart(t, path, "TZ=UTC")
-	w := newRTWatch(logs, touched, copied, other)
+	d := startDaemon(t, path, "TZ=UTC")
+	w := newExpiryWatch(logs, touched, copied, other)
 	w.sample()
 
-	d.postText("access", "first")
-	a := d.dsRollOne("access")
+	d.postText(t, "access", "first")
+	a := d.rollOne(t, "access")
 	w.add(filepath.Base(a.Path))
 	w.until(time.Now().Add(2 * time.Second))
-	d.postText("access", "second")
-	b := d.dsRollOne("access")
+	d.postText(t, "access", "second")
+	b := d.rollOne(t, "access")
 	w.add(filepath.Base(b.Path))
 	w.until(b.End.Add(maxAge + 2*time.Second))
 
@@ -147,18 +147,18 @@ func TestRetentionMaxAgeOnTime(t *testing.T) {
 		t.Errorf("active file holds %q, want it empty", got)
 	}
 	for _, p := range []string{filepath.Join(logs, touched), filepath.Join(logs, copied), a.Path, b.Path} {
-		ls := d.dsDeletionLines(p, "max_age")
+		ls := d.deletionLines(p, "max_age")
 		if len(ls) != 1 || !strings.Contains(ls[0], "rolling_max_age_sec = 6: END ") {
 			t.Errorf("deletion of %s: log lines %q, want one with rule=max_age and its why", filepath.Base(p), ls)
 		}
 	}
-	if _, sp := d.dsStatus(); sp.DeletedByRule["max_age"] != 4 {
+	if sp := d.spaceStatus(t); sp.DeletedByRule["max_age"] != 4 {
 		t.Errorf("status deleted_by_rule %v, want max_age 4", sp.DeletedByRule)
 	}
-	if n := d.relMetric(`proxy.process.log.autodeleted_files{rule="max_age"}`); n != 4 {
+	if n := d.metric(t, "proxy.process.log.autodeleted_files", "rule", "max_age"); n != 4 {
 		t.Errorf("autodeleted_files{rule=\"max_age\"} = %d, want 4", n)
 	}
-	r := d.mustCtl("config", "describe", "rolling_max_age_sec")
+	r := d.ctl(t, "config", "describe", "rolling_max_age_sec")
 	for _, l := range []string{"name:        proxy.config.log.rolling_max_age_sec\n", "value:       6\n", "default:     0\n",
 		"unit:        s\n", "reloadable:  yes\n", "per-log:     yes\n", "logs[access.log]: 6 (global "} {
 		if !strings.Contains(r.stdout, l) {
@@ -167,19 +167,19 @@ func TestRetentionMaxAgeOnTime(t *testing.T) {
 	}
 }
 
-// rtFirst returns the first record of each rolled file of access.log in
+// firstRecords returns the first record of each rolled file of access.log in
 // dir (records of tag), and their total size, sorted by first record. A
 // file deleted while it is read is an error: look again.
-func rtFirst(t *testing.T, dir, tag string) (firsts []int, total int64, err error) {
+func firstRecords(t *testing.T, dir, tag string) (firsts []int, total int64, err error) {
 	t.Helper()
 	_, rolled := logNames(t, dir, "access.log")
 	for _, n := range rolled {
-		f, err := dsReadFile(filepath.Join(dir, n), tag, false)
+		f, err := readNumberedFile(filepath.Join(dir, n), tag, false)
 		if err != nil {
 			return nil, 0, err
 		}
 		firsts = append(firsts, f.lo)
-		total += int64(len(f.ids)) * spaceLineLen
+		total += int64(len(f.ids)) * numberedLineLen
 	}
 	slices.Sort(firsts)
 	return firsts, total, nil
@@ -195,7 +195,7 @@ func rtFirst(t *testing.T, dir, tag string) (firsts []int, total int64, err erro
 // nothing. Every deletion is logged with rule=max_total and counted.
 func TestRetentionMaxTotal(t *testing.T) {
 	t.Parallel()
-	const mib = 8192 // records of 128 bytes
+	const mibRecords = 8192 // records of 128 bytes
 	dir := tempDir(t)
 	base := conf{MaxBodyMB: 2, Extra: "space_scan_interval_sec = 3600\nrolling_max_total_mb = %d\n"}
 	write := func(totalMB int, extra string) string {
@@ -205,17 +205,17 @@ func TestRetentionMaxTotal(t *testing.T) {
 	}
 	path := write(3, "")
 	d := startDaemon(t, path)
-	sizes := []int{mib, mib, mib, mib, mib * 3 / 2, mib / 2}
+	sizes := []int{mibRecords, mibRecords, mibRecords, mibRecords, mibRecords * 3 / 2, mibRecords / 2}
 	// The first record of the files kept after each roll.
-	want := [][]int{{0}, {0, mib}, {0, mib, 2 * mib}, {mib, 2 * mib, 3 * mib}, {3 * mib, 4 * mib}, {3 * mib, 4 * mib, 4*mib + mib*3/2}}
+	want := [][]int{{0}, {0, mibRecords}, {0, mibRecords, 2 * mibRecords}, {mibRecords, 2 * mibRecords, 3 * mibRecords}, {3 * mibRecords, 4 * mibRecords}, {3 * mibRecords, 4 * mibRecords, 4*mibRecords + mibRecords*3/2}}
 	next := 0
 	var rolled []string
 	for i, n := range sizes {
-		d.ship("access", spaceBody("t", next, n), n)
+		d.ship(t, "access", numberedBody("t", next, n), n)
 		next += n
-		rolled = append(rolled, d.roll("access")...)
+		rolled = append(rolled, d.roll(t, "access")...)
 		eventually(t, func() string {
-			firsts, total, err := rtFirst(t, d.logs, "t")
+			firsts, total, err := firstRecords(t, d.logs, "t")
 			if err != nil || !slices.Equal(firsts, want[i]) || total > 3<<20 {
 				return fmt.Sprintf("after roll %d: files starting at records %v (%d bytes; %v), want %v", i+1, firsts, total, err, want[i])
 			}
@@ -224,18 +224,18 @@ func TestRetentionMaxTotal(t *testing.T) {
 		checkNewest(t, fmt.Sprintf("after roll %d", i+1), readLog(t, d.logs, "access.log", "t"), next-1)
 	}
 	write(1, "")
-	d.mustCtl("config", "reload")
+	d.ctl(t, "config", "reload")
 	eventually(t, func() string {
-		if firsts, _, err := rtFirst(t, d.logs, "t"); err != nil || !slices.Equal(firsts, []int{4*mib + mib*3/2}) {
+		if firsts, _, err := firstRecords(t, d.logs, "t"); err != nil || !slices.Equal(firsts, []int{4*mibRecords + mibRecords*3/2}) {
 			return fmt.Sprintf("after the reload to 1 MiB: files starting at records %v (%v), want the newest only", firsts, err)
 		}
 		return ""
 	})
-	before := inFolder(t, d.logs)
+	before := snapshot(t, d.logs)
 	text := strings.Replace(base.toml(), `rolling_enabled = "none"`, "rolling_enabled = \"size\"\nrolling_size_mb = 1", 1)
 	text = fmt.Sprintf(text, 1)
 	writeConfig(t, dir, text)
-	r := d.ctl("config", "reload")
+	r := d.tryCtl(t, "config", "reload")
 	line, col := position(t, text, "rolling_max_total_mb = 1")
 	wantMsg := fmt.Sprintf("%s:%d:%d: proxy.config.log.rolling_max_total_mb: rolling_max_total_mb (1 MiB) must be more than rolling_size_mb (1 MiB) for a log that rolls on size (access.log)",
 		path, line, col+len("rolling_max_total_mb = "))
@@ -243,15 +243,15 @@ func TestRetentionMaxTotal(t *testing.T) {
 		t.Errorf("reload with a total a size roll fills: %v, want exit 1 and %q", r, wantMsg)
 	}
 	time.Sleep(500 * time.Millisecond)
-	if diff := inFolderDiff(before, inFolder(t, d.logs)); diff != "" {
+	if diff := snapshotDiff(before, snapshot(t, d.logs)); diff != "" {
 		t.Errorf("the refused reload changed the log folder: %s", diff)
 	}
 	for i, p := range rolled[:5] {
-		if ls := d.dsDeletionLines(p, "max_total"); len(ls) != 1 || !strings.Contains(ls[0], "rolling_max_total_mb = ") {
+		if ls := d.deletionLines(p, "max_total"); len(ls) != 1 || !strings.Contains(ls[0], "rolling_max_total_mb = ") {
 			t.Errorf("deletion of file %d: log lines %q, want one with rule=max_total", i+1, ls)
 		}
 	}
-	if _, sp := d.dsStatus(); sp.DeletedByRule["max_total"] != 5 || sp.DeletedByRule["budget"] != 0 {
+	if sp := d.spaceStatus(t); sp.DeletedByRule["max_total"] != 5 || sp.DeletedByRule["budget"] != 0 {
 		t.Errorf("status deleted_by_rule %v, want max_total 5", sp.DeletedByRule)
 	}
 }

@@ -1,9 +1,9 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -18,7 +18,7 @@ func TestTimeRoll(t *testing.T) {
 
 	var prevEnd time.Time
 	for i, record := range []string{"tick one", "tick two"} {
-		d.postText("access", record)
+		d.postText(t, "access", record)
 		var path string
 		eventually(t, func() string {
 			files := logFiles(t, d.logs, "access.log")
@@ -41,7 +41,7 @@ func TestTimeRoll(t *testing.T) {
 			t.Errorf("%s holds %q, want %q", filepath.Base(path), got, record+"\n")
 		}
 	}
-	if v := d.metricValue(`proxy.process.log.rolls{cause="time"}`); v == "0" {
+	if v := d.metric(t, "proxy.process.log.rolls", "cause", "time"); v == 0 {
 		t.Errorf(`rolls{cause="time"} is 0 after two time rolls`)
 	}
 }
@@ -55,19 +55,22 @@ func TestSIGUSR2Reopen(t *testing.T) {
 	active := filepath.Join(d.logs, "access.log")
 	moved := filepath.Join(d.logs, "access.log.1")
 
-	d.postText("access", "before the move")
+	d.postText(t, "access", "before the move")
 	if err := os.Rename(active, moved); err != nil {
 		t.Fatal(err)
 	}
-	d.postText("access", "after the move")
-	d.signal(syscall.SIGUSR2)
+	d.postText(t, "access", "after the move")
+	d.signal(t, syscall.SIGUSR2)
+	// The reopen creates the new active file on the writer's goroutine,
+	// before any write queued after it: its appearing is the point from
+	// which records go to it.
 	eventually(t, func() string {
-		if !strings.Contains(d.stderr.String(), "active files reopened") {
-			return "no \"active files reopened\" after SIGUSR2"
+		if _, err := os.Stat(active); err != nil {
+			return fmt.Sprintf("no new active file after SIGUSR2: %v", err)
 		}
 		return ""
 	})
-	d.postText("access", "after the reopen")
+	d.postText(t, "access", "after the reopen")
 
 	if got, want := readFile(t, moved), "before the move\nafter the move\n"; got != want {
 		t.Errorf("moved file holds %q, want %q", got, want)
@@ -75,4 +78,10 @@ func TestSIGUSR2Reopen(t *testing.T) {
 	if got, want := readFile(t, active), "after the reopen\n"; got != want {
 		t.Errorf("new active file holds %q, want %q", got, want)
 	}
+	eventually(t, func() string {
+		if d.logCount("active files reopened") != 1 {
+			return "the daemon did not say once that it reopened the active files"
+		}
+		return ""
+	})
 }

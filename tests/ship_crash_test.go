@@ -15,16 +15,16 @@ import (
 	"github.com/logroll/logroll/internal/s3test"
 )
 
-// shBig posts about mib MiB of text records to access, tagged tag.
-func (d *daemon) shBig(tag string, mib int) {
-	d.t.Helper()
+// postBig posts about mib MiB of text records to access, tagged tag.
+func (d *daemon) postBig(t *testing.T, tag string, mib int) {
+	t.Helper()
 	line := strings.Repeat("z", 1000)
 	for b := range mib {
 		var body strings.Builder
 		for i := range 1024 {
 			fmt.Fprintf(&body, "%s %04d %04d %s\n", tag, b, i, line)
 		}
-		d.post(req{log: "access", ctype: "text/plain", body: []byte(body.String())}, 1024)
+		d.post(t, req{log: "access", ctype: "text/plain", body: []byte(body.String())}, 1024)
 	}
 }
 
@@ -34,16 +34,16 @@ func (d *daemon) shBig(tag string, mib int) {
 // once as one object with its bytes, and the journal knows it
 // (ship_delete_after = 0 keeps the files to compare).
 func TestShipKilledWithUploadsInFlight(t *testing.T) {
-	st := s3test.Start(t, shBucket)
+	st := s3test.Start(t, shipBucket)
 	px := s3test.NewProxy(t, st.URL)
 	slow := func(*http.Request) s3test.Fault { time.Sleep(300 * time.Millisecond); return s3test.Fault{} }
 	dir := tempDir(t)
-	cfg := writeConfig(t, dir, strings.Replace(shConf(px.URL, "ship_delete_after = 0\n"), "rolling_size_mb = 1", "rolling_size_mb = 64", 1))
+	cfg := writeConfig(t, dir, strings.Replace(shipConf(px.URL, "ship_delete_after = 0\n"), "rolling_size_mb = 1", "rolling_size_mb = 64", 1))
 	var names []string
 	saved := map[string][]byte{}
 	rollOne := func(d *daemon, tag string, mib int) {
-		d.shBig(tag, mib)
-		p := d.roll("access")
+		d.postBig(t, tag, mib)
+		p := d.roll(t, "access")
 		if len(p) != 1 {
 			t.Fatalf("roll printed %q", p)
 		}
@@ -56,38 +56,38 @@ func TestShipKilledWithUploadsInFlight(t *testing.T) {
 	}
 	for round, stop := range []string{"kill -9", "SIGTERM"} {
 		px.SetFault(slow)
-		d := shStart(t, cfg, st)
+		d := startDaemon(t, cfg, st.Env()...)
 		rollOne(d, fmt.Sprintf("big%d", round), 20) // 20 MiB: two parts of 16 MiB
 		for i := range 3 {
 			rollOne(d, fmt.Sprintf("small%d%d", round, i), 1)
 		}
-		d.shWait(10*time.Second, func(s *ctl.ShipStatus) string {
+		d.waitShip(t, 10*time.Second, func(s *ctl.ShipStatus) string {
 			if s.Running == 0 {
 				return "no upload in flight"
 			}
 			return ""
 		})
 		if stop == "kill -9" {
-			d.kill()
+			d.kill(t)
 		} else {
-			d.signal(syscall.SIGTERM)
-			if code := d.wait(10 * time.Second); code != 0 {
+			d.signal(t, syscall.SIGTERM)
+			if code := d.wait(t, 10*time.Second); code != 0 {
 				t.Fatalf("exit %d after SIGTERM", code)
 			}
 		}
 		px.SetFault(nil)
-		d = shStart(t, cfg, st)
-		s := d.shAllShipped(30 * time.Second)
-		for _, f := range d.ecoRolled("access") {
+		d = startDaemon(t, cfg, st.Env()...)
+		s := d.waitAllShipped(t, 30*time.Second)
+		for _, f := range d.rolled(t, "access") {
 			if f.Ship != "done" || !strings.HasSuffix(f.Key, "/"+filepath.Base(f.Path)) {
 				t.Errorf("after %s and a restart: %s ship %q key %q, want done", stop, filepath.Base(f.Path), f.Ship, f.Key)
 			}
 		}
 		t.Logf("after %s: shipped %d (%d already there) since the restart", stop, s.ShippedFiles, s.AlreadyThere)
-		d.dsStop()
+		d.stop(t)
 	}
-	fetched, keys := shFetch(t, st)
-	for i, p := range shCheckKeys(t, fetched, keys, names) {
+	fetched, keys := fetchShipped(t, st)
+	for i, p := range checkShippedKeys(t, fetched, keys, names) {
 		if got, _ := os.ReadFile(p); !bytes.Equal(got, saved[names[i]]) {
 			t.Errorf("%s: object (%d bytes) differs from the file (%d bytes)", names[i], len(got), len(saved[names[i]]))
 		}
@@ -106,20 +106,20 @@ func TestShipKilledWithUploadsInFlight(t *testing.T) {
 func TestShipBudgetWhileStoreDown(t *testing.T) {
 	for _, hold := range []bool{true, false} {
 		t.Run(fmt.Sprintf("ship_before_delete=%v", hold), func(t *testing.T) {
-			st := s3test.Start(t, shBucket)
+			st := s3test.Start(t, shipBucket)
 			st.Stop()
 			dir := tempDir(t)
 			extra := "max_space_mb_for_logs = 6\nmax_space_mb_headroom = 2\n"
 			if !hold {
 				extra += "ship_before_delete = 0\n"
 			}
-			d := shStart(t, writeConfig(t, dir, shConf(st.URL, extra)), st)
+			d := startDaemon(t, writeConfig(t, dir, shipConf(st.URL, extra)), st.Env()...)
 			if !hold {
 				for range 8 {
-					d.shBig("fill", 1)
+					d.postBig(t, "fill", 1)
 				}
 				eventually(t, func() string {
-					if d.relMetric("proxy.process.log.ship.unhanded_deleted_files") == 0 {
+					if d.metric(t, "proxy.process.log.ship.unhanded_deleted_files") == 0 {
 						return "no file deleted by the budget"
 					}
 					return ""
@@ -129,15 +129,15 @@ func TestShipBudgetWhileStoreDown(t *testing.T) {
 				}
 				return
 			}
-			accepted := d.ecoExhaust("access")
-			rolled := d.ecoRolled("access")
+			accepted := d.exhaust(t, "access")
+			rolled := d.rolled(t, "access")
 			if len(rolled) < 3 {
 				t.Fatalf("%d rolled files after %d batches", len(rolled), accepted)
 			}
-			if n := d.relMetric("proxy.process.log.autodeleted_files"); n != 0 {
+			if n := d.metric(t, "proxy.process.log.autodeleted_files"); n != 0 {
 				t.Fatalf("%d files autodeleted while none was shipped", n)
 			}
-			stat, _ := d.dsStatus()
+			stat := d.status(t)
 			if stat.Space.State != "exhausted" || !strings.Contains(stat.Space.Reason, "not yet handed on") {
 				t.Errorf("space %s: %q, want exhausted, saying files wait to be handed on", stat.Space.State, stat.Space.Reason)
 			}
@@ -149,7 +149,7 @@ func TestShipBudgetWhileStoreDown(t *testing.T) {
 				t.Fatalf("POST while held: %d %s %v, want 503 with Retry-After", a.status, a.body, err)
 			}
 			st.Restart()
-			d.shAllShipped(20 * time.Second)
+			d.waitAllShipped(t, 20*time.Second)
 			eventually(t, func() string {
 				a, err := d.do(req{log: "access", ctype: "text/plain", body: []byte("back\n")})
 				if err != nil || a.status != http.StatusOK {
@@ -157,13 +157,13 @@ func TestShipBudgetWhileStoreDown(t *testing.T) {
 				}
 				return ""
 			})
-			if n := d.relMetric(`proxy.process.log.autodeleted_files{rule="shipped"}`); n < int64(len(rolled)) {
+			if n := d.metric(t, "proxy.process.log.autodeleted_files", "rule", "shipped"); n < int64(len(rolled)) {
 				t.Errorf("%d files deleted after shipping, want %d", n, len(rolled))
 			}
-			if n := d.relMetric(`proxy.process.log.autodeleted_files{rule="budget"}`); n != 0 {
+			if n := d.metric(t, "proxy.process.log.autodeleted_files", "rule", "budget"); n != 0 {
 				t.Errorf("%d files deleted by the budget", n)
 			}
-			_, keys := shFetch(t, st)
+			_, keys := fetchShipped(t, st)
 			if len(keys) < len(rolled) {
 				t.Errorf("%d objects, %d files rolled", len(keys), len(rolled))
 			}
@@ -186,24 +186,24 @@ func TestOnRollCommand(t *testing.T) {
 	}
 	os.WriteFile(fail, nil, 0o644)
 	cfg := writeConfig(t, dir, conf{Extra: fmt.Sprintf("on_roll_command = [%q, \"--tag\"]\nship_delete_after = 0\nship_retry_max_sec = 1\n", script)}.toml())
-	d := dsStart(t, cfg)
-	d.postText("access", "one")
-	first := d.roll("access")[0]
-	d.shWait(10*time.Second, func(s *ctl.ShipStatus) string {
+	d := startDaemon(t, cfg)
+	d.postText(t, "access", "one")
+	first := d.roll(t, "access")[0]
+	d.waitShip(t, 10*time.Second, func(s *ctl.ShipStatus) string {
 		if s.Failures["exit"] < 2 || s.PendingFiles != 1 {
 			return "want the failing command retried"
 		}
 		return ""
 	})
-	if d.shCount("on_roll_command failed") != 1 || !strings.Contains(d.stderr.String(), "index down") {
+	if d.logCount("on_roll_command failed") != 1 || !strings.Contains(d.stderr.String(), "index down") {
 		t.Errorf("the failure streak not logged once with the command's output")
 	}
-	d.kill()
+	d.kill(t)
 	os.Remove(fail)
-	d = dsStart(t, cfg)
-	d.postText("access", "two")
-	second := d.roll("access")[0]
-	d.shAllShipped(10 * time.Second)
+	d = startDaemon(t, cfg)
+	d.postText(t, "access", "two")
+	second := d.roll(t, "access")[0]
+	d.waitAllShipped(t, 10*time.Second)
 	data, _ := os.ReadFile(out)
 	got := lines(string(data))
 	if len(got) != 2 {
@@ -219,7 +219,7 @@ func TestOnRollCommand(t *testing.T) {
 			t.Errorf("LOGROLL_START %q: %v", f[5], err)
 		}
 	}
-	for _, f := range d.ecoRolled("access") {
+	for _, f := range d.rolled(t, "access") {
 		if f.Hook != "done" || f.Ship != "" {
 			t.Errorf("%s: hook %q ship %q, want done and no shipping", f.Path, f.Hook, f.Ship)
 		}

@@ -14,8 +14,8 @@ import (
 	"time"
 )
 
-// relResources is one look at the daemon's resources.
-type relResources struct {
+// procResources is one look at the daemon's resources.
+type procResources struct {
 	at         time.Duration // since the load began
 	fds        int           // /proc/PID/fd entries
 	goroutines int           // go_goroutines on /metrics
@@ -24,40 +24,40 @@ type relResources struct {
 	links      []string      // what the descriptors point at
 }
 
-func (r relResources) String() string {
+func (r procResources) String() string {
 	return fmt.Sprintf("%4.0fs: %d fds, %d goroutines, RSS %.1f MiB, heap in use %.1f MiB",
 		r.at.Seconds(), r.fds, r.goroutines, float64(r.rss)/(1<<20), float64(r.heap)/(1<<20))
 }
 
-// relLook takes five looks 100 ms apart and keeps the fewest descriptors
+// lookResources takes five looks 100 ms apart and keeps the fewest descriptors
 // and goroutines seen (a logrollctl connection or a request in flight at
 // the moment of one look is not a leak) and the RSS of the last look.
-func relLook(t *testing.T, d *daemon, since time.Time) relResources {
+func lookResources(t *testing.T, d *daemon, since time.Time) procResources {
 	t.Helper()
-	var best relResources
+	var best procResources
 	for i := range 5 {
 		if i > 0 {
 			time.Sleep(100 * time.Millisecond) // spacing of the looks, not a synchronisation
 		}
 		// /metrics first: its keep-alive connection (one descriptor, one
 		// goroutine) is then there for every look, the first included.
-		g := int(d.relPromValue("go_goroutines"))
-		p := relProcOf(t, d.cmd.Process.Pid)
-		if i == 0 || p.fds < best.fds {
-			best.fds, best.links = p.fds, p.links
+		g := int(d.goMetric(t, "go_goroutines"))
+		links := d.fds(t)
+		if i == 0 || len(links) < best.fds {
+			best.fds, best.links = len(links), links
 		}
 		if i == 0 || g < best.goroutines {
 			best.goroutines = g
 		}
-		best.rss = p.rss
+		best.rss = d.rss(t)
 	}
-	best.heap = int64(d.relPromValue("go_memstats_heap_inuse_bytes"))
+	best.heap = int64(d.goMetric(t, "go_memstats_heap_inuse_bytes"))
 	best.at = time.Since(since)
 	return best
 }
 
-// relDeletedLine reads the daemon's line for one autodeleted file.
-var relDeletedLine = regexp.MustCompile(`msg="deleted rolled file" path=(\S+) bytes=(\d+)`)
+// deletedLine reads the daemon's line for one autodeleted file.
+var deletedLine = regexp.MustCompile(`msg="deleted rolled file" path=(\S+) bytes=(\d+)`)
 
 // TestSoak runs the daemon for 60 s under steady load — four clients
 // posting 50-record requests (about 2 MB/s together), the log rolling on
@@ -106,7 +106,7 @@ func TestSoak(t *testing.T) {
 		Extra: "rolling_interval_sec = 1\nmax_space_mb_for_logs = 8\nmax_space_mb_headroom = 2\n" +
 			"auto_delete_rolled_files = 1\nspace_scan_interval_sec = 5\n",
 	}.toml()))
-	l := relStartLoad(t, d, "access", "soak", relLoadOpts{pause: 25 * time.Millisecond, refusable: []int{http.StatusServiceUnavailable}})
+	l := startLoad(t, d, "access", "soak", loadOpts{pause: 25 * time.Millisecond, refusable: []int{http.StatusServiceUnavailable}})
 	begin := time.Now()
 
 	// logrollctl roll every second, as a cron script gone mad would.
@@ -125,7 +125,7 @@ func TestSoak(t *testing.T) {
 				return
 			case <-tick.C:
 			}
-			r := <-d.relCtl("roll")
+			r := <-d.ctlAsync("roll")
 			if r.code != 0 {
 				rollFailures.Add(1)
 				rollMsg.Store(r.String())
@@ -160,15 +160,15 @@ func TestSoak(t *testing.T) {
 		}
 	}
 	run(warmUp)
-	var looks []relResources
-	first := relLook(t, d, begin)
+	var looks []procResources
+	first := lookResources(t, d, begin)
 	looks = append(looks, first)
 	for next := warmUp + 10*time.Second; next < duration; next += 10 * time.Second {
 		run(next)
-		looks = append(looks, relLook(t, d, begin))
+		looks = append(looks, lookResources(t, d, begin))
 	}
 	run(duration)
-	last := relLook(t, d, begin)
+	last := lookResources(t, d, begin)
 	looks = append(looks, last)
 	stop()
 
@@ -189,29 +189,29 @@ func TestSoak(t *testing.T) {
 	if n := rollFailures.Load(); n > 0 {
 		t.Errorf("%d forced rolls failed; the last: %v", n, rollMsg.Load())
 	}
-	if rs := l.relRefusals(); len(rs) > 0 {
+	if rs := l.refusals(); len(rs) > 0 {
 		t.Errorf("%d requests refused (%v): autodelete should keep logging going", len(rs), rs[:min(len(rs), 10)])
 	}
 
 	// The last records are rolled at the next boundary: wait for it, and
 	// for autodelete after it, before reading the folder.
 	eventually(t, func() string {
-		if st := d.status(); len(st.Logs) != 1 || st.Logs[0].ActiveBytes != 0 {
+		if st := d.status(t); len(st.Logs) != 1 || st.Logs[0].ActiveBytes != 0 {
 			return fmt.Sprintf("status logs %+v: the active file is not rolled yet", st.Logs)
 		}
 		return ""
 	})
-	d.waitQuiet("normal")
-	disk := relReadLog(t, d.logs, "access.log")
-	kept, lost := relCheckSoak(t, l, disk)
-	relCheckNothingElse(t, disk)
-	deletedBytes := d.relMetric("proxy.process.log.autodeleted_bytes")
-	deletedFiles := d.relMetric("proxy.process.log.autodeleted_files")
+	d.waitQuiet(t, "normal")
+	disk := readLoads(t, d.logs, "access.log")
+	kept, lost := checkSoak(t, l, disk)
+	checkNothingElse(t, disk)
+	deletedBytes := d.metric(t, "proxy.process.log.autodeleted_bytes")
+	deletedFiles := d.metric(t, "proxy.process.log.autodeleted_files")
 	if lost != deletedBytes {
 		t.Errorf("acknowledged requests not on disk hold %d bytes, but autodelete deleted %d: records were lost (or kept twice)", lost, deletedBytes)
 	}
 	var logged, loggedFiles int64
-	for _, m := range relDeletedLine.FindAllStringSubmatch(d.stderr.String(), -1) {
+	for _, m := range deletedLine.FindAllStringSubmatch(d.stderr.String(), -1) {
 		n, _ := strconv.ParseInt(m[2], 10, 64)
 		logged += n
 		loggedFiles++
@@ -219,34 +219,34 @@ func TestSoak(t *testing.T) {
 	if logged != deletedBytes || loggedFiles != deletedFiles {
 		t.Errorf("the daemon logged %d deletions of %d bytes; the metrics say %d files, %d bytes", loggedFiles, logged, deletedFiles, deletedBytes)
 	}
-	if v := d.relMetric("proxy.process.log.max_count_deleted_files"); v != 0 {
+	if v := d.metric(t, "proxy.process.log.max_count_deleted_files"); v != 0 {
 		t.Errorf("max_count_deleted_files %d: only autodelete was to delete", v)
 	}
 	n := l.counts()
 	t.Logf("%v: %d requests acknowledged (%d records), %d forced rolls printed a file, %d time and %d size rolls; %d files (%d bytes) autodeleted; %d bytes of acknowledged records on disk in %d files",
-		duration, n[acked], l.acked.Load(), forced.Load(), d.relMetric(`proxy.process.log.rolls{cause="time"}`), d.relMetric(`proxy.process.log.rolls{cause="size"}`),
+		duration, n[acked], l.acked.Load(), forced.Load(), d.metric(t, "proxy.process.log.rolls", "cause", "time"), d.metric(t, "proxy.process.log.rolls", "cause", "size"),
 		deletedFiles, deletedBytes, kept, len(disk.files))
 }
 
-// relCheckSoak checks the disk against load l when files were deleted
+// checkSoak checks the disk against load l when files were deleted
 // oldest first: for each client, the acknowledged requests on disk are the
 // last ones, each whole and once, and no refused or unanswered one is
 // there. It returns the bytes of the acknowledged requests on disk and of
 // those not there (deleted), and removes l's requests from disk.copies.
-func relCheckSoak(t *testing.T, l *relLoad, disk *relDisk) (kept, gone int64) {
+func checkSoak(t *testing.T, l *load, disk *diskRecords) (kept, gone int64) {
 	t.Helper()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for c, rs := range l.results {
 		var present []bool // per acknowledged request, in send order
 		for _, s := range rs {
-			k := relBatchKey{l.tag, c, s.batch}
+			k := batchKey{l.tag, c, s.batch}
 			cp := disk.copies[k]
 			delete(disk.copies, k)
 			var size int64
 			n := 0
 			for r := range l.batch {
-				size += int64(len(relRecord(l.tag, c, s.batch, r)) + 1)
+				size += int64(len(loadRecord(l.tag, c, s.batch, r)) + 1)
 				if cp != nil && cp[r] > 0 {
 					n++
 					if cp[r] > 1 {

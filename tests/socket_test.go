@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,31 +11,20 @@ import (
 	"github.com/logroll/logroll/ctl"
 )
 
-// status runs `status --json`.
-func (d *daemon) status() ctl.Status {
-	d.t.Helper()
-	var st ctl.Status
-	r := d.mustCtl("status", "--json")
-	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
-		d.t.Fatalf("status --json does not decode into ctl.Status: %v\n%v", err, r)
-	}
-	return st
-}
-
 // checkServes checks that d takes a record and rolls it, and that it is
 // the process answering on its socket. It returns the rolled file.
-func (d *daemon) checkServes(record string) string {
-	d.t.Helper()
-	if st := d.status(); st.PID != d.cmd.Process.Pid {
-		d.t.Errorf("status answered by pid %d, want the daemon's %d", st.PID, d.cmd.Process.Pid)
+func (d *daemon) checkServes(t *testing.T, record string) string {
+	t.Helper()
+	if st := d.status(t); st.PID != d.pid() {
+		t.Errorf("status answered by pid %d, want the daemon's %d", st.PID, d.pid())
 	}
-	d.postText("access", record)
-	paths := d.roll("access")
+	d.postText(t, "access", record)
+	paths := d.roll(t, "access")
 	if len(paths) != 1 {
-		d.t.Fatalf("roll printed %q, want one path", paths)
+		t.Fatalf("roll printed %q, want one path", paths)
 	}
-	if got := readFile(d.t, paths[0]); !strings.HasSuffix(got, record+"\n") {
-		d.t.Errorf("rolled file %q does not end with %q", got, record)
+	if got := readFile(t, paths[0]); !strings.HasSuffix(got, record+"\n") {
+		t.Errorf("rolled file %q does not end with %q", got, record)
 	}
 	return paths[0]
 }
@@ -66,9 +54,8 @@ func TestAdminSocket(t *testing.T) {
 	})
 
 	t.Run("second daemon on the same socket", func(t *testing.T) {
-		d := d.in(t)
 		d2 := launch(t, path)
-		if code := d2.wait(waitLimit); code != 1 {
+		if code := d2.wait(t, waitLimit); code != 1 {
 			t.Errorf("second daemon exited %d, want 1", code)
 		}
 		if msg := d2.stderr.String(); !strings.Contains(msg, "another logrolld") {
@@ -77,14 +64,13 @@ func TestAdminSocket(t *testing.T) {
 		if now, err := os.Lstat(sock); err != nil || !os.SameFile(fi, now) {
 			t.Errorf("the first daemon's socket was replaced or removed (%v)", err)
 		}
-		d.checkServes("first still serves after a second on its socket")
+		d.checkServes(t, "first still serves after a second on its socket")
 	})
 
 	t.Run("second daemon on the same log folder", func(t *testing.T) {
-		d := d.in(t)
 		dir2 := tempDir(t)
 		d2 := launch(t, writeConfig(t, dir2, conf{LogfileDir: d.logs}.toml()))
-		if code := d2.wait(waitLimit); code != 1 {
+		if code := d2.wait(t, waitLimit); code != 1 {
 			t.Errorf("daemon on a locked log folder exited %d, want 1", code)
 		}
 		if msg := d2.stderr.String(); !strings.Contains(msg, "log folder") || !strings.Contains(msg, "another logrolld") {
@@ -93,29 +79,28 @@ func TestAdminSocket(t *testing.T) {
 		if _, err := os.Lstat(filepath.Join(dir2, "run", ctl.SocketName)); err == nil {
 			t.Errorf("the refused daemon left its socket behind")
 		}
-		d.checkServes("first still serves after a second on its folder")
+		d.checkServes(t, "first still serves after a second on its folder")
 	})
 
 	t.Run("stale socket after SIGKILL", func(t *testing.T) {
-		d := d.in(t)
-		d.postText("access", "written before the kill")
-		st := d.status()
+		d.postText(t, "access", "written before the kill")
+		st := d.status(t)
 		if len(st.Logs) != 1 || st.Logs[0].Start.IsZero() {
 			t.Fatalf("status before the kill: %+v, want access.log with a START", st.Logs)
 		}
 		startBefore := st.Logs[0].Start
-		d.kill()
+		d.kill(t)
 		if _, err := os.Lstat(sock); err != nil {
 			t.Fatalf("no stale socket after SIGKILL, nothing to test: %v", err)
 		}
-		if r := d.ctl("status"); r.code != 3 {
+		if r := d.tryCtl(t, "status"); r.code != 3 {
 			t.Errorf("status on a stale socket: want exit 3: %v", r)
 		}
 		d3 := startDaemon(t, path)
 		if _, err := os.Lstat(sock); err != nil {
 			t.Fatalf("no socket after the restart: %v", err)
 		}
-		p := d3.checkServes("written after the restart")
+		p := d3.checkServes(t, "written after the restart")
 		// START survives the restart (.access.log.meta).
 		if start, _ := parseRolled(t, p, d.logs, "access.log"); !start.Equal(startBefore.Truncate(time.Second)) {
 			t.Errorf("file rolled after the restart has START %v, want the START from before the kill %v", start, startBefore)

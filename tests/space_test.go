@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,32 +21,11 @@ import (
 // real binaries and the files in the log folder.
 
 const (
-	spaceLineLen  = 128                       // bytes per record, newline included
-	spaceBatch    = 2048                      // records per request: 256 KiB
-	spaceBatchLen = spaceLineLen * spaceBatch // bytes per request
-	resumeLimit   = 1500 * time.Millisecond   // "within about a second", with slack for a noisy machine
-	resumeStep    = 50 * time.Millisecond     // how often a shipper retries while waiting for the resume
-	mibBytes      = int64(1 << 20)            // one MiB
+	spaceBatch    = 2048                         // records per request: 256 KiB
+	spaceBatchLen = numberedLineLen * spaceBatch // bytes per request
+	resumeLimit   = 1500 * time.Millisecond      // "within about a second", with slack for a noisy machine
+	resumeStep    = 50 * time.Millisecond        // how often a shipper retries while waiting for the resume
 )
-
-// spaceLine is record id of the stream tag: "tag 00000042 xxx…\n", exactly
-// spaceLineLen bytes.
-func spaceLine(tag string, id int) string {
-	head := fmt.Sprintf("%s %08d ", tag, id)
-	return head + strings.Repeat("x", spaceLineLen-1-len(head)) + "\n"
-}
-
-var spaceLineRE = regexp.MustCompile(`^([a-z]+) (\d{8}) x+$`)
-
-// spaceBody is n records of tag from id first on.
-func spaceBody(tag string, first, n int) []byte {
-	var b strings.Builder
-	b.Grow(n * spaceLineLen)
-	for id := first; id < first+n; id++ {
-		b.WriteString(spaceLine(tag, id))
-	}
-	return []byte(b.String())
-}
 
 // spaceLog is a [[logs]] table with its rolling_min_count (-1: not written).
 type spaceLog struct {
@@ -162,181 +139,59 @@ func (s *usageSampler) finish() (int64, int) {
 	return s.max, s.samples
 }
 
-// logOnDisk is what the folder holds of one log.
-type logOnDisk struct {
-	rolled []string    // rolled file names, sorted
-	ids    map[int]int // record id → copies
-	bytes  int64       // bytes of its active and rolled files
-}
-
-// readLog reads every file of log (its active name) in dir, whose records
-// must all be lines of stream tag.
-func readLog(t *testing.T, dir, log, tag string) logOnDisk {
-	t.Helper()
-	active, rolled := logNames(t, dir, log)
-	return readNames(t, dir, append(rolled, active...), tag)
-}
-
-// logNames lists the files of log in dir: its active file (if any), and its
-// rolled files, sorted by name.
-func logNames(t *testing.T, dir, log string) (active, rolled []string) {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		n := e.Name()
-		if n == log {
-			active = append(active, n)
-		} else if m := rolledName.FindStringSubmatch(n); m != nil && m[1] == log {
-			rolled = append(rolled, n)
-		}
-	}
-	sort.Strings(rolled)
-	return active, rolled
-}
-
-// readNames reads the files names of dir, whose records must all be lines of
-// stream tag.
-func readNames(t *testing.T, dir string, names []string, tag string) logOnDisk {
-	t.Helper()
-	l := logOnDisk{ids: map[int]int{}}
-	for _, n := range names {
-		if rolledName.MatchString(n) {
-			l.rolled = append(l.rolled, n)
-		}
-		data, err := os.ReadFile(filepath.Join(dir, n))
-		if err != nil {
-			t.Fatal(err)
-		}
-		l.bytes += int64(len(data))
-		text := string(data)
-		if text != "" && !strings.HasSuffix(text, "\n") {
-			t.Errorf("%s does not end with a newline: a torn record", n)
-		}
-		for i, line := range lines(text) {
-			sm := spaceLineRE.FindStringSubmatch(line)
-			if sm == nil || sm[1] != tag || len(line) != spaceLineLen-1 {
-				t.Errorf("%s line %d is not a record of %q: %.60q", n, i+1, tag, line)
-				continue
-			}
-			id, _ := strconv.Atoi(sm[2])
-			l.ids[id]++
-		}
-	}
-	sort.Strings(l.rolled)
-	return l
-}
-
-// plus returns the records of l and o together.
-func (l logOnDisk) plus(o logOnDisk) logOnDisk {
-	r := logOnDisk{ids: map[int]int{}, bytes: l.bytes + o.bytes}
-	r.rolled = append(append(r.rolled, l.rolled...), o.rolled...)
-	for id, n := range l.ids {
-		r.ids[id] += n
-	}
-	for id, n := range o.ids {
-		r.ids[id] += n
-	}
-	return r
-}
-
-// checkNewest checks that the records of a log on disk are each there once,
-// and are the ids lo..last with no gap: the newest were kept. It returns lo.
-func checkNewest(t *testing.T, what string, l logOnDisk, last int) int {
-	t.Helper()
-	lo := last + 1
-	for id, n := range l.ids {
-		if n != 1 {
-			t.Errorf("%s: record %d is on disk %d times", what, id, n)
-		}
-		if id > last || id < 0 {
-			t.Errorf("%s: record %d was never posted (last %d)", what, id, last)
-		}
-		lo = min(lo, id)
-	}
-	if len(l.ids) == 0 {
-		t.Errorf("%s: no record on disk", what)
-		return lo
-	}
-	if want := last - lo + 1; len(l.ids) != want {
-		var missing []int
-		for id := lo; id <= last && len(missing) < 10; id++ {
-			if l.ids[id] == 0 {
-				missing = append(missing, id)
-			}
-		}
-		t.Errorf("%s: %d records on disk from %d to %d, want %d contiguous ones; missing (first 10): %v",
-			what, len(l.ids), lo, last, want, missing)
-	}
-	return lo
-}
-
 // ship posts body to log as a log shipper does: a 503 with Retry-After is
 // retried after the delay it asks for (at most 10 times), anything else but
 // 200 {"records":want} fails the test. It returns the 503s seen.
-func (d *daemon) ship(log string, body []byte, want int) int {
-	d.t.Helper()
+func (d *daemon) ship(t *testing.T, log string, body []byte, want int) int {
+	t.Helper()
 	refused := 0
 	for {
 		a, err := d.do(req{log: log, ctype: "text/plain", body: body})
 		if err != nil {
-			d.t.Fatalf("POST /v1/logs/%s: %v", log, err)
+			t.Fatalf("POST /v1/logs/%s: %v", log, err)
 		}
 		if a.status == http.StatusOK {
 			if got := string(a.body); !strings.Contains(got, fmt.Sprintf(`"records":%d`, want)) {
-				d.t.Fatalf("POST /v1/logs/%s: %s, want %d records", log, got, want)
+				t.Fatalf("POST /v1/logs/%s: %s, want %d records", log, got, want)
 			}
 			return refused
 		}
 		if a.status != http.StatusServiceUnavailable {
-			d.t.Fatalf("POST /v1/logs/%s: status %d %s, want 200", log, a.status, a.body)
+			t.Fatalf("POST /v1/logs/%s: status %d %s, want 200", log, a.status, a.body)
 		}
 		refused++
 		secs, err := strconv.Atoi(a.header.Get("Retry-After"))
 		if err != nil || secs < 1 {
-			d.t.Fatalf("POST /v1/logs/%s: 503 with Retry-After %q, want whole seconds ≥ 1", log, a.header.Get("Retry-After"))
+			t.Fatalf("POST /v1/logs/%s: 503 with Retry-After %q, want whole seconds ≥ 1", log, a.header.Get("Retry-After"))
 		}
 		if refused > 10 {
-			d.t.Fatalf("POST /v1/logs/%s: still 503 after %d tries (%s)", log, refused, a.body)
+			t.Fatalf("POST /v1/logs/%s: still 503 after %d tries (%s)", log, refused, a.body)
 		}
 		time.Sleep(time.Duration(secs) * time.Second)
 	}
-}
-
-// spaceMetric reads an unlabelled metric as an integer.
-func (d *daemon) spaceMetric(name string) int64 {
-	d.t.Helper()
-	v := d.metricValue(name)
-	n, err := strconv.ParseFloat(v, 64)
-	if err != nil {
-		d.t.Fatalf("metric %s = %q: %v", name, v, err)
-	}
-	return int64(n)
 }
 
 // checkUsedMatchesDisk checks, once nothing is being written, that status's
 // used_bytes is what the folder holds: the accounting between scans is exact
 // (docs/space.md), and the next scan is a minute away. It waits a little
 // for events in flight.
-func (d *daemon) checkUsedMatchesDisk() {
-	d.t.Helper()
+func (d *daemon) checkUsedMatchesDisk(t *testing.T) {
+	t.Helper()
 	deadline := time.Now().Add(2 * time.Second)
 	for {
 		du, err := folderUsage(d.logs)
 		if err != nil {
-			d.t.Fatal(err)
+			t.Fatal(err)
 		}
-		st := d.status()
+		st := d.status(t)
 		if st.Space == nil {
-			d.t.Fatal("status --json has no space section")
+			t.Fatal("status --json has no space section")
 		}
 		if st.Space.Used == du {
 			return
 		}
 		if time.Now().After(deadline) {
-			d.t.Errorf("status used_bytes %d, but the folder holds %d bytes (%+d): the accounting drifted (autodeleted %d files)",
+			t.Errorf("status used_bytes %d, but the folder holds %d bytes (%+d): the accounting drifted (autodeleted %d files)",
 				st.Space.Used, du, st.Space.Used-du, st.Space.DeletedFiles)
 			return
 		}
@@ -352,7 +207,7 @@ func (d *daemon) checkUsedMatchesDisk() {
 func TestSpaceBudget(t *testing.T) {
 	const (
 		limitMB, headroomMB = 12, 2
-		batches             = 40 * mibBytes / spaceBatchLen // 40 MiB
+		batches             = 40 * mib / spaceBatchLen // 40 MiB
 	)
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, spaceConf(limitMB, headroomMB, true)))
@@ -362,20 +217,20 @@ func TestSpaceBudget(t *testing.T) {
 	refused := 0
 	begin := time.Now()
 	for b := range int(batches) {
-		refused += d.ship("access", spaceBody("a", b*spaceBatch, spaceBatch), spaceBatch)
+		refused += d.ship(t, "access", numberedBody("a", b*spaceBatch, spaceBatch), spaceBatch)
 	}
 	elapsed := time.Since(begin)
 	last := int(batches)*spaceBatch - 1
 	// The last roll and deletion follow the last acknowledgement.
-	d.waitQuiet("normal")
+	d.waitQuiet(t, "normal")
 	maxUsed, samples := s.finish()
 	end, err := folderUsage(d.logs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	limit := int64(limitMB) * mibBytes
+	limit := int64(limitMB) * mib
 	t.Logf("%d MiB posted in %v; %d 503s; folder at most %d bytes over %d samples (limit %d), %d at the end",
-		batches*spaceBatchLen/mibBytes, elapsed.Round(time.Millisecond), refused, maxUsed, samples, limit, end)
+		batches*spaceBatchLen/mib, elapsed.Round(time.Millisecond), refused, maxUsed, samples, limit, end)
 	if refused > 0 {
 		t.Errorf("%d requests were refused with 503 (retried after Retry-After): want every request to succeed with autodelete on", refused)
 	}
@@ -388,7 +243,7 @@ func TestSpaceBudget(t *testing.T) {
 	// Autodelete stops as soon as U + H < M: after its last deletion the
 	// folder held at least M − H − one rolled file (1 MiB, and at most one
 	// request more), and it has only grown since.
-	if floor := limit - int64(headroomMB)*mibBytes - mibBytes - spaceBatchLen; end < floor {
+	if floor := limit - int64(headroomMB)*mib - mib - spaceBatchLen; end < floor {
 		t.Errorf("the folder holds %d bytes at the end, less than M − H − 1.25 MiB = %d: autodelete deleted more than the budget asked for", end, floor)
 	}
 
@@ -398,7 +253,7 @@ func TestSpaceBudget(t *testing.T) {
 		t.Errorf("the oldest record is still on disk: nothing was deleted")
 	}
 	posted := int64(batches) * spaceBatchLen
-	st := d.status()
+	st := d.status(t)
 	sp := st.Space
 	if sp == nil {
 		t.Fatal("status --json has no space section")
@@ -407,26 +262,26 @@ func TestSpaceBudget(t *testing.T) {
 		t.Errorf("status: deleted %d files, %d bytes; with the %d bytes on disk that is not the %d posted",
 			sp.DeletedFiles, sp.DeletedBytes, l.bytes, posted)
 	}
-	if !sp.AutoDelete || sp.Limit != limit || sp.Headroom != int64(headroomMB)*mibBytes || !st.Accepting {
-		t.Errorf("status space %+v accepting %v, want autodelete, limit %d, headroom %d, accepting", sp, st.Accepting, limit, int64(headroomMB)*mibBytes)
+	if !sp.AutoDelete || sp.Limit != limit || sp.Headroom != int64(headroomMB)*mib || !st.Accepting {
+		t.Errorf("status space %+v accepting %v, want autodelete, limit %d, headroom %d, accepting", sp, st.Accepting, limit, int64(headroomMB)*mib)
 	}
 	if len(st.Logs) != 1 || st.Logs[0].Rolled != len(l.rolled) {
 		t.Errorf("status logs %+v, want access.log with %d rolled files", st.Logs, len(l.rolled))
 	}
-	if v := d.spaceMetric("proxy.process.log.autodeleted_files"); v != sp.DeletedFiles {
+	if v := d.metric(t, "proxy.process.log.autodeleted_files"); v != sp.DeletedFiles {
 		t.Errorf("metric autodeleted_files %d, status deleted_files %d", v, sp.DeletedFiles)
 	}
-	if v := d.spaceMetric("proxy.process.log.autodeleted_bytes"); v != sp.DeletedBytes {
+	if v := d.metric(t, "proxy.process.log.autodeleted_bytes"); v != sp.DeletedBytes {
 		t.Errorf("metric autodeleted_bytes %d, status deleted_bytes %d", v, sp.DeletedBytes)
 	}
-	if v := d.spaceMetric("proxy.process.log.space_refused_requests"); v != int64(refused) {
+	if v := d.metric(t, "proxy.process.log.space_refused_requests"); v != int64(refused) {
 		t.Errorf("metric space_refused_requests %d, the shipper saw %d 503s", v, refused)
 	}
-	if v := d.spaceMetric("proxy.process.log.space_state"); v != 0 {
+	if v := d.metric(t, "proxy.process.log.space_state"); v != 0 {
 		t.Errorf("metric space_state %d, want 0 (normal)", v)
 	}
-	d.checkUsedMatchesDisk()
-	if v, used := d.spaceMetric("proxy.process.log.log_files_space_used"), d.status().Space.Used; v != used {
+	d.checkUsedMatchesDisk(t)
+	if v, used := d.metric(t, "proxy.process.log.log_files_space_used"), d.status(t).Space.Used; v != used {
 		t.Errorf("metric log_files_space_used %d, status used_bytes %d", v, used)
 	}
 	t.Logf("kept records %d..%d in %d rolled files + the active one; %d files (%d bytes) deleted",
@@ -451,14 +306,14 @@ func TestSpaceMinCount(t *testing.T) {
 
 	refused, nf, ns := 0, 0, 0
 	for range firstBatches {
-		refused += d.ship("first", spaceBody("f", nf*spaceBatch, spaceBatch), spaceBatch)
+		refused += d.ship(t, "first", numberedBody("f", nf*spaceBatch, spaceBatch), spaceBatch)
 		nf++
 		for range perFirst {
-			refused += d.ship("second", spaceBody("s", ns*spaceBatch, spaceBatch), spaceBatch)
+			refused += d.ship(t, "second", numberedBody("s", ns*spaceBatch, spaceBatch), spaceBatch)
 			ns++
 		}
 	}
-	d.waitQuiet("normal")
+	d.waitQuiet(t, "normal")
 	if refused > 0 {
 		t.Errorf("%d requests were refused with 503: want every request to succeed with autodelete on", refused)
 	}
@@ -475,7 +330,7 @@ func TestSpaceMinCount(t *testing.T) {
 	if lo == 0 {
 		t.Errorf("second.log (min_count 1) lost no record: autodelete never acted")
 	}
-	st := d.status()
+	st := d.status(t)
 	if st.Space == nil {
 		t.Fatal("status --json has no space section")
 	}
@@ -506,15 +361,15 @@ type fillLog struct {
 // fillUntilRefused posts 256 KiB batches to access until a 503 comes back
 // (at most maxBatches requests), then three more that must also be refused.
 // Every 503 must carry Retry-After.
-func (d *daemon) fillUntilRefused(maxBatches int) *fillLog {
-	d.t.Helper()
+func (d *daemon) fillUntilRefused(t *testing.T, maxBatches int) *fillLog {
+	t.Helper()
 	f := &fillLog{acked: map[int]bool{}, refused: map[int]bool{}}
 	post := func(n int) int {
 		first := f.next
 		f.next += n
-		a, err := d.do(req{log: "access", ctype: "text/plain", body: spaceBody("a", first, n)})
+		a, err := d.do(req{log: "access", ctype: "text/plain", body: numberedBody("a", first, n)})
 		if err != nil {
-			d.t.Fatalf("POST: %v", err)
+			t.Fatalf("POST: %v", err)
 		}
 		switch a.status {
 		case http.StatusOK:
@@ -524,21 +379,21 @@ func (d *daemon) fillUntilRefused(maxBatches int) *fillLog {
 		case http.StatusServiceUnavailable:
 			f.n503++
 			if ra := a.header.Get("Retry-After"); ra == "" {
-				d.t.Errorf("503 without Retry-After: %s", a.body)
+				t.Errorf("503 without Retry-After: %s", a.body)
 			} else if secs, err := strconv.Atoi(ra); err != nil || secs < 1 {
-				d.t.Errorf("503 with Retry-After %q, want whole seconds ≥ 1", ra)
+				t.Errorf("503 with Retry-After %q, want whole seconds ≥ 1", ra)
 			}
 			for id := first; id < first+n; id++ {
 				f.refused[id] = true
 			}
 		default:
-			d.t.Fatalf("POST: status %d %s, want 200 or 503", a.status, a.body)
+			t.Fatalf("POST: status %d %s, want 200 or 503", a.status, a.body)
 		}
 		return a.status
 	}
 	for b := 0; ; b++ {
 		if b == maxBatches {
-			d.t.Fatalf("%d batches (%d MiB) accepted and no 503", b, int64(b)*spaceBatchLen/mibBytes)
+			t.Fatalf("%d batches (%d MiB) accepted and no 503", b, int64(b)*spaceBatchLen/mib)
 		}
 		if post(spaceBatch) == http.StatusServiceUnavailable {
 			break
@@ -546,7 +401,7 @@ func (d *daemon) fillUntilRefused(maxBatches int) *fillLog {
 	}
 	for range 3 {
 		if post(spaceBatch) != http.StatusServiceUnavailable {
-			d.t.Errorf("a request after the first 503 was accepted while nothing freed space")
+			t.Errorf("a request after the first 503 was accepted while nothing freed space")
 		}
 	}
 	return f
@@ -555,31 +410,31 @@ func (d *daemon) fillUntilRefused(maxBatches int) *fillLog {
 // probe posts one record until it is accepted, every resumeStep, and returns
 // how long that took. Past resumeLimit the test fails but keeps trying up to
 // waitLimit, so that what follows still runs.
-func (d *daemon) probe(f *fillLog, since time.Time) time.Duration {
-	d.t.Helper()
+func (d *daemon) probe(t *testing.T, f *fillLog, since time.Time) time.Duration {
+	t.Helper()
 	for {
 		id := f.next
 		f.next++
-		a, err := d.do(req{log: "access", ctype: "text/plain", body: []byte(spaceLine("a", id))})
+		a, err := d.do(req{log: "access", ctype: "text/plain", body: []byte(numberedLine("a", id))})
 		if err != nil {
-			d.t.Fatalf("POST: %v", err)
+			t.Fatalf("POST: %v", err)
 		}
 		switch a.status {
 		case http.StatusOK:
 			f.acked[id] = true
 			delay := time.Since(since)
 			if delay > resumeLimit {
-				d.t.Errorf("logging resumed %v after space came back, want within about a second (%v)", delay, resumeLimit)
+				t.Errorf("logging resumed %v after space came back, want within about a second (%v)", delay, resumeLimit)
 			}
 			return delay
 		case http.StatusServiceUnavailable:
 			f.refused[id] = true
 			f.n503++
 		default:
-			d.t.Fatalf("POST: status %d %s, want 200 or 503", a.status, a.body)
+			t.Fatalf("POST: status %d %s, want 200 or 503", a.status, a.body)
 		}
 		if time.Since(since) > waitLimit {
-			d.t.Fatalf("logging did not resume within %v; status %+v", waitLimit, d.status().Space)
+			t.Fatalf("logging did not resume within %v; status %+v", waitLimit, d.status(t).Space)
 		}
 		time.Sleep(resumeStep)
 	}
@@ -635,12 +490,12 @@ func shipAndRemoveRolled(t *testing.T, dir, log, tag string) logOnDisk {
 // roll's rename before the new active file), and the folder's files, their
 // sizes and the deletions counted are the same over two looks 100 ms
 // apart (autodelete runs after the write that calls for it).
-func (d *daemon) waitQuiet(want string) ctl.Status {
-	d.t.Helper()
+func (d *daemon) waitQuiet(t *testing.T, want string) ctl.Status {
+	t.Helper()
 	prev := ""
 	var st ctl.Status
-	eventually(d.t, func() string {
-		st = d.status()
+	eventually(t, func() string {
+		st = d.status(t)
 		if st.Space == nil {
 			return "status has no space section"
 		}
@@ -663,7 +518,7 @@ func (d *daemon) waitQuiet(want string) ctl.Status {
 		}
 		for _, l := range st.Logs {
 			fi, err := os.Stat(l.Path)
-			if err != nil || fi.Size() >= mibBytes || fi.Size() != l.ActiveBytes {
+			if err != nil || fi.Size() >= mib || fi.Size() != l.ActiveBytes {
 				prev = ""
 				return fmt.Sprintf("active file %s: %v (status %d bytes): a roll is under way", l.Path, err, l.ActiveBytes)
 			}
@@ -688,30 +543,30 @@ func (d *daemon) waitQuiet(want string) ctl.Status {
 func TestSpaceExhaustedResume(t *testing.T) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, spaceConf(6, 2, false)))
-	f := d.fillUntilRefused(40)
-	d.waitQuiet("exhausted")
-	if v := d.spaceMetric("proxy.process.log.space_refused_requests"); v != int64(f.n503) {
+	f := d.fillUntilRefused(t, 40)
+	d.waitQuiet(t, "exhausted")
+	if v := d.metric(t, "proxy.process.log.space_refused_requests"); v != int64(f.n503) {
 		t.Errorf("metric space_refused_requests %d, %d requests were refused", v, f.n503)
 	}
-	if v := d.spaceMetric("proxy.process.log.space_state"); v != 2 {
+	if v := d.metric(t, "proxy.process.log.space_state"); v != 2 {
 		t.Errorf("metric space_state %d, want 2 (exhausted)", v)
 	}
 	checkAcked(t, f, readLog(t, d.logs, "access.log", "a"))
 
 	shipped := shipAndRemoveRolled(t, d.logs, "access.log", "a")
 	removed := time.Now()
-	delay := d.probe(f, removed)
+	delay := d.probe(t, f, removed)
 	t.Logf("%d records acknowledged, %d requests refused; %d rolled files shipped and removed; logging resumed after %v",
 		len(f.acked), f.n503, len(shipped.rolled), delay)
-	d.waitQuiet("normal")
-	d.postText("access", spaceLine("a", f.next)[:spaceLineLen-1])
+	d.waitQuiet(t, "normal")
+	d.postText(t, "access", numberedLine("a", f.next)[:numberedLineLen-1])
 	f.acked[f.next] = true
 	f.next++
 	checkAcked(t, f, shipped.plus(readLog(t, d.logs, "access.log", "a")))
-	if st := d.status(); st.Space.DeletedFiles != 0 {
+	if st := d.status(t); st.Space.DeletedFiles != 0 {
 		t.Errorf("status deleted_files %d with autodelete off", st.Space.DeletedFiles)
 	}
-	d.checkUsedMatchesDisk()
+	d.checkUsedMatchesDisk(t)
 }
 
 // TestSpaceReloadResumes exhausts a 6 MiB budget without autodelete, then
@@ -721,42 +576,20 @@ func TestSpaceReloadResumes(t *testing.T) {
 	dir := tempDir(t)
 	path := writeConfig(t, dir, spaceConf(6, 2, false))
 	d := startDaemon(t, path)
-	f := d.fillUntilRefused(40)
-	d.waitQuiet("exhausted")
+	f := d.fillUntilRefused(t, 40)
+	d.waitQuiet(t, "exhausted")
 
 	writeConfig(t, dir, spaceConf(64, 2, false))
 	reload := time.Now()
-	d.mustCtl("config", "reload")
-	delay := d.probe(f, reload)
+	d.ctl(t, "config", "reload")
+	delay := d.probe(t, f, reload)
 	t.Logf("%d records acknowledged, %d requests refused; logging resumed %v after `config reload` began",
 		len(f.acked), f.n503, delay)
-	d.waitQuiet("normal")
-	if st := d.status(); st.Space.Limit != 64*mibBytes {
-		t.Errorf("status limit_bytes %d after the reload, want %d", st.Space.Limit, 64*mibBytes)
+	d.waitQuiet(t, "normal")
+	if st := d.status(t); st.Space.Limit != 64*mib {
+		t.Errorf("status limit_bytes %d after the reload, want %d", st.Space.Limit, 64*mib)
 	}
 	checkAcked(t, f, readLog(t, d.logs, "access.log", "a"))
-}
-
-// mountTmpfs mounts a tmpfs of size bytes on dir (created), unmounted when
-// the test ends, after the daemons started later are killed. It skips the
-// test when that is not possible.
-func mountTmpfs(t *testing.T, dir string, size int64) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a tmpfs needs root: the full-filesystem test is skipped")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d", size)); err != nil {
-		t.Skipf("mount -t tmpfs -o size=%d tmpfs %s: %v: the full-filesystem test is skipped", size, dir, err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, 0); err != nil {
-			t.Errorf("umount %s: %v", dir, err)
-			_ = syscall.Unmount(dir, syscall.MNT_DETACH)
-		}
-	})
 }
 
 // TestSpaceFullPartition puts the log folder on an 8 MiB tmpfs with a budget
@@ -767,30 +600,30 @@ func mountTmpfs(t *testing.T, dir string, size int64) {
 // and logging resumes once a script deletes the rolled files. The daemon
 // never fails a write (write_errors stays 0) and never dies.
 func TestSpaceFullPartition(t *testing.T) {
-	const part = 8 * mibBytes
+	const part = 8 * mib
 	t.Run("autodelete", func(t *testing.T) {
 		dir := tempDir(t)
-		mountTmpfs(t, filepath.Join(dir, "logs"), part)
+		mountTmpfs(t, filepath.Join(dir, "logs"), fmt.Sprintf("size=%d", part))
 		d := startDaemon(t, writeConfig(t, dir, spaceConf(1000, 2, true)))
-		const batches = 24 * mibBytes / spaceBatchLen
+		const batches = 24 * mib / spaceBatchLen
 		refused := 0
 		for b := range int(batches) {
-			refused += d.ship("access", spaceBody("a", b*spaceBatch, spaceBatch), spaceBatch)
+			refused += d.ship(t, "access", numberedBody("a", b*spaceBatch, spaceBatch), spaceBatch)
 		}
 		if refused > 0 {
 			t.Errorf("%d requests were refused with 503: want every request to succeed with autodelete on", refused)
 		}
-		d.waitQuiet("normal")
+		d.waitQuiet(t, "normal")
 		l := readLog(t, d.logs, "access.log", "a")
 		lo := checkNewest(t, "access.log", l, int(batches)*spaceBatch-1)
-		st := d.status()
+		st := d.status(t)
 		// The headroom (2 MiB) is more than 15 % of the 8 MiB partition:
 		// the partition's headroom is 15 % of it, and the status says so.
 		if st.Space.DeletedFiles == 0 || st.Space.PartitionFree <= st.Space.PartitionHeadroom || st.Space.PartitionHeadroom != part/100*15 ||
 			len(st.Space.Warnings) != 1 || !strings.Contains(st.Space.Warnings[0], "more than 15% of the log partition") {
 			t.Errorf("status space %+v: want deletions and the partition above the partition's headroom, 15%% of it, with a warning", st.Space)
 		}
-		if v := d.spaceMetric("proxy.process.log.write_errors"); v != 0 {
+		if v := d.metric(t, "proxy.process.log.write_errors"); v != 0 {
 			t.Errorf("write_errors %d: the partition filled up", v)
 		}
 		if d.hasExited() {
@@ -801,24 +634,24 @@ func TestSpaceFullPartition(t *testing.T) {
 	})
 	t.Run("no autodelete", func(t *testing.T) {
 		dir := tempDir(t)
-		mountTmpfs(t, filepath.Join(dir, "logs"), part)
+		mountTmpfs(t, filepath.Join(dir, "logs"), fmt.Sprintf("size=%d", part))
 		d := startDaemon(t, writeConfig(t, dir, spaceConf(1000, 2, false)))
-		f := d.fillUntilRefused(40)
-		d.waitQuiet("exhausted")
-		st := d.status()
+		f := d.fillUntilRefused(t, 40)
+		d.waitQuiet(t, "exhausted")
+		st := d.status(t)
 		if st.Space.Used >= st.Space.Limit || st.Space.PartitionFree >= st.Space.Headroom {
 			t.Errorf("status space %+v: want the partition, not the budget, to be the cause", st.Space)
 		}
 		checkAcked(t, f, readLog(t, d.logs, "access.log", "a"))
-		if v := d.spaceMetric("proxy.process.log.write_errors"); v != 0 {
+		if v := d.metric(t, "proxy.process.log.write_errors"); v != 0 {
 			t.Errorf("write_errors %d: the partition filled up", v)
 		}
 
 		shipped := shipAndRemoveRolled(t, d.logs, "access.log", "a")
-		delay := d.probe(f, time.Now())
+		delay := d.probe(t, f, time.Now())
 		t.Logf("%d records acknowledged, %d requests refused; partition free %d; %d rolled files shipped and removed; logging resumed after %v",
 			len(f.acked), f.n503, st.Space.PartitionFree, len(shipped.rolled), delay)
-		d.waitQuiet("normal")
+		d.waitQuiet(t, "normal")
 		checkAcked(t, f, shipped.plus(readLog(t, d.logs, "access.log", "a")))
 		if d.hasExited() {
 			t.Fatalf("logrolld died")
@@ -835,13 +668,13 @@ func TestSpaceFullPartition(t *testing.T) {
 func TestSpaceExhaustedSaysTodaysFigures(t *testing.T) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, spaceConf(6, 2, false)))
-	f := d.fillUntilRefused(40)
-	st := d.waitQuiet("exhausted")
+	f := d.fillUntilRefused(t, 40)
+	st := d.waitQuiet(t, "exhausted")
 	if r := st.Space.Reason; !strings.Contains(r, "≥ limit 6.0 MiB") || !strings.Contains(r, "resumes when") {
 		t.Errorf("status reason %q, want the figures and when logging resumes", r)
 	}
 	refusal := func() string {
-		a, err := d.do(req{log: "access", ctype: "text/plain", body: []byte(spaceLine("a", f.next))})
+		a, err := d.do(req{log: "access", ctype: "text/plain", body: []byte(numberedLine("a", f.next))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -866,7 +699,7 @@ func TestSpaceExhaustedSaysTodaysFigures(t *testing.T) {
 	}
 	var after string
 	eventually(t, func() string {
-		st := d.status()
+		st := d.status(t)
 		if st.Space.Used >= st.Space.Limit {
 			return fmt.Sprintf("used %d, still ≥ the limit: the deletion is not seen yet", st.Space.Used)
 		}
@@ -876,14 +709,14 @@ func TestSpaceExhaustedSaysTodaysFigures(t *testing.T) {
 		}
 		return ""
 	})
-	st = d.status()
+	st = d.status(t)
 	if st.Space.State != "exhausted" || !strings.Contains(st.Space.Reason, "+ headroom 2.0 MiB") ||
 		!strings.Contains(st.Space.Reason, "resumes when used is below 4.0 MiB") || !strings.Contains(after, "resumes when used is below 4.0 MiB") {
 		t.Errorf("after the deletion: status %+v, 503 %s; want exhausted until used is below 4.0 MiB, with today's figures", st.Space, after)
 	}
 	shipped = shipped.plus(shipAndRemoveRolled(t, d.logs, "access.log", "a"))
-	d.probe(f, time.Now())
-	d.waitQuiet("normal")
+	d.probe(t, f, time.Now())
+	d.waitQuiet(t, "normal")
 	checkAcked(t, f, shipped.plus(readLog(t, d.logs, "access.log", "a")))
 	t.Logf("503 when logging stopped: %s\n503 after a deletion: %s", before, after)
 }

@@ -1,17 +1,12 @@
 package tests
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,15 +16,6 @@ import (
 	"time"
 )
 
-// outcome is what a client knows of one request.
-type outcome int
-
-const (
-	acked   outcome = iota // 200: every record written
-	refused                // an error status: nothing written
-	unknown                // no answer: written whole or not at all
-)
-
 // sent is one request of the load.
 type sent struct {
 	batch   int
@@ -37,13 +23,13 @@ type sent struct {
 	detail  string
 }
 
-// loadRecord is the line of record r of batch b of client c; the line
+// termRecord is the line of record r of batch b of client c; the line
 // regexp below reads it back.
-func loadRecord(c, b, r int) string {
+func termRecord(c, b, r int) string {
 	return fmt.Sprintf("rec c%d b%06d r%02d %s", c, b, r, strings.Repeat("x", 200))
 }
 
-var loadLine = regexp.MustCompile(`^rec c(\d) b(\d{6}) r(\d{2}) x{200}$`)
+var termLine = regexp.MustCompile(`^rec c(\d) b(\d{6}) r(\d{2}) x{200}$`)
 
 // TestSIGTERMUnderLoad stops the daemon with SIGTERM while four clients post
 // numbered records and the log rolls on size and by force (docs/design.md §2, §3,
@@ -88,7 +74,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 				}
 				var body bytes.Buffer
 				for r := range batch {
-					body.WriteString(loadRecord(c, b, r) + "\n")
+					body.WriteString(termRecord(c, b, r) + "\n")
 				}
 				s := sent{batch: b}
 				resp, err := client.Post("http://"+d.addr+"/v1/logs/access", "text/plain", &body)
@@ -140,7 +126,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		// see the daemon gone; make sure of it if the test ends early.
 		if !d.hasExited() {
 			termSent.Store(true)
-			_ = d.cmd.Process.Signal(syscall.SIGKILL)
+			d.sigkill()
 		}
 		wg.Wait()
 	}
@@ -148,36 +134,35 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 
 	waitAcked := func(n int64) {
 		t.Helper()
-		deadline := time.Now().Add(2 * waitLimit)
-		for ackedRecords.Load() < n {
+		eventuallyWithin(t, 2*waitLimit, func() string {
 			select {
 			case f := <-failures:
 				t.Fatal(f)
 			default:
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("only %d records acknowledged after %v, want %d", ackedRecords.Load(), 2*waitLimit, n)
+			if got := ackedRecords.Load(); got < n {
+				return fmt.Sprintf("only %d records acknowledged, want %d", got, n)
 			}
-			time.Sleep(pollStep)
-		}
+			return ""
+		})
 	}
 	forced := 0
 	for _, n := range []int64{1000, 2500} {
 		waitAcked(n)
-		forced += len(d.roll())
+		forced += len(d.roll(t))
 	}
 	waitAcked(target)
 	if forced == 0 { // 1 is possible: a size roll just before a forced one
 		t.Errorf("forced rolls under load rolled no file")
 	}
-	if v := d.metricValue(`proxy.process.log.rolls{cause="size"}`); v == "0" {
+	if v := d.metric(t, "proxy.process.log.rolls", "cause", "size"); v == 0 {
 		t.Errorf("no size roll happened before SIGTERM: the test does not exercise rolls under load")
 	}
 
 	termSent.Store(true)
 	termAt := time.Now()
-	d.signal(syscall.SIGTERM)
-	code := d.wait(5 * time.Second)
+	d.signal(t, syscall.SIGTERM)
+	code := d.wait(t, 5*time.Second)
 	t.Logf("SIGTERM after %d acknowledged records; exit %d after %v", ackedRecords.Load(), code, time.Since(termAt).Round(time.Millisecond))
 	if code != 0 {
 		t.Errorf("exit %d after SIGTERM, want 0", code)
@@ -207,7 +192,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 			t.Errorf("%s: last line torn (no newline): %q", f, data[strings.LastIndexByte(data, '\n')+1:])
 		}
 		for i, l := range lines(data) {
-			m := loadLine.FindStringSubmatch(l)
+			m := termLine.FindStringSubmatch(l)
 			if m == nil {
 				t.Errorf("%s:%d: not a whole record: %.80q", f, i+1, l)
 				continue
@@ -259,111 +244,6 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	t.Logf("%d requests acknowledged, %d refused, %d unanswered; %d files", total[acked], total[refused], total[unknown], len(files))
 }
 
-// logFiles returns the rolled files of log in dir, oldest first (by START,
-// END and collision number, checking that they never overlap in time), then
-// its active file. Any other file but the daemon's hidden ones is an error.
-func logFiles(t *testing.T, dir, log string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	type rolled struct {
-		path       string
-		start, end time.Time
-		seq        int
-	}
-	var rs []rolled
-	for _, e := range entries {
-		n := e.Name()
-		switch m := rolledName.FindStringSubmatch(n); {
-		case n == log || strings.HasPrefix(n, ".") || e.IsDir(): // a folder: a rolled_dir, read on its own
-		case m != nil && m[1] == log:
-			p := filepath.Join(dir, n)
-			start, end := parseRolled(t, p, dir, log)
-			seq, _ := strconv.Atoi(strings.TrimPrefix(m[4], "."))
-			rs = append(rs, rolled{p, start, end, seq})
-		default:
-			t.Errorf("unexpected file %s in the log folder", n)
-		}
-	}
-	sort.Slice(rs, func(i, j int) bool {
-		a, b := rs[i], rs[j]
-		if !a.start.Equal(b.start) {
-			return a.start.Before(b.start)
-		}
-		if !a.end.Equal(b.end) {
-			return a.end.Before(b.end)
-		}
-		return a.seq < b.seq
-	})
-	var out []string
-	for i, r := range rs {
-		if i > 0 && r.start.Before(rs[i-1].end) {
-			t.Errorf("%s starts before the end of %s: rolled files overlap", filepath.Base(r.path), filepath.Base(rs[i-1].path))
-		}
-		out = append(out, r.path)
-	}
-	if _, err := os.Stat(filepath.Join(dir, log)); err == nil {
-		out = append(out, filepath.Join(dir, log))
-	}
-	return out
-}
-
-// relRawRequest is an ingest request written by hand on its own
-// connection, so that the test decides when each part of it reaches the
-// daemon.
-type relRawRequest struct {
-	conn net.Conn
-	head []byte // request line and headers, blank line included
-	body []byte
-}
-
-// relDialRaw connects to d's ingest port for a text/plain POST of body to
-// log access; nothing is sent yet.
-func relDialRaw(t *testing.T, d *daemon, body []byte) *relRawRequest {
-	t.Helper()
-	conn, err := net.DialTimeout("tcp", d.addr, waitLimit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	if err := conn.SetDeadline(time.Now().Add(2 * waitLimit)); err != nil {
-		t.Fatal(err)
-	}
-	head := fmt.Sprintf("POST /v1/logs/access HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n", d.addr, len(body))
-	return &relRawRequest{conn: conn, head: []byte(head), body: body}
-}
-
-// send writes p; a failure is returned, not fatal (the daemon may have
-// closed the connection, which is what some tests expect).
-func (r *relRawRequest) send(p []byte) error {
-	_, err := r.conn.Write(p)
-	return err
-}
-
-// answer reads the daemon's answer: its status, its Retry-After and
-// Connection headers, its body; an error when the connection ended without
-// one.
-func (r *relRawRequest) answer() (*http.Response, string, error) {
-	resp, err := http.ReadResponse(bufio.NewReader(r.conn), nil)
-	if err != nil {
-		return nil, "", err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	return resp, string(data), err
-}
-
-// relBody is n records of the load tagged tag, client 0, batch 0.
-func relBody(tag string, n int) []byte {
-	var b bytes.Buffer
-	for r := range n {
-		b.WriteString(relRecord(tag, 0, 0, r) + "\n")
-	}
-	return b.Bytes()
-}
-
 // TestSIGTERMInFlight stops the daemon with SIGTERM while three requests
 // are at different stages (docs/design.md §2, §3; docs/daemon.md "A graceful stop"):
 //
@@ -387,9 +267,9 @@ func TestSIGTERMInFlight(t *testing.T) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))
 	const n = 40
-	a := relDialRaw(t, d, relBody("a", n))
-	b := relDialRaw(t, d, relBody("b", n))
-	c := relDialRaw(t, d, relBody("c", n))
+	a := dialRaw(t, d, loadBody("a", n))
+	b := dialRaw(t, d, loadBody("b", n))
+	c := dialRaw(t, d, loadBody("c", n))
 	for _, err := range []error{
 		a.send(append(a.head, a.body[:len(a.body)/2]...)),
 		b.send(append(b.head, b.body[:len(b.body)/3]...)),
@@ -400,75 +280,74 @@ func TestSIGTERMInFlight(t *testing.T) {
 		}
 	}
 	eventually(t, func() string {
-		if v := d.relMetric("proxy.process.log.ingest.requests_in_flight"); v != 2 {
+		if v := d.metric(t, "proxy.process.log.ingest.requests_in_flight"); v != 2 {
 			return fmt.Sprintf("%d ingest requests in flight, want A and B", v)
 		}
 		return ""
 	})
 
 	termAt := time.Now()
-	d.signal(syscall.SIGTERM)
+	d.signal(t, syscall.SIGTERM)
 	// The stop has begun once /healthz answers 503; the listener is still
 	// open (A and B are in flight), and a new request gets 503 with
 	// Retry-After, not a refused connection.
 	eventually(t, func() string {
-		if code, _ := d.get("/healthz"); code != http.StatusServiceUnavailable {
+		if code, _ := d.get(t, "/healthz"); code != http.StatusServiceUnavailable {
 			return fmt.Sprintf("/healthz answers %d after SIGTERM, want 503", code)
 		}
 		return ""
 	})
-	n2 := relDialRaw(t, d, relBody("n", 1))
+	n2 := dialRaw(t, d, loadBody("n", 1))
 	if err := n2.send(append(n2.head, n2.body...)); err != nil {
 		t.Fatalf("a new request during the drain: %v", err)
 	}
-	if resp, body, err := n2.answer(); err != nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
-		t.Errorf("a new request during the drain: %v %v, want 503 with Retry-After", resp, err)
+	if ans := n2.answer(); ans.err != nil || ans.status != http.StatusServiceUnavailable || ans.header.Get("Retry-After") == "" {
+		t.Errorf("a new request during the drain: %d %v %v, want 503 with Retry-After", ans.status, ans.header, ans.err)
 	} else {
-		t.Logf("a new request during the drain: %s %s", resp.Status, body)
+		t.Logf("a new request during the drain: %d %s", ans.status, ans.body)
 	}
 
 	if err := a.send(a.body[len(a.body)/2:]); err != nil {
 		t.Fatalf("A: rest of the body after SIGTERM: %v", err)
 	}
-	resp, body, err := a.answer()
-	switch {
-	case err != nil:
-		t.Errorf("A (in flight at SIGTERM): no answer: %v", err)
-	case resp.StatusCode != http.StatusOK || body != fmt.Sprintf(`{"records":%d}`, n):
-		t.Errorf("A (in flight at SIGTERM): %s %s, want 200 {\"records\":%d}", resp.Status, body, n)
+	switch ans := a.answer(); {
+	case ans.err != nil:
+		t.Errorf("A (in flight at SIGTERM): no answer: %v", ans.err)
+	case ans.status != http.StatusOK || ans.body != fmt.Sprintf(`{"records":%d}`, n):
+		t.Errorf("A (in flight at SIGTERM): %d %s, want 200 {\"records\":%d}", ans.status, ans.body, n)
 	}
 
 	if err := c.send(append(c.head[len(c.head)/2:], c.body...)); err != nil {
 		t.Errorf("C (not begun at SIGTERM): the rest of its request: %v", err)
-	} else if resp, body, err := c.answer(); err != nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
-		t.Errorf("C (not begun at SIGTERM): %v %q %v, want 503 with Retry-After", resp, body, err)
+	} else if ans := c.answer(); ans.err != nil || ans.status != http.StatusServiceUnavailable || ans.header.Get("Retry-After") == "" {
+		t.Errorf("C (not begun at SIGTERM): %d %v %q %v, want 503 with Retry-After", ans.status, ans.header, ans.body, ans.err)
 	}
 
-	code := d.wait(5*time.Second - time.Since(termAt))
+	code := d.wait(t, 5*time.Second-time.Since(termAt))
 	took := time.Since(termAt)
 	if code != 0 {
 		t.Errorf("exit %d after SIGTERM, want 0", code)
 	}
-	if resp, body, err := b.answer(); err == nil {
-		t.Errorf("B (stalled in its body): answered %s %s, want its connection closed", resp.Status, body)
+	if ans := b.answer(); ans.err == nil {
+		t.Errorf("B (stalled in its body): answered %d %s, want its connection closed", ans.status, ans.body)
 	}
-	if got := d.relCount("stop timeout: closed ingest connections still in flight"); got != 1 {
+	if got := d.logCount("stop timeout: closed ingest connections still in flight"); got != 1 {
 		t.Errorf("%d \"stop timeout\" lines, want 1", got)
 	}
-	if got := d.relCount("1 request(s) still in flight"); got != 1 {
+	if got := d.logCount("1 request(s) still in flight"); got != 1 {
 		t.Errorf("the stop timeout line does not count B, the one request in flight:\n%s", d.stderr.String())
 	}
 	if conn, err := net.DialTimeout("tcp", d.addr, waitLimit); err == nil {
 		conn.Close()
 		t.Errorf("the ingest port still accepts connections after the daemon exited")
 	}
-	disk := relReadLog(t, d.logs, "access.log")
+	disk := readLoads(t, d.logs, "access.log")
 	if len(disk.files) != 1 {
 		t.Errorf("files %q after a graceful stop, want the active file only (a stop does not roll)", disk.files)
 	}
 	for _, tag := range []string{"a", "b", "c"} {
 		got := 0
-		for _, x := range disk.copies[relBatchKey{tag, 0, 0}] {
+		for _, x := range disk.copies[batchKey{tag, 0, 0}] {
 			got += int(x)
 		}
 		want := 0
@@ -489,38 +368,43 @@ func TestSIGTERMInFlight(t *testing.T) {
 func TestSecondSIGTERMExitsAtOnce(t *testing.T) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))
-	d.postText("access", relRecord("a", 0, 0, 0), relRecord("a", 0, 0, 1))
-	stalled := relDialRaw(t, d, relBody("b", 10))
+	d.postText(t, "access", loadRecord("a", 0, 0, 0), loadRecord("a", 0, 0, 1))
+	stalled := dialRaw(t, d, loadBody("b", 10))
 	if err := stalled.send(append(stalled.head, stalled.body[:10]...)); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, func() string {
-		if v := d.relMetric("proxy.process.log.ingest.requests_in_flight"); v != 1 {
+		if v := d.metric(t, "proxy.process.log.ingest.requests_in_flight"); v != 1 {
 			return fmt.Sprintf("%d ingest requests in flight, want the stalled one", v)
 		}
 		return ""
 	})
-	d.signal(syscall.SIGTERM)
+	d.signal(t, syscall.SIGTERM)
+	// The graceful stop has begun (and the second signal is watched for)
+	// once /healthz answers 503.
 	eventually(t, func() string {
-		if !strings.Contains(d.stderr.String(), "msg=stopping") {
-			return "no \"stopping\" line after SIGTERM"
+		if code, _ := d.get(t, "/healthz"); code != http.StatusServiceUnavailable {
+			return fmt.Sprintf("/healthz answers %d after SIGTERM, want 503", code)
 		}
 		return ""
 	})
 	second := time.Now()
-	d.signal(syscall.SIGTERM)
-	if code := d.wait(2 * time.Second); code != 1 {
+	d.signal(t, syscall.SIGTERM)
+	if code := d.wait(t, 2*time.Second); code != 1 {
 		t.Errorf("exit %d after a second SIGTERM, want 1", code)
 	}
 	took := time.Since(second)
-	if got := d.relCount("second signal: exiting without finishing the graceful stop"); got != 1 {
+	if got := d.logCount("msg=stopping"); got != 1 {
+		t.Errorf("%d \"stopping\" lines, want 1", got)
+	}
+	if got := d.logCount("second signal: exiting without finishing the graceful stop"); got != 1 {
 		t.Errorf("%d \"second signal\" lines, want 1", got)
 	}
-	disk := relReadLog(t, d.logs, "access.log")
-	if cp := disk.copies[relBatchKey{"a", 0, 0}]; cp == nil || cp[0] != 1 || cp[1] != 1 {
+	disk := readLoads(t, d.logs, "access.log")
+	if cp := disk.copies[batchKey{"a", 0, 0}]; cp == nil || cp[0] != 1 || cp[1] != 1 {
 		t.Errorf("the records acknowledged before the signals are not on disk once each")
 	}
-	if disk.copies[relBatchKey{"b", 0, 0}] != nil {
+	if disk.copies[batchKey{"b", 0, 0}] != nil {
 		t.Errorf("records of the stalled request are on disk")
 	}
 	t.Logf("exit %v after the second SIGTERM", took.Round(time.Millisecond))

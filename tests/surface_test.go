@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -26,15 +27,15 @@ import (
 // files the daemon creates get logfile_perm; a symlink planted at an active
 // file's path is never followed.
 
-// inNobody is the uid and gid the socket test connects as.
-const inNobody = 65534
+// nobodyID is the uid and gid the socket test connects as.
+const nobodyID = 65534
 
-// inDialAs connects to the Unix socket at path with the filesystem uid and
+// dialAs connects to the Unix socket at path with the filesystem uid and
 // gid set to id on one OS thread, which the kernel uses for the socket
 // file's permission check (and which drops root's CAP_DAC_OVERRIDE). The
 // goroutine keeps its thread locked and exits, so the thread is discarded
 // rather than reused with the changed ids.
-func inDialAs(id int, path string) error {
+func dialAs(id int, path string) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
@@ -57,8 +58,15 @@ func inDialAs(id int, path string) error {
 	return <-errc
 }
 
-// inOwner returns the uid and gid of path (not following a symlink).
-func inOwner(t *testing.T, path string) (uid, gid uint32) {
+// umaskCmd runs logrolld with args under umask, through
+// sh -c 'umask U && exec logrolld ARGS' (the pid is then logrolld's).
+func umaskCmd(umask int, args ...string) *exec.Cmd {
+	script := fmt.Sprintf(`umask %03o && exec "$0" "$@"`, umask)
+	return exec.Command("/bin/sh", append([]string{"-c", script, daemonBin}, args...)...)
+}
+
+// ownerOf returns the uid and gid of path (not following a symlink).
+func ownerOf(t *testing.T, path string) (uid, gid uint32) {
 	t.Helper()
 	fi, err := os.Lstat(path)
 	if err != nil {
@@ -66,25 +74,6 @@ func inOwner(t *testing.T, path string) (uid, gid uint32) {
 	}
 	st := fi.Sys().(*syscall.Stat_t)
 	return st.Uid, st.Gid
-}
-
-// inProcIDs returns the effective uid and gid of pid.
-func inProcIDs(t *testing.T, pid int) (uid, gid uint32) {
-	t.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(data), "\n") {
-		f := strings.Fields(l)
-		if len(f) >= 3 && f[0] == "Uid:" {
-			fmt.Sscan(f[2], &uid)
-		}
-		if len(f) >= 3 && f[0] == "Gid:" {
-			fmt.Sscan(f[2], &gid)
-		}
-	}
-	return uid, gid
 }
 
 // TestSurfaceAdminSocket checks that the admin socket is mode 0600 and
@@ -109,8 +98,8 @@ func TestSurfaceAdminSocket(t *testing.T) {
 	if fi.Mode().Type() != fs.ModeSocket || fi.Mode().Perm() != 0o600 {
 		t.Errorf("admin socket %s is %v, want a socket of mode 0600", d.socket, fi.Mode())
 	}
-	uid, gid := inOwner(t, d.socket)
-	puid, pgid := inProcIDs(t, d.cmd.Process.Pid)
+	uid, gid := ownerOf(t, d.socket)
+	puid, pgid := d.ids(t)
 	if uid != puid || gid != pgid {
 		t.Errorf("admin socket owned by %d:%d, want the daemon's %d:%d", uid, gid, puid, pgid)
 	}
@@ -118,24 +107,24 @@ func TestSurfaceAdminSocket(t *testing.T) {
 		t.Log("not root: the connection as another user is not tried")
 		return
 	}
-	if err := inDialAs(inNobody, d.socket); !errors.Is(err, syscall.EACCES) {
-		t.Errorf("connect to the admin socket as uid %d: %v, want EACCES", inNobody, err)
+	if err := dialAs(nobodyID, d.socket); !errors.Is(err, syscall.EACCES) {
+		t.Errorf("connect to the admin socket as uid %d: %v, want EACCES", nobodyID, err)
 	}
 	// Control: the refusal above is the socket's mode, nothing else.
 	if err := os.Chmod(d.socket, 0o666); err != nil {
 		t.Fatal(err)
 	}
-	if err := inDialAs(inNobody, d.socket); err != nil {
-		t.Errorf("control: connect as uid %d to the socket opened to 0666: %v, want success", inNobody, err)
+	if err := dialAs(nobodyID, d.socket); err != nil {
+		t.Errorf("control: connect as uid %d to the socket opened to 0666: %v, want success", nobodyID, err)
 	}
 	if err := os.Chmod(d.socket, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d.status()
+	d.status(t)
 }
 
-// inProbe is one request to the ingest port.
-type inProbe struct{ method, path string }
+// ingestProbe is one request to the ingest port.
+type ingestProbe struct{ method, path string }
 
 // TestSurfaceIngestChangesNothing sends every method to every path an
 // attacker might try on the ingest port (the admin API's paths, pprof,
@@ -147,9 +136,9 @@ type inProbe struct{ method, path string }
 func TestSurfaceIngestChangesNothing(t *testing.T) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))
-	d.postText("access", "a record that a roll would move")
-	before := inFolder(t, d.logs)
-	statusBefore := d.mustCtl("config", "status").stdout
+	d.postText(t, "access", "a record that a roll would move")
+	before := snapshot(t, d.logs)
+	statusBefore := d.ctl(t, "config", "status").stdout
 
 	paths := []string{
 		"/", "/v1", "/v1/", "/v1/roll", "/v1/roll?log=access", "/v1/config", "/v1/config/reload",
@@ -162,7 +151,7 @@ func TestSurfaceIngestChangesNothing(t *testing.T) {
 		"//v1/roll", "/V1/ROLL", "/v1/roll/", "/./v1/roll", "/v1/logs/../../v1/config/reload",
 	}
 	methods := []string{"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "ROLL"}
-	allowed := map[inProbe]bool{
+	allowed := map[ingestProbe]bool{
 		{"GET", "/healthz"}: true, {"HEAD", "/healthz"}: true,
 		{"GET", "/metrics"}: true, {"HEAD", "/metrics"}: true,
 		{"POST", "/v1/logs/access"}: true, {"POST", "/v1/logs/access.log"}: true,
@@ -187,9 +176,9 @@ func TestSurfaceIngestChangesNothing(t *testing.T) {
 			resp.Body.Close()
 			ok := resp.StatusCode >= 200 && resp.StatusCode < 400
 			switch {
-			case allowed[inProbe{m, p}] && !ok:
+			case allowed[ingestProbe{m, p}] && !ok:
 				t.Errorf("%s %s: %d %.200s, want success", m, p, resp.StatusCode, body)
-			case !allowed[inProbe{m, p}] && ok:
+			case !allowed[ingestProbe{m, p}] && ok:
 				t.Errorf("%s %s: %d %.200s, want an error status (not served on the ingest port)", m, p, resp.StatusCode, body)
 			case !ok && strings.Contains(string(body), "profile:"):
 				t.Errorf("%s %s: the body looks like pprof output: %.200s", m, p, body)
@@ -198,25 +187,25 @@ func TestSurfaceIngestChangesNothing(t *testing.T) {
 	}
 	// CONNECT and OPTIONS * cannot be sent by the client above. net/http
 	// answers OPTIONS * itself, 200 with an empty body: harmless.
-	if a := inRaw(t, d.addr, []byte("CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n"), waitLimit); a.err == nil && a.status < 400 {
+	if a := sendRaw(t, d.addr, []byte("CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n"), false, waitLimit); a.err == nil && a.status < 400 {
 		t.Errorf("CONNECT: %d %.200s, want an error status", a.status, a.body)
 	}
-	if a := inRaw(t, d.addr, []byte("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"), waitLimit); a.err != nil || a.body != "" {
+	if a := sendRaw(t, d.addr, []byte("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"), false, waitLimit); a.err != nil || a.body != "" {
 		t.Errorf("OPTIONS *: %d %q %v, want net/http's empty answer", a.status, a.body, a.err)
 	}
 
-	if diff := inFolderDiff(before, inFolder(t, d.logs)); diff != "" {
+	if diff := snapshotDiff(before, snapshot(t, d.logs)); diff != "" {
 		t.Errorf("the log folder changed: %s", diff)
 	}
-	if got := d.mustCtl("rolled").stdout; got != "" {
+	if got := d.ctl(t, "rolled").stdout; got != "" {
 		t.Errorf("rolled files after the probes:\n%s", got)
 	}
-	if got := d.mustCtl("config", "status").stdout; got != statusBefore {
+	if got := d.ctl(t, "config", "status").stdout; got != statusBefore {
 		t.Errorf("config status changed by the probes:\nbefore:\n%s\nafter:\n%s", statusBefore, got)
 	}
 	for _, m := range []string{"proxy.process.log.config.reload_successes", "proxy.process.log.config.reload_failures"} {
-		if v := d.metricValue(m); v != "0" {
-			t.Errorf("%s %s after the probes, want 0", m, v)
+		if v := d.metric(t, m); v != 0 {
+			t.Errorf("%s %d after the probes, want 0", m, v)
 		}
 	}
 	if d.hasExited() {
@@ -238,38 +227,39 @@ func TestSurfaceIngestLoopback(t *testing.T) {
 
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))
-	if got := inNetSockets(t, d.cmd.Process.Pid); len(got) != 1 || got[0] != "tcp "+d.addr || !strings.HasPrefix(d.addr, "127.0.0.1:") {
+	if got := d.netSockets(t); len(got) != 1 || got[0] != "tcp "+d.addr || !strings.HasPrefix(d.addr, "127.0.0.1:") {
 		t.Errorf("daemon with http_listen 127.0.0.1:0 has sockets %q, want only tcp %s on loopback", got, d.addr)
 	}
 
 	t.Run("no -config", func(t *testing.T) {
 		dir := tempDir(t)
-		d := inLaunch(t, dir, -1)
-		deadline := time.Now().Add(waitLimit)
-		for !addrLine.MatchString(d.stderr.String()) {
+		d := launchCmd(t, dir, exec.Command(daemonBin))
+		// Until the start-up line, an exit may be a port taken by another
+		// program (skip), not a failure of the test.
+		eventually(t, func() string {
+			if addrLine.MatchString(d.stderr.String()) {
+				return ""
+			}
 			if d.hasExited() {
 				if strings.Contains(d.stderr.String(), "address already in use") {
 					t.Skipf("127.0.0.1:8480 is taken on this machine: %s", d.stderr.String())
 				}
-				t.Fatalf("logrolld without -config exited %d:\n%s", d.cmd.ProcessState.ExitCode(), d.stderr.String())
+				t.Fatalf("logrolld without -config exited %d:\n%s", d.exitCode(), d.stderr.String())
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("logrolld without -config not ready after %v:\n%s", waitLimit, d.stderr.String())
-			}
-			time.Sleep(pollStep)
-		}
-		d.waitReady()
+			return "logrolld without -config not ready"
+		})
+		d.waitReady(t)
 		if d.addr != def {
 			t.Errorf("ingest on %s, want the default %s", d.addr, def)
 		}
-		if got := inNetSockets(t, d.cmd.Process.Pid); len(got) != 1 || got[0] != "tcp 127.0.0.1:8480" {
+		if got := d.netSockets(t); len(got) != 1 || got[0] != "tcp 127.0.0.1:8480" {
 			t.Errorf("daemon on the embedded defaults has sockets %q, want only tcp 127.0.0.1:8480", got)
 		}
 		if want := filepath.Join(dir, "run", ctl.SocketName); d.socket != want {
 			t.Errorf("socket %s, want %s", d.socket, want)
 		}
-		d.signal(syscall.SIGTERM)
-		if code := d.wait(waitLimit); code != 0 {
+		d.signal(t, syscall.SIGTERM)
+		if code := d.wait(t, waitLimit); code != 0 {
 			t.Errorf("exit %d after SIGTERM, want 0", code)
 		}
 	})
@@ -293,15 +283,15 @@ func TestSurfaceFilePerm(t *testing.T) {
 		t.Run(fmt.Sprintf("umask %03o perm %s", tc.umask, tc.perm), func(t *testing.T) {
 			dir := tempDir(t)
 			path := writeConfig(t, dir, conf{Extra: "logfile_perm = " + tc.perm + "\n"}.toml())
-			d := inLaunch(t, dir, tc.umask, "-config", path)
-			d.waitReady()
-			d.postText("access", "one")
-			rolled := d.roll()
+			d := launchCmd(t, dir, umaskCmd(tc.umask, "-config", path))
+			d.waitReady(t)
+			d.postText(t, "access", "one")
+			rolled := d.roll(t)
 			if len(rolled) != 1 {
 				t.Fatalf("roll printed %q, want one path", rolled)
 			}
-			d.postText("access", "two")
-			files := inFolder(t, d.logs)
+			d.postText(t, "access", "two")
+			files := snapshot(t, d.logs)
 			for _, name := range []string{"access.log", ".access.log.meta", filepath.Base(rolled[0])} {
 				f, ok := files[name]
 				switch {
@@ -323,9 +313,9 @@ func TestSurfaceFilePerm(t *testing.T) {
 	}
 }
 
-// inVictim creates a file outside the log folder that a planted symlink
+// newVictim creates a file outside the log folder that a planted symlink
 // points at, and returns its path and a check that it is untouched.
-func inVictim(t *testing.T) (string, func()) {
+func newVictim(t *testing.T) (string, func()) {
 	t.Helper()
 	path := filepath.Join(tempDir(t), "victim")
 	const content = "the victim's own content\n"
@@ -349,8 +339,8 @@ func inVictim(t *testing.T) (string, func()) {
 	}
 }
 
-// inSymlink replaces whatever is at link with a symlink to target.
-func inSymlink(t *testing.T, target, link string) {
+// plantSymlink replaces whatever is at link with a symlink to target.
+func plantSymlink(t *testing.T, target, link string) {
 	t.Helper()
 	if err := os.Remove(link); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal(err)
@@ -376,10 +366,10 @@ func TestSurfaceSymlinkPlanted(t *testing.T) {
 		if err := os.Mkdir(logs, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		victim, untouched := inVictim(t)
-		inSymlink(t, victim, filepath.Join(logs, "access.log"))
+		victim, untouched := newVictim(t)
+		plantSymlink(t, victim, filepath.Join(logs, "access.log"))
 		d := launch(t, path)
-		if code := d.wait(waitLimit); code != 2 {
+		if code := d.wait(t, waitLimit); code != 2 {
 			t.Errorf("exit %d with a symlink at the active path, want 2", code)
 		}
 		msg := d.stderr.String()
@@ -399,15 +389,15 @@ func TestSurfaceSymlinkPlanted(t *testing.T) {
 		if err := os.Mkdir(logs, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		victim, untouched := inVictim(t)
+		victim, untouched := newVictim(t)
 		meta := filepath.Join(logs, ".access.log.meta")
-		inSymlink(t, victim, meta)
+		plantSymlink(t, victim, meta)
 		d := startDaemon(t, path)
-		d.postText("access", "one")
-		if len(d.roll()) != 1 {
+		d.postText(t, "access", "one")
+		if len(d.roll(t)) != 1 {
 			t.Fatal("roll printed no path")
 		}
-		d.postText("access", "two")
+		d.postText(t, "access", "two")
 		untouched()
 		if fi, err := os.Lstat(meta); err != nil || !fi.Mode().IsRegular() {
 			t.Errorf(".access.log.meta is %v (%v), want a regular file replacing the link", fi.Mode(), err)
@@ -417,23 +407,23 @@ func TestSurfaceSymlinkPlanted(t *testing.T) {
 	t.Run("active file while running", func(t *testing.T) {
 		dir := tempDir(t)
 		d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))
-		victim, untouched := inVictim(t)
+		victim, untouched := newVictim(t)
 		active := filepath.Join(d.logs, "access.log")
-		d.postText("access", "before the roll")
-		if len(d.roll()) != 1 {
+		d.postText(t, "access", "before the roll")
+		if len(d.roll(t)) != 1 {
 			t.Fatal("roll printed no path")
 		}
 
 		// The new active file is replaced by a link: writes are refused
 		// (the writer notices its file is gone and will not recreate it
 		// through the link).
-		inSymlink(t, victim, active)
+		plantSymlink(t, victim, active)
 		a, err := d.do(req{log: "access", ctype: "text/plain", body: []byte("through the link?\n")})
 		if err != nil || a.status != http.StatusInternalServerError {
 			t.Errorf("POST with a symlink at the active path: %d %s %v, want 500", a.status, a.body, err)
 		}
 		untouched()
-		if r := d.ctl("roll"); r.stdout != "" {
+		if r := d.tryCtl(t, "roll"); r.stdout != "" {
 			t.Errorf("roll with a symlink at the active path printed %q, want nothing (nothing of ours to roll)", r.stdout)
 		}
 		untouched()
@@ -442,7 +432,7 @@ func TestSurfaceSymlinkPlanted(t *testing.T) {
 		if err := os.Remove(active); err != nil {
 			t.Fatal(err)
 		}
-		d.postText("access", "after the link was removed")
+		d.postText(t, "access", "after the link was removed")
 		if got := readFile(t, active); got != "after the link was removed\n" {
 			t.Errorf("access.log holds %q", got)
 		}
@@ -450,9 +440,9 @@ func TestSurfaceSymlinkPlanted(t *testing.T) {
 		// A link planted while the writer still holds a written file: the
 		// roll must not rename the link into a .old name; it fails, naming
 		// the path, and leaves the link.
-		d.postText("access", "in the file the link replaces")
-		inSymlink(t, victim, active)
-		r := d.ctl("roll")
+		d.postText(t, "access", "in the file the link replaces")
+		plantSymlink(t, victim, active)
+		r := d.tryCtl(t, "roll")
 		if r.code != 1 || !strings.Contains(r.stderr, active) || !strings.Contains(r.stderr, "symlink") {
 			t.Errorf("roll with a symlink at the active path: want exit 1 naming the path and the symlink: %v", r)
 		}
@@ -461,7 +451,7 @@ func TestSurfaceSymlinkPlanted(t *testing.T) {
 				t.Errorf("roll printed %s, which is %v (%v), want a regular file", p, fi.Mode(), err)
 			}
 		}
-		for name, f := range inFolder(t, d.logs) {
+		for name, f := range snapshot(t, d.logs) {
 			if f.mode.Type() == fs.ModeSymlink && name != "access.log" {
 				t.Errorf("%s in the log folder is a symlink", name)
 			}
@@ -473,7 +463,7 @@ func TestSurfaceSymlinkPlanted(t *testing.T) {
 		if err := os.Remove(active); err != nil {
 			t.Fatal(err)
 		}
-		d.postText("access", "after the second link was removed")
+		d.postText(t, "access", "after the second link was removed")
 		untouched()
 	})
 }

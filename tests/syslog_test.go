@@ -21,13 +21,13 @@ import (
 // bounds. syslog-ng's network() and syslog() destinations are in
 // syslogng_net_test.go.
 
-// sysLine reads the syslog listeners' addresses from the start-up lines.
-var sysLine = regexp.MustCompile(`msg="logrolld syslog listening" transport=(tcp|udp) addr=(\S+)`)
+// syslogListenLine reads the syslog listeners' addresses from the start-up lines.
+var syslogListenLine = regexp.MustCompile(`msg="logrolld syslog listening" transport=(tcp|udp) addr=(\S+)`)
 
-// sysAddrs returns the daemon's syslog TCP and UDP addresses ("" when off).
-func (d *daemon) sysAddrs() (tcp, udp string) {
-	d.t.Helper()
-	for _, m := range sysLine.FindAllStringSubmatch(d.stderr.String(), -1) {
+// syslogAddrs returns the daemon's syslog TCP and UDP addresses ("" when off).
+func (d *daemon) syslogAddrs(t *testing.T) (tcp, udp string) {
+	t.Helper()
+	for _, m := range syslogListenLine.FindAllStringSubmatch(d.stderr.String(), -1) {
 		if m[1] == "tcp" {
 			tcp = m[2]
 		} else {
@@ -37,10 +37,10 @@ func (d *daemon) sysAddrs() (tcp, udp string) {
 	return tcp, udp
 }
 
-// sysConf is a records.toml with both syslog listeners on free loopback
+// syslogConf is a records.toml with both syslog listeners on free loopback
 // ports, the logs given (plus "syslog"), each log's table body after its
 // filename taken from routes, and extra records of [proxy.config.log].
-func sysConf(extra string, logs []string, routes map[string]string) string {
+func syslogConf(extra string, logs []string, routes map[string]string) string {
 	c := conf{
 		MaxBodyMB: 4, RollingEnabled: `"size"`, SizeMB: 1, Logs: []string{},
 		Extra: extra + "\n[proxy.config.syslog]\ntcp_listen = \"127.0.0.1:0\"\nudp_listen = \"127.0.0.1:0\"\n",
@@ -51,22 +51,22 @@ func sysConf(extra string, logs []string, routes map[string]string) string {
 	return c
 }
 
-// sysStart starts a daemon on sysConf and returns it with its syslog
+// startSyslog starts a daemon on syslogConf and returns it with its syslog
 // addresses.
-func sysStart(t *testing.T, extra string, logs []string, routes map[string]string) (*daemon, string, string) {
+func startSyslog(t *testing.T, extra string, logs []string, routes map[string]string) (*daemon, string, string) {
 	t.Helper()
 	dir := tempDir(t)
-	d := startDaemon(t, writeConfig(t, dir, sysConf(extra, logs, routes)))
-	tcp, udp := d.sysAddrs()
+	d := startDaemon(t, writeConfig(t, dir, syslogConf(extra, logs, routes)))
+	tcp, udp := d.syslogAddrs(t)
 	if tcp == "" || udp == "" {
 		t.Fatalf("no syslog listening lines:\n%s", d.stderr.String())
 	}
 	return d, tcp, udp
 }
 
-// sysLogger runs util-linux logger with args, the messages on its
+// runLogger runs util-linux logger with args, the messages on its
 // standard input (one a line), against addr.
-func sysLogger(t *testing.T, addr string, stdin string, args ...string) {
+func runLogger(t *testing.T, addr string, stdin string, args ...string) {
 	t.Helper()
 	bin, err := exec.LookPath("logger")
 	if err != nil {
@@ -80,18 +80,18 @@ func sysLogger(t *testing.T, addr string, stdin string, args ...string) {
 	}
 }
 
-// sysActive returns the lines of a log's active file.
-func (d *daemon) sysActive(log string) []string {
-	d.t.Helper()
-	return lines(readFile(d.t, filepath.Join(d.logs, log)))
+// activeLines returns the lines of a log's active file.
+func (d *daemon) activeLines(t *testing.T, log string) []string {
+	t.Helper()
+	return lines(readFile(t, filepath.Join(d.logs, log)))
 }
 
-// sysLinesRE matches the lines util-linux logger writes in each format:
+// logger5424RE and logger3164RE match the lines util-linux logger writes in each format:
 // RFC 5424 "<PRI>1 TIMESTAMP HOST TAG - - [timeQuality…] MSG" and RFC 3164
 // "<PRI>Mmm dd hh:mm:ss HOST TAG: MSG".
 var (
-	sys5424RE = regexp.MustCompile(`^<(\d+)>1 \d{4}-\d\d-\d\dT\S+ \S+ (\S+) - - \[timeQuality[^]]*\] (.*)$`)
-	sys3164RE = regexp.MustCompile(`^<(\d+)>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ ([^:\s]+): (.*)$`)
+	logger5424RE = regexp.MustCompile(`^<(\d+)>1 \d{4}-\d\d-\d\dT\S+ \S+ (\S+) - - \[timeQuality[^]]*\] (.*)$`)
+	logger3164RE = regexp.MustCompile(`^<(\d+)>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ ([^:\s]+): (.*)$`)
 )
 
 // TestSyslogLogger sends messages with util-linux logger in every
@@ -99,7 +99,7 @@ var (
 // and checks that each arrives once, in order, exactly as logger sent it
 // (checked against the format's shape), in its log.
 func TestSyslogLogger(t *testing.T) {
-	d, tcp, udp := sysStart(t, "", []string{"auth", "web"}, map[string]string{
+	d, tcp, udp := startSyslog(t, "", []string{"auth", "web"}, map[string]string{
 		"auth": `syslog_facility = ["auth", "authpriv"]` + "\n",
 		"web":  `syslog_app_name = ["nginx"]` + "\n",
 	})
@@ -110,12 +110,12 @@ func TestSyslogLogger(t *testing.T) {
 		format *regexp.Regexp
 	}
 	runs := []run{
-		{"tcp newline rfc5424", tcp, []string{"--tcp", "--rfc5424"}, sys5424RE},
-		{"tcp octet rfc5424", tcp, []string{"--tcp", "--octet-count", "--rfc5424"}, sys5424RE},
-		{"tcp newline rfc3164", tcp, []string{"--tcp", "--rfc3164"}, sys3164RE},
-		{"tcp octet rfc3164", tcp, []string{"--tcp", "--octet-count", "--rfc3164"}, sys3164RE},
-		{"udp rfc5424", udp, []string{"--udp", "--rfc5424"}, sys5424RE},
-		{"udp rfc3164", udp, []string{"--udp", "--rfc3164"}, sys3164RE},
+		{"tcp newline rfc5424", tcp, []string{"--tcp", "--rfc5424"}, logger5424RE},
+		{"tcp octet rfc5424", tcp, []string{"--tcp", "--octet-count", "--rfc5424"}, logger5424RE},
+		{"tcp newline rfc3164", tcp, []string{"--tcp", "--rfc3164"}, logger3164RE},
+		{"tcp octet rfc3164", tcp, []string{"--tcp", "--octet-count", "--rfc3164"}, logger3164RE},
+		{"udp rfc5424", udp, []string{"--udp", "--rfc5424"}, logger5424RE},
+		{"udp rfc3164", udp, []string{"--udp", "--rfc3164"}, logger3164RE},
 	}
 	want := map[string][]string{} // log → "tag|pri|message" in order
 	for i, r := range runs {
@@ -130,9 +130,9 @@ func TestSyslogLogger(t *testing.T) {
 			for j := range 50 {
 				fmt.Fprintf(&in, "run %d %s message %02d ünïcode\n", i, r.name, j)
 			}
-			sysLogger(t, r.addr, in.String(), append(r.args, "--tag", dest.tag, "--priority", dest.prio)...)
+			runLogger(t, r.addr, in.String(), append(r.args, "--tag", dest.tag, "--priority", dest.prio)...)
 			for j := range 50 {
-				want[dest.log] = append(want[dest.log], fmt.Sprintf("%s|%d|run %d %s message %02d ünïcode", dest.tag, sysPRI(dest.prio), i, r.name, j))
+				want[dest.log] = append(want[dest.log], fmt.Sprintf("%s|%d|run %d %s message %02d ünïcode", dest.tag, priOf(dest.prio), i, r.name, j))
 			}
 		}
 		// Each run is written before the next starts: the order of the
@@ -142,7 +142,7 @@ func TestSyslogLogger(t *testing.T) {
 			total += len(w)
 		}
 		eventually(t, func() string {
-			if n := d.ecoProm("proxy_process_log_syslog_messages_written_total"); n != int64(total) {
+			if n := d.metric(t, "proxy.process.log.syslog.messages_written"); n != int64(total) {
 				return fmt.Sprintf("after %s: %d messages written, want %d", r.name, n, total)
 			}
 			return ""
@@ -150,10 +150,10 @@ func TestSyslogLogger(t *testing.T) {
 	}
 	for log, w := range want {
 		var got []string
-		for _, l := range d.sysActive(log) {
-			m := sys5424RE.FindStringSubmatch(l)
+		for _, l := range d.activeLines(t, log) {
+			m := logger5424RE.FindStringSubmatch(l)
 			if m == nil {
-				m = sys3164RE.FindStringSubmatch(l)
+				m = logger3164RE.FindStringSubmatch(l)
 			}
 			if m == nil {
 				t.Fatalf("%s: line %q is not as logger sends it", log, l)
@@ -161,23 +161,23 @@ func TestSyslogLogger(t *testing.T) {
 			got = append(got, m[2]+"|"+m[1]+"|"+m[3])
 		}
 		if !slices.Equal(got, w) {
-			t.Errorf("%s: %d lines, want %d; first difference: %s", log, len(got), len(w), sysFirstDiff(got, w))
+			t.Errorf("%s: %d lines, want %d; first difference: %s", log, len(got), len(w), firstDiff(got, w))
 		}
 	}
-	if n := d.ecoProm("proxy_process_log_syslog_messages_refused_total"); n != 0 {
+	if n := d.metric(t, "proxy.process.log.syslog.messages_refused"); n != 0 {
 		t.Errorf("%d messages refused", n)
 	}
 }
 
-// sysPRI is the PRI of a logger priority "facility.level".
-func sysPRI(p string) int {
+// priOf is the PRI of a logger priority "facility.level".
+func priOf(p string) int {
 	fac := map[string]int{"user": 1, "auth": 4, "authpriv": 10, "local7": 23}
 	lvl := map[string]int{"err": 3, "notice": 5, "info": 6}
 	f, l, _ := strings.Cut(p, ".")
 	return fac[f]*8 + lvl[l]
 }
 
-func sysFirstDiff(got, want []string) string {
+func firstDiff(got, want []string) string {
 	for i := range min(len(got), len(want)) {
 		if got[i] != want[i] {
 			return fmt.Sprintf("line %d: %q, want %q", i+1, got[i], want[i])
@@ -197,7 +197,7 @@ func sysFirstDiff(got, want []string) string {
 // nothing of it written; the good ones are written; a bad octet count and
 // a stream cut in the middle of a frame end their connection.
 func TestSyslogBadInput(t *testing.T) {
-	d, tcp, udp := sysStart(t, "", nil, nil)
+	d, tcp, udp := startSyslog(t, "", nil, nil)
 	good := func(i int) string { return fmt.Sprintf("<13>1 2026-11-21T06:00:00Z h app - - - good %d", i) }
 	long := "<13>1 2026-11-21T06:00:00Z h app - - - " + strings.Repeat("x", 70000) // over 65536
 	cases := []struct {
@@ -220,12 +220,12 @@ func TestSyslogBadInput(t *testing.T) {
 		stream.WriteString(c.stream)
 	}
 	stream.WriteString(good(len(cases)) + "\n")
-	sysSend(t, tcp, stream.String())
+	sendSyslog(t, tcp, stream.String())
 	// Connection enders, each on its own connection after a good message.
-	sysSend(t, tcp, good(100)+"\n"+"12a <13>1 - - - - - - x")           // bad octet count
-	sysSend(t, tcp, good(101)+"\n"+"0 \n")                              // zero length
-	sysSend(t, tcp, good(102)+"\n"+"60 <13>1 2026-11-21T06:00:00Z h a") // cut mid-frame
-	sysSend(t, tcp, good(103)+"\n"+"<13>1 2026-11-21T06:00:00Z h a - - - no LF")
+	sendSyslog(t, tcp, good(100)+"\n"+"12a <13>1 - - - - - - x")           // bad octet count
+	sendSyslog(t, tcp, good(101)+"\n"+"0 \n")                              // zero length
+	sendSyslog(t, tcp, good(102)+"\n"+"60 <13>1 2026-11-21T06:00:00Z h a") // cut mid-frame
+	sendSyslog(t, tcp, good(103)+"\n"+"<13>1 2026-11-21T06:00:00Z h a - - - no LF")
 	// UDP: one datagram each.
 	uc, err := net.Dial("udp", udp)
 	if err != nil {
@@ -238,11 +238,11 @@ func TestSyslogBadInput(t *testing.T) {
 	wantRefused := map[string]int64{"syntax": 5 + 1, "utf8": 1 + 1, "nul": 1 + 1, "oversize": 2, "length": 2, "cut": 2}
 	eventually(t, func() string {
 		for r, n := range wantRefused {
-			if got := d.ecoProm(fmt.Sprintf(`proxy_process_log_syslog_messages_refused_total{reason=%q}`, r)); got != n {
+			if got := d.metricOr0(t, "proxy.process.log.syslog.messages_refused", "reason", r); got != n {
 				return fmt.Sprintf("refused{reason=%q} = %d, want %d", r, got, n)
 			}
 		}
-		if n := d.ecoProm("proxy_process_log_syslog_messages_written_total"); n != int64(len(cases)+1+4+1) {
+		if n := d.metric(t, "proxy.process.log.syslog.messages_written"); n != int64(len(cases)+1+4+1) {
 			return fmt.Sprintf("%d written", n)
 		}
 		return ""
@@ -252,19 +252,19 @@ func TestSyslogBadInput(t *testing.T) {
 		want = append(want, good(i))
 	}
 	want = append(want, good(100), good(101), good(102), good(103), good(200))
-	got := d.sysActive("syslog.log")
+	got := d.activeLines(t, "syslog.log")
 	slices.Sort(got)
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
-		t.Errorf("syslog.log: %s", sysFirstDiff(got, want))
+		t.Errorf("syslog.log: %s", firstDiff(got, want))
 	}
 	if strings.Count(d.stderr.String(), "syslog message refused") == 0 {
 		t.Error("no refusal in the daemon's log")
 	}
 }
 
-// sysSend writes data on a new TCP connection to addr, then closes it.
-func sysSend(t *testing.T, addr, data string) {
+// sendSyslog writes data on a new TCP connection to addr, then closes it.
+func sendSyslog(t *testing.T, addr, data string) {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -284,16 +284,16 @@ func sysSend(t *testing.T, addr, data string) {
 // once (256 at most), and still nothing else suffers: a message sent then
 // is written.
 func TestSyslogBounds(t *testing.T) {
-	d, tcp, _ := sysStart(t, "", nil, nil)
-	sysSend(t, tcp, "<13>1 - h a - - - warm up\n")
+	d, tcp, _ := startSyslog(t, "", nil, nil)
+	sendSyslog(t, tcp, "<13>1 - h a - - - warm up\n")
 	eventually(t, func() string {
-		if n := d.ecoProm("proxy_process_log_syslog_messages_written_total"); n != 1 {
+		if n := d.metric(t, "proxy.process.log.syslog.messages_written"); n != 1 {
 			return "warm-up not written"
 		}
 		return ""
 	})
-	baseHWM := d.inHWM()
-	baseG := d.relPromValue("go_goroutines")
+	baseHWM := d.hwm(t)
+	baseG := d.goMetric(t, "go_goroutines")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -326,14 +326,14 @@ func TestSyslogBounds(t *testing.T) {
 	}
 	wg.Wait() // 400 MB discarded
 	eventually(t, func() string {
-		if n := d.ecoProm("proxy_process_log_syslog_connections"); n != 200 {
+		if n := d.metric(t, "proxy.process.log.syslog.connections"); n != 200 {
 			return fmt.Sprintf("%d connections open, want 200", n)
 		}
 		return ""
 	})
-	g := d.relPromValue("go_goroutines")
-	hwm := d.inHWM()
-	t.Logf("200 connections: goroutines %v → %v, VmHWM %.1f → %.1f MiB", baseG, g, float64(baseHWM)/inMiB, float64(hwm)/inMiB)
+	g := d.goMetric(t, "go_goroutines")
+	hwm := d.hwm(t)
+	t.Logf("200 connections: goroutines %v → %v, VmHWM %.1f → %.1f MiB", baseG, g, float64(baseHWM)/mib, float64(hwm)/mib)
 	if g > baseG+200+10 {
 		t.Errorf("%v goroutines for 200 connections (%v before): more than one each", g, baseG)
 	}
@@ -341,10 +341,10 @@ func TestSyslogBounds(t *testing.T) {
 	// discarded as it comes, never buffered), plus its goroutine's stack
 	// and the socket: 200 × (64 + 8) KiB ≈ 14 MiB; 32 MiB of slack for the
 	// runtime.
-	if bound := baseHWM + 48*inMiB; hwm > bound && !inRaceBuild() {
-		t.Errorf("VmHWM %.1f MiB, over the bound %.1f MiB", float64(hwm)/inMiB, float64(bound)/inMiB)
+	if bound := baseHWM + 48*mib; hwm > bound && !raceBuild() {
+		t.Errorf("VmHWM %.1f MiB, over the bound %.1f MiB", float64(hwm)/mib, float64(bound)/mib)
 	}
-	if n := d.ecoProm(`proxy_process_log_syslog_messages_refused_total{reason="oversize"}`); n != 100 {
+	if n := d.metric(t, "proxy.process.log.syslog.messages_refused", "reason", "oversize"); n != 100 {
 		t.Errorf("%d refused as oversize, want 100 (one per endless line)", n)
 	}
 	// More than MaxConns: refused at once, the others unharmed.
@@ -356,7 +356,7 @@ func TestSyslogBounds(t *testing.T) {
 		conns = append(conns, c)
 	}
 	eventually(t, func() string {
-		if n := d.ecoProm("proxy_process_log_syslog_connections_refused_total"); n != 4 {
+		if n := d.metric(t, "proxy.process.log.syslog.connections_refused"); n != 4 {
 			return fmt.Sprintf("%d connections refused, want 4 (260 for 256)", n)
 		}
 		return ""
@@ -365,22 +365,22 @@ func TestSyslogBounds(t *testing.T) {
 		c.Close()
 	}
 	eventually(t, func() string {
-		if n := d.ecoProm("proxy_process_log_syslog_connections"); n != 0 {
+		if n := d.metric(t, "proxy.process.log.syslog.connections"); n != 0 {
 			return fmt.Sprintf("%d connections still open", n)
 		}
-		if g := d.relPromValue("go_goroutines"); g > baseG+2 {
+		if g := d.goMetric(t, "go_goroutines"); g > baseG+2 {
 			return fmt.Sprintf("%v goroutines, %v before the connections", g, baseG)
 		}
 		return ""
 	})
-	sysSend(t, tcp, "<13>1 - h a - - - after\n")
+	sendSyslog(t, tcp, "<13>1 - h a - - - after\n")
 	eventually(t, func() string {
-		if got := d.sysActive("syslog.log"); !slices.Equal(got, []string{"<13>1 - h a - - - warm up", "<13>1 - h a - - - after"}) {
+		if got := d.activeLines(t, "syslog.log"); !slices.Equal(got, []string{"<13>1 - h a - - - warm up", "<13>1 - h a - - - after"}) {
 			return fmt.Sprintf("syslog.log = %q", got)
 		}
 		return ""
 	})
-	if n := d.ecoProm(`proxy_process_log_syslog_messages_refused_total{reason="cut"}`); n != 100 {
+	if n := d.metric(t, "proxy.process.log.syslog.messages_refused", "reason", "cut"); n != 100 {
 		t.Errorf("%d refused as cut, want 100 (the stalled frames)", n)
 	}
 }
@@ -391,11 +391,11 @@ func TestSyslogBounds(t *testing.T) {
 // the written ones are in the order sent.
 func TestSyslogUDPLossCounted(t *testing.T) {
 	dir := tempDir(t)
-	text := ecoSpaceConf("syslog", "filler")
+	text := exhaustibleConf("syslog", "filler")
 	text = strings.Replace(text, "\n[[logs]]", "\n[proxy.config.syslog]\nudp_listen = \"127.0.0.1:0\"\n\n[[logs]]", 1)
 	d := startDaemon(t, writeConfig(t, dir, text))
-	_, udp := d.sysAddrs()
-	d.ecoExhaust("filler")
+	_, udp := d.syslogAddrs(t)
+	d.exhaust(t, "filler")
 	c, err := net.Dial("udp", udp)
 	if err != nil {
 		t.Fatal(err)
@@ -406,17 +406,17 @@ func TestSyslogUDPLossCounted(t *testing.T) {
 		fmt.Fprintf(c, "<13>1 2026-11-21T06:00:00Z h app - - - datagram %05d %s", i, strings.Repeat("u", 60))
 	}
 	eventually(t, func() string {
-		if n := d.ecoProm("proxy_process_log_syslog_write_retries_total"); n == 0 {
+		if n := d.metric(t, "proxy.process.log.syslog.write_retries"); n == 0 {
 			return "no refused batch yet"
 		}
 		return ""
 	})
-	if n := d.ecoWritten("syslog.log"); n != 0 {
+	if n := d.written(t, "syslog.log"); n != 0 {
 		t.Fatalf("%d written while the space was exhausted", n)
 	}
-	d.ecoRemoveRolled("filler.log")
+	d.removeRolled(t, "filler.log")
 	eventually(t, func() string {
-		if d.ecoWritten("syslog.log") == 0 {
+		if d.written(t, "syslog.log") == 0 {
 			return "nothing written after the space came back"
 		}
 		return ""
@@ -425,15 +425,15 @@ func TestSyslogUDPLossCounted(t *testing.T) {
 	// a second): the kernel's drop count comes with the next datagram read,
 	// which must find room.
 	for last, stable := int64(-1), time.Now(); time.Since(stable) < 500*time.Millisecond; time.Sleep(50 * time.Millisecond) {
-		if n := d.ecoWritten("syslog.log"); n != last {
+		if n := d.written(t, "syslog.log"); n != last {
 			last, stable = n, time.Now()
 		}
 	}
 	fmt.Fprintf(c, "<13>1 2026-11-21T06:00:00Z h app - - - datagram %05d last", flood)
 	var written, dropped int64
 	eventually(t, func() string {
-		written = d.ecoProm("proxy_process_log_syslog_messages_written_total")
-		dropped = d.ecoProm("proxy_process_log_syslog_udp_dropped_total")
+		written = d.metric(t, "proxy.process.log.syslog.messages_written")
+		dropped = d.metric(t, "proxy.process.log.syslog.udp_dropped")
 		if written+dropped != flood+1 {
 			return fmt.Sprintf("%d written + %d dropped, want %d sent", written, dropped, flood+1)
 		}
@@ -443,7 +443,7 @@ func TestSyslogUDPLossCounted(t *testing.T) {
 		t.Errorf("no datagram dropped: the flood did not fill the socket buffer")
 	}
 	var got []string
-	for _, path := range d.ecoLogFiles("syslog.log") {
+	for _, path := range d.filesOf(t, "syslog.log") {
 		got = append(got, lines(readFile(t, path))...)
 	}
 	if int64(len(got)) != written {

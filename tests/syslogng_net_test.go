@@ -13,40 +13,40 @@ import (
 // etc/shippers/syslog-ng-network.conf, delivering to logrolld's syslog TCP
 // input (docs/syslog.md).
 
-// ecoNetRecipeAddr is what the test changes in the recipe.
-const ecoNetRecipeAddr = `"127.0.0.1" port(5514)`
+// netRecipeAddr is what the test changes in the recipe.
+const netRecipeAddr = `"127.0.0.1" port(5514)`
 
-// ecoStartSyslogNGNet starts syslog-ng with the recipe pointed at d's
+// startSyslogNGNet starts syslog-ng with the recipe pointed at d's
 // syslog TCP port; network replaces the syslog() destination by network().
-func ecoStartSyslogNGNet(t *testing.T, dir string, d *daemon, network bool) *ecoSyslogNG {
+func startSyslogNGNet(t *testing.T, dir string, d *daemon, network bool) *syslogNG {
 	t.Helper()
-	recipe := readFile(t, ecoRepoFile(t, "etc/shippers/syslog-ng-network.conf"))
-	if n := strings.Count(recipe, ecoNetRecipeAddr); n != 1 {
-		t.Fatalf("etc/shippers/syslog-ng-network.conf names %s %d times, want once", ecoNetRecipeAddr, n)
+	recipe := readFile(t, repoFile(t, "etc/shippers/syslog-ng-network.conf"))
+	if n := strings.Count(recipe, netRecipeAddr); n != 1 {
+		t.Fatalf("etc/shippers/syslog-ng-network.conf names %s %d times, want once", netRecipeAddr, n)
 	}
-	tcp, _ := d.sysAddrs()
+	tcp, _ := d.syslogAddrs(t)
 	host, port, _ := strings.Cut(tcp, ":")
-	recipe = strings.Replace(recipe, ecoNetRecipeAddr, fmt.Sprintf("%q port(%s)", host, port), 1)
+	recipe = strings.Replace(recipe, netRecipeAddr, fmt.Sprintf("%q port(%s)", host, port), 1)
 	if network {
 		if !strings.Contains(recipe, "    syslog(\"") {
 			t.Fatal("the recipe has no syslog() destination to replace")
 		}
 		recipe = strings.Replace(recipe, "    syslog(\"", "    network(\"", 1)
 	}
-	return ecoStartSyslogNGWith(t, dir, recipe)
+	return startSyslogNGWith(t, dir, recipe)
 }
 
-// ecoNetRE finds the sender and the sequence number in a line as syslog()
+// netLineRE finds the sender and the sequence number in a line as syslog()
 // (RFC 5424: "<14>1 TIME HOST senderN 100N - [meta sequenceId="…"] seq=…") or network() (RFC
 // 3164: "<14>TIME HOST senderN[100N]: seq=…") writes it.
-var ecoNetRE = regexp.MustCompile(`^<14>(?:1 \S+ \S+ sender(\d) 100(\d) - (?:-|\[[^]]*\]) |[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ sender(\d)\[100(\d)\]: )seq=(\d{5}) ` + regexp.QuoteMeta(ecoMessagePad) + `$`)
+var netLineRE = regexp.MustCompile(`^<14>(?:1 \S+ \S+ sender(\d) 100(\d) - (?:-|\[[^]]*\]) |[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ sender(\d)\[100(\d)\]: )seq=(\d{5}) ` + regexp.QuoteMeta(messagePad) + `$`)
 
-// ecoCheckNetDelivered checks that syslog.log's files hold each sender's
+// checkNetDelivered checks that syslog.log's files hold each sender's
 // messages 0..perSender-1 once each and in order, as syslog-ng sent them.
-func ecoCheckNetDelivered(t *testing.T, d *daemon, perSender int) {
+func checkNetDelivered(t *testing.T, d *daemon, perSender int) {
 	t.Helper()
-	ecoCheckOrder(t, d, perSender, func(where, line string) (int, int) {
-		m := ecoNetRE.FindStringSubmatch(line)
+	checkDeliveryOrder(t, d, perSender, func(where, line string) (int, int) {
+		m := netLineRE.FindStringSubmatch(line)
 		if m == nil {
 			t.Fatalf("%s is not a test message as syslog-ng sends it: %q", where, line)
 		}
@@ -67,7 +67,7 @@ func ecoCheckNetDelivered(t *testing.T, d *daemon, perSender int) {
 // batch and stops reading, syslog-ng's flow control holds the rest, and
 // once the space is freed every message arrives once, in order per sender.
 func TestSyslogNGNetwork(t *testing.T) {
-	ecoSyslogNGBinary(t) // skips when syslog-ng is not installed
+	syslogNGBinary(t) // skips when syslog-ng is not installed
 	for _, network := range []bool{false, true} {
 		name := "syslog()"
 		if network {
@@ -75,48 +75,38 @@ func TestSyslogNGNetwork(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			dir := tempDir(t)
-			text := ecoSpaceConf("syslog", "filler")
+			text := exhaustibleConf("syslog", "filler")
 			text = strings.Replace(text, "\n[[logs]]", "\n[proxy.config.syslog]\ntcp_listen = \"127.0.0.1:0\"\n\n[[logs]]", 1)
 			d := startDaemon(t, writeConfig(t, dir, text))
-			s := ecoStartSyslogNGNet(t, dir, d, network)
+			s := startSyslogNGNet(t, dir, d, network)
 
-			half := ecoPerSender / 2
-			s.send(0, half)
-			first := int64(ecoSenders * half)
-			ecoWait(t, ecoDeliverLimit, func() string {
-				if n := d.ecoWritten(ecoSyslogLog); n < first {
-					return fmt.Sprintf("%d of %d messages written", n, first)
-				}
-				return ""
-			})
-			d.ecoExhaust("filler")
-			retriesBefore := d.ecoProm("proxy_process_log_syslog_write_retries_total")
+			half := messagesPerSender / 2
+			s.send(t, 0, half)
+			first := int64(syslogSenders * half)
+			d.waitWritten(t, syslogLog, first, deliverLimit)
+			d.exhaust(t, "filler")
+			retriesBefore := d.metric(t, "proxy.process.log.syslog.write_retries")
 			exhausted := time.Now()
-			s.send(half, ecoPerSender)
-			ecoWait(t, ecoDeliverLimit, func() string {
-				if n := d.ecoProm("proxy_process_log_syslog_write_retries_total"); n < retriesBefore+10 {
+			s.send(t, half, messagesPerSender)
+			eventuallyWithin(t, deliverLimit, func() string {
+				if n := d.metric(t, "proxy.process.log.syslog.write_retries"); n < retriesBefore+10 {
 					return "logrolld has not held a refused batch yet"
 				}
 				return ""
 			})
-			if n := d.ecoWritten(ecoSyslogLog); n != first {
+			if n := d.written(t, syslogLog); n != first {
 				t.Fatalf("%d records written while the space was exhausted, want the %d of before", n, first)
 			}
-			d.ecoRemoveRolled("filler.log")
+			d.removeRolled(t, "filler.log")
 			resumed := time.Now()
-			want := int64(ecoSenders * ecoPerSender)
-			ecoWait(t, ecoDeliverLimit, func() string {
-				if n := d.ecoWritten(ecoSyslogLog); n < want {
-					return fmt.Sprintf("%d of %d messages written after the space came back", n, want)
-				}
-				return ""
-			})
-			s.stop()
+			want := int64(syslogSenders * messagesPerSender)
+			d.waitWritten(t, syslogLog, want, deliverLimit)
+			s.stop(t)
 			if strings.Contains(s.stderr.String(), "dropped") {
 				t.Errorf("syslog-ng dropped messages:\n%s", s.stderr.String())
 			}
-			ecoCheckNetDelivered(t, d, ecoPerSender)
-			if n := d.ecoProm("proxy_process_log_syslog_messages_refused_total"); n != 0 {
+			checkNetDelivered(t, d, messagesPerSender)
+			if n := d.metric(t, "proxy.process.log.syslog.messages_refused"); n != 0 {
 				t.Errorf("%d messages refused", n)
 			}
 			t.Logf("%s: held for %v while the space was exhausted; the rest written %v after it came back",

@@ -19,28 +19,25 @@ import (
 // by etc/shippers/syslog-ng.conf, delivering to a real logrolld.
 
 const (
-	ecoSenders      = 4                        // syslog clients, one connection each
-	ecoPerSender    = 2500                     // messages per sender: 10,000 in all
-	ecoRecipeURL    = "http://127.0.0.1:8480/" // what the test changes in the recipe
-	ecoSyslogLog    = "syslog.log"             // the recipe posts to /v1/logs/syslog
-	ecoDeliverLimit = 30 * time.Second         // all messages in, retries included
-	ecoSNGStopLimit = 10 * time.Second         // syslog-ng's exit after SIGTERM
-	ecoMessagePad   = "the quick brown fox jumps over the lazy dog"
+	syslogSenders     = 4                        // syslog clients, one connection each
+	messagesPerSender = 2500                     // messages per sender: 10,000 in all
+	recipeURL         = "http://127.0.0.1:8480/" // what the test changes in the recipe
+	syslogLog         = "syslog.log"             // the recipe posts to /v1/logs/syslog
+	deliverLimit      = 30 * time.Second         // all messages in, retries included
+	syslogNGStopLimit = 10 * time.Second         // syslog-ng's exit after SIGTERM
+	messagePad        = "the quick brown fox jumps over the lazy dog"
 )
 
-// ecoSyslogNG is one syslog-ng process run by a test.
-type ecoSyslogNG struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	stderr *syncBuffer
-	exited chan struct{}
-	sock   string // its unix-stream source
+// syslogNG is one syslog-ng process run by a test.
+type syslogNG struct {
+	*proc
+	sock string // its unix-stream source
 }
 
-// ecoSyslogNGBinary returns syslog-ng's path and its "major.minor" version
+// syslogNGBinary returns syslog-ng's path and its "major.minor" version
 // for @version, or skips the test when syslog-ng or its http() module is not
 // installed.
-func ecoSyslogNGBinary(t *testing.T) (bin, version string) {
+func syslogNGBinary(t *testing.T) (bin, version string) {
 	t.Helper()
 	bin, err := exec.LookPath("syslog-ng")
 	if err != nil {
@@ -64,29 +61,29 @@ func ecoSyslogNGBinary(t *testing.T) (bin, version string) {
 	return bin, string(m[1])
 }
 
-// ecoStartSyslogNG writes a syslog-ng configuration in dir, a unix-stream
+// startSyslogNG writes a syslog-ng configuration in dir, a unix-stream
 // source s_src plus etc/shippers/syslog-ng.conf with its URL pointed at the
 // daemon d, checks it, starts syslog-ng in the foreground with its own
 // persist, pid and control files in dir, and waits until the source
 // accepts connections. The process is stopped when the test ends.
-func ecoStartSyslogNG(t *testing.T, dir string, d *daemon) *ecoSyslogNG {
+func startSyslogNG(t *testing.T, dir string, d *daemon) *syslogNG {
 	t.Helper()
-	recipe := readFile(t, ecoRepoFile(t, "etc/shippers/syslog-ng.conf"))
-	if n := strings.Count(recipe, ecoRecipeURL); n != 1 {
-		t.Fatalf("etc/shippers/syslog-ng.conf names %s %d times, want once (the test points it at its daemon)", ecoRecipeURL, n)
+	recipe := readFile(t, repoFile(t, "etc/shippers/syslog-ng.conf"))
+	if n := strings.Count(recipe, recipeURL); n != 1 {
+		t.Fatalf("etc/shippers/syslog-ng.conf names %s %d times, want once (the test points it at its daemon)", recipeURL, n)
 	}
-	return ecoStartSyslogNGWith(t, dir, strings.Replace(recipe, ecoRecipeURL, "http://"+d.addr+"/", 1))
+	return startSyslogNGWith(t, dir, strings.Replace(recipe, recipeURL, "http://"+d.addr+"/", 1))
 }
 
-// ecoStartSyslogNGWith is ecoStartSyslogNG with the recipe's text given.
-func ecoStartSyslogNGWith(t *testing.T, dir, recipe string) *ecoSyslogNG {
+// startSyslogNGWith is startSyslogNG with the recipe's text given.
+func startSyslogNGWith(t *testing.T, dir, recipe string) *syslogNG {
 	t.Helper()
-	bin, version := ecoSyslogNGBinary(t)
+	bin, version := syslogNGBinary(t)
 	recipePath := filepath.Join(dir, "logroll.conf")
 	if err := os.WriteFile(recipePath, []byte(recipe), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s := &ecoSyslogNG{t: t, stderr: &syncBuffer{}, exited: make(chan struct{}), sock: filepath.Join(dir, "in.sock")}
+	s := &syslogNG{sock: filepath.Join(dir, "in.sock")}
 	// The window (log-iw-size) is shared by the connections the source may
 	// take; the default (1000 for 256) would let 3 messages per connection
 	// wait for delivery under flow-control.
@@ -103,31 +100,16 @@ source s_src { unix-stream(%q max-connections(8) log-iw-size(80000)); };
 	if out, err := exec.Command(bin, "--syntax-only", "-f", conf).CombinedOutput(); err != nil {
 		t.Fatalf("syslog-ng --syntax-only -f %s: %v\n%s\n%s", conf, err, out, main)
 	}
-	s.cmd = exec.Command(bin, "-F", "-e", "--no-caps", "-f", conf,
+	cmd := exec.Command(bin, "-F", "-e", "--no-caps", "-f", conf,
 		"-R", filepath.Join(dir, "syslog-ng.persist"),
 		"-p", filepath.Join(dir, "syslog-ng.pid"),
 		"-c", filepath.Join(dir, "syslog-ng.ctl"))
-	s.cmd.Dir = dir
-	s.cmd.Stdout = s.stderr
-	s.cmd.Stderr = s.stderr
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start syslog-ng: %v", err)
-	}
-	go func() {
-		_ = s.cmd.Wait()
-		close(s.exited)
-	}()
-	t.Cleanup(func() {
-		s.stop()
-		if t.Failed() {
-			t.Logf("syslog-ng stderr:\n%s", s.stderr.String())
-		}
-	})
+	cmd.Dir = dir
+	s.proc = startProc(t, cmd)
+	t.Cleanup(func() { s.stop(t) }) // before startProc's kill
 	eventually(t, func() string {
-		select {
-		case <-s.exited:
+		if s.hasExited() {
 			t.Fatalf("syslog-ng exited before it was ready:\n%s", s.stderr.String())
-		default:
 		}
 		c, err := net.Dial("unix", s.sock)
 		if err != nil {
@@ -140,39 +122,37 @@ source s_src { unix-stream(%q max-connections(8) log-iw-size(80000)); };
 }
 
 // stop sends SIGTERM (syslog-ng then sends what it holds) and waits for the
-// exit; SIGKILL after ecoSNGStopLimit. It can be called more than once.
-func (s *ecoSyslogNG) stop() {
-	select {
-	case <-s.exited:
+// exit; SIGKILL after syslogNGStopLimit. It can be called more than once.
+func (s *syslogNG) stop(t *testing.T) {
+	if s.hasExited() {
 		return
-	default:
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.exited:
 		return
-	case <-time.After(ecoSNGStopLimit):
+	case <-time.After(syslogNGStopLimit):
 	}
-	s.t.Errorf("syslog-ng pid %d still running %v after SIGTERM; killed", s.cmd.Process.Pid, ecoSNGStopLimit)
-	_ = s.cmd.Process.Kill()
+	t.Errorf("syslog-ng pid %d still running %v after SIGTERM; killed", s.pid(), syslogNGStopLimit)
+	s.sigkill()
 	<-s.exited
 }
 
-// ecoSyslogLine is message seq of sender, as a local program writes it to
+// syslogLine is message seq of sender, as a local program writes it to
 // /dev/log: "<PRI>TIMESTAMP PROGRAM[PID]: MESSAGE".
-func ecoSyslogLine(sender, seq int) string {
+func syslogLine(sender, seq int) string {
 	return fmt.Sprintf("<14>%s sender%d[%d]: seq=%05d %s\n",
-		time.Now().Format(time.Stamp), sender, 1000+sender, seq, ecoMessagePad)
+		time.Now().Format(time.Stamp), sender, 1000+sender, seq, messagePad)
 }
 
 // send makes each sender write messages [from, to) on its own connection,
 // all senders at once, and waits until they are all written (syslog-ng
 // reads them as flow-control allows).
-func (s *ecoSyslogNG) send(from, to int) {
-	s.t.Helper()
+func (s *syslogNG) send(t *testing.T, from, to int) {
+	t.Helper()
 	var wg sync.WaitGroup
-	errs := make(chan error, ecoSenders)
-	for sender := range ecoSenders {
+	errs := make(chan error, syslogSenders)
+	for sender := range syslogSenders {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -182,13 +162,13 @@ func (s *ecoSyslogNG) send(from, to int) {
 				return
 			}
 			defer c.Close()
-			if err := c.SetWriteDeadline(time.Now().Add(ecoDeliverLimit)); err != nil {
+			if err := c.SetWriteDeadline(time.Now().Add(deliverLimit)); err != nil {
 				errs <- err
 				return
 			}
 			var b strings.Builder
 			for seq := from; seq < to; seq++ {
-				b.WriteString(ecoSyslogLine(sender, seq))
+				b.WriteString(syslogLine(sender, seq))
 			}
 			if _, err := c.Write([]byte(b.String())); err != nil {
 				errs <- fmt.Errorf("sender %d: %w", sender, err)
@@ -198,12 +178,12 @@ func (s *ecoSyslogNG) send(from, to int) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
 }
 
-// ecoSyslogRecord is one record as the recipe's format-json writes it.
-type ecoSyslogRecord struct {
+// syslogRecord is one record as the recipe's format-json writes it.
+type syslogRecord struct {
 	Time     string `json:"time"`
 	Host     string `json:"host"`
 	Program  string `json:"program"`
@@ -213,23 +193,23 @@ type ecoSyslogRecord struct {
 	Message  string `json:"message"`
 }
 
-var ecoSeqRE = regexp.MustCompile(`^seq=(\d{5}) ` + regexp.QuoteMeta(ecoMessagePad) + `$`)
+var seqRE = regexp.MustCompile(`^seq=(\d{5}) ` + regexp.QuoteMeta(messagePad) + `$`)
 
-// ecoCheckDelivered reads every file of syslog.log in order and checks that
+// checkDelivered reads every file of syslog.log in order and checks that
 // each sender's messages 0..perSender-1 are there once each and in order,
 // with the fields the recipe sends.
-func ecoCheckDelivered(t *testing.T, d *daemon, perSender int) {
+func checkDelivered(t *testing.T, d *daemon, perSender int) {
 	t.Helper()
-	ecoCheckOrder(t, d, perSender, func(where, line string) (int, int) {
-		var r ecoSyslogRecord
+	checkDeliveryOrder(t, d, perSender, func(where, line string) (int, int) {
+		var r syslogRecord
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			t.Fatalf("%s is not a JSON record: %v: %q", where, err, line)
 		}
 		var sender int
-		if _, err := fmt.Sscanf(r.Program, "sender%d", &sender); err != nil || sender < 0 || sender >= ecoSenders {
+		if _, err := fmt.Sscanf(r.Program, "sender%d", &sender); err != nil || sender < 0 || sender >= syslogSenders {
 			t.Fatalf("%s: program %q is not one of the senders: %q", where, r.Program, line)
 		}
-		m := ecoSeqRE.FindStringSubmatch(r.Message)
+		m := seqRE.FindStringSubmatch(r.Message)
 		if m == nil {
 			t.Fatalf("%s: message %q is not a test message", where, r.Message)
 		}
@@ -242,15 +222,15 @@ func ecoCheckDelivered(t *testing.T, d *daemon, perSender int) {
 	})
 }
 
-// ecoCheckOrder reads every file of syslog.log in order; parse returns the
+// checkDeliveryOrder reads every file of syslog.log in order; parse returns the
 // sender and sequence number of each line (and fails the test for a line
 // that is not a test message; where is "FILE line N"). Each sender's
 // messages 0..perSender-1 must be there once each and in order.
-func ecoCheckOrder(t *testing.T, d *daemon, perSender int, parse func(where, line string) (sender, seq int)) {
+func checkDeliveryOrder(t *testing.T, d *daemon, perSender int, parse func(where, line string) (sender, seq int)) {
 	t.Helper()
-	next := make([]int, ecoSenders) // next expected seq per sender
+	next := make([]int, syslogSenders) // next expected seq per sender
 	records := 0
-	for _, path := range d.ecoLogFiles(ecoSyslogLog) {
+	for _, path := range d.filesOf(t, syslogLog) {
 		text := readFile(t, path)
 		if text != "" && !strings.HasSuffix(text, "\n") {
 			t.Errorf("%s does not end with a newline", path)
@@ -270,8 +250,8 @@ func ecoCheckOrder(t *testing.T, d *daemon, perSender int, parse func(where, lin
 			t.Errorf("sender%d: %d messages on disk, want %d", sender, n, perSender)
 		}
 	}
-	if records != ecoSenders*perSender {
-		t.Errorf("%d records on disk, want %d", records, ecoSenders*perSender)
+	if records != syslogSenders*perSender {
+		t.Errorf("%d records on disk, want %d", records, syslogSenders*perSender)
 	}
 }
 
@@ -279,35 +259,30 @@ func ecoCheckOrder(t *testing.T, d *daemon, perSender int, parse func(where, lin
 // the recipe etc/shippers/syslog-ng.conf into logrolld (1 MiB size rolls, so
 // the records span files): every message arrives once, in order per sender.
 func TestSyslogNG(t *testing.T) {
-	ecoSyslogNGBinary(t) // skips when syslog-ng is not installed
+	syslogNGBinary(t) // skips when syslog-ng is not installed
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{
 		MaxBodyMB: 4, RollingEnabled: `"size"`, SizeMB: 1, Logs: []string{"syslog"},
 		Extra: "max_space_mb_headroom = 1\n", // the least: no autodelete unless the disk is nearly full
 	}.toml()))
-	s := ecoStartSyslogNG(t, dir, d)
+	s := startSyslogNG(t, dir, d)
 
 	begin := time.Now()
-	s.send(0, ecoPerSender)
-	want := int64(ecoSenders * ecoPerSender)
-	ecoWait(t, ecoDeliverLimit, func() string {
-		if n := d.ecoWritten(ecoSyslogLog); n < want {
-			return fmt.Sprintf("%d of %d messages written", n, want)
-		}
-		return ""
-	})
+	s.send(t, 0, messagesPerSender)
+	want := int64(syslogSenders * messagesPerSender)
+	d.waitWritten(t, syslogLog, want, deliverLimit)
 	elapsed := time.Since(begin)
-	s.stop() // what it still held is sent before it exits
-	if n := d.ecoWritten(ecoSyslogLog); n != want {
+	s.stop(t) // what it still held is sent before it exits
+	if n := d.written(t, syslogLog); n != want {
 		t.Errorf("%d records written, want %d", n, want)
 	}
-	ecoCheckDelivered(t, d, ecoPerSender)
-	rolled := len(d.ecoRolled(ecoSyslogLog))
+	checkDelivered(t, d, messagesPerSender)
+	rolled := len(d.rolled(t, syslogLog))
 	if rolled == 0 {
 		t.Errorf("no size roll: the order check did not span files")
 	}
 	t.Logf("%d messages from %d senders delivered by syslog-ng in %v, in %d rolled files and the active one",
-		want, ecoSenders, elapsed.Round(time.Millisecond), rolled)
+		want, syslogSenders, elapsed.Round(time.Millisecond), rolled)
 }
 
 // TestSyslogNGSpaceExhausted delivers half of the messages, then exhausts the
@@ -316,55 +291,45 @@ func TestSyslogNG(t *testing.T) {
 // space the way an operator's script does: every message arrives once, in
 // order per sender, and none was written while the daemon refused.
 func TestSyslogNGSpaceExhausted(t *testing.T) {
-	ecoSyslogNGBinary(t) // skips when syslog-ng is not installed
+	syslogNGBinary(t) // skips when syslog-ng is not installed
 	dir := tempDir(t)
-	d := startDaemon(t, writeConfig(t, dir, ecoSpaceConf("syslog", "filler")))
-	s := ecoStartSyslogNG(t, dir, d)
+	d := startDaemon(t, writeConfig(t, dir, exhaustibleConf("syslog", "filler")))
+	s := startSyslogNG(t, dir, d)
 
-	half := ecoPerSender / 2
-	s.send(0, half)
-	firstHalf := int64(ecoSenders * half)
-	ecoWait(t, ecoDeliverLimit, func() string {
-		if n := d.ecoWritten(ecoSyslogLog); n < firstHalf {
-			return fmt.Sprintf("%d of %d messages written", n, firstHalf)
-		}
-		return ""
-	})
+	half := messagesPerSender / 2
+	s.send(t, 0, half)
+	firstHalf := int64(syslogSenders * half)
+	d.waitWritten(t, syslogLog, firstHalf, deliverLimit)
 
-	fill := d.ecoExhaust("filler")
-	refusedBefore := d.ecoProm(`proxy_process_log_ingest_requests_total{status="503"}`)
+	fill := d.exhaust(t, "filler")
+	refusedBefore := d.metricOr0(t, "proxy.process.log.ingest.requests", "status", "503")
 	exhausted := time.Now()
-	s.send(half, ecoPerSender)
+	s.send(t, half, messagesPerSender)
 	// Two more 503s: syslog-ng's batch was refused and retried at least once.
-	ecoWait(t, ecoDeliverLimit, func() string {
-		if n := d.ecoProm(`proxy_process_log_ingest_requests_total{status="503"}`); n < refusedBefore+2 {
+	eventuallyWithin(t, deliverLimit, func() string {
+		if n := d.metricOr0(t, "proxy.process.log.ingest.requests", "status", "503"); n < refusedBefore+2 {
 			return fmt.Sprintf("%d 503 answers to syslog-ng, want 2 (a refused batch and its retry)", n-refusedBefore)
 		}
 		return ""
 	})
-	if n := d.ecoWritten(ecoSyslogLog); n != firstHalf {
+	if n := d.written(t, syslogLog); n != firstHalf {
 		t.Fatalf("%d records written while the space was exhausted, want the %d of before", n, firstHalf)
 	}
-	refused := d.ecoProm(`proxy_process_log_ingest_requests_total{status="503"}`) - refusedBefore
-	freed := d.ecoRemoveRolled("filler.log")
+	refused := d.metric(t, "proxy.process.log.ingest.requests", "status", "503") - refusedBefore
+	freed := d.removeRolled(t, "filler.log")
 	resumed := time.Now()
 
-	want := int64(ecoSenders * ecoPerSender)
-	ecoWait(t, ecoDeliverLimit, func() string {
-		if n := d.ecoWritten(ecoSyslogLog); n < want {
-			return fmt.Sprintf("%d of %d messages written after the space came back", n, want)
-		}
-		return ""
-	})
+	want := int64(syslogSenders * messagesPerSender)
+	d.waitWritten(t, syslogLog, want, deliverLimit)
 	delivered := time.Since(resumed)
-	s.stop()
+	s.stop(t)
 	if !strings.Contains(s.stderr.String(), "status_code='503'") {
 		t.Errorf("syslog-ng did not log a 503 answer:\n%s", s.stderr.String())
 	}
 	if strings.Contains(s.stderr.String(), "dropped") {
 		t.Errorf("syslog-ng dropped messages:\n%s", s.stderr.String())
 	}
-	ecoCheckDelivered(t, d, ecoPerSender)
+	checkDelivered(t, d, messagesPerSender)
 	t.Logf("%d filler batches exhausted the space; syslog-ng was refused %d times over %v and retried; %d filler files removed; the rest delivered %v later",
 		fill, refused, resumed.Sub(exhausted).Round(time.Millisecond), freed, delivered.Round(time.Millisecond))
 }

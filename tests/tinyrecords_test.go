@@ -2,10 +2,7 @@ package tests
 
 import (
 	"bytes"
-	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -18,8 +15,8 @@ import (
 // followed by a newline) no larger than the body, whatever the number of
 // records.
 
-// trShape is one tiny-record body of TestIngestTinyRecordsMemory.
-type trShape struct {
+// tinyShape is one tiny-record body of TestIngestTinyRecordsMemory.
+type tinyShape struct {
 	name     string
 	ctype    string
 	encoding string
@@ -29,15 +26,15 @@ type trShape struct {
 	records  int
 }
 
-// trShapes returns the bodies, each of at most max bytes (decompressed).
-func trShapes(t *testing.T, max int) []trShape {
+// tinyShapes returns the bodies, each of at most max bytes (decompressed).
+func tinyShapes(t *testing.T, max int) []tinyShape {
 	n := max / 3 // records of three bytes each: "{}\n", "a\r\n", "a\n\n", "{},"
 	ndjson := bytes.Repeat([]byte("{}\n"), n)
 	array := make([]byte, 0, 3*n+1)
 	array = append(array, '[')
 	array = append(array, bytes.Repeat([]byte("{},"), n)...)
 	array[len(array)-1] = ']'
-	shapes := []trShape{
+	shapes := []tinyShape{
 		{name: "ndjson {}", ctype: "application/x-ndjson", body: ndjson, record: "{}", records: n},
 		{name: "text a CRLF", ctype: "text/plain", body: bytes.Repeat([]byte("a\r\n"), n), record: "a", records: n},
 		{name: "json array of {}", ctype: "application/json", body: array, record: "{}", records: n},
@@ -53,27 +50,6 @@ func trShapes(t *testing.T, max int) []trShape {
 	}
 	shapes[4].size = len(ndjson)
 	return shapes
-}
-
-// trCPU returns the daemon's user and system CPU time so far, in clock
-// ticks (/proc/PID/stat fields 14 and 15).
-func trCPU(t *testing.T, pid int) int64 {
-	t.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The command name (field 2) is in parentheses and may hold spaces.
-	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+2:]))
-	var ticks int64
-	for _, s := range f[11:13] { // utime, stime: fields 14 and 15
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			t.Fatalf("/proc/%d/stat: %v", pid, err)
-		}
-		ticks += v
-	}
-	return ticks
 }
 
 // TestIngestTinyRecordsMemory posts, to a fresh daemon each (max_body_mb
@@ -99,22 +75,22 @@ func trCPU(t *testing.T, pid int) int64 {
 // the bound. Under -race RSS is not measured against it (shadow memory).
 func TestIngestTinyRecordsMemory(t *testing.T) {
 	const maxBodyMB = 16
-	const bound = 3*maxBodyMB*inMiB + 24*inMiB
-	for _, s := range trShapes(t, maxBodyMB*inMiB) {
+	const bound = 3*maxBodyMB*mib + 24*mib
+	for _, s := range tinyShapes(t, maxBodyMB*mib) {
 		t.Run(s.name, func(t *testing.T) {
 			dir := tempDir(t)
 			d := startDaemon(t, writeConfig(t, dir, conf{MaxBodyMB: maxBodyMB}.toml()))
-			d.postText("access", "warm up")
-			base := d.inHWM()
-			cpu := trCPU(t, d.cmd.Process.Pid)
-			d.post(req{log: "access", ctype: s.ctype, encoding: s.encoding, body: s.body}, s.records)
-			hwm := d.inHWM()
-			ticks := trCPU(t, d.cmd.Process.Pid) - cpu
+			d.postText(t, "access", "warm up")
+			base := d.hwm(t)
+			cpu := d.cpuTicks(t)
+			d.post(t, req{log: "access", ctype: s.ctype, encoding: s.encoding, body: s.body}, s.records)
+			hwm := d.hwm(t)
+			ticks := d.cpuTicks(t) - cpu
 			t.Logf("%s: %d records in %d bytes (%d on the wire): VmHWM %.1f → %.1f MiB (+%.1f MiB), CPU %d ticks",
-				s.name, s.records, s.size, len(s.body), float64(base)/inMiB, float64(hwm)/inMiB, float64(hwm-base)/inMiB, ticks)
-			if hwm-base > bound && !inRaceBuild() {
+				s.name, s.records, s.size, len(s.body), float64(base)/mib, float64(hwm)/mib, float64(hwm-base)/mib, ticks)
+			if hwm-base > bound && !raceBuild() {
 				t.Errorf("VmHWM grew by %.1f MiB for one %d MiB request, over the bound of %.1f MiB (3 × max_body + 24 MiB)",
-					float64(hwm-base)/inMiB, maxBodyMB, float64(bound)/inMiB)
+					float64(hwm-base)/mib, maxBodyMB, float64(bound)/mib)
 			}
 			want := "warm up\n" + strings.Repeat(s.record+"\n", s.records)
 			got := readFile(t, filepath.Join(d.logs, "access.log"))
@@ -122,7 +98,7 @@ func TestIngestTinyRecordsMemory(t *testing.T) {
 				t.Errorf("access.log is %d bytes with %d lines, want %d bytes: the warm-up line and %d lines %q",
 					len(got), strings.Count(got, "\n"), len(want), s.records, s.record)
 			}
-			if v := d.relMetric("proxy.process.log.ingest.memory_in_flight_bytes"); v != 0 {
+			if v := d.metric(t, "proxy.process.log.ingest.memory_in_flight_bytes"); v != 0 {
 				t.Errorf("memory_in_flight_bytes = %d after the request, want 0", v)
 			}
 		})

@@ -49,9 +49,9 @@ func tlsConfText(dir, cert, key, tokens, extra string) string {
 func tlsStart(t *testing.T, extra func(ca *tlsCA) string) *tlsSetup {
 	t.Helper()
 	dir := tempDir(t)
-	s := &tlsSetup{dir: dir, ca: tlsNewCA(t, dir, "ca"), tokens: filepath.Join(dir, "tokens")}
+	s := &tlsSetup{dir: dir, ca: newCA(t, dir, "ca"), tokens: filepath.Join(dir, "tokens")}
 	s.cert, s.key = s.ca.valid(t, "server", true)
-	tokens := "# test tokens\n" + tlsTokenLine("web", tlsWebToken, "access", false) + tlsTokenLine("ops", tlsOpsToken, "*", true)
+	tokens := "# test tokens\n" + tokenLine("web", tlsWebToken, "access", false) + tokenLine("ops", tlsOpsToken, "*", true)
 	if err := os.WriteFile(s.tokens, []byte(tokens), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -158,26 +158,26 @@ func TestTLSCurl(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte(tlsWebToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), ecoDeliverLimit)
+	ctx, cancel := context.WithTimeout(context.Background(), deliverLimit)
 	defer cancel()
-	cmd, out := ecoCurlCmd(t, ctx, s.d, false)
+	cmd, out := curlCmd(t, ctx, s.d, false)
 	cmd.Args[1] = "https://" + s.d.addr + "/v1/logs/access"
 	cmd.Env = append(cmd.Env, "LOGROLL_TOKEN_FILE="+tokenFile, "LOGROLL_CACERT="+s.ca.pem, "LOGROLL_CERT="+cert, "LOGROLL_KEY="+key)
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("curl-ship.sh over TLS: %v\n%s", err, out)
 	}
-	ecoCheckCurlLog(t, s.d)
+	checkCurlLog(t, s.d)
 	if strings.Contains(strings.Join(cmd.Args, " "), tlsWebToken) {
 		t.Error("the token is on curl-ship.sh's command line")
 	}
 	// Without the client certificate, the handshake is refused.
-	cmd2, out2 := ecoCurlCmd(t, ctx, s.d, false)
+	cmd2, out2 := curlCmd(t, ctx, s.d, false)
 	cmd2.Args[1] = "https://" + s.d.addr + "/v1/logs/access"
 	cmd2.Env = append(cmd2.Env, "LOGROLL_TOKEN_FILE="+tokenFile, "LOGROLL_CACERT="+s.ca.pem)
 	if err := cmd2.Run(); err == nil {
 		t.Errorf("curl-ship.sh without a client certificate succeeded:\n%s", out2)
 	}
-	ecoCheckCurlLog(t, s.d) // nothing more written
+	checkCurlLog(t, s.d) // nothing more written
 }
 
 // TestTLSMutual: with tls_client_ca_file, a client without a certificate,
@@ -185,7 +185,7 @@ func TestTLSCurl(t *testing.T) {
 // handshake, and nothing is written; a valid one with a token writes.
 func TestTLSMutual(t *testing.T) {
 	s := tlsStart(t, func(ca *tlsCA) string { return fmt.Sprintf("tls_client_ca_file = %q\n", ca.pem) })
-	other := tlsNewCA(t, s.dir, "otherca")
+	other := newCA(t, s.dir, "otherca")
 	okCert, okKey := s.ca.valid(t, "client", false)
 	otherCert, otherKey := other.valid(t, "intruder", false)
 	oldCert, oldKey := s.ca.issue(t, "expired", false, time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour))
@@ -205,7 +205,7 @@ func TestTLSMutual(t *testing.T) {
 	}
 	// Counted, and said once (at most one line every 10 s).
 	eventually(t, func() string {
-		if n := s.d.tlsMetric("proxy.process.log.ingest.tls_handshake_errors"); n != 3 {
+		if n := s.d.metric(t, "proxy.process.log.ingest.tls_handshake_errors"); n != 3 {
 			return fmt.Sprintf("%d handshake errors counted, want 3", n)
 		}
 		return ""
@@ -254,11 +254,11 @@ func TestTLSReload(t *testing.T) {
 		}
 	}
 	const newToken = "web2-5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d"
-	tokens := tlsTokenLine("web2", newToken, "access", false) + tlsTokenLine("ops", tlsOpsToken, "*", true)
+	tokens := tokenLine("web2", newToken, "access", false) + tokenLine("ops", tlsOpsToken, "*", true)
 	if err := os.WriteFile(s.tokens, []byte(tokens), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s.d.mustCtl("config", "reload")
+	s.d.ctl(t, "config", "reload")
 	after := tlsPeerSerial(t, s.d.addr, s.ca)
 	if after == before {
 		t.Errorf("the certificate served after the reload is the old one (serial %s)", before)
@@ -277,7 +277,7 @@ func TestTLSReload(t *testing.T) {
 	if err := os.WriteFile(s.key, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := s.d.ctl("config", "reload")
+	r := s.d.tryCtl(t, "config", "reload")
 	line, col := position(t, readFile(t, s.d.config), fmt.Sprintf("%q", s.cert))
 	want := fmt.Sprintf("%s:%d:%d: proxy.config.ingest.tls_cert_file: ", s.d.config, line, col)
 	if r.code != 1 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "private key does not match public key") {
@@ -296,12 +296,12 @@ func TestTLSReload(t *testing.T) {
 // the place of the problem.
 func TestTLSRefusedAtStart(t *testing.T) {
 	dir := tempDir(t)
-	ca := tlsNewCA(t, dir, "ca")
+	ca := newCA(t, dir, "ca")
 	cert, key := ca.valid(t, "server", true)
 	oldCert, oldKey := ca.issue(t, "old", true, time.Now().Add(-48*time.Hour), time.Now().Add(-time.Hour))
 	_, otherKey := ca.valid(t, "other", true)
 	good := filepath.Join(dir, "tokens")
-	os.WriteFile(good, []byte(tlsTokenLine("web", tlsWebToken, "access", false)), 0o600)
+	os.WriteFile(good, []byte(tokenLine("web", tlsWebToken, "access", false)), 0o600)
 	bad := filepath.Join(dir, "badtokens")
 	os.WriteFile(bad, []byte("web 1234 access\n"), 0o600)
 	for _, tc := range []struct{ name, cert, key, tokens, want string }{
@@ -314,7 +314,7 @@ func TestTLSRefusedAtStart(t *testing.T) {
 			sub := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
 			os.MkdirAll(sub, 0o755)
 			d := launch(t, writeConfig(t, sub, tlsConfText(sub, tc.cert, tc.key, tc.tokens, "")))
-			if code := d.wait(waitLimit); code != 2 {
+			if code := d.wait(t, waitLimit); code != 2 {
 				t.Fatalf("exit %d, want 2", code)
 			}
 			if !strings.Contains(d.stderr.String(), tc.want) || !strings.Contains(d.stderr.String(), d.config+":") {
@@ -336,7 +336,7 @@ func TestTLSRefusedAtStart(t *testing.T) {
 func TestTLSSlowloris(t *testing.T) {
 	s := tlsStart(t, nil)
 	c := tlsClient(t, s.ca, "", "")
-	baseG := s.d.relPromValue2(c, tlsOpsToken, "go_goroutines")
+	baseG := s.d.goMetricTLS(t, c, tlsOpsToken, "go_goroutines")
 	var conns []net.Conn
 	for i := range 300 {
 		conn, err := net.Dial("tcp", s.d.addr)
@@ -355,12 +355,12 @@ func TestTLSSlowloris(t *testing.T) {
 	}()
 	start := time.Now()
 	eventually(t, func() string {
-		if g := s.d.relPromValue2(c, tlsOpsToken, "go_goroutines"); g < baseG+300 {
+		if g := s.d.goMetricTLS(t, c, tlsOpsToken, "go_goroutines"); g < baseG+300 {
 			return fmt.Sprintf("%v goroutines, %v before 300 connections", g, baseG)
 		}
 		return ""
 	})
-	if g := s.d.relPromValue2(c, tlsOpsToken, "go_goroutines"); g > baseG+300+20 {
+	if g := s.d.goMetricTLS(t, c, tlsOpsToken, "go_goroutines"); g > baseG+300+20 {
 		t.Errorf("%v goroutines for 300 stalled connections (%v before)", g, baseG)
 	}
 	if code, _, _, err := tlsDo(t, c, "POST", "https://"+s.d.addr+"/v1/logs/access", tlsWebToken, "served meanwhile\n"); err != nil || code != 200 {
@@ -381,9 +381,9 @@ func TestTLSSlowloris(t *testing.T) {
 		}
 	}
 	t.Logf("300 stalled connections closed by the daemon after %v; %d TLS handshake errors counted", time.Since(start).Round(100*time.Millisecond),
-		s.d.tlsMetric("proxy.process.log.ingest.tls_handshake_errors"))
+		s.d.metric(t, "proxy.process.log.ingest.tls_handshake_errors"))
 	eventually(t, func() string {
-		if g := s.d.relPromValue2(c, tlsOpsToken, "go_goroutines"); g > baseG+5 {
+		if g := s.d.goMetricTLS(t, c, tlsOpsToken, "go_goroutines"); g > baseG+5 {
 			return fmt.Sprintf("%v goroutines after the connections closed, %v before", g, baseG)
 		}
 		return ""
@@ -393,32 +393,12 @@ func TestTLSSlowloris(t *testing.T) {
 	}
 }
 
-// relPromValue2 reads an unlabelled series of /metrics over TLS with a
-// token.
-func (d *daemon) relPromValue2(c *http.Client, token, name string) float64 {
-	d.t.Helper()
-	code, _, body, err := tlsDo(d.t, c, "GET", "https://"+d.addr+"/metrics", token, "")
+// goMetricTLS is goMetric on an ingest port that wants TLS and a token.
+func (d *daemon) goMetricTLS(t *testing.T, c *http.Client, token, name string) float64 {
+	t.Helper()
+	code, _, body, err := tlsDo(t, c, "GET", "https://"+d.addr+"/metrics", token, "")
 	if err != nil || code != 200 {
-		d.t.Fatalf("GET /metrics: %d %v", code, err)
+		t.Fatalf("GET /metrics: %d %v", code, err)
 	}
-	for _, l := range lines(body) {
-		if v, ok := strings.CutPrefix(l, name+" "); ok {
-			var f float64
-			fmt.Sscan(v, &f)
-			return f
-		}
-	}
-	d.t.Fatalf("/metrics has no %s", name)
-	return 0
-}
-
-// tlsMetric reads an unlabelled metric with logrollctl metric get.
-func (d *daemon) tlsMetric(name string) int64 {
-	d.t.Helper()
-	r := d.mustCtl("metric", "get", name)
-	var n int64
-	if v, ok := strings.CutPrefix(strings.TrimSpace(r.stdout), name+" "); ok {
-		fmt.Sscan(v, &n)
-	}
-	return n
+	return promValue(t, body, name)
 }

@@ -19,7 +19,7 @@
 # A 401 (no or unknown token) or 403 (the token may not write that log) is
 # never retried: fix the token or the tokens file.
 #
-# TESTED: tests/eco_curl_test.go ships 20,000 lines through this script,
+# TESTED: tests/curl_test.go ships 20,000 lines through this script,
 # plain and gzip, the second time while the daemon's log space is exhausted
 # (503) until a script frees it: every line arrives once and in order;
 # tests/tls_test.go ships them over TLS with a token and a client

@@ -21,7 +21,7 @@ import (
 
 // Test certificates, made by the tests in their temporary folders (never
 // committed keys): a CA, and certificates it signs for the server
-// (127.0.0.1 and localhost) and for clients. Names start with "tls".
+// (127.0.0.1 and localhost) and for clients; bearer tokens; an HTTPS client.
 
 // tlsCA is a certificate authority of a test.
 type tlsCA struct {
@@ -31,22 +31,22 @@ type tlsCA struct {
 	pem  string // path of its certificate
 }
 
-var tlsSerial = big.NewInt(time.Now().UnixNano())
+var certSerial = big.NewInt(time.Now().UnixNano())
 
-func tlsNextSerial() *big.Int {
-	tlsSerial = new(big.Int).Add(tlsSerial, big.NewInt(1))
-	return tlsSerial
+func nextSerial() *big.Int {
+	certSerial = new(big.Int).Add(certSerial, big.NewInt(1))
+	return certSerial
 }
 
-// tlsNewCA makes a CA named name in dir.
-func tlsNewCA(t *testing.T, dir, name string) *tlsCA {
+// newCA makes a CA named name in dir.
+func newCA(t *testing.T, dir, name string) *tlsCA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber: tlsNextSerial(), Subject: pkix.Name{CommonName: name},
+		SerialNumber: nextSerial(), Subject: pkix.Name{CommonName: name},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
 	}
@@ -56,7 +56,7 @@ func tlsNewCA(t *testing.T, dir, name string) *tlsCA {
 	}
 	cert, _ := x509.ParseCertificate(der)
 	ca := &tlsCA{dir: dir, cert: cert, key: key, pem: filepath.Join(dir, name+".pem")}
-	tlsWritePEM(t, ca.pem, "CERTIFICATE", der)
+	writePEM(t, ca.pem, "CERTIFICATE", der)
 	return ca
 }
 
@@ -70,7 +70,7 @@ func (ca *tlsCA) issue(t *testing.T, name string, server bool, notBefore, notAft
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber: tlsNextSerial(), Subject: pkix.Name{CommonName: name},
+		SerialNumber: nextSerial(), Subject: pkix.Name{CommonName: name},
 		NotBefore: notBefore, NotAfter: notAfter,
 		KeyUsage: x509.KeyUsageDigitalSignature,
 	}
@@ -90,8 +90,8 @@ func (ca *tlsCA) issue(t *testing.T, name string, server bool, notBefore, notAft
 		t.Fatal(err)
 	}
 	certPath, keyPath = filepath.Join(ca.dir, name+".crt"), filepath.Join(ca.dir, name+".key")
-	tlsWritePEM(t, certPath, "CERTIFICATE", der)
-	tlsWritePEM(t, keyPath, "EC PRIVATE KEY", kder)
+	writePEM(t, certPath, "CERTIFICATE", der)
+	writePEM(t, keyPath, "EC PRIVATE KEY", kder)
 	return certPath, keyPath
 }
 
@@ -101,15 +101,15 @@ func (ca *tlsCA) valid(t *testing.T, name string, server bool) (string, string) 
 	return ca.issue(t, name, server, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
 }
 
-func tlsWritePEM(t *testing.T, path, typ string, der []byte) {
+func writePEM(t *testing.T, path, typ string, der []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// tlsTokenLine is a line of a tokens file for token.
-func tlsTokenLine(name, token, logs string, admin bool) string {
+// tokenLine is a line of a tokens file for token.
+func tokenLine(name, token, logs string, admin bool) string {
 	h := sha256.Sum256([]byte(token))
 	line := name + " " + hex.EncodeToString(h[:]) + " " + logs
 	if admin {

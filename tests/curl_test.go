@@ -14,24 +14,24 @@ import (
 
 // etc/shippers/curl-ship.sh, the plain curl recipe, against a real daemon.
 
-const ecoCurlLines = 20000
+const curlLines = 20000
 
-// ecoCurlInput is the lines the test ships: "curl NNNNN …".
-func ecoCurlInput() string {
+// curlInput is the lines the test ships: "curl NNNNN …".
+func curlInput() string {
 	var b strings.Builder
-	for i := range ecoCurlLines {
+	for i := range curlLines {
 		fmt.Fprintf(&b, "curl %05d GET /shipped/by/curl 200\n", i)
 	}
 	return b.String()
 }
 
-// ecoCheckCurlLog checks that access.log's files hold the shipped lines once
+// checkCurlLog checks that access.log's files hold the shipped lines once
 // each, in order.
-func ecoCheckCurlLog(t *testing.T, d *daemon) {
+func checkCurlLog(t *testing.T, d *daemon) {
 	t.Helper()
-	want := lines(ecoCurlInput())
+	want := lines(curlInput())
 	var got []string
-	for _, path := range d.ecoLogFiles("access.log") {
+	for _, path := range d.filesOf(t, "access.log") {
 		got = append(got, lines(readFile(t, path))...)
 	}
 	if len(got) != len(want) {
@@ -44,14 +44,14 @@ func ecoCheckCurlLog(t *testing.T, d *daemon) {
 	}
 }
 
-// ecoCurlCmd runs curl-ship.sh on the test's lines towards d's access log.
-func ecoCurlCmd(t *testing.T, ctx context.Context, d *daemon, gzip bool) (*exec.Cmd, *bytes.Buffer) {
+// curlCmd runs curl-ship.sh on the test's lines towards d's access log.
+func curlCmd(t *testing.T, ctx context.Context, d *daemon, gzip bool) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("curl is not installed: the curl recipe is not tested")
 	}
-	cmd := exec.CommandContext(ctx, ecoRepoFile(t, "etc/shippers/curl-ship.sh"), "http://"+d.addr+"/v1/logs/access")
-	cmd.Stdin = strings.NewReader(ecoCurlInput())
+	cmd := exec.CommandContext(ctx, repoFile(t, "etc/shippers/curl-ship.sh"), "http://"+d.addr+"/v1/logs/access")
+	cmd.Stdin = strings.NewReader(curlInput())
 	cmd.Env = append(os.Environ(), "LOGROLL_BATCH_LINES=5000")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // curl with it
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
@@ -71,42 +71,42 @@ func TestCurlShipper(t *testing.T) {
 	t.Run("plain", func(t *testing.T) {
 		dir := tempDir(t)
 		d := startDaemon(t, writeConfig(t, dir, conf{MaxBodyMB: 4, RollingEnabled: `"size"`, SizeMB: 1, Extra: "max_space_mb_headroom = 1\n"}.toml()))
-		ctx, cancel := context.WithTimeout(context.Background(), ecoDeliverLimit)
+		ctx, cancel := context.WithTimeout(context.Background(), deliverLimit)
 		defer cancel()
-		cmd, out := ecoCurlCmd(t, ctx, d, false)
+		cmd, out := curlCmd(t, ctx, d, false)
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("curl-ship.sh: %v\n%s", err, out)
 		}
-		if n := d.ecoProm(`proxy_process_log_ingest_requests_total{status="200"}`); n != ecoCurlLines/5000 {
-			t.Errorf("%d requests answered 200, want %d batches", n, ecoCurlLines/5000)
+		if n := d.metric(t, "proxy.process.log.ingest.requests", "status", "200"); n != curlLines/5000 {
+			t.Errorf("%d requests answered 200, want %d batches", n, curlLines/5000)
 		}
-		ecoCheckCurlLog(t, d)
+		checkCurlLog(t, d)
 	})
 	t.Run("gzip through 503", func(t *testing.T) {
 		dir := tempDir(t)
-		d := startDaemon(t, writeConfig(t, dir, ecoSpaceConf("access", "filler")))
-		d.ecoExhaust("filler")
-		refusedBefore := d.ecoProm(`proxy_process_log_ingest_requests_total{status="503"}`)
+		d := startDaemon(t, writeConfig(t, dir, exhaustibleConf("access", "filler")))
+		d.exhaust(t, "filler")
+		refusedBefore := d.metricOr0(t, "proxy.process.log.ingest.requests", "status", "503")
 
-		ctx, cancel := context.WithTimeout(context.Background(), ecoDeliverLimit)
+		ctx, cancel := context.WithTimeout(context.Background(), deliverLimit)
 		defer cancel()
-		cmd, out := ecoCurlCmd(t, ctx, d, true)
+		cmd, out := curlCmd(t, ctx, d, true)
 		begin := time.Now()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		ecoWait(t, ecoDeliverLimit, func() string {
-			if n := d.ecoProm(`proxy_process_log_ingest_requests_total{status="503"}`); n < refusedBefore+2 {
+		eventuallyWithin(t, deliverLimit, func() string {
+			if n := d.metricOr0(t, "proxy.process.log.ingest.requests", "status", "503"); n < refusedBefore+2 {
 				return fmt.Sprintf("%d 503 answers to curl, want 2 (a refused batch and its retry)", n-refusedBefore)
 			}
 			return ""
 		})
-		if n := d.ecoWritten("access.log"); n != 0 {
+		if n := d.written(t, "access.log"); n != 0 {
 			t.Fatalf("%d records written while the space was exhausted", n)
 		}
-		d.ecoRemoveRolled("filler.log")
+		d.removeRolled(t, "filler.log")
 		freed := time.Now()
 		select {
 		case err := <-done:
@@ -114,9 +114,9 @@ func TestCurlShipper(t *testing.T) {
 				t.Fatalf("curl-ship.sh: %v\n%s", err, out)
 			}
 		case <-ctx.Done():
-			t.Fatalf("curl-ship.sh did not finish within %v of the start\n%s", ecoDeliverLimit, out)
+			t.Fatalf("curl-ship.sh did not finish within %v of the start\n%s", deliverLimit, out)
 		}
-		ecoCheckCurlLog(t, d)
+		checkCurlLog(t, d)
 		t.Logf("refused for %v, then shipped in %v", freed.Sub(begin).Round(time.Millisecond), time.Since(freed).Round(time.Millisecond))
 	})
 }

@@ -15,9 +15,9 @@ import (
 // recipes, the crontab line; and the fields `logrollctl rolled` gives the
 // cron script.
 
-// ecoUnitKeys parses a systemd unit: section → key → values (a key may be
+// unitKeys parses a systemd unit: section → key → values (a key may be
 // repeated).
-func ecoUnitKeys(text string) map[string]map[string][]string {
+func unitKeys(text string) map[string]map[string][]string {
 	units := map[string]map[string][]string{}
 	section := ""
 	for _, l := range strings.Split(text, "\n") {
@@ -35,14 +35,14 @@ func ecoUnitKeys(text string) map[string]map[string][]string {
 	return units
 }
 
-// TestEcoSystemdUnit checks etc/logrolld.service: SIGHUP on reload, the
+// TestSystemdUnit checks etc/logrolld.service: SIGHUP on reload, the
 // hardening the README promises with the log and state folders writable,
 // and `systemd-analyze verify` when it is installed (the binary path
 // pointed at the one under test).
-func TestEcoSystemdUnit(t *testing.T) {
-	path := ecoRepoFile(t, "etc/logrolld.service")
+func TestSystemdUnit(t *testing.T) {
+	path := repoFile(t, "etc/logrolld.service")
 	text := readFile(t, path)
-	svc := ecoUnitKeys(text)["Service"]
+	svc := unitKeys(text)["Service"]
 	want := map[string]string{
 		"ExecStart":             "/usr/local/bin/logrolld -config /etc/logroll/records.toml",
 		"ExecReload":            "/bin/kill -HUP $MAINPID",
@@ -75,11 +75,11 @@ func TestEcoSystemdUnit(t *testing.T) {
 	}
 }
 
-// TestEcoShipperRecipes checks that every recipe in etc/shippers says
+// TestShipperRecipes checks that every recipe in etc/shippers says
 // whether it is tested: "TESTED: tests/FILE" where that test file names the
 // recipe, or "UNTESTED"; and that it states the retry of 429 and 503.
-func TestEcoShipperRecipes(t *testing.T) {
-	dir := filepath.Dir(ecoRepoFile(t, "etc/shippers/syslog-ng.conf"))
+func TestShipperRecipes(t *testing.T) {
+	dir := filepath.Dir(repoFile(t, "etc/shippers/syslog-ng.conf"))
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +91,7 @@ func TestEcoShipperRecipes(t *testing.T) {
 		m := tested.FindStringSubmatch(text)
 		switch {
 		case m != nil:
-			if test := readFile(t, ecoRepoFile(t, m[1])); !strings.Contains(test, rel) {
+			if test := readFile(t, repoFile(t, m[1])); !strings.Contains(test, rel) {
 				t.Errorf("%s says it is tested by %s, which does not use it", rel, m[1])
 			}
 		case strings.Contains(text, "UNTESTED"):
@@ -107,7 +107,7 @@ func TestEcoShipperRecipes(t *testing.T) {
 // TestCronCrontab checks etc/cron/logroll (a cron.d file: five time fields,
 // the user, the command) and that the script parses and is executable.
 func TestCronCrontab(t *testing.T) {
-	script := ecoRepoFile(t, "etc/cron/process-rolled.sh")
+	script := repoFile(t, "etc/cron/process-rolled.sh")
 	if fi, err := os.Stat(script); err != nil || fi.Mode()&0o111 == 0 {
 		t.Errorf("etc/cron/process-rolled.sh is not executable: %v", err)
 	}
@@ -115,7 +115,7 @@ func TestCronCrontab(t *testing.T) {
 		t.Errorf("bash -n etc/cron/process-rolled.sh: %v\n%s", err, out)
 	}
 	if _, err := exec.LookPath("shellcheck"); err == nil {
-		for _, f := range []string{script, ecoRepoFile(t, "etc/shippers/curl-ship.sh")} {
+		for _, f := range []string{script, repoFile(t, "etc/shippers/curl-ship.sh")} {
 			if out, err := exec.Command("shellcheck", f).CombinedOutput(); err != nil {
 				t.Errorf("shellcheck %s: %v\n%s", f, err, out)
 			}
@@ -123,7 +123,7 @@ func TestCronCrontab(t *testing.T) {
 	}
 	jobs := 0
 	field := regexp.MustCompile(`^(\*|\*/\d+|\d+(-\d+)?(,\d+(-\d+)?)*)$`)
-	for _, l := range lines(readFile(t, ecoRepoFile(t, "etc/cron/logroll"))) {
+	for _, l := range lines(readFile(t, repoFile(t, "etc/cron/logroll"))) {
 		l = strings.TrimSpace(l)
 		if l == "" || strings.HasPrefix(l, "#") || regexp.MustCompile(`^[A-Z_]+=`).MatchString(l) {
 			continue
@@ -155,19 +155,19 @@ func TestCronCrontab(t *testing.T) {
 func TestCronRolledFields(t *testing.T) {
 	dir := tempDir(t)
 	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))
-	d.postText("access", "GET / 200", "GET /x 404")
-	d.roll("access")
-	d.postText("access", "GET /y 200")
-	d.roll("access")
+	d.postText(t, "access", "GET / 200", "GET /x 404")
+	d.roll(t, "access")
+	d.postText(t, "access", "GET /y 200")
+	d.roll(t, "access")
 
-	raw := d.mustCtl("rolled", "--json", "access").stdout
+	raw := d.ctl(t, "rolled", "--json", "access").stdout
 	var doc struct {
 		Rolled []map[string]any `json:"rolled"`
 	}
 	if err := json.Unmarshal([]byte(raw), &doc); err != nil {
 		t.Fatalf("rolled --json: %v\n%s", err, raw)
 	}
-	plain := lines(d.mustCtl("rolled", "access").stdout)
+	plain := lines(d.ctl(t, "rolled", "access").stdout)
 	if len(doc.Rolled) != 2 || len(plain) != 2 {
 		t.Fatalf("rolled --json %s\nplain %q\nwant two files each", raw, plain)
 	}
