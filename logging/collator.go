@@ -118,7 +118,9 @@ func New(cfg Config, opts Options) (*Collator, error) {
 }
 
 // Start starts the writer goroutines and the flusher, and reports the rolls
-// New made (catch-up rolls) to Options.OnRoll, in order. From then on the
+// New made (catch-up rolls) to Options.OnRoll, in order (at DurabilityRoll,
+// and for compressed logs, once they are in their final form, which may
+// come after rolls made since). From then on the
 // collator calls its hooks, and accepts writes. A second call, or one after
 // Close, does nothing.
 func (c *Collator) Start() {
@@ -628,13 +630,14 @@ func (c *Collator) Close() error {
 	}
 	c.wg.Wait()
 	c.flush.shutdown() // after the writers: no request follows
-	// After the writers: no job follows. A compression in progress is
+	// After the writers: no batch follows. The rolls waiting for their
+	// fsync are published before Close returns, and compressions are
+	// handed to the compressor.
+	c.pub.shutdown()
+	// After the publisher: no job follows. A compression in progress is
 	// stopped; its raw file (and those of the jobs waiting) stays hidden
 	// and the next start compresses it (recover.go).
 	c.comp.shutdown()
-	// After the writers too: the rolls waiting for their fsync are
-	// published before Close returns.
-	c.pub.shutdown()
 	return errors.Join(errs...)
 }
 

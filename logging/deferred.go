@@ -57,9 +57,12 @@ func (w *writer) deferring() bool {
 	return w.turn && w.c.set.Load().Durability == DurabilityRoll
 }
 
-// reply answers an op, after the fsyncs held back before it if any.
+// reply answers an op, after the fsyncs held back before it if any. At
+// DurabilityRoll every answer goes through the publisher, behind the
+// batches of earlier turns: a forced roll that finds nothing to roll must
+// not answer while the records before it are still in a pending file.
 func (w *writer) reply(ch chan<- opResult, res opResult) {
-	if w.def.pending() {
+	if w.def.pending() || w.deferring() {
 		w.def.replies = append(w.def.replies, deferredReply{ch: ch, res: res})
 		return
 	}

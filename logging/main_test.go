@@ -216,7 +216,7 @@ func stampTime(t *testing.T, rec string) time.Time {
 // may begin a file whose START is that second. Between the stamp and the
 // acceptance the caller's goroutine may wait for a CPU: on a loaded
 // machine under -race, 150 ms was seen.
-const stampSlack = 500 * time.Millisecond
+const stampSlack = 250 * time.Millisecond
 
 // checkPartition checks docs/design.md §5 on every rolled file of log in dir: each
 // record's time t satisfies START − stampSlack ≤ t and floor(t) ≤ END, and

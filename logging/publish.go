@@ -28,8 +28,16 @@ import (
 // A failed fsync is logged and the file published all the same: the rename
 // still gives a correct file, which may not survive a power loss (as a
 // failed fsync before the rename always did). A failed rename keeps the
-// pending file hidden; the next start publishes it (recover.go), and the
-// forced Roll waiting for it gets the error.
+// pending file hidden and the forced Roll waiting for it gets the error;
+// the next start tries again (recover.go), unless someone else made a file
+// under its rolled name: then both stay, and every start says so. Hidden
+// files count toward the log space and are never deleted.
+//
+// The queue has no bound: when the disk stays behind the writes, pending
+// files pile up (publish_pending_files shows them) until the log space
+// refuses writes or the kernel throttles its dirty pages, and a clean stop
+// waits for their fsyncs (a stop killed before that leaves them to the
+// next start).
 //
 // A kill or a power loss at any point leaves the records in exactly one
 // file: the pending file, which the next start fsyncs and publishes, or

@@ -261,3 +261,85 @@ func TestRollsGoOnWhileFsyncsWait(t *testing.T) {
 		t.Errorf("%d rolled files after the fsyncs, want 5 or more", n)
 	}
 }
+
+// TestRollNothingWaitsForEarlierPublication: a forced Roll that finds
+// nothing to roll answers only once the records accepted before it are in
+// a visible rolled file, even when an earlier roll's publication waits for
+// its fsync.
+func TestRollNothingWaitsForEarlierPublication(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testCfg(dir, Policy{Mode: ModeSize, SizeBytes: 10})
+	cfg.Durability = DurabilityRoll
+	release := make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	fsys := fsOps{syncFile: func(f *os.File) error {
+		if strings.HasSuffix(f.Name(), rawSuffix) {
+			<-release
+		}
+		return f.Sync()
+	}}
+	c, err := open(cfg, testOpts(), fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { unblock(); c.Close() }()
+	write(t, c, testLog, strings.Repeat("a", 20)) // rolls by size
+	deadline := time.Now().Add(10 * time.Second)
+	for len(pendingFiles(t, dir)) < 1 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Roll(testLog)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("Roll returned (%v) while the record before it is in no visible rolled file (pending: %q)", err, pendingFiles(t, dir))
+	case <-time.After(300 * time.Millisecond):
+	}
+	unblock()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if r := rolledFiles(t, dir, testLog); len(r) != 1 || readString(t, r[0].path) != strings.Repeat("a", 20)+"\n" {
+		t.Errorf("rolled files %v after Roll, want the size roll's", r)
+	}
+}
+
+// TestRecoveryFsyncsBeforePublishing: a pending file left by a run at
+// durability roll is fsynced before a restart publishes it, whatever the
+// durability of the restart.
+func TestRecoveryFsyncsBeforePublishing(t *testing.T) {
+	dir := t.TempDir()
+	const a = "access.log.web01.20000101.00h00m00s-20000101.01h00m00s.old"
+	if err := os.WriteFile(filepath.Join(dir, "."+a+".raw"), []byte("a1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var synced []string
+	fsys := fsOps{syncFile: func(f *os.File) error {
+		mu.Lock()
+		synced = append(synced, filepath.Base(f.Name()))
+		mu.Unlock()
+		return f.Sync()
+	}}
+	cfg := testCfg(dir, Policy{})
+	cfg.Durability = DurabilityWrite
+	c, err := open(cfg, testOpts(), fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s := readString(t, filepath.Join(dir, a)); s != "a1\n" {
+		t.Fatalf("published file holds %q", s)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Contains(synced, "."+a+".raw") {
+		t.Errorf("%s published without an fsync of its data (fsyncs: %q)", a, synced)
+	}
+}

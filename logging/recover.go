@@ -18,9 +18,11 @@ import (
 //     published (the kill came before the rename into place): its torn
 //     tail, if a power loss left one, is cut (repairTail), then it is
 //     compressed again, after its temporaries are removed, or published;
-//   - .<final>.raw and <final>: the kill came after the rename, which was
-//     synced (Durability ≥ Roll) before the raw file's removal: the raw file
-//     is removed;
+//   - .<final>.raw and <final>, <final> compressed: the kill came after the
+//     rename, which was synced (Durability ≥ Roll) before the raw file's
+//     removal: the raw file is removed; <final> plain: a publication is one
+//     rename, so someone else made one of them: both are kept, and a
+//     warning says so;
 //   - .<final>.tmp<random> without its raw file, or with it: a compression
 //     in progress, incomplete (a temporary is never renamed into place by
 //     anything but the process that wrote all of it): removed.
@@ -169,7 +171,9 @@ func (c *Collator) recoveredJob(dir, name, final string, set *Config) *job {
 	}
 	return &job{
 		l: l, log: rn.Active, raw: raw, base: base, storage: st,
-		durable: set.Durability >= DurabilityRoll,
+		// A pending file is fsynced before it is published whatever the
+		// durability now: it may come from a run at durability roll.
+		durable: true,
 		rolled: Rolled{
 			Log: rn.Active, Path: filepath.Join(dir, final), Dir: dir,
 			Start: rn.Start, End: rn.End, Bytes: size, RawBytes: size,
@@ -198,7 +202,11 @@ func (c *Collator) repairPending(path string, size int64) (int64, error) {
 	if err != nil || n == size {
 		return n, err
 	}
+	// Its END again at once, through the open file: the modification
+	// time orders rolled files (space.OrderKey).
+	if err := futimes(f, fi.ModTime()); err != nil {
+		return n, err
+	}
 	c.log.Warn("cut the torn tail of a rolled file a crash left hidden", "path", path, "bytes_cut", size-n)
-	mt := fi.ModTime()
-	return n, os.Chtimes(path, mt, mt)
+	return n, nil
 }
