@@ -137,12 +137,11 @@ func (w *writer) adopt(f *os.File, size int64, at time.Time) {
 	w.f, w.size, w.records, w.dirty = f, size, 0, size > 0
 	w.ackedSize, w.ackedRecords = size, 0
 	w.c.openFiles.Add(1)
-	w.l.syncTarget.Store(f)
 	w.start = at
 	w.publish()
 	if w.deferring() {
 		if w.writeMeta(false) {
-			w.def.metas = append(w.def.metas, w.meta.file())
+			w.def.metas = append(w.def.metas, metaPath(w.l.path))
 		}
 		w.def.dir = true
 		return
@@ -192,7 +191,6 @@ func (w *writer) closeFile() error {
 	if w.f == nil {
 		return nil
 	}
-	w.l.syncTarget.Store(nil)
 	err := w.f.Close()
 	w.f, w.size, w.records, w.dirty = nil, 0, 0, false
 	w.ackedSize, w.ackedRecords = 0, 0

@@ -153,8 +153,9 @@ func BenchmarkWrite(b *testing.B) {
 // BenchmarkRoll measures forced-roll latency (one op is one Roll of a log
 // holding one small batch, written before the timer runs) and reports its
 // p50 and p99 in microseconds. plain uses DurabilityWrite (no fsync); durable
-// uses DurabilityRoll (fsync of the file before the rename and of the folder
-// after it).
+// uses DurabilityRoll (the .meta and the folder fsynced after the token is
+// passed on, then the rolled file fsynced, published and the folder
+// fsynced again, before Roll returns).
 func BenchmarkRoll(b *testing.B) {
 	for _, bc := range []struct {
 		name string

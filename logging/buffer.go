@@ -155,9 +155,6 @@ type accepter struct {
 
 	// tok is the writer token (token.go), wanted whenever an op is queued.
 	tok token
-	// rollSoon is set when a roll is queued or handed to the writer
-	// goroutine, and cleared when it pre-syncs for it (deferred.go).
-	rollSoon bool
 }
 
 // accept appends one Write call's records (size bytes with newlines) to the
@@ -213,7 +210,6 @@ func (l *logFile) boundaryLocked(now time.Time) {
 	}
 	l.sealLocked(now)
 	a.queue = append(a.queue, item{op: &op{kind: opRoll, cause: CauseTime, at: a.next, pol: a.pol}})
-	a.rollSoon = true
 	a.next = nextBoundary(a.pol, now, l.c.loc)
 	l.needWriterLocked()
 }
@@ -249,7 +245,6 @@ func (l *logFile) enqueue(o *op, shut error) error {
 		a.shut = shut
 	}
 	if o.kind == opRoll || o.roll {
-		a.rollSoon = true
 	}
 	l.needWriterLocked()
 	a.mu.Unlock()

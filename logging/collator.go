@@ -78,6 +78,7 @@ type Collator struct {
 	newRolls   []Rolled       // rolls made by New, reported by Start; guarded by ctl
 	newJobs    []*job         // compressions New queued (catch-up rolls, recovery), submitted by Start; guarded by ctl
 	comp       *compressor    // compresses rolled files, off the writers (compress.go)
+	pub        *publisher     // publishes durable rolls of uncompressed logs, off the writers (publish.go)
 	dirMu      sync.Mutex     // serialises recreateDir and folderReplaced; guards dirFI
 	dirFI      os.FileInfo    // the log folder this collator created or found, to tell a replaced one
 	wg         sync.WaitGroup // writer goroutines
@@ -117,7 +118,9 @@ func New(cfg Config, opts Options) (*Collator, error) {
 }
 
 // Start starts the writer goroutines and the flusher, and reports the rolls
-// New made (catch-up rolls) to Options.OnRoll, in order. From then on the
+// New made (catch-up rolls) to Options.OnRoll, in order (at DurabilityRoll,
+// and for compressed logs, once they are in their final form, which may
+// come after rolls made since). From then on the
 // collator calls its hooks, and accepts writes. A second call, or one after
 // Close, does nothing.
 func (c *Collator) Start() {
@@ -128,6 +131,7 @@ func (c *Collator) Start() {
 	}
 	c.startFlusher()
 	c.comp.start()
+	c.pub.start()
 	for _, l := range *c.logs.Load() {
 		c.start(l)
 	}
@@ -136,7 +140,7 @@ func (c *Collator) Start() {
 	}
 	c.newRolls = nil
 	for _, j := range c.newJobs {
-		c.comp.submit(j)
+		c.queueJob(j)
 	}
 	c.newJobs = nil
 }
@@ -215,6 +219,7 @@ func newCollator(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 	}
 	c.set.Store(&ncfg)
 	c.comp = newCompressor(c, ncfg.CompressThreads)
+	c.pub = newPublisher(c)
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("logging: create log folder %s: %w", c.dir, err)
 	}
@@ -589,14 +594,25 @@ func (c *Collator) Close() error {
 	if !c.started.Load() {
 		// Never started: no writer owns the files New opened, and no
 		// compression ran (the raw files of New's rolls stay for the
-		// next start).
+		// next start). New's rolls of logs stored uncompressed are
+		// published, without a hook: the rolled files are where a
+		// collator that never started leaves them.
 		var errs []error
 		for _, l := range m {
 			errs = append(errs, l.w.stopFile())
 			l.w.meta.close()
 		}
+		for _, j := range c.newJobs {
+			if j.storage.Compression == CompressionNone {
+				c.pub.pending.Add(1) // answered by publishFile on failure
+				if c.publishFile(j) {
+					c.pub.pending.Add(-1)
+				}
+			}
+		}
 		c.newJobs = nil
 		c.comp.shutdown()
+		c.pub.shutdown()
 		return errors.Join(errs...)
 	}
 	var ops []*op
@@ -614,7 +630,11 @@ func (c *Collator) Close() error {
 	}
 	c.wg.Wait()
 	c.flush.shutdown() // after the writers: no request follows
-	// After the writers: no job follows. A compression in progress is
+	// After the writers: no batch follows. The rolls waiting for their
+	// fsync are published before Close returns, and compressions are
+	// handed to the compressor.
+	c.pub.shutdown()
+	// After the publisher: no job follows. A compression in progress is
 	// stopped; its raw file (and those of the jobs waiting) stays hidden
 	// and the next start compresses it (recover.go).
 	c.comp.shutdown()

@@ -352,6 +352,12 @@ func (c *Collator) publishRaw(j *job, cause error) {
 	plain := j.rolled
 	plain.Path = joinPath(j.storage.Dir, j.base)
 	plain.Compression = CompressionNone
+	if j.durable { // the raw file was not fsynced at the roll (publish.go)
+		if err := c.syncPending(j.raw); err != nil {
+			c.log.Warn("rolled file sync failed; published all the same, it may not survive a power loss",
+				"log", j.log, "path", j.raw, "err", err)
+		}
+	}
 	err := renameNoReplace(j.raw, plain.Path)
 	if err == nil && j.durable {
 		if serr := c.fs.syncDir(j.storage.Dir); serr != nil {
@@ -393,7 +399,11 @@ func (c *Collator) finished(j *job, r Rolled) {
 // answer ends j: it is no longer pending, and res goes to its waiting
 // Roll, if any.
 func (c *Collator) answer(j *job, res opResult) {
-	c.comp.pending.Add(-1)
+	if j.storage.Compression == CompressionNone {
+		c.pub.pending.Add(-1)
+	} else {
+		c.comp.pending.Add(-1)
+	}
 	if j.reply != nil {
 		j.reply <- res
 		j.reply = nil

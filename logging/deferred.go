@@ -1,46 +1,42 @@
 package logging
 
-import "os"
+import "slices"
 
-// The fsyncs a roll owes at DurabilityRoll, moved out of the writer token.
+// The fsyncs a roll owes at DurabilityRoll, none of them under the writer
+// token.
 //
-// A durable roll fsyncs the file, renames it, fsyncs the folder, creates
-// the next active file and its .meta, fsyncs the .meta and the folder
-// again: four fsyncs, during which Write calls wait for the token
-// (docs/performance.md, "Deferred fsyncs"). Only the first must come
-// before the rename: it is what makes a .old file complete when it
-// appears. The
-// others make the rename, the new file and its .meta survive a power loss;
-// nothing written into the new file is promised to survive one at
-// DurabilityRoll, so writers need not wait for them. The writer goroutine
-// therefore writes the .meta without fsync while it holds the token, and,
-// once it has passed the token on, fsyncs the .meta and then the folder
-// once (covering the rename, the new file and the .meta's rename) and only
-// then answers the roll's caller, who therefore still sees the rolled file
-// only when it is durable. DurabilitySync keeps every fsync under the
-// token: its acknowledgements promise the new file's entry too.
+// A durable roll fsyncs the rolled file, its folder, the next active
+// file's .meta and the folder again, and any of them waits for the disk:
+// an fsync ends with a flush of the disk's cache, which waits for every
+// write queued before it, seconds on a disk behind the writes. None of
+// them may keep writers waiting, nor the writer goroutine, which the next
+// size roll needs. The roll renames the active file to a hidden pending
+// name; the writer goroutine writes the new .meta without fsync while it
+// holds the token, and, once it has passed the token on, hands what the
+// turn owes — the .meta and folder fsyncs, the pending files, the answers
+// held back — to the publisher (publish.go) as one batch. The publisher
+// fsyncs the .meta and the folder once (covering the rename, the new file
+// and the .meta), then fsyncs and publishes each pending file, then
+// answers, so that a roll's caller gets the rolled file once it is durable
+// under its name. DurabilitySync keeps every fsync under the token: its
+// acknowledgements promise the new file's entry too. The .meta is
+// rewritten in place (metafile.go), not by a temporary file and a rename.
 //
-// The fsync before the rename is made short too: when a roll is queued (or
-// a time boundary is due) the writer goroutine first fsyncs the active file
-// without the token (presync), while Write calls go on writing into it,
-// and then, with the token, fsyncs only what was written meanwhile. The
-// .meta is rewritten in place (metafile.go), not by a temporary file and a
-// rename.
-//
-// What a power loss inside the deferred window (a millisecond or two after
-// a roll) can cost is the new .meta's content (START then falls back to the
-// file's modification time, see Open) or the rename itself (the old file is
-// then the active file again, whole, with its .meta); never a torn or
-// incomplete .old file.
+// What a power loss inside the deferred window can cost is the new .meta's
+// content (START then falls back to the file's modification time, see
+// Open), the rename itself (the old file is then the active file again,
+// with its .meta), or the tail of the pending file (cut at the next start,
+// which publishes it); never a part of a visible rolled file.
 
 // deferred is the durability work and the answers held back by the writer
-// goroutine during one turn with the token. It is owned by the writer
+// goroutine during one turn with the token, then handed to the publisher
+// as one batch (runDeferred). The writer's own is owned by the writer
 // goroutine: leaders never add to it (see writer.deferring).
 type deferred struct {
-	metas     []*os.File // .meta files written without fsync
-	dir       bool       // the log folder needs an fsync
-	rolledDir string     // a rolled folder (not the log folder) that needs an fsync
-	jobs      []*job     // compressions of rolled files, submitted after the fsyncs
+	metas     []string // paths of .meta files written without fsync
+	dir       bool     // the log folder needs an fsync
+	rolledDir string   // a rolled folder (not the log folder) that needs an fsync
+	jobs      []*job   // rolled files to publish or compress, after the fsyncs
 	replies   []deferredReply
 }
 
@@ -61,69 +57,31 @@ func (w *writer) deferring() bool {
 	return w.turn && w.c.set.Load().Durability == DurabilityRoll
 }
 
-// reply answers an op, after the fsyncs held back before it if any.
+// reply answers an op, after the fsyncs held back before it if any. At
+// DurabilityRoll every answer goes through the publisher, behind the
+// batches of earlier turns: a forced roll that finds nothing to roll must
+// not answer while the records before it are still in a pending file.
 func (w *writer) reply(ch chan<- opResult, res opResult) {
-	if w.def.pending() {
+	if w.def.pending() || w.deferring() {
 		w.def.replies = append(w.def.replies, deferredReply{ch: ch, res: res})
 		return
 	}
 	ch <- res
 }
 
-// runDeferred does the held-back fsyncs — the .meta files, then the folder
-// once — and then sends the held-back answers, in order. The writer
+// runDeferred hands the held-back fsyncs and answers to the publisher
+// (publish.go), which does them in order, and empties d. The writer
 // goroutine calls it after passing the token on (or, when it stops, while
-// holding it); it touches only the collator's immutable fields and d.
-// Failures are logged as the synchronous fsyncs' are: the roll happened,
-// and only its survival of a power loss is in doubt.
+// holding it): it never waits for the disk.
 func (c *Collator) runDeferred(d *deferred) {
-	for i, f := range d.metas {
-		if err := c.fs.syncFile(f); err != nil {
-			c.log.Warn("log metadata sync failed", "path", f.Name(), "err", err)
-		}
-		d.metas[i] = nil
-	}
-	if d.dir {
-		if err := c.fs.syncDir(c.dir); err != nil {
-			c.log.Warn("log folder sync after roll failed", "dir", c.dir, "err", err)
-		}
-	}
-	if d.rolledDir != "" {
-		if err := c.fs.syncDir(d.rolledDir); err != nil {
-			c.log.Warn("rolled folder sync after roll failed", "dir", d.rolledDir, "err", err)
-		}
-	}
-	for i, j := range d.jobs {
-		c.submitJob(j)
-		d.jobs[i] = nil
-	}
-	for i, r := range d.replies {
-		r.ch <- r.res
-		d.replies[i] = deferredReply{}
-	}
+	c.pub.submit(&deferred{
+		metas:     slices.Clone(d.metas),
+		dir:       d.dir,
+		rolledDir: d.rolledDir,
+		jobs:      slices.Clone(d.jobs),
+		replies:   slices.Clone(d.replies),
+	})
+	clear(d.jobs)
+	clear(d.replies)
 	d.metas, d.dir, d.rolledDir, d.jobs, d.replies = d.metas[:0], false, "", d.jobs[:0], d.replies[:0]
-}
-
-// presync fsyncs the active file ahead of a roll, without the token (see
-// above; the writer goroutine calls it only after a wake-up, never while
-// it keeps the token for more work): at DurabilityRoll, when a roll is queued or handed over, or a
-// time boundary is due. The file is the one published by the last holder
-// of the token (syncTarget); if a leader closes it meanwhile, the fsync
-// fails harmlessly. The roll's own fsync stays the guarantee, and is the
-// one Stats counts: a presync is not.
-func (l *logFile) presync() {
-	if l.c.set.Load().Durability != DurabilityRoll {
-		return
-	}
-	a := &l.acc
-	a.mu.Lock()
-	soon := a.rollSoon || (!a.next.IsZero() && !l.c.now().Before(a.next))
-	a.rollSoon = false
-	a.mu.Unlock()
-	if !soon {
-		return
-	}
-	if f := l.syncTarget.Load(); f != nil {
-		_ = l.c.fs.syncFile(f)
-	}
 }

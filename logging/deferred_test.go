@@ -4,16 +4,20 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 )
 
-// TestRollFsyncsAfterToken: at DurabilityRoll a roll fsyncs the file
-// ahead (presync) and again before the rename, and its folder fsync (and
-// the new .meta's) happens after the writer goroutine has passed the token
-// on — a Write completes while the fsync is held up — and Roll returns only
-// after it; at DurabilitySync every fsync stays under the token.
+// TestRollFsyncsAfterToken: at DurabilityRoll no fsync of a roll happens
+// under the token: the writer goroutine fsyncs the new .meta and the
+// folder after passing the token on — a Write completes while the folder
+// fsync is held up — and the publisher then fsyncs the hidden pending file
+// before its rolled name exists, and the folder after the rename; Roll
+// returns only after all of them. At DurabilitySync every fsync stays
+// under the token.
 func TestRollFsyncsAfterToken(t *testing.T) {
 	for _, d := range []Durability{DurabilityRoll, DurabilitySync} {
 		t.Run(d.String(), func(t *testing.T) {
@@ -28,12 +32,20 @@ func testRollFsyncsAfterToken(t *testing.T, d Durability) {
 	cfg.Durability = d
 	var (
 		c        *Collator
-		gate     atomic.Bool // hold the next folder fsync up
+		gate     atomic.Bool // record the fsyncs
+		hold     atomic.Bool // hold the next folder fsync up
 		held     = make(chan struct{})
 		resume   = make(chan struct{})
-		seq      []string // fsyncs of the roll, in order (writer goroutine only)
+		mu       sync.Mutex // guards seq and early
+		seq      []string   // fsyncs of the roll, in order
+		early    []string   // rolled files present at the pending file's fsync
 		ownerNow owner
 	)
+	add := func(s string) {
+		mu.Lock()
+		seq = append(seq, s)
+		mu.Unlock()
+	}
 	ownerOf := func() owner {
 		l := (*c.logs.Load())[testLog]
 		l.acc.mu.Lock()
@@ -43,11 +55,13 @@ func testRollFsyncsAfterToken(t *testing.T, d Durability) {
 	fsys := fsOps{
 		syncDir: func(p string) error {
 			if gate.Load() {
-				seq = append(seq, "dir")
+				add("dir")
+			}
+			if hold.Load() {
 				ownerNow = ownerOf()
 				// Only the roll's own: the new file's (DurabilitySync) follows
 				// Roll's answer, and would race with the checks below.
-				gate.Store(false)
+				hold.Store(false)
 				if d == DurabilityRoll {
 					close(held)
 					<-resume
@@ -56,8 +70,17 @@ func testRollFsyncsAfterToken(t *testing.T, d Durability) {
 			return syncPath(p)
 		},
 		syncFile: func(f *os.File) error {
+			name := filepath.Base(f.Name())
+			if strings.HasSuffix(name, ".raw") {
+				add("file pending")
+				rolled, _ := filepath.Glob(filepath.Join(dir, testLog+".*.old"))
+				mu.Lock()
+				early = append(early, rolled...)
+				mu.Unlock()
+				return f.Sync()
+			}
 			if gate.Load() && d == DurabilityRoll { // at DurabilitySync, writers fsync too
-				seq = append(seq, "file "+filepath.Base(f.Name()))
+				add("file " + name)
 			}
 			return f.Sync()
 		},
@@ -70,6 +93,7 @@ func testRollFsyncsAfterToken(t *testing.T, d Durability) {
 	defer c.Close()
 	write(t, c, testLog, "before")
 	gate.Store(true)
+	hold.Store(true)
 	type result struct {
 		rolled []Rolled
 		err    error
@@ -105,9 +129,6 @@ func testRollFsyncsAfterToken(t *testing.T, d Durability) {
 	if ownerNow == ownerWriter {
 		t.Errorf("folder fsync while the writer goroutine holds the token")
 	}
-	if want := []string{"file " + testLog, "file " + testLog, "file ." + testLog + ".meta", "dir"}; !slices.Equal(seq, want) {
-		t.Errorf("fsyncs of the roll: %q, want %q (the file without the token, again with it before the rename, then the .meta, then the folder once)", seq, want)
-	}
 	write(t, c, testLog, "during") // must not wait for the fsync
 	close(resume)
 	resumed = true
@@ -115,6 +136,14 @@ func testRollFsyncsAfterToken(t *testing.T, d Durability) {
 	if res.err != nil || len(res.rolled) != 1 {
 		t.Fatalf("Roll = %v, %v", res.rolled, res.err)
 	}
+	mu.Lock()
+	if want := []string{"file ." + testLog + ".meta", "dir", "file pending", "dir"}; !slices.Equal(seq, want) {
+		t.Errorf("fsyncs of the roll: %q, want %q (the .meta, the folder, then the pending file, the folder after its rename)", seq, want)
+	}
+	if len(early) > 0 {
+		t.Errorf("rolled files %q existed when the pending file was fsynced", early)
+	}
+	mu.Unlock()
 	if got := lines(t, res.rolled[0].Path); !slices.Equal(got, []string{"before"}) {
 		t.Errorf("rolled file holds %q", got)
 	}

@@ -118,7 +118,8 @@ func TestNewStartsNothing(t *testing.T) {
 }
 
 // TestStartReportsCatchUpRolls: the catch-up roll made by New reaches OnRoll
-// from Start, before Start returns.
+// once Start has published it (at the latest when Close returns), and not
+// before Start.
 func TestStartReportsCatchUpRolls(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "a.log"), []byte("old\n"), 0o644); err != nil {
@@ -134,11 +135,13 @@ func TestStartReportsCatchUpRolls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
 	if len(got) != 0 {
 		t.Fatalf("OnRoll called by New: %v", got)
 	}
 	c.Start()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
 	files := rolledFiles(t, dir, "a.log")
 	if len(got) != 1 || len(files) != 1 || got[0].Path != files[0].path || got[0].Cause != CauseTime {
 		t.Fatalf("OnRoll after Start saw %+v; rolled files %v", got, files)

@@ -87,9 +87,6 @@ func (m *metaFile) rewrite(sync bool) error {
 	return nil
 }
 
-// file returns the open .meta file, or nil.
-func (m *metaFile) file() *os.File { return m.f }
-
 // close closes the file; the next write opens it again.
 func (m *metaFile) close() {
 	if m.f != nil {

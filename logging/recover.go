@@ -10,23 +10,27 @@ import (
 	"time"
 )
 
-// Restart recovery of compression (compress.go). A kill at any point of a
-// compression leaves, in a rolled folder, some of:
+// Restart recovery of pending rolled files: compression (compress.go) and
+// durable rolls waiting for their fsync (publish.go). A kill at any point
+// leaves, in a rolled folder, some of:
 //
-//   - .<final>.raw without <final>: the rolled file, not yet compressed (the
-//     kill came before the rename of the temporary): compressed again, after
-//     its temporaries are removed;
-//   - .<final>.raw and <final>: the kill came after the rename, which was
-//     synced (Durability ≥ Roll) before the raw file's removal: the raw file
-//     is removed;
+//   - .<final>.raw without <final>: the rolled file, not yet compressed or
+//     published (the kill came before the rename into place): its torn
+//     tail, if a power loss left one, is cut (repairTail), then it is
+//     compressed again, after its temporaries are removed, or published;
+//   - .<final>.raw and <final>, <final> compressed: the kill came after the
+//     rename, which was synced (Durability ≥ Roll) before the raw file's
+//     removal: the raw file is removed; <final> plain: a publication is one
+//     rename, so someone else made one of them: both are kept, and a
+//     warning says so;
 //   - .<final>.tmp<random> without its raw file, or with it: a compression
 //     in progress, incomplete (a temporary is never renamed into place by
 //     anything but the process that wrote all of it): removed.
 //
 // So after a restart every record is in exactly one visible file, and no
 // temporary is left. Only names of this exact shape are touched, where
-// <final> is a rolled name (ParseRolledName) with a compression's
-// extension.
+// <final> is a rolled name (ParseRolledName): with a compression's
+// extension for temporaries, with or without one for raw files.
 
 // pendingName classifies a hidden name of a rolled folder: the final name
 // of a raw file (kind "raw") or of a temporary (kind "tmp"); "" for any
@@ -36,7 +40,7 @@ func pendingName(name string) (final, kind string) {
 		return "", ""
 	}
 	rest := name[1:]
-	if f, ok := strings.CutSuffix(rest, rawSuffix); ok && isCompressedName(f) {
+	if f, ok := strings.CutSuffix(rest, rawSuffix); ok && isRolledName(f) {
 		return f, "raw"
 	}
 	if i := strings.LastIndex(rest, tmpInfix); i > 0 && nameAllDigits(rest[i+len(tmpInfix):]) && isCompressedName(rest[:i]) {
@@ -46,8 +50,8 @@ func pendingName(name string) (final, kind string) {
 }
 
 // rolledNames returns names (a folder's listing) with the hidden raw files
-// waiting for their compression under their final names: the names the
-// log produced, for its rolled-name state.
+// waiting for their compression or publication under their final names:
+// the names the log produced, for its rolled-name state.
 func rolledNames(names []string) []string {
 	out := names
 	for i, n := range names {
@@ -65,6 +69,13 @@ func rolledNames(names []string) []string {
 func isCompressedName(name string) bool {
 	r, err := ParseRolledName(name, nil, time.UTC)
 	return err == nil && r.Compression != CompressionNone
+}
+
+// isRolledName reports whether name is a rolled name, stored compressed or
+// not.
+func isRolledName(name string) bool {
+	_, err := ParseRolledName(name, nil, time.UTC)
+	return err == nil
 }
 
 // recoverPending finishes what a crash left in the rolled folders dirs
@@ -96,10 +107,16 @@ func (c *Collator) recoverPending(dirs []string) []*job {
 				if err := os.Remove(filepath.Join(dir, n)); err == nil {
 					removed = append(removed, n)
 				}
-			case kind == "raw" && have[final]:
+			case kind == "raw" && have[final] && isCompressedName(final):
 				if err := os.Remove(filepath.Join(dir, n)); err == nil {
 					removed = append(removed, n)
 				}
+			case kind == "raw" && have[final]:
+				// A publication is one rename: the pending file and its
+				// rolled name never both exist, unless someone else made
+				// one of them. Both are kept.
+				c.log.Warn("a rolled file left hidden by a crash has a namesake someone else made; both kept, neither published",
+					"path", filepath.Join(dir, n))
 			case kind == "raw":
 				if j := c.recoveredJob(dir, n, final, set); j != nil {
 					jobs = append(jobs, j)
@@ -113,13 +130,19 @@ func (c *Collator) recoverPending(dirs []string) []*job {
 	return jobs
 }
 
-// recoveredJob returns the job that compresses the raw file name (final
-// name final) of dir again, or nil if it cannot be read.
+// recoveredJob returns the job that compresses or publishes the raw file
+// name (final name final) of dir, after cutting its torn tail, or nil if it
+// cannot be read.
 func (c *Collator) recoveredJob(dir, name, final string, set *Config) *job {
 	raw := filepath.Join(dir, name)
 	fi, err := os.Lstat(raw)
 	if err != nil || !fi.Mode().IsRegular() {
 		return nil
+	}
+	size, err := c.repairPending(raw, fi.Size())
+	if err != nil {
+		c.log.Warn("cannot check the tail of a rolled file a crash left hidden; kept as it is", "path", raw, "err", err)
+		size = fi.Size()
 	}
 	actives := c.Logs()
 	rn, err := ParseRolledName(final, actives, c.loc)
@@ -141,14 +164,49 @@ func (c *Collator) recoveredJob(dir, name, final string, set *Config) *job {
 		}
 	}
 	base := strings.TrimSuffix(final, rn.Compression.Ext())
-	c.log.Info("compressing a rolled file a crash left uncompressed", "path", raw)
+	if rn.Compression == CompressionNone {
+		c.log.Info("publishing a rolled file a crash left hidden", "path", raw)
+	} else {
+		c.log.Info("compressing a rolled file a crash left uncompressed", "path", raw)
+	}
 	return &job{
 		l: l, log: rn.Active, raw: raw, base: base, storage: st,
-		durable: set.Durability >= DurabilityRoll,
+		// A pending file is fsynced before it is published whatever the
+		// durability now: it may come from a run at durability roll.
+		durable: true,
 		rolled: Rolled{
 			Log: rn.Active, Path: filepath.Join(dir, final), Dir: dir,
-			Start: rn.Start, End: rn.End, Bytes: fi.Size(), RawBytes: fi.Size(),
+			Start: rn.Start, End: rn.End, Bytes: size, RawBytes: size,
 			Cause: CauseTime, Compression: rn.Compression,
 		},
 	}
+}
+
+// repairPending cuts the torn tail a power loss may leave on the pending
+// file at path (repairTail; the modification time, its END, is kept) and
+// returns its size.
+func (c *Collator) repairPending(path string, size int64) (int64, error) {
+	if size == 0 {
+		return 0, nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return size, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return size, err
+	}
+	n, err := repairTail(f, size)
+	if err != nil || n == size {
+		return n, err
+	}
+	// Its END again at once, through the open file: the modification
+	// time orders rolled files (space.OrderKey).
+	if err := futimes(f, fi.ModTime()); err != nil {
+		return n, err
+	}
+	c.log.Warn("cut the torn tail of a rolled file a crash left hidden", "path", path, "bytes_cut", size-n)
+	return n, nil
 }

@@ -16,7 +16,9 @@ import (
 //
 //   - the file is appended to; the size counter starts at its size;
 //   - a torn last line is cut (see repairTail); the file counts as not
-//     fsynced (dirty), so that the next roll fsyncs it before the rename;
+//     fsynced (dirty), so that a roll at DurabilitySync fsyncs it before
+//     the rename (at DurabilityRoll every rolled file is fsynced before it
+//     is published: publish.go);
 //   - temporary .meta files that a crash in the middle of replaceMeta left
 //     are removed (removeMetaTemps);
 //   - START, the last END and the rolled names produced come from the .meta
@@ -50,10 +52,10 @@ func (c *Collator) openLog(lc LogConfig, now time.Time, names []string) (*logFil
 	l.created.active = created
 	c.openFiles.Add(1)
 	w.f, w.size = f, size
-	l.syncTarget.Store(f)
 	// An inherited non-empty file was written by an earlier process and may
-	// never have been fsynced (a crash): it is dirty, so that the catch-up or
-	// a forced roll fsyncs it before the rename (Durability ≥ Roll).
+	// never have been fsynced (a crash): it is dirty, so that a roll at
+	// DurabilitySync fsyncs it before the rename (at DurabilityRoll the
+	// publisher fsyncs every rolled file).
 	w.dirty = size > 0
 	if size > 0 {
 		newSize, err := repairTail(f, size)

@@ -160,7 +160,7 @@ func TestRestartEmptyActiveFile(t *testing.T) {
 
 // TestInheritedFileSyncedBeforeRoll: an active file left by an earlier
 // process (perhaps a crash, so never fsynced) is fsynced before a roll
-// renames it with Durability ≥ Roll: by the catch-up roll at open, and by a
+// publishes it at DurabilityRoll: by the catch-up roll at open, and by a
 // forced roll after a repair, even when this process wrote nothing into it.
 func TestInheritedFileSyncedBeforeRoll(t *testing.T) {
 	t.Run("catch-up", func(t *testing.T) {
@@ -170,6 +170,7 @@ func TestInheritedFileSyncedBeforeRoll(t *testing.T) {
 			cfg := testCfg(dir, timePolicy(time.Hour))
 			cfg.Durability = DurabilityRoll
 			c := mustOpen(t, cfg)
+			synctest.Wait() // the publisher's fsync
 			if st := c.Stats().Total; st.RollsTime != 1 || st.Syncs != 1 {
 				t.Errorf("catch-up: %d time rolls, %d fsyncs; want 1, 1", st.RollsTime, st.Syncs)
 			}

@@ -151,12 +151,16 @@ func (c *Collator) each(what string, names []string, mk func() *op) ([]Rolled, e
 // of a retry. A failed rename of a time or size roll schedules a retry (see
 // retry.go); a successful one ends any pending retry.
 //
-// Sequence: fsync the file (Durability ≥ Roll) → rename it, still open, to
-// its unique rolled name → close it → fsync the folder (Durability ≥ Roll).
-// The rolled file is then complete and in place, and the caller may answer
-// whoever waits for the roll; it must then call finishRoll, which creates the
-// new active file and its .meta (START = end) before the writer handles
-// anything else, and has the oldest rolled files beyond MaxCount deleted.
+// Sequence: set the file's modification time to END → fsync the file
+// (DurabilitySync) → rename it, still open, to its unique rolled name, or
+// to that name's hidden pending form (.<name>.raw) when it is compressed or
+// published later (DurabilityRoll: publish.go) → close it → fsync the
+// folder (DurabilitySync; at DurabilityRoll after the token is passed on,
+// deferred.go). A rolled file in place is then complete, and the caller
+// may answer whoever waits for the roll; a pending one answers when it is
+// in its final form. The caller must then call finishRoll, which creates
+// the new active file and its .meta (START = end) before the writer
+// handles anything else.
 // Renaming before closing means a failed rename needs no reopen: the file
 // stays in place and open, and logging goes on into it.
 //
@@ -193,13 +197,19 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 	if err := w.setModTime(end); err != nil {
 		c.log.Warn("cannot set the rolled file's modification time to its END", "path", l.path, "err", err)
 	}
-	if set.Durability >= DurabilityRoll {
+	// At DurabilitySync every acknowledged record is fsynced already, and
+	// the file is fsynced here, under the token. At DurabilityRoll the
+	// file goes to a hidden pending name and is fsynced off the write path
+	// before its rolled name appears: by the publisher (publish.go), or,
+	// compressed, by the compressor, whose output is what gets fsynced.
+	if set.Durability >= DurabilitySync {
 		if err := w.sync(); err != nil {
 			// The rename still produces a correct file; it may not survive a
 			// power loss. Say so and go on.
 			c.log.Warn("log file sync before roll failed", "path", l.path, "err", err)
 		}
 	}
+	pending := set.Durability == DurabilityRoll
 	start := w.start.Truncate(time.Second)
 	stop := end.Truncate(time.Second)
 	rn := RolledName{
@@ -220,8 +230,8 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 	base := rn.String()
 	rn.Compression = st.Compression
 	final := filepath.Join(td, rn.String())
-	dst := final // without compression, the rename gives the final form
-	if st.Compression != CompressionNone {
+	dst := final // without compression or publisher, the rename gives the final form
+	if st.Compression != CompressionNone || pending {
 		dst = filepath.Join(td, rawName(rn.String()))
 	}
 	err := w.checkPath()
@@ -270,7 +280,7 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 	}
 	l.count(cRollsTime+counter(r.Cause), 1)
 	w.rolledAt = stop
-	if st.Compression == CompressionNone {
+	if st.Compression == CompressionNone && !pending {
 		c.emit(*r)
 		return r, nil
 	}
@@ -302,27 +312,38 @@ func (c *Collator) renameInto(path, dst, td string) error {
 }
 
 // taken reports whether the rolled name rn is taken in the folder td, in
-// any of its forms: plain, compressed, or waiting for its compression.
+// any of its forms: plain, compressed, or waiting for its compression or
+// publication.
 // (Names this log produced are never produced again: namestate.go. This
 // skips names that files it did not produce hold.)
 func (c *Collator) taken(td string, rn RolledName) bool {
 	for _, comp := range []Compression{CompressionNone, CompressionGzip, CompressionZstd} {
 		rn.Compression = comp
 		n := rn.String()
-		if exists(filepath.Join(td, n)) || comp != CompressionNone && exists(filepath.Join(td, rawName(n))) {
+		if exists(filepath.Join(td, n)) || exists(filepath.Join(td, rawName(n))) {
 			return true
 		}
 	}
 	return false
 }
 
-// submitJob hands j to the compressor, or keeps it for Start when the
-// collator is not started yet (New's catch-up rolls).
+// submitJob hands j to the compressor, or a job of a log stored
+// uncompressed to the publisher, or keeps it for Start when the collator is
+// not started yet (New's catch-up rolls).
 func (c *Collator) submitJob(j *job) {
-	if c.started.Load() {
-		c.comp.submit(j)
-	} else {
+	if !c.started.Load() {
 		c.newJobs = append(c.newJobs, j) // New: nobody else has c yet
+		return
+	}
+	c.queueJob(j)
+}
+
+// queueJob hands j to the goroutine that finishes it.
+func (c *Collator) queueJob(j *job) {
+	if j.storage.Compression == CompressionNone {
+		c.pub.submit(&deferred{jobs: []*job{j}})
+	} else {
+		c.comp.submit(j)
 	}
 }
 

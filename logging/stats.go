@@ -78,6 +78,9 @@ type Stats struct {
 	// CompressPending is the number of rolled files waiting for their
 	// compression or being compressed (retries included).
 	CompressPending int64
+	// PublishPending is the number of rolled files waiting for their fsync
+	// and their rolled name (DurabilityRoll, uncompressed: publish.go).
+	PublishPending int64
 }
 
 // counter names one live counter.
@@ -197,6 +200,7 @@ func (c *Collator) Stats() Stats {
 		RefusedWrites:   c.refusedWrites.Load(),
 		RefusedRecords:  c.refusedRecords.Load(),
 		CompressPending: c.comp.pending.Load(),
+		PublishPending:  c.pub.pending.Load(),
 	}
 	for name, l := range *c.logs.Load() {
 		ls := l.stats.snapshot()

@@ -70,7 +70,6 @@ func (w *writer) write(items []item, leader bool) (stop bool) {
 				w.sizeRollAt = end
 				w.leftover = append(w.leftover, items[i:]...)
 				w.l.acc.mu.Lock()
-				w.l.acc.rollSoon = true
 				w.l.needWriterLocked()
 				w.l.acc.mu.Unlock()
 				return false

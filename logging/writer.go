@@ -27,9 +27,6 @@ type logFile struct {
 	stats  counters                // written by every goroutine that counts, read by Stats
 	active active                  // size and START of the active file: published by the token's holder, read by Stats
 	store  atomic.Pointer[Storage] // where and how rolled files are stored: Apply replaces it, the next roll reads it
-	// syncTarget is the active file (nil without one): published by the
-	// token's holder, read by run's presync without the token.
-	syncTarget atomic.Pointer[os.File]
 
 	// Owned by openLog and undoOpen, before run starts: the files openLog
 	// created, for undoOpen.
@@ -124,12 +121,7 @@ func (l *logFile) run() {
 	w.timer = time.NewTimer(time.Hour)
 	w.timer.Stop()
 	defer w.timer.Stop()
-	held := false // the writer kept the token from its last turn
 	for {
-		if !held {
-			l.presync() // never while keeping the token
-		}
-		held = false
 		if l.acquireWriter() {
 			stop, wake := w.work()
 			if stop {
@@ -142,7 +134,6 @@ func (l *logFile) run() {
 				w.c.runDeferred(&w.def) // without the token, unless kept
 			}
 			if keep {
-				held = true
 				continue // more work was queued for the writer meanwhile
 			}
 			w.arm(next)
@@ -255,7 +246,15 @@ func (w *writer) handle(o *op) (stop bool) {
 		stop = true
 	}
 	if stop {
-		w.c.runDeferred(&w.def) // the writer exits: nothing after this turn
+		if reply != nil && w.def.pending() {
+			// After what the last turn held back: a final roll's file is
+			// then in its final form.
+			w.def.replies = append(w.def.replies, deferredReply{ch: reply, res: res})
+			reply = nil
+		}
+		if w.def.pending() {
+			w.c.runDeferred(&w.def) // the writer exits: nothing after this turn
+		}
 	}
 	if reply != nil {
 		if stop {

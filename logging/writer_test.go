@@ -267,7 +267,7 @@ func TestDurability(t *testing.T) {
 		afterWrites, afterRoll int64
 	}{
 		{DurabilityWrite, 0, 0},
-		{DurabilityRoll, 0, 1}, // presync is not counted: see deferred.go
+		{DurabilityRoll, 0, 1}, // the publisher's fsync of the rolled file
 		{DurabilitySync, 3, 3},
 	} {
 		t.Run(fmt.Sprint(tc.d), func(t *testing.T) {

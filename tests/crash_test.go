@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -101,6 +102,16 @@ var killPoints = []killPoint{
 	}},
 }
 
+// pendingKillPoint exists at durability roll only: a rolled file waits
+// under its hidden pending name for its fsync (logging/publish.go), and
+// the next start publishes it.
+var pendingKillPoint = killPoint{"at a size roll's rename to its pending name", false, func(t *testing.T, d *daemon, l *load) string {
+	return d.killOn(t, d.logs, 2*waitLimit, func(ev fsnotify.Event) bool {
+		n := filepath.Base(ev.Name)
+		return ev.Has(fsnotify.Create) && strings.HasPrefix(n, ".") && strings.HasSuffix(n, ".old.raw")
+	})
+}}
+
 // crashState is what a killed daemon left in its log folder.
 type crashState struct {
 	meta       time.Time // START in .access.log.meta
@@ -109,6 +120,7 @@ type crashState struct {
 	torn       int64 // bytes after the last newline of the active file
 	lastEnd    time.Time
 	tmp        []string // .meta temporary files
+	pending    []string // rolled files under their hidden pending names
 }
 
 // crashStateOf reads what the daemon left in dir for log access.log.
@@ -133,6 +145,9 @@ func crashStateOf(t *testing.T, dir string) crashState {
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), ".access.log.meta.tmp") {
 			s.tmp = append(s.tmp, e.Name())
+		}
+		if strings.HasPrefix(e.Name(), ".access.log.") && strings.HasSuffix(e.Name(), ".old.raw") {
+			s.pending = append(s.pending, e.Name())
 		}
 		if m := rolledName.FindStringSubmatch(e.Name()); m != nil && m[1] == "access.log" {
 			if _, end := parseRolled(t, filepath.Join(dir, e.Name()), dir, "access.log"); end.After(s.lastEnd) {
@@ -170,8 +185,8 @@ func (s crashState) String() string {
 	if s.metaErr != nil {
 		meta = s.metaErr.Error()
 	}
-	return fmt.Sprintf("active file %d bytes (torn tail %d), .meta START %s, latest END %s, .meta temporary files %q",
-		s.activeSize, s.torn, meta, s.lastEnd.Format(rolledTimeLayout), s.tmp)
+	return fmt.Sprintf("active file %d bytes (torn tail %d), .meta START %s, latest END %s, .meta temporary files %q, pending rolled files %q",
+		s.activeSize, s.torn, meta, s.lastEnd.Format(rolledTimeLayout), s.tmp, s.pending)
 }
 
 // TestKill9UnderLoad kills the daemon with SIGKILL while four clients post
@@ -210,7 +225,11 @@ func kill9UnderLoad(t *testing.T, durability string) {
 		loads []*load
 		tags  []string
 	)
-	for k, p := range killPoints {
+	points := killPoints
+	if durability == "roll" {
+		points = append(slices.Clone(points), pendingKillPoint)
+	}
+	for k, p := range points {
 		tag := fmt.Sprintf("k%d", k)
 		var o loadOpts
 		if p.slow {
@@ -248,6 +267,11 @@ func kill9UnderLoad(t *testing.T, durability string) {
 		}
 		if left := crashStateOf(t, d.logs).tmp; len(left) > 0 {
 			t.Errorf("kill %q: temporary .meta files left after the restart: %q", p.name, left)
+		}
+		if n := len(st.pending); n > 0 {
+			if c := d.logCount("publishing a rolled file a crash left hidden"); c != n {
+				t.Errorf("kill %q left %d pending rolled files %q; the restart logged %d \"publishing a rolled file a crash left hidden\"", p.name, n, st.pending, c)
+			}
 		}
 		// The continued file, rolled at once, carries the START the killed
 		// daemon left in .meta: nothing is written before the roll.
@@ -297,5 +321,5 @@ func kill9UnderLoad(t *testing.T, durability string) {
 			t.Errorf("unexpected hidden file %s left in the log folder", n)
 		}
 	}
-	t.Logf("%d kills; %d acknowledged records on disk in %d files (%d bytes)", len(killPoints), acked, len(disk.files), disk.bytes)
+	t.Logf("%d kills; %d acknowledged records on disk in %d files (%d bytes)", len(points), acked, len(disk.files), disk.bytes)
 }

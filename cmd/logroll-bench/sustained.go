@@ -43,7 +43,10 @@ type sustainedRow struct {
 	P99ms         float64 `json:"p99_ms"`
 	MaxMs         float64 `json:"max_ms"`
 	CPUSecPerGB   float64 `json:"cpu_sec_per_gb"`
-	Rolls         float64 `json:"rolls"` // files rolled during the run
+	// Rolls counts the files rolled during the run, published or still
+	// under their hidden pending names (waiting for their fsync: a disk
+	// behind the writes).
+	Rolls float64 `json:"rolls"`
 	// PauseMaxMs is the longest time a roll held the log's writer token
 	// (the daemon's roll_pause_max_seconds; 0 for the baseline).
 	PauseMaxMs float64 `json:"pause_max_ms"`
@@ -193,7 +196,9 @@ func measureSustainedRun(ctx context.Context, e *env, kind string, rollMB int, b
 			return row, err
 		}
 		for _, en := range ents {
-			if strings.HasPrefix(en.Name(), "access.log.") && strings.HasSuffix(en.Name(), ".old") {
+			n := en.Name()
+			if strings.HasPrefix(n, "access.log.") && strings.HasSuffix(n, ".old") ||
+				strings.HasPrefix(n, ".access.log.") && strings.HasSuffix(n, ".old.raw") {
 				row.Rolls++
 			}
 		}

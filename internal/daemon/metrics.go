@@ -38,6 +38,7 @@ const (
 	MetricCompressFailed  = "proxy.process.log.compress_failures"
 	MetricCompressGaveUp  = "proxy.process.log.compress_uncompressed_files"
 	MetricCompressPending = "proxy.process.log.compress_pending_files"
+	MetricPublishPending  = "proxy.process.log.publish_pending_files"
 	MetricOpenFiles       = "proxy.process.log.open_files"
 	MetricAccepting       = "proxy.process.log.accepting"
 	MetricRefusedWrites   = "proxy.process.log.space_refused_requests"
@@ -96,6 +97,7 @@ var metricHelp = map[string][2]string{
 	MetricCompressFailed:  {"counter", "failed compression attempts (the raw file is kept and compressed again later)"},
 	MetricCompressGaveUp:  {"counter", "rolled files published uncompressed after every compression attempt failed"},
 	MetricCompressPending: {"gauge", "rolled files waiting for their compression or being compressed"},
+	MetricPublishPending:  {"gauge", "rolled files waiting for their fsync before they appear under their rolled names (durability roll)"},
 	MetricOpenFiles:       {"gauge", "log files open"},
 	MetricAccepting:       {"gauge", "1 while logging accepts records, 0 while space is exhausted or stopping"},
 	MetricRefusedWrites:   {"counter", "write requests refused because the log space is exhausted"},
@@ -161,6 +163,7 @@ func (d *Daemon) Metrics() []ctl.Metric {
 	}
 	s.add(MetricOpenFiles, float64(st.OpenFiles))
 	s.add(MetricCompressPending, float64(st.CompressPending))
+	s.add(MetricPublishPending, float64(st.PublishPending))
 	accepting := 1.0
 	if d.isStopping() || d.space.Status().State == space.Exhausted {
 		accepting = 0
