@@ -84,14 +84,7 @@ func TestPublisherFinishesOnClose(t *testing.T) {
 	dir := t.TempDir()
 	cfg := testCfg(dir, Policy{Mode: ModeSize, SizeBytes: 10})
 	cfg.Durability = DurabilityRoll
-	release := make(chan struct{})
-	var once sync.Once
-	fsys := fsOps{syncFile: func(f *os.File) error {
-		if strings.HasSuffix(f.Name(), rawSuffix) {
-			<-release // every publication waits until the writes are done
-		}
-		return f.Sync()
-	}}
+	fsys, release := holdPendingSyncs() // every publication waits until the writes are done
 	var seen onRolls
 	opts := testOpts()
 	opts.OnRoll = seen.add
@@ -99,7 +92,7 @@ func TestPublisherFinishesOnClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer once.Do(func() { close(release) })
+	defer release()
 	for i := range 5 {
 		write(t, c, testLog, strings.Repeat(string(rune('a'+i)), 20)) // each write rolls
 	}
@@ -119,7 +112,7 @@ func TestPublisherFinishesOnClose(t *testing.T) {
 	closed := make(chan error, 1)
 	go func() { closed <- c.Close() }()
 	time.Sleep(10 * time.Millisecond) // Close waits for the publisher
-	once.Do(func() { close(release) })
+	release()
 	if err := <-closed; err != nil {
 		t.Fatal(err)
 	}
@@ -180,6 +173,19 @@ func TestPublishRefusesToReplace(t *testing.T) {
 	if len(r) != 1 || readString(t, r[0].path) != "someone else's\n" {
 		t.Errorf("rolled files %v, want the namesake, untouched", r)
 	}
+}
+
+// holdPendingSyncs returns file-system calls whose fsyncs of pending files
+// wait until release is called (idempotent): a disk far behind the writes.
+func holdPendingSyncs() (fsOps, func()) {
+	ch := make(chan struct{})
+	var once sync.Once
+	return fsOps{syncFile: func(f *os.File) error {
+		if strings.HasSuffix(f.Name(), rawSuffix) {
+			<-ch
+		}
+		return f.Sync()
+	}}, func() { once.Do(func() { close(ch) }) }
 }
 
 // pendingFiles lists the hidden pending files of dir.
@@ -270,15 +276,7 @@ func TestRollNothingWaitsForEarlierPublication(t *testing.T) {
 	dir := t.TempDir()
 	cfg := testCfg(dir, Policy{Mode: ModeSize, SizeBytes: 10})
 	cfg.Durability = DurabilityRoll
-	release := make(chan struct{})
-	var once sync.Once
-	unblock := func() { once.Do(func() { close(release) }) }
-	fsys := fsOps{syncFile: func(f *os.File) error {
-		if strings.HasSuffix(f.Name(), rawSuffix) {
-			<-release
-		}
-		return f.Sync()
-	}}
+	fsys, unblock := holdPendingSyncs()
 	c, err := open(cfg, testOpts(), fsys)
 	if err != nil {
 		t.Fatal(err)
