@@ -74,16 +74,15 @@ type Collator struct {
 	started atomic.Bool                         // Start was called
 	closed  atomic.Bool
 
-	ctl        sync.Mutex     // serialises Start, Apply and Close
-	newRolls   []Rolled       // rolls made by New, reported by Start; guarded by ctl
-	newJobs    []*job         // compressions New queued (catch-up rolls, recovery), submitted by Start; guarded by ctl
-	comp       *compressor    // compresses rolled files, off the writers (compress.go)
-	pub        *publisher     // publishes durable rolls of uncompressed logs, off the writers (publish.go)
-	dirMu      sync.Mutex     // serialises recreateDir and folderReplaced; guards dirFI
-	dirFI      os.FileInfo    // the log folder this collator created or found, to tell a replaced one
-	wg         sync.WaitGroup // writer goroutines
-	flush      *flusher       // early writeback at DurabilityRoll, off the writers
-	flushStart sync.Once
+	ctl      sync.Mutex     // serialises Start, Apply and Close
+	newRolls []Rolled       // rolls made by New, reported by Start; guarded by ctl
+	newJobs  []*job         // compressions New queued (catch-up rolls, recovery), submitted by Start; guarded by ctl
+	comp     *compressor    // compresses rolled files, off the writers (compress.go)
+	pub      *publisher     // publishes durable rolls of uncompressed logs, off the writers (publish.go)
+	dirMu    sync.Mutex     // serialises recreateDir and folderReplaced; guards dirFI
+	dirFI    os.FileInfo    // the log folder this collator created or found, to tell a replaced one
+	wg       sync.WaitGroup // writer goroutines
+	flush    *flusher       // early writeback at DurabilityRoll, off the writers
 
 	total                         counters
 	openFiles                     atomic.Int64
@@ -129,7 +128,7 @@ func (c *Collator) Start() {
 	if c.closed.Load() || c.started.Swap(true) {
 		return
 	}
-	c.startFlusher()
+	c.flush.start(c.fs.writeback)
 	c.comp.start()
 	c.pub.start()
 	for _, l := range *c.logs.Load() {
@@ -143,11 +142,6 @@ func (c *Collator) Start() {
 		c.queueJob(j)
 	}
 	c.newJobs = nil
-}
-
-// startFlusher starts the flusher goroutine once.
-func (c *Collator) startFlusher() {
-	c.flushStart.Do(func() { go c.flush.run(c.fs.writeback) })
 }
 
 // fsOps are the file-system calls through which the collator renames,

@@ -7,28 +7,20 @@ import (
 
 // flusher is the goroutine that starts the early writeback of written
 // ranges (see startWriteback), off the writers: sync_file_range submits the
-// writeback I/O in its caller's context, which on the writer goroutine cost
-// about a sixth of the write path's throughput. Requests for one file are
-// merged into one range while they wait. One flusher serves the collator;
-// Close stops it after the writers.
+// writeback I/O in its caller's context (docs/performance.md, "Early
+// writeback"). Requests for one file are merged into one range while they
+// wait. One flusher serves the collator; Close stops it after the writers.
 type flusher struct {
-	mu      sync.Mutex
+	worker
+	mu      sync.Mutex // guards pending
 	pending map[*os.File]wbSpan
-	wake    chan struct{} // capacity 1: "there are requests" (coalescing)
-	stop    chan struct{}
-	done    chan struct{}
 }
 
 // wbSpan is a byte range of a file: [off, end).
 type wbSpan struct{ off, end int64 }
 
 func newFlusher() *flusher {
-	return &flusher{
-		pending: map[*os.File]wbSpan{},
-		wake:    make(chan struct{}, 1),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
-	}
+	return &flusher{worker: newWorker(), pending: map[*os.File]wbSpan{}}
 }
 
 // request asks for the writeback of n bytes of f from off. It does not
@@ -42,26 +34,18 @@ func (fl *flusher) request(f *os.File, off, n int64) {
 	s.off, s.end = min(s.off, off), max(s.end, off+n)
 	fl.pending[f] = s
 	fl.mu.Unlock()
-	select {
-	case fl.wake <- struct{}{}:
-	default:
-	}
+	fl.poke()
 }
 
-// run handles requests until stop is closed, then what is left, and exits.
-// A file closed in the meantime (a roll) is skipped by writeback itself.
-func (fl *flusher) run(writeback func(f *os.File, off, n int64)) {
-	defer close(fl.done)
-	for {
-		select {
-		case <-fl.wake:
-		case <-fl.stop:
-			fl.handle(writeback)
-			return
-		}
-		fl.handle(writeback)
-	}
+// start starts the goroutine, which hands every pending range to
+// writeback. A file closed in the meantime (a roll) is skipped by
+// writeback itself.
+func (fl *flusher) start(writeback func(f *os.File, off, n int64)) {
+	fl.worker.start(func() { fl.handle(writeback) })
 }
+
+// shutdown stops the goroutine after the last request, and waits for it.
+func (fl *flusher) shutdown() { fl.worker.shutdown(func() {}) }
 
 // handle starts the writeback of every pending range.
 func (fl *flusher) handle(writeback func(f *os.File, off, n int64)) {
@@ -76,11 +60,4 @@ func (fl *flusher) handle(writeback func(f *os.File, off, n int64)) {
 	for f, s := range todo {
 		writeback(f, s.off, s.end-s.off)
 	}
-}
-
-// shutdown stops the goroutine and waits for it. It must be called once,
-// after the last request.
-func (fl *flusher) shutdown() {
-	close(fl.stop)
-	<-fl.done
 }

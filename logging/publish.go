@@ -51,31 +51,24 @@ import (
 // waits for every write queued before it, and the writer goroutine must be
 // free for the next size roll (deferred.go).
 //
-// Goroutines: start starts run, which does the batches in the order
-// submit queued them. shutdown does what is queued and waits for run: no
-// job is left for the next start by a clean stop.
+// Goroutines: start starts one (worker.go), which does the batches in the
+// order submit queued them. shutdown does what is queued and waits for
+// it: no job is left for the next start by a clean stop.
 type publisher struct {
+	worker
 	c *Collator
 
 	mu      sync.Mutex // guards queue and stopped
 	queue   []*deferred
 	stopped bool
 
-	poke chan struct{} // capacity 1: "work submitted" (coalescing)
-	quit chan struct{} // closed by shutdown
-	done chan struct{} // closed when run has exited
-	once sync.Once     // start
-	stop sync.Once     // shutdown
-
 	pending atomic.Int64 // plain jobs submitted and not published: Stats
 }
 
-func newPublisher(c *Collator) *publisher {
-	return &publisher{c: c, poke: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
-}
+func newPublisher(c *Collator) *publisher { return &publisher{worker: newWorker(), c: c} }
 
-// start starts run, once.
-func (p *publisher) start() { p.once.Do(func() { go p.run() }) }
+// start starts the goroutine, once.
+func (p *publisher) start() { p.worker.start(p.handle) }
 
 // submit queues the batch b, which it owns from then on, without blocking.
 // After shutdown, b is done on the caller's goroutine (a clean stop leaves
@@ -94,57 +87,27 @@ func (p *publisher) submit(b *deferred) {
 	}
 	p.queue = append(p.queue, b)
 	p.mu.Unlock()
-	select {
-	case p.poke <- struct{}{}:
-	default:
-	}
+	p.poke()
 }
 
-// take returns the queued batches and empties the queue.
-func (p *publisher) take() []*deferred {
+// handle does the queued batches, in order.
+func (p *publisher) handle() {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	q := p.queue
 	p.queue = nil
-	return q
-}
-
-// run does the queued batches until shutdown, then what is left.
-func (p *publisher) run() {
-	defer close(p.done)
-	for {
-		select {
-		case <-p.poke:
-		case <-p.quit:
-			for _, b := range p.take() {
-				p.c.finishBatch(b)
-			}
-			return
-		}
-		for _, b := range p.take() {
-			p.c.finishBatch(b)
-		}
+	p.mu.Unlock()
+	for _, b := range q {
+		p.c.finishBatch(b)
 	}
 }
 
-// shutdown does what is queued and stops run (see publisher). It is
-// idempotent; without start it does the queue on the caller's goroutine.
+// shutdown does what is queued and stops the goroutine (see publisher). It
+// is idempotent.
 func (p *publisher) shutdown() {
-	p.stop.Do(func() {
-		p.mu.Lock()
-		p.stopped = true
-		p.mu.Unlock()
-		close(p.quit)
-		started := true
-		p.once.Do(func() { started = false })
-		if started {
-			<-p.done
-			return
-		}
-		for _, b := range p.take() {
-			p.c.finishBatch(b)
-		}
-	})
+	p.mu.Lock()
+	p.stopped = true
+	p.mu.Unlock()
+	p.worker.shutdown(p.handle)
 }
 
 // finishBatch does b in order: the .meta fsyncs, the folder fsyncs, then
