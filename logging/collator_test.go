@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/logroll/logroll/internal/logtest"
 )
 
 // TestForcedRoll returns absolute paths, counts and the forced cause, and
@@ -196,7 +198,7 @@ func TestRenameFailureKeepsLogging(t *testing.T) {
 			}
 			return os.Rename(from, to)
 		}
-		rec := &logRecorder{}
+		rec := &logtest.Recorder{}
 		opts := testOpts()
 		opts.Logger = slog.New(rec)
 		c, err := open(testCfg(dir, timePolicy(time.Hour)), opts, fsOps{rename: rename})
@@ -215,7 +217,7 @@ func TestRenameFailureKeepsLogging(t *testing.T) {
 		if got := lines(t, filepath.Join(dir, testLog)); !slices.Equal(got, []string{"1", "2", "3"}) {
 			t.Errorf("active file holds %q", got)
 		}
-		if n := rec.count("roll failed"); n != 1 {
+		if n := rec.Count("roll failed"); n != 1 {
 			t.Errorf("roll failure logged %d times, want once", n)
 		}
 		failing.Store(false)
@@ -223,7 +225,7 @@ func TestRenameFailureKeepsLogging(t *testing.T) {
 		if err != nil || len(r) != 1 || r[0].Records != 3 {
 			t.Fatalf("Roll after recovery: %+v, %v", r, err)
 		}
-		if rec.count("rolls work again") != 1 {
+		if rec.Count("rolls work again") != 1 {
 			t.Errorf("recovery not logged")
 		}
 		st := c.Stats().Logs[testLog]

@@ -21,6 +21,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/logroll/logroll/internal/logtest"
 )
 
 // decompress returns the content of the rolled file at path, decompressed
@@ -239,7 +240,7 @@ func TestCompressRetried(t *testing.T) {
 		cfg.Durability = DurabilityRoll
 		cfg.Logs[0].Storage.Compression = CompressionGzip
 		disk := &fullDisk{fails: 2}
-		rec := &logRecorder{}
+		rec := &logtest.Recorder{}
 		opts := testOpts()
 		opts.Logger = slog.New(rec)
 		c, err := open(cfg, opts, fsOps{compressed: disk.wrap})
@@ -270,7 +271,7 @@ func TestCompressRetried(t *testing.T) {
 		if st.CompressFailures != 2 || st.Compressed != 1 || st.CompressUncompressed != 0 {
 			t.Errorf("failures %d, compressed %d, uncompressed %d; want 2, 1, 0", st.CompressFailures, st.Compressed, st.CompressUncompressed)
 		}
-		if n := rec.count("cannot compress rolled file; the raw file is kept"); n != 2 {
+		if n := rec.Count("cannot compress rolled file; the raw file is kept"); n != 2 {
 			t.Errorf("logged %d failed attempts, want 2", n)
 		}
 	})

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/logroll/logroll/internal/logtest"
 )
 
 // The space manager's hooks: OnWrite sees every byte written, OnRoll every
@@ -165,7 +167,7 @@ func TestOnDirRecreatedOncePerRemoval(t *testing.T) {
 	var calls atomic.Int64
 	var c *Collator
 	var problems sync.Map // what went wrong inside the hook, as keys
-	rec := &logRecorder{}
+	rec := &logtest.Recorder{}
 	opts := testOpts()
 	opts.Logger = slog.New(rec)
 	opts.OnDirRecreated = func() {
@@ -220,7 +222,7 @@ func TestOnDirRecreatedOncePerRemoval(t *testing.T) {
 	})
 	// The writers that found the folder already created by another one
 	// open their files at once, without a failed attempt.
-	if n := rec.count("cannot recreate active log file"); n != 0 {
+	if n := rec.Count("cannot recreate active log file"); n != 0 {
 		t.Errorf("%d writers failed to recreate their file in a folder another one created", n)
 	}
 	for _, n := range names {
@@ -243,7 +245,7 @@ func TestOnDirRecreatedWhenReplaced(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "logs")
 	cfg := testCfg(dir, Policy{}, Policy{}, Policy{})
 	var calls atomic.Int64
-	rec := &logRecorder{}
+	rec := &logtest.Recorder{}
 	opts := testOpts()
 	opts.Logger = slog.New(rec)
 	opts.OnDirRecreated = func() { calls.Add(1) }
@@ -279,10 +281,10 @@ func TestOnDirRecreatedWhenReplaced(t *testing.T) {
 	if got := calls.Load(); got != 1 {
 		t.Errorf("OnDirRecreated called %d times after one replacement, want 1", got)
 	}
-	if n := rec.count("log folder was replaced by someone else"); n != 1 {
+	if n := rec.Count("log folder was replaced by someone else"); n != 1 {
 		t.Errorf("replacement said %d times, want once", n)
 	}
-	if n := rec.count("log folder was removed by someone else"); n != 0 {
+	if n := rec.Count("log folder was removed by someone else"); n != 0 {
 		t.Errorf("a replaced folder was said removed and created by the collator %d times", n)
 	}
 	for _, n := range names {

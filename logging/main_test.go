@@ -2,14 +2,12 @@ package logging
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -44,36 +42,6 @@ func testCfg(dir string, pols ...Policy) Config {
 
 // hourly is mode 1 with interval d.
 func timePolicy(d time.Duration) Policy { return Policy{Mode: ModeTime, Interval: d} }
-
-// logRecorder is a slog handler that keeps every message, for tests that
-// check what the collator logs.
-type logRecorder struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (r *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
-func (r *logRecorder) Handle(_ context.Context, rec slog.Record) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, rec.Level.String()+" "+rec.Message)
-	return nil
-}
-func (r *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return r }
-func (r *logRecorder) WithGroup(string) slog.Handler      { return r }
-
-// count returns how many messages contain s.
-func (r *logRecorder) count(s string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, m := range r.msgs {
-		if strings.Contains(m, s) {
-			n++
-		}
-	}
-	return n
-}
 
 // testOpts are the options of most tests: real (or bubble) clock, UTC, logs
 // discarded.

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/logroll/logroll/internal/logtest"
 )
 
 // TestRepairTail cuts a torn last line back to the last newline, and only
@@ -102,7 +104,7 @@ func TestRestart(t *testing.T) {
 					os.WriteFile(filepath.Join(dir, tc.rolled), []byte("r\n"), 0o644)
 				}
 				time.Sleep(10 * time.Minute) // the file's mtime is real time: START falls back to now
-				rec := &logRecorder{}
+				rec := &logtest.Recorder{}
 				opts := testOpts()
 				opts.Logger = slog.New(rec)
 				c, err := Open(testCfg(dir, tc.pol), opts)
@@ -110,8 +112,8 @@ func TestRestart(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer c.Close()
-				if tc.logged != "" && rec.count(tc.logged) != 1 {
-					t.Errorf("no %q message in %q", tc.logged, rec.msgs)
+				if tc.logged != "" && rec.Count(tc.logged) != 1 {
+					t.Errorf("no %q message in %q", tc.logged, rec.Messages())
 				}
 				write(t, c, testLog, "new")
 				synctest.Wait() // a size roll follows the acknowledgement
@@ -220,7 +222,7 @@ func TestRestartRemovesMetaTemps(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rec := &logRecorder{}
+	rec := &logtest.Recorder{}
 	opts := testOpts()
 	opts.Logger = slog.New(rec)
 	c, err := Open(testCfg(dir, Policy{}), opts)
@@ -238,7 +240,7 @@ func TestRestartRemovesMetaTemps(t *testing.T) {
 			t.Errorf("%s: %v; want it kept", filepath.Base(p), err)
 		}
 	}
-	if n := rec.count("removed temporary .meta files left by a crash"); n != 1 {
-		t.Errorf("%d messages about the removed files, want 1: %q", n, rec.msgs)
+	if n := rec.Count("removed temporary .meta files left by a crash"); n != 1 {
+		t.Errorf("%d messages about the removed files, want 1: %q", n, rec.Messages())
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/logroll/logroll/internal/logtest"
 )
 
 // failingRename is an fsOps.rename that fails while failing is set and
@@ -51,7 +53,7 @@ func (f *failingRename) gaps() ([]time.Duration, int) {
 
 // openFailing opens a collator on dir whose renames go through fr, with
 // its log messages in rec.
-func openFailing(t *testing.T, cfg Config, fr *failingRename, rec *logRecorder) *Collator {
+func openFailing(t *testing.T, cfg Config, fr *failingRename, rec *logtest.Recorder) *Collator {
 	t.Helper()
 	opts := testOpts()
 	opts.Logger = slog.New(rec)
@@ -73,7 +75,7 @@ func TestFailedTimeRollRetried(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
 		fr := &failingRename{failing: true}
-		rec := &logRecorder{}
+		rec := &logtest.Recorder{}
 		c := openFailing(t, testCfg(dir, timePolicy(time.Hour)), fr, rec)
 		time.Sleep(30 * time.Minute)
 		write(t, c, testLog, stamp("a")) // 00:30:00
@@ -92,7 +94,7 @@ func TestFailedTimeRollRetried(t *testing.T) {
 		if len(rolledFiles(t, dir, testLog)) != 0 {
 			t.Fatal("rolled while the rename fails")
 		}
-		if got := rec.count("roll failed"); got != 1 {
+		if got := rec.Count("roll failed"); got != 1 {
 			t.Errorf("failure logged %d times, want once", got)
 		}
 
@@ -127,7 +129,7 @@ func TestFailedTimeRollRetried(t *testing.T) {
 		if got := lines(t, files[0].path); len(got) < 3 || !strings.HasPrefix(got[1], "b@") {
 			t.Errorf("retried file holds %q…, want a, b and the first c records", got[:min(3, len(got))])
 		}
-		if got := rec.count("rolls work again"); got != 1 {
+		if got := rec.Count("rolls work again"); got != 1 {
 			t.Errorf("recovery logged %d times, want once", got)
 		}
 		st := c.Stats().Logs[testLog]
@@ -144,7 +146,7 @@ func TestFailedSizeRollRetried(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
 		fr := &failingRename{failing: true}
-		rec := &logRecorder{}
+		rec := &logtest.Recorder{}
 		c := openFailing(t, testCfg(dir, Policy{Mode: ModeSize, SizeBytes: 1000}), fr, rec)
 		write(t, c, testLog, stamp(strings.Repeat("x", 1000))) // reaches the limit: fails
 		for range 10 {
@@ -168,9 +170,9 @@ func TestFailedSizeRollRetried(t *testing.T) {
 		if st.RollsSize != 1 || st.RollFailures != 2 || st.Size != 0 {
 			t.Errorf("RollsSize = %d, RollFailures = %d, Size = %d; want 1, 2, 0", st.RollsSize, st.RollFailures, st.Size)
 		}
-		if rec.count("roll failed") != 1 || rec.count("rolls work again") != 1 {
+		if rec.Count("roll failed") != 1 || rec.Count("rolls work again") != 1 {
 			t.Errorf("failure and recovery logged %d and %d times, want once each",
-				rec.count("roll failed"), rec.count("rolls work again"))
+				rec.Count("roll failed"), rec.Count("rolls work again"))
 		}
 		checkPartition(t, dir, testLog)
 	})
@@ -182,7 +184,7 @@ func TestFailedForcedRollNotRetried(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
 		fr := &failingRename{failing: true}
-		c := openFailing(t, testCfg(dir, Policy{}), fr, &logRecorder{})
+		c := openFailing(t, testCfg(dir, Policy{}), fr, &logtest.Recorder{})
 		write(t, c, testLog, "1")
 		if _, err := c.Roll(); err == nil {
 			t.Fatal("Roll with a failing rename worked")
@@ -205,7 +207,7 @@ func TestFailedCatchUpRollRetried(t *testing.T) {
 		dir := t.TempDir()
 		seedActive(t, dir, "old\n", time.Date(1999, 12, 31, 22, 0, 0, 0, time.UTC))
 		fr := &failingRename{failing: true}
-		rec := &logRecorder{}
+		rec := &logtest.Recorder{}
 		c := openFailing(t, testCfg(dir, timePolicy(time.Hour)), fr, rec)
 		fr.set(false)
 		time.Sleep(1500 * time.Millisecond)

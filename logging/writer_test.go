@@ -14,6 +14,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/logroll/logroll/internal/logtest"
 )
 
 // TestSizeRollsManyWriters: many goroutines, 1 MiB limit. Every rolled file
@@ -192,7 +194,7 @@ func TestDeletedActiveFileRecreated(t *testing.T) {
 // and logging resumes when the fault clears.
 func TestWriteFailureAllOrNothing(t *testing.T) {
 	dir := t.TempDir()
-	rec := &logRecorder{}
+	rec := &logtest.Recorder{}
 	opts := testOpts()
 	opts.Logger = slog.New(rec)
 	var hooked []error // Options.OnWriteError, called on the writer goroutine
@@ -242,10 +244,10 @@ func TestWriteFailureAllOrNothing(t *testing.T) {
 	if len(got) != limit/1024 || got[len(got)-1] != "after" || got[len(got)-2] != rec1k {
 		t.Errorf("file has %d lines ending %.10q: the failed records were not cut", len(got), got[len(got)-2:])
 	}
-	if n := rec.count("log write failed"); n != 1 {
+	if n := rec.Count("log write failed"); n != 1 {
 		t.Errorf("write failure logged %d times, want once", n)
 	}
-	if n := rec.count("work again"); n != 1 {
+	if n := rec.Count("work again"); n != 1 {
 		t.Errorf("recovery logged %d times, want once", n)
 	}
 	if st := c.Stats().Logs[testLog]; st.WriteErrors != 3 {
@@ -422,7 +424,7 @@ func TestSyncFailureCutsRecords(t *testing.T) {
 	cfg := testCfg(dir, Policy{})
 	cfg.Durability = DurabilitySync
 	r := &fsRecorder{}
-	rec := &logRecorder{}
+	rec := &logtest.Recorder{}
 	opts := testOpts()
 	opts.Logger = slog.New(rec)
 	c, err := open(cfg, opts, r.ops())
@@ -446,7 +448,7 @@ func TestSyncFailureCutsRecords(t *testing.T) {
 	if got := lines(t, active); !slices.Equal(got, []string{"a", "b", "c"}) {
 		t.Errorf("after the retry the file holds %q", got)
 	}
-	if n := rec.count("log sync failed"); n != 1 {
+	if n := rec.Count("log sync failed"); n != 1 {
 		t.Errorf("sync failure logged %d times, want once", n)
 	}
 	if st := c.Stats().Logs[testLog]; st.WriteErrors != 2 {
@@ -602,7 +604,7 @@ func TestRollOfDisplacedActiveFile(t *testing.T) {
 				dir := t.TempDir()
 				active := filepath.Join(dir, testLog)
 				elsewhere := filepath.Join(t.TempDir(), "moved.log")
-				rec := &logRecorder{}
+				rec := &logtest.Recorder{}
 				opts := testOpts()
 				opts.Logger = slog.New(rec)
 				c, err := Open(testCfg(dir, Policy{}), opts)
@@ -626,8 +628,8 @@ func TestRollOfDisplacedActiveFile(t *testing.T) {
 					if got := lines(t, r[0].Path); !slices.Equal(got, tc.continued) {
 						t.Errorf("rolled file holds %q, want %q", got, tc.continued)
 					}
-					if n := rec.count("active log file was deleted; recreating it"); n != 1 {
-						t.Errorf("deletion logged %d times, want once: %q", n, rec.msgs)
+					if n := rec.Count("active log file was deleted; recreating it"); n != 1 {
+						t.Errorf("deletion logged %d times, want once: %q", n, rec.Messages())
 					}
 					return
 				}
@@ -651,8 +653,8 @@ func TestRollOfDisplacedActiveFile(t *testing.T) {
 						t.Errorf("moved file holds %q, want %q", got, tc.moved)
 					}
 				}
-				if n := rec.count("active log file was " + tc.how); n != 1 {
-					t.Errorf("%q logged %d times, want once: %q", tc.how, n, rec.msgs)
+				if n := rec.Count("active log file was " + tc.how); n != 1 {
+					t.Errorf("%q logged %d times, want once: %q", tc.how, n, rec.Messages())
 				}
 				st := c.Stats().Logs[testLog]
 				if st.Recreated != 1 || st.RollFailures != 0 || st.RollsForced != 1 {
@@ -665,7 +667,7 @@ func TestRollOfDisplacedActiveFile(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			dir := t.TempDir()
 			active := filepath.Join(dir, testLog)
-			rec := &logRecorder{}
+			rec := &logtest.Recorder{}
 			opts := testOpts()
 			opts.Logger = slog.New(rec)
 			c, err := Open(testCfg(dir, Policy{Mode: ModeSize, SizeBytes: 10}), opts)
@@ -684,8 +686,8 @@ func TestRollOfDisplacedActiveFile(t *testing.T) {
 			if got := lines(t, active); !slices.Equal(got, []string{"c"}) {
 				t.Errorf("new active file holds %q", got)
 			}
-			if n := rec.count("roll failed"); n != 0 {
-				t.Errorf("roll failures logged: %q", rec.msgs)
+			if n := rec.Count("roll failed"); n != 0 {
+				t.Errorf("roll failures logged: %q", rec.Messages())
 			}
 			if st := c.Stats().Logs[testLog]; st.RollFailures != 0 || st.Recreated != 1 || st.RollsSize != 0 {
 				t.Errorf("RollFailures %d, Recreated %d, RollsSize %d; want 0, 1, 0", st.RollFailures, st.Recreated, st.RollsSize)
@@ -701,7 +703,7 @@ func TestRollOfDisplacedActiveFile(t *testing.T) {
 func TestRemovedFolderRecreated(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "logs")
-		rec := &logRecorder{}
+		rec := &logtest.Recorder{}
 		opts := testOpts()
 		opts.Logger = slog.New(rec)
 		cfg := testCfg(dir, Policy{}, Policy{})
@@ -720,11 +722,11 @@ func TestRemovedFolderRecreated(t *testing.T) {
 		if got := lines(t, filepath.Join(dir, testLog)); !slices.Equal(got, []string{"b"}) {
 			t.Errorf("active file holds %q, want [b]", got)
 		}
-		if n := rec.count("log folder was removed"); n != 1 {
-			t.Errorf("folder recreation logged %d times, want once: %q", n, rec.msgs)
+		if n := rec.Count("log folder was removed"); n != 1 {
+			t.Errorf("folder recreation logged %d times, want once: %q", n, rec.Messages())
 		}
-		if n := rec.count("log write failed"); n != 0 {
-			t.Errorf("write failures logged: %q", rec.msgs)
+		if n := rec.Count("log write failed"); n != 0 {
+			t.Errorf("write failures logged: %q", rec.Messages())
 		}
 		r, err := c.Roll(testLog)
 		if err != nil || len(r) != 1 {

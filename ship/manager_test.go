@@ -13,6 +13,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/logroll/logroll/internal/logtest"
 	"github.com/logroll/logroll/space"
 )
 
@@ -68,33 +69,6 @@ func (s *fakeStore) get() (calls, handed []string, keys map[string]string) {
 	return slices.Clone(s.calls), slices.Clone(s.handed), k
 }
 
-// logLines is a slog handler keeping "LEVEL message" lines.
-type logLines struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *logLines) Enabled(context.Context, slog.Level) bool { return true }
-func (l *logLines) Handle(_ context.Context, r slog.Record) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, r.Level.String()+" "+r.Message)
-	return nil
-}
-func (l *logLines) WithAttrs([]slog.Attr) slog.Handler { return l }
-func (l *logLines) WithGroup(string) slog.Handler      { return l }
-func (l *logLines) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, x := range l.lines {
-		if strings.Contains(x, s) {
-			n++
-		}
-	}
-	return n
-}
-
 // files creates n rolled files of log in dir: END at hours 1..n.
 func files(t *testing.T, dir, log string, n int) []Item {
 	var out []Item
@@ -112,13 +86,13 @@ func files(t *testing.T, dir, log string, n int) []Item {
 
 // newTest makes a manager over dir for log a.log (shipping, hold, delete
 // after) with the fake store; existing are the files found at start.
-func newTest(t *testing.T, dir string, st *fakeStore, logs *logLines, existing []Item) *Manager {
+func newTest(t *testing.T, dir string, st *fakeStore, logs *logtest.Recorder, existing []Item) *Manager {
 	t.Helper()
 	return newTestKnown(t, dir, st, logs, existing, existing)
 }
 
 // newTestKnown is newTest where Rolled knows the files of known.
-func newTestKnown(t *testing.T, dir string, st *fakeStore, logs *logLines, existing, known []Item) *Manager {
+func newTestKnown(t *testing.T, dir string, st *fakeStore, logs *logtest.Recorder, existing, known []Item) *Manager {
 	t.Helper()
 	byPath := map[string]Item{}
 	for _, it := range known {
@@ -151,7 +125,7 @@ func TestManagerShipsRetriesAndSurvivesRestart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
 		all := files(t, dir, "a.log", 4)
-		st, logs := newFakeStore(), &logLines{}
+		st, logs := newFakeStore(), &logtest.Recorder{}
 		st.fail[all[1].Name] = []*Failure{{Kind: KindServer, Status: 503}, {Kind: KindServer, Status: 503}, {Kind: KindNetwork}}
 		st.fail[all[2].Name] = []*Failure{{Kind: KindRefused, Status: 403, Code: "AccessDenied"}}
 		m := newTestKnown(t, dir, st, logs, all[:3], all)
@@ -180,8 +154,8 @@ func TestManagerShipsRetriesAndSurvivesRestart(t *testing.T) {
 		if s.Pending != 2 || s.Parked != 1 || s.Shipped != 1 || s.Failures[KindServer] != 1 || s.Failures[KindRefused] != 1 || !s.Oldest.Equal(all[1].At) {
 			t.Errorf("status %+v", s)
 		}
-		if logs.count("shipping failed") != 1 || logs.count("refused for good") != 1 {
-			t.Errorf("log lines %q", logs.lines)
+		if logs.Count("shipping failed") != 1 || logs.Count("refused for good") != 1 {
+			t.Errorf("log lines %q", logs.Messages())
 		}
 		// The next file rolls and ships (the store works again: the streak
 		// ends); the failing one is retried after 1 s, 2 s and 4 s, a new
@@ -193,8 +167,8 @@ func TestManagerShipsRetriesAndSurvivesRestart(t *testing.T) {
 		if n := strings.Count(strings.Join(calls, " "), all[1].Name); n != 4 {
 			t.Errorf("%s tried %d times, want 4 (3 failures)", all[1].Name, n)
 		}
-		if logs.count("shipping failed") != 2 || logs.count("shipping works again") != 2 {
-			t.Errorf("streaks logged wrong: %q", logs.lines)
+		if logs.Count("shipping failed") != 2 || logs.Count("shipping works again") != 2 {
+			t.Errorf("streaks logged wrong: %q", logs.Messages())
 		}
 		if len(handed) != 3 {
 			t.Errorf("handed %v", handed)
@@ -239,7 +213,7 @@ func TestManagerCloseInFlight(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
 		all := files(t, dir, "a.log", 1)
-		st, logs := newFakeStore(), &logLines{}
+		st, logs := newFakeStore(), &logtest.Recorder{}
 		st.block = true
 		m := newTest(t, dir, st, logs, all)
 		m.Start()
@@ -271,7 +245,7 @@ func TestManagerApplyUnparks(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
 		all := files(t, dir, "a.log", 2)
-		st, logs := newFakeStore(), &logLines{}
+		st, logs := newFakeStore(), &logtest.Recorder{}
 		st.fail[all[0].Name] = []*Failure{{Kind: KindRefused, Status: 403}}
 		st.fail[all[1].Name] = []*Failure{{Kind: KindRefused, Status: 403}}
 		m := newTest(t, dir, st, logs, all)

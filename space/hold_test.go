@@ -79,7 +79,7 @@ func TestHeldFilesAreNeverDeleted(t *testing.T) {
 		if got := e.accept.get(); len(got) != 2 || got[1] != "true" {
 			t.Errorf("Accept calls %v, want false then true", got)
 		}
-		if n := int64(len(e.logs.all("rule=shipped"))); n != shipped {
+		if n := int64(len(e.logs.Find("rule=shipped"))); n != shipped {
 			t.Errorf("%d deletions logged with rule=shipped, %d counted", n, shipped)
 		}
 	})
@@ -100,8 +100,8 @@ func TestHoldAppliesToEveryRule(t *testing.T) {
 		if !exists(e.dir, rolled("a.log", 0)) || exists(e.dir, rolled("a.log", 1)) || !exists(e.dir, rolled("a.log", 2)) {
 			t.Fatalf("max_count with holds: want hour 0 kept (held), 1 deleted (unhanded), 2 kept (newest)")
 		}
-		if st.UnhandedDeleted != 1 || len(e.logs.all("ERROR deleted rolled file not yet handed on")) != 1 {
-			t.Errorf("unhanded deletions %d, logged %q", st.UnhandedDeleted, e.logs.all("not yet handed on"))
+		if st.UnhandedDeleted != 1 || len(e.logs.Find("ERROR deleted rolled file not yet handed on")) != 1 {
+			t.Errorf("unhanded deletions %d, logged %q", st.UnhandedDeleted, e.logs.Find("not yet handed on"))
 		}
 		h.set(rolled("a.log", 0), Free)
 		e.m.HandedOn(rolled("a.log", 0), false)

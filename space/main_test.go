@@ -1,7 +1,6 @@
 package space
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -13,6 +12,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/logroll/logroll/internal/logtest"
 	"github.com/logroll/logroll/logging"
 )
 
@@ -137,61 +137,13 @@ func (a *acceptRec) last() string {
 	return a.calls[len(a.calls)-1]
 }
 
-// logRec is a slog handler keeping "LEVEL message k=v …" lines.
-type logRec struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (r *logRec) Enabled(context.Context, slog.Level) bool { return true }
-func (r *logRec) Handle(_ context.Context, rec slog.Record) error {
-	var b strings.Builder
-	b.WriteString(rec.Level.String() + " " + rec.Message)
-	rec.Attrs(func(a slog.Attr) bool {
-		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
-		return true
-	})
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.msgs = append(r.msgs, b.String())
-	return nil
-}
-func (r *logRec) WithAttrs([]slog.Attr) slog.Handler { return r }
-func (r *logRec) WithGroup(string) slog.Handler      { return r }
-
-// count returns how many lines contain s.
-func (r *logRec) count(s string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, m := range r.msgs {
-		if strings.Contains(m, s) {
-			n++
-		}
-	}
-	return n
-}
-
-// all returns the lines containing s.
-func (r *logRec) all(s string) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, m := range r.msgs {
-		if strings.Contains(m, s) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // env is one manager under test with its fakes.
 type env struct {
 	dir    string
 	m      *Manager
 	free   *fakeFree
 	accept *acceptRec
-	logs   *logRec
+	logs   *logtest.Recorder
 }
 
 // start creates the manager for cfg (cfg.Dir defaults to a new temporary
@@ -217,7 +169,7 @@ func startHold(t *testing.T, cfg Config, free uint64, setup func(dir string), re
 	if setup != nil {
 		setup(cfg.Dir)
 	}
-	e := &env{dir: cfg.Dir, free: newFree(free), accept: &acceptRec{}, logs: &logRec{}}
+	e := &env{dir: cfg.Dir, free: newFree(free), accept: &acceptRec{}, logs: &logtest.Recorder{}}
 	m, err := New(cfg, Options{
 		Location: time.UTC,
 		Free:     e.free.Free,

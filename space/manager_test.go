@@ -91,8 +91,8 @@ func TestExhaustionAndResume(t *testing.T) {
 			"WARN log space exhausted":           1,
 			"INFO log space back to normal: acc": 1,
 		} {
-			if got := e.logs.count(msg); got != n {
-				t.Errorf("%d %q, want %d; log:\n%s", got, msg, n, strings.Join(e.logs.all(""), "\n"))
+			if got := len(e.logs.Find(msg)); got != n {
+				t.Errorf("%d %q, want %d; log:\n%s", got, msg, n, strings.Join(e.logs.Find(""), "\n"))
 			}
 		}
 	})
@@ -208,7 +208,7 @@ func TestPartitionFree(t *testing.T) {
 			if st := e.m.Status(); st.State != Normal || st.Free != -1 {
 				t.Errorf("%v free %d, want normal with free unknown (-1)", st.State, st.Free)
 			}
-			if n := e.logs.count("cannot read the partition's free space"); n != 1 {
+			if n := len(e.logs.Find("cannot read the partition's free space")); n != 1 {
 				t.Errorf("failure logged %d times, want 1", n)
 			}
 		})
@@ -272,7 +272,7 @@ func TestAutodelete(t *testing.T) {
 		if got := e.accept.get(); len(got) != 0 {
 			t.Errorf("Accept called %v: autodelete kept up", got)
 		}
-		dels := e.logs.all("deleted rolled file")
+		dels := e.logs.Find("deleted rolled file")
 		if len(dels) != 2 || !strings.Contains(dels[0], "bytes=1000") || !strings.Contains(dels[0], "used=6230") ||
 			!strings.Contains(dels[0], "limit=6000") || !strings.Contains(dels[0], "why=used") || !strings.Contains(dels[0], rolled("a.log", 0)) {
 			t.Errorf("deletions logged as\n%s", strings.Join(dels, "\n"))
@@ -299,8 +299,8 @@ func TestAutodelete(t *testing.T) {
 				t.Errorf("%s was deleted: only rolled files may be", keep)
 			}
 		}
-		if e.logs.count("WARN") != 1 {
-			t.Errorf("warnings:\n%s", strings.Join(e.logs.all("WARN"), "\n"))
+		if len(e.logs.Find("WARN")) != 1 {
+			t.Errorf("warnings:\n%s", strings.Join(e.logs.Find("WARN"), "\n"))
 		}
 	})
 }
@@ -322,8 +322,8 @@ func TestAutodeleteFileAlreadyGone(t *testing.T) {
 		if exists(e.dir, rolled("a.log", 1)) || !exists(e.dir, rolled("a.log", 2)) {
 			t.Errorf("the next oldest should have been deleted")
 		}
-		if n := e.logs.count("WARN"); n != 0 {
-			t.Errorf("a file already gone was logged as a problem: %v", e.logs.all("WARN"))
+		if n := len(e.logs.Find("WARN")); n != 0 {
+			t.Errorf("a file already gone was logged as a problem: %v", e.logs.Find("WARN"))
 		}
 	})
 }
@@ -343,7 +343,7 @@ func TestAutodeleteFailure(t *testing.T) {
 			t.Errorf("%v, %d errors, %d deleted, used %d; want exhausted, 2 (each file tried once), 0, 6001",
 				st.State, st.DeleteErrors, st.DeletedFiles, st.Used)
 		}
-		if n := e.logs.count("cannot delete rolled file"); n != 2 {
+		if n := len(e.logs.Find("cannot delete rolled file")); n != 2 {
 			t.Errorf("%d failures logged, want 2", n)
 		}
 	})

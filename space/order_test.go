@@ -145,7 +145,7 @@ func TestMaxCountAfterRoll(t *testing.T) {
 		if c := st.Deleted[RuleMaxCount]; c.Files != 1 || c.Bytes != 100 || st.DeletedFiles != 1 {
 			t.Errorf("deletions %+v (%d files), want 1 by max_count", st.Deleted, st.DeletedFiles)
 		}
-		if dels := e.logs.all("deleted rolled file"); len(dels) != 1 || !contains(dels[0], "rule=max_count", "rolling_max_count = 2") {
+		if dels := e.logs.Find("deleted rolled file"); len(dels) != 1 || !contains(dels[0], "rule=max_count", "rolling_max_count = 2") {
 			t.Errorf("deletion log lines %q", dels)
 		}
 		// Autodelete off: nothing is deleted by the rule.

@@ -237,7 +237,7 @@ func TestMaxAgeOnTime(t *testing.T) {
 		if exists(e.dir, a0) || !exists(e.dir, a1) || !exists(e.dir, touched) || !exists(e.dir, b0) {
 			t.Fatalf("at a0's expiry: %v", listDir(t, e.dir))
 		}
-		dels := e.logs.all("deleted rolled file")
+		dels := e.logs.Find("deleted rolled file")
 		if len(dels) != 1 || !contains(dels[0], a0, "rule=max_age", "rolling_max_age_sec = 3600", "is 1h0m0s old") {
 			t.Errorf("deletions logged as\n%s", strings.Join(dels, "\n"))
 		}
@@ -298,7 +298,7 @@ func TestMaxTotalAfterRoll(t *testing.T) {
 			fill(t, dir, "b.log", 3, 500)
 		})
 		synctest.Wait()
-		if got := e.logs.all("deleted rolled file"); len(got) != 1 || !contains(got[0], rolled("b.log", 0), "rule=max_count") {
+		if got := e.logs.Find("deleted rolled file"); len(got) != 1 || !contains(got[0], rolled("b.log", 0), "rule=max_count") {
 			t.Fatalf("deletions at start:\n%s", strings.Join(got, "\n"))
 		}
 		e.m.Rolled(mkfile(t, e.dir, rolled("a.log", 3), 1500))
@@ -306,7 +306,7 @@ func TestMaxTotalAfterRoll(t *testing.T) {
 		if exists(e.dir, rolled("a.log", 0)) || exists(e.dir, rolled("a.log", 1)) || !exists(e.dir, rolled("a.log", 2)) || !exists(e.dir, rolled("a.log", 3)) {
 			t.Fatalf("a.log after a 1500-byte roll: %v", listDir(t, e.dir))
 		}
-		dels := e.logs.all("rule=max_total")
+		dels := e.logs.Find("rule=max_total")
 		if len(dels) != 2 || !contains(dels[0], rolled("a.log", 0), "max total 3000 B: 4500 B in 4 rolled files") {
 			t.Errorf("max_total deletions:\n%s", strings.Join(dels, "\n"))
 		}

@@ -95,7 +95,7 @@ func TestRolledFolders(t *testing.T) {
 		if st := e.m.Status(); st.Used != 1657+400-500-1000+60 || st.Logs[0].Rolled != 2 {
 			t.Errorf("after the compression: used %d, a.log %+v; want %d and 2 files", st.Used, st.Logs[0], 1657+400-500-1000+60)
 		}
-		if n := e.logs.count("rule=max_count"); n != 1 {
+		if n := len(e.logs.Find("rule=max_count")); n != 1 {
 			t.Errorf("%d deletions by max_count logged, want 1", n)
 		}
 	})

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/logroll/logroll/internal/logtest"
 )
 
 // Tests of the fsnotify adapter, with real events: outside any synctest
@@ -19,7 +21,7 @@ func startWatching(t *testing.T, cfg Config, setup func(dir string)) *env {
 	if setup != nil {
 		setup(cfg.Dir)
 	}
-	e := &env{dir: cfg.Dir, free: newFree(plenty), accept: &acceptRec{}, logs: &logRec{}}
+	e := &env{dir: cfg.Dir, free: newFree(plenty), accept: &acceptRec{}, logs: &logtest.Recorder{}}
 	m, err := New(cfg, Options{Location: time.UTC, Free: e.free.Free, Accept: e.accept.Accept, Logger: slog.New(e.logs), Watch: true})
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -31,7 +33,7 @@ func startWatching(t *testing.T, cfg Config, setup func(dir string)) *env {
 		}
 	})
 	if !m.Status().Watching {
-		t.Fatalf("not watching: %v", e.logs.all("WARN"))
+		t.Fatalf("not watching: %v", e.logs.Find("WARN"))
 	}
 	return e
 }
@@ -166,8 +168,8 @@ func TestRewatchRecreatedFolder(t *testing.T) {
 			if st := e.m.Status(); st.Scans != scans || !st.Watching {
 				t.Errorf("%d rescans, watching %v; want the deletion seen by the watch", st.Scans-scans, st.Watching)
 			}
-			if n := e.logs.count("watching the recreated log folder"); n != 1 {
-				t.Errorf("rewatch said %d times, want once: %q", n, e.logs.all(""))
+			if n := len(e.logs.Find("watching the recreated log folder")); n != 1 {
+				t.Errorf("rewatch said %d times, want once: %q", n, e.logs.Find(""))
 			}
 		})
 	}
