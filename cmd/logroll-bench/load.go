@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -178,5 +179,74 @@ func runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 		res.lineBytes += counts[i].lineBytes
 		res.latencies = append(res.latencies, lats[i]...)
 	}
+	return res, nil
+}
+
+// pacedSpec is a paced load: requests sent on a fixed schedule rather than
+// back to back, so that the server has CPU to spare (what a compression or
+// a shipment running beside ingest needs to be measured at all).
+type pacedSpec struct {
+	url         string
+	contentType string
+	bodies      []batch
+	conns       int
+	rate        float64 // requests a second, all connections together
+	requests    int     // requests in all
+	// checkRecords: as in loadSpec.
+	checkRecords bool
+}
+
+// runPaced performs spec: request i goes out on connection i mod conns at
+// start + i/rate (each connection's requests evenly spaced, the connections
+// staggered), or as soon as its connection is free when an answer came
+// late. A latency is from the request's send to the last byte of its
+// answer; the result's latencies are sorted. The first failed request stops
+// the run and is returned.
+func runPaced(ctx context.Context, spec pacedSpec) (loadResult, error) {
+	var res loadResult
+	if spec.conns < 1 || len(spec.bodies) == 0 || spec.rate <= 0 {
+		return res, errors.New("paced load: no connections, no bodies or no rate")
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	lats := make([][]time.Duration, spec.conns)
+	counts := make([]loadResult, spec.conns)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := range spec.conns {
+		hc := newConnClient(nil)
+		defer hc.CloseIdleConnections()
+		wg.Go(func() {
+			n := &counts[c]
+			for i := c; i < spec.requests && ctx.Err() == nil; i += spec.conns {
+				at := start.Add(time.Duration(float64(i) / spec.rate * float64(time.Second)))
+				time.Sleep(time.Until(at))
+				b := spec.bodies[i%len(spec.bodies)]
+				t0 := time.Now()
+				if err := post(ctx, hc, spec.url, spec.contentType, "", b, spec.checkRecords); err != nil {
+					cancel(err)
+					return
+				}
+				lats[c] = append(lats[c], time.Since(t0))
+				n.requests++
+				n.records += int64(b.records)
+				n.bodyBytes += int64(len(b.body))
+				n.lineBytes += b.lineBytes
+			}
+		})
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	if err := context.Cause(ctx); err != nil {
+		return res, err
+	}
+	for i := range counts {
+		res.requests += counts[i].requests
+		res.records += counts[i].records
+		res.bodyBytes += counts[i].bodyBytes
+		res.lineBytes += counts[i].lineBytes
+		res.latencies = append(res.latencies, lats[i]...)
+	}
+	slices.Sort(res.latencies)
 	return res, nil
 }

@@ -9,10 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -296,43 +294,18 @@ func pacedIngest(ctx context.Context, e *env, dir, url string, bodies []batch, s
 		return 0, 0, err
 	}
 	defer d.kill()
-	const conns = 4
-	n := int(float64(res.LoadRate) * res.LoadSeconds)
-	interval := time.Duration(float64(time.Second) * conns / float64(res.LoadRate))
-	lats := make([][]time.Duration, conns)
-	var wg sync.WaitGroup
-	errs := make([]error, conns)
-	start := time.Now()
-	for c := range conns {
-		hc := newConnClient(nil)
-		defer hc.CloseIdleConnections()
-		wg.Go(func() {
-			for i := c; i < n; i += conns {
-				at := start.Add(time.Duration(i/conns)*interval + time.Duration(c)*interval/conns)
-				time.Sleep(time.Until(at))
-				t0 := time.Now()
-				if err := post(ctx, hc, d.url(), "text/plain", "", bodies[i%len(bodies)], false); err != nil {
-					errs[c] = err
-					return
-				}
-				lats[c] = append(lats[c], time.Since(t0))
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	lr, err := runPaced(ctx, pacedSpec{
+		url: d.url(), contentType: "text/plain", bodies: bodies, conns: 4,
+		rate: float64(res.LoadRate), requests: int(float64(res.LoadRate) * res.LoadSeconds),
+	})
+	if err != nil {
 		return 0, 0, err
 	}
-	var all []time.Duration
-	for _, l := range lats {
-		all = append(all, l...)
-	}
-	slices.Sort(all)
 	var shipped int64
 	if st, err := ctl.NewClient(d.socket).Status(ctx); err == nil && st.Ship != nil {
 		shipped = st.Ship.ShippedFiles
 	}
-	return ms(percentileSorted(all, 0.99)), shipped, d.stop(10 * time.Second)
+	return ms(percentileSorted(lr.latencies, 99)), shipped, d.stop(10 * time.Second)
 }
 
 // writeShipReport writes the ship section of the report.
