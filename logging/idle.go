@@ -9,8 +9,8 @@ import (
 )
 
 // cpuSampler tells whether the machine's CPUs are busy, from the "cpu"
-// line of /proc/stat (the kernel's ticks of every CPU: idle and iowait
-// against the total), over windows of at least idleWindow: the ticks are
+// line of /proc/stat (the kernel's ticks of every CPU: idle, iowait and
+// nice against the total), over windows of at least idleWindow: the ticks are
 // 10 ms, too coarse for less. It is not safe for concurrent use: the
 // compressor's file worker owns it.
 type cpuSampler struct {
@@ -75,7 +75,11 @@ func (s *cpuSampler) sample() (idle, total uint64, ok bool) {
 			continue
 		}
 		total += n
-		if i == 3 || i == 4 { // idle, iowait
+		// idle, iowait, and nice: the ticks of niced processes, the
+		// compression's own threads among them, are ticks that work at
+		// normal priority would have had; counted busy, the compressor
+		// would yield to itself.
+		if i == 1 || i == 3 || i == 4 {
 			idle += n
 		}
 	}

@@ -17,6 +17,9 @@ func TestCPUSampler(t *testing.T) {
 	line := func(user, idle, iowait, guest uint64) string {
 		return fmt.Sprintf("cpu  %d 0 100 %d %d 0 0 0 %d 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n", user, idle, iowait, guest)
 	}
+	niced := func(user, nice, idle uint64) string {
+		return fmt.Sprintf("cpu  %d %d 100 %d 1 0 0 0 0 0\n", user, nice, idle)
+	}
 	t0 := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
 	steps := []struct {
 		at       time.Duration
@@ -33,6 +36,9 @@ func TestCPUSampler(t *testing.T) {
 		{240 * time.Millisecond, line(1020, 1009, 1, 0), nil, false, "no tick elapsed: cannot tell"},
 		{300 * time.Millisecond, "", errors.New("no /proc"), false, "unreadable: cannot tell"},
 		{360 * time.Millisecond, "garbage\n", nil, false, "unparsable: cannot tell"},
+		{420 * time.Millisecond, niced(1020, 0, 1009), nil, false, "no tick elapsed since the last good sample: cannot tell"},
+		{480 * time.Millisecond, niced(1022, 8, 1009), nil, false, "8 ticks of niced processes (the compression's own) of 10: 1.6 CPUs idle"},
+		{540 * time.Millisecond, niced(1030, 10, 1009), nil, true, "8 ticks at normal priority of 10: 0.4 CPUs"},
 	}
 	for _, st := range steps {
 		stat, readErr = st.stat, st.err
