@@ -105,6 +105,8 @@ type options struct {
 	stall                   time.Duration
 	rolledFiles, starts     int
 	compressRollMB          int
+	compressPace            float64
+	compressPaced           time.Duration
 	sustainedRollMB         int
 	sustainedRolls          int
 	serveBaseline           string
@@ -128,6 +130,12 @@ func (o *options) applyDefaults() {
 	def(&o.rolledFiles, 100_000, 2_000)
 	def(&o.starts, 5, 2)
 	def(&o.compressRollMB, 64, 1)
+	if o.compressPaced == 0 {
+		o.compressPaced = 10 * time.Second
+		if o.quick {
+			o.compressPaced = time.Second
+		}
+	}
 	def(&o.sustainedRollMB, 100, 1)
 	def(&o.sustainedRolls, 10, 3)
 	if o.stall == 0 {
@@ -201,6 +209,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl.IntVar(&o.rolledFiles, "rolled-files", 0, "rolled files in the folder for the start-up measurement (default 100000, quick 2000)")
 	fl.IntVar(&o.starts, "starts", 0, "starts per start-up measurement (default 5, quick 2)")
 	fl.IntVar(&o.compressRollMB, "compress-roll-mb", 0, "rolling_size_mb of the compression runs (default 64, quick 1)")
+	fl.Float64Var(&o.compressPace, "compress-pace", 0.2, "rate of the paced compression runs, as a `fraction` of what compression off sustained in the rep (0: no paced runs)")
+	fl.DurationVar(&o.compressPaced, "compress-paced-duration", 0, "length of a paced compression run (default 10s, quick 1s)")
 	fl.IntVar(&o.sustainedRollMB, "sustained-roll-mb", 0, "rolling_size_mb of the sustained-load runs (default 100, quick 1)")
 	fl.IntVar(&o.sustainedRolls, "sustained-rolls", 0, "size rolls per sustained-load run: its length (default 10, quick 3)")
 	// Internal: the baseline server mode (the bench re-executes itself).
@@ -231,8 +241,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	o.applyDefaults()
 	conns, err := parseConns(o.conns)
-	if err == nil && (o.batch < 1 || o.reps < 1 || o.rolls < 1 || o.starts < 1 || o.text < 1 || o.json < 1 || o.rolledFiles < 0 || o.compressRollMB < 1 || o.sustainedRollMB < 1 || o.sustainedRolls < 1) {
-		err = errors.New("-batch, -reps, -rolls, -starts, -compress-roll-mb, -sustained-roll-mb, -sustained-rolls and the record totals must be positive")
+	if err == nil && (o.batch < 1 || o.reps < 1 || o.rolls < 1 || o.starts < 1 || o.text < 1 || o.json < 1 || o.rolledFiles < 0 || o.compressRollMB < 1 || o.compressPace < 0 || o.compressPace > 1 || o.compressPaced < 0 || o.sustainedRollMB < 1 || o.sustainedRolls < 1) {
+		err = errors.New("-batch, -reps, -rolls, -starts, -compress-roll-mb, -sustained-roll-mb, -sustained-rolls and the record totals must be positive, -compress-pace within 0..1")
 	}
 	if err == nil && o.jsonBaseline != baselineJSONMap && o.jsonBaseline != baselineJSONRaw {
 		err = fmt.Errorf("-json-baseline %q: want json-map or json-raw", o.jsonBaseline)
@@ -398,12 +408,15 @@ func measure(ctx context.Context, e *env, o options, sections []string) (*Result
 		res.Ship = sr
 	}
 	if has(secCompress) {
-		rows, err := measureCompress(ctx, e, o.compressRollMB)
+		rows, err := measureCompress(ctx, e, o.compressRollMB, o.compressPace, o.compressPaced)
 		if err != nil {
 			return nil, fmt.Errorf("compression: %w", err)
 		}
 		res.Compress = rows
 		res.Info.CompressRollMB = o.compressRollMB
+		if o.compressPace > 0 {
+			res.Info.CompressPace, res.Info.CompressPacedSec = o.compressPace, o.compressPaced.Seconds()
+		}
 	}
 	if has(secSustained) {
 		rows, err := measureSustained(ctx, e, o.sustainedRollMB, o.sustainedRolls)

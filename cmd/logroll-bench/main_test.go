@@ -101,8 +101,10 @@ func TestQuick(t *testing.T) {
 		`(?m)^\s*write\s+\d+\s+[\d.]+\s+\d+\s+\d+(\s+[\d.]+){8}\s*$`, // stall rows
 		`(?m)^\s*roll\s+\d+\s+[\d.]+\s+\d+\s+\d+(\s+[\d.]+){8}\s*$`,
 		`(?m)^\s*0\s+2(\s+[\d.]+){3}\s*$`, `(?m)^\s*2000\s+2(\s+[\d.]+){3}\s*$`, // start-up rows
-		`(?m)^\s*none(\s+[\d.]+){6}\s*$`, `(?m)^\s*zstd(\s+[\d.]+){6}\s*$`, `(?m)^\s*gzip(\s+[\d.]+){6}\s*$`, // compression rows
-		`(?m)^\s*zstd ÷ none(\s+([\d.]+×|-)){4}(\s+[\d.]+){2}\s*$`, `(?m)^\s*gzip ÷ none(\s+([\d.]+×|-)){4}(\s+[\d.]+){2}\s*$`, // "-": a ratio over a CPU time too short to measure
+		`(?m)^\s*none(\s+[\d.]+){7}\s*$`, `(?m)^\s*zstd(\s+[\d.]+){7}\s*$`, `(?m)^\s*gzip(\s+[\d.]+){7}\s*$`, // compression rows
+		`(?m)^\s*zstd ÷ none(\s+([\d.]+×|-)){5}(\s+[\d.]+){2}\s*$`, `(?m)^\s*gzip ÷ none(\s+([\d.]+×|-)){5}(\s+[\d.]+){2}\s*$`, // "-": a ratio over a CPU time too short to measure
+		`(?m)^\s*none paced(\s+[\d.]+){7}\s*$`, `(?m)^\s*zstd paced(\s+[\d.]+){7}\s*$`, `(?m)^\s*gzip paced(\s+[\d.]+){7}\s*$`,
+		`(?m)^\s*zstd paced ÷ none(\s+([\d.]+×|-)){5}(\s+[\d.]+){2}\s*$`, `(?m)^\s*gzip paced ÷ none(\s+([\d.]+×|-)){5}(\s+[\d.]+){2}\s*$`,
 		`(?m)^\s*baseline(\s+[\d.]+){5}\s+0\s+0\.00\s*$`, `(?m)^\s*roll(\s+[\d.]+){5}\s+3\s+[\d.]+\s*$`, `(?m)^\s*write(\s+[\d.]+){5}\s+3\s+[\d.]+\s*$`, // sustained rows
 		`(?m)^\s*roll ÷ baseline(\s+([\d.]+×|-)){5}\s+3\s+[\d.]+\s*$`, `(?m)^\s*write ÷ baseline(\s+([\d.]+×|-)){5}\s+3\s+[\d.]+\s*$`,
 	} {
@@ -120,8 +122,8 @@ func TestQuick(t *testing.T) {
 		}
 	}
 	verdicts := regexp.MustCompile(`(?m)^(PASS|FAIL|n/a)\s+\S`).FindAllString(out, -1)
-	if len(verdicts) != 19 {
-		t.Errorf("%d target lines, want 19", len(verdicts))
+	if len(verdicts) != 20 {
+		t.Errorf("%d target lines, want 20", len(verdicts))
 	}
 	if na == 0 && !regexp.MustCompile(`(?m)^\s*1\s+\d+\s+\d+\s+[\d.]+×?\s*$`).MatchString(out) {
 		t.Errorf("no shipping row")
@@ -146,8 +148,8 @@ func TestJSONOutput(t *testing.T) {
 	if len(r.Startup) != 2 || r.Startup[1].RolledFiles != 10 || r.Startup[1].HealthzMs <= 0 {
 		t.Errorf("startup = %+v", r.Startup)
 	}
-	if len(r.Targets) != 19 {
-		t.Errorf("%d targets, want 19", len(r.Targets))
+	if len(r.Targets) != 20 {
+		t.Errorf("%d targets, want 20", len(r.Targets))
 	}
 }
 
@@ -177,14 +179,14 @@ func TestJSONRoll(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("roll rows %q, want %q", got, want)
 	}
-	if len(r.Targets) != 19 || r.Targets[4].Status == statusNA || r.Targets[4].Measured == nil || *r.Targets[4].Measured != r.Roll[4].P99ms {
+	if len(r.Targets) != 20 || r.Targets[4].Status == statusNA || r.Targets[4].Measured == nil || *r.Targets[4].Measured != r.Roll[4].P99ms {
 		t.Errorf("roll target = %+v, want the p99 of roll/socket (%+v)", r.Targets[4], r.Roll[4])
 	}
 }
 
 // TestUsage checks the usage errors' exit code.
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{{"-conns", "0"}, {"-only", "nope"}, {"-json-baseline", "x"}, {"extra"}} {
+	for _, args := range [][]string{{"-conns", "0"}, {"-only", "nope"}, {"-json-baseline", "x"}, {"-compress-pace", "1.5"}, {"extra"}} {
 		cmd := exec.Command(benchBin, args...)
 		out, err := cmd.CombinedOutput()
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {

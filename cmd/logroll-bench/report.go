@@ -54,6 +54,9 @@ type runInfo struct {
 	Prefault           bool `json:"prefault"`
 	// CompressRollMB is rolling_size_mb of the compression runs.
 	CompressRollMB int `json:"compress_roll_mb,omitempty"`
+	// CompressPace and CompressPacedSec shape the paced compression runs.
+	CompressPace     float64 `json:"compress_pace,omitempty"`
+	CompressPacedSec float64 `json:"compress_paced_seconds,omitempty"`
 	// SustainedRollMB and SustainedRolls shape the sustained runs.
 	SustainedRollMB int `json:"sustained_roll_mb,omitempty"`
 	SustainedRolls  int `json:"sustained_rolls,omitempty"`
@@ -254,17 +257,22 @@ func writeReport(w io.Writer, r *Results) {
 	if len(r.Compress) > 0 {
 		fmt.Fprintf(w, "\ncompression: %d text records per run at %d conns, size rolls at %d MiB, rolled_compression none / zstd / gzip in turn,\n",
 			in.TextRecords, targetConns, in.CompressRollMB)
-		fmt.Fprintf(w, "medians of %d runs each; ratio = setting ÷ none (median of per-rep ratios); CPU includes the compression threads (nice 19)\n", in.Reps)
+		fmt.Fprintf(w, "medians of %d runs each; ratio = setting ÷ none (median of per-rep ratios); CPU includes the compression threads (nice 19);\n", in.Reps)
+		fmt.Fprintf(w, "paced = %.0f s at %.2f of the rep's saturated none records/s, so that compression runs beside ingest; compressed = files in their final form when the run ended\n",
+			in.CompressPacedSec, in.CompressPace)
 		var rows [][]string
 		for _, x := range r.Compress {
 			name, f := x.Compression, fnum
+			if x.Paced {
+				name += " paced"
+			}
 			if x.Ratio {
 				name += " ÷ none"
 				f = func(v float64, _ int) string { return fratio(v) }
 			}
-			rows = append(rows, []string{name, f(x.RecordsPerSec, 0), f(x.P50ms, 2), f(x.P99ms, 2), f(x.CPUSecPerGB, 2), fnum(x.Rolled, 0), fnum(x.Compressed, 0)})
+			rows = append(rows, []string{name, f(x.RecordsPerSec, 0), f(x.P50ms, 2), f(x.P99ms, 2), f(x.MaxMs, 2), f(x.CPUSecPerGB, 2), fnum(x.Rolled, 0), fnum(x.Compressed, 0)})
 		}
-		table(w, []string{"compression", "records/s", "p50 ms", "p99 ms", "CPU s/GB", "rolled", "compressed"}, rows)
+		table(w, []string{"compression", "records/s", "p50 ms", "p99 ms", "max ms", "CPU s/GB", "rolled", "compressed"}, rows)
 	}
 
 	if len(r.Sustained) > 0 {

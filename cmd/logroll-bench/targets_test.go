@@ -36,8 +36,11 @@ func goodResults() *Results {
 		Compress: []compressRow{
 			{Compression: "none", RecordsPerSec: 2e6, P99ms: 2},
 			{Compression: "zstd", RecordsPerSec: 1.9e6, P99ms: 2.1},
-			{Compression: "zstd", Ratio: true, RecordsPerSec: 0.95, P99ms: 1.05},
-			{Compression: "gzip", Ratio: true, RecordsPerSec: 0.5, P99ms: 3}, // not the target
+			{Compression: "zstd", Ratio: true, RecordsPerSec: 0.95, P99ms: 1.5}, // saturated p99: reported, not the target
+			{Compression: "gzip", Ratio: true, RecordsPerSec: 0.5, P99ms: 3},    // not the target
+			{Compression: "none", Paced: true, RecordsPerSec: 1e6, P99ms: 1, Rolled: 20},
+			{Compression: "zstd", Paced: true, RecordsPerSec: 1e6, P99ms: 1.05, Rolled: 20, Compressed: 18},
+			{Compression: "zstd", Paced: true, Ratio: true, RecordsPerSec: 0.5, P99ms: 1.05}, // paced records/s: not a target
 		},
 		Sustained: []sustainedRow{
 			{Server: sustBaseline, RecordsPerSec: 2e6, P99ms: 4, MaxMs: 20},
@@ -94,21 +97,25 @@ func TestEvalTargets(t *testing.T) {
 		{"no ship section", func(r *Results) { r.Ship = nil }, map[int]string{12: statusNA, 13: statusNA}},
 		{"compression throughput", func(r *Results) { r.Compress[2].RecordsPerSec = 0.89 }, map[int]string{14: statusFail}},
 		{"compression throughput at the limit", func(r *Results) { r.Compress[2].RecordsPerSec = 0.9 }, nil},
-		{"compression p99", func(r *Results) { r.Compress[2].P99ms = 1.11 }, map[int]string{15: statusFail}},
-		{"no compression section", func(r *Results) { r.Compress = nil }, map[int]string{14: statusNA, 15: statusNA}},
-		{"sustained throughput", func(r *Results) { r.Sustained[3].RecordsPerSec = 0.79 }, map[int]string{16: statusFail}},
+		{"compression p99 is the paced one", func(r *Results) { r.Compress[6].P99ms = 1.11 }, map[int]string{15: statusFail}},
+		{"compression p99 at the limit", func(r *Results) { r.Compress[6].P99ms = 1.1 }, nil},
+		{"nothing compressed in a paced run", func(r *Results) { r.Compress[5].Compressed = 0 }, map[int]string{16: statusFail}},
+		{"compressed share at the limit", func(r *Results) { r.Compress[5].Compressed = 10 }, nil},
+		{"no paced runs", func(r *Results) { r.Compress = r.Compress[:4] }, map[int]string{15: statusNA, 16: statusNA}},
+		{"no compression section", func(r *Results) { r.Compress = nil }, map[int]string{14: statusNA, 15: statusNA, 16: statusNA}},
+		{"sustained throughput", func(r *Results) { r.Sustained[3].RecordsPerSec = 0.79 }, map[int]string{17: statusFail}},
 		{"sustained throughput at the limit", func(r *Results) { r.Sustained[3].RecordsPerSec = 0.8 }, nil},
-		{"sustained p99", func(r *Results) { r.Sustained[3].P99ms = 1.51 }, map[int]string{17: statusFail}},
-		{"sustained max is the roll row's, in ms", func(r *Results) { r.Sustained[1].MaxMs = 10.5 }, map[int]string{18: statusFail}},
+		{"sustained p99", func(r *Results) { r.Sustained[3].P99ms = 1.51 }, map[int]string{18: statusFail}},
+		{"sustained max is the roll row's, in ms", func(r *Results) { r.Sustained[1].MaxMs = 10.5 }, map[int]string{19: statusFail}},
 		{"sustained max at the limit", func(r *Results) { r.Sustained[1].MaxMs = 10 }, nil},
-		{"no sustained section", func(r *Results) { r.Sustained = nil }, map[int]string{16: statusNA, 17: statusNA, 18: statusNA}},
+		{"no sustained section", func(r *Results) { r.Sustained = nil }, map[int]string{17: statusNA, 18: statusNA, 19: statusNA}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := goodResults()
 			tc.spoil(r)
 			got := evalTargets(r)
-			if len(got) != 19 {
-				t.Fatalf("%d targets, want 19", len(got))
+			if len(got) != 20 {
+				t.Fatalf("%d targets, want 20", len(got))
 			}
 			for i, tr := range got {
 				want := statusPass
