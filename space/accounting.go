@@ -102,6 +102,37 @@ func (a *acct) setDirs(more []string) {
 	a.dirs = append([]string{a.dir}, more...)
 }
 
+// leftBehind is a folder that stops being counted and the rolled files
+// still in it.
+type leftBehind struct {
+	dir   string
+	files int
+	bytes int64
+}
+
+// leftBehind returns the folders of a.dirs that next no longer holds, in
+// a.dirs' order, with the rolled files a.files knows in each; folders with
+// none are left out.
+func (a *acct) leftBehind(next []string) []leftBehind {
+	var out []leftBehind
+	for _, d := range a.dirs[1:] { // the log folder is always counted
+		if slices.Contains(next, d) {
+			continue
+		}
+		lb := leftBehind{dir: d}
+		for path, e := range a.files {
+			if e.isRolled() && filepath.Dir(path) == d {
+				lb.files++
+				lb.bytes += e.size
+			}
+		}
+		if lb.files > 0 {
+			out = append(out, lb)
+		}
+	}
+	return out
+}
+
 // counts reports whether dir is one of the folders counted.
 func (a *acct) counts(dir string) bool {
 	return slices.Contains(a.dirs, dir)

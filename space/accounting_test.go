@@ -3,6 +3,7 @@ package space
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -270,6 +271,37 @@ func TestNormalize(t *testing.T) {
 			_, err := tt.cfg.normalize()
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("normalize() error = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestLeftBehind: the rolled folders a new configuration drops, with the
+// rolled files still in each; the log folder, the folders kept, folders
+// without rolled files and files that are not rolled are left out.
+func TestLeftBehind(t *testing.T) {
+	a := newAcct("/logs", []string{"/logs/a", "/logs/b", "/logs/c"}, time.UTC, []string{"access.log"})
+	rolled := func(size int64) *entry { return &entry{size: size, rolled: File{Log: "access.log"}} }
+	a.files = map[string]*entry{
+		"/logs/access.log.h.20261121.06h00m00s-20261121.07h00m00s.old":       rolled(1),
+		"/logs/a/access.log.h.20261121.07h00m00s-20261121.08h00m00s.old":     rolled(10),
+		"/logs/a/access.log.h.20261121.08h00m00s-20261121.09h00m00s.old.zst": rolled(20),
+		"/logs/a/notes.txt": {size: 1000},
+		"/logs/b/access.log.h.20261121.09h00m00s-20261121.10h00m00s.old": rolled(5),
+		"/logs/c/notes.txt": {size: 7},
+	}
+	for _, tc := range []struct {
+		name string
+		next []string
+		want []leftBehind
+	}{
+		{"all kept", []string{"/logs/a", "/logs/b", "/logs/c"}, nil},
+		{"a dropped", []string{"/logs/b", "/logs/c", "/logs/d"}, []leftBehind{{"/logs/a", 2, 30}}},
+		{"all dropped: c has no rolled file", nil, []leftBehind{{"/logs/a", 2, 30}, {"/logs/b", 1, 5}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := a.leftBehind(tc.next); !slices.Equal(got, tc.want) {
+				t.Errorf("leftBehind(%q) = %+v, want %+v", tc.next, got, tc.want)
 			}
 		})
 	}

@@ -402,6 +402,10 @@ func (m *Manager) step(scan, force bool) bool {
 	if cfg != nil {
 		m.cfg = *cfg
 		m.acct.setActives(cfg.actives())
+		for _, lb := range m.acct.leftBehind(cfg.rolledDirs()) {
+			m.log.Warn("rolled folder no longer configured: its rolled files are no longer counted, listed or deleted; move them into a configured folder (mv keeps the names and times their order needs)",
+				"dir", lb.dir, "files", lb.files, "bytes", lb.bytes)
+		}
 		m.acct.setDirs(cfg.rolledDirs())
 		scan = true
 	}

@@ -170,7 +170,8 @@ func TestCompressionFullDisk(t *testing.T) {
 // (1 MiB), so that files are being compressed at each reload: a forced
 // roll after each reload follows the new records, the files rolled before
 // it finish where and how they began, and at the end every acknowledged
-// record is in exactly one file, over all the folders and forms.
+// record is in exactly one file, over all the folders and forms; a reload
+// that leaves rolled files in a folder no longer configured says so.
 func TestReloadStorageInFlight(t *testing.T) {
 	needCompressTools(t)
 	dir := tempDir(t)
@@ -242,6 +243,16 @@ func TestReloadStorageInFlight(t *testing.T) {
 		}
 	}
 	t.Logf("%d acknowledged records in %d files: %v", acked, len(disk.files), forms)
+	// The reloads to b/other and back to the log folder each left rolled
+	// files in a folder no longer configured: said once each, with it.
+	if n := d.logCount("rolled folder no longer configured"); n != 2 {
+		t.Errorf("%d warnings of a rolled folder no longer configured, want 2", n)
+	}
+	for _, left := range []string{dirs[1], dirs[2]} {
+		if len(d.logLines("dir="+left+" ")) == 0 {
+			t.Errorf("no warning names %s, left with rolled files in it:\n%s", left, strings.Join(d.logLines("no longer configured"), "\n"))
+		}
+	}
 	for _, want := range []string{". .gz", "archive .zst", "archive .old", "b/other .gz", ". .zst"} {
 		if forms[want] == 0 {
 			t.Errorf("no file %q (folder and form) among %v", want, forms)
