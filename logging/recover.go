@@ -49,6 +49,15 @@ func pendingName(name string) (final, kind string) {
 	return "", ""
 }
 
+// IsPending reports whether name, in a rolled folder, is a rolled file
+// waiting, hidden, for its compression or its publication (.<final>.raw):
+// its records are in no visible file yet, and only a start that finds the
+// folder configured finishes it after a crash.
+func IsPending(name string) bool {
+	_, kind := pendingName(name)
+	return kind == "raw"
+}
+
 // rolledNames returns names (a folder's listing) with the hidden raw files
 // waiting for their compression or publication under their final names:
 // the names the log produced, for its rolled-name state.

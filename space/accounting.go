@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/logroll/logroll/logging"
 )
 
 // Accounting: what the manager knows of the folder's files between scans.
@@ -108,11 +110,14 @@ type leftBehind struct {
 	dir   string
 	files int
 	bytes int64
+	// pending counts the hidden rolled files waiting there for their
+	// compression or publication (logging.IsPending).
+	pending int
 }
 
 // leftBehind returns the folders of a.dirs that next no longer holds, in
-// a.dirs' order, with the rolled files a.files knows in each; folders with
-// none are left out.
+// a.dirs' order, with the rolled files and pending ones a.files knows in
+// each; folders with neither are left out.
 func (a *acct) leftBehind(next []string) []leftBehind {
 	var out []leftBehind
 	for _, d := range a.dirs[1:] { // the log folder is always counted
@@ -121,12 +126,16 @@ func (a *acct) leftBehind(next []string) []leftBehind {
 		}
 		lb := leftBehind{dir: d}
 		for path, e := range a.files {
-			if e.isRolled() && filepath.Dir(path) == d {
+			switch {
+			case filepath.Dir(path) != d:
+			case e.isRolled():
 				lb.files++
 				lb.bytes += e.size
+			case logging.IsPending(filepath.Base(path)):
+				lb.pending++
 			}
 		}
-		if lb.files > 0 {
+		if lb.files > 0 || lb.pending > 0 {
 			out = append(out, lb)
 		}
 	}

@@ -277,8 +277,9 @@ func TestNormalize(t *testing.T) {
 }
 
 // TestLeftBehind: the rolled folders a new configuration drops, with the
-// rolled files still in each; the log folder, the folders kept, folders
-// without rolled files and files that are not rolled are left out.
+// rolled files and the pending (hidden raw) ones still in each; the log
+// folder, the folders kept, folders with neither and other files (a
+// compression's temporary among them) are left out.
 func TestLeftBehind(t *testing.T) {
 	a := newAcct("/logs", []string{"/logs/a", "/logs/b", "/logs/c"}, time.UTC, []string{"access.log"})
 	rolled := func(size int64) *entry { return &entry{size: size, rolled: File{Log: "access.log"}} }
@@ -289,6 +290,8 @@ func TestLeftBehind(t *testing.T) {
 		"/logs/a/notes.txt": {size: 1000},
 		"/logs/b/access.log.h.20261121.09h00m00s-20261121.10h00m00s.old": rolled(5),
 		"/logs/c/notes.txt": {size: 7},
+		"/logs/c/.access.log.h.20261121.10h00m00s-20261121.11h00m00s.old.zst.raw":          {size: 9},
+		"/logs/c/.access.log.h.20261121.10h00m00s-20261121.11h00m00s.old.zst.tmp123456789": {size: 3},
 	}
 	for _, tc := range []struct {
 		name string
@@ -296,8 +299,8 @@ func TestLeftBehind(t *testing.T) {
 		want []leftBehind
 	}{
 		{"all kept", []string{"/logs/a", "/logs/b", "/logs/c"}, nil},
-		{"a dropped", []string{"/logs/b", "/logs/c", "/logs/d"}, []leftBehind{{"/logs/a", 2, 30}}},
-		{"all dropped: c has no rolled file", nil, []leftBehind{{"/logs/a", 2, 30}, {"/logs/b", 1, 5}}},
+		{"a dropped", []string{"/logs/b", "/logs/c", "/logs/d"}, []leftBehind{{"/logs/a", 2, 30, 0}}},
+		{"all dropped: c has a pending file only", nil, []leftBehind{{"/logs/a", 2, 30, 0}, {"/logs/b", 1, 5, 0}, {"/logs/c", 0, 0, 1}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := a.leftBehind(tc.next); !slices.Equal(got, tc.want) {

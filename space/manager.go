@@ -403,8 +403,14 @@ func (m *Manager) step(scan, force bool) bool {
 		m.cfg = *cfg
 		m.acct.setActives(cfg.actives())
 		for _, lb := range m.acct.leftBehind(cfg.rolledDirs()) {
-			m.log.Warn("rolled folder no longer configured: its rolled files are no longer counted, listed or deleted; move them into a configured folder (mv keeps the names and times their order needs)",
-				"dir", lb.dir, "files", lb.files, "bytes", lb.bytes)
+			if lb.files > 0 {
+				m.log.Warn("rolled folder no longer configured: its rolled files are no longer counted, listed or deleted; move them into a configured folder (mv keeps the names and times their order needs)",
+					"dir", lb.dir, "files", lb.files, "bytes", lb.bytes)
+			}
+			if lb.pending > 0 {
+				m.log.Warn("rolled folder no longer configured holds rolled files still being compressed or published: they finish there while logrolld runs; after a crash before that, only a start with the folder configured again finishes them",
+					"dir", lb.dir, "pending", lb.pending)
+			}
 		}
 		m.acct.setDirs(cfg.rolledDirs())
 		scan = true

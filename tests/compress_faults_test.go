@@ -367,3 +367,70 @@ func TestRolledDirRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestReloadLeavesPendingFile drops, by reload, the rolled folder in which a
+// forced roll's file is still being compressed (zstd at level 19, slow):
+// the reload warns that the folder holds a rolled file still being
+// finished, the compression finishes there all the same, roll prints that
+// path, and the file decompresses to every record posted; the folder's
+// rolled file is then left behind, which the next reload that changes
+// rolled_dir says too.
+func TestReloadLeavesPendingFile(t *testing.T) {
+	needCompressTools(t)
+	dir := tempDir(t)
+	mk := func(rd string) string {
+		return conf{Extra: fmt.Sprintf("rolled_compression = \"zstd\"\nrolled_compression_level = 19\nrolled_dir = %q\nauto_delete_rolled_files = 0\n", rd)}.toml()
+	}
+	path := writeConfig(t, dir, mk("archive"))
+	d := startDaemon(t, path)
+	arch := filepath.Join(d.logs, "archive")
+	body := d.postParts(t, "access", hexRecords("p", 60000)) // about 13 MiB: seconds at level 19
+	done := d.ctlAsync("roll")
+	eventually(t, func() string {
+		for _, h := range compressingFiles(t, arch) {
+			if compressRawName.MatchString(filepath.Base(h)) {
+				return ""
+			}
+		}
+		return "no raw file in " + arch + " yet"
+	})
+	writeConfig(t, dir, mk("b/other"))
+	d.ctl(t, "config", "reload")
+	eventually(t, func() string {
+		if d.logCount("still being compressed or published") == 0 {
+			return "no warning of the pending file"
+		}
+		return ""
+	})
+	if l := d.logLines("still being compressed or published"); len(l) != 1 || !strings.Contains(l[0], "dir="+arch+" ") || !strings.Contains(l[0], "pending=1") {
+		t.Errorf("warnings %q, want one naming %s with pending=1", l, arch)
+	}
+	var r runResult
+	select {
+	case r = <-done:
+	case <-time.After(3 * waitLimit):
+		t.Fatal("roll did not return")
+	}
+	paths := lines(r.stdout)
+	if r.code != 0 || len(paths) != 1 || filepath.Dir(paths[0]) != arch || !strings.HasSuffix(paths[0], ".old.zst") {
+		t.Fatalf("roll: %v, want one .old.zst in %s, where it began", r, arch)
+	}
+	if got := stockDecompress(t, paths[0]); !bytes.Equal(got, body) {
+		t.Errorf("%s decompresses to %d bytes, not the %d posted", paths[0], len(got), len(body))
+	}
+	if left := compressingFiles(t, arch); len(left) != 0 {
+		t.Errorf("hidden files left in %s: %q", arch, left)
+	}
+	// Back to archive, then to the log folder: b/other holds nothing, and
+	// archive now a rolled file, left behind.
+	for _, rd := range []string{"archive", ""} {
+		writeConfig(t, dir, mk(rd))
+		d.ctl(t, "config", "reload")
+	}
+	eventually(t, func() string {
+		if len(d.logLines("dir="+arch+" files=1 ")) == 0 {
+			return "no warning of the rolled file left in " + arch
+		}
+		return ""
+	})
+}
