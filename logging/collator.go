@@ -240,7 +240,10 @@ func newCollator(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 	c.logs.Store(&m)
 	// Compressions a crash interrupted, then the catch-up rolls: both
 	// are kept in newJobs (and newRolls) for Start.
-	c.newJobs = c.recoverPending(rolledDirs(c.dir, ncfg.Logs))
+	configured := rolledDirs(c.dir, ncfg.Logs)
+	former := formerDirsAtStart(c.dir, configured)
+	c.newJobs = c.recoverPending(append(configured, former...))
+	c.pruneFormerDirs(former, c.newJobs)
 	c.catchUp(opened)
 	return c, nil
 }
@@ -503,7 +506,9 @@ func (c *Collator) Apply(cfg Config) error {
 		return fmt.Errorf("logging: apply: %w", err)
 	}
 	// Everything that could refuse the configuration has passed: from
-	// here on it is applied.
+	// here on it is applied. The folders it drops are remembered before
+	// any roll can go by the new storage (formerdirs.go).
+	c.rememberDropped(droppedDirs(c.dir, prev.Logs, ncfg.Logs))
 	c.catchUp(opened)
 	m := make(map[string]*logFile, len(ncfg.Logs))
 	for _, l := range opened {

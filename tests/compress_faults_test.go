@@ -3,7 +3,9 @@ package tests
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -433,4 +435,80 @@ func TestReloadLeavesPendingFile(t *testing.T) {
 		}
 		return ""
 	})
+}
+
+// TestKill9AfterReloadDropsFolder kills the daemon while a forced roll's
+// file is still being compressed in the rolled folder a reload has just
+// dropped, and starts it with the new configuration: the start finds the
+// raw file there all the same (the log folder's list of dropped folders,
+// logging/formerdirs.go), compresses it in place, says so, and the file
+// decompresses to every record posted; the start after that forgets the
+// folder.
+func TestKill9AfterReloadDropsFolder(t *testing.T) {
+	needCompressTools(t)
+	dir := tempDir(t)
+	mk := func(rd string) string {
+		return conf{Extra: fmt.Sprintf("rolled_compression = \"zstd\"\nrolled_compression_level = 19\nrolled_dir = %q\nauto_delete_rolled_files = 0\n", rd)}.toml()
+	}
+	path := writeConfig(t, dir, mk("archive"))
+	d := startDaemon(t, path)
+	arch := filepath.Join(d.logs, "archive")
+	body := d.postParts(t, "access", hexRecords("k", 200000)) // about 44 MiB: several seconds at level 19
+	d.ctlAsync("roll")
+	raw := func() string {
+		for _, h := range compressingFiles(t, arch) {
+			if compressRawName.MatchString(filepath.Base(h)) {
+				return h
+			}
+		}
+		return ""
+	}
+	eventually(t, func() string {
+		if raw() == "" {
+			return "no raw file in " + arch + " yet"
+		}
+		return ""
+	})
+	writeConfig(t, dir, mk("b/other"))
+	d.ctl(t, "config", "reload")
+	if raw() == "" {
+		t.Fatal("the compression finished before the kill: the test needs a slower one")
+	}
+	d.sigkill()
+	d.wait(t, 5*time.Second)
+
+	d2 := startDaemon(t, path)
+	var final string
+	eventuallyWithin(t, 3*waitLimit, func() string {
+		if h := compressingFiles(t, arch); len(h) > 0 {
+			return fmt.Sprintf("hidden files in %s: %q", arch, h)
+		}
+		ents, err := os.ReadDir(arch)
+		if err != nil {
+			return err.Error()
+		}
+		for _, e := range ents {
+			if compressFinalName.MatchString(e.Name()) {
+				final = filepath.Join(arch, e.Name())
+				return ""
+			}
+		}
+		return "no compressed file in " + arch
+	})
+	if got := stockDecompress(t, final); !bytes.Equal(got, body) {
+		t.Errorf("%s decompresses to %d bytes, not the %d posted", final, len(got), len(body))
+	}
+	if l := d2.logLines("a rolled folder no longer configured"); len(l) != 1 || !strings.Contains(l[0], "dir="+arch+" ") {
+		t.Errorf("start-up said %q, want one line naming %s", l, arch)
+	}
+	list := filepath.Join(d.logs, ".logrolld.former-dirs")
+	if _, err := os.Stat(list); err != nil {
+		t.Errorf("the list of dropped folders is gone while its file was being finished: %v", err)
+	}
+	d2.stop(t)
+	d3 := startDaemon(t, path)
+	if _, err := os.Stat(list); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the list of dropped folders stays after a start found nothing in them: %v", err)
+	}
+	d3.stop(t)
 }

@@ -1,0 +1,58 @@
+package logging
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// TestDroppedDirs: the rolled folders a new configuration no longer has;
+// the log folder never, a folder another log keeps never.
+func TestDroppedDirs(t *testing.T) {
+	logs := func(dirs ...string) []LogConfig {
+		var out []LogConfig
+		for i, d := range dirs {
+			out = append(out, LogConfig{Name: string(rune('a'+i)) + ".log", Storage: Storage{Dir: d}})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name          string
+		before, after []LogConfig
+		want          []string
+	}{
+		{"unchanged", logs("/l/a", ""), logs("/l/a", ""), nil},
+		{"to the log folder", logs("/l/a"), logs(""), []string{"/l/a"}},
+		{"to another", logs("/l/a", "/l/b"), logs("/l/c", "/l/b"), []string{"/l/a"}},
+		{"kept by another log", logs("/l/a", "/l/b"), logs("/l/b", "/l/a"), nil},
+		{"a log removed", logs("/l/a", "/l/b"), logs("/l/a"), []string{"/l/b"}},
+		{"from the log folder", logs(""), logs("/l/a"), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := droppedDirs("/l", tc.before, tc.after); !slices.Equal(got, tc.want) {
+				t.Errorf("droppedDirs = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestReadFormerDirs: absolute paths, one a line, each once; anything
+// else skipped; no file, no folders.
+func TestReadFormerDirs(t *testing.T) {
+	dir := t.TempDir()
+	if got, err := readFormerDirs(dir); err != nil || got != nil {
+		t.Fatalf("no file: %q, %v", got, err)
+	}
+	content := "/l/a\n\nrelative/b\n/l/c/\n/l/a/\n  /l/d  \n"
+	if err := os.WriteFile(filepath.Join(dir, formerDirsName), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readFormerDirs(dir)
+	if want := []string{"/l/a", "/l/c", "/l/d"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("readFormerDirs = %q, %v; want %q", got, err, want)
+	}
+	if got := formerDirsAtStart(dir, []string{dir, "/l/c"}); !slices.Equal(got, []string{"/l/a", "/l/d"}) {
+		t.Errorf("formerDirsAtStart = %q, want the folders not configured", got)
+	}
+}
