@@ -51,8 +51,9 @@ func pendingName(name string) (final, kind string) {
 
 // IsPending reports whether name, in a rolled folder, is a rolled file
 // waiting, hidden, for its compression or its publication (.<final>.raw):
-// its records are in no visible file yet, and only a start that finds the
-// folder configured finishes it after a crash.
+// its records are in no visible file yet; after a crash, the next start
+// finishes it in a configured folder or in one a reload dropped
+// (formerdirs.go).
 func IsPending(name string) bool {
 	_, kind := pendingName(name)
 	return kind == "raw"

@@ -408,7 +408,7 @@ func (m *Manager) step(scan, force bool) bool {
 					"dir", lb.dir, "files", lb.files, "bytes", lb.bytes)
 			}
 			if lb.pending > 0 {
-				m.log.Warn("rolled folder no longer configured holds rolled files still being compressed or published: they finish there while logrolld runs; after a crash before that, only a start with the folder configured again finishes them",
+				m.log.Warn("rolled folder no longer configured holds rolled files still being compressed or published: they finish there, after a crash at the next start, and then stay there like its other rolled files",
 					"dir", lb.dir, "pending", lb.pending)
 			}
 		}
