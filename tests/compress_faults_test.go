@@ -370,6 +370,35 @@ func TestRolledDirRefused(t *testing.T) {
 	})
 }
 
+// slowZstdConf is a log compressed with zstd at level 19 (seconds for a
+// few tens of MiB: a compression a test can act during) into rolled_dir rd.
+func slowZstdConf(rd string) string {
+	return conf{Extra: fmt.Sprintf("rolled_compression = \"zstd\"\nrolled_compression_level = 19\nrolled_dir = %q\nauto_delete_rolled_files = 0\n", rd)}.toml()
+}
+
+// rawIn returns the path of a raw file waiting in dir for its
+// compression, "" for none.
+func rawIn(t *testing.T, dir string) string {
+	t.Helper()
+	for _, h := range compressingFiles(t, dir) {
+		if compressRawName.MatchString(filepath.Base(h)) {
+			return h
+		}
+	}
+	return ""
+}
+
+// waitRaw waits until a raw file waits in dir for its compression.
+func waitRaw(t *testing.T, dir string) {
+	t.Helper()
+	eventually(t, func() string {
+		if rawIn(t, dir) == "" {
+			return "no raw file in " + dir + " yet"
+		}
+		return ""
+	})
+}
+
 // TestReloadLeavesPendingFile drops, by reload, the rolled folder in which a
 // forced roll's file is still being compressed (zstd at level 19, slow):
 // the reload warns that the folder holds a rolled file still being
@@ -380,22 +409,13 @@ func TestRolledDirRefused(t *testing.T) {
 func TestReloadLeavesPendingFile(t *testing.T) {
 	needCompressTools(t)
 	dir := tempDir(t)
-	mk := func(rd string) string {
-		return conf{Extra: fmt.Sprintf("rolled_compression = \"zstd\"\nrolled_compression_level = 19\nrolled_dir = %q\nauto_delete_rolled_files = 0\n", rd)}.toml()
-	}
+	mk := slowZstdConf
 	path := writeConfig(t, dir, mk("archive"))
 	d := startDaemon(t, path)
 	arch := filepath.Join(d.logs, "archive")
 	body := d.postParts(t, "access", hexRecords("p", 60000)) // about 13 MiB: seconds at level 19
 	done := d.ctlAsync("roll")
-	eventually(t, func() string {
-		for _, h := range compressingFiles(t, arch) {
-			if compressRawName.MatchString(filepath.Base(h)) {
-				return ""
-			}
-		}
-		return "no raw file in " + arch + " yet"
-	})
+	waitRaw(t, arch)
 	writeConfig(t, dir, mk("b/other"))
 	d.ctl(t, "config", "reload")
 	eventually(t, func() string {
@@ -447,31 +467,16 @@ func TestReloadLeavesPendingFile(t *testing.T) {
 func TestKill9AfterReloadDropsFolder(t *testing.T) {
 	needCompressTools(t)
 	dir := tempDir(t)
-	mk := func(rd string) string {
-		return conf{Extra: fmt.Sprintf("rolled_compression = \"zstd\"\nrolled_compression_level = 19\nrolled_dir = %q\nauto_delete_rolled_files = 0\n", rd)}.toml()
-	}
+	mk := slowZstdConf
 	path := writeConfig(t, dir, mk("archive"))
 	d := startDaemon(t, path)
 	arch := filepath.Join(d.logs, "archive")
 	body := d.postParts(t, "access", hexRecords("k", 200000)) // about 44 MiB: several seconds at level 19
 	d.ctlAsync("roll")
-	raw := func() string {
-		for _, h := range compressingFiles(t, arch) {
-			if compressRawName.MatchString(filepath.Base(h)) {
-				return h
-			}
-		}
-		return ""
-	}
-	eventually(t, func() string {
-		if raw() == "" {
-			return "no raw file in " + arch + " yet"
-		}
-		return ""
-	})
+	waitRaw(t, arch)
 	writeConfig(t, dir, mk("b/other"))
 	d.ctl(t, "config", "reload")
-	if raw() == "" {
+	if rawIn(t, arch) == "" {
 		t.Fatal("the compression finished before the kill: the test needs a slower one")
 	}
 	d.sigkill()

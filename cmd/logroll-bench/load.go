@@ -140,13 +140,12 @@ func runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 		spec.onStart()
 	}
 	var next atomic.Int64
-	lats := make([][]time.Duration, spec.conns)
 	counts := make([]loadResult, spec.conns)
 	start := time.Now()
 	for i, hc := range clients {
 		wg.Go(func() {
-			l := make([]time.Duration, 0, spec.requests/spec.conns+1)
 			c := &counts[i]
+			c.latencies = make([]time.Duration, 0, spec.requests/spec.conns+1)
 			for {
 				n := int(next.Add(1)) - 1
 				if n >= spec.requests || ctx.Err() != nil {
@@ -158,13 +157,8 @@ func runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 					cancel(err)
 					break
 				}
-				l = append(l, time.Since(t0))
-				c.requests++
-				c.records += int64(b.records)
-				c.bodyBytes += int64(len(b.body))
-				c.lineBytes += b.lineBytes
+				c.count(b, time.Since(t0))
 			}
-			lats[i] = l
 		})
 	}
 	wg.Wait()
@@ -172,14 +166,28 @@ func runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 	if err := context.Cause(ctx); err != nil {
 		return res, err
 	}
-	for i := range counts {
-		res.requests += counts[i].requests
-		res.records += counts[i].records
-		res.bodyBytes += counts[i].bodyBytes
-		res.lineBytes += counts[i].lineBytes
-		res.latencies = append(res.latencies, lats[i]...)
-	}
+	res.sum(counts)
 	return res, nil
+}
+
+// count adds one answered request of body b that took lat.
+func (r *loadResult) count(b batch, lat time.Duration) {
+	r.latencies = append(r.latencies, lat)
+	r.requests++
+	r.records += int64(b.records)
+	r.bodyBytes += int64(len(b.body))
+	r.lineBytes += b.lineBytes
+}
+
+// sum adds the connections' results parts to r.
+func (r *loadResult) sum(parts []loadResult) {
+	for _, p := range parts {
+		r.requests += p.requests
+		r.records += p.records
+		r.bodyBytes += p.bodyBytes
+		r.lineBytes += p.lineBytes
+		r.latencies = append(r.latencies, p.latencies...)
+	}
 }
 
 // pacedSpec is a paced load: requests sent on a fixed schedule rather than
@@ -209,7 +217,6 @@ func runPaced(ctx context.Context, spec pacedSpec) (loadResult, error) {
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	lats := make([][]time.Duration, spec.conns)
 	counts := make([]loadResult, spec.conns)
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -227,11 +234,7 @@ func runPaced(ctx context.Context, spec pacedSpec) (loadResult, error) {
 					cancel(err)
 					return
 				}
-				lats[c] = append(lats[c], time.Since(t0))
-				n.requests++
-				n.records += int64(b.records)
-				n.bodyBytes += int64(len(b.body))
-				n.lineBytes += b.lineBytes
+				n.count(b, time.Since(t0))
 			}
 		})
 	}
@@ -240,13 +243,7 @@ func runPaced(ctx context.Context, spec pacedSpec) (loadResult, error) {
 	if err := context.Cause(ctx); err != nil {
 		return res, err
 	}
-	for i := range counts {
-		res.requests += counts[i].requests
-		res.records += counts[i].records
-		res.bodyBytes += counts[i].bodyBytes
-		res.lineBytes += counts[i].lineBytes
-		res.latencies = append(res.latencies, lats[i]...)
-	}
+	res.sum(counts)
 	slices.Sort(res.latencies)
 	return res, nil
 }
