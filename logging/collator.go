@@ -581,8 +581,10 @@ func (c *Collator) activeNames(extra string) []string {
 
 // Close stops accepting (Write then fails with ErrClosed), writes every
 // accepted record, fsyncs and closes every file, and waits for the writer
-// goroutines to exit. It does not roll. It is idempotent: later calls return
-// nil.
+// goroutines to exit. It does not roll. Files rolled before it and still
+// being compressed are finished first, for at most 30 s (a file left then
+// stays hidden until the next start compresses it). It is idempotent:
+// later calls return nil.
 func (c *Collator) Close() error {
 	c.ctl.Lock()
 	defer c.ctl.Unlock()
@@ -633,9 +635,10 @@ func (c *Collator) Close() error {
 	// fsync are published before Close returns, and compressions are
 	// handed to the compressor.
 	c.pub.shutdown()
-	// After the publisher: no job follows. A compression in progress is
-	// stopped; its raw file (and those of the jobs waiting) stays hidden
-	// and the next start compresses it (recover.go).
+	// After the publisher: no job follows. The compressions of the files
+	// rolled before Close are finished, for at most drainWait; what is
+	// left then stays hidden and the next start compresses it
+	// (recover.go).
 	c.comp.shutdown()
 	return errors.Join(errs...)
 }

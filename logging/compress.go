@@ -54,9 +54,17 @@ const maxCompressBacklog = 8
 // full.
 var errBehind = errors.New("compression falls behind the rolls")
 
-// errAborted is a compression stopped by Close: the raw file stays, the
-// next start compresses it.
+// errAborted is a compression stopped by Close once drainWait has passed:
+// the raw file stays, the next start compresses it.
 var errAborted = errors.New("compression stopped by Close")
+
+// drainWait bounds how long Close goes on compressing the files rolled
+// before it (the one in progress, those waiting, and the retries due
+// within it): a graceful stop leaves no file hidden when it can, and
+// still ends well within a service manager's stop timeout (systemd's
+// default is 90 s). What is left after it stays hidden, and the next
+// start compresses it.
+const drainWait = 30 * time.Second
 
 // job is one rolled file to put in its final form.
 type job struct {
@@ -81,10 +89,13 @@ func (j *job) final() string { return j.rolled.Path }
 // Goroutines: start starts one (run) that owns the jobs waiting (ready, and
 // failed ones waiting for their retry), and the workers, which take one job
 // at a time from run and hand it back. submit queues a job without waiting
-// (it is called by writer goroutines). shutdown stops run, which aborts the
-// workers' jobs in progress (their raw files stay for the next start),
-// answers every waiting Roll with ErrClosed, and waits for the workers: no
-// goroutine outlives it.
+// (it is called by writer goroutines). shutdown, called once nothing more
+// is submitted, lets run drain: it goes on with the job in progress, those
+// ready, and the retries that fall due, without yielding to a load that is
+// gone, until none is left or drain has passed; then it aborts the jobs
+// still in progress (their raw files stay for the next start), answers
+// every Roll still waiting with ErrClosed, and waits for the workers: no
+// goroutine outlives shutdown.
 type compressor struct {
 	c       *Collator
 	workers int        // files compressed at once
@@ -102,7 +113,9 @@ type compressor struct {
 
 	pending atomic.Int64 // jobs submitted and not finished: Stats
 
-	cpu *cpuSampler // whether the machine is busy (idle.go); the file worker's
+	cpu      *cpuSampler   // whether the machine is busy (idle.go); the file worker's
+	draining atomic.Bool   // set by shutdown: nothing is written any more, yield no longer waits
+	drain    time.Duration // how long shutdown goes on compressing (drainWait; tests shorten it)
 }
 
 // yield waits while the machine's CPUs are busy (see yieldStep in
@@ -111,7 +124,7 @@ type compressor struct {
 // file worker only.
 func (p *compressor) yield(abort <-chan struct{}) {
 	for waited := time.Duration(0); waited < yieldMax; waited += yieldStep {
-		if !p.cpu.busy(p.c.now()) {
+		if p.draining.Load() || !p.cpu.busy(p.c.now()) {
 			return
 		}
 		t := time.NewTimer(yieldStep)
@@ -128,7 +141,7 @@ func (p *compressor) yield(abort <-chan struct{}) {
 // threads (at least one).
 func newCompressor(c *Collator, threads int) *compressor {
 	return &compressor{
-		c: c, workers: 1, threads: max(threads, 1), cpu: newCPUSampler(),
+		c: c, workers: 1, threads: max(threads, 1), cpu: newCPUSampler(), drain: drainWait,
 		poke: make(chan struct{}, 1),
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
@@ -163,13 +176,15 @@ func (p *compressor) submit(j *job) {
 	}
 }
 
-// shutdown stops the pool and waits for its goroutines (see compressor). It
-// is idempotent. Without start, it answers what was queued.
+// shutdown drains the pool, then stops it and waits for its goroutines
+// (see compressor). It is idempotent. Without start, it answers what was
+// queued.
 func (p *compressor) shutdown() {
 	p.stop.Do(func() {
 		p.mu.Lock()
 		p.stopped = true
 		p.mu.Unlock()
+		p.draining.Store(true)
 		close(p.quit)
 		started := true
 		p.once.Do(func() { started = false })
@@ -248,20 +263,10 @@ func (p *compressor) run() {
 			waiting = append(waiting, j)
 			p.arm(timer, waiting)
 		case <-timer.C:
-			now := p.c.now()
-			kept := waiting[:0]
-			for _, j := range waiting {
-				if !now.Before(j.due) {
-					j.due = time.Time{}
-					ready = append(ready, j)
-				} else {
-					kept = append(kept, j)
-				}
-			}
-			clear(waiting[len(kept):])
-			waiting = kept
+			ready, waiting = p.takeDue(ready, waiting)
 			p.arm(timer, waiting)
 		case <-p.quit:
+			ready, waiting, busy = p.drainJobs(work, results, ready, waiting, busy)
 			close(abort)
 			close(work)
 			for ; busy > 0; busy-- {
@@ -271,10 +276,79 @@ func (p *compressor) run() {
 			}
 			wg.Wait()
 			p.chunks.close()
-			p.abandonQueued(append(ready, waiting...))
+			left := append(ready, waiting...)
+			if len(left) > 0 {
+				raws := make([]string, len(left))
+				for i, j := range left {
+					raws[i] = j.raw
+				}
+				p.c.log.Warn("stopping: rolled files left hidden, the next start compresses them", "files", len(left), "raw", raws)
+			}
+			p.abandonQueued(left)
 			return
 		}
 	}
+}
+
+// takeDue moves the jobs of waiting whose retry is due to ready.
+func (p *compressor) takeDue(ready, waiting []*job) ([]*job, []*job) {
+	now := p.c.now()
+	kept := waiting[:0]
+	for _, j := range waiting {
+		if !now.Before(j.due) {
+			j.due = time.Time{}
+			ready = append(ready, j)
+		} else {
+			kept = append(kept, j)
+		}
+	}
+	clear(waiting[len(kept):])
+	return ready, kept
+}
+
+// drainJobs is run's loop once shutdown has asked it to stop: nothing is
+// submitted any more, and it goes on handing the jobs queued, ready and
+// falling due to the workers, until none is left or p.drain has passed. It
+// returns what is left: run then aborts the jobs in progress and abandons
+// the others.
+func (p *compressor) drainJobs(work chan<- *job, results <-chan *job, ready, waiting []*job, busy int) ([]*job, []*job, int) {
+	p.mu.Lock()
+	ready = append(ready, p.queue...)
+	p.queue = nil
+	p.mu.Unlock()
+	if n := len(ready) + len(waiting) + busy; n > 0 {
+		p.c.log.Info("stopping: finishing the compression of rolled files", "files", n, "at_most", p.drain)
+	}
+	stop := time.NewTimer(p.drain)
+	defer stop.Stop()
+	retry := time.NewTimer(time.Hour)
+	defer retry.Stop()
+	p.arm(retry, waiting)
+	for len(ready)+len(waiting)+busy > 0 {
+		var send chan<- *job
+		var next *job
+		if len(ready) > 0 {
+			send, next = work, ready[0]
+		}
+		select {
+		case send <- next:
+			ready[0] = nil
+			ready = ready[1:]
+			busy++
+		case j := <-results:
+			busy--
+			if !j.due.IsZero() {
+				waiting = append(waiting, j)
+				p.arm(retry, waiting)
+			}
+		case <-retry.C:
+			ready, waiting = p.takeDue(ready, waiting)
+			p.arm(retry, waiting)
+		case <-stop.C:
+			return ready, waiting, busy
+		}
+	}
+	return ready, waiting, busy
 }
 
 // arm sets timer to the earliest due retry among waiting.

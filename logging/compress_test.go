@@ -445,21 +445,11 @@ func (bw *blockingWriter) Write(p []byte) (int, error) {
 	return bw.w.Write(p)
 }
 
-// TestCloseLeavesRawForRestart closes the collator while a compression
-// runs: Close stops it, the waiting Roll gets ErrClosed, the raw file
-// stays hidden without a temporary, and the next start compresses it.
-func TestCloseLeavesRawForRestart(t *testing.T) {
-	dir := t.TempDir()
-	cfg := testCfg(dir, Policy{})
-	cfg.Logs[0].Storage.Compression = CompressionGzip
-	bd := &blockingDisk{blocked: make(chan struct{}, 1), release: make(chan struct{})}
-	c, err := open(cfg, testOpts(), fsOps{compressed: bd.wrap})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// 3 MiB that does not compress: more than one chunk, and the output
-	// flows to the file while the input is read, so that Close is seen
-	// between two chunks.
+// incompressible writes 3 MiB of records that do not compress to log and
+// returns them: more than one chunk, and the output flows to the file
+// while the input is read, so that Close is seen between two chunks.
+func incompressible(t *testing.T, c *Collator) []byte {
+	t.Helper()
 	var want bytes.Buffer
 	rnd := rand.New(rand.NewPCG(1, 2))
 	for range 3 << 10 {
@@ -471,22 +461,101 @@ func TestCloseLeavesRawForRestart(t *testing.T) {
 		write(t, c, testLog, line)
 		want.WriteString(line + "\n")
 	}
-	rollErr := make(chan error, 1)
+	return want.Bytes()
+}
+
+// closeDuringCompression rolls c's log (stored gzip, its compressions
+// blocked by bd) and calls Close once the compression has begun; it
+// releases the compression after the time wait has passed in the
+// synctest bubble, and returns what Roll and Close returned.
+func closeDuringCompression(t *testing.T, c *Collator, bd *blockingDisk, wait time.Duration) (*Rolled, error) {
+	t.Helper()
+	type rollRes struct {
+		r   []Rolled
+		err error
+	}
+	rolled := make(chan rollRes, 1)
 	go func() {
-		_, err := c.Roll()
-		rollErr <- err
+		r, err := c.Roll()
+		rolled <- rollRes{r, err}
 	}()
 	<-bd.blocked
 	closed := make(chan error, 1)
 	go func() { closed <- c.Close() }()
-	time.Sleep(50 * time.Millisecond) // Close is waiting for the compressor
+	synctest.Wait() // Close waits for the compression
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned during a compression: %v", err)
+	default:
+	}
+	time.Sleep(wait)
 	close(bd.release)
 	if err := <-closed; err != nil {
 		t.Fatal(err)
 	}
-	if err := <-rollErr; !errors.Is(err, ErrClosed) {
-		t.Errorf("Roll during Close: %v, want ErrClosed", err)
+	res := <-rolled
+	if res.err != nil || len(res.r) != 1 {
+		return nil, res.err
 	}
+	return &res.r[0], nil
+}
+
+// TestCloseFinishesCompression closes the collator while a compression
+// runs: Close waits for it, the waiting Roll gets the compressed file,
+// whole, and nothing is left hidden.
+func TestCloseFinishesCompression(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := testCfg(dir, Policy{})
+		cfg.Logs[0].Storage.Compression = CompressionGzip
+		bd := &blockingDisk{blocked: make(chan struct{}, 1), release: make(chan struct{})}
+		c, err := open(cfg, testOpts(), fsOps{compressed: bd.wrap})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := incompressible(t, c)
+		r, err := closeDuringCompression(t, c, bd, drainWait-time.Second)
+		if err != nil || r == nil {
+			t.Fatalf("Roll during Close: %v, want the compressed file", err)
+		}
+		if !strings.HasSuffix(r.Path, ".old.gz") {
+			t.Errorf("Roll during Close: %s, want a .gz file", r.Path)
+		}
+		if got := decompress(t, r.Path); !bytes.Equal(got, want) {
+			t.Errorf("%s: %d bytes, want %d", r.Path, len(got), len(want))
+		}
+		if h := hiddenLeft(t, dir); len(h) > 0 {
+			t.Errorf("hidden files after Close: %q", h)
+		}
+	})
+}
+
+// TestCloseLeavesRawForRestart closes the collator while a compression
+// runs and does not end within drainWait: Close then stops it, the waiting
+// Roll gets ErrClosed, the raw file stays hidden without a temporary, and
+// the next start compresses it.
+func TestCloseLeavesRawForRestart(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testCfg(dir, Policy{})
+	cfg.Logs[0].Storage.Compression = CompressionGzip
+	var want []byte
+	synctest.Test(t, func(t *testing.T) {
+		bd := &blockingDisk{blocked: make(chan struct{}, 1), release: make(chan struct{})}
+		var logs bytes.Buffer
+		opts := testOpts()
+		opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		c, err := open(cfg, opts, fsOps{compressed: bd.wrap})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = incompressible(t, c)
+		if _, err := closeDuringCompression(t, c, bd, drainWait+time.Second); !errors.Is(err, ErrClosed) {
+			t.Errorf("Roll during Close: %v, want ErrClosed", err)
+		}
+		if !strings.Contains(logs.String(), "rolled files left hidden") {
+			t.Errorf("Close did not say it left a file hidden:\n%s", logs.String())
+		}
+	})
 	h := hiddenLeft(t, dir)
 	if len(h) != 1 || !strings.HasSuffix(h[0], ".old.gz.raw") {
 		t.Fatalf("hidden files after Close: %q, want one raw file", h)
@@ -500,8 +569,8 @@ func TestCloseLeavesRawForRestart(t *testing.T) {
 	}
 	defer c2.Close()
 	r := <-done
-	if got := decompress(t, r.Path); !bytes.Equal(got, want.Bytes()) {
-		t.Errorf("%s after restart: %d bytes, want %d", r.Path, len(got), want.Len())
+	if got := decompress(t, r.Path); !bytes.Equal(got, want) {
+		t.Errorf("%s after restart: %d bytes, want %d", r.Path, len(got), len(want))
 	}
 	if h := hiddenLeft(t, dir); len(h) > 0 {
 		t.Errorf("hidden files left: %q", h)

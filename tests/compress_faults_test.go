@@ -517,3 +517,37 @@ func TestKill9AfterReloadDropsFolder(t *testing.T) {
 	}
 	d3.stop(t)
 }
+
+// TestSIGTERMFinishesCompression stops the daemon gracefully while a
+// size roll's file is being compressed (zstd at level 19: a second or
+// more), with no request in flight: the stop finishes the compression
+// before it exits 0 and says so; the file is in the log folder in its
+// final form and, with the active file, holds every record posted once,
+// read with the stock zstd; nothing is left hidden for a later start.
+func TestSIGTERMFinishesCompression(t *testing.T) {
+	needCompressTools(t)
+	dir := tempDir(t)
+	c := conf{RollingEnabled: `"size"`, SizeMB: 10,
+		Extra: "rolled_compression = \"zstd\"\nrolled_compression_level = 19\nauto_delete_rolled_files = 0\n"}
+	d := startDaemon(t, writeConfig(t, dir, c.toml()))
+	body := d.postParts(t, "access", hexRecords("s", 60000)) // about 12 MiB: one roll at 10 MiB
+	waitRaw(t, d.logs)
+	d.signal(t, syscall.SIGTERM)
+	if code := d.wait(t, 40*time.Second); code != 0 {
+		t.Fatalf("logrolld exited %d after SIGTERM, want 0; stderr:\n%s", code, d.stderr.String())
+	}
+	if d.logCount("stopping: finishing the compression of rolled files") != 1 {
+		t.Errorf("the stop did not say it finishes the compression:\n%s", d.stderr.String())
+	}
+	if left := compressingFiles(t, d.logs); len(left) != 0 {
+		t.Fatalf("hidden files left after the stop: %q", left)
+	}
+	files := logFiles(t, d.logs, "access.log")
+	if len(files) != 2 || !compressFinalName.MatchString(filepath.Base(files[0])) {
+		t.Fatalf("files after the stop: %q, want one compressed rolled file and the active file", files)
+	}
+	got := append(stockDecompress(t, files[0]), readFile(t, files[1])...)
+	if !bytes.Equal(got, body) {
+		t.Errorf("%s and the active file hold %d bytes, not the %d posted", files[0], len(got), len(body))
+	}
+}
