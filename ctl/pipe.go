@@ -82,6 +82,10 @@ type PipeStats struct {
 	Repaired     int64 // lines whose invalid UTF-8 or NUL bytes were replaced by U+FFFD
 	Split        int64 // cuts made in lines longer than MaxLine
 	Undelivered  int64 // lines read but not delivered (RunPipe's error says why)
+	// Unanswered counts the lines of requests sent again after the daemon
+	// went away without answering them (a kill -9 or a crash): written
+	// twice if it had written them before (at least once, docs/pipe.md).
+	Unanswered int64
 }
 
 // ErrUndelivered is wrapped by RunPipe's error when lines it read were not

@@ -61,6 +61,7 @@ func (p *pipe) send(ctx context.Context) error {
 				todo = todo[1:]
 				continue
 			}
+			p.checkAnswerLost(err, todo[0])
 			if err := r.failed(err); err != nil {
 				return err
 			}
@@ -90,10 +91,27 @@ func (p *pipe) send(ctx context.Context) error {
 			continue
 		}
 		sent = 0 // every request written is to be written again
+		p.checkAnswerLost(err, todo[0])
 		if err := r.failed(err); err != nil {
 			return err
 		}
 	}
+}
+
+// checkAnswerLost says so when err, the failure of a request sent whole,
+// is not an answer: the daemon went away (killed, or the connection cut)
+// before answering req, and may have written its lines before it did. They
+// are sent again all the same, since losing them is worse: this is the one
+// way the pipe writes lines twice (docs/pipe.md, "at least once"). A
+// refusal (an answer) or a daemon that could not be reached wrote nothing.
+func (p *pipe) checkAnswerLost(err error, req *pipeRequest) {
+	var re *RemoteError
+	var ue *UnreachableError
+	if err == nil || errors.As(err, &re) || errors.As(err, &ue) {
+		return
+	}
+	p.count(func(st *PipeStats) { st.Unanswered += req.lines })
+	p.cfg.Warn(fmt.Sprintf("logrolld went away without answering a request of %d lines (%v); sending them again: if it had written them, they are now written twice", req.lines, err))
 }
 
 // delivered accounts for a request answered 200 and releases its lines.

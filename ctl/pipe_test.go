@@ -90,6 +90,39 @@ func TestPipeRetries(t *testing.T) {
 	}
 }
 
+// TestPipeAnswerLost: a request whose answer never comes (the connection
+// cut after it was sent: the daemon may have written it) is sent again,
+// counted in Unanswered and said; a refusal and a daemon not reached are
+// not (they wrote nothing).
+func TestPipeAnswerLost(t *testing.T) {
+	in := strings.Repeat("a line\n", 100)
+	fails := map[int]error{
+		1: io.ErrUnexpectedEOF,
+		2: &UnreachableError{Socket: "s", Err: errors.New("connection refused")},
+		3: &RemoteError{Status: http.StatusServiceUnavailable, Msg: "stopping"},
+	}
+	f := &fakePoster{fail: func(call int) error { return fails[call] }}
+	var warnings []string
+	st, err := RunPipe(context.Background(), strings.NewReader(in), PipeConfig{
+		Poster: f, Log: "access", Warn: func(m string) { warnings = append(warnings, m) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.text() != in || st.Lines != 100 || st.Retries != 3 || st.Unanswered != 100 {
+		t.Errorf("delivered %q, stats %+v; want every line, 3 retries, 100 lines unanswered", f.text(), st)
+	}
+	lost := 0
+	for _, w := range warnings {
+		if strings.Contains(w, "went away without answering a request of 100 lines") {
+			lost++
+		}
+	}
+	if lost != 1 {
+		t.Errorf("warnings %q, want one of the unanswered request", warnings)
+	}
+}
+
 // TestPipeRepairs: a final line without newline is sent with one, lines
 // longer than MaxLine are split (a UTF-8 sequence is never cut), invalid
 // UTF-8 and NUL become U+FFFD.
