@@ -26,7 +26,7 @@ func crossRules(c *Config) (errs, warns []Problem) {
 	if c.Str(TLSClientCAFile) != "" && cert == "" {
 		errs = append(errs, c.problemAt(TLSClientCAFile, "needs "+TLSCertFile+" and "+TLSKeyFile+": client certificates are asked for in the TLS handshake"))
 	}
-	errs = append(errs, c.checkSyslogRoutes()...)
+	errs = append(errs, c.checkSyslogLog()...)
 	for _, rec := range []string{SyslogUDPListen, SyslogTCPListen} {
 		if addr := c.Str(rec); addr != "" && !IsLoopback(addr) {
 			warns = append(warns, c.problemAt(rec, fmt.Sprintf("%q is not a loopback address: syslog has no authentication, so anyone who reaches it can write to the logs; restrict it with a firewall", addr)))
@@ -75,10 +75,9 @@ func IsLoopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// checkSyslogRoutes checks, when a syslog listener is on, that the default
-// syslog log is declared; and always that no app name or facility is
-// routed to two logs.
-func (c *Config) checkSyslogRoutes() []Problem {
+// checkSyslogLog checks, when a syslog listener is on, that the default
+// syslog log is declared.
+func (c *Config) checkSyslogLog() []Problem {
 	var out []Problem
 	if c.Str(SyslogUDPListen) != "" || c.Str(SyslogTCPListen) != "" {
 		if name := c.Str(SyslogLog); func() bool { _, ok := c.Log(name); return !ok }() {
@@ -93,6 +92,14 @@ func (c *Config) checkSyslogRoutes() []Problem {
 				name, SyslogLog, name, SyslogLog, declaredNames(c))))
 		}
 	}
+	return out
+}
+
+// checkRouteConflicts reports an app name or facility routed to two logs.
+// It needs only the routing values that decoded, so Load runs it beside
+// the checks of single records: a file's errors come all together.
+func (c *Config) checkRouteConflicts() []Problem {
+	var out []Problem
 	apps, facs := map[string]int{}, map[string]int{}
 	for i := range c.Logs {
 		l := &c.Logs[i]

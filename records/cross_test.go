@@ -74,6 +74,17 @@ func TestCrossCheck(t *testing.T) {
 			`c.toml:13:20: logs[4].syslog_facility: must not be empty (remove the key to route nothing here)`,
 			`c.toml:16:20: logs[5].syslog_app_name: element 2: "x" is listed twice`,
 		}},
+		{name: "every bad element and every conflict at once", src: logs +
+			"[[logs]]\nfilename = \"a\"\nsyslog_facility = [\"AUTH\", \"local8\", \"local7\"]\nsyslog_app_name = [\"x\", \"\", \"a b\"]\n" +
+			"[[logs]]\nfilename = \"b\"\nsyslog_facility = [\"auth\", \"bogus\"]\nsyslog_app_name = [\"x\", 7]\n", errs: []string{
+			`c.toml:8:20: logs[3].syslog_facility: element 2: "local8" is not a syslog facility (kern, user, mail, daemon, auth, syslog, lpr, news, uucp, cron, authpriv, ftp, ntp, security, console, solaris-cron, local0…local7) (did you mean "local0"?)`,
+			`c.toml:9:20: logs[3].syslog_app_name: element 2: "" must not be empty`,
+			`c.toml:9:20: logs[3].syslog_app_name: element 3: "a b" holds ' ': an app name is printable US-ASCII without spaces`,
+			`c.toml:12:20: logs[4].syslog_facility: element 2: "bogus" is not a syslog facility (kern, user, mail, daemon, auth, syslog, lpr, news, uucp, cron, authpriv, ftp, ntp, security, console, solaris-cron, local0…local7)`,
+			`c.toml:12:20: logs[4].syslog_facility: "auth" is already routed to logs[3] (a.log): a message goes to one log only`,
+			`c.toml:13:20: logs[4].syslog_app_name: element 2: expected a string, got integer 7`,
+			`c.toml:13:20: logs[4].syslog_app_name: "x" is already routed to logs[3] (a.log): a message goes to one log only`,
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

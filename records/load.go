@@ -54,6 +54,7 @@ func Load(data []byte, name string) (*Config, []Warning, error) {
 	d.crossCheck()
 	d.checkLevels()
 	d.checkLogs()
+	d.errs = append(d.errs, c.checkRouteConflicts()...)
 
 	if len(d.errs) == 0 {
 		errs, warns := crossRules(c)

@@ -75,10 +75,9 @@ func (d *decoder) logs(prim toml.Primitive, defined bool) {
 				if key == keySyslogFacility {
 					check = checkFacility
 				}
-				vals, msg := d.syslogList(el[key], check)
-				if msg != "" {
+				vals, msgs := d.syslogList(el[key], check)
+				for _, msg := range msgs {
 					fail(key, msg, false)
-					continue
 				}
 				if key == keySyslogAppName {
 					log.SyslogAppNames = vals

@@ -58,33 +58,37 @@ func SyslogFacilityName(code int) string {
 
 // syslogList decodes a [[logs]] syslog routing key: an array of strings,
 // each checked by check (which returns the canonical form, or "" and why
-// not). It returns the canonical values, or an error message.
-func (d *decoder) syslogList(prim toml.Primitive, check func(string) (string, string)) ([]string, string) {
+// not). It returns the canonical values of the valid elements, and a
+// message for each problem: every bad element is reported at once, and the
+// valid ones still take part in the check of routes between logs.
+func (d *decoder) syslogList(prim toml.Primitive, check func(string) (string, string)) ([]string, []string) {
 	var raw any
 	_ = d.md.PrimitiveDecode(prim, &raw)
 	arr, ok := raw.([]any)
 	if !ok {
-		return nil, "expected an array of strings such as [\"nginx\"], got " + describe(raw)
+		return nil, []string{"expected an array of strings such as [\"nginx\"], got " + describe(raw)}
 	}
 	if len(arr) == 0 {
-		return nil, "must not be empty (remove the key to route nothing here)"
+		return nil, []string{"must not be empty (remove the key to route nothing here)"}
 	}
-	var out []string
+	var out, msgs []string
 	for i, v := range arr {
 		s, ok := v.(string)
 		if !ok {
-			return nil, fmt.Sprintf("element %d: expected a string, got %s", i+1, describe(v))
+			msgs = append(msgs, fmt.Sprintf("element %d: expected a string, got %s", i+1, describe(v)))
+			continue
 		}
 		c, why := check(s)
-		if why != "" {
-			return nil, fmt.Sprintf("element %d: %q %s", i+1, s, why)
+		switch {
+		case why != "":
+			msgs = append(msgs, fmt.Sprintf("element %d: %q %s", i+1, s, why))
+		case slices.Contains(out, c):
+			msgs = append(msgs, fmt.Sprintf("element %d: %q is listed twice", i+1, s))
+		default:
+			out = append(out, c)
 		}
-		if slices.Contains(out, c) {
-			return nil, fmt.Sprintf("element %d: %q is listed twice", i+1, s)
-		}
-		out = append(out, c)
 	}
-	return out, ""
+	return out, msgs
 }
 
 // checkAppName accepts an RFC 5424 APP-NAME: 1 to 48 printable US-ASCII
