@@ -258,7 +258,23 @@ func TestTLSReload(t *testing.T) {
 	if err := os.WriteFile(s.tokens, []byte(tokens), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s.d.ctl(t, "config", "reload")
+	// The reload says what it changed in the files' content: the
+	// certificate, the token removed and the one added, by name.
+	out := s.d.ctl(t, "config", "reload").stdout
+	for _, want := range []string{
+		"proxy.config.ingest.tls_cert_file (certificate): CN=server, ",
+		" -> CN=server2, ",
+		"proxy.config.ingest.auth_tokens_file[web]: access.log; SHA-256 ",
+		"… -> (none)\n",
+		"proxy.config.ingest.auth_tokens_file[web2]: (none) -> access.log; SHA-256 ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("config reload printed:\n%s\nwant a line with %q", out, want)
+		}
+	}
+	if strings.Contains(out, "[ops]") {
+		t.Errorf("config reload printed a change of the token it did not change:\n%s", out)
+	}
 	after := tlsPeerSerial(t, s.d.addr, s.ca)
 	if after == before {
 		t.Errorf("the certificate served after the reload is the old one (serial %s)", before)

@@ -108,7 +108,7 @@ func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.W
 	d.mu.Lock()
 	old := d.cfg
 	d.mu.Unlock()
-	changes := records.Diff(old, cfg)
+	changes := append(records.Diff(old, cfg), securityChanges(d.sec.Load(), sec)...)
 
 	dir := d.initial.Str(records.LogfileDir)
 	// Everything that can refuse goes first, and the space manager, which

@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +32,35 @@ type security struct {
 	tls    *tls.Config    // nil: plain TCP
 	tokens *ingest.Tokens // nil: no token asked
 	cert   string         // "subject, expiry, SHA-256" of the certificate, for the log
+	ca     string         // "SHA-256 …" of the client CA file's content; "" without one
+}
+
+// securityChanges returns what a reload changed in the files' content,
+// which records.Diff cannot see (their paths may stay the same): the
+// certificate, the client CA file, and each token added, removed or
+// changed, by name. An operator who replaces a certificate or revokes a
+// token sees in the reload's answer, its log and `config status` that it
+// took. old is nil at start.
+func securityChanges(old, sec *security) []records.Change {
+	if old == nil {
+		return nil
+	}
+	var out []records.Change
+	if old.cert != sec.cert {
+		out = append(out, records.Change{Name: records.TLSCertFile + " (certificate)", Old: old.cert, New: sec.cert})
+	}
+	if old.ca != sec.ca {
+		out = append(out, records.Change{Name: records.TLSClientCAFile + " (content)", Old: old.ca, New: sec.ca})
+	}
+	was, now := old.tokens.Entries(), sec.tokens.Entries()
+	both := maps.Clone(was)
+	maps.Copy(both, now)
+	for _, n := range slices.Sorted(maps.Keys(both)) {
+		if was[n] != now[n] {
+			out = append(out, records.Change{Name: records.AuthTokensFile + "[" + n + "]", Old: was[n], New: now[n]})
+		}
+	}
+	return out
 }
 
 // loadSecurity reads the files cfg names. Its warnings are the tokens
@@ -77,6 +108,8 @@ func loadSecurity(cfg *records.Config, now time.Time) (*security, []string, erro
 				return nil, nil, &ConfigError{Where: cfg.Where(records.TLSClientCAFile), Record: records.TLSClientCAFile,
 					Err: fmt.Errorf("%s holds no PEM certificate", caFile)}
 			}
+			sum := sha256.Sum256(data)
+			sec.ca = "SHA-256 " + hex.EncodeToString(sum[:8])
 			sec.tls.ClientCAs = pool
 			sec.tls.ClientAuth = tls.RequireAndVerifyClientCert
 		}

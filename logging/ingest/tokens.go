@@ -57,6 +57,26 @@ type Tokens struct {
 // Len returns the number of tokens.
 func (ts *Tokens) Len() int { return len(ts.tokens) }
 
+// Entries describes each token by name, without the token: its logs, its
+// admin right and the first bytes of its hash ("access.log, errors.log;
+// admin; SHA-256 9f86d081…"), so that a reload can say which tokens it
+// added, removed or changed. A nil Tokens has none.
+func (ts *Tokens) Entries() map[string]string {
+	out := map[string]string{}
+	if ts == nil {
+		return out
+	}
+	for i := range ts.tokens {
+		t := &ts.tokens[i]
+		d := t.Allowed()
+		if t.Admin {
+			d += "; admin"
+		}
+		out[t.Name] = d + "; SHA-256 " + hex.EncodeToString(t.hash[:4]) + "…"
+	}
+	return out
+}
+
 // TokenError is a problem of a tokens file, at FILE:LINE:COL.
 type TokenError struct {
 	File      string
