@@ -459,3 +459,58 @@ func TestSyslogUDPLossCounted(t *testing.T) {
 	}
 	t.Logf("%d datagrams: %d written, %d dropped by the kernel while the space was exhausted", flood+1, written, dropped)
 }
+
+// TestSyslogIdleConnectionsEvicted fills the syslog TCP port with 256
+// connections that send nothing: a util-linux logger connecting then is
+// turned away (its message is not written, connections_refused counts
+// it). A minute later the idle connections may make room: the same logger
+// message is written, and connections_evicted counts the connection
+// closed for it (docs/syslog.md, "Bounds").
+func TestSyslogIdleConnectionsEvicted(t *testing.T) {
+	t.Parallel() // a minute of waiting
+	d, tcp, _ := startSyslog(t, "", nil, nil)
+	var idle []net.Conn
+	for range 256 {
+		c, err := net.Dial("tcp", tcp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idle = append(idle, c)
+	}
+	defer func() {
+		for _, c := range idle {
+			c.Close()
+		}
+	}()
+	eventually(t, func() string {
+		if n := d.metric(t, "proxy.process.log.syslog.connections"); n != 256 {
+			return fmt.Sprintf("%d connections open, want 256", n)
+		}
+		return ""
+	})
+	runLogger(t, tcp, "", "--tcp", "--octet-count", "--rfc5424", "-t", "app", "turned away")
+	eventually(t, func() string {
+		if n := d.metric(t, "proxy.process.log.syslog.connections_refused"); n != 1 {
+			return fmt.Sprintf("%d connections refused, want 1", n)
+		}
+		return ""
+	})
+	time.Sleep(61 * time.Second)
+	runLogger(t, tcp, "", "--tcp", "--octet-count", "--rfc5424", "-t", "app", "made room")
+	eventually(t, func() string {
+		if n := d.metric(t, "proxy.process.log.syslog.messages_written"); n != 1 {
+			return fmt.Sprintf("%d messages written, want the second one", n)
+		}
+		return ""
+	})
+	got := d.activeLines(t, "syslog.log")
+	if len(got) != 1 || !strings.HasSuffix(got[0], "made room") {
+		t.Errorf("syslog.log holds %q, want the message sent after a minute", got)
+	}
+	if n := d.metric(t, "proxy.process.log.syslog.connections_evicted"); n != 1 {
+		t.Errorf("%d connections evicted, want 1", n)
+	}
+	if n := d.logCount("closed the one idle longest to make room"); n != 1 {
+		t.Errorf("%d eviction warnings, want 1", n)
+	}
+}

@@ -70,6 +70,7 @@ const (
 	MetricSyslogRetries   = "proxy.process.log.syslog.write_retries"
 	MetricSyslogConns     = "proxy.process.log.syslog.connections"
 	MetricSyslogConnsNG   = "proxy.process.log.syslog.connections_refused"
+	MetricSyslogEvicted   = "proxy.process.log.syslog.connections_evicted"
 	MetricSyslogBytes     = "proxy.process.log.syslog.bytes_received"
 )
 
@@ -129,6 +130,7 @@ var metricHelp = map[string][2]string{
 	MetricSyslogRetries:   {"counter", "syslog batch writes refused (space exhausted, failed write) and retried while reading paused"},
 	MetricSyslogConns:     {"gauge", "syslog TCP connections open"},
 	MetricSyslogConnsNG:   {"counter", "syslog TCP connections closed at once: too many open"},
+	MetricSyslogEvicted:   {"counter", "syslog TCP connections idle a minute or more, closed to make room for a new one when too many were open"},
 	MetricSyslogBytes:     {"counter", "bytes read from syslog connections and datagrams"},
 }
 
@@ -307,6 +309,7 @@ func syslogMetrics(s *series, st syslog.Stats) {
 	s.add(MetricSyslogRetries, float64(st.Retries))
 	s.add(MetricSyslogConns, float64(st.Connections))
 	s.add(MetricSyslogConnsNG, float64(st.ConnectionsRefused))
+	s.add(MetricSyslogEvicted, float64(st.ConnectionsEvicted))
 	s.add(MetricSyslogBytes, float64(st.Bytes))
 }
 

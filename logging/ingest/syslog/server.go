@@ -33,6 +33,10 @@ const (
 	// DefaultStopWait bounds how long a stopping connection waits for the
 	// rest of the frame it is in the middle of.
 	DefaultStopWait = time.Second
+	// DefaultIdleEvict is how long a connection must have been idle
+	// between frames before a new one may take its place when MaxConns
+	// are open.
+	DefaultIdleEvict = time.Minute
 )
 
 // Config configures a Server. Zero fields select the defaults above.
@@ -44,9 +48,15 @@ type Config struct {
 	Router *Router
 	// MaxMessage is the largest message accepted, in bytes after framing.
 	MaxMessage int
-	// MaxConns is the number of TCP connections served at once; a
-	// connection beyond it is closed at once and counted.
+	// MaxConns is the number of TCP connections served at once. When they
+	// are all open, a new connection takes the place of the one idle
+	// longest between frames if that one has been idle IdleEvict or more
+	// (it is closed, counted as evicted), so that idle connections cannot
+	// keep senders out for ever; otherwise the new one is closed at once,
+	// counted as refused.
 	MaxConns int
+	// IdleEvict: see MaxConns.
+	IdleEvict time.Duration
 	// FrameTimeout is the time a frame may take from its first byte to its
 	// last; a connection stalled longer in the middle of a frame is closed
 	// (the frame refused as "cut"). A connection between frames may stay
@@ -87,6 +97,7 @@ type Server struct {
 	router     atomic.Pointer[Router]
 	max        int
 	maxConns   int64
+	idleEvict  time.Duration
 	frameWait  time.Duration
 	retryWait  time.Duration
 	udpBuf     int
@@ -94,6 +105,7 @@ type Server struct {
 	log        *slog.Logger
 	stats      counters
 	warn       warnLimiter
+	evictWarn  warnLimiter // the evictions' warnings, apart from the refusals'
 	stopping   atomic.Bool
 	stopCh     chan struct{} // closed by Shutdown
 	abandon    chan struct{} // closed when Shutdown's context ends: give up batches
@@ -110,7 +122,7 @@ type Server struct {
 // New returns a Server; nothing is listened on until ServeTCP or ServeUDP.
 func New(cfg Config) *Server {
 	s := &Server{
-		w: cfg.Writer, max: cfg.MaxMessage, maxConns: int64(cfg.MaxConns),
+		w: cfg.Writer, max: cfg.MaxMessage, maxConns: int64(cfg.MaxConns), idleEvict: cfg.IdleEvict,
 		frameWait: cfg.FrameTimeout, retryWait: cfg.RetryWait, udpBuf: cfg.UDPReadBuffer,
 		stopWait: cfg.StopWait, log: cfg.Logger,
 		stopCh: make(chan struct{}), abandon: make(chan struct{}),
@@ -121,6 +133,9 @@ func New(cfg Config) *Server {
 	}
 	if s.maxConns <= 0 {
 		s.maxConns = DefaultMaxConns
+	}
+	if s.idleEvict <= 0 {
+		s.idleEvict = DefaultIdleEvict
 	}
 	if s.frameWait <= 0 {
 		s.frameWait = DefaultFrameTimeout

@@ -28,8 +28,9 @@ type Stats struct {
 	Retries int64
 	// Connections is the number of TCP connections open now;
 	// ConnectionsRefused counts those closed at once because MaxConns were
-	// open.
-	Connections, ConnectionsRefused int64
+	// open, ConnectionsEvicted those closed, idle, to make room for a new
+	// one (Config.MaxConns).
+	Connections, ConnectionsRefused, ConnectionsEvicted int64
 	// Bytes counts the bytes read from connections and datagrams.
 	Bytes int64
 }
@@ -43,6 +44,7 @@ type counters struct {
 	udpDropped               atomic.Int64
 	retries                  atomic.Int64
 	conns, connsRefused      atomic.Int64
+	connsEvicted             atomic.Int64
 	bytes                    atomic.Int64
 }
 
@@ -73,6 +75,7 @@ func (s *Server) Stats() Stats {
 		Retries:            c.retries.Load(),
 		Connections:        c.conns.Load(),
 		ConnectionsRefused: c.connsRefused.Load(),
+		ConnectionsEvicted: c.connsEvicted.Load(),
 		Bytes:              c.bytes.Load(),
 	}
 	for i, r := range reasons {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -48,13 +49,14 @@ func (s *Server) ServeTCP(l net.Listener) error {
 			return err
 		}
 		backoff = 0
-		if s.stats.conns.Add(1) > s.maxConns {
+		if s.stats.conns.Add(1) > s.maxConns && !s.evictIdlest(c) {
 			s.stats.conns.Add(-1)
 			s.stats.connsRefused.Add(1)
 			s.refuseConn(c)
 			continue
 		}
 		tc := &tcpConn{s: s, c: c, remote: c.RemoteAddr().String()}
+		tc.active.Store(time.Now().UnixNano())
 		s.mu.Lock()
 		if s.isStopping() {
 			s.mu.Unlock()
@@ -67,6 +69,36 @@ func (s *Server) ServeTCP(l net.Listener) error {
 		s.mu.Unlock()
 		go tc.serve()
 	}
+}
+
+// evictIdlest makes room for the new connection c when MaxConns are open:
+// it stops the connection idle longest between frames, if idle IdleEvict
+// or more, and reports whether it did. The stopped connection delivers
+// what it read (a frame that began in a race with the eviction is read to
+// its end, as at Shutdown) and closes; until it has, one more connection
+// than MaxConns is open.
+func (s *Server) evictIdlest(c net.Conn) bool {
+	now := time.Now()
+	s.mu.Lock()
+	var victim *tcpConn
+	var since int64
+	for tc := range s.conns {
+		if a := tc.active.Load(); tc.between.Load() && !tc.isStopped() && (victim == nil || a < since) {
+			victim, since = tc, a
+		}
+	}
+	idle := now.Sub(time.Unix(0, since))
+	if victim == nil || idle < s.idleEvict {
+		s.mu.Unlock()
+		return false
+	}
+	victim.wake()
+	s.mu.Unlock()
+	s.stats.connsEvicted.Add(1)
+	if n, ok := s.evictWarn.allow(now); ok {
+		s.log.Warn("syslog: too many connections: closed the one idle longest to make room", "closed", victim.remote, "idle", idle.Round(time.Second), "for", c.RemoteAddr().String(), "max", s.maxConns, "closed_since_last_warning", n)
+	}
+	return true
 }
 
 // isTemporary reports errors after which Accept may succeed again.
@@ -97,6 +129,15 @@ type tcpConn struct {
 	deadline time.Time // the read deadline set (owned by serve, changed under mu)
 
 	off int64 // stream offset of buf[0] (owned by serve)
+
+	// Read by evictIdlest, written by serve: the time of the last read
+	// that returned bytes (UnixNano; the accept's at first), and whether
+	// serve waits in Read with no frame in progress. Only such a
+	// connection may be evicted: one that is delivering (perhaps held by
+	// an exhausted log space) may have bytes waiting in the socket, which
+	// a close would throw away.
+	active  atomic.Int64
+	between atomic.Bool
 }
 
 // wake makes serve's Read return at once and every later deadline change
@@ -194,7 +235,12 @@ func (tc *tcpConn) serve() {
 			tc.finish(&f, p, &b, buf, start, end, where)
 			return
 		}
+		tc.between.Store(!pending)
 		n, err := tc.c.Read(buf[end:])
+		tc.between.Store(false)
+		if n > 0 {
+			tc.active.Store(time.Now().UnixNano())
+		}
 		end += n
 		s.stats.bytes.Add(int64(n))
 		if err == nil {
