@@ -130,12 +130,13 @@ type tcpConn struct {
 
 	off int64 // stream offset of buf[0] (owned by serve)
 
-	// Read by evictIdlest, written by serve: the time of the last read
-	// that returned bytes (UnixNano; the accept's at first), and whether
-	// serve waits in Read with no frame in progress. Only such a
-	// connection may be evicted: one that is delivering (perhaps held by
-	// an exhausted log space) may have bytes waiting in the socket, which
-	// a close would throw away.
+	// Read by evictIdlest, written by serve: when serve last began to
+	// wait in Read (UnixNano; the accept's at first), and whether it waits
+	// there now with no frame in progress. Only such a connection may be
+	// evicted, and Read returns as soon as a byte is there: one idle that
+	// long has sent nothing for that long. One that is delivering (perhaps
+	// held by an exhausted log space) may have bytes waiting in the
+	// socket, which a close would throw away.
 	active  atomic.Int64
 	between atomic.Bool
 }
@@ -235,12 +236,10 @@ func (tc *tcpConn) serve() {
 			tc.finish(&f, p, &b, buf, start, end, where)
 			return
 		}
+		tc.active.Store(time.Now().UnixNano())
 		tc.between.Store(!pending)
 		n, err := tc.c.Read(buf[end:])
 		tc.between.Store(false)
-		if n > 0 {
-			tc.active.Store(time.Now().UnixNano())
-		}
 		end += n
 		s.stats.bytes.Add(int64(n))
 		if err == nil {
