@@ -608,6 +608,7 @@ func (c *Collator) Close() error {
 				c.pub.pending.Add(1) // answered by publishFile on failure
 				if c.publishFile(j) {
 					c.pub.pending.Add(-1)
+					j.closeDir()
 				}
 			}
 		}

@@ -179,6 +179,7 @@ func (p *compressor) shutdown() {
 
 // abandon answers j's waiting Roll, if any, with ErrClosed.
 func (p *compressor) abandon(j *job) {
+	j.closeDir()
 	if j.reply != nil {
 		j.reply <- opResult{err: fmt.Errorf("logging: roll %s: %w: %s stays hidden and is compressed at the next start", j.log, ErrClosed, j.raw)}
 		j.reply = nil

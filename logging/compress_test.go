@@ -390,6 +390,13 @@ func TestRestartFinishesCompressions(t *testing.T) {
 	if want := []string{filepath.Join(td, a+".gz"), filepath.Join(dir, o+".zst")}; !slices.Equal(got, want) {
 		t.Errorf("OnRoll reported %q, want %q", got, want)
 	}
+	seen.mu.Lock()
+	for _, r := range seen.r {
+		if want := map[string]int64{a + ".gz": 2, o + ".zst": 1}[filepath.Base(r.Path)]; r.Records != want {
+			t.Errorf("%s reported with %d records, want %d", r.Path, r.Records, want)
+		}
+	}
+	seen.mu.Unlock()
 	if s := string(decompress(t, filepath.Join(td, a+".gz"))); s != "a1\na2\n" {
 		t.Errorf("%s holds %q", a+".gz", s)
 	}

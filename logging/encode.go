@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"syscall"
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -37,10 +38,23 @@ func rawName(final string) string { return "." + final + rawSuffix }
 // name, sync the folder and remove the raw file. It returns the final
 // Rolled. On error nothing is left but the raw file (the temporary is
 // removed), and errAborted when abort was closed.
+//
+// Every step after the raw file's opening names files relative to the
+// folder opened first, not by path: a folder moved during the compression
+// (mv logs logs.old && mkdir logs, an archive folder moved by hand) gets
+// its compression finished where it now is, the temporary removed or
+// renamed there, and never leaves a job half done in a folder the daemon
+// no longer looks at. The Rolled then says where the file is, and moved
+// says so.
 func (c *Collator) compressFile(j *job, abort <-chan struct{}) (Rolled, error) {
-	dir := j.storage.Dir
-	final := j.final()
-	in, err := os.OpenFile(j.raw, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	dir := filepath.Dir(j.raw)
+	finalBase := filepath.Base(j.final())
+	d, err := j.folder()
+	if err != nil {
+		return Rolled{}, err
+	}
+	dfd := int(d.Fd())
+	in, err := openAt(dfd, j.raw, unix.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return Rolled{}, fmt.Errorf("%s: %w", j.raw, errRawGone)
@@ -52,15 +66,15 @@ func (c *Collator) compressFile(j *job, abort <-chan struct{}) (Rolled, error) {
 	if err != nil {
 		return Rolled{}, err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(final)+tmpInfix+"*")
+	tmp, err := createTempAt(dfd, dir, "."+finalBase+tmpInfix)
 	if err != nil {
-		return Rolled{}, fmt.Errorf("create the temporary of %s: %w", final, err)
+		return Rolled{}, fmt.Errorf("create the temporary of %s: %w", j.final(), err)
 	}
 	ok := false
 	defer func() {
 		if !ok {
 			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
+			_ = unix.Unlinkat(dfd, filepath.Base(tmp.Name()), 0)
 		}
 	}()
 	perm := c.set.Load().Perm
@@ -95,24 +109,62 @@ func (c *Collator) compressFile(j *job, abort <-chan struct{}) (Rolled, error) {
 	if err := tmp.Close(); err != nil {
 		return Rolled{}, fmt.Errorf("close %s: %w", tmp.Name(), err)
 	}
-	if err := renameNoReplace(tmp.Name(), final); err != nil {
-		return Rolled{}, err
+	if err := renameNoReplaceAt(dfd, filepath.Base(tmp.Name()), finalBase); err != nil {
+		return Rolled{}, &os.LinkError{Op: "rename", Old: tmp.Name(), New: j.final(), Err: err}
 	}
 	ok = true
 	if j.durable {
-		if err := c.fs.syncDir(dir); err != nil {
-			c.log.Warn("rolled folder sync after compression failed", "dir", dir, "err", err)
-		}
+		c.syncJobDir(j)
 	}
 	// The final file is complete (and durable): the raw file can go. A
 	// crash before this removal leaves both, and the next start removes
 	// the raw file.
-	if err := os.Remove(j.raw); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := unix.Unlinkat(dfd, filepath.Base(j.raw), 0); err != nil && !errors.Is(err, unix.ENOENT) {
 		c.log.Warn("cannot remove the raw file of a compressed rolled file; the next start removes it", "path", j.raw, "err", err)
 	}
 	r := j.rolled
 	r.Bytes, r.RawBytes = n, fi.Size()
+	r.Path = j.where(finalBase)
 	return r, nil
+}
+
+// openAt opens the file of path's base name in the folder dfd.
+func openAt(dfd int, path string, flags int, perm uint32) (*os.File, error) {
+	fd, err := unix.Openat(dfd, filepath.Base(path), flags|unix.O_CLOEXEC, perm)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// createTempAt creates a new file in the folder dfd (whose path was dir)
+// named prefix and random digits, as os.CreateTemp does.
+func createTempAt(dfd int, dir, prefix string) (*os.File, error) {
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		f, err := openAt(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW, 0o600)
+		if err == nil || !errors.Is(err, fs.ErrExist) || try == 100 {
+			return f, err
+		}
+	}
+}
+
+// movedDir reports whether the folder d, opened at path dir, is no longer
+// there (moved or removed; someone may have made a new one there), and
+// where it is now (/proc/self/fd; dir when that cannot be read).
+func movedDir(d *os.File, dir string) (string, bool) {
+	fi, err := d.Stat()
+	if err != nil {
+		return dir, false
+	}
+	if cur, err := os.Stat(dir); err == nil && os.SameFile(fi, cur) {
+		return dir, false
+	}
+	now, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(int(d.Fd())))
+	if err != nil || !filepath.IsAbs(now) {
+		return dir, true
+	}
+	return now, true
 }
 
 // sizeOf returns fi's size, or -1 for a nil fi.
@@ -123,26 +175,20 @@ func sizeOf(fi fs.FileInfo) int64 {
 	return fi.Size()
 }
 
-// renameNoReplace renames oldpath to newpath unless newpath exists
-// (renameat2 RENAME_NOREPLACE): a final name never replaces a file. On a
-// filesystem without it, it checks with Lstat first (a narrow race).
-func renameNoReplace(oldpath, newpath string) error {
-	err := unix.Renameat2(unix.AT_FDCWD, oldpath, unix.AT_FDCWD, newpath, unix.RENAME_NOREPLACE)
+// renameNoReplaceAt renames the file old of the folder dfd to new in the
+// same folder unless new exists (renameat2 RENAME_NOREPLACE): a final name
+// never replaces a file. On a filesystem without it, it checks first (a
+// narrow race).
+func renameNoReplaceAt(dfd int, old, new string) error {
+	err := unix.Renameat2(dfd, old, dfd, new, unix.RENAME_NOREPLACE)
 	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
-		if _, serr := os.Lstat(newpath); serr == nil {
-			err = unix.EEXIST
-		} else {
-			err = os.Rename(oldpath, newpath)
+		var st unix.Stat_t
+		if serr := unix.Fstatat(dfd, new, &st, unix.AT_SYMLINK_NOFOLLOW); serr == nil {
+			return unix.EEXIST
 		}
+		return unix.Renameat(dfd, old, dfd, new)
 	}
-	if err != nil {
-		var le *os.LinkError
-		if errors.As(err, &le) {
-			return err
-		}
-		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
-	}
-	return nil
+	return err
 }
 
 // futimes sets f's access and modification times to t (futimes(2),

@@ -3,8 +3,13 @@ package logging
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // A job is one rolled file on its way to its final form, and what becomes
@@ -27,6 +32,111 @@ type job struct {
 	reply    chan<- opResult
 	attempts int
 	due      time.Time // when a failed job is tried again
+
+	// dir is the folder of raw, opened at the roll (or at the first step
+	// that needs it): every step names the job's files relative to it, not
+	// by path, so that a folder moved meanwhile (mv logs logs.old && mkdir
+	// logs, an archive folder moved by hand) is followed and the job
+	// finished there. Closed when the job ends (answer, abandon).
+	dir *os.File
+	// moved is set once the job's files were found in a folder moved away
+	// from its path: the final file is no longer the daemon's.
+	moved bool
+	// recovered is a job a start found (recover.go): the roll's cause was
+	// not kept across the crash.
+	recovered bool
+}
+
+// openJobDir opens the folder dir for a job's dir (nil when it cannot be).
+func openJobDir(dir string) *os.File {
+	d, err := os.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	return d
+}
+
+// folder returns j.dir, opening the raw file's folder by path if the roll
+// could not.
+func (j *job) folder() (*os.File, error) {
+	if j.dir == nil {
+		d, err := os.OpenFile(filepath.Dir(j.raw), os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("%s: %w", j.raw, errRawGone)
+			}
+			return nil, err
+		}
+		j.dir = d
+	}
+	return j.dir, nil
+}
+
+// closeDir closes j.dir once the job has ended.
+func (j *job) closeDir() {
+	if j.dir != nil {
+		j.dir.Close()
+		j.dir = nil
+	}
+}
+
+// where returns the path r should report for a file named base in the
+// job's folder: where the folder is now, and sets j.moved when that is no
+// longer its path.
+func (j *job) where(base string) string {
+	dir := filepath.Dir(j.raw)
+	if j.dir == nil {
+		return filepath.Join(dir, base)
+	}
+	if now, moved := movedDir(j.dir, dir); moved {
+		j.moved = true
+		return filepath.Join(now, base)
+	}
+	return filepath.Join(dir, base)
+}
+
+// syncRaw fsyncs j's raw file, named in its folder.
+func (c *Collator) syncRaw(j *job) error {
+	d, err := j.folder()
+	if err != nil {
+		return err
+	}
+	f, err := openAt(int(d.Fd()), j.raw, unix.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return err
+	}
+	err = c.fs.syncFile(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// renameRaw renames j's raw file to base in its folder, unless a file has
+// that name, and fsyncs the folder if durable.
+func (c *Collator) renameRaw(j *job, base string, durable bool) error {
+	d, err := j.folder()
+	if err != nil {
+		return err
+	}
+	if err := renameNoReplaceAt(int(d.Fd()), filepath.Base(j.raw), base); err != nil {
+		return &os.LinkError{Op: "rename", Old: j.raw, New: filepath.Join(filepath.Dir(j.raw), base), Err: err}
+	}
+	if durable {
+		c.syncJobDir(j)
+	}
+	return nil
+}
+
+// syncJobDir fsyncs j's folder where it is now, and warns if that fails.
+func (c *Collator) syncJobDir(j *job) {
+	dir := filepath.Dir(j.raw)
+	if j.dir != nil {
+		dir, _ = movedDir(j.dir, dir)
+	}
+	if err := c.fs.syncDir(dir); err != nil {
+		c.log.Warn("rolled folder sync failed", "dir", dir, "err", err)
+	}
 }
 
 // final returns the job's final path.
@@ -74,6 +184,7 @@ func (c *Collator) compressOK(j *job, r Rolled, took time.Duration) {
 	if j.attempts > 0 {
 		c.log.Info("rolled file compressed after failed attempts", "log", j.log, "path", r.Path, "failed_attempts", j.attempts)
 	}
+
 	c.finished(j, r)
 }
 
@@ -86,16 +197,14 @@ func (c *Collator) publishRaw(j *job, cause error) {
 	plain.Path = joinPath(j.storage.Dir, j.base)
 	plain.Compression = CompressionNone
 	if j.durable { // the raw file was not fsynced at the roll (publish.go)
-		if err := c.syncPending(j.raw); err != nil {
+		if err := c.syncRaw(j); err != nil {
 			c.log.Warn("rolled file sync failed; published all the same, it may not survive a power loss",
 				"log", j.log, "path", j.raw, "err", err)
 		}
 	}
-	err := renameNoReplace(j.raw, plain.Path)
-	if err == nil && j.durable {
-		if serr := c.fs.syncDir(j.storage.Dir); serr != nil {
-			c.log.Warn("rolled folder sync failed", "dir", j.storage.Dir, "err", serr)
-		}
+	err := c.renameRaw(j, j.base, j.durable)
+	if err == nil {
+		plain.Path = j.where(j.base)
 	}
 	if err != nil {
 		c.log.Error("cannot compress rolled file nor publish it uncompressed; it stays hidden until the next start",
@@ -103,7 +212,7 @@ func (c *Collator) publishRaw(j *job, cause error) {
 		c.answer(j, opResult{err: fmt.Errorf("logging: roll %s: compress %s: %w; publish uncompressed: %w", j.log, j.raw, cause, err)})
 		return
 	}
-	if fi, serr := os.Stat(plain.Path); serr == nil {
+	if fi, serr := os.Lstat(plain.Path); serr == nil {
 		plain.Bytes, plain.RawBytes = fi.Size(), fi.Size()
 	}
 	c.countJob(j, cCompressFallbacks, 1)
@@ -119,8 +228,23 @@ func (c *Collator) publishRaw(j *job, cause error) {
 
 // finished logs the rolled file in its final form, reports it to OnRoll
 // and answers a waiting Roll.
+//
+// A file finished in a folder moved away from its path since the roll
+// (j.moved) is no longer the daemon's, as the files of a rolled folder a
+// reload drops: it is said and answered with its path there, and not
+// reported to OnRoll (neither counted in the log space nor handed on).
 func (c *Collator) finished(j *job, r Rolled) {
-	attrs := []any{"log", r.Log, "path", r.Path, "cause", r.Cause.String(), "bytes", r.Bytes, "records", r.Records}
+	if j.moved {
+		c.log.Warn("the rolled folder was moved before its rolled file was in its final form: the file was finished in the moved folder, which is no longer counted, listed, deleted or handed on",
+			"log", j.log, "path", r.Path, "folder_was", filepath.Dir(j.raw), "records", r.Records)
+		c.answer(j, opResult{rolled: &r})
+		return
+	}
+	cause := r.Cause.String()
+	if j.recovered {
+		cause = "unknown (rolled before a crash, finished at start)"
+	}
+	attrs := []any{"log", r.Log, "path", r.Path, "cause", cause, "bytes", r.Bytes, "records", r.Records}
 	if r.Compression != CompressionNone {
 		attrs = append(attrs, "compression", r.Compression.String(), "raw_bytes", r.RawBytes)
 	}
@@ -137,6 +261,7 @@ func (c *Collator) answer(j *job, res opResult) {
 	} else {
 		c.comp.pending.Add(-1)
 	}
+	j.closeDir()
 	if j.reply != nil {
 		j.reply <- res
 		j.reply = nil

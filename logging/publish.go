@@ -3,6 +3,7 @@ package logging
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 )
@@ -154,24 +155,20 @@ func (c *Collator) publish(j *job) {
 // rolled file is in place; a failure is logged and answered.
 func (c *Collator) publishFile(j *job) bool {
 	if j.durable {
-		if err := c.syncPending(j.raw); err != nil {
+		if err := c.syncRaw(j); err != nil {
 			c.log.Warn("rolled file sync failed; published all the same, it may not survive a power loss",
 				"log", j.log, "path", j.raw, "err", err)
 		} else {
 			c.countJob(j, cSyncs, 1)
 		}
 	}
-	if err := renameNoReplace(j.raw, j.final()); err != nil {
+	if err := c.renameRaw(j, filepath.Base(j.final()), j.durable); err != nil {
 		c.log.Error("cannot publish rolled file; it stays hidden until the next start",
 			"log", j.log, "path", j.raw, "err", err)
 		c.answer(j, opResult{err: fmt.Errorf("logging: roll %s: publish %s: %w", j.log, j.raw, err)})
 		return false
 	}
-	if j.durable {
-		if err := c.fs.syncDir(j.storage.Dir); err != nil {
-			c.log.Warn("rolled folder sync failed", "dir", j.storage.Dir, "err", err)
-		}
-	}
+	j.rolled.Path = j.where(filepath.Base(j.final()))
 	return true
 }
 

@@ -341,3 +341,57 @@ func TestRecoveryFsyncsBeforePublishing(t *testing.T) {
 		t.Errorf("%s published without an fsync of its data (fsyncs: %q)", a, synced)
 	}
 }
+
+// TestPublishFollowsMovedFolder moves the rolled folder away while a
+// durable roll's pending file waits for its fsync: the file is published
+// in the moved folder (the job names its files relative to the folder it
+// opened at the roll), the Roll answers that path, OnRoll is not called
+// (the folder is no longer the log's), and no pending file is left.
+func TestPublishFollowsMovedFolder(t *testing.T) {
+	dir := t.TempDir()
+	td := filepath.Join(dir, "archive")
+	cfg := testCfg(dir, Policy{})
+	cfg.Durability = DurabilityRoll
+	cfg.Logs[0].Storage.Dir = td
+	fsys, unblock := holdPendingSyncs()
+	var seen onRolls
+	opts := testOpts()
+	opts.OnRoll = seen.add
+	c, err := open(cfg, opts, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { unblock(); c.Close() }()
+	write(t, c, testLog, "the record")
+	type rollRes struct {
+		r   []Rolled
+		err error
+	}
+	done := make(chan rollRes, 1)
+	go func() {
+		r, err := c.Roll(testLog)
+		done <- rollRes{r, err}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(pendingFiles(t, td)) < 1 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	moved := td + ".moved"
+	if err := os.Rename(td, moved); err != nil {
+		t.Fatal(err)
+	}
+	unblock()
+	res := <-done
+	if res.err != nil || len(res.r) != 1 {
+		t.Fatalf("Roll: %v, %v", res.r, res.err)
+	}
+	if p := res.r[0].Path; filepath.Dir(p) != moved || readString(t, p) != "the record\n" {
+		t.Errorf("Roll answered %s, want the published file in %s", p, moved)
+	}
+	if h := hiddenLeft(t, moved); len(h) > 0 {
+		t.Errorf("hidden files left in the moved folder: %q", h)
+	}
+	if p := seen.paths(); len(p) != 0 {
+		t.Errorf("OnRoll called with %q for a file in a folder moved away", p)
+	}
+}

@@ -285,7 +285,7 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 		return r, nil
 	}
 	st.Dir = td
-	j := &job{l: l, log: l.name, raw: dst, base: base, storage: st, rolled: *r, durable: durable, reply: w.waiter}
+	j := &job{l: l, log: l.name, raw: dst, base: base, storage: st, rolled: *r, durable: durable, reply: w.waiter, dir: openJobDir(td)}
 	w.waiter = nil // the job answers it, once the file is in its final form
 	if w.deferring() {
 		w.def.jobs = append(w.def.jobs, j)

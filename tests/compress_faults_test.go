@@ -551,3 +551,61 @@ func TestSIGTERMFinishesCompression(t *testing.T) {
 		t.Errorf("%s and the active file hold %d bytes, not the %d posted", files[0], len(got), len(body))
 	}
 }
+
+// TestFolderMovedDuringCompression moves the folder a forced roll's file
+// is being compressed in (zstd at level 19, seconds) while it is: the
+// rolled folder by hand (mv logs/archive archive.moved), and the log
+// folder with its rolled files (mv logs logs.old && mkdir logs). The
+// compression is finished in the moved folder: roll prints the path there,
+// the file decompresses with the stock zstd to every record posted, no raw
+// file or temporary is left in either folder, and the daemon says that the
+// folder was moved (adversarial finding: the job was abandoned, the
+// records left in a hidden raw file next to a stray temporary).
+func TestFolderMovedDuringCompression(t *testing.T) {
+	needCompressTools(t)
+	for _, tc := range []struct{ name, rolledDir string }{
+		{"rolled folder", "archive"},
+		{"log folder", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tempDir(t)
+			d := startDaemon(t, writeConfig(t, dir, slowZstdConf(tc.rolledDir)))
+			from := filepath.Join(d.logs, tc.rolledDir)
+			body := d.postParts(t, "access", hexRecords("m", 60000)) // about 13 MiB: seconds at level 19
+			done := d.ctlAsync("roll")
+			waitRaw(t, from)
+			moved := from + ".moved"
+			if err := os.Rename(from, moved); err != nil {
+				t.Fatal(err)
+			}
+			if tc.rolledDir == "" {
+				if err := os.Mkdir(from, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var r runResult
+			select {
+			case r = <-done:
+			case <-time.After(3 * waitLimit):
+				t.Fatal("roll did not return")
+			}
+			paths := lines(r.stdout)
+			if r.code != 0 || len(paths) != 1 || filepath.Dir(paths[0]) != moved || !strings.HasSuffix(paths[0], ".old.zst") {
+				t.Fatalf("roll: %v, want one .old.zst in %s", r, moved)
+			}
+			if got := stockDecompress(t, paths[0]); !bytes.Equal(got, body) {
+				t.Errorf("%s decompresses to %d bytes, not the %d posted", paths[0], len(got), len(body))
+			}
+			dirs := []string{moved}
+			if tc.rolledDir == "" {
+				dirs = append(dirs, from) // made again
+			}
+			if left := compressingFiles(t, dirs...); len(left) != 0 {
+				t.Errorf("hidden compression files left: %q", left)
+			}
+			if d.logCount("the rolled folder was moved before its rolled file was in its final form") != 1 {
+				t.Errorf("the daemon did not say the folder was moved:\n%s", d.stderr.String())
+			}
+		})
+	}
+}
