@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
 )
 
@@ -61,7 +62,6 @@ func (p *pipe) send(ctx context.Context) error {
 				todo = todo[1:]
 				continue
 			}
-			p.checkAnswerLost(err, todo[0])
 			if err := r.failed(err); err != nil {
 				return err
 			}
@@ -91,27 +91,37 @@ func (p *pipe) send(ctx context.Context) error {
 			continue
 		}
 		sent = 0 // every request written is to be written again
-		p.checkAnswerLost(err, todo[0])
+		lost := answerLost(err)
 		if err := r.failed(err); err != nil {
 			return err
+		}
+		if lost != "" {
+			// todo[0] was written whole (Send succeeded): sent again,
+			// it may be written twice.
+			p.count(func(st *PipeStats) { st.Unanswered += todo[0].lines })
+			p.cfg.Warn(fmt.Sprintf(lost+" (%v); sending them again: if it had written them, they are now written twice", todo[0].lines, err))
 		}
 	}
 }
 
-// checkAnswerLost says so when err, the failure of a request sent whole,
-// is not an answer: the daemon went away (killed, or the connection cut)
-// before answering req, and may have written its lines before it did. They
-// are sent again all the same, since losing them is worse: this is the one
-// way the pipe writes lines twice (docs/pipe.md, "at least once"). A
-// refusal (an answer) or a daemon that could not be reached wrote nothing.
-func (p *pipe) checkAnswerLost(err error, req *pipeRequest) {
+// answerLost returns, as a format for the request's line count, why err,
+// the failure to read the answer of a request written whole, leaves the
+// request's fate unknown: the daemon went away (killed, or the connection
+// cut) or did not answer in time, and may have written its lines before.
+// They are sent again all the same, since losing them is worse: this is
+// the one way the pipe writes lines twice (docs/pipe.md, "at least once").
+// It returns "" for an answer (a refusal wrote nothing) and for a daemon
+// that could not be reached.
+func answerLost(err error) string {
 	var re *RemoteError
 	var ue *UnreachableError
-	if err == nil || errors.As(err, &re) || errors.As(err, &ue) {
-		return
+	switch {
+	case err == nil || errors.As(err, &re) || errors.As(err, &ue):
+		return ""
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
+		return "logrolld did not answer within " + pipeRequestDeadline.String() + " a request of %d lines"
 	}
-	p.count(func(st *PipeStats) { st.Unanswered += req.lines })
-	p.cfg.Warn(fmt.Sprintf("logrolld went away without answering a request of %d lines (%v); sending them again: if it had written them, they are now written twice", req.lines, err))
+	return "logrolld went away without answering a request of %d lines"
 }
 
 // delivered accounts for a request answered 200 and releases its lines.

@@ -90,6 +90,32 @@ func TestPipeRetries(t *testing.T) {
 	}
 }
 
+// sendRecvPoster is a fakePoster through Send and Recv (a
+// PipelinedPoster that never has two requests in flight): Recv answers
+// the request Send wrote; after an error, what was sent is forgotten, as
+// with a connection lost.
+type sendRecvPoster struct {
+	fakePoster
+	sent [][][]byte
+}
+
+func (f *sendRecvPoster) Send(ctx context.Context, log string, chunks [][]byte) error {
+	f.sent = append(f.sent, chunks)
+	return nil
+}
+
+func (f *sendRecvPoster) Recv(ctx context.Context) (int, error) {
+	chunks := f.sent[0]
+	f.sent = f.sent[1:]
+	n, err := f.PostLines(ctx, "access", chunks)
+	if err != nil {
+		f.sent = nil
+	}
+	return n, err
+}
+
+func (f *sendRecvPoster) Pipelined() bool { return false }
+
 // TestPipeAnswerLost: a request whose answer never comes (the connection
 // cut after it was sent: the daemon may have written it) is sent again,
 // counted in Unanswered and said; a refusal and a daemon not reached are
@@ -101,7 +127,7 @@ func TestPipeAnswerLost(t *testing.T) {
 		2: &UnreachableError{Socket: "s", Err: errors.New("connection refused")},
 		3: &RemoteError{Status: http.StatusServiceUnavailable, Msg: "stopping"},
 	}
-	f := &fakePoster{fail: func(call int) error { return fails[call] }}
+	f := &sendRecvPoster{fakePoster: fakePoster{fail: func(call int) error { return fails[call] }}}
 	var warnings []string
 	st, err := RunPipe(context.Background(), strings.NewReader(in), PipeConfig{
 		Poster: f, Log: "access", Warn: func(m string) { warnings = append(warnings, m) },

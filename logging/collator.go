@@ -610,6 +610,8 @@ func (c *Collator) Close() error {
 					c.pub.pending.Add(-1)
 					j.closeDir()
 				}
+			} else {
+				j.closeDir() // its raw file stays for the next start
 			}
 		}
 		c.newJobs = nil

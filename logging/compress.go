@@ -60,8 +60,8 @@ var errAborted = errors.New("compression stopped by Close")
 // drainWait bounds how long Close goes on compressing the files rolled
 // before it (the one in progress, those waiting, and the retries due
 // within it): a graceful stop leaves no file hidden when it can, and
-// still ends well within a service manager's stop timeout (systemd's
-// default is 90 s). What is left after it stays hidden, and the next
+// still ends within the shipped unit's TimeoutStopSec (60 s) with the
+// ingest and admin drains before it. What is left after it stays hidden, and the next
 // start compresses it.
 const drainWait = 30 * time.Second
 

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -66,6 +64,12 @@ func (c *Collator) compressFile(j *job, abort <-chan struct{}) (Rolled, error) {
 	if err != nil {
 		return Rolled{}, err
 	}
+	var src io.Reader = in
+	var lines *lineCounter
+	if j.recovered {
+		lines = &lineCounter{r: in}
+		src = lines
+	}
 	tmp, err := createTempAt(dfd, dir, "."+finalBase+tmpInfix)
 	if err != nil {
 		return Rolled{}, fmt.Errorf("create the temporary of %s: %w", j.final(), err)
@@ -86,7 +90,7 @@ func (c *Collator) compressFile(j *job, abort <-chan struct{}) (Rolled, error) {
 		out = c.fs.compressed(out)
 	}
 	bw := bufio.NewWriterSize(out, 256<<10)
-	n, err := c.comp.chunks.encodeFile(bw, in, j.storage, j.base, fi.ModTime(), func() { c.comp.yield(abort) }, abort)
+	n, err := c.comp.chunks.encodeFile(bw, src, j.storage, j.base, fi.ModTime(), func() { c.comp.yield(abort) }, abort)
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -124,47 +128,11 @@ func (c *Collator) compressFile(j *job, abort <-chan struct{}) (Rolled, error) {
 	}
 	r := j.rolled
 	r.Bytes, r.RawBytes = n, fi.Size()
+	if lines != nil {
+		r.Records = lines.n
+	}
 	r.Path = j.where(finalBase)
 	return r, nil
-}
-
-// openAt opens the file of path's base name in the folder dfd.
-func openAt(dfd int, path string, flags int, perm uint32) (*os.File, error) {
-	fd, err := unix.Openat(dfd, filepath.Base(path), flags|unix.O_CLOEXEC, perm)
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	return os.NewFile(uintptr(fd), path), nil
-}
-
-// createTempAt creates a new file in the folder dfd (whose path was dir)
-// named prefix and random digits, as os.CreateTemp does.
-func createTempAt(dfd int, dir, prefix string) (*os.File, error) {
-	for try := 0; ; try++ {
-		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
-		f, err := openAt(dfd, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW, 0o600)
-		if err == nil || !errors.Is(err, fs.ErrExist) || try == 100 {
-			return f, err
-		}
-	}
-}
-
-// movedDir reports whether the folder d, opened at path dir, is no longer
-// there (moved or removed; someone may have made a new one there), and
-// where it is now (/proc/self/fd; dir when that cannot be read).
-func movedDir(d *os.File, dir string) (string, bool) {
-	fi, err := d.Stat()
-	if err != nil {
-		return dir, false
-	}
-	if cur, err := os.Stat(dir); err == nil && os.SameFile(fi, cur) {
-		return dir, false
-	}
-	now, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(int(d.Fd())))
-	if err != nil || !filepath.IsAbs(now) {
-		return dir, true
-	}
-	return now, true
 }
 
 // sizeOf returns fi's size, or -1 for a nil fi.
@@ -173,22 +141,6 @@ func sizeOf(fi fs.FileInfo) int64 {
 		return -1
 	}
 	return fi.Size()
-}
-
-// renameNoReplaceAt renames the file old of the folder dfd to new in the
-// same folder unless new exists (renameat2 RENAME_NOREPLACE): a final name
-// never replaces a file. On a filesystem without it, it checks first (a
-// narrow race).
-func renameNoReplaceAt(dfd int, old, new string) error {
-	err := unix.Renameat2(dfd, old, dfd, new, unix.RENAME_NOREPLACE)
-	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
-		var st unix.Stat_t
-		if serr := unix.Fstatat(dfd, new, &st, unix.AT_SYMLINK_NOFOLLOW); serr == nil {
-			return unix.EEXIST
-		}
-		return unix.Renameat(dfd, old, dfd, new)
-	}
-	return err
 }
 
 // futimes sets f's access and modification times to t (futimes(2),

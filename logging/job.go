@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -47,9 +46,11 @@ type job struct {
 	recovered bool
 }
 
-// openJobDir opens the folder dir for a job's dir (nil when it cannot be).
-func openJobDir(dir string) *os.File {
-	d, err := os.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+// openJobDirOrNil opens the folder dir for a job's dir, or returns nil:
+// the job's first step then opens it by path (folder), and says why if it
+// cannot.
+func openJobDirOrNil(dir string) *os.File {
+	d, err := openDir(dir)
 	if err != nil {
 		return nil
 	}
@@ -60,7 +61,7 @@ func openJobDir(dir string) *os.File {
 // could not.
 func (j *job) folder() (*os.File, error) {
 	if j.dir == nil {
-		d, err := os.OpenFile(filepath.Dir(j.raw), os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+		d, err := openDir(filepath.Dir(j.raw))
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil, fmt.Errorf("%s: %w", j.raw, errRawGone)
@@ -82,7 +83,7 @@ func (j *job) closeDir() {
 
 // where returns the path r should report for a file named base in the
 // job's folder: where the folder is now, and sets j.moved when that is no
-// longer its path.
+// longer its path (the old path when where it went cannot be read).
 func (j *job) where(base string) string {
 	dir := filepath.Dir(j.raw)
 	if j.dir == nil {
@@ -90,7 +91,9 @@ func (j *job) where(base string) string {
 	}
 	if now, moved := movedDir(j.dir, dir); moved {
 		j.moved = true
-		return filepath.Join(now, base)
+		if now != "" {
+			return filepath.Join(now, base)
+		}
 	}
 	return filepath.Join(dir, base)
 }
@@ -128,14 +131,15 @@ func (c *Collator) renameRaw(j *job, base string, durable bool) error {
 	return nil
 }
 
-// syncJobDir fsyncs j's folder where it is now, and warns if that fails.
+// syncJobDir fsyncs j's folder, the one it holds open wherever it is now,
+// and warns if that fails.
 func (c *Collator) syncJobDir(j *job) {
 	dir := filepath.Dir(j.raw)
-	if j.dir != nil {
-		dir, _ = movedDir(j.dir, dir)
+	if d, err := j.folder(); err == nil {
+		dir = procPath(d)
 	}
 	if err := c.fs.syncDir(dir); err != nil {
-		c.log.Warn("rolled folder sync failed", "dir", dir, "err", err)
+		c.log.Warn("rolled folder sync failed", "dir", filepath.Dir(j.raw), "err", err)
 	}
 }
 
@@ -235,6 +239,7 @@ func (c *Collator) publishRaw(j *job, cause error) {
 // reported to OnRoll (neither counted in the log space nor handed on).
 func (c *Collator) finished(j *job, r Rolled) {
 	if j.moved {
+		r.Dir = filepath.Dir(r.Path)
 		c.log.Warn("the rolled folder was moved before its rolled file was in its final form: the file was finished in the moved folder, which is no longer counted, listed, deleted or handed on",
 			"log", j.log, "path", r.Path, "folder_was", filepath.Dir(j.raw), "records", r.Records)
 		c.answer(j, opResult{rolled: &r})

@@ -2,10 +2,13 @@ package logging
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+
+	"golang.org/x/sys/unix"
 )
 
 // Publishing a durable roll off the write path (DurabilityRoll, logs stored
@@ -162,6 +165,9 @@ func (c *Collator) publishFile(j *job) bool {
 			c.countJob(j, cSyncs, 1)
 		}
 	}
+	if j.recovered {
+		j.rolled.Records = c.countRaw(j)
+	}
 	if err := c.renameRaw(j, filepath.Base(j.final()), j.durable); err != nil {
 		c.log.Error("cannot publish rolled file; it stays hidden until the next start",
 			"log", j.log, "path", j.raw, "err", err)
@@ -184,4 +190,24 @@ func (c *Collator) syncPending(path string) error {
 		err = cerr
 	}
 	return err
+}
+
+// countRaw returns the lines of j's raw file (0 when it cannot be read):
+// the records of a pending file a crash left, counted by the publisher, off
+// the start path.
+func (c *Collator) countRaw(j *job) int64 {
+	d, err := j.folder()
+	if err != nil {
+		return 0
+	}
+	f, err := openAt(int(d.Fd()), j.raw, unix.O_RDONLY, 0)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	lc := &lineCounter{r: f}
+	if _, err := io.Copy(io.Discard, lc); err != nil {
+		c.log.Warn("cannot count the records of a rolled file a crash left hidden", "path", j.raw, "err", err)
+	}
+	return lc.n
 }

@@ -354,6 +354,16 @@ func TestPublishFollowsMovedFolder(t *testing.T) {
 	cfg.Durability = DurabilityRoll
 	cfg.Logs[0].Storage.Dir = td
 	fsys, unblock := holdPendingSyncs()
+	var mu sync.Mutex
+	var synced []os.FileInfo // the folders fsynced, as they were then
+	fsys.syncDir = func(p string) error {
+		if fi, err := os.Stat(p); err == nil {
+			mu.Lock()
+			synced = append(synced, fi)
+			mu.Unlock()
+		}
+		return syncPath(p)
+	}
 	var seen onRolls
 	opts := testOpts()
 	opts.OnRoll = seen.add
@@ -393,5 +403,16 @@ func TestPublishFollowsMovedFolder(t *testing.T) {
 	}
 	if p := seen.paths(); len(p) != 0 {
 		t.Errorf("OnRoll called with %q for a file in a folder moved away", p)
+	}
+	// The publication's folder fsync is the moved folder's, which holds
+	// the new name, not whatever is at the old path.
+	mfi, err := os.Stat(moved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(synced) == 0 || !os.SameFile(synced[len(synced)-1], mfi) {
+		t.Errorf("the last folder fsynced is not the moved folder (%d fsyncs)", len(synced))
 	}
 }

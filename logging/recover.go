@@ -1,9 +1,7 @@
 package logging
 
 import (
-	"bytes"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -181,12 +179,8 @@ func (c *Collator) recoveredJob(dir, name, final string, set *Config) *job {
 	} else {
 		c.log.Info("compressing a rolled file a crash left uncompressed", "path", raw)
 	}
-	records, err := countLines(raw)
-	if err != nil {
-		c.log.Warn("cannot count the records of a rolled file a crash left hidden", "path", raw, "err", err)
-	}
 	return &job{
-		l: l, log: rn.Active, raw: raw, base: base, storage: st,
+		l: l, log: rn.Active, raw: raw, base: base, storage: st, dir: openJobDirOrNil(dir),
 		// A pending file is fsynced before it is published whatever the
 		// durability now: it may come from a run at durability roll.
 		durable:   true,
@@ -194,33 +188,11 @@ func (c *Collator) recoveredJob(dir, name, final string, set *Config) *job {
 		rolled: Rolled{
 			Log: rn.Active, Path: filepath.Join(dir, final), Dir: dir,
 			Start: rn.Start, End: rn.End, Bytes: size, RawBytes: size,
-			Records: records,
 			// The roll's cause is not kept across a crash: CauseTime,
-			// said as "unknown" (finished).
+			// said as "unknown" (finished); the records are counted as
+			// the job reads the file (off the start path).
 			Cause: CauseTime, Compression: rn.Compression,
 		},
-	}
-}
-
-// countLines returns the number of lines of the file at path: the records
-// of a rolled file whose roll a crash interrupted.
-func countLines(path string) (int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	buf := make([]byte, 256<<10)
-	var n int64
-	for {
-		k, err := f.Read(buf)
-		n += int64(bytes.Count(buf[:k], []byte{'\n'}))
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
 	}
 }
 

@@ -234,11 +234,29 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 	if st.Compression != CompressionNone || pending {
 		dst = filepath.Join(td, rawName(rn.String()))
 	}
+	// A job finishes the file (a compression, a publication after the
+	// fsyncs): it holds its folder, opened before the rename, so that a
+	// folder moved from now on is followed (dirfd.go). If the rename made
+	// the folder again, or someone swapped it in between, the raw file is
+	// not in the one opened: the folder at the path is.
+	var jd *os.File
+	if dst != final {
+		jd = openJobDirOrNil(td)
+	}
 	err := w.checkPath()
 	if err == nil {
 		err = c.renameInto(l.path, dst, td)
 	}
+	if err == nil && dst != final && (jd == nil || !existsAt(int(jd.Fd()), dst)) {
+		if jd != nil {
+			jd.Close()
+		}
+		jd = openJobDirOrNil(td)
+	}
 	if err != nil {
+		if jd != nil {
+			jd.Close()
+		}
 		l.count(cRollFailures, 1)
 		w.retryLater(cause)
 		w.rollErr.fail(c.log, "roll failed; logging goes on into the active file", err,
@@ -285,7 +303,7 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 		return r, nil
 	}
 	st.Dir = td
-	j := &job{l: l, log: l.name, raw: dst, base: base, storage: st, rolled: *r, durable: durable, reply: w.waiter, dir: openJobDir(td)}
+	j := &job{l: l, log: l.name, raw: dst, base: base, storage: st, rolled: *r, durable: durable, reply: w.waiter, dir: jd}
 	w.waiter = nil // the job answers it, once the file is in its final form
 	if w.deferring() {
 		w.def.jobs = append(w.def.jobs, j)

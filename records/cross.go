@@ -111,7 +111,7 @@ func (c *Config) checkRouteConflicts() []Problem {
 			for _, v := range k.vals {
 				if prev, dup := k.seen[v]; dup {
 					p := c.logKeyProblem(l, k.key)
-					p.Msg = fmt.Sprintf("%q is already routed to logs[%d] (%s): a message goes to one log only", v, prev+1, c.Logs[prev].Filename)
+					p.Msg = fmt.Sprintf("%q is already routed to logs[%d] (%s): a message goes to one log only", v, c.Logs[prev].index+1, c.Logs[prev].Filename)
 					out = append(out, p)
 					continue
 				}

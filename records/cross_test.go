@@ -74,6 +74,13 @@ func TestCrossCheck(t *testing.T) {
 			`c.toml:13:20: logs[4].syslog_facility: must not be empty (remove the key to route nothing here)`,
 			`c.toml:16:20: logs[5].syslog_app_name: element 2: "x" is listed twice`,
 		}},
+		{name: "a conflict names the file's entries, past one that did not decode", src: logs +
+			"[[logs]]\nfilename = \"bad/name\"\n" +
+			"[[logs]]\nfilename = \"b\"\nsyslog_app_name = [\"x\"]\n" +
+			"[[logs]]\nfilename = \"c\"\nsyslog_app_name = [\"x\"]\n", errs: []string{
+			`c.toml:7:12: logs[3].filename: "bad/name" must be one path component (no '/')`,
+			`c.toml:13:20: logs[5].syslog_app_name: "x" is already routed to logs[4] (b.log): a message goes to one log only`,
+		}},
 		{name: "every bad element and every conflict at once", src: logs +
 			"[[logs]]\nfilename = \"a\"\nsyslog_facility = [\"AUTH\", \"local8\", \"local7\"]\nsyslog_app_name = [\"x\", \"\", \"a b\"]\n" +
 			"[[logs]]\nfilename = \"b\"\nsyslog_facility = [\"auth\", \"bogus\"]\nsyslog_app_name = [\"x\", 7]\n", errs: []string{

@@ -108,3 +108,38 @@ func TestTCPIdleEvicted(t *testing.T) {
 		}
 	})
 }
+
+// TestBytesWaiting: a connection with bytes unread in its socket is told
+// apart from an idle one, without reading them.
+func TestBytesWaiting(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	client, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	if bytesWaiting(server) {
+		t.Error("bytes waiting before any was sent")
+	}
+	client.Write([]byte("<13>1 - h a - - - x\n"))
+	deadline := time.Now().Add(5 * time.Second)
+	for !bytesWaiting(server) {
+		if time.Now().After(deadline) {
+			t.Fatal("the bytes sent are not seen waiting")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	buf := make([]byte, 64)
+	if n, _ := server.Read(buf); n != 20 {
+		t.Errorf("read %d bytes after the peek, want all 20", n)
+	}
+}

@@ -112,6 +112,8 @@ type Server struct {
 	abandonOne sync.Once
 	stopOnce   sync.Once
 
+	epoch time.Time // New's time: clock's origin
+
 	mu        sync.Mutex // guards listeners, conns, udps
 	listeners []net.Listener
 	conns     map[*tcpConn]struct{}
@@ -126,7 +128,7 @@ func New(cfg Config) *Server {
 		frameWait: cfg.FrameTimeout, retryWait: cfg.RetryWait, udpBuf: cfg.UDPReadBuffer,
 		stopWait: cfg.StopWait, log: cfg.Logger,
 		stopCh: make(chan struct{}), abandon: make(chan struct{}),
-		conns: map[*tcpConn]struct{}{},
+		conns: map[*tcpConn]struct{}{}, epoch: time.Now(),
 	}
 	if s.max <= 0 {
 		s.max = DefaultMaxMessage
@@ -159,6 +161,10 @@ func New(cfg Config) *Server {
 	s.router.Store(r)
 	return s
 }
+
+// clock returns the monotonic time since New, in nanoseconds: the
+// connections' idle times, which a step of the wall clock must not move.
+func (s *Server) clock() int64 { return int64(time.Since(s.epoch)) }
 
 // SetRouter replaces the Router for the messages parsed from now on (a
 // reload).

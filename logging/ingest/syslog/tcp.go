@@ -1,13 +1,18 @@
 package syslog
 
 import (
+	"cmp"
 	"errors"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // tcpReadBuffer is a connection's read buffer; it grows (up to
@@ -56,7 +61,7 @@ func (s *Server) ServeTCP(l net.Listener) error {
 			continue
 		}
 		tc := &tcpConn{s: s, c: c, remote: c.RemoteAddr().String()}
-		tc.active.Store(time.Now().UnixNano())
+		tc.active.Store(s.clock())
 		s.mu.Lock()
 		if s.isStopping() {
 			s.mu.Unlock()
@@ -73,32 +78,59 @@ func (s *Server) ServeTCP(l net.Listener) error {
 
 // evictIdlest makes room for the new connection c when MaxConns are open:
 // it stops the connection idle longest between frames, if idle IdleEvict
-// or more, and reports whether it did. The stopped connection delivers
-// what it read (a frame that began in a race with the eviction is read to
-// its end, as at Shutdown) and closes; until it has, one more connection
-// than MaxConns is open.
+// or more and with no byte waiting in its socket, and reports whether it
+// did. The stopped connection delivers what it read (a frame that began
+// in a race with the eviction is read to its end, as at Shutdown) and
+// closes; until it has, one more connection than MaxConns is open.
 func (s *Server) evictIdlest(c net.Conn) bool {
-	now := time.Now()
+	now := s.clock()
 	s.mu.Lock()
-	var victim *tcpConn
-	var since int64
+	var idle []*tcpConn
 	for tc := range s.conns {
-		if a := tc.active.Load(); tc.between.Load() && !tc.isStopped() && (victim == nil || a < since) {
-			victim, since = tc, a
+		if tc.between.Load() && now-tc.active.Load() >= int64(s.idleEvict) && !tc.isStopped() {
+			idle = append(idle, tc)
 		}
 	}
-	idle := now.Sub(time.Unix(0, since))
-	if victim == nil || idle < s.idleEvict {
+	slices.SortFunc(idle, func(a, b *tcpConn) int { return cmp.Compare(a.active.Load(), b.active.Load()) })
+	var victim *tcpConn
+	for _, tc := range idle {
+		if !bytesWaiting(tc.c) {
+			victim = tc
+			break
+		}
+	}
+	if victim == nil {
 		s.mu.Unlock()
 		return false
 	}
 	victim.wake()
 	s.mu.Unlock()
 	s.stats.connsEvicted.Add(1)
-	if n, ok := s.evictWarn.allow(now); ok {
-		s.log.Warn("syslog: too many connections: closed the one idle longest to make room", "closed", victim.remote, "idle", idle.Round(time.Second), "for", c.RemoteAddr().String(), "max", s.maxConns, "closed_since_last_warning", n)
+	if n, ok := s.evictWarn.allow(time.Now()); ok {
+		s.log.Warn("syslog: too many connections: closed the one idle longest to make room", "closed", victim.remote,
+			"idle", time.Duration(now-victim.active.Load()).Round(time.Second), "for", c.RemoteAddr().String(), "max", s.maxConns, "closed_since_last_warning", n)
 	}
 	return true
+}
+
+// bytesWaiting reports whether bytes wait unread in c's socket (a peek
+// that does not block, beside serve's Read): such a connection is not
+// idle, whatever its clock says, and closing it would throw them away.
+func bytesWaiting(c net.Conn) bool {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	n := 0
+	rc.Control(func(fd uintptr) {
+		var b [1]byte
+		n, _, _ = unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+	})
+	return n > 0
 }
 
 // isTemporary reports errors after which Accept may succeed again.
@@ -131,7 +163,7 @@ type tcpConn struct {
 	off int64 // stream offset of buf[0] (owned by serve)
 
 	// Read by evictIdlest, written by serve: when serve last began to
-	// wait in Read (UnixNano; the accept's at first), and whether it waits
+	// wait in Read (Server.clock; the accept's at first), and whether it waits
 	// there now with no frame in progress. Only such a connection may be
 	// evicted, and Read returns as soon as a byte is there: one idle that
 	// long has sent nothing for that long. One that is delivering (perhaps
@@ -236,7 +268,7 @@ func (tc *tcpConn) serve() {
 			tc.finish(&f, p, &b, buf, start, end, where)
 			return
 		}
-		tc.active.Store(time.Now().UnixNano())
+		tc.active.Store(s.clock())
 		tc.between.Store(!pending)
 		n, err := tc.c.Read(buf[end:])
 		tc.between.Store(false)
