@@ -36,7 +36,11 @@ type job struct {
 	// that needs it): every step names the job's files relative to it, not
 	// by path, so that a folder moved meanwhile (mv logs logs.old && mkdir
 	// logs, an archive folder moved by hand) is followed and the job
-	// finished there. Closed when the job ends (answer, abandon).
+	// finished there. Closed when the job ends (answer, abandon). One
+	// descriptor per job in flight: the compressor holds at most
+	// maxCompressBacklog waiting, and the publisher's queue is bounded by
+	// the fsyncs the kernel's dirty-page throttling lets pile up; Go
+	// raises the soft RLIMIT_NOFILE to the hard one.
 	dir *os.File
 	// moved is set once the job's files were found in a folder moved away
 	// from its path: the final file is no longer the daemon's.
