@@ -3,6 +3,7 @@ package logging
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,10 @@ const maxCompressBacklog = 8
 // errBehind is why a file is published uncompressed when the backlog is
 // full.
 var errBehind = errors.New("compression falls behind the rolls")
+
+// errMovedAtStop is why a file is published uncompressed at a stop: its
+// compression did not end within drainWait, and its folder was moved away.
+var errMovedAtStop = errors.New("the stop came before its compression ended, in a folder moved away")
 
 // errAborted is a compression stopped by Close once drainWait has passed:
 // the raw file stays, the next start compresses it.
@@ -258,7 +263,7 @@ func (p *compressor) run() {
 			}
 			wg.Wait()
 			p.chunks.close()
-			left := append(ready, waiting...)
+			left := p.publishMoved(append(ready, waiting...))
 			if len(left) > 0 {
 				raws := make([]string, len(left))
 				for i, j := range left {
@@ -270,6 +275,24 @@ func (p *compressor) run() {
 			return
 		}
 	}
+}
+
+// publishMoved publishes uncompressed, under their plain rolled names, the
+// jobs of jobs whose folder was moved away (the next start, which looks in
+// the configured folders, would never find them hidden there), and returns
+// the others.
+func (p *compressor) publishMoved(jobs []*job) []*job {
+	kept := jobs[:0]
+	for _, j := range jobs {
+		if j.dir != nil {
+			if _, moved := movedDir(j.dir, filepath.Dir(j.raw)); moved {
+				p.c.publishRaw(j, errMovedAtStop) // its answer counts it off pending
+				continue
+			}
+		}
+		kept = append(kept, j)
+	}
+	return kept
 }
 
 // takeDue moves the jobs of waiting whose retry is due to ready.

@@ -760,3 +760,49 @@ func TestCompressBacklogBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestCloseLeavesMovedFolderVisible: a compression that outlasts Close's
+// drain, in a rolled folder moved away meanwhile, is published uncompressed
+// there, under its plain rolled name: the next start looks in the
+// configured folders only, and would never find it hidden in the moved one.
+func TestCloseLeavesMovedFolderVisible(t *testing.T) {
+	dir := t.TempDir()
+	td := filepath.Join(dir, "archive")
+	cfg := testCfg(dir, Policy{})
+	cfg.Logs[0].Storage = Storage{Dir: td, Compression: CompressionGzip}
+	moved := td + ".moved"
+	synctest.Test(t, func(t *testing.T) {
+		bd := &blockingDisk{blocked: make(chan struct{}, 1), release: make(chan struct{})}
+		c, err := open(cfg, testOpts(), fsOps{compressed: bd.wrap})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := incompressible(t, c)
+		rolled := make(chan []Rolled, 1)
+		go func() {
+			r, _ := c.Roll()
+			rolled <- r
+		}()
+		<-bd.blocked
+		if err := os.Rename(td, moved); err != nil {
+			t.Fatal(err)
+		}
+		closed := make(chan error, 1)
+		go func() { closed <- c.Close() }()
+		time.Sleep(drainWait + time.Second)
+		close(bd.release)
+		if err := <-closed; err != nil {
+			t.Fatal(err)
+		}
+		r := <-rolled
+		if len(r) != 1 || filepath.Dir(r[0].Path) != moved || !strings.HasSuffix(r[0].Path, ".old") {
+			t.Fatalf("Roll during Close: %v, want the plain rolled file in %s", r, moved)
+		}
+		if got := readString(t, r[0].Path); got != string(want) {
+			t.Errorf("%s: %d bytes, want %d", r[0].Path, len(got), len(want))
+		}
+	})
+	if h := hiddenLeft(t, moved); len(h) > 0 {
+		t.Errorf("hidden files left in the moved folder: %q", h)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -99,8 +100,8 @@ func movedDir(d *os.File, dir string) (where string, moved bool) {
 		return "", false
 	}
 	now, err := os.Readlink(procPath(d))
-	if err != nil || !filepath.IsAbs(now) || now == dir {
-		return "", true
+	if err != nil || !filepath.IsAbs(now) || now == dir || strings.HasSuffix(now, " (deleted)") {
+		return "", true // removed, or where it went cannot be read
 	}
 	return now, true
 }

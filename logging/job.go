@@ -251,7 +251,7 @@ func (c *Collator) finished(j *job, r Rolled) {
 	}
 	cause := r.Cause.String()
 	if j.recovered {
-		cause = "unknown (rolled before a crash, finished at start)"
+		cause = "unknown (rolled before a stop or a crash, finished at start)"
 	}
 	attrs := []any{"log", r.Log, "path", r.Path, "cause", cause, "bytes", r.Bytes, "records", r.Records}
 	if r.Compression != CompressionNone {

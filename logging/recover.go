@@ -177,7 +177,7 @@ func (c *Collator) recoveredJob(dir, name, final string, set *Config) *job {
 	if rn.Compression == CompressionNone {
 		c.log.Info("publishing a rolled file a crash left hidden", "path", raw)
 	} else {
-		c.log.Info("compressing a rolled file a crash left uncompressed", "path", raw)
+		c.log.Info("compressing a rolled file a stop or a crash left uncompressed", "path", raw)
 	}
 	return &job{
 		l: l, log: rn.Active, raw: raw, base: base, storage: st, dir: openJobDirOrNil(dir),

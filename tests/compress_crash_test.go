@@ -93,7 +93,7 @@ func kill9Compressing(t *testing.T, comp string) {
 		saidBehind = saidBehind || behind(d)
 		d = startDaemon(t, cfg)
 		d.waitCompressed(t, d.logs, arch)
-		if n := strings.Count(strings.Join(left, " "), ".raw"); n > 0 && d.logCount("compressing a rolled file a crash left uncompressed")+d.logCount("removed what compressions interrupted") == 0 {
+		if n := strings.Count(strings.Join(left, " "), ".raw"); n > 0 && d.logCount("compressing a rolled file a stop or a crash left uncompressed")+d.logCount("removed what compressions interrupted") == 0 {
 			t.Errorf("kill %q left %d raw files; the restart did not say it recovered them", p.name, n)
 		}
 	}
