@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -104,6 +105,17 @@ func movedDir(d *os.File, dir string) (where string, moved bool) {
 		return "", true // removed, or where it went cannot be read
 	}
 	return now, true
+}
+
+// removedDir reports whether the open folder d was removed (no link to it
+// is left).
+func removedDir(d *os.File) bool {
+	fi, err := d.Stat()
+	if err != nil {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Nlink == 0
 }
 
 // lineCounter counts the newlines read through it: the records of a

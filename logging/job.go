@@ -48,6 +48,9 @@ type job struct {
 	// recovered is a job a start found (recover.go): the roll's cause was
 	// not kept across the crash.
 	recovered bool
+	// removed is set with moved when the folder was removed: the file went
+	// with it.
+	removed bool
 }
 
 // openJobDirOrNil opens the folder dir for a job's dir, or returns nil:
@@ -95,6 +98,7 @@ func (j *job) where(base string) string {
 	}
 	if now, moved := movedDir(j.dir, dir); moved {
 		j.moved = true
+		j.removed = removedDir(j.dir)
 		if now != "" {
 			return filepath.Join(now, base)
 		}
@@ -242,6 +246,12 @@ func (c *Collator) publishRaw(j *job, cause error) {
 // reload drops: it is said and answered with its path there, and not
 // reported to OnRoll (neither counted in the log space nor handed on).
 func (c *Collator) finished(j *job, r Rolled) {
+	if j.removed {
+		c.log.Error("the rolled folder was removed before its rolled file was in its final form: the file went with it",
+			"log", j.log, "folder", filepath.Dir(j.raw), "records", r.Records)
+		c.answer(j, opResult{err: fmt.Errorf("logging: roll %s: the rolled folder %s was removed, and the rolled file with it", j.log, filepath.Dir(j.raw))})
+		return
+	}
 	if j.moved {
 		r.Dir = filepath.Dir(r.Path)
 		c.log.Warn("the rolled folder was moved before its rolled file was in its final form: the file was finished in the moved folder, which is no longer counted, listed, deleted or handed on",

@@ -416,3 +416,34 @@ func TestPublishFollowsMovedFolder(t *testing.T) {
 		t.Errorf("the last folder fsynced is not the moved folder (%d fsyncs)", len(synced))
 	}
 }
+
+// TestPublishFolderRemoved removes the rolled folder right after a durable
+// roll's publication renamed the file into place (at the folder's fsync):
+// the Roll is answered with an error saying the folder and the file went,
+// never with a path that no longer names anything.
+func TestPublishFolderRemoved(t *testing.T) {
+	dir := t.TempDir()
+	td := filepath.Join(dir, "archive")
+	cfg := testCfg(dir, Policy{})
+	cfg.Durability = DurabilityRoll
+	cfg.Logs[0].Storage.Dir = td
+	var removed atomic.Bool
+	fsys := fsOps{syncDir: func(p string) error {
+		if strings.HasPrefix(p, "/proc/self/fd/") && removed.CompareAndSwap(false, true) {
+			if err := os.RemoveAll(td); err != nil {
+				t.Error(err)
+			}
+		}
+		return syncPath(p)
+	}}
+	c, err := open(cfg, testOpts(), fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	write(t, c, testLog, "the record")
+	r, err := c.Roll(testLog)
+	if err == nil || !strings.Contains(err.Error(), "was removed") {
+		t.Errorf("Roll after the folder's removal: %v, %v; want an error saying it was removed", r, err)
+	}
+}
