@@ -32,6 +32,7 @@ type security struct {
 	tls    *tls.Config    // nil: plain TCP
 	tokens *ingest.Tokens // nil: no token asked
 	cert   string         // "subject, expiry, SHA-256" of the certificate, for the log
+	chain  string         // SHA-256 of every certificate served (the intermediates too)
 	ca     string         // "SHA-256 …" of the client CA file's content; "" without one
 }
 
@@ -46,8 +47,11 @@ func securityChanges(old, sec *security) []records.Change {
 		return nil
 	}
 	var out []records.Change
-	if old.cert != sec.cert {
+	switch {
+	case old.cert != sec.cert:
 		out = append(out, records.Change{Name: records.TLSCertFile + " (certificate)", Old: old.cert, New: sec.cert})
+	case old.chain != sec.chain:
+		out = append(out, records.Change{Name: records.TLSCertFile + " (intermediate certificates)", Old: old.chain, New: sec.chain})
 	}
 	if old.ca != sec.ca {
 		out = append(out, records.Change{Name: records.TLSClientCAFile + " (content)", Old: old.ca, New: sec.ca})
@@ -91,6 +95,11 @@ func loadSecurity(cfg *records.Config, now time.Time) (*security, []string, erro
 				Err: fmt.Errorf("%s: the certificate (%s) is not valid before %s", certFile, leaf.Subject, leaf.NotBefore.Format(time.RFC3339))}
 		}
 		pair.Leaf = leaf
+		all := sha256.New()
+		for _, der := range pair.Certificate {
+			all.Write(der)
+		}
+		sec.chain = "SHA-256 " + hex.EncodeToString(all.Sum(nil)[:8])
 		sum := sha256.Sum256(leaf.Raw)
 		sec.cert = fmt.Sprintf("%s, valid until %s, SHA-256 %s", leaf.Subject, leaf.NotAfter.Format(time.RFC3339), hex.EncodeToString(sum[:8]))
 		sec.tls = &tls.Config{

@@ -43,6 +43,10 @@ func TestSecurityChanges(t *testing.T) {
 			"proxy.config.ingest.tls_cert_file (certificate): CN=a -> CN=b",
 			"proxy.config.ingest.tls_client_ca_file (content): SHA-256 01 -> SHA-256 02",
 		}},
+		{"intermediates only", &security{cert: "CN=a", chain: "SHA-256 01", ca: "SHA-256 01", tokens: base.tokens},
+			&security{cert: "CN=a", chain: "SHA-256 02", ca: "SHA-256 01", tokens: base.tokens}, []string{
+				"proxy.config.ingest.tls_cert_file (intermediate certificates): SHA-256 01 -> SHA-256 02",
+			}},
 		{"TLS off", base, &security{tokens: base.tokens}, []string{
 			"proxy.config.ingest.tls_cert_file (certificate): CN=a -> ",
 			"proxy.config.ingest.tls_client_ca_file (content): SHA-256 01 -> ",
