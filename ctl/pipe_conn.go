@@ -42,6 +42,7 @@ type PipeConn struct {
 	pending   int   // requests written on c and not answered
 	werr      error // a write on c failed: it is only read, for the answers pending
 	sentAhead int64 // requests sent before the answer of the one before (for tests)
+	path      string // the path of the last request sent (a PipeConn serves one log), for errors
 }
 
 // NewPipeConn returns a PipeConn for the daemon serving on socketPath; it
@@ -72,8 +73,8 @@ func (pc *PipeConn) Send(ctx context.Context, log string, chunks [][]byte) error
 		n += len(c)
 	}
 	pc.head = append(pc.head[:0], "POST "...)
-	pc.head = append(pc.head, PathLogs...)
-	pc.head = append(pc.head, url.PathEscape(log)...)
+	pc.path = PathLogs + url.PathEscape(log)
+	pc.head = append(pc.head, pc.path...)
 	pc.head = append(pc.head, " HTTP/1.1\r\nHost: logrolld\r\nContent-Type: text/plain; charset=utf-8\r\nAccept: application/json\r\nContent-Length: "...)
 	pc.head = strconv.AppendInt(pc.head, int64(n), 10)
 	pc.head = append(pc.head, "\r\n\r\n"...)
@@ -84,10 +85,10 @@ func (pc *PipeConn) Send(ctx context.Context, log string, chunks [][]byte) error
 	if _, err := bufs.WriteTo(pc.c); err != nil {
 		// A request cut short is not processed. Those before it may
 		// have been: their answers are still read.
-		pc.werr = fmt.Errorf("ctl: POST %s%s: %w", PathLogs, log, err)
+		pc.werr = fmt.Errorf("ctl: POST %s: %w", pc.path, err)
 		if pc.pending == 0 {
 			pc.Close()
-			return fmt.Errorf("ctl: POST %s%s: %w", PathLogs, log, err)
+			return fmt.Errorf("ctl: POST %s: %w", pc.path, err)
 		}
 		return pc.werr
 	}
@@ -112,15 +113,15 @@ func (pc *PipeConn) Recv(ctx context.Context) (int, error) {
 	if err != nil {
 		pc.Close()
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return 0, fmt.Errorf("ctl: POST %s: %w", PathLogs, ctxErr)
+			return 0, fmt.Errorf("ctl: POST %s: %w", pc.path, ctxErr)
 		}
-		return 0, fmt.Errorf("ctl: POST %s: read answer: %w", PathLogs, err)
+		return 0, fmt.Errorf("ctl: POST %s: read answer: %w", pc.path, err)
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
 	resp.Body.Close()
 	if err != nil {
 		pc.Close()
-		return 0, fmt.Errorf("ctl: POST %s: read answer: %w", PathLogs, err)
+		return 0, fmt.Errorf("ctl: POST %s: read answer: %w", pc.path, err)
 	}
 	pc.pending--
 	if resp.Header.Get(HeaderPipelining) != "" {
@@ -142,7 +143,7 @@ func (pc *PipeConn) Recv(ctx context.Context) (int, error) {
 	}
 	if err := json.Unmarshal(data, &out); err != nil {
 		pc.Close()
-		return 0, fmt.Errorf("ctl: POST %s: decode answer: %w", PathLogs, err)
+		return 0, fmt.Errorf("ctl: POST %s: decode answer: %w", pc.path, err)
 	}
 	return out.Records, nil
 }
