@@ -38,10 +38,10 @@ type PipeConn struct {
 	c         net.Conn
 	br        *bufio.Reader
 	head      []byte
-	pipelined bool  // the daemon answered Logroll-Pipelining on c
-	pending   int   // requests written on c and not answered
-	werr      error // a write on c failed: it is only read, for the answers pending
-	sentAhead int64 // requests sent before the answer of the one before (for tests)
+	pipelined bool   // the daemon answered Logroll-Pipelining on c
+	pending   int    // requests written on c and not answered
+	werr      error  // a write on c failed: it is only read, for the answers pending
+	sentAhead int64  // requests sent before the answer of the one before (for tests)
 	path      string // the path of the last request sent (a PipeConn serves one log), for errors
 }
 
