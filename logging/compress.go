@@ -205,7 +205,10 @@ func (p *compressor) abandonQueued(more []*job) {
 
 // run is the pool's goroutine: it hands ready jobs to the workers in
 // order, takes back their results, and arms one timer for the earliest
-// retry.
+// retry. Once shutdown closes quit it drains (see compressor): it takes
+// what was queued, goes on until no job is ready, waiting or in progress,
+// or until p.drain has passed, then stops the workers and ends every job
+// left (finish).
 func (p *compressor) run() {
 	defer close(p.done)
 	work := make(chan *job)
@@ -220,7 +223,9 @@ func (p *compressor) run() {
 	defer timer.Stop()
 	var ready, waiting []*job
 	busy := 0
-	for {
+	quit := p.quit
+	var drainEnd <-chan time.Time // set once quit is closed
+	for drainEnd == nil || len(ready)+len(waiting)+busy > 0 {
 		var send chan *job
 		var next *job
 		if len(ready) > 0 {
@@ -228,16 +233,7 @@ func (p *compressor) run() {
 		}
 		select {
 		case <-p.poke:
-			p.mu.Lock()
-			ready = append(ready, p.queue...)
-			p.queue = nil
-			p.mu.Unlock()
-			for len(ready) > maxCompressBacklog {
-				j := ready[0]
-				ready[0] = nil
-				ready = ready[1:]
-				p.c.publishRaw(j, errBehind)
-			}
+			ready = p.takeQueued(ready)
 		case send <- next:
 			ready[0] = nil
 			ready = ready[1:]
@@ -252,29 +248,64 @@ func (p *compressor) run() {
 		case <-timer.C:
 			ready, waiting = p.takeDue(ready, waiting)
 			p.arm(timer, waiting)
-		case <-p.quit:
-			ready, waiting, busy = p.drainJobs(work, results, ready, waiting, busy)
-			close(abort)
-			close(work)
-			for ; busy > 0; busy-- {
-				if j := <-results; !j.due.IsZero() {
-					waiting = append(waiting, j)
-				}
+		case <-quit:
+			// Nothing is submitted any more (stopped is set).
+			quit = nil
+			ready = p.takeQueued(ready)
+			if n := len(ready) + len(waiting) + busy; n > 0 {
+				p.c.log.Info("stopping: finishing the compression of rolled files", "files", n, "at_most", p.drain)
 			}
-			wg.Wait()
-			p.chunks.close()
-			left := p.publishMoved(append(ready, waiting...))
-			if len(left) > 0 {
-				raws := make([]string, len(left))
-				for i, j := range left {
-					raws[i] = j.raw
-				}
-				p.c.log.Warn("stopping: rolled files left hidden, the next start compresses them", "files", len(left), "raw", raws)
-			}
-			p.abandonQueued(left)
+			t := time.NewTimer(p.drain)
+			defer t.Stop()
+			drainEnd = t.C
+		case <-drainEnd:
+			p.finish(work, results, abort, &wg, append(ready, waiting...), busy)
 			return
 		}
 	}
+	p.finish(work, results, abort, &wg, nil, 0)
+}
+
+// takeQueued moves what submit queued to ready; beyond maxCompressBacklog
+// the oldest are published as they are.
+func (p *compressor) takeQueued(ready []*job) []*job {
+	p.mu.Lock()
+	ready = append(ready, p.queue...)
+	p.queue = nil
+	p.mu.Unlock()
+	for len(ready) > maxCompressBacklog {
+		j := ready[0]
+		ready[0] = nil
+		ready = ready[1:]
+		p.c.publishRaw(j, errBehind)
+	}
+	return ready
+}
+
+// finish ends run's drain: it aborts the busy jobs in progress and waits for
+// the workers, then ends the jobs left, those and the ones in left, which
+// were not begun or wait for a retry: published uncompressed where their
+// folder was moved away (publishMoved), otherwise abandoned hidden, named,
+// for the next start.
+func (p *compressor) finish(work, results chan *job, abort chan struct{}, wg *sync.WaitGroup, left []*job, busy int) {
+	close(abort)
+	close(work)
+	for ; busy > 0; busy-- {
+		if j := <-results; !j.due.IsZero() {
+			left = append(left, j)
+		}
+	}
+	wg.Wait()
+	p.chunks.close()
+	left = p.publishMoved(left)
+	if len(left) > 0 {
+		raws := make([]string, len(left))
+		for i, j := range left {
+			raws[i] = j.raw
+		}
+		p.c.log.Warn("stopping: rolled files left hidden, the next start compresses them", "files", len(left), "raw", raws)
+	}
+	p.abandonQueued(left)
 }
 
 // publishMoved publishes uncompressed, under their plain rolled names, the
@@ -309,51 +340,6 @@ func (p *compressor) takeDue(ready, waiting []*job) ([]*job, []*job) {
 	}
 	clear(waiting[len(kept):])
 	return ready, kept
-}
-
-// drainJobs is run's loop once shutdown has asked it to stop: nothing is
-// submitted any more, and it goes on handing the jobs queued, ready and
-// falling due to the workers, until none is left or p.drain has passed. It
-// returns what is left: run then aborts the jobs in progress and abandons
-// the others.
-func (p *compressor) drainJobs(work chan<- *job, results <-chan *job, ready, waiting []*job, busy int) ([]*job, []*job, int) {
-	p.mu.Lock()
-	ready = append(ready, p.queue...)
-	p.queue = nil
-	p.mu.Unlock()
-	if n := len(ready) + len(waiting) + busy; n > 0 {
-		p.c.log.Info("stopping: finishing the compression of rolled files", "files", n, "at_most", p.drain)
-	}
-	stop := time.NewTimer(p.drain)
-	defer stop.Stop()
-	retry := time.NewTimer(time.Hour)
-	defer retry.Stop()
-	p.arm(retry, waiting)
-	for len(ready)+len(waiting)+busy > 0 {
-		var send chan<- *job
-		var next *job
-		if len(ready) > 0 {
-			send, next = work, ready[0]
-		}
-		select {
-		case send <- next:
-			ready[0] = nil
-			ready = ready[1:]
-			busy++
-		case j := <-results:
-			busy--
-			if !j.due.IsZero() {
-				waiting = append(waiting, j)
-				p.arm(retry, waiting)
-			}
-		case <-retry.C:
-			ready, waiting = p.takeDue(ready, waiting)
-			p.arm(retry, waiting)
-		case <-stop.C:
-			return ready, waiting, busy
-		}
-	}
-	return ready, waiting, busy
 }
 
 // arm sets timer to the earliest due retry among waiting.

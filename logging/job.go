@@ -112,15 +112,11 @@ func (c *Collator) syncRaw(j *job) error {
 	if err != nil {
 		return err
 	}
-	f, err := openAt(int(d.Fd()), j.raw, unix.O_RDONLY|unix.O_NOFOLLOW, 0)
+	f, err := openAt(int(d.Fd()), j.raw, unix.O_RDONLY, 0)
 	if err != nil {
 		return err
 	}
-	err = c.fs.syncFile(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return c.syncClose(f)
 }
 
 // renameRaw renames j's raw file to base in its folder, unless a file has

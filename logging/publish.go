@@ -185,7 +185,12 @@ func (c *Collator) syncPending(path string) error {
 	if err != nil {
 		return err
 	}
-	err = c.fs.syncFile(f)
+	return c.syncClose(f)
+}
+
+// syncClose fsyncs f through c.fs and closes it.
+func (c *Collator) syncClose(f *os.File) error {
+	err := c.fs.syncFile(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
