@@ -342,17 +342,24 @@ func TestRecoveryFsyncsBeforePublishing(t *testing.T) {
 	}
 }
 
+// durableArchiveCfg returns a configuration at DurabilityRoll whose log
+// rolls into the folder td, "archive" in a new log folder.
+func durableArchiveCfg(t *testing.T) (Config, string) {
+	dir := t.TempDir()
+	td := filepath.Join(dir, "archive")
+	cfg := testCfg(dir, Policy{})
+	cfg.Durability = DurabilityRoll
+	cfg.Logs[0].Storage.Dir = td
+	return cfg, td
+}
+
 // TestPublishFollowsMovedFolder moves the rolled folder away while a
 // durable roll's pending file waits for its fsync: the file is published
 // in the moved folder (the job names its files relative to the folder it
 // opened at the roll), the Roll answers that path, OnRoll is not called
 // (the folder is no longer the log's), and no pending file is left.
 func TestPublishFollowsMovedFolder(t *testing.T) {
-	dir := t.TempDir()
-	td := filepath.Join(dir, "archive")
-	cfg := testCfg(dir, Policy{})
-	cfg.Durability = DurabilityRoll
-	cfg.Logs[0].Storage.Dir = td
+	cfg, td := durableArchiveCfg(t)
 	fsys, unblock := holdPendingSyncs()
 	var mu sync.Mutex
 	var synced []os.FileInfo // the folders fsynced, as they were then
@@ -422,11 +429,7 @@ func TestPublishFollowsMovedFolder(t *testing.T) {
 // the Roll is answered with an error saying the folder and the file went,
 // never with a path that no longer names anything.
 func TestPublishFolderRemoved(t *testing.T) {
-	dir := t.TempDir()
-	td := filepath.Join(dir, "archive")
-	cfg := testCfg(dir, Policy{})
-	cfg.Durability = DurabilityRoll
-	cfg.Logs[0].Storage.Dir = td
+	cfg, td := durableArchiveCfg(t)
 	var removed atomic.Bool
 	fsys := fsOps{syncDir: func(p string) error {
 		if strings.HasPrefix(p, "/proc/self/fd/") && removed.CompareAndSwap(false, true) {

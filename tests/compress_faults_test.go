@@ -118,19 +118,7 @@ func TestCompressionFullDisk(t *testing.T) {
 		if err := os.Remove(filler); err != nil {
 			t.Fatal(err)
 		}
-		var r runResult
-		select {
-		case r = <-done:
-		case <-time.After(3 * waitLimit):
-			t.Fatal("roll did not return once the space came back")
-		}
-		paths := lines(r.stdout)
-		if r.code != 0 || len(paths) != 1 || !strings.HasSuffix(paths[0], ".old.zst") || filepath.Dir(paths[0]) != arch {
-			t.Fatalf("roll: %v, want one .old.zst path in %s", r, arch)
-		}
-		if got := stockDecompress(t, paths[0]); !bytes.Equal(got, body) {
-			t.Errorf("%s decompresses to %d bytes, not the %d posted", paths[0], len(got), len(body))
-		}
+		rolledZst(t, done, arch, body)
 		d.waitCompressed(t, logs, arch)
 		if v := d.metric(t, "proxy.process.log.compress_uncompressed_files"); v != 0 {
 			t.Errorf("compress_uncompressed_files = %d, want 0", v)
@@ -388,6 +376,26 @@ func rawIn(t *testing.T, dir string) string {
 	return ""
 }
 
+// rolledZst waits for the answer of a `logrollctl roll` started by
+// ctlAsync, and fails the test unless it exited 0 printing one .old.zst
+// file in dir that the stock zstd decompresses to body.
+func rolledZst(t *testing.T, done <-chan runResult, dir string, body []byte) {
+	t.Helper()
+	var r runResult
+	select {
+	case r = <-done:
+	case <-time.After(3 * waitLimit):
+		t.Fatal("roll did not return")
+	}
+	paths := lines(r.stdout)
+	if r.code != 0 || len(paths) != 1 || filepath.Dir(paths[0]) != dir || !strings.HasSuffix(paths[0], ".old.zst") {
+		t.Fatalf("roll: %v, want one .old.zst in %s", r, dir)
+	}
+	if got := stockDecompress(t, paths[0]); !bytes.Equal(got, body) {
+		t.Errorf("%s decompresses to %d bytes, not the %d posted", paths[0], len(got), len(body))
+	}
+}
+
 // waitRaw waits until a raw file waits in dir for its compression.
 func waitRaw(t *testing.T, dir string) {
 	t.Helper()
@@ -399,6 +407,34 @@ func waitRaw(t *testing.T, dir string) {
 	})
 }
 
+// compressionReloaded is what reloadDuringCompression leaves.
+type compressionReloaded struct {
+	d         *daemon
+	dir, path string // the test's folder and records.toml
+	arch      string // the rolled folder the reload dropped
+	body      []byte // the records posted, in the file being compressed
+	done      <-chan runResult
+}
+
+// reloadDuringCompression starts a daemon whose log rolls into "archive"
+// at zstd level 19 (slowZstdConf), posts n records tagged tag, starts a
+// forced roll, and once its raw file waits in archive, reloads with
+// rolled_dir "b/other".
+func reloadDuringCompression(t *testing.T, tag string, n int) compressionReloaded {
+	t.Helper()
+	needCompressTools(t)
+	s := compressionReloaded{dir: tempDir(t)}
+	s.path = writeConfig(t, s.dir, slowZstdConf("archive"))
+	s.d = startDaemon(t, s.path)
+	s.arch = filepath.Join(s.d.logs, "archive")
+	s.body = s.d.postParts(t, "access", hexRecords(tag, n))
+	s.done = s.d.ctlAsync("roll")
+	waitRaw(t, s.arch)
+	writeConfig(t, s.dir, slowZstdConf("b/other"))
+	s.d.ctl(t, "config", "reload")
+	return s
+}
+
 // TestReloadLeavesPendingFile drops, by reload, the rolled folder in which a
 // forced roll's file is still being compressed (zstd at level 19, slow):
 // the reload warns that the folder holds a rolled file still being
@@ -407,17 +443,9 @@ func waitRaw(t *testing.T, dir string) {
 // rolled file is then left behind, which the next reload that changes
 // rolled_dir says too.
 func TestReloadLeavesPendingFile(t *testing.T) {
-	needCompressTools(t)
-	dir := tempDir(t)
 	mk := slowZstdConf
-	path := writeConfig(t, dir, mk("archive"))
-	d := startDaemon(t, path)
-	arch := filepath.Join(d.logs, "archive")
-	body := d.postParts(t, "access", hexRecords("p", 60000)) // about 13 MiB: seconds at level 19
-	done := d.ctlAsync("roll")
-	waitRaw(t, arch)
-	writeConfig(t, dir, mk("b/other"))
-	d.ctl(t, "config", "reload")
+	s := reloadDuringCompression(t, "p", 60000) // about 13 MiB: seconds at level 19
+	d, dir, arch, body := s.d, s.dir, s.arch, s.body
 	eventually(t, func() string {
 		if d.logCount("still being compressed or published") == 0 {
 			return "no warning of the pending file"
@@ -427,19 +455,7 @@ func TestReloadLeavesPendingFile(t *testing.T) {
 	if l := d.logLines("still being compressed or published"); len(l) != 1 || !strings.Contains(l[0], "dir="+arch+" ") || !strings.Contains(l[0], "pending=1") {
 		t.Errorf("warnings %q, want one naming %s with pending=1", l, arch)
 	}
-	var r runResult
-	select {
-	case r = <-done:
-	case <-time.After(3 * waitLimit):
-		t.Fatal("roll did not return")
-	}
-	paths := lines(r.stdout)
-	if r.code != 0 || len(paths) != 1 || filepath.Dir(paths[0]) != arch || !strings.HasSuffix(paths[0], ".old.zst") {
-		t.Fatalf("roll: %v, want one .old.zst in %s, where it began", r, arch)
-	}
-	if got := stockDecompress(t, paths[0]); !bytes.Equal(got, body) {
-		t.Errorf("%s decompresses to %d bytes, not the %d posted", paths[0], len(got), len(body))
-	}
+	rolledZst(t, s.done, arch, body) // where it began
 	if left := compressingFiles(t, arch); len(left) != 0 {
 		t.Errorf("hidden files left in %s: %q", arch, left)
 	}
@@ -465,17 +481,8 @@ func TestReloadLeavesPendingFile(t *testing.T) {
 // decompresses to every record posted; the start after that forgets the
 // folder.
 func TestKill9AfterReloadDropsFolder(t *testing.T) {
-	needCompressTools(t)
-	dir := tempDir(t)
-	mk := slowZstdConf
-	path := writeConfig(t, dir, mk("archive"))
-	d := startDaemon(t, path)
-	arch := filepath.Join(d.logs, "archive")
-	body := d.postParts(t, "access", hexRecords("k", 200000)) // about 44 MiB: several seconds at level 19
-	d.ctlAsync("roll")
-	waitRaw(t, arch)
-	writeConfig(t, dir, mk("b/other"))
-	d.ctl(t, "config", "reload")
+	s := reloadDuringCompression(t, "k", 200000) // about 44 MiB: several seconds at level 19
+	d, path, arch, body := s.d, s.path, s.arch, s.body
 	if rawIn(t, arch) == "" {
 		t.Fatal("the compression finished before the kill: the test needs a slower one")
 	}
@@ -583,19 +590,7 @@ func TestFolderMovedDuringCompression(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var r runResult
-			select {
-			case r = <-done:
-			case <-time.After(3 * waitLimit):
-				t.Fatal("roll did not return")
-			}
-			paths := lines(r.stdout)
-			if r.code != 0 || len(paths) != 1 || filepath.Dir(paths[0]) != moved || !strings.HasSuffix(paths[0], ".old.zst") {
-				t.Fatalf("roll: %v, want one .old.zst in %s", r, moved)
-			}
-			if got := stockDecompress(t, paths[0]); !bytes.Equal(got, body) {
-				t.Errorf("%s decompresses to %d bytes, not the %d posted", paths[0], len(got), len(body))
-			}
+			rolledZst(t, done, moved, body)
 			dirs := []string{moved}
 			if tc.rolledDir == "" {
 				dirs = append(dirs, from) // made again

@@ -41,6 +41,32 @@ done | %q -config %q pipe access`, n, ctlBin, config)
 	return cmd, out
 }
 
+// startPipeProducer starts pipeProducer with a minute to run, and returns
+// its output and a function that waits for its end and fails the test
+// unless it exited 0 within that minute.
+func startPipeProducer(t *testing.T, config string, n int) (*syncBuffer, func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel) // kills what is left of it at the test's end
+	cmd, out := pipeProducer(ctx, config, n)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	return out, func() {
+		t.Helper()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("the producer and its pipe: %v\n%s", err, out)
+			}
+		case <-ctx.Done():
+			t.Fatalf("the pipe did not finish\n%s", out)
+		}
+	}
+}
+
 // pipeCheck checks that access.log's files hold lines 0..n-1 once each, in
 // order.
 func pipeCheck(t *testing.T, d *daemon, n int) {
@@ -73,14 +99,7 @@ func TestPipeThroughRestart(t *testing.T) {
 	dir := tempDir(t)
 	path := writeConfig(t, dir, exhaustibleConf("access", "filler"))
 	d := startDaemon(t, path)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd, out := pipeProducer(ctx, path, n)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	out, finished := startPipeProducer(t, path, n)
 
 	d.waitWritten(t, "access.log", 1000, waitLimit)
 	// A 503 period.
@@ -107,14 +126,7 @@ func TestPipeThroughRestart(t *testing.T) {
 	}
 	time.Sleep(500 * time.Millisecond) // lines pile up in the pipe
 	d2 := startDaemon(t, path)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("the producer and its pipe: %v\n%s", err, out)
-		}
-	case <-ctx.Done():
-		t.Fatalf("the pipe did not finish\n%s", out)
-	}
+	finished()
 	pipeCheck(t, d2, n)
 	for _, want := range []string{"logrolld answered 503", "not reachable"} {
 		if !strings.Contains(out.String(), want) {
@@ -203,14 +215,7 @@ func TestPipeThroughKill9(t *testing.T) {
 	dir := tempDir(t)
 	path := writeConfig(t, dir, conf{}.toml())
 	d := startDaemon(t, path)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd, out := pipeProducer(ctx, path, n)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	out, finished := startPipeProducer(t, path, n)
 	d.waitWritten(t, "access.log", 500, waitLimit)
 	active := filepath.Join(d.logs, "access.log")
 	for range 6 {
@@ -220,14 +225,7 @@ func TestPipeThroughKill9(t *testing.T) {
 		d.wait(t, waitLimit)
 		d = startDaemon(t, path)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("the producer and its pipe: %v\n%s", err, out)
-		}
-	case <-ctx.Done():
-		t.Fatalf("the pipe did not finish\n%s", out)
-	}
+	finished()
 	said := 0 // lines the pipe said it sent again unanswered
 	for _, m := range unansweredLine.FindAllStringSubmatch(out.String(), -1) {
 		k, _ := strconv.Atoi(m[1])
