@@ -103,6 +103,9 @@ func (s *Server) evictIdlest(c net.Conn) bool {
 		s.mu.Unlock()
 		return false
 	}
+	victim.mu.Lock()
+	victim.evicted = true
+	victim.mu.Unlock()
 	victim.wake()
 	s.mu.Unlock()
 	s.stats.connsEvicted.Add(1)
@@ -156,8 +159,9 @@ type tcpConn struct {
 	c      net.Conn
 	remote string
 
-	mu       sync.Mutex // guards stopped, and deadline changes against wake
+	mu       sync.Mutex // guards stopped, evicted, and deadline changes against wake
 	stopped  bool
+	evicted  bool      // stopped to make room for a new connection, not by Shutdown
 	deadline time.Time // the read deadline set (owned by serve, changed under mu)
 
 	off int64 // stream offset of buf[0] (owned by serve)
@@ -297,13 +301,23 @@ func (tc *tcpConn) serve() {
 	}
 }
 
+// stopReason says why finish runs, for its diagnostics.
+func (tc *tcpConn) stopReason() string {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if tc.evicted {
+		return "closing the connection idle longest to make room"
+	}
+	return "stopping"
+}
+
 func (tc *tcpConn) isStopped() bool {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
 	return tc.stopped
 }
 
-// finish ends a connection at Shutdown: it reads the rest of the frame it
+// finish ends a connection at Shutdown or eviction: it reads the rest of the frame it
 // is in the middle of (the exact remaining length of an octet-counted one,
 // byte by byte up to the LF of a line), within StopWait, and delivers it.
 // Nothing past that frame is read.
@@ -346,7 +360,7 @@ func (tc *tcpConn) finish(f *framer, p *Parser, b *batch, buf []byte, start, end
 		s.deliver(b) // before buf moves under the records
 		if err != nil && n == 0 {
 			if f.partial(buf[start:end]) {
-				s.refuse(ReasonCut, where(), "stopping: the frame in progress did not end within "+s.stopWait.String()+" ("+err.Error()+"): discarded")
+				s.refuse(ReasonCut, where(), tc.stopReason()+": the frame in progress did not end within "+s.stopWait.String()+" ("+err.Error()+"): discarded")
 			}
 			break
 		}
