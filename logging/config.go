@@ -1,9 +1,13 @@
 package logging
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
 	"time"
 )
 
@@ -196,4 +200,101 @@ type Options struct {
 	// Write, WriteLines, Roll, Reopen, Apply or Close (they would wait for
 	// the token its caller holds).
 	OnDirRecreated func()
+}
+
+// normalize validates cfg and returns a copy with defaults filled in. All
+// problems are reported at once.
+func normalize(cfg Config) (Config, error) {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("logging: config: "+format, args...))
+	}
+	if cfg.Dir == "" || !filepath.IsAbs(cfg.Dir) {
+		bad("log folder %q must be an absolute path", cfg.Dir)
+	} else {
+		cfg.Dir = filepath.Clean(cfg.Dir)
+	}
+	if cfg.Hostname == "" || strings.ContainsAny(cfg.Hostname, "/\x00") {
+		bad("hostname %q must be non-empty and contain no '/'", cfg.Hostname)
+	}
+	if cfg.Perm == 0 {
+		cfg.Perm = DefaultPerm
+	} else if cfg.Perm&^os.ModePerm != 0 {
+		bad("file mode %v has bits beyond 0777", cfg.Perm)
+	}
+	switch {
+	case cfg.BufferSize == 0:
+		cfg.BufferSize = DefaultBufferSize
+	case cfg.BufferSize < 0:
+		bad("buffer size %d must be positive", cfg.BufferSize)
+	}
+	switch {
+	case cfg.FlushInterval == 0:
+		cfg.FlushInterval = DefaultFlushInterval
+	case cfg.FlushInterval < 0:
+		bad("flush interval %v must be positive", cfg.FlushInterval)
+	}
+	switch {
+	case cfg.Durability == DurabilityDefault:
+		cfg.Durability = DurabilityRoll
+	case cfg.Durability < DurabilityWrite || cfg.Durability > DurabilitySync:
+		bad("durability %d out of range (DurabilityWrite, DurabilityRoll or DurabilitySync)", int(cfg.Durability))
+	}
+	if cfg.Form != FormDot && cfg.Form != FormATS {
+		bad("rolled-name form %d out of range 0–1", cfg.Form)
+	}
+	seen := map[string]bool{}
+	for i, lc := range cfg.Logs {
+		n := lc.Name
+		switch {
+		case n == "" || n == "." || n == ".." || strings.ContainsAny(n, "/\x00") || n[0] == '.':
+			bad("log %d: name %q must be one path component without a leading dot", i, n)
+		case seen[n]:
+			bad("log %q declared twice", n)
+		}
+		seen[n] = true
+		errs = append(errs, validatePolicy(n, lc.Policy)...)
+	}
+	switch {
+	case cfg.CompressThreads == 0:
+		cfg.CompressThreads = runtime.GOMAXPROCS(0)
+	case cfg.CompressThreads < 0:
+		bad("compress threads %d must not be negative", cfg.CompressThreads)
+	}
+	cfg.Logs = append([]LogConfig(nil), cfg.Logs...)
+	for i := range cfg.Logs {
+		var serrs []error
+		cfg.Logs[i].Storage, serrs = validateStorage(cfg.Logs[i].Name, cfg.Dir, cfg.Logs[i].Storage)
+		errs = append(errs, serrs...)
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// validatePolicy checks one log's policy.
+func validatePolicy(name string, p Policy) []error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("logging: config: log %s: "+format, append([]any{name}, args...)...))
+	}
+	if p.Mode < ModeNone || p.Mode > ModeTimeAndSize {
+		bad("rolling mode %d out of range 0–4", p.Mode)
+	}
+	if p.Calendar < CalendarNone || p.Calendar > CalendarMonthly {
+		bad("rolling calendar %d out of range 0–2", p.Calendar)
+	}
+	if p.timeRolls() {
+		if p.Calendar == CalendarNone && (p.Interval < time.Second || p.Interval%time.Second != 0 || (24*time.Hour)%p.Interval != 0) {
+			bad("rolling interval %v must be whole seconds dividing 24h", p.Interval)
+		}
+		if p.OffsetHours < 0 || p.OffsetHours > 23 {
+			bad("rolling offset %d h out of range 0–23", p.OffsetHours)
+		}
+	}
+	if p.sizeRolls() && p.SizeBytes <= 0 {
+		bad("rolling size %d bytes must be positive", p.SizeBytes)
+	}
+	if p.MinCount < 0 {
+		bad("rolling_min_count must not be negative")
+	}
+	return errs
 }
