@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// Retry policy: transient failures (the store answered 5xx, 408 or 429, or
-// did not answer: refused connection, reset, timeout) are retried with
+// Retry policy: transient failures (the store answered 5xx, 408 or 429, a
+// 4xx whose S3 code says it passes, or did not answer: refused connection,
+// reset, timeout, a connection that stalled) are retried with
 // exponential backoff for as long as they last; permanent ones (any other
 // 4xx: 400, 403, 404 NoSuchBucket; a different object already under the
 // key) are logged and counted, and the file waits, not retried, until the
@@ -22,11 +23,12 @@ const (
 	// KindNetwork: the store did not answer (connection refused or reset,
 	// timeout, DNS). Transient.
 	KindNetwork Kind = "network"
-	// KindServer: the store answered 5xx, 408 Request Timeout or 429.
-	// Transient.
+	// KindServer: the store answered 5xx, 408 Request Timeout, 429, a
+	// transient S3 error code with a 4xx (400 RequestTimeout, 403
+	// RequestTimeTooSkewed), or a temporary redirect. Transient.
 	KindServer Kind = "server"
 	// KindRefused: the store answered another 4xx (403 AccessDenied, 400,
-	// 404 NoSuchBucket, 400 BadDigest). Permanent.
+	// 404 NoSuchBucket, 400 BadDigest) or 301 PermanentRedirect. Permanent.
 	KindRefused Kind = "refused"
 	// KindConflict: an object with other bytes already has the key (412 to
 	// the conditional create, and the stored checksum differs). Permanent:
@@ -61,9 +63,23 @@ type Failure struct {
 func (f *Failure) Error() string { return f.Err.Error() }
 func (f *Failure) Unwrap() error { return f.Err }
 
-// ClassifyStatus returns the kind of an HTTP status the store answered
-// with: a pure function.
-func ClassifyStatus(status int) Kind {
+// transientCodes are S3 error codes that come with a 4xx status but pass
+// by themselves (the SDK's own retryer retries them too): 400
+// RequestTimeout (the store found the connection too slow), 403
+// RequestTimeTooSkewed (the clock is being corrected), and the throttling
+// codes some stores send with a 400.
+var transientCodes = map[string]bool{
+	"RequestTimeout":       true,
+	"RequestTimeTooSkewed": true,
+	"SlowDown":             true,
+	"Throttling":           true,
+	"ThrottlingException":  true,
+	"RequestThrottled":     true,
+}
+
+// Classify returns the kind of a failure the store answered with its HTTP
+// status and S3 error code ("" when none): a pure function.
+func Classify(status int, code string) Kind {
 	switch {
 	case status >= 500, status == http.StatusRequestTimeout, status == http.StatusTooManyRequests:
 		return KindServer
@@ -71,8 +87,15 @@ func ClassifyStatus(status int) Kind {
 		// 409 ConditionalRequestConflict: a concurrent conditional write to
 		// the same key; AWS says to retry.
 		return KindServer
-	case status >= 400:
+	case status >= 400 && transientCodes[code]:
+		return KindServer
+	case status >= 400, status == http.StatusMovedPermanently:
+		// 301 PermanentRedirect: the bucket is in another region than
+		// ship_region, or the endpoint is wrong: only the operator can
+		// mend it.
 		return KindRefused
+	case status >= 300:
+		return KindServer // 307 TemporaryRedirect and the like
 	}
 	return KindNetwork
 }

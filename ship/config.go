@@ -32,12 +32,18 @@ type Log struct {
 	// Ship is where ship_url sends the files; nil ships nothing.
 	Ship *Target
 	// DeleteAfter is ship_delete_after: once handed on, the file is deleted
-	// (by the space manager, rule shipped).
+	// (by the space manager, rule shipped), when the log ships (deletes):
+	// a log with only an on_roll_command keeps its files, since a hook is
+	// told of a file, not given it.
 	DeleteAfter bool
 	// HoldBeforeDelete is ship_before_delete: no rule deletes the file
 	// before it is handed on.
 	HoldBeforeDelete bool
 }
+
+// deletes reports whether a handed-on file of the log is deleted: only a
+// file also stored elsewhere, in the object store.
+func (l Log) deletes() bool { return l.DeleteAfter && l.Ship != nil }
 
 // steps returns the steps the log asks for.
 func (l Log) steps() step {
@@ -148,6 +154,11 @@ type Options struct {
 	// math/rand/v2.
 	Jitter func() float64
 
+	// StallTimeout is how long a connection to the store may move no
+	// byte before the attempt is abandoned (stall.go); default
+	// StallTimeout.
+	StallTimeout time.Duration
+
 	// upload replaces the S3 uploader (tests).
 	upload func(ctx context.Context, t Target, it Item, key string) (Result, error)
 }
@@ -165,6 +176,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.HookConcurrency <= 0 {
 		o.HookConcurrency = DefaultHookConcurrency
+	}
+	if o.StallTimeout <= 0 {
+		o.StallTimeout = StallTimeout
 	}
 	if o.HookTimeout <= 0 {
 		o.HookTimeout = DefaultHookTimeout

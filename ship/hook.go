@@ -19,6 +19,8 @@ import (
 // a script's children go too). Exit 0 hands the file on; anything else is
 // retried with backoff (at least once: a file whose command was running at
 // a crash runs again after the restart, so the command must be idempotent).
+// A program the command leaves running in the background is its own: the
+// command's exit decides, and the output is read for 2 s after it.
 
 // hookOutputMax bounds the output kept for the failure message.
 const hookOutputMax = 2048
@@ -55,6 +57,11 @@ func runHook(ctx context.Context, argv []string, it Item, host string, timeout t
 	err := cmd.Run()
 	switch {
 	case err == nil:
+		return nil
+	case errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState != nil && cmd.ProcessState.Success():
+		// The command exited 0 and left a program in the background
+		// holding its output (postrotate's "indexer &"): the file is
+		// handed on, and that program's output is no longer read.
 		return nil
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return &Failure{Kind: KindTimeout, Err: fmt.Errorf("%s: killed after %v%s", argv[0], timeout, out.suffix())}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // The journal: what was handed on, kept across restarts and kill -9.
@@ -59,28 +60,39 @@ type record struct {
 // journal is the open journal. It is owned by the manager's goroutine
 // (Manager.run), except for load/compact at New.
 type journal struct {
-	path string
-	f    *os.File // nil until the first append when the file did not exist
-	sync bool     // fsync each append (Options.NoSync false)
+	path    string
+	f       *os.File // nil until the first append
+	sync    bool     // fsync each append (Options.NoSync false)
+	removed bool     // the open journal was found removed and made again; cleared by the reader
 }
 
-// loadJournal reads the journal at path: the records by file name. A
-// missing file is an empty journal.
-func loadJournal(path string) (map[string]record, error) {
+// linked reports whether an open file still has a name (st_nlink > 0).
+func linked(fi fs.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return !ok || st.Nlink > 0
+}
+
+// loadJournal reads the journal at path: the records by file name, and
+// the number of lines skipped (not understood). A missing file is an empty
+// journal.
+func loadJournal(path string) (map[string]record, int, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]record{}, nil
+		return map[string]record{}, 0, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("ship: read journal: %w", err)
+		return map[string]record{}, 0, fmt.Errorf("ship: read journal: %w", err)
 	}
-	return parseJournal(data), nil
+	recs, skipped := parseJournal(data)
+	return recs, skipped, nil
 }
 
 // parseJournal parses journal lines; unknown, malformed and torn lines are
-// skipped (a later version's lines, a crash).
-func parseJournal(data []byte) map[string]record {
+// skipped (a later version's lines, a crash, damage) and counted, but for
+// a torn last line, which is what a crash in an append leaves.
+func parseJournal(data []byte) (map[string]record, int) {
 	out := map[string]record{}
+	skipped := 0
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
@@ -89,6 +101,7 @@ func parseJournal(data []byte) map[string]record {
 		f := strings.Fields(string(data[:i]))
 		data = data[i+1:]
 		if len(f) < 2 {
+			skipped++
 			continue
 		}
 		r := out[f[1]]
@@ -99,11 +112,12 @@ func parseJournal(data []byte) map[string]record {
 		case f[0] == "hook" && len(f) == 2:
 			r.steps |= stepHook
 		default:
+			skipped++
 			continue
 		}
 		out[f[1]] = r
 	}
-	return out
+	return out, skipped
 }
 
 // line returns the journal line of step s of name.
@@ -156,13 +170,30 @@ func compactJournal(path string, recs map[string]record, keep func(name string) 
 }
 
 // appendLine appends one record and, unless sync is off, fsyncs it (and the
-// folder, the first time, when the append created the file).
+// folder, the first time, when the append created the file). A journal
+// removed while open is made again (removed reports it: the records it
+// held are forgotten, and their steps done again after a restart). A torn
+// last line, which a crash in an append leaves, is ended first, so that it
+// stays a line of its own, skipped, and the record is not glued to it.
 func (j *journal) appendLine(s string) error {
+	if j.f != nil {
+		if fi, err := j.f.Stat(); err == nil && !linked(fi) {
+			j.f.Close()
+			j.f = nil
+			j.removed = true
+		}
+	}
 	if j.f == nil {
 		_, statErr := os.Stat(j.path)
-		f, err := os.OpenFile(j.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		f, err := os.OpenFile(j.path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 		if err != nil {
 			return fmt.Errorf("ship: open journal: %w", err)
+		}
+		if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
+			last := make([]byte, 1)
+			if _, err := f.ReadAt(last, fi.Size()-1); err == nil && last[0] != '\n' {
+				s = "\n" + s
+			}
 		}
 		j.f = f
 		if errors.Is(statErr, fs.ErrNotExist) && j.sync {

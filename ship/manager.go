@@ -65,6 +65,7 @@ type Manager struct {
 	running   map[step]int
 	jr        *journal
 	uploaders map[Target]*uploader
+	retired   []*uploader       // replaced by a reload
 	streaks   map[streakKey]int // failures in a row, by step and log
 	wg        sync.WaitGroup    // the workers
 	counts    counters
@@ -100,9 +101,15 @@ func New(cfg Config, opts Options, existing []Item) (*Manager, error) {
 		return nil, errors.New("ship: Options.Journal and Options.Item are required")
 	}
 	opts = opts.withDefaults()
-	recs, err := loadJournal(opts.Journal)
+	// The journal is what saves work, never what stops logging: one that
+	// cannot be read, compacted or written leaves the steps not known done
+	// to be done again (the store recognises bytes it holds; commands run
+	// again), with an error that says so.
+	recs, skipped, err := loadJournal(opts.Journal)
 	if err != nil {
-		return nil, err
+		opts.Logger.Error("cannot read the hand-on journal: every step not known done is done again (uploads the store holds are recognised; on_roll_command runs again)", "path", opts.Journal, "err", err)
+	} else if skipped > 0 {
+		opts.Logger.Warn("hand-on journal: lines not understood were skipped: their steps are done again", "path", opts.Journal, "lines", skipped)
 	}
 	names := make(map[string]bool, len(existing))
 	for _, it := range existing {
@@ -117,7 +124,7 @@ func New(cfg Config, opts Options, existing []Item) (*Manager, error) {
 			}
 		}
 		if err := compactJournal(opts.Journal, recs, func(string) bool { return true }); err != nil {
-			return nil, err
+			opts.Logger.Warn("cannot compact the hand-on journal: appending to it as it is", "path", opts.Journal, "err", err)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -145,7 +152,7 @@ func New(cfg Config, opts Options, existing []Item) (*Manager, error) {
 	now := opts.Now()
 	for _, it := range existing {
 		if m.queue(it, now) == 0 {
-			if l, ok := m.logs[it.Log]; ok && l.steps() != 0 && l.DeleteAfter {
+			if l, ok := m.logs[it.Log]; ok && l.steps() != 0 && l.deletes() {
 				m.release = append(m.release, it) // handed on before a crash, not yet deleted
 			}
 		}
@@ -355,6 +362,9 @@ func (m *Manager) run() {
 			for _, u := range m.uploaders {
 				u.close()
 			}
+			for _, u := range m.retired {
+				u.close()
+			}
 			m.publish()
 			return
 		case <-m.poke:
@@ -377,6 +387,17 @@ func (m *Manager) intake() {
 	now := m.opts.Now()
 	if cfg != nil {
 		m.cfg = *cfg
+		// New clients, so that credentials fixed in the shared files
+		// count (the SDK reads them once per client); uploads in flight
+		// keep theirs.
+		for t, u := range m.uploaders {
+			u.close()
+			// Closed again at the end, for the connections the uploads in
+			// flight give back (kept for the last reloads only: an idle
+			// connection closes by itself after StallTimeout/2).
+			m.retired = append(m.retired[max(0, len(m.retired)-15):], u)
+			delete(m.uploaders, t)
+		}
 		byName := cfg.byName()
 		m.q.drop(func(s step, it Item) bool { return byName[it.Log].steps()&s != 0 })
 		if n := m.q.unpark(now); n > 0 {
@@ -432,7 +453,7 @@ func (m *Manager) uploader(t Target) (*uploader, error) {
 	if u := m.uploaders[t]; u != nil {
 		return u, nil
 	}
-	u, err := newUploader(m.ctx, t, m.opts.PartSize, m.opts.ShipConcurrency)
+	u, err := newUploader(m.ctx, t, m.opts.PartSize, m.opts.ShipConcurrency, m.opts.StallTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -473,7 +494,6 @@ func (m *Manager) work(id taskID, it Item, l Log, up *uploader) {
 // handle records a worker's report.
 func (m *Manager) handle(r result) {
 	m.running[r.id.step]--
-	now := m.opts.Now()
 	sk := streakKey{r.id.step, r.item.Log}
 	switch {
 	case r.gone:
@@ -492,26 +512,34 @@ func (m *Manager) handle(r result) {
 		if !errors.As(r.err, &f) {
 			f = &Failure{Kind: KindNetwork, Err: r.err}
 		}
-		m.counts.failures[f.Kind]++
-		t := m.q.tasks[r.id]
-		n := 1
-		if t != nil {
-			n = t.failures + 1
-		}
-		wait := Backoff(n, m.opts.MinBackoff, m.maxBackoff(), m.opts.Jitter())
-		m.q.fail(r.id, f, now, wait)
-		m.mu.Lock()
-		m.snap.LastFailure, m.snap.LastFailureAt = fmt.Sprintf("%s %s: %v", r.id.step, r.item.Name, f), now
-		m.mu.Unlock()
-		if f.Kind.Permanent() {
-			m.refused(r.id, r.item, f)
-			return
-		}
-		m.streaks[sk]++
-		if m.streaks[sk] == 1 {
-			m.log.Warn(what(r.id.step)+" failed: retrying with backoff (logged once until it works again)",
-				"log", r.item.Log, "path", r.item.Path, "kind", string(f.Kind), "status", f.Status, "retry_in", wait.Round(time.Millisecond), "err", f.Err)
-		}
+		m.failed(r, f, sk)
+	}
+}
+
+// failed records a failed step: counted, due again after the backoff of
+// its failures in a row, logged once per streak (or parked, when
+// permanent).
+func (m *Manager) failed(r result, f *Failure, sk streakKey) {
+	now := m.opts.Now()
+	m.counts.failures[f.Kind]++
+	t := m.q.tasks[r.id]
+	n := 1
+	if t != nil {
+		n = t.failures + 1
+	}
+	wait := Backoff(n, m.opts.MinBackoff, m.maxBackoff(), m.opts.Jitter())
+	m.q.fail(r.id, f, now, wait)
+	m.mu.Lock()
+	m.snap.LastFailure, m.snap.LastFailureAt = fmt.Sprintf("%s %s: %v", r.id.step, r.item.Name, f), now
+	m.mu.Unlock()
+	if f.Kind.Permanent() {
+		m.refused(r.id, r.item, f)
+		return
+	}
+	m.streaks[sk]++
+	if m.streaks[sk] == 1 {
+		m.log.Warn(what(r.id.step)+" failed: retrying with backoff (logged once until it works again)",
+			"log", r.item.Log, "path", r.item.Path, "kind", string(f.Kind), "status", f.Status, "retry_in", wait.Round(time.Millisecond), "err", f.Err)
 	}
 }
 
@@ -528,11 +556,15 @@ func (m *Manager) refused(id taskID, it Item, f *Failure) {
 // succeeded records a step done: the journal first, then the counters, and
 // when the file is handed on, Options.HandedOn.
 func (m *Manager) succeeded(r result, sk streakKey) {
-	if err := m.jr.appendLine(line(r.id.step, r.id.name, r.res.Key)); err != nil {
-		// Not recorded: done again later (the store recognises the bytes).
-		m.log.Error("cannot record a step done in the journal: it will be done again", "path", r.item.Path, "err", err)
-		m.counts.failures[KindLocal]++
-		m.q.fail(r.id, &Failure{Kind: KindLocal, Err: err}, m.opts.Now(), Backoff(1, m.opts.MinBackoff, m.maxBackoff(), m.opts.Jitter()))
+	err := m.jr.appendLine(line(r.id.step, r.id.name, r.res.Key))
+	if m.jr.removed {
+		m.jr.removed = false
+		m.log.Error("the hand-on journal was removed while in use: made again; the steps it recorded will be done again after a restart", "path", m.jr.path)
+	}
+	if err != nil {
+		// Not recorded: done again later, with the backoff of any failure
+		// (the store recognises the bytes; a command runs again).
+		m.failed(r, &Failure{Kind: KindLocal, Err: fmt.Errorf("done, but cannot be recorded done in the journal, so it will be done again: %w", err)}, sk)
 		return
 	}
 	m.q.finish(r.id)
@@ -567,7 +599,7 @@ func (m *Manager) succeeded(r result, sk streakKey) {
 		delete(m.streaks, sk)
 	}
 	if need := l.steps(); need&^rec.steps == 0 && m.opts.HandedOn != nil {
-		m.opts.HandedOn(r.item.Path, configured && l.DeleteAfter)
+		m.opts.HandedOn(r.item.Path, configured && l.deletes())
 	}
 }
 

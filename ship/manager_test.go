@@ -317,6 +317,15 @@ func TestHook(t *testing.T) {
 	if f, ok := err.(*Failure); !ok || f.Kind != KindStart {
 		t.Errorf("missing program: %v", err)
 	}
+	// postrotate's "indexer &": the command exits 0 and leaves a program
+	// holding its output; the exit decides.
+	bg := filepath.Join(dir, "bg.sh")
+	if err := os.WriteFile(bg, []byte("#!/bin/sh\nsleep 4 &\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := runHook(ctx, []string{bg}, it, "h", time.Minute); err != nil {
+		t.Errorf("a command that exits 0 leaving a program in the background: %v", err)
+	}
 }
 
 // TestJournalKeptWhileNothingShips: a start with no log handing anything on

@@ -83,16 +83,23 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-func TestClassifyStatus(t *testing.T) {
-	for status, want := range map[int]Kind{
-		500: KindServer, 503: KindServer, 429: KindServer, 408: KindServer, 409: KindServer,
-		400: KindRefused, 403: KindRefused, 404: KindRefused, 405: KindRefused,
+func TestClassify(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		code   string
+		want   Kind
+	}{
+		{500, "InternalError", KindServer}, {503, "SlowDown", KindServer}, {429, "", KindServer},
+		{408, "", KindServer}, {409, "ConditionalRequestConflict", KindServer},
+		{400, "RequestTimeout", KindServer}, {403, "RequestTimeTooSkewed", KindServer}, {400, "SlowDown", KindServer},
+		{307, "TemporaryRedirect", KindServer},
+		{400, "BadDigest", KindRefused}, {400, "", KindRefused}, {403, "AccessDenied", KindRefused},
+		{403, "SignatureDoesNotMatch", KindRefused}, {404, "NoSuchBucket", KindRefused}, {405, "", KindRefused},
+		{301, "PermanentRedirect", KindRefused}, {301, "", KindRefused},
+		{0, "", KindNetwork},
 	} {
-		if got := ClassifyStatus(status); got != want {
-			t.Errorf("ClassifyStatus(%d) = %s, want %s", status, got, want)
-		}
-		if got := ClassifyStatus(status); got.Permanent() != (status < 500 && status != 429 && status != 408 && status != 409) {
-			t.Errorf("%d: permanent = %v", status, got.Permanent())
+		if got := Classify(tc.status, tc.code); got != tc.want {
+			t.Errorf("Classify(%d, %q) = %s, want %s", tc.status, tc.code, got, tc.want)
 		}
 	}
 	if !KindConflict.Permanent() || KindNetwork.Permanent() || KindExit.Permanent() {
@@ -102,7 +109,10 @@ func TestClassifyStatus(t *testing.T) {
 
 func TestParseJournal(t *testing.T) {
 	data := "ship a.old k/a.old\nhook a.old\nhook b.old\nbogus x\nship c.old\nship d.old k/d"
-	got := parseJournal([]byte(data))
+	got, skipped := parseJournal([]byte(data))
+	if skipped != 2 {
+		t.Errorf("skipped %d lines, want 2 (bogus, ship without key; not the torn last one)", skipped)
+	}
 	if r := got["a.old"]; r.steps != stepShip|stepHook || r.key != "k/a.old" {
 		t.Errorf("a.old = %+v", r)
 	}

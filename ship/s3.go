@@ -68,10 +68,11 @@ type uploader struct {
 // with the EC2 instance metadata service left out unless
 // LOGROLL_SHIP_IMDS=1 (it is a network address, and the contract names the
 // environment and the shared files).
-func newUploader(ctx context.Context, t Target, partSize int64, conns int) (*uploader, error) {
+func newUploader(ctx context.Context, t Target, partSize int64, conns int, stall time.Duration) (*uploader, error) {
 	u := &uploader{target: t, partSize: partSize}
 	hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		tr.MaxIdleConnsPerHost = max(conns, 2) // one kept-alive connection per upload in flight
+		guardStalls(tr, stall)
 		u.mu.Lock()
 		u.transports = append(u.transports, tr) // the transports built (the SDK clones the client to add a CA bundle)
 		u.mu.Unlock()
@@ -274,7 +275,7 @@ func failure(err error, op string) error {
 	}
 	kind := KindNetwork
 	if st != 0 {
-		kind = ClassifyStatus(st)
+		kind = Classify(st, code)
 	}
 	return &Failure{Kind: kind, Status: st, Code: code, Err: fmt.Errorf("%s: %w", op, err)}
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,7 +42,7 @@ func realFile(t *testing.T, dir, name string, size int, seed byte) Item {
 
 // testUploader returns an uploader whose idle connections the test closes.
 func testUploader(t *testing.T, target Target) *uploader {
-	u, err := newUploader(context.Background(), target, minPartSize, 2)
+	u, err := newUploader(context.Background(), target, minPartSize, 2, StallTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,5 +125,56 @@ func TestUploaderAgainstVersitygw(t *testing.T) {
 	_, err = u.upload(ctx, small, "faults/"+small.Name)
 	if !errors.As(err, &f) || f.Kind != KindNetwork {
 		t.Errorf("store down, no proxy: %v, want network", err)
+	}
+}
+
+// TestUploaderStall: a store that accepts the connection and never answers
+// (a hung proxy, a half-open connection) fails the attempt as a network
+// failure once no byte moved for the stall timeout, instead of holding the
+// upload for ever.
+func TestUploaderStall(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // accepted, never read nor answered
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	t.Setenv("AWS_ACCESS_KEY_ID", "k")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "s")
+	u, err := newUploader(context.Background(), Target{Bucket: "b", Endpoint: "http://" + l.Addr().String(), Region: "us-east-1"}, minPartSize, 2, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.close()
+	it := realFile(t, t.TempDir(), "access.log.web01.x.old", 1000, 1)
+	done := make(chan error, 1)
+	go func() { _, err := u.upload(context.Background(), it, "k/x"); done <- err }()
+	select {
+	case err := <-done:
+		var f *Failure
+		if !errors.As(err, &f) || f.Kind != KindNetwork {
+			t.Errorf("stalled upload: %v, want a network failure", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the upload to a store that never answers did not end")
 	}
 }

@@ -1,0 +1,99 @@
+package ship
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/logroll/logroll/internal/logtest"
+)
+
+// TestJournalUnusable: a journal that cannot be read (here a folder) does
+// not stop the manager: it starts, says so, and ships; the steps that
+// cannot be recorded are retried with the backoff of any failure (1 s, 2 s,
+// 4 s…), logged once, not every second.
+func TestJournalUnusable(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		all := files(t, dir, "a.log", 1)
+		if err := os.Mkdir(filepath.Join(dir, JournalName), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		st, logs := newFakeStore(), &logtest.Recorder{}
+		m := newTest(t, dir, st, logs, all)
+		defer m.Close()
+		if logs.Count("cannot read the hand-on journal") != 1 {
+			t.Errorf("the unreadable journal not reported: %q", logs.Messages())
+		}
+		m.Start()
+		time.Sleep(6*time.Second + time.Millisecond) // attempts at 0, 1 s, 3 s (the next at 7 s)
+		synctest.Wait()
+		calls, handed, _ := st.get()
+		if len(calls) != 3 || len(handed) != 0 {
+			t.Errorf("uploads %v, handed %v: want 3 attempts in 6 s with a growing backoff, none handed on", calls, handed)
+		}
+		if n := logs.Count("shipping failed"); n != 1 {
+			t.Errorf("the failure to record logged %d times, want once: %q", n, logs.Messages())
+		}
+		if s := m.Status(); s.Failures[KindLocal] != 3 || s.Pending != 1 {
+			t.Errorf("status %+v: want 3 local failures and the file pending", s)
+		}
+	})
+}
+
+// TestJournalCompactionFails: a start whose compaction fails (no room, a
+// read-only folder; here the temporary's name is taken by a folder) goes
+// on with the journal as it is.
+func TestJournalCompactionFails(t *testing.T) {
+	dir := t.TempDir()
+	all := files(t, dir, "a.log", 2)
+	j := filepath.Join(dir, JournalName)
+	data := "ship " + all[0].Name + " k/0\nship gone.old k/g\n"
+	os.WriteFile(j, []byte(data), 0o644)
+	os.Mkdir(j+".tmp", 0o755)
+	logs := &logtest.Recorder{}
+	m := newTest(t, dir, newFakeStore(), logs, all)
+	defer m.Close()
+	if logs.Count("cannot compact the hand-on journal") != 1 {
+		t.Errorf("compaction failure not reported: %q", logs.Messages())
+	}
+	if s := m.Status(); s.Pending != 1 {
+		t.Errorf("pending %d, want the file the journal does not hold", s.Pending)
+	}
+}
+
+// TestJournalTornAndRemoved: a torn last line (a crash in an append) is
+// ended before the next record, which is read back whole after a restart
+// with the fragment counted as skipped; a journal removed while in use is
+// made again, and that is reported.
+func TestJournalTornAndRemoved(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		all := files(t, dir, "a.log", 2)
+		j := filepath.Join(dir, JournalName)
+		os.WriteFile(j, []byte("ship a.log.web01.h0"), 0o644) // only a torn fragment: nothing to compact
+		st, logs := newFakeStore(), &logtest.Recorder{}
+		m := newTestKnown(t, dir, st, logs, all[:1], all)
+		m.Start()
+		synctest.Wait()
+		got, _ := os.ReadFile(j)
+		recs, skipped := parseJournal(got)
+		if _, ok := recs[all[0].Name]; !ok || skipped != 1 {
+			t.Errorf("journal %q: record of %s lost, or fragment not skipped (%d)", got, all[0].Name, skipped)
+		}
+		os.Remove(j)
+		m.Rolled(all[1].Path)
+		synctest.Wait()
+		if logs.Count("hand-on journal was removed while in use") != 1 {
+			t.Errorf("removal not reported: %q", logs.Messages())
+		}
+		m.Close()
+		got, _ = os.ReadFile(j)
+		if !strings.Contains(string(got), "ship "+all[1].Name+" ") {
+			t.Errorf("journal made again holds %q, want %s's record", got, all[1].Name)
+		}
+	})
+}
