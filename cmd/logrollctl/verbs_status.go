@@ -125,8 +125,8 @@ func status(e *env, _ []string) error {
 			fmt.Fprintf(tw, "  partition free inodes:\t%d\n", sp.PartitionFreeInodes)
 		}
 		fmt.Fprintf(tw, "  auto delete:\t%s\n", yesNo(sp.AutoDelete))
-		fmt.Fprintf(tw, "  deleted:\t%d files, %s (budget %d, max_count %d, max_age %d, max_total %d)\n", sp.DeletedFiles, formatBytes(sp.DeletedBytes),
-			sp.DeletedByRule["budget"], sp.DeletedByRule["max_count"], sp.DeletedByRule["max_age"], sp.DeletedByRule["max_total"])
+		fmt.Fprintf(tw, "  deleted:\t%d files, %s (budget %d, max_count %d, max_age %d, max_total %d, shipped %d)\n", sp.DeletedFiles, formatBytes(sp.DeletedBytes),
+			sp.DeletedByRule["budget"], sp.DeletedByRule["max_count"], sp.DeletedByRule["max_age"], sp.DeletedByRule["max_total"], sp.DeletedByRule["shipped"])
 		for _, w := range sp.Warnings {
 			fmt.Fprintf(tw, "  warning:\t%s\n", w)
 		}

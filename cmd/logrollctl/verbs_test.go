@@ -224,7 +224,7 @@ space:
   headroom:       1.0 GiB
   partition free: 100.0 GiB (headroom kept: 1.0 GiB)
   auto delete:    yes
-  deleted:        3 files, 30.0 MiB (budget 2, max_count 1, max_age 0, max_total 0)
+  deleted:        3 files, 30.0 MiB (budget 2, max_count 1, max_age 0, max_total 0, shipped 0)
 logs:
   NAME        ACTIVE   START                 ROLLED  ROLLED BYTES
   access.log  1.5 KiB  2026-11-21T06:00:00Z  4       40.0 MiB
