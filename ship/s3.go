@@ -163,6 +163,12 @@ func (u *uploader) upload(ctx context.Context, it Item, key string) (Result, err
 			Metadata:       meta,
 		}, withPayloadHash(sum))
 	} else {
+		// A retry after a lost answer to CompleteMultipartUpload would send
+		// every part again before its 412: a HEAD first finds the object.
+		if found, same, herr := u.head(ctx, key, size, meta[MetaSHA256]); herr == nil && found && same {
+			res.Already = true
+			return res, nil
+		}
 		res.Multipart = true
 		err = u.multipart(ctx, f, size, key, it.Name, parts, meta)
 	}
@@ -241,15 +247,25 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, size int64, key, n
 // same reports whether the object under key has size bytes and the SHA-256
 // sum (hex) in its metadata.
 func (u *uploader) same(ctx context.Context, key string, size int64, sum string) (bool, error) {
+	found, same, err := u.head(ctx, key, size, sum)
+	if err == nil && !found {
+		// Gone between the 412 and the HEAD: try again.
+		return false, &Failure{Kind: KindServer, Status: http.StatusNotFound, Err: fmt.Errorf("s3://%s/%s: 412, then not found", u.target.Bucket, key)}
+	}
+	return same, err
+}
+
+// head reports whether an object is under key, and whether it has size
+// bytes and the SHA-256 sum (hex) in its metadata.
+func (u *uploader) head(ctx context.Context, key string, size int64, sum string) (found, same bool, err error) {
 	h, err := u.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(u.target.Bucket), Key: aws.String(key)})
 	if err != nil {
 		if status(err) == http.StatusNotFound {
-			// Gone between the 412 and the HEAD: try again.
-			return false, &Failure{Kind: KindServer, Status: http.StatusNotFound, Err: fmt.Errorf("s3://%s/%s: 412, then not found", u.target.Bucket, key)}
+			return false, false, nil
 		}
-		return false, failure(err, "head")
+		return false, false, failure(err, "head")
 	}
-	return aws.ToInt64(h.ContentLength) == size && strings.EqualFold(h.Metadata[MetaSHA256], sum), nil
+	return true, aws.ToInt64(h.ContentLength) == size && strings.EqualFold(h.Metadata[MetaSHA256], sum), nil
 }
 
 // status returns the HTTP status of an SDK error, 0 when there is none.

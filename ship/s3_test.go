@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -109,6 +110,8 @@ func TestUploaderAgainstVersitygw(t *testing.T) {
 		{s3test.Fault{Status: 400, Code: "InvalidRequest"}, KindRefused},
 		{s3test.Fault{Status: 503, Code: "SlowDown"}, KindServer},
 		{s3test.Fault{Status: 500, Code: "InternalError"}, KindServer},
+		{s3test.Fault{Status: 400, Code: "RequestTimeout"}, KindServer},
+		{s3test.Fault{Status: 403, Code: "RequestTimeTooSkewed"}, KindServer},
 	} {
 		px.SetFault(func(*http.Request) s3test.Fault { return tc.fault })
 		_, err := pu.upload(ctx, small, "faults/"+small.Name)
@@ -116,6 +119,25 @@ func TestUploaderAgainstVersitygw(t *testing.T) {
 			t.Errorf("%d %s: %v (%+v), want kind %s", tc.fault.Status, tc.fault.Code, err, f, tc.kind)
 		}
 	}
+	// A multipart file the store has (a retry after a lost answer to
+	// CompleteMultipartUpload) is found by a HEAD, and no part is sent.
+	var methods []string
+	var mu sync.Mutex
+	px.SetFault(func(r *http.Request) s3test.Fault {
+		mu.Lock()
+		methods = append(methods, r.Method)
+		mu.Unlock()
+		return s3test.Fault{}
+	})
+	ppu := testUploader(t, Target{Bucket: "fleet-logs", Prefix: "prod", Endpoint: px.URL, Region: s3test.Region})
+	bigKey, _ := Key(target.Prefix, big.Host, big.Log, big.Name, big.End)
+	if res, err := ppu.upload(ctx, big, bigKey); err != nil || !res.Already {
+		t.Errorf("multipart file already stored: %+v, %v; want already there", res, err)
+	}
+	if mu.Lock(); !slices.Equal(methods, []string{http.MethodHead}) {
+		t.Errorf("requests %v, want one HEAD", methods)
+	}
+	mu.Unlock()
 	px.SetFault(nil)
 	st.Stop()
 	_, err = pu.upload(ctx, small, "faults/"+small.Name)
