@@ -49,7 +49,11 @@ func runHook(ctx context.Context, argv []string, it Item, host string, timeout t
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], append(append([]string(nil), argv[1:]...), it.Path)...)
 	cmd.Env = append(os.Environ(), HookEnv(it, host)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own group, so that a timeout kills the script's children too;
+	// killed with the daemon (a kill -9 would leave it running beside the
+	// run the restart makes; a spurious kill, should the thread that
+	// started it end, is one more retry).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 2 * time.Second // a grandchild holding the pipes open
 	out := &tailBuffer{max: hookOutputMax}
