@@ -25,8 +25,8 @@ import (
 // store's answer and the line means one more upload of the same bytes under
 // the same key, which the conditional create recognises (412, same
 // checksum): nothing is shipped twice as two objects, and nothing is
-// skipped. A torn last line (a crash in the append) is ignored, and cut at
-// the next compaction. The journal is rewritten at start (compact) with the
+// skipped. A torn last line (a crash in the append) is ignored, and ended
+// with a newline before the next append, which then stays a line of its own. The journal is rewritten at start (compact) with the
 // lines of the files still present, so it never grows beyond the folder.
 
 // JournalName is the journal's file name in the log folder. Its leading dot
@@ -106,7 +106,9 @@ func parseJournal(data []byte) (map[string]record, int) {
 		}
 		r := out[f[1]]
 		switch {
-		case f[0] == "ship" && len(f) == 3:
+		case f[0] == "ship" && len(f) == 3 && strings.HasSuffix(f[2], "/"+f[1]):
+			// A key ends in the file's name (Key): one that does not is a
+			// torn line's, ended by the append after it.
 			r.steps |= stepShip
 			r.key = f[2]
 		case f[0] == "hook" && len(f) == 2:
@@ -203,14 +205,23 @@ func (j *journal) appendLine(s string) error {
 		}
 	}
 	if _, err := j.f.WriteString(s); err != nil { // one write(2), O_APPEND
+		j.reset() // a short write may have left a torn line: checked at the next open
 		return fmt.Errorf("ship: append to journal: %w", err)
 	}
 	if j.sync {
 		if err := j.f.Sync(); err != nil {
+			j.reset()
 			return fmt.Errorf("ship: sync journal: %w", err)
 		}
 	}
 	return nil
+}
+
+// reset closes the journal file after a failed append, so that the next
+// append opens it again and ends a torn last line first.
+func (j *journal) reset() {
+	j.f.Close()
+	j.f = nil
 }
 
 // close closes the journal file.

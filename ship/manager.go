@@ -60,15 +60,15 @@ type Manager struct {
 	release []Item // handed on at New, to report once Start runs
 
 	// Owned by run (and by New before Start).
-	cfg       Config
-	q         *queue
-	running   map[step]int
-	jr        *journal
-	uploaders map[Target]*uploader
-	retired   []*uploader       // replaced by a reload
-	streaks   map[streakKey]int // failures in a row, by step and log
-	wg        sync.WaitGroup    // the workers
-	counts    counters
+	cfg            Config
+	q              *queue
+	running        map[step]int
+	jr             *journal
+	uploaders      map[Target]*uploader
+	streaks        map[streakKey]int // failures in a row, by step and log
+	journalFailing bool              // the last append to the journal failed
+	wg             sync.WaitGroup    // the workers
+	counts         counters
 }
 
 // streakKey names a failure streak: one step of one log.
@@ -83,7 +83,8 @@ type result struct {
 	item Item
 	res  Result
 	err  error
-	gone bool // the file was gone before the step started
+	gone bool      // the file was gone before the step started
+	up   *uploader // the upload's, nil for a command
 }
 
 // New validates cfg, loads the journal and queues what existing files (the
@@ -362,9 +363,6 @@ func (m *Manager) run() {
 			for _, u := range m.uploaders {
 				u.close()
 			}
-			for _, u := range m.retired {
-				u.close()
-			}
 			m.publish()
 			return
 		case <-m.poke:
@@ -391,11 +389,10 @@ func (m *Manager) intake() {
 		// count (the SDK reads them once per client); uploads in flight
 		// keep theirs.
 		for t, u := range m.uploaders {
-			u.close()
-			// Closed again at the end, for the connections the uploads in
-			// flight give back (kept for the last reloads only: an idle
-			// connection closes by itself after StallTimeout/2).
-			m.retired = append(m.retired[max(0, len(m.retired)-15):], u)
+			u.retired = true
+			if u.inflight == 0 {
+				u.close()
+			} // else closed by handle after its last upload
 			delete(m.uploaders, t)
 		}
 		byName := cfg.byName()
@@ -440,10 +437,13 @@ func (m *Manager) dispatch() {
 					continue
 				}
 			}
+			if up != nil {
+				up.inflight++
+			}
 			t.running = true
 			m.running[s]++
 			m.wg.Add(1)
-			go m.work(t.id, t.item, l, up)
+			go m.work(t.id, t.item, l, m.cfg.Host, up)
 		}
 	}
 }
@@ -462,9 +462,9 @@ func (m *Manager) uploader(t Target) (*uploader, error) {
 }
 
 // work runs one step on a worker goroutine and reports it.
-func (m *Manager) work(id taskID, it Item, l Log, up *uploader) {
+func (m *Manager) work(id taskID, it Item, l Log, host string, up *uploader) {
 	defer m.wg.Done()
-	r := result{id: id, item: it}
+	r := result{id: id, item: it, up: up}
 	defer func() { m.results <- r }()
 	if _, err := os.Lstat(it.Path); errors.Is(err, fs.ErrNotExist) {
 		r.gone = true
@@ -472,11 +472,10 @@ func (m *Manager) work(id taskID, it Item, l Log, up *uploader) {
 	}
 	switch id.step {
 	case stepHook:
-		r.err = runHook(m.ctx, l.Command, it, m.cfg.Host, m.opts.HookTimeout)
+		r.err = runHook(m.ctx, l.Command, it, host, m.opts.HookTimeout)
 	case stepShip:
-		host := it.Host
-		if host == "" {
-			host = m.cfg.Host
+		if it.Host != "" {
+			host = it.Host
 		}
 		key, err := Key(l.Ship.Prefix, host, it.Log, it.Name, it.End)
 		if err != nil {
@@ -494,6 +493,11 @@ func (m *Manager) work(id taskID, it Item, l Log, up *uploader) {
 // handle records a worker's report.
 func (m *Manager) handle(r result) {
 	m.running[r.id.step]--
+	if u := r.up; u != nil {
+		if u.inflight--; u.retired && u.inflight == 0 {
+			u.close()
+		}
+	}
 	sk := streakKey{r.id.step, r.item.Log}
 	switch {
 	case r.gone:
@@ -561,11 +565,21 @@ func (m *Manager) succeeded(r result, sk streakKey) {
 		m.jr.removed = false
 		m.log.Error("the hand-on journal was removed while in use: made again; the steps it recorded will be done again after a restart", "path", m.jr.path)
 	}
-	if err != nil {
-		// Not recorded: done again later, with the backoff of any failure
-		// (the store recognises the bytes; a command runs again).
-		m.failed(r, &Failure{Kind: KindLocal, Err: fmt.Errorf("done, but cannot be recorded done in the journal, so it will be done again: %w", err)}, sk)
-		return
+	switch {
+	case err != nil:
+		// Done all the same: a journal that cannot be written (a full
+		// disk) must not hold the files whose deletion would free it.
+		// What is not recorded is done again after a restart, if the
+		// file is still there (the store recognises the bytes; a command
+		// runs again): at least once.
+		m.counts.failures[KindLocal]++
+		if !m.journalFailing {
+			m.journalFailing = true
+			m.log.Error("cannot record steps done in the hand-on journal: they count as done until a restart, which does them again for the files still there (logged once until it works again)", "path", m.jr.path, "err", err)
+		}
+	case m.journalFailing:
+		m.journalFailing = false
+		m.log.Info("the hand-on journal can be written again", "path", m.jr.path)
 	}
 	m.q.finish(r.id)
 	m.mu.Lock()

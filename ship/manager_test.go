@@ -335,7 +335,7 @@ func TestJournalKeptWhileNothingShips(t *testing.T) {
 	dir := t.TempDir()
 	all := files(t, dir, "a.log", 2)
 	j := filepath.Join(dir, JournalName)
-	data := "ship " + all[0].Name + " k/0\nship gone.old k/g\n"
+	data := "ship " + all[0].Name + " k/" + all[0].Name + "\nship gone.old k/gone.old\n"
 	if err := os.WriteFile(j, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +353,7 @@ func TestJournalKeptWhileNothingShips(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	if got, _ := os.ReadFile(j); string(got) != "ship "+all[0].Name+" k/0\n" {
+	if got, _ := os.ReadFile(j); string(got) != "ship "+all[0].Name+" k/"+all[0].Name+"\n" {
 		t.Errorf("journal after a start that ships:\n%s", got)
 	}
 	if s := m.Status(); s.Pending != 1 {

@@ -108,10 +108,13 @@ func TestClassify(t *testing.T) {
 }
 
 func TestParseJournal(t *testing.T) {
-	data := "ship a.old k/a.old\nhook a.old\nhook b.old\nbogus x\nship c.old\nship d.old k/d"
+	data := "ship a.old k/a.old\nhook a.old\nhook b.old\nbogus x\nship c.old\nship e.old k/e.o\nship d.old k/d"
 	got, skipped := parseJournal([]byte(data))
-	if skipped != 2 {
-		t.Errorf("skipped %d lines, want 2 (bogus, ship without key; not the torn last one)", skipped)
+	if skipped != 3 {
+		t.Errorf("skipped %d lines, want 3 (bogus, ship without key, a key torn short; not the torn last one)", skipped)
+	}
+	if _, ok := got["e.old"]; ok {
+		t.Errorf("a key torn short was taken")
 	}
 	if r := got["a.old"]; r.steps != stepShip|stepHook || r.key != "k/a.old" {
 		t.Errorf("a.old = %+v", r)

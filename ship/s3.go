@@ -58,6 +58,11 @@ type uploader struct {
 
 	mu         sync.Mutex
 	transports []*http.Transport
+
+	// Owned by the manager's run: uploads in flight, and whether a reload
+	// replaced the uploader (closed after its last upload).
+	inflight int
+	retired  bool
 }
 
 // newUploader makes the client for t. Credentials come from the
@@ -165,7 +170,10 @@ func (u *uploader) upload(ctx context.Context, it Item, key string) (Result, err
 	} else {
 		// A retry after a lost answer to CompleteMultipartUpload would send
 		// every part again before its 412: a HEAD first finds the object.
-		if found, same, herr := u.head(ctx, key, size, meta[MetaSHA256]); herr == nil && found && same {
+		if found, same, herr := u.head(ctx, key, size, meta[MetaSHA256]); herr == nil && found {
+			if !same {
+				return res, u.conflict(key)
+			}
 			res.Already = true
 			return res, nil
 		}
@@ -184,10 +192,15 @@ func (u *uploader) upload(ctx context.Context, it Item, key string) (Result, err
 			res.Already = true
 			return res, nil
 		}
-		return res, &Failure{Kind: KindConflict, Status: http.StatusPreconditionFailed, Code: "PreconditionFailed",
-			Err: fmt.Errorf("s3://%s/%s already holds other bytes (size or %s differs): not overwritten", u.target.Bucket, key, MetaSHA256)}
+		return res, u.conflict(key)
 	}
 	return res, failure(err, "upload")
+}
+
+// conflict is the failure of a key that holds other bytes.
+func (u *uploader) conflict(key string) *Failure {
+	return &Failure{Kind: KindConflict, Status: http.StatusPreconditionFailed, Code: "PreconditionFailed",
+		Err: fmt.Errorf("s3://%s/%s already holds other bytes (size or %s differs): not overwritten", u.target.Bucket, key, MetaSHA256)}
 }
 
 // multipart uploads f in parts of u.partSize with their checksums, and

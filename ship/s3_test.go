@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -134,8 +135,13 @@ func TestUploaderAgainstVersitygw(t *testing.T) {
 	if res, err := ppu.upload(ctx, big, bigKey); err != nil || !res.Already {
 		t.Errorf("multipart file already stored: %+v, %v; want already there", res, err)
 	}
-	if mu.Lock(); !slices.Equal(methods, []string{http.MethodHead}) {
-		t.Errorf("requests %v, want one HEAD", methods)
+	// Other bytes under its key: a conflict found by the HEAD, no part sent.
+	big2 := realFile(t, dir, "big2.old", 2*minPartSize+12345, 7)
+	if _, err := ppu.upload(ctx, big2, bigKey); !errors.As(err, &f) || f.Kind != KindConflict {
+		t.Errorf("multipart file, other bytes under the key: %v, want a conflict", err)
+	}
+	if mu.Lock(); !slices.Equal(methods, []string{http.MethodHead, http.MethodHead}) {
+		t.Errorf("requests %v, want a HEAD for each upload and nothing else", methods)
 	}
 	mu.Unlock()
 	px.SetFault(nil)
@@ -198,5 +204,58 @@ func TestUploaderStall(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the upload to a store that never answers did not end")
+	}
+}
+
+// slowListener accepts connections with a small receive buffer, so that a
+// client writing a body waits for the server to read it.
+type slowListener struct{ net.Listener }
+
+func (l slowListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetReadBuffer(16 << 10)
+	}
+	return c, err
+}
+
+// TestUploaderSlowStore: a store that takes a body slowly but steadily —
+// a slow link — is not cut by the stall guard, however long the whole
+// request takes: bytes move, in one direction or the other.
+func TestUploaderSlowStore(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got atomic.Int64
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		buf := make([]byte, 16<<10)
+		for {
+			n, err := r.Body.Read(buf)
+			got.Add(int64(n))
+			if err != nil {
+				break
+			}
+			time.Sleep(40 * time.Millisecond) // about 400 KB/s
+		}
+		w.Header().Set("ETag", `"x"`)
+	})}
+	go srv.Serve(slowListener{l})
+	defer srv.Close()
+	t.Setenv("AWS_ACCESS_KEY_ID", "k")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "s")
+	const stall = 400 * time.Millisecond
+	u, err := newUploader(context.Background(), Target{Bucket: "b", Endpoint: "http://" + l.Addr().String(), Region: "us-east-1"}, minPartSize, 2, stall)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.close()
+	it := realFile(t, t.TempDir(), "access.log.web01.x.old", 1<<20, 1)
+	start := time.Now()
+	if _, err := u.upload(context.Background(), it, "k/x"); err != nil {
+		t.Fatalf("upload to a slow store (%d bytes taken in %v): %v", got.Load(), time.Since(start), err)
+	}
+	if d := time.Since(start); d < 3*stall {
+		t.Logf("the upload took %v only: the test did not slow it past the stall timeout", d)
 	}
 }
