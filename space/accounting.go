@@ -169,6 +169,7 @@ func (a *acct) reset(n int) {
 type fileStat struct {
 	size    int64
 	mtime   time.Time
+	ctime   time.Time // st_ctim, zero when unknown
 	id      fileID
 	hasID   bool
 	regular bool
@@ -176,7 +177,7 @@ type fileStat struct {
 
 // statOf returns the fileStat of fi (from Lstat).
 func statOf(fi fs.FileInfo) fileStat {
-	st := fileStat{size: fi.Size(), mtime: fi.ModTime(), regular: fi.Mode().IsRegular()}
+	st := fileStat{size: fi.Size(), mtime: fi.ModTime(), ctime: ctimeOf(fi), regular: fi.Mode().IsRegular()}
 	st.id, st.hasID = idOf(fi)
 	return st
 }
@@ -187,7 +188,7 @@ func (a *acct) newEntry(path string, st fileStat) *entry {
 	dir = filepath.Clean(dir)
 	e := &entry{size: st.size, mtime: st.mtime, id: st.id, hasID: st.hasID, active: dir == a.dir && a.isAct[name]}
 	if !e.active {
-		e.rolled, _ = rolledFile(name, st.mtime, st.size, a.actives, a.loc)
+		e.rolled, _ = rolledFile(name, st.mtime, st.ctime, st.size, a.actives, a.loc)
 		e.rolled.Dir = dir
 	}
 	return e
@@ -279,7 +280,7 @@ func (a *acct) reconcile(path string, moved bool, now time.Time) {
 				a.base += st.size - known.size
 				known.size, known.mtime = st.size, st.mtime
 				if known.isRolled() {
-					known.rolled, _ = rolledFile(filepath.Base(path), st.mtime, st.size, a.actives, a.loc)
+					known.rolled, _ = rolledFile(filepath.Base(path), st.mtime, st.ctime, st.size, a.actives, a.loc)
 					known.rolled.Dir = filepath.Dir(path)
 				}
 				a.put(path, known)

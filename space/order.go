@@ -24,7 +24,13 @@ import (
 // hours of at most 14 h apart, which a copy with `cp -p`, `mv`, `rsync -t`
 // or tar keeps — and otherwise falls back to the name's END read in the
 // manager's zone: a file rolled by Traffic Server or an earlier logroll,
-// touched since, or copied without its times.
+// touched since, or copied without its times. That reading is wrong by
+// the zones' difference when another zone wrote the name (a file from a
+// host in Tokyo), and may then lie hours in the future, which would make
+// it the newest file of its log for every rule. So it is capped by the
+// file's status-change time (ctime): a rolled file's END is never after
+// its last status change — the roll's rename is one, and nothing sets a
+// ctime back.
 
 // maxZoneOffset bounds the UTC offsets of real zones (UTC−12 to UTC+14).
 const maxZoneOffset = 14 * time.Hour
@@ -33,12 +39,21 @@ const maxZoneOffset = 14 * time.Hour
 // time mtime when that is its END (the name's END wall time endWall, given
 // as a time in UTC whose fields are the name's, is mtime read in a zone
 // whose offset is a whole number of quarter hours up to 14 h), else
-// endWall's fields read in loc. It is a pure function.
-func OrderKey(endWall, mtime time.Time, loc *time.Location) time.Time {
+// endWall's fields read in loc, but not after ctime, the file's last
+// status change (zero: unknown). It is a pure function.
+func OrderKey(endWall, mtime, ctime time.Time, loc *time.Location) time.Time {
 	if _, ok := writtenOffset(endWall, mtime, loc); ok {
 		return mtime
 	}
-	return inZone(endWall, loc)
+	return capAt(inZone(endWall, loc), ctime)
+}
+
+// capAt returns t, or c when c is known and earlier.
+func capAt(t, c time.Time) time.Time {
+	if !c.IsZero() && c.Before(t) {
+		return c.In(t.Location())
+	}
+	return t
 }
 
 // writtenOffset returns the UTC offset of the zone the name's END was
@@ -64,11 +79,13 @@ func writtenOffset(endWall, mtime time.Time, loc *time.Location) (time.Duration,
 // of the zone that wrote the name: loc's rules, the latest reading not
 // after END (a file rolled in the repeated hour of a fall-back), or, when
 // another zone wrote it (a restart under another TZ), END's offset. Else
-// both are the walls read in loc, as Traffic Server names read.
-func nameTimes(startWall, endWall, mtime time.Time, loc *time.Location) (start, end time.Time) {
+// both are the walls read in loc, as Traffic Server names read, END not
+// after ctime (OrderKey) and START not after END.
+func nameTimes(startWall, endWall, mtime, ctime time.Time, loc *time.Location) (start, end time.Time) {
 	off, ok := writtenOffset(endWall, mtime, loc)
 	if !ok {
-		return inZone(startWall, loc), inZone(endWall, loc)
+		end = capAt(inZone(endWall, loc), ctime)
+		return capAt(inZone(startWall, loc), end), end
 	}
 	end = mtime.Truncate(time.Second).In(loc)
 	if _, locOff := end.Zone(); time.Duration(locOff)*time.Second == off {
@@ -144,18 +161,18 @@ func inZone(w time.Time, loc *time.Location) time.Time {
 // (nameTimes), in loc; At is OrderKey's. The daemon's rolled-file listings and the accounting use
 // it, so that every list of rolled files has one order (OldestFirst).
 func RolledFile(name string, fi fs.FileInfo, actives []string, loc *time.Location) (File, bool) {
-	return rolledFile(name, fi.ModTime(), fi.Size(), actives, loc)
+	return rolledFile(name, fi.ModTime(), ctimeOf(fi), fi.Size(), actives, loc)
 }
 
 // rolledFile is RolledFile on the fields of a stat.
-func rolledFile(name string, mtime time.Time, size int64, actives []string, loc *time.Location) (File, bool) {
+func rolledFile(name string, mtime, ctime time.Time, size int64, actives []string, loc *time.Location) (File, bool) {
 	// Parsed in UTC: every wall time exists there, so the names written
 	// under another zone, in an hour loc skips, are read as written.
 	r, err := logging.ParseRolledName(name, actives, time.UTC)
 	if err != nil {
 		return File{}, false
 	}
-	start, end := nameTimes(r.Start, r.End, mtime, loc)
+	start, end := nameTimes(r.Start, r.End, mtime, ctime, loc)
 	return File{
 		Name:        name,
 		Compression: r.Compression,
@@ -163,7 +180,7 @@ func rolledFile(name string, mtime time.Time, size int64, actives []string, loc 
 		Host:        r.Host,
 		Start:       start,
 		End:         end,
-		At:          OrderKey(r.End, mtime, loc),
+		At:          OrderKey(r.End, mtime, ctime, loc),
 		Seq:         r.Seq,
 		ModTime:     mtime,
 		Size:        size,

@@ -28,23 +28,26 @@ func TestOrderKey(t *testing.T) {
 	est := edt.Add(time.Hour)
 	wall := time.Date(2026, 11, 1, 1, 30, 0, 0, time.UTC) // the name's END, fields as written
 	tests := []struct {
-		name  string
-		wall  time.Time
-		mtime time.Time
-		loc   *time.Location
-		want  time.Time
+		name         string
+		wall         time.Time
+		mtime, ctime time.Time
+		loc          *time.Location
+		want         time.Time
 	}{
-		{"mtime is END, first pass of the repeated hour", wall, edt.Add(123 * time.Millisecond), ny, edt.Add(123 * time.Millisecond)},
-		{"mtime is END, second pass", wall, est.Add(7 * time.Microsecond), ny, est.Add(7 * time.Microsecond)},
-		{"written in UTC, read in New York", time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), ny, time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)},
-		{"written in Kathmandu (+05:45)", time.Date(2026, 11, 21, 17, 45, 0, 0, time.UTC), time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), ny, time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)},
-		{"touched since: the name, in loc", time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), time.Date(2026, 12, 6, 9, 13, 27, 0, time.UTC), ny, time.Date(2026, 11, 21, 12, 0, 0, 0, ny)},
-		{"last write 3 s before END (an old rolled file): the name", time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), time.Date(2026, 11, 21, 16, 59, 57, 0, time.UTC), ny, time.Date(2026, 11, 21, 12, 0, 0, 0, ny)},
-		{"no mtime", time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), time.Time{}, time.UTC, time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)},
+		{"mtime is END, first pass of the repeated hour", wall, edt.Add(123 * time.Millisecond), time.Time{}, ny, edt.Add(123 * time.Millisecond)},
+		{"mtime is END, second pass", wall, est.Add(7 * time.Microsecond), time.Time{}, ny, est.Add(7 * time.Microsecond)},
+		{"written in UTC, read in New York", time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), time.Time{}, ny, time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)},
+		{"written in Kathmandu (+05:45)", time.Date(2026, 11, 21, 17, 45, 0, 0, time.UTC), time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), time.Time{}, ny, time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)},
+		{"touched since: the name, in loc", time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), time.Date(2026, 12, 6, 9, 13, 27, 0, time.UTC), time.Time{}, ny, time.Date(2026, 11, 21, 12, 0, 0, 0, ny)},
+		{"last write 3 s before END (an old rolled file): the name", time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), time.Date(2026, 11, 21, 16, 59, 57, 0, time.UTC), time.Time{}, ny, time.Date(2026, 11, 21, 12, 0, 0, 0, ny)},
+		{"no mtime", time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), time.Time{}, time.Time{}, time.UTC, time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)},
+		{"written in Tokyo, read in UTC: hours in the future, capped at the ctime", time.Date(2026, 12, 7, 12, 24, 53, 0, time.UTC), time.Date(2026, 12, 7, 3, 24, 50, 0, time.UTC), time.Date(2026, 12, 7, 4, 31, 0, 0, time.UTC), time.UTC, time.Date(2026, 12, 7, 4, 31, 0, 0, time.UTC)},
+		{"ctime after the name's END: the name", time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), time.Date(2026, 12, 6, 9, 13, 27, 0, time.UTC), time.Date(2026, 12, 6, 9, 13, 27, 0, time.UTC), ny, time.Date(2026, 11, 21, 12, 0, 0, 0, ny)},
+		{"mtime is END: the ctime does not count", wall, edt, edt.Add(-time.Hour), ny, edt},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := OrderKey(tt.wall, tt.mtime, tt.loc); !got.Equal(tt.want) {
+			if got := OrderKey(tt.wall, tt.mtime, tt.ctime, tt.loc); !got.Equal(tt.want) {
 				t.Errorf("OrderKey = %v, want %v", got, tt.want)
 			}
 		})
@@ -63,7 +66,7 @@ func TestOldestFirstAcrossFallBack(t *testing.T) {
 		start := begin.Add(time.Duration(i) * 10 * time.Minute)
 		end := start.Add(10 * time.Minute)
 		name := logging.RolledName{Active: "a.log", Host: "h", Start: start.In(ny), End: end.In(ny)}.String()
-		f, ok := rolledFile(name, end, 100, []string{"a.log"}, ny)
+		f, ok := rolledFile(name, end, end, 100, []string{"a.log"}, ny)
 		if !ok {
 			t.Fatalf("%s is not a rolled name", name)
 		}
@@ -213,7 +216,7 @@ func TestNameTimes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, e := nameTimes(tt.startW, tt.endW, tt.mtime, tt.loc)
+			s, e := nameTimes(tt.startW, tt.endW, tt.mtime, time.Time{}, tt.loc)
 			if !s.Equal(tt.wantStart) || !e.Equal(tt.wantEnd) {
 				t.Errorf("nameTimes = %v – %v, want %v – %v", s.UTC(), e.UTC(), tt.wantStart.UTC(), tt.wantEnd.UTC())
 			}
@@ -226,7 +229,7 @@ func TestNameTimes(t *testing.T) {
 // of an undeclared log "diags" that the budget would empty first.
 func TestHostlessNamesBelongToTheirLog(t *testing.T) {
 	const name = "diags.log.20261121.06h00m00s-20261121.12h00m00s.old"
-	f, ok := rolledFile(name, time.Time{}, 10, []string{"diags.log"}, time.UTC)
+	f, ok := rolledFile(name, time.Time{}, time.Time{}, 10, []string{"diags.log"}, time.UTC)
 	if !ok || f.Log != "diags.log" || f.Host != "" {
 		t.Fatalf("rolledFile(%s) = %+v, %v; want log diags.log without a host", name, f, ok)
 	}

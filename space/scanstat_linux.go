@@ -20,6 +20,7 @@ func statAt(d *os.File, de fs.DirEntry) (fileStat, error) {
 	return fileStat{
 		size:    st.Size,
 		mtime:   time.Unix(st.Mtim.Unix()),
+		ctime:   time.Unix(st.Ctim.Unix()),
 		id:      fileID{dev: uint64(st.Dev), ino: st.Ino}, //nolint:unconvert // widths differ by platform
 		hasID:   true,
 		regular: st.Mode&unix.S_IFMT == unix.S_IFREG,

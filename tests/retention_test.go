@@ -255,3 +255,57 @@ func TestRetentionMaxTotal(t *testing.T) {
 		t.Errorf("status deleted_by_rule %v, want max_total 5", sp.DeletedByRule)
 	}
 }
+
+// TestForeignZoneNamesNotNewest: rolled files whose names were written in
+// a zone east of the daemon's (a host in Tokyo: their names read 9 hours
+// in the future under TZ=UTC) and whose modification time is their last
+// write, not their END, are not taken for the newest files: with
+// rolling_max_count = 3, the files the daemon rolls after them are kept
+// and they go, oldest first (docs/space.md "Order": the name's reading is
+// capped by the file's status-change time).
+func TestForeignZoneNamesNotNewest(t *testing.T) {
+	dir := tempDir(t)
+	logs := filepath.Join(dir, "logs")
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tokyo := time.FixedZone("JST", 9*3600)
+	now := time.Now()
+	var foreign []string
+	for h := 3; h >= 1; h-- { // END 3, 2 and 1 hours ago
+		end := now.Add(-time.Duration(h) * time.Hour).Truncate(time.Second)
+		name := "access.log.e2ehost." + end.Add(-time.Hour).In(tokyo).Format(rolledTimeLayout) + "-" + end.In(tokyo).Format(rolledTimeLayout) + ".old"
+		p := filepath.Join(logs, name)
+		if err := os.WriteFile(p, []byte("from Tokyo\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		last := end.Add(-2500 * time.Millisecond) // the last write, not the END
+		if err := os.Chtimes(p, last, last); err != nil {
+			t.Fatal(err)
+		}
+		foreign = append(foreign, name)
+		time.Sleep(20 * time.Millisecond) // distinct ctimes, in the order of their ENDs
+	}
+	d := startDaemon(t, writeConfig(t, dir, conf{Extra: "rolling_max_count = 3\n"}.toml()), "TZ=UTC")
+	var ours []string
+	for i := range 3 {
+		d.postText(t, "access", fmt.Sprintf("record %d", i))
+		ours = append(ours, filepath.Base(d.roll(t, "access")[0]))
+	}
+	eventually(t, func() string {
+		var left []string
+		for _, f := range d.rolled(t, "access") {
+			left = append(left, filepath.Base(f.Path))
+		}
+		slices.Sort(left)
+		want := slices.Clone(ours)
+		slices.Sort(want)
+		if !slices.Equal(left, want) {
+			return fmt.Sprintf("rolled files %q, want only the daemon's own %q (the Tokyo files %q older)", left, want, foreign)
+		}
+		return ""
+	})
+	if n := d.logCount("deleted rolled file"); n != 3 {
+		t.Errorf("%d deletions logged, want the 3 Tokyo files", n)
+	}
+}
