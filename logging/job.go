@@ -259,7 +259,7 @@ func (c *Collator) finished(j *job, r Rolled) {
 	if j.recovered {
 		cause = "unknown (rolled before a stop or a crash, finished at start)"
 	}
-	attrs := []any{"log", r.Log, "path", r.Path, "cause", cause, "bytes", r.Bytes, "records", r.Records}
+	attrs := []any{"log", r.Log, "path", r.Path, "cause", cause, "bytes", r.Bytes, "records", recordsAttr(r)}
 	if r.Compression != CompressionNone {
 		attrs = append(attrs, "compression", r.Compression.String(), "raw_bytes", r.RawBytes)
 	}

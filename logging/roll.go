@@ -410,6 +410,21 @@ func (w *writer) finishRoll() {
 	}
 }
 
+// recordsAttr is the records a roll's line reports: bytes without a
+// record counted were written before this process started (a catch-up
+// roll at start), and the lines are not counted from the file on the
+// start path.
+func recordsAttr(r Rolled) any {
+	raw := r.Bytes
+	if r.Compression != CompressionNone {
+		raw = r.RawBytes
+	}
+	if r.Records == 0 && raw > 0 {
+		return "unknown (written before the start)"
+	}
+	return r.Records
+}
+
 // emit is the one place every finished roll of a log stored uncompressed
 // passes through: it logs it and reports it to Options.OnRoll — at once
 // once the collator is started, and from Start for the catch-up rolls New
@@ -417,7 +432,7 @@ func (w *writer) finishRoll() {
 // form exists: finished.)
 func (c *Collator) emit(r Rolled) {
 	c.log.Info("rolled", "log", r.Log, "path", r.Path, "cause", r.Cause.String(),
-		"bytes", r.Bytes, "records", r.Records)
+		"bytes", r.Bytes, "records", recordsAttr(r))
 	if c.started.Load() {
 		c.reportRoll(r)
 	} else {

@@ -95,6 +95,10 @@ func TestStartCatchUpMaxCount(t *testing.T) {
 			if got := readFile(t, filepath.Join(logs, kept)); got != records {
 				t.Errorf("rolled file kept %s holds %q, want the active file's %q", kept, got, records)
 			}
+			// Its records were written by another process: not "records=0".
+			if n := d.logCount(`msg=rolled log=access.log path=` + filepath.Join(logs, kept) + ` cause=time bytes=16 records="unknown (written before the start)"`); n != 1 {
+				t.Errorf("the catch-up roll's line does not say its records are unknown:\n%s", d.stderr.String())
+			}
 			// The line follows the unlink: wait for it.
 			for _, n := range old {
 				eventually(t, func() string {

@@ -85,3 +85,18 @@ func TestSIGUSR2Reopen(t *testing.T) {
 		return ""
 	})
 }
+
+// TestZoneSaid: the start line says which zone names the rolled files, and
+// a TZ that names no zone (Go would fall back to UTC without a word) is a
+// warning.
+func TestZoneSaid(t *testing.T) {
+	d := startDaemon(t, writeConfig(t, tempDir(t), conf{}.toml()), "TZ=Asia/Kolkata")
+	if d.logCount(`zone="TZ=Asia/Kolkata, IST (UTC+05:30)"`) != 1 || d.logCount("TZ names no time zone") != 0 {
+		t.Errorf("start lines do not name the zone:\n%s", d.stderr.String())
+	}
+	d.stop(t)
+	d = startDaemon(t, writeConfig(t, tempDir(t), conf{}.toml()), "TZ=Europe/Atlantis")
+	if d.logCount(`level=WARN msg="TZ names no time zone this machine has: rolled names and clock rolls are in UTC" TZ=Europe/Atlantis`) != 1 {
+		t.Errorf("an unknown TZ not warned of:\n%s", d.stderr.String())
+	}
+}

@@ -32,6 +32,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // TZ works on a machine without zone files (a container)
 
 	"github.com/logroll/logroll/internal/buildinfo"
 	"github.com/logroll/logroll/internal/daemon"
