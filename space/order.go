@@ -20,8 +20,8 @@ import (
 // The collator therefore sets every rolled file's modification time to
 // its exact END, an instant (futimes(2) before the rename). OrderKey takes
 // that instant when the modification time agrees with the name's END —
-// they are the same time read in some zone, an offset of whole quarter
-// hours of at most 14 h apart, which a copy with `cp -p`, `mv`, `rsync -t`
+// they are the same time read in some zone, apart by a UTC offset some
+// zone has today (zoneOffsets), which a copy with `cp -p`, `mv`, `rsync -t`
 // or tar keeps — and otherwise falls back to the name's END read in the
 // manager's zone: a file rolled by Traffic Server or an earlier logroll,
 // touched since, or copied without its times. That reading is wrong by
@@ -32,13 +32,10 @@ import (
 // its last status change — the roll's rename is one, and nothing sets a
 // ctime back.
 
-// maxZoneOffset bounds the UTC offsets of real zones (UTC−12 to UTC+14).
-const maxZoneOffset = 14 * time.Hour
-
 // OrderKey returns the instant that orders a rolled file: its modification
 // time mtime when that is its END (the name's END wall time endWall, given
 // as a time in UTC whose fields are the name's, is mtime read in a zone
-// whose offset is a whole number of quarter hours up to 14 h), else
+// whose offset some zone has today), else
 // endWall's fields read in loc, but not after ctime, the file's last
 // status change (zero: unknown). It is a pure function.
 func OrderKey(endWall, mtime, ctime time.Time, loc *time.Location) time.Time {
@@ -59,8 +56,10 @@ func capAt(t, c time.Time) time.Time {
 // writtenOffset returns the UTC offset of the zone the name's END was
 // written in, when mtime is that END (see OrderKey): mtime read in loc is
 // the name's END (loc wrote it, whatever its offsets: zic zones used in
-// tests jump by minutes), or the two are a whole number of quarter hours
-// apart, at most 14 h (another real zone wrote it).
+// tests jump by minutes), or the two are apart by an offset some zone has
+// today (another real zone wrote it). Only those: a modification time
+// moved by hand by a round amount (touch to END − 15 min) is less often
+// taken for an END written elsewhere.
 func writtenOffset(endWall, mtime time.Time, loc *time.Location) (time.Duration, bool) {
 	if mtime.IsZero() {
 		return 0, false
@@ -70,8 +69,22 @@ func writtenOffset(endWall, mtime time.Time, loc *time.Location) (time.Duration,
 	if sameWall(sec.In(loc), endWall) {
 		return d, true
 	}
-	return d, d >= -maxZoneOffset && d <= maxZoneOffset && d%(15*time.Minute) == 0
+	return d, d%time.Minute == 0 && zoneOffsets[int(d/time.Minute)]
 }
+
+// zoneOffsets are the UTC offsets, in minutes, of the world's zones today
+// (standard and daylight-saving time, tzdata 2025): every whole hour from
+// −12 to +14, and the half and three-quarter hours in use.
+var zoneOffsets = func() map[int]bool {
+	m := map[int]bool{}
+	for h := -12; h <= 14; h++ {
+		m[h*60] = true
+	}
+	for _, hm := range [][2]int{{-9, -30}, {-3, -30}, {-2, -30}, {3, 30}, {4, 30}, {5, 30}, {5, 45}, {6, 30}, {8, 45}, {9, 30}, {10, 30}, {12, 45}, {13, 45}} {
+		m[hm[0]*60+hm[1]] = true
+	}
+	return m
+}()
 
 // nameTimes returns the instants a rolled name's START and END wall times
 // stand for, in loc, for display. Where the modification time is the END
