@@ -51,6 +51,7 @@ type Manager struct {
 	mu      sync.Mutex // guards the fields up to snap
 	closed  bool
 	paths   []string // Rolled: paths for run to parse and queue
+	forget  []string // Forget: paths whose steps run drops
 	items   []Item   // Add
 	newCfg  *Config  // Apply; the latest wins
 	logs    map[string]Log
@@ -238,6 +239,22 @@ func (m *Manager) Add(items ...Item) {
 	m.kick()
 }
 
+// Forget drops the steps left for the file at path, which the space
+// manager deleted before it was handed on (ship_before_delete = 0; it
+// logged and counted that): not a file removed by someone else. It never
+// blocks; safe on a nil *Manager and after Close.
+func (m *Manager) Forget(path string) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	if !m.closed {
+		m.forget = append(m.forget, path)
+	}
+	m.mu.Unlock()
+	m.kick()
+}
+
 // kick pokes run without blocking.
 func (m *Manager) kick() {
 	select {
@@ -379,9 +396,16 @@ func (m *Manager) intake() {
 	m.mu.Lock()
 	cfg := m.newCfg
 	m.newCfg = nil
-	paths, items := m.paths, m.items
-	m.paths, m.items = nil, nil
+	paths, items, forget := m.paths, m.items, m.forget
+	m.paths, m.items, m.forget = nil, nil, nil
 	m.mu.Unlock()
+	if len(forget) > 0 {
+		gone := make(map[string]bool, len(forget))
+		for _, p := range forget {
+			gone[p] = true
+		}
+		m.q.drop(func(_ step, it Item) bool { return !gone[it.Path] })
+	}
 	now := m.opts.Now()
 	if cfg != nil {
 		m.cfg = *cfg

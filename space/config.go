@@ -139,6 +139,12 @@ type Options struct {
 	// is called from the manager's goroutine, for each file a rule would
 	// delete, and must not block (a lookup). nil: every file is Free.
 	Hold func(f File) Hold
+	// DeletedUnhanded is told of each file deleted although Hold said
+	// Unhanded (ship_before_delete = 0), after the deletion, so that the
+	// hand-on forgets it without taking it for a file removed by someone
+	// else. Called from the manager's goroutine; must not block. nil:
+	// nobody is told.
+	DeletedUnhanded func(path string)
 	// Watch starts the fsnotify adapter, which reports files created,
 	// removed and renamed in Dir by anyone. Without it (tests inside a
 	// synctest bubble, where fsnotify cannot run) the caller reports removals

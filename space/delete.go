@@ -113,6 +113,9 @@ func (m *Manager) deleteFile(f File, rule Rule, why string, fig figures) {
 		if hold == Unhanded {
 			m.unhanded++
 			m.log.Error("deleted rolled file not yet handed on (ship_before_delete = 0)", "path", path, "bytes", fi.Size(), "log", f.Log, "rule", string(rule))
+			if m.opts.DeletedUnhanded != nil {
+				m.opts.DeletedUnhanded(path)
+			}
 		}
 		m.log.Info("deleted rolled file", "path", path, "bytes", fi.Size(), "log", f.Log, "rule", string(rule), "why", why,
 			"used", fig.used, "limit", fig.limit, "headroom", fig.headroom, "free", fig.free)

@@ -127,6 +127,19 @@ func TestShipBudgetWhileStoreDown(t *testing.T) {
 				if !strings.Contains(d.stderr.String(), "level=ERROR msg=\"deleted rolled file not yet handed on") {
 					t.Errorf("unhanded deletion not logged as an error")
 				}
+				// The hand-on forgets the files the budget deleted: the
+				// attempts go on for the others, and none of them counts
+				// a deleted file as removed by someone else.
+				before := d.shipStatus(t).Failures["network"]
+				s := d.waitShip(t, 20*time.Second, func(s *ctl.ShipStatus) string {
+					if s.Failures["network"] < before+4 {
+						return "want more attempts"
+					}
+					return ""
+				})
+				if s.GoneFiles != 0 || d.logCount("gone before it was handed on") != 0 {
+					t.Errorf("the budget's own deletions counted as files gone: %d", s.GoneFiles)
+				}
 				return
 			}
 			accepted := d.exhaust(t, "access")

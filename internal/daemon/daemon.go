@@ -205,7 +205,7 @@ func Start(opts Options) (_ *Daemon, err error) {
 		return nil, fmt.Errorf("hand-on (ship) manager: %w", err)
 	}
 	d.space, err = space.New(spaceConfig(cfg, dir), space.Options{
-		Now: opts.Now, Accept: d.coll.SetAccepting, Logger: d.log, Watch: true, Hold: d.ship.Hold,
+		Now: opts.Now, Accept: d.coll.SetAccepting, Logger: d.log, Watch: true, Hold: d.ship.Hold, DeletedUnhanded: d.ship.Forget,
 	})
 	if err != nil {
 		adminL.Close()
