@@ -45,17 +45,25 @@ func TestJournalUnusable(t *testing.T) {
 	})
 }
 
+// journalWithGone writes a journal in dir holding name shipped and a file
+// gone since; it returns its path and content.
+func journalWithGone(t *testing.T, dir, name string) (path, data string) {
+	t.Helper()
+	path = filepath.Join(dir, JournalName)
+	data = "ship " + name + " k/" + name + "\nship gone.old k/gone.old\n"
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, data
+}
+
 // TestJournalCompactionFails: a start whose compaction fails (no room, a
 // read-only folder; here the temporary's name is taken by a folder) goes
 // on with the journal as it is.
 func TestJournalCompactionFails(t *testing.T) {
 	dir := t.TempDir()
 	all := files(t, dir, "a.log", 2)
-	j := filepath.Join(dir, JournalName)
-	data := "ship " + all[0].Name + " k/" + all[0].Name + "\nship gone.old k/gone.old\n"
-	if err := os.WriteFile(j, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	j, _ := journalWithGone(t, dir, all[0].Name)
 	if err := os.Mkdir(j+".tmp", 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -334,11 +334,7 @@ func TestHook(t *testing.T) {
 func TestJournalKeptWhileNothingShips(t *testing.T) {
 	dir := t.TempDir()
 	all := files(t, dir, "a.log", 2)
-	j := filepath.Join(dir, JournalName)
-	data := "ship " + all[0].Name + " k/" + all[0].Name + "\nship gone.old k/gone.old\n"
-	if err := os.WriteFile(j, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	j, data := journalWithGone(t, dir, all[0].Name)
 	opts := Options{Journal: j, Item: func(string) (Item, bool) { return Item{}, false }}
 	m, err := New(Config{Host: "h", Logs: []Log{{Name: "a.log"}}}, opts, nil)
 	if err != nil {

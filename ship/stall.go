@@ -112,25 +112,20 @@ func (c *stallConn) Write(p []byte) (int, error) {
 	}
 }
 
-func (c *stallConn) SetDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.rd, c.wd = t, t
-	c.mu.Unlock()
-	c.progress()
-	return nil
-}
+func (c *stallConn) SetDeadline(t time.Time) error      { return c.setUser(true, true, t) }
+func (c *stallConn) SetReadDeadline(t time.Time) error  { return c.setUser(true, false, t) }
+func (c *stallConn) SetWriteDeadline(t time.Time) error { return c.setUser(false, true, t) }
 
-func (c *stallConn) SetReadDeadline(t time.Time) error {
+// setUser records a deadline the connection's users set, for reads or
+// writes or both, and applies it (or the stall deadline, if earlier).
+func (c *stallConn) setUser(read, write bool, t time.Time) error {
 	c.mu.Lock()
-	c.rd = t
-	c.mu.Unlock()
-	c.progress()
-	return nil
-}
-
-func (c *stallConn) SetWriteDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.wd = t
+	if read {
+		c.rd = t
+	}
+	if write {
+		c.wd = t
+	}
 	c.mu.Unlock()
 	c.progress()
 	return nil
