@@ -47,11 +47,15 @@ func (w *expiryWatch) sample() {
 		if _, gone := w.firstGone[n]; gone {
 			continue
 		}
-		before := time.Now()
-		if _, err := os.Lstat(filepath.Join(w.dir, n)); err == nil {
+		// Both stamps after the look: the file was there at lastSeen, and
+		// gone by firstGone, whatever the scheduler did before the look
+		// (a stamp taken before it, on a loaded machine, made a deletion
+		// on time look early).
+		_, err := os.Lstat(filepath.Join(w.dir, n))
+		if err == nil {
 			w.lastSeen[n] = time.Now()
 		} else {
-			w.firstGone[n] = before
+			w.firstGone[n] = time.Now()
 		}
 	}
 }
