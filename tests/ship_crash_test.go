@@ -170,11 +170,13 @@ func TestShipBudgetWhileStoreDown(t *testing.T) {
 				}
 				return ""
 			})
-			if n := d.metric(t, "proxy.process.log.autodeleted_files", "rule", "shipped"); n < int64(len(rolled)) {
-				t.Errorf("%d files deleted after shipping, want %d", n, len(rolled))
-			}
-			if n := d.metric(t, "proxy.process.log.autodeleted_files", "rule", "budget"); n != 0 {
-				t.Errorf("%d files deleted by the budget", n)
+			// Each file goes once shipped: by the shipped rule, or by the
+			// budget when its check comes first (a handed-on file is free
+			// to go); every one of them is in the store (below).
+			shipped := d.metric(t, "proxy.process.log.autodeleted_files", "rule", "shipped")
+			budget := d.metric(t, "proxy.process.log.autodeleted_files", "rule", "budget")
+			if shipped+budget < int64(len(rolled)) {
+				t.Errorf("%d files deleted after shipping and %d by the budget, want %d in all", shipped, budget, len(rolled))
 			}
 			_, keys := fetchShipped(t, st)
 			if len(keys) < len(rolled) {
