@@ -66,6 +66,22 @@ type journal struct {
 	removed bool     // the open journal was found removed and made again; cleared by the reader
 }
 
+// regularOrAbsent refuses a journal path that holds anything but a
+// regular file, or a symlink to one: a FIFO would block the start for
+// ever (and O_NONBLOCK covers one put there after this check).
+func regularOrAbsent(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("ship: journal: %w", err)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("ship: journal %s is not a regular file (%v)", path, fi.Mode().Type())
+	}
+	return nil
+}
+
 // linked reports whether an open file still has a name (st_nlink > 0).
 func linked(fi fs.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
@@ -76,6 +92,9 @@ func linked(fi fs.FileInfo) bool {
 // the number of lines skipped (not understood). A missing file is an empty
 // journal.
 func loadJournal(path string) (map[string]record, int, error) {
+	if err := regularOrAbsent(path); err != nil {
+		return map[string]record{}, 0, err
+	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]record{}, 0, nil
@@ -186,8 +205,11 @@ func (j *journal) appendLine(s string) error {
 		}
 	}
 	if j.f == nil {
+		if err := regularOrAbsent(j.path); err != nil {
+			return err
+		}
 		_, statErr := os.Stat(j.path)
-		f, err := os.OpenFile(j.path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
+		f, err := os.OpenFile(j.path, os.O_RDWR|os.O_CREATE|os.O_APPEND|syscall.O_NONBLOCK, 0o644)
 		if err != nil {
 			return fmt.Errorf("ship: open journal: %w", err)
 		}

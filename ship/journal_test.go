@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -111,4 +112,30 @@ func TestJournalTornAndRemoved(t *testing.T) {
 			t.Errorf("journal made again holds %q, want %s's record", got, all[1].Name)
 		}
 	})
+}
+
+// TestJournalFIFO: a FIFO where the journal should be does not hang the
+// start (a read would wait for a writer for ever): it is refused as an
+// unusable journal, and the manager goes on.
+func TestJournalFIFO(t *testing.T) {
+	dir := t.TempDir()
+	all := files(t, dir, "a.log", 1)
+	if err := syscall.Mkfifo(filepath.Join(dir, JournalName), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *logtest.Recorder, 1)
+	go func() {
+		logs := &logtest.Recorder{}
+		m := newTest(t, dir, newFakeStore(), logs, all)
+		m.Close()
+		done <- logs
+	}()
+	select {
+	case logs := <-done:
+		if logs.Count("cannot read the hand-on journal") != 1 {
+			t.Errorf("the FIFO not reported: %q", logs.Messages())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("New hangs on a FIFO journal")
+	}
 }

@@ -302,9 +302,10 @@ func (d *Daemon) announce(cfg *records.Config) {
 	if source == "" {
 		source = "embedded defaults"
 	}
-	out.Info("logrolld writing logs", "dir", cfg.Str(records.LogfileDir), "logs", d.coll.Logs(), "host", cfg.Hostname(), "config", source, "zone", zoneDesc(os.Getenv("TZ"), time.Now()))
-	if err := checkTZ(os.Getenv("TZ")); err != nil {
-		out.Warn("TZ names no time zone this machine has: rolled names and clock rolls are in UTC", "TZ", os.Getenv("TZ"), "err", err)
+	tz, tzSet := os.LookupEnv("TZ")
+	out.Info("logrolld writing logs", "dir", cfg.Str(records.LogfileDir), "logs", d.coll.Logs(), "host", cfg.Hostname(), "config", source, "zone", zoneDesc(tz, tzSet, time.Now()))
+	if err := checkTZ(tz); err != nil {
+		out.Warn("TZ names no time zone this machine has: rolled names and clock rolls are in UTC", "TZ", tz, "err", err)
 	}
 	if d.listen != "" {
 		sch := d.scheme()

@@ -9,17 +9,21 @@ import (
 )
 
 // The time zone of rolled names and clock rolls is the process's local
-// zone: TZ when set, else the system's (/etc/localtime). Go falls back to
+// zone: TZ when set (set and empty is UTC), else the system's
+// (/etc/localtime). Go falls back to
 // UTC, silently, for a TZ it cannot load (a misspelt name, a POSIX rule
 // string, a container without zone files — logrolld embeds the zone
 // database for that last case), so the start line says which zone is in
 // use and a TZ that names none is a warning.
 
 // zoneDesc describes the zone in use at now, for the start line: where it
-// comes from, its abbreviation and UTC offset.
-func zoneDesc(tz string, now time.Time) string {
+// comes from (TZ's value, when set), its abbreviation and UTC offset.
+func zoneDesc(tz string, set bool, now time.Time) string {
 	from := "system (/etc/localtime)"
-	if tz != "" {
+	switch {
+	case set && tz == "":
+		from = "TZ= (set and empty: UTC)"
+	case set:
 		from = "TZ=" + tz
 	}
 	abbr, off := now.Zone()
