@@ -32,10 +32,11 @@
 //     start: the state that survives restarts;
 //   - s3.go: the uploader on aws-sdk-go-v2, conditional creates verified by
 //     the store (If-None-Match: *, x-amz-checksum-sha256, multipart);
+//     stall.go: the deadline on progress of every connection to the store;
 //   - hook.go: the on-roll command (argv, environment, timeout, process
 //     group);
-//   - manager.go, status.go: the goroutine that owns all of it, in the
-//     style of space.Manager.
+//   - manager.go, run.go, status.go: the goroutine that owns all of it, in
+//     the style of space.Manager (its public side, its loop, its figures).
 //
 // It imports space for the rolled file's fields and the hold; the daemon
 // (internal/daemon) wires it, and nothing here imports the daemon.
