@@ -1,6 +1,7 @@
 package ship
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,19 +124,33 @@ func TestJournalFIFO(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(dir, JournalName), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan *logtest.Recorder, 1)
-	go func() {
+	type started struct {
+		logs *logtest.Recorder
+		err  error
+	}
+	done := make(chan started, 1)
+	go func() { // no t.Fatal here: not the test's goroutine
 		logs := &logtest.Recorder{}
-		m := newTest(t, dir, newFakeStore(), logs, all)
-		m.Close()
-		done <- logs
+		m, err := New(Config{Host: "h", Logs: []Log{{Name: "a.log", Ship: &Target{Bucket: "b", Region: "r"}}}},
+			Options{Journal: filepath.Join(dir, JournalName), Item: func(string) (Item, bool) { return Item{}, false }, Logger: slog.New(logs)}, all)
+		if err == nil {
+			m.Close()
+		}
+		done <- started{logs, err}
 	}()
 	select {
-	case logs := <-done:
-		if logs.Count("cannot read the hand-on journal") != 1 {
-			t.Errorf("the FIFO not reported: %q", logs.Messages())
+	case r := <-done:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if r.logs.Count("cannot read the hand-on journal") != 1 {
+			t.Errorf("the FIFO not reported: %q", r.logs.Messages())
 		}
 	case <-time.After(10 * time.Second):
+		// Let the blocked open end, so that no goroutine is left behind.
+		if f, err := os.OpenFile(filepath.Join(dir, JournalName), os.O_WRONLY, 0); err == nil {
+			f.Close()
+		}
 		t.Fatal("New hangs on a FIFO journal")
 	}
 }
