@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/logroll/logroll/logging"
 )
 
 // Readers of numbered records (harness_numbered_test.go): readLog, a plain
@@ -192,7 +194,14 @@ func lookNumbered(t *testing.T, dir, log, tag string, cache map[string]numberedF
 		m := map[string]id{}
 		for _, e := range ents {
 			n := e.Name()
-			if rm := rolledName.FindStringSubmatch(n); n != log && (rm == nil || rm[1] != log) {
+			// A rolled file waiting, hidden, for its publication or its
+			// compression (.<name>.raw) holds records too: until it is
+			// renamed, they are in no visible file.
+			shown := n
+			if logging.IsPending(n) {
+				shown = strings.TrimSuffix(n[1:], ".raw")
+			}
+			if rm := rolledName.FindStringSubmatch(shown); n != log && (rm == nil || rm[1] != log) {
 				continue
 			}
 			fi, err := e.Info()
