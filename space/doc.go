@@ -24,8 +24,9 @@
 //     [Plan], pure functions that say which rolled files go, and why;
 //     [NextExpiry] says when the next file reaches its maximum age;
 //   - the executor and the goroutine that owns all of the above
-//     (manager.go, delete.go), which logs and counts every deletion with
-//     its rule, skips files held because they are not yet handed on
+//     (manager.go, its loop in run.go, delete.go), which logs and counts
+//     every deletion with its rule, skips files held because they are not
+//     yet handed on
 //     (hold.go: [Options.Hold], [Manager.HandedOn], rule shipped), and
 //     wakes up on time for the next expiry.
 //
