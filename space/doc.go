@@ -26,9 +26,8 @@
 //   - the executor and the goroutine that owns all of the above
 //     (manager.go, its loop in run.go, delete.go), which logs and counts
 //     every deletion with its rule, skips files held because they are not
-//     yet handed on
-//     (hold.go: [Options.Hold], [Manager.HandedOn], rule shipped), and
-//     wakes up on time for the next expiry.
+//     yet handed on (hold.go: [Options.Hold], [Manager.HandedOn], rule
+//     shipped), and wakes up on time for the next expiry.
 //
 // The manager never blocks a write: the write path only adds to an atomic
 // counter and pokes a channel. It asks the collator to stop and resume
