@@ -155,7 +155,11 @@ type Options struct {
 	Now func() time.Time
 	// Location is the zone rolled names and boundaries use; default time.Local.
 	Location *time.Location
-	// Logger receives the collator's diagnostics; default slog.Default().
+	// Logger receives the collator's diagnostics; default a text handler
+	// on standard error, never slog.Default(): a program that makes one of
+	// the collator's logs its default (slog.SetDefault or log.SetOutput
+	// with a Writer) would get the collator's own lines in that file, in
+	// the middle of a partial line.
 	Logger *slog.Logger
 	// OnWrite, when set, is called by whoever holds a log's writer token
 	// (a Write call leading a group commit, or the log's writer goroutine;
@@ -297,4 +301,9 @@ func validatePolicy(name string, p Policy) []error {
 		bad("rolling_min_count must not be negative")
 	}
 	return errs
+}
+
+// defaultLogger is Options.Logger's default.
+func defaultLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, nil))
 }

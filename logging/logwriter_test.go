@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/logroll/logroll/logging"
@@ -362,5 +363,68 @@ func TestLogWriterSlog(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(active(t, dir), "\n"), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[0], `"msg":"started","port":8080`) || !bytes.Contains([]byte(lines[1]), []byte(`"msg":"multi\nline message"`)) {
 		t.Errorf("file holds %q, want two JSON lines", lines)
+	}
+}
+
+// TestLogWriterAsDefault follows the README: a program makes app.log its
+// default logger and leaves Options.Logger unset. The collator's own lines
+// (a roll's "rolled") must not land in the file, nor in a partial line.
+// Not parallel: it sets slog's default.
+func TestLogWriterAsDefault(t *testing.T) {
+	dir := t.TempDir()
+	c, err := logging.Open(logging.Config{
+		Dir:        dir,
+		Hostname:   "web01",
+		Durability: logging.DurabilityWrite,
+		Logs:       []logging.LogConfig{{Name: "app.log"}},
+	}, logging.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuck := false
+	defer func() {
+		if !stuck { // Close would wait for the deadlocked writer too
+			c.Close()
+		}
+	}()
+	w := appWriter(t, c)
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(w, nil)))
+	defer slog.SetDefault(old)
+	slog.Info("before the roll")
+	if _, err := io.WriteString(w, "partial"); err != nil {
+		t.Fatal(err)
+	}
+	rolled := make(chan error, 1)
+	go func() { _, err := c.Roll("app.log"); rolled <- err }()
+	select {
+	case err := <-rolled:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		stuck = true
+		t.Fatal("Roll did not return in 10 s: the collator logged into its own log (a deadlock)")
+	}
+	slog.SetDefault(old)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var all strings.Builder
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), "app.log") {
+			data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			all.Write(data)
+		}
+	}
+	if got := all.String(); strings.Contains(got, "rolled") || !strings.Contains(got, "partial\n") {
+		t.Errorf("the log's files hold %q: the collator's own lines or a broken partial line", got)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -82,7 +81,7 @@ func newCollator(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 		c.loc = time.Local
 	}
 	if c.log == nil {
-		c.log = slog.Default()
+		c.log = defaultLogger()
 	}
 	c.set.Store(&ncfg)
 	c.comp = newCompressor(c, ncfg.CompressThreads)

@@ -61,6 +61,19 @@ type Failure struct {
 }
 
 func (f *Failure) Error() string { return f.Err.Error() }
+
+// attrs are f's log attributes: the store's status and code only when it
+// answered (a hook's failure has neither; its exit status is in err).
+func (f *Failure) attrs() []any {
+	a := []any{"kind", string(f.Kind)}
+	if f.Status != 0 {
+		a = append(a, "status", f.Status)
+	}
+	if f.Code != "" {
+		a = append(a, "code", f.Code)
+	}
+	return append(a, "err", f.Err)
+}
 func (f *Failure) Unwrap() error { return f.Err }
 
 // transientCodes are S3 error codes that come with a 4xx status but pass

@@ -226,7 +226,7 @@ func (m *Manager) failed(r result, f *Failure, sk streakKey) {
 	m.streaks[sk]++
 	if m.streaks[sk] == 1 {
 		m.log.Warn(what(r.id.step)+" failed: retrying with backoff (logged once until it works again)",
-			"log", r.item.Log, "path", r.item.Path, "kind", string(f.Kind), "status", f.Status, "retry_in", wait.Round(time.Millisecond), "err", f.Err)
+			append([]any{"log", r.item.Log, "path", r.item.Path, "retry_in", wait.Round(time.Millisecond)}, f.attrs()...)...)
 	}
 }
 
@@ -237,7 +237,7 @@ func (m *Manager) refused(id taskID, it Item, f *Failure) {
 	m.parked[id.step.String()+" "+id.name] = f
 	m.mu.Unlock()
 	m.log.Error(what(id.step)+" refused for good: not retried until the configuration is reloaded or the daemon restarts",
-		"log", it.Log, "path", it.Path, "kind", string(f.Kind), "status", f.Status, "code", f.Code, "err", f.Err)
+		append([]any{"log", it.Log, "path", it.Path}, f.attrs()...)...)
 }
 
 // succeeded records a step done: the journal first, then the counters, and

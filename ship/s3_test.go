@@ -244,7 +244,7 @@ func TestUploaderSlowStore(t *testing.T) {
 	defer srv.Close()
 	t.Setenv("AWS_ACCESS_KEY_ID", "k")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "s")
-	const stall = 400 * time.Millisecond
+	const stall = time.Second // well above a loaded machine's scheduling delays; the upload takes about 2.6 s
 	u, err := newUploader(context.Background(), Target{Bucket: "b", Endpoint: "http://" + l.Addr().String(), Region: "us-east-1"}, minPartSize, 2, stall)
 	if err != nil {
 		t.Fatal(err)
