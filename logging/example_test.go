@@ -48,7 +48,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	r := rolled[0]
-	name, err := logging.ParseRolledName(filepath.Base(r.Path), c.Logs(), nil)
+	name, err := logging.ParseRolledName(filepath.Base(r.Path), c.Logs(), "web01", nil)
 	if err != nil {
 		log.Fatal(err)
 	}

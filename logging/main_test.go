@@ -87,7 +87,7 @@ func rolledFiles(t *testing.T, dir, log string) []rolledFile {
 	}
 	var out []rolledFile
 	for _, e := range ents {
-		r, err := ParseRolledName(e.Name(), []string{log}, time.UTC)
+		r, err := ParseRolledName(e.Name(), []string{log}, "", time.UTC)
 		if err != nil || r.Active != log {
 			continue
 		}

@@ -122,6 +122,13 @@ func (r RolledName) String() string {
 //
 // Active and host are split as follows, since both may contain dots:
 //
+//  0. host is this machine's host name (never empty): what comes before
+//     the times ending in '.' or '_' and host is this host's file of the
+//     log named by the rest, configured or not. Our own names are never
+//     split otherwise, whatever other names are configured: a log
+//     "access.log.web01" does not take access.log's files of host web01,
+//     and the files of a log no longer configured, "access.log.json", are
+//     not access.log's of a host "json.web01";
 //  1. actives are the configured active names: the longest one that the name
 //     starts with, followed by '.' (FormDot) or '_' (FormATS) and a non-empty
 //     host, is the active name; what comes before the times being exactly
@@ -145,7 +152,7 @@ func (r RolledName) String() string {
 // read any name's wall times as written. Never order rolled files by these
 // times alone: the space manager orders them by their modification time,
 // which the collator sets to the exact END at the roll (see space.OrderKey).
-func ParseRolledName(name string, actives []string, loc *time.Location) (RolledName, error) {
+func ParseRolledName(name string, actives []string, host string, loc *time.Location) (RolledName, error) {
 	loc = policyLoc(loc)
 	fail := func(format string, args ...any) (RolledName, error) {
 		return RolledName{}, &nameError{Name: name, Reason: fmt.Sprintf(format, args...)}
@@ -194,7 +201,7 @@ func ParseRolledName(name string, actives []string, loc *time.Location) (RolledN
 		return fail("END: %v", err)
 	}
 	prefix := rest[:len(rest)-nameRangeLen-1]
-	i := nameSplit(prefix, actives)
+	i := nameSplit(prefix, actives, host)
 	if i == len(prefix) && i > 0 {
 		r.Active = prefix // host-less
 		return r, nil
@@ -212,7 +219,10 @@ func ParseRolledName(name string, actives []string, loc *time.Location) (RolledN
 // nameSplit returns the index of the separator between active name and host
 // in prefix (see ParseRolledName), len(prefix) when prefix is an active name
 // without a host, or -1.
-func nameSplit(prefix string, actives []string) int {
+func nameSplit(prefix string, actives []string, host string) int {
+	if a, ok := strings.CutSuffix(prefix, host); ok && host != "" && len(a) >= 2 && nameIsSep(a[len(a)-1]) {
+		return len(a) - 1
+	}
 	best := -1
 	for _, a := range actives {
 		if a == prefix {

@@ -63,74 +63,88 @@ func TestParseRolledName(t *testing.T) {
 		in      string
 		actives []string
 		want    RolledName
+		host    string // this host's name; "" for none
 	}{
 		{"dot", "access.log.web01." + times + ".old", known,
-			RolledName{Active: "access.log", Host: "web01", Start: s6, End: e12}},
+			RolledName{Active: "access.log", Host: "web01", Start: s6, End: e12}, ""},
 		{"ats", "access.log_web01." + times + ".old", known,
-			RolledName{Active: "access.log", Host: "web01", Start: s6, End: e12, Form: FormATS}},
+			RolledName{Active: "access.log", Host: "web01", Start: s6, End: e12, Form: FormATS}, ""},
 		{"collision 1", "access.log.web01." + times + ".1.old", known,
-			RolledName{Active: "access.log", Host: "web01", Start: s6, End: e12, Seq: 1}},
+			RolledName{Active: "access.log", Host: "web01", Start: s6, End: e12, Seq: 1}, ""},
 		{"collision 2 ats", "access.log_web01." + times + ".2.old", known,
-			RolledName{Active: "access.log", Host: "web01", Start: s6, End: e12, Seq: 2, Form: FormATS}},
+			RolledName{Active: "access.log", Host: "web01", Start: s6, End: e12, Seq: 2, Form: FormATS}, ""},
 		{"collision 10", "access.log.web01." + times + ".10.old", known,
-			RolledName{Active: "access.log", Host: "web01", Start: s6, End: e12, Seq: 10}},
+			RolledName{Active: "access.log", Host: "web01", Start: s6, End: e12, Seq: 10}, ""},
 		{"host with dots", "access.log.web01.example.com." + times + ".old", known,
-			RolledName{Active: "access.log", Host: "web01.example.com", Start: s6, End: e12}},
+			RolledName{Active: "access.log", Host: "web01.example.com", Start: s6, End: e12}, ""},
 		{"host with dots ats", "access.log_web01.example.com." + times + ".old", known,
-			RolledName{Active: "access.log", Host: "web01.example.com", Start: s6, End: e12, Form: FormATS}},
+			RolledName{Active: "access.log", Host: "web01.example.com", Start: s6, End: e12, Form: FormATS}, ""},
 		{"host with underscore", "access.log.web_01." + times + ".old", known,
-			RolledName{Active: "access.log", Host: "web_01", Start: s6, End: e12}},
+			RolledName{Active: "access.log", Host: "web_01", Start: s6, End: e12}, ""},
 		{"host named like a log", "access.log.log.example.com." + times + ".old", known,
-			RolledName{Active: "access.log", Host: "log.example.com", Start: s6, End: e12}},
+			RolledName{Active: "access.log", Host: "log.example.com", Start: s6, End: e12}, ""},
 		{"longest active wins", "access.log.eu.web01." + times + ".old", known,
-			RolledName{Active: "access.log.eu", Host: "web01", Start: s6, End: e12}},
+			RolledName{Active: "access.log.eu", Host: "web01", Start: s6, End: e12}, ""},
 		{"active with underscore", "my_app.log.web01." + times + ".old", known,
-			RolledName{Active: "my_app.log", Host: "web01", Start: s6, End: e12}},
+			RolledName{Active: "my_app.log", Host: "web01", Start: s6, End: e12}, ""},
 		{"active with underscore ats", "my_app.log_web_01." + times + ".old", known,
-			RolledName{Active: "my_app.log", Host: "web_01", Start: s6, End: e12, Form: FormATS}},
+			RolledName{Active: "my_app.log", Host: "web_01", Start: s6, End: e12, Form: FormATS}, ""},
 		{"active without dot", "error.web01.example.com." + times + ".old", known,
-			RolledName{Active: "error", Host: "web01.example.com", Start: s6, End: e12}},
+			RolledName{Active: "error", Host: "web01.example.com", Start: s6, End: e12}, ""},
 		{"unknown .log.", "old.log.web01.example.com." + times + ".old", known,
-			RolledName{Active: "old.log", Host: "web01.example.com", Start: s6, End: e12}},
+			RolledName{Active: "old.log", Host: "web01.example.com", Start: s6, End: e12}, ""},
 		{"unknown .log_", "old.log_web01.example.com." + times + ".old", nil,
-			RolledName{Active: "old.log", Host: "web01.example.com", Start: s6, End: e12, Form: FormATS}},
+			RolledName{Active: "old.log", Host: "web01.example.com", Start: s6, End: e12, Form: FormATS}, ""},
 		{"unknown first .log", "a.log.log.example.com." + times + ".old", nil,
-			RolledName{Active: "a.log", Host: "log.example.com", Start: s6, End: e12}},
+			RolledName{Active: "a.log", Host: "log.example.com", Start: s6, End: e12}, ""},
 		{"unknown .logs is not .log", "app.logs.web01." + times + ".old", nil,
-			RolledName{Active: "app.logs", Host: "web01", Start: s6, End: e12}},
+			RolledName{Active: "app.logs", Host: "web01", Start: s6, End: e12}, ""},
 		{"unknown last dot", "squid.web01." + times + ".old", nil,
-			RolledName{Active: "squid", Host: "web01", Start: s6, End: e12}},
+			RolledName{Active: "squid", Host: "web01", Start: s6, End: e12}, ""},
 		{"unknown last dot cuts host", "error.txt.web01.example.com." + times + ".old", nil,
-			RolledName{Active: "error.txt.web01.example", Host: "com", Start: s6, End: e12}},
+			RolledName{Active: "error.txt.web01.example", Host: "com", Start: s6, End: e12}, ""},
 		{"unknown last underscore", "my_app_web01." + times + ".old", nil,
-			RolledName{Active: "my_app", Host: "web01", Start: s6, End: e12, Form: FormATS}},
+			RolledName{Active: "my_app", Host: "web01", Start: s6, End: e12, Form: FormATS}, ""},
 		{"known prefix without separator", "access.logx.web01." + times + ".old", known,
-			RolledName{Active: "access.logx", Host: "web01", Start: s6, End: e12}},
+			RolledName{Active: "access.logx", Host: "web01", Start: s6, End: e12}, ""},
 		{"start after end", "access.log.web01.20261121.12h00m00s-20261121.06h00m00s.old", known,
-			RolledName{Active: "access.log", Host: "web01", Start: e12, End: s6}},
+			RolledName{Active: "access.log", Host: "web01", Start: e12, End: s6}, ""},
 		// Traffic Server rolls its own diags.log and traffic.out without a host.
 		{"host-less, configured", "diags.log." + times + ".old", []string{"diags.log", "diags"},
-			RolledName{Active: "diags.log", Start: s6, End: e12}},
+			RolledName{Active: "diags.log", Start: s6, End: e12}, ""},
 		{"host-less, configured, no .log", "traffic.out." + times + ".old", []string{"traffic.out"},
-			RolledName{Active: "traffic.out", Start: s6, End: e12}},
+			RolledName{Active: "traffic.out", Start: s6, End: e12}, ""},
 		{"host-less .log, not configured", "diags.log." + times + ".old", known,
-			RolledName{Active: "diags.log", Start: s6, End: e12}},
+			RolledName{Active: "diags.log", Start: s6, End: e12}, ""},
 		{"host-less with collision", "diags.log." + times + ".3.old", nil,
-			RolledName{Active: "diags.log", Start: s6, End: e12, Seq: 3}},
+			RolledName{Active: "diags.log", Start: s6, End: e12, Seq: 3}, ""},
 		{"host ending in .log still a host", "access.log.web01.log." + times + ".old", known,
-			RolledName{Active: "access.log", Host: "web01.log", Start: s6, End: e12}},
+			RolledName{Active: "access.log", Host: "web01.log", Start: s6, End: e12}, ""},
 		{"gzip", "access.log.web01." + times + ".old.gz", known,
-			RolledName{Active: "access.log", Host: "web01", Start: s6, End: e12, Compression: CompressionGzip}},
+			RolledName{Active: "access.log", Host: "web01", Start: s6, End: e12, Compression: CompressionGzip}, ""},
 		{"zstd with collision", "access.log.web01." + times + ".2.old.zst", known,
-			RolledName{Active: "access.log", Host: "web01", Start: s6, End: e12, Seq: 2, Compression: CompressionZstd}},
+			RolledName{Active: "access.log", Host: "web01", Start: s6, End: e12, Seq: 2, Compression: CompressionZstd}, ""},
 		{"host-less gzip", "diags.log." + times + ".old.gz", nil,
-			RolledName{Active: "diags.log", Start: s6, End: e12, Compression: CompressionGzip}},
+			RolledName{Active: "diags.log", Start: s6, End: e12, Compression: CompressionGzip}, ""},
+		// This host's own files, whatever else is configured.
+		{"own host, a log named like its files", "access.log.web01." + times + ".old", []string{"access.log", "access.log.web01"},
+			RolledName{Active: "access.log", Host: "web01", Start: s6, End: e12}, "web01"},
+		{"own host, that log's file", "access.log.web01.web01." + times + ".old", []string{"access.log", "access.log.web01"},
+			RolledName{Active: "access.log.web01", Host: "web01", Start: s6, End: e12}, "web01"},
+		{"own host, a log no longer configured", "access.log.json.web01." + times + ".old", []string{"access.log"},
+			RolledName{Active: "access.log.json", Host: "web01", Start: s6, End: e12}, "web01"},
+		{"own host ats", "access.log_web01." + times + ".old.zst", []string{"access.log", "access.log_web01"},
+			RolledName{Active: "access.log", Host: "web01", Start: s6, End: e12, Form: FormATS, Compression: CompressionZstd}, "web01"},
+		{"own host with dots", "access.log.web01.example.com." + times + ".old", []string{"access.log", "access.log.web01"},
+			RolledName{Active: "access.log", Host: "web01.example.com", Start: s6, End: e12}, "web01.example.com"},
+		{"another host", "access.log.json.web02." + times + ".old", []string{"access.log"},
+			RolledName{Active: "access.log", Host: "json.web02", Start: s6, End: e12}, "web01"},
 		{"leap day", "access.log.web01.20280229.23h59m59s-20280301.00h00m00s.old", known,
-			RolledName{Active: "access.log", Host: "web01", Start: time.Date(2028, 2, 29, 23, 59, 59, 0, utc), End: time.Date(2028, 3, 1, 0, 0, 0, 0, utc)}},
+			RolledName{Active: "access.log", Host: "web01", Start: time.Date(2028, 2, 29, 23, 59, 59, 0, utc), End: time.Date(2028, 3, 1, 0, 0, 0, 0, utc)}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseRolledName(tt.in, tt.actives, utc)
+			got, err := ParseRolledName(tt.in, tt.actives, tt.host, utc)
 			if err != nil {
 				t.Fatalf("ParseRolledName(%q) error: %v", tt.in, err)
 			}
@@ -199,7 +213,7 @@ func TestParseRolledNameRejects(t *testing.T) {
 			if loc == nil {
 				loc = time.UTC
 			}
-			got, err := ParseRolledName(tt.in, []string{"access.log"}, loc)
+			got, err := ParseRolledName(tt.in, []string{"access.log"}, "web01", loc)
 			if err == nil {
 				t.Fatalf("ParseRolledName(%q) = %+v, want an error", tt.in, got)
 			}
@@ -244,7 +258,7 @@ func FuzzRolledNameRoundTrip(f *testing.F) {
 			r.Form = FormATS
 		}
 		name := r.String()
-		got, err := ParseRolledName(name, []string{active}, loc)
+		got, err := ParseRolledName(name, []string{active}, host, loc)
 		if err != nil {
 			t.Fatalf("ParseRolledName(%q) error: %v", name, err)
 		}
@@ -268,7 +282,7 @@ func FuzzParseRolledName(f *testing.F) {
 		if active != "" {
 			actives = []string{active}
 		}
-		r, err := ParseRolledName(name, actives, ny)
+		r, err := ParseRolledName(name, actives, "web01", ny)
 		if err != nil {
 			if !errors.Is(err, errNotRolled) {
 				t.Fatalf("ParseRolledName(%q) error %v does not match errNotRolled", name, err)
@@ -278,7 +292,7 @@ func FuzzParseRolledName(f *testing.F) {
 		if s := r.String(); s != name {
 			t.Fatalf("ParseRolledName(%q) = %+v, which formats as %q", name, r, s)
 		}
-		again, err := ParseRolledName(r.String(), actives, ny)
+		again, err := ParseRolledName(r.String(), actives, "web01", ny)
 		if err != nil || !nameEqual(again, r) {
 			t.Fatalf("reparse of %q = %+v, %v; want %+v", name, again, err, r)
 		}

@@ -99,7 +99,7 @@ func nameStateOf(names []string, active, host string, actives []string) nameStat
 		if !strings.HasPrefix(n, active) {
 			continue
 		}
-		r, err := ParseRolledName(n, actives, time.UTC)
+		r, err := ParseRolledName(n, actives, host, time.UTC)
 		if err != nil || r.Active != active || r.Host != host {
 			continue
 		}

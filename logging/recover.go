@@ -77,14 +77,14 @@ func rolledNames(names []string) []string {
 
 // isCompressedName reports whether name is a rolled name stored compressed.
 func isCompressedName(name string) bool {
-	r, err := ParseRolledName(name, nil, time.UTC)
+	r, err := ParseRolledName(name, nil, "", time.UTC)
 	return err == nil && r.Compression != CompressionNone
 }
 
 // isRolledName reports whether name is a rolled name, stored compressed or
 // not.
 func isRolledName(name string) bool {
-	_, err := ParseRolledName(name, nil, time.UTC)
+	_, err := ParseRolledName(name, nil, "", time.UTC)
 	return err == nil
 }
 
@@ -155,11 +155,11 @@ func (c *Collator) recoveredJob(dir, name, final string, set *Config) *job {
 		size = fi.Size()
 	}
 	actives := c.Logs()
-	rn, err := ParseRolledName(final, actives, c.loc)
+	rn, err := ParseRolledName(final, actives, c.set.Load().Hostname, c.loc)
 	if err != nil {
 		// A wall time c.loc skips (a name written under another zone):
 		// the times are only shown, the file is compressed all the same.
-		if rn, err = ParseRolledName(final, actives, time.UTC); err != nil {
+		if rn, err = ParseRolledName(final, actives, c.set.Load().Hostname, time.UTC); err != nil {
 			return nil
 		}
 	}

@@ -207,7 +207,7 @@ func (c *Collator) lastNamedEnd(log string, names []string) time.Time {
 		if !strings.HasPrefix(n, log) {
 			continue
 		}
-		r, err := ParseRolledName(n, actives, c.loc)
+		r, err := ParseRolledName(n, actives, c.set.Load().Hostname, c.loc)
 		if err == nil && r.Active == log && r.End.After(last) {
 			last = r.End
 		}

@@ -231,6 +231,10 @@ func elementPositions(src string, n int) []map[string]toml.Position {
 // rolled names (active name, host and two times) stay within 255 bytes. It
 // returns "" when the name is valid. The character set keeps names usable in
 // ingest URLs as they are.
+// rolledSuffixes end rolled files' names, plain and compressed: an active
+// file named so would be listed, processed and deleted as a rolled file.
+var rolledSuffixes = []string{".old", ".old.gz", ".old.zst"}
+
 func checkFilename(s string) string {
 	if s == "" {
 		return "must not be empty"
@@ -254,11 +258,13 @@ func checkFilename(s string) string {
 		return "is Traffic Server's name for its standard stream, which logroll does not write: logroll writes files only (name the log otherwise, or " +
 			strconv.Quote(s+".log") + " for a file)"
 	}
-	if strings.HasSuffix(s, ".old") {
-		return `must not end in ".old", the suffix of rolled files`
-	}
-	if a := ActiveName(s); strings.HasSuffix(a, ".old") {
-		return fmt.Sprintf(`names the file %q, which must not end in ".old", the suffix of rolled files`, a)
+	for _, suf := range rolledSuffixes {
+		if strings.HasSuffix(s, suf) {
+			return fmt.Sprintf("must not end in %q, the suffix of rolled files", suf)
+		}
+		if a := ActiveName(s); strings.HasSuffix(a, suf) {
+			return fmt.Sprintf("names the file %q, which must not end in %q, the suffix of rolled files", a, suf)
+		}
 	}
 	if len(ActiveName(s)) > maxActiveName {
 		return fmt.Sprintf("is longer than %d bytes", maxActiveName)

@@ -164,6 +164,10 @@ func TestCheckFilename(t *testing.T) {
 		{"access.old", `must not end in ".old"`},
 		{"access.old.", `names the file "access.old", which must not end in ".old"`},
 		{"access.old..", ""}, // access.old.
+		{"app.log.web01.20200101.00h00m00s-20200101.00h00m00s.old.gz", `must not end in ".old.gz"`},
+		{"app.old.zst", `must not end in ".old.zst"`},
+		{"app.old.zst.", `names the file "app.old.zst", which must not end in ".old.zst"`},
+		{"app.old.gzip", ""},
 		{strings.Repeat("a", 100) + ".", ""},
 		{strings.Repeat("a", 101) + ".", "longer than 100 bytes"},
 		{strings.Repeat("a", 97), "longer than 100 bytes"}, // + ".log"

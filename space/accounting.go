@@ -76,6 +76,7 @@ type acct struct {
 	dirs    []string // the folders counted: dir, then the rolled folders
 	loc     *time.Location
 	actives []string
+	host    string // this host's name, for logging.ParseRolledName
 	isAct   map[string]bool
 	procs   int // goroutines of a scan; 0 means GOMAXPROCS
 
@@ -90,10 +91,10 @@ type acct struct {
 
 // newAcct returns an empty accounting for the log folder dir and the
 // rolled folders more.
-func newAcct(dir string, more []string, loc *time.Location, actives []string) *acct {
+func newAcct(dir string, more []string, loc *time.Location, actives []string, host string) *acct {
 	a := &acct{dir: dir, loc: loc}
 	a.setDirs(more)
-	a.setActives(actives)
+	a.setActives(actives, host)
 	a.reset(0)
 	return a
 }
@@ -147,10 +148,11 @@ func (a *acct) counts(dir string) bool {
 	return slices.Contains(a.dirs, dir)
 }
 
-// setActives sets the configured active names. Entries keep their
-// classification until the next scan (Apply always scans).
-func (a *acct) setActives(actives []string) {
-	a.actives = actives
+// setActives sets the configured active names and the host's name.
+// Entries keep their classification until the next scan (Apply always
+// scans).
+func (a *acct) setActives(actives []string, host string) {
+	a.actives, a.host = actives, host
 	a.isAct = make(map[string]bool, len(actives))
 	for _, n := range actives {
 		a.isAct[n] = true
@@ -188,7 +190,7 @@ func (a *acct) newEntry(path string, st fileStat) *entry {
 	dir = filepath.Clean(dir)
 	e := &entry{size: st.size, mtime: st.mtime, id: st.id, hasID: st.hasID, active: dir == a.dir && a.isAct[name]}
 	if !e.active {
-		e.rolled, _ = rolledFile(name, st.mtime, st.ctime, st.size, a.actives, a.loc)
+		e.rolled, _ = rolledFile(name, st.mtime, st.ctime, st.size, a.actives, a.host, a.loc)
 		e.rolled.Dir = dir
 	}
 	return e
@@ -280,7 +282,7 @@ func (a *acct) reconcile(path string, moved bool, now time.Time) {
 				a.base += st.size - known.size
 				known.size, known.mtime = st.size, st.mtime
 				if known.isRolled() {
-					known.rolled, _ = rolledFile(filepath.Base(path), st.mtime, st.ctime, st.size, a.actives, a.loc)
+					known.rolled, _ = rolledFile(filepath.Base(path), st.mtime, st.ctime, st.size, a.actives, a.host, a.loc)
 					known.rolled.Dir = filepath.Dir(path)
 				}
 				a.put(path, known)

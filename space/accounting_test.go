@@ -12,7 +12,7 @@ import (
 // newTestAcct scans dir with the logs a.log and b.log configured.
 func newTestAcct(t *testing.T, dir string) *acct {
 	t.Helper()
-	a := newAcct(dir, nil, time.UTC, []string{"a.log", "b.log"})
+	a := newAcct(dir, nil, time.UTC, []string{"a.log", "b.log"}, "web01")
 	if err := a.scan(); err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +281,7 @@ func TestNormalize(t *testing.T) {
 // folder, the folders kept, folders with neither and other files (a
 // compression's temporary among them) are left out.
 func TestLeftBehind(t *testing.T) {
-	a := newAcct("/logs", []string{"/logs/a", "/logs/b", "/logs/c"}, time.UTC, []string{"access.log"})
+	a := newAcct("/logs", []string{"/logs/a", "/logs/b", "/logs/c"}, time.UTC, []string{"access.log"}, "web01")
 	rolled := func(size int64) *entry { return &entry{size: size, rolled: File{Log: "access.log"}} }
 	a.files = map[string]*entry{
 		"/logs/access.log.h.20261121.06h00m00s-20261121.07h00m00s.old":       rolled(1),

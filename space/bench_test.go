@@ -37,7 +37,7 @@ func BenchmarkScan(b *testing.B) {
 			name = "serial"
 		}
 		b.Run(name, func(b *testing.B) {
-			a := newAcct(dir, nil, time.UTC, logs)
+			a := newAcct(dir, nil, time.UTC, logs, "web01")
 			a.procs = procs
 			for b.Loop() {
 				if err := a.scan(); err != nil {

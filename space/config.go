@@ -105,6 +105,11 @@ type Config struct {
 	// ScanInterval is space_scan_interval_sec: the time between full
 	// rescans. ≤ 0 selects DefaultScanInterval.
 	ScanInterval time.Duration
+	// Host is this machine's host name as the collator writes it into
+	// rolled names: a name whose host part is Host is this host's file of
+	// the log its prefix names, whatever else is configured
+	// (logging.ParseRolledName).
+	Host string
 	// Logs are the configured logs. Names must be unique; MinCount,
 	// MaxCount, MaxAge and MaxTotal ≥ 0.
 	Logs []Log

@@ -131,7 +131,7 @@ func New(cfg Config, opts Options) (*Manager, error) {
 		quit:       make(chan struct{}),
 		done:       make(chan struct{}),
 		cfg:        c,
-		acct:       newAcct(c.Dir, c.rolledDirs(), opts.Location, c.actives()),
+		acct:       newAcct(c.Dir, c.rolledDirs(), opts.Location, c.actives(), c.Host),
 		free:       -1,
 		deleted:    map[Rule]*Count{},
 		deletedLog: map[string]map[Rule]*Count{},

@@ -170,18 +170,18 @@ func inZone(w time.Time, loc *time.Location) time.Time {
 // RolledFile returns the File for a rolled file named name, with the
 // modification time and size of fi, or false when name is not a rolled
 // name (logging.ParseRolledName, with the configured active names
-// actives): a plain .old file or a compressed one. The caller sets Dir. START and END are the instants of the name's wall times
+// actives and this host's name host): a plain .old file or a compressed one. The caller sets Dir. START and END are the instants of the name's wall times
 // (nameTimes), in loc; At is OrderKey's. The daemon's rolled-file listings and the accounting use
 // it, so that every list of rolled files has one order (OldestFirst).
-func RolledFile(name string, fi fs.FileInfo, actives []string, loc *time.Location) (File, bool) {
-	return rolledFile(name, fi.ModTime(), ctimeOf(fi), fi.Size(), actives, loc)
+func RolledFile(name string, fi fs.FileInfo, actives []string, host string, loc *time.Location) (File, bool) {
+	return rolledFile(name, fi.ModTime(), ctimeOf(fi), fi.Size(), actives, host, loc)
 }
 
 // rolledFile is RolledFile on the fields of a stat.
-func rolledFile(name string, mtime, ctime time.Time, size int64, actives []string, loc *time.Location) (File, bool) {
+func rolledFile(name string, mtime, ctime time.Time, size int64, actives []string, host string, loc *time.Location) (File, bool) {
 	// Parsed in UTC: every wall time exists there, so the names written
 	// under another zone, in an hour loc skips, are read as written.
-	r, err := logging.ParseRolledName(name, actives, time.UTC)
+	r, err := logging.ParseRolledName(name, actives, host, time.UTC)
 	if err != nil {
 		return File{}, false
 	}

@@ -68,7 +68,7 @@ func TestOldestFirstAcrossFallBack(t *testing.T) {
 		start := begin.Add(time.Duration(i) * 10 * time.Minute)
 		end := start.Add(10 * time.Minute)
 		name := logging.RolledName{Active: "a.log", Host: "h", Start: start.In(ny), End: end.In(ny)}.String()
-		f, ok := rolledFile(name, end, end, 100, []string{"a.log"}, ny)
+		f, ok := rolledFile(name, end, end, 100, []string{"a.log"}, "web01", ny)
 		if !ok {
 			t.Fatalf("%s is not a rolled name", name)
 		}
@@ -231,7 +231,7 @@ func TestNameTimes(t *testing.T) {
 // of an undeclared log "diags" that the budget would empty first.
 func TestHostlessNamesBelongToTheirLog(t *testing.T) {
 	const name = "diags.log.20261121.06h00m00s-20261121.12h00m00s.old"
-	f, ok := rolledFile(name, time.Time{}, time.Time{}, 10, []string{"diags.log"}, time.UTC)
+	f, ok := rolledFile(name, time.Time{}, time.Time{}, 10, []string{"diags.log"}, "web01", time.UTC)
 	if !ok || f.Log != "diags.log" || f.Host != "" {
 		t.Fatalf("rolledFile(%s) = %+v, %v; want log diags.log without a host", name, f, ok)
 	}

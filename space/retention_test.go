@@ -160,7 +160,7 @@ func TestMaxAgeAcrossFallBack(t *testing.T) {
 		// numbers them (logging/namestate.go).
 		seq := max(i-5, 0)
 		name := logging.RolledName{Active: "a.log", Host: "h", Start: start.In(ny), End: end.In(ny), Seq: seq}.String()
-		f, ok := rolledFile(name, end, end, 100, []string{"a.log"}, ny)
+		f, ok := rolledFile(name, end, end, 100, []string{"a.log"}, "web01", ny)
 		if !ok {
 			t.Fatalf("%s is not a rolled name", name)
 		}

@@ -80,7 +80,7 @@ func (m *Manager) step(scan, force bool) bool {
 	}
 	if cfg != nil {
 		m.cfg = *cfg
-		m.acct.setActives(cfg.actives())
+		m.acct.setActives(cfg.actives(), cfg.Host)
 		for _, lb := range m.acct.leftBehind(cfg.rolledDirs()) {
 			if lb.files > 0 {
 				m.log.Warn("rolled folder no longer configured: its rolled files are no longer counted, listed or deleted; move them into a configured folder (mv keeps the names and times their order needs)",

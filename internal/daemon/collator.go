@@ -96,6 +96,7 @@ func spaceConfig(c *records.Config, dir string) space.Config {
 		Headroom:     c.Int(records.HeadroomMB) << 20,
 		AutoDelete:   c.Int(records.AutoDelete) == 1,
 		ScanInterval: time.Duration(c.Int(records.SpaceScanSec)) * time.Second,
+		Host:         c.Hostname(),
 	}
 	// Too small to write: at least 1 MiB, and room for two full buffers of
 	// every log, so that what was accepted can still be written.

@@ -129,6 +129,7 @@ rolling_calendar = "none"
 func TestSpaceConfig(t *testing.T) {
 	cfg, _, err := records.Load([]byte(`
 [proxy.config.log]
+hostname = "web07"
 auto_delete_rolled_files = 0
 max_space_mb_for_logs = 300
 max_space_mb_headroom = 20
@@ -151,7 +152,7 @@ rolling_max_age_sec = 0
 	got := spaceConfig(cfg, "/var/log/x")
 	want := space.Config{
 		Dir: "/var/log/x", Limit: 300 << 20, Headroom: 20 << 20, AutoDelete: false, ScanInterval: time.Minute,
-		MinFree: 1 << 20, MinFreeInodes: 3,
+		MinFree: 1 << 20, MinFreeInodes: 3, Host: "web07",
 		Logs: []space.Log{{Name: "access.log", MinCount: 4, MaxCount: 2, MaxAge: time.Hour, MaxTotal: 50 << 20}, {Name: "errors.log", MaxCount: 9}},
 	}
 	if !reflect.DeepEqual(got, want) {

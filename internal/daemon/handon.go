@@ -68,12 +68,12 @@ func actives(c *records.Config) []string {
 
 // rolledItem returns the Item of the rolled file at path (Lstat and the
 // name's fields), false when it is not a regular rolled file.
-func rolledItem(path string, acts []string) (ship.Item, bool) {
+func rolledItem(path string, acts []string, host string) (ship.Item, bool) {
 	fi, err := os.Lstat(path)
 	if err != nil || !fi.Mode().IsRegular() {
 		return ship.Item{}, false
 	}
-	f, ok := space.RolledFile(filepath.Base(path), fi, acts, time.Local)
+	f, ok := space.RolledFile(filepath.Base(path), fi, acts, host, time.Local)
 	if !ok {
 		return ship.Item{}, false
 	}
@@ -94,7 +94,7 @@ func rolledItems(c *records.Config) []ship.Item {
 			if !e.Type().IsRegular() {
 				continue
 			}
-			if it, ok := rolledItem(filepath.Join(dir, e.Name()), acts); ok {
+			if it, ok := rolledItem(filepath.Join(dir, e.Name()), acts, c.Hostname()); ok {
 				out = append(out, it)
 			}
 		}
@@ -113,8 +113,11 @@ func (d *Daemon) newShip(cfg *records.Config) (*ship.Manager, error) {
 		existing = rolledItems(cfg)
 	}
 	return ship.New(sc, ship.Options{
-		Journal:  filepath.Join(cfg.Str(records.LogfileDir), ship.JournalName),
-		Item:     func(p string) (ship.Item, bool) { return rolledItem(p, actives(d.config())) },
+		Journal: filepath.Join(cfg.Str(records.LogfileDir), ship.JournalName),
+		Item: func(p string) (ship.Item, bool) {
+			c := d.config()
+			return rolledItem(p, actives(c), c.Hostname())
+		},
 		HandedOn: func(p string, del bool) { d.space.HandedOn(p, del) },
 		Now:      d.opts.Now,
 		Logger:   d.log,

@@ -45,7 +45,7 @@ func (d *Daemon) scanRolled(cfg *records.Config) ([]ctl.RolledFile, error) {
 			if err != nil {
 				continue // removed since the listing (a script got there first)
 			}
-			if f, ok := space.RolledFile(e.Name(), info, actives, time.Local); ok {
+			if f, ok := space.RolledFile(e.Name(), info, actives, cfg.Hostname(), time.Local); ok {
 				f.Dir = dd
 				files = append(files, f)
 			}

@@ -1,0 +1,94 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestOwnFilesNotTakenByAnotherLog: rolled names carry the active name and
+// the host, both of which may hold dots, so "access.log.e2ehost.<times>"
+// could be access.log's file of host e2ehost or a host-less file of a log
+// named "access.log.e2ehost". This host's own names are split at its host
+// name (docs/rolling.md "Names"):
+//
+//   - with both logs configured, and rolling_max_count = 1 on the second,
+//     every file access.log rolls stays, and the second keeps its newest;
+//   - a log removed from the configuration ("access.log.json") keeps its
+//     files out of access.log's rolling_max_count, which deletes only
+//     access.log's own oldest file.
+func TestOwnFilesNotTakenByAnotherLog(t *testing.T) {
+	t.Parallel()
+	dir := tempDir(t)
+	base := conf{Extra: "space_scan_interval_sec = 3600\n"}.toml()
+	first := base + "\n[[logs]]\nfilename = \"access.log.e2ehost\"\nrolling_max_count = 1\n\n[[logs]]\nfilename = \"access.log.json\"\n"
+	path := writeConfig(t, dir, first)
+	d := startDaemon(t, path)
+	var access, nested, json []string
+	next := 0
+	post := func(log string) {
+		d.ship(t, log, numberedBody("n", next, 3), 3)
+		next += 3
+	}
+	for range 3 {
+		post("access")
+		access = append(access, d.roll(t, "access")...)
+		post("access.log.e2ehost")
+		nested = append(nested, d.roll(t, "access.log.e2ehost")...)
+		post("access.log.json")
+		json = append(json, d.roll(t, "access.log.json")...)
+	}
+	if len(access) != 3 || len(nested) != 3 || len(json) != 3 {
+		t.Fatalf("rolled %q, %q, %q: want 3 files of each log", access, nested, json)
+	}
+	exists := func(p string) bool { _, err := os.Lstat(p); return err == nil }
+	eventually(t, func() string {
+		if exists(nested[0]) || exists(nested[1]) || !exists(nested[2]) {
+			return fmt.Sprintf("access.log.e2ehost's files: %v, want its newest only (rolling_max_count = 1)", present(nested))
+		}
+		return ""
+	})
+	time.Sleep(300 * time.Millisecond)
+	if got := present(access); len(got) != 3 {
+		t.Errorf("access.log's files left: %q, want all 3 (another log's rolling_max_count took them)", got)
+	}
+	for _, p := range access {
+		if ls := d.deletionLines(p, ""); len(ls) > 0 {
+			t.Errorf("access.log's file deleted: %q", ls)
+		}
+	}
+
+	// access.log.json goes; access.log keeps 3 rolled files.
+	writeConfig(t, dir, strings.Replace(base, "space_scan_interval_sec = 3600\n", "space_scan_interval_sec = 3600\nrolling_max_count = 3\n", 1))
+	d.ctl(t, "config", "reload")
+	post("access")
+	access = append(access, d.roll(t, "access")...)
+	eventually(t, func() string {
+		if got := present(access); !slices.Equal(got, present(access[1:])) || len(got) != 3 {
+			return fmt.Sprintf("access.log's files: %q, want the newest 3 of %q", got, access)
+		}
+		return ""
+	})
+	time.Sleep(300 * time.Millisecond)
+	if got := present(json); len(got) != 3 {
+		t.Errorf("the removed log's files left: %q, want all 3 (access.log's rolling_max_count is access.log's)", got)
+	}
+	if got := present(access); len(got) != 3 {
+		t.Errorf("access.log's files left: %q, want 3", got)
+	}
+}
+
+// present returns the paths of paths that exist, as base names.
+func present(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if _, err := os.Lstat(p); err == nil {
+			out = append(out, filepath.Base(p))
+		}
+	}
+	return out
+}
