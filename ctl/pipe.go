@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -165,6 +167,9 @@ func retryReason(err error) string {
 	var re *RemoteError
 	var ue *UnreachableError
 	switch {
+	case errors.As(err, &ue) && errors.Is(err, fs.ErrPermission):
+		// Not a restart: the socket's mode or owner keeps this user out.
+		return strings.TrimPrefix(ue.Error(), "ctl: ") + " (run the pipe as a user the socket lets in)"
 	case errors.As(err, &ue):
 		return "logrolld is not reachable (restarting?)"
 	case errors.As(err, &re) && re.Status == http.StatusNotFound:

@@ -179,9 +179,13 @@ func (r *retrier) failed(err error) error {
 	}
 	t := time.NewTimer(r.backoff)
 	defer t.Stop()
+	stopped := r.ctx.Done()
+	if r.drainEnd != nil {
+		stopped = nil // draining: ctx ended already; the backoff still holds
+	}
 	select {
 	case <-t.C:
-	case <-r.ctx.Done():
+	case <-stopped:
 		if r.drainEnd == nil {
 			r.drainEnd = time.After(p.cfg.Drain)
 		}

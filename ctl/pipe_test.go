@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -241,9 +244,11 @@ func TestPipeBounded(t *testing.T) {
 }
 
 // TestPipeStopRefused: when the context ends while the daemon refuses, the
-// pipe offers the lines for Drain, then gives up and says how many.
+// pipe offers the lines for Drain, with its backoff (not in a tight loop),
+// then gives up and says how many.
 func TestPipeStopRefused(t *testing.T) {
-	f := &fakePoster{fail: func(int) error { return &RemoteError{Status: 503, Msg: "exhausted"} }}
+	var attempts atomic.Int64
+	f := &fakePoster{fail: func(int) error { attempts.Add(1); return &RemoteError{Status: 503, Msg: "exhausted"} }}
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
@@ -259,6 +264,10 @@ func TestPipeStopRefused(t *testing.T) {
 	if !errors.Is(err, ErrUndelivered) || !strings.HasPrefix(err.Error(), "2 lines not delivered") {
 		t.Errorf("err = %v", err)
 	}
+	// 200 ms with a backoff from 50 ms: a handful of attempts.
+	if n := attempts.Load(); n > 20 {
+		t.Errorf("%d attempts in 200 ms: the drain retried without its backoff", n)
+	}
 }
 
 // TestPipeRefusedForGood: a 400 stops the pipe with the count of lines
@@ -268,5 +277,24 @@ func TestPipeRefusedForGood(t *testing.T) {
 	_, err := RunPipe(context.Background(), strings.NewReader("a\nb\nc\n"), PipeConfig{Poster: f, Log: "a"})
 	if !errors.Is(err, ErrUndelivered) || !strings.Contains(err.Error(), "refused the lines for good") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestRetryReason: a socket this user may not connect to is said as such,
+// not as a daemon restarting.
+func TestRetryReason(t *testing.T) {
+	denied := &UnreachableError{Socket: "/run/logrolld.sock", Err: &net.OpError{Op: "dial", Net: "unix", Err: os.NewSyscallError("connect", syscall.EACCES)}}
+	refused := &UnreachableError{Socket: "/run/logrolld.sock", Err: &net.OpError{Op: "dial", Net: "unix", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{denied, "logrolld is not reachable on /run/logrolld.sock: permission denied (run the pipe as a user the socket lets in)"},
+		{refused, "logrolld is not reachable (restarting?)"},
+		{&RemoteError{Status: 503, Msg: "exhausted"}, "logrolld answered 503: exhausted"},
+	} {
+		if got := retryReason(tc.err); got != tc.want {
+			t.Errorf("retryReason(%v) = %q, want %q", tc.err, got, tc.want)
+		}
 	}
 }

@@ -260,7 +260,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	all := s.b.Metrics()
 	out := make([]Metric, 0, len(all))
 	for _, m := range all {
-		if (len(names) == 0 && re == nil) || slices.Contains(names, m.Name) || (re != nil && re.MatchString(m.Name)) {
+		if (len(names) == 0 && re == nil) || slices.Contains(names, m.Name) || (re != nil && (re.MatchString(m.Name) || re.MatchString(m.Series()))) {
 			out = append(out, m)
 		}
 	}

@@ -260,6 +260,7 @@ func TestMetricsFilter(t *testing.T) {
 			`proxy.process.log.records_written{log="error.log"} 3`,
 			`proxy.process.log.rolls{cause="time",log="access.log"} 1`,
 		}},
+		{nil, `log="error`, []string{`proxy.process.log.records_written{log="error.log"} 3`}}, // the labels too
 		{[]string{"proxy.process.log.log_files_space_used"}, "rolls$", []string{
 			"proxy.process.log.log_files_space_used 123456789",
 			`proxy.process.log.rolls{cause="time",log="access.log"} 1`,

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -261,3 +263,38 @@ func TestPipeThroughKill9(t *testing.T) {
 // unansweredLine is the pipe's warning of a request sent again after the
 // daemon went away without answering it.
 var unansweredLine = regexp.MustCompile(`went away without answering a request of (\d+) lines`)
+
+// TestPipeStderrClosed: a pipe whose standard error nobody reads any more
+// (Apache's ErrorLog is itself a piped logger that was restarted) is not
+// killed by SIGPIPE at its first warning, which would lose every line it
+// holds: with no daemon at first, it warns, holds the lines, and delivers
+// them once one starts, exiting 0.
+func TestPipeStderrClosed(t *testing.T) {
+	t.Parallel()
+	dir := tempDir(t)
+	path := writeConfig(t, dir, conf{}.toml())
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close() // every write to the pipe's stderr now fails with EPIPE
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, ctlBin, "-config", path, "pipe", "access")
+	cmd.Stdin = strings.NewReader("first line\nsecond line\n")
+	cmd.Stderr = w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	time.Sleep(500 * time.Millisecond) // it finds no daemon and says so
+	d := startDaemon(t, path)
+	if err := <-done; err != nil {
+		t.Fatalf("logrollctl pipe with its stderr closed: %v", err)
+	}
+	if got := lines(readFile(t, filepath.Join(d.logs, "access.log"))); !slices.Equal(got, []string{"first line", "second line"}) {
+		t.Errorf("access.log holds %q", got)
+	}
+}

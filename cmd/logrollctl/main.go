@@ -67,7 +67,7 @@ func init() {
 		{"roll", "[LOG…]", 0, -1, "roll now (every log when none named); print the rolled files", roll},
 		{"rolled", "[LOG…]", 0, -1, "list the rolled (.old) files", rolled},
 		{"metric get", "NAME…", 1, -1, "print metrics by exact name", metricGet},
-		{"metric match", "REGEX", 1, 1, "print metrics whose name matches REGEX", metricMatch},
+		{"metric match", "REGEX", 1, 1, "print metrics whose name or NAME{labels} matches REGEX", metricMatch},
 		{"status", "", 0, 0, "print the daemon's state, space and logs", status},
 		{"pipe", "LOG", 1, 1, "write standard input's lines to LOG, waiting for the daemon across restarts", pipe},
 		{"version", "", 0, 0, "print logrollctl's version (no daemon needed)", version},

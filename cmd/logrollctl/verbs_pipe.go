@@ -33,6 +33,10 @@ func pipe(e *env, args []string) error {
 	ctx, stop := signal.NotifyContext(e.ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	signal.Ignore(syscall.SIGHUP) // an httpd reload must not cut the pipe
+	// A standard error nobody reads any more (a piped ErrorLog restarted)
+	// must not kill the pipe at its next warning with the lines it holds:
+	// the write fails instead, and the lines are delivered all the same.
+	signal.Ignore(syscall.SIGPIPE)
 	conn := ctl.NewPipeConn(e.socket())
 	defer conn.Close()
 	st, err := ctl.RunPipe(ctx, stdin, ctl.PipeConfig{
