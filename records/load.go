@@ -3,7 +3,6 @@ package records
 import (
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,7 +12,7 @@ import (
 
 // LoadFile reads the file at path and loads it with [Load].
 func LoadFile(path string) (*Config, []Warning, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("records: read config: %w", err)
 	}

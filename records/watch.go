@@ -354,7 +354,7 @@ func sameFolder(a, b string) bool {
 
 // check runs in the debouncer goroutine after a quiet period.
 func (w *Watcher) check() {
-	data, err := os.ReadFile(w.path)
+	data, err := ReadFile(w.path)
 	if err != nil {
 		w.readFailures++
 		switch {

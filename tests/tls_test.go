@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -305,6 +306,55 @@ func TestTLSReload(t *testing.T) {
 	if code, _, _, err := tlsDo(t, c, "POST", url, newToken, "still\n"); err != nil || code != 200 {
 		t.Errorf("after a refused reload: %d %v", code, err)
 	}
+	// A tokens file that is a FIFO (its open would wait for a writer for
+	// ever, and every later reload behind it) or /dev/zero (read without
+	// end): refused at once, and the next reload works.
+	if err := os.WriteFile(s.key, readFile2(t, newKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	good := readFile2(t, s.tokens)
+	for _, tc := range []struct {
+		make func() error
+		want string
+	}{
+		{func() error { return syscall.Mkfifo(s.tokens, 0o600) }, "not a regular file (a FIFO)"},
+		{func() error { return os.Symlink("/dev/zero", s.tokens) }, "not a regular file (a character device)"},
+	} {
+		if err := os.Remove(s.tokens); err != nil {
+			t.Fatal(err)
+		}
+		if err := tc.make(); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		r := s.d.tryCtl(t, "config", "reload")
+		if r.code != 1 || !strings.Contains(r.stderr, "proxy.config.ingest.auth_tokens_file: ") || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("reload with the tokens file %s: %v, want exit 1 and %q", tc.want, r, tc.want)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("the refusal took %v", d)
+		}
+		if code, _, _, err := tlsDo(t, c, "POST", url, newToken, "kept\n"); err != nil || code != 200 {
+			t.Errorf("after a refused reload: %d %v", code, err)
+		}
+	}
+	if err := os.Remove(s.tokens); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.tokens, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.d.ctl(t, "config", "reload")
+}
+
+// readFile2 returns path's content as bytes.
+func readFile2(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 // TestTLSRefusedAtStart: an expired certificate, a key that does not match,

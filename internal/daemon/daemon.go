@@ -111,7 +111,7 @@ func Start(opts Options) (_ *Daemon, err error) {
 	// baseline, so that a save between two reads cannot go unnoticed.
 	var data []byte
 	if opts.ConfigPath != "" {
-		if data, err = os.ReadFile(opts.ConfigPath); err != nil {
+		if data, err = records.ReadFile(opts.ConfigPath); err != nil {
 			return nil, fmt.Errorf("read config: %w", err)
 		}
 	}

@@ -5,11 +5,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"maps"
 	"net"
-	"os"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -73,14 +71,17 @@ func loadSecurity(cfg *records.Config, now time.Time) (*security, []string, erro
 	sec := &security{}
 	if certFile := cfg.Str(records.TLSCertFile); certFile != "" {
 		keyFile := cfg.Str(records.TLSKeyFile)
-		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		certPEM, err := records.ReadFile(certFile)
 		if err != nil {
-			rec := records.TLSCertFile
-			var pe *os.PathError
-			if errors.As(err, &pe) && pe.Path == keyFile {
-				rec = records.TLSKeyFile
-			}
-			return nil, nil, &ConfigError{Where: cfg.Where(rec), Record: rec, Err: fmt.Errorf("certificate %s with key %s: %w", certFile, keyFile, err)}
+			return nil, nil, &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile, Err: err}
+		}
+		keyPEM, err := records.ReadFile(keyFile)
+		if err != nil {
+			return nil, nil, &ConfigError{Where: cfg.Where(records.TLSKeyFile), Record: records.TLSKeyFile, Err: err}
+		}
+		pair, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			return nil, nil, &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile, Err: fmt.Errorf("certificate %s with key %s: %w", certFile, keyFile, err)}
 		}
 		leaf, err := x509.ParseCertificate(pair.Certificate[0])
 		if err != nil {
@@ -108,7 +109,7 @@ func loadSecurity(cfg *records.Config, now time.Time) (*security, []string, erro
 			NextProtos:   []string{"http/1.1"},
 		}
 		if caFile := cfg.Str(records.TLSClientCAFile); caFile != "" {
-			data, err := os.ReadFile(caFile)
+			data, err := records.ReadFile(caFile)
 			if err != nil {
 				return nil, nil, &ConfigError{Where: cfg.Where(records.TLSClientCAFile), Record: records.TLSClientCAFile, Err: err}
 			}
@@ -125,7 +126,7 @@ func loadSecurity(cfg *records.Config, now time.Time) (*security, []string, erro
 	}
 	var warns []string
 	if tokFile := cfg.Str(records.AuthTokensFile); tokFile != "" {
-		data, err := os.ReadFile(tokFile)
+		data, err := records.ReadFile(tokFile)
 		if err != nil {
 			return nil, nil, &ConfigError{Where: cfg.Where(records.AuthTokensFile), Record: records.AuthTokensFile, Err: err}
 		}
