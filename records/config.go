@@ -152,7 +152,34 @@ func (l *Log) Value(name string) (any, bool) {
 // its rolled_dir resolved against logfile_dir, or logfile_dir itself for
 // "". The path is clean; Load refuses a rolled_dir with a ".." element, so
 // a relative one stays inside logfile_dir.
+//
+// A folder is counted, listed and deleted from once whatever path names
+// it: a rolled_dir that is the log folder or an earlier log's rolled
+// folder by another path (a symbolic link, a bind mount of the same
+// filesystem's folder) is given as that one's path, so the daemon never
+// counts one file twice (two paths to one file: twice the bytes, twice
+// the files for rolling_max_count). This is the one place that looks at
+// the machine: a folder that does not exist yet is taken by its path.
 func (c *Config) RolledDir(l *Log) string {
+	dir := c.Str(LogfileDir)
+	rd := c.rolledPath(l)
+	if rd == dir || sameFolder(rd, dir) {
+		return dir
+	}
+	for i := range c.Logs {
+		if c.Logs[i].Filename == l.Filename {
+			break // only the logs before it
+		}
+		if other := c.rolledPath(&c.Logs[i]); other != rd && other != dir && sameFolder(rd, other) {
+			return other
+		}
+	}
+	return rd
+}
+
+// rolledPath is the log's rolled folder as its record writes it, made
+// absolute against logfile_dir.
+func (c *Config) rolledPath(l *Log) string {
 	dir := c.Str(LogfileDir)
 	rd := l.Str(RolledDir)
 	switch {

@@ -92,3 +92,62 @@ func present(paths []string) []string {
 	}
 	return out
 }
+
+// TestRolledDirSymlinkCountedOnce: a rolled_dir that is the log folder by
+// a symbolic link, and a second log's rolled_dir that is the first's
+// archive by another link, are each one folder: every rolled file is
+// counted, listed and kept once (rolling_max_count = 3 keeps three files
+// of each log, not one or two), and the used space is the files' bytes.
+func TestRolledDirSymlinkCountedOnce(t *testing.T) {
+	t.Parallel()
+	dir := tempDir(t)
+	logs := filepath.Join(dir, "logs")
+	archive := filepath.Join(logs, "archive")
+	if err := os.MkdirAll(archive, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for link, to := range map[string]string{"logs-link": logs, "archive-link": archive} {
+		if err := os.Symlink(to, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := conf{Logs: []string{}, Extra: "space_scan_interval_sec = 3600\nrolling_max_count = 3\n"}.toml() +
+		fmt.Sprintf("\n[[logs]]\nfilename = \"access\"\nrolled_dir = %q\n", filepath.Join(dir, "logs-link")) +
+		"\n[[logs]]\nfilename = \"a2\"\nrolled_dir = \"archive\"\n" +
+		fmt.Sprintf("\n[[logs]]\nfilename = \"a3\"\nrolled_dir = %q\n", filepath.Join(dir, "archive-link"))
+	d := startDaemon(t, writeConfig(t, dir, text))
+	var rolled []string
+	next := 0
+	for range 3 {
+		for _, l := range []string{"access", "a2", "a3"} {
+			d.ship(t, l, numberedBody("s", next, 4), 4)
+			next += 4
+			rolled = append(rolled, d.roll(t, l)...)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	if got := present(rolled); len(got) != 9 {
+		t.Errorf("rolled files left: %q, want all 9 (three per log)", got)
+	}
+	for _, p := range rolled {
+		if ls := d.deletionLines(p, ""); len(ls) > 0 {
+			t.Errorf("deleted: %q", ls)
+		}
+	}
+	if got := d.rolled(t); len(got) != 9 {
+		var paths []string
+		for _, f := range got {
+			paths = append(paths, f.Path)
+		}
+		t.Errorf("rolled lists %d files, want 9: %q", len(got), paths)
+	}
+	var bytes int64
+	for _, p := range rolled {
+		if fi, err := os.Stat(p); err == nil {
+			bytes += fi.Size()
+		}
+	}
+	if sp := d.spaceStatus(t); sp.Used > bytes+4096 || sp.Used < bytes {
+		t.Errorf("used space %d, want the rolled files' %d bytes plus the active files'", sp.Used, bytes)
+	}
+}
