@@ -30,20 +30,36 @@ import (
 // it the newest file of its log for every rule. So it is capped by the
 // file's status-change time (ctime): a rolled file's END is never after
 // its last status change — the roll's rename is one, and nothing sets a
-// ctime back.
+// ctime back. An mtime that agrees with the name is capped the same way
+// when it lies after the ctime (copied with its times from a host whose
+// clock ran ahead).
 
 // OrderKey returns the instant that orders a rolled file: its modification
 // time mtime when that is its END (the name's END wall time endWall, given
 // as a time in UTC whose fields are the name's, is mtime read in a zone
 // whose offset some zone has today), else
-// endWall's fields read in loc, but not after ctime, the file's last
+// endWall's fields read in loc; either not after ctime, the file's last
 // status change (zero: unknown). It is a pure function.
 func OrderKey(endWall, mtime, ctime time.Time, loc *time.Location) time.Time {
 	if _, ok := writtenOffset(endWall, mtime, loc); ok {
+		// The END, unless it was set ahead of the clock that stamped the
+		// file's last status change (a copy with its times from a host
+		// whose clock ran ahead): capped as the name's reading is. The
+		// collator's own futimes sets an END already past, within the
+		// kernel's coarse ctime clock: futureSlack.
+		if !ctime.IsZero() && mtime.Sub(ctime) > futureSlack {
+			return ctime.In(mtime.Location())
+		}
 		return mtime
 	}
 	return capAt(inZone(endWall, loc), ctime)
 }
+
+// futureSlack is how far a modification time may be after the ctime
+// stamped with it and still be taken as the file's END: the kernel stamps
+// ctime from a coarse clock, up to a few milliseconds behind the one the
+// END was read from.
+const futureSlack = time.Second
 
 // capAt returns t, or c when c is known and earlier.
 func capAt(t, c time.Time) time.Time {

@@ -43,7 +43,9 @@ func TestOrderKey(t *testing.T) {
 		{"no mtime", time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), time.Time{}, time.Time{}, time.UTC, time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)},
 		{"written in Tokyo, read in UTC: hours in the future, capped at the ctime", time.Date(2026, 12, 7, 12, 24, 53, 0, time.UTC), time.Date(2026, 12, 7, 3, 24, 50, 0, time.UTC), time.Date(2026, 12, 7, 4, 31, 0, 0, time.UTC), time.UTC, time.Date(2026, 12, 7, 4, 31, 0, 0, time.UTC)},
 		{"ctime after the name's END: the name", time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), time.Date(2026, 12, 6, 9, 13, 27, 0, time.UTC), time.Date(2026, 12, 6, 9, 13, 27, 0, time.UTC), ny, time.Date(2026, 11, 21, 12, 0, 0, 0, ny)},
-		{"mtime is END: the ctime does not count", wall, edt, edt.Add(-time.Hour), ny, edt},
+		{"mtime is END, ctime a moment before it (the kernel's coarse clock)", wall, edt, edt.Add(-4 * time.Millisecond), ny, edt},
+		{"mtime is END in the future of its ctime (copied with its times from a host whose clock ran ahead): the ctime", wall, edt, edt.Add(-time.Hour), ny, edt.Add(-time.Hour)},
+		{"mtime is END, 4 min ahead of the copy", time.Date(2026, 12, 7, 6, 30, 0, 0, time.UTC), time.Date(2026, 12, 7, 6, 30, 0, 0, time.UTC), time.Date(2026, 12, 7, 6, 26, 36, 0, time.UTC), time.UTC, time.Date(2026, 12, 7, 6, 26, 36, 0, time.UTC)},
 		{"mtime touched to END − 15 min (no zone is UTC+00:15): the name", time.Date(2026, 12, 7, 4, 33, 20, 0, time.UTC), time.Date(2026, 12, 7, 4, 18, 20, 0, time.UTC), time.Time{}, time.UTC, time.Date(2026, 12, 7, 4, 33, 20, 0, time.UTC)},
 		{"written in Chatham daylight time (+13:45)", time.Date(2026, 12, 8, 1, 45, 0, 0, time.UTC), time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC), time.Time{}, time.UTC, time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)},
 	}

@@ -151,3 +151,46 @@ func TestRolledDirSymlinkCountedOnce(t *testing.T) {
 		t.Errorf("used space %d, want the rolled files' %d bytes plus the active files'", sp.Used, bytes)
 	}
 }
+
+// TestFutureENDsNotNewest: rolled files copied in with their times
+// (`cp -p`, `rsync -t`) from a host whose clock ran minutes ahead carry an
+// END in the future both in their names and as their modification time.
+// They are not the newest files for rolling_max_count (each file the
+// daemon rolled would go at once): their END is capped by the copy's
+// ctime, so with rolling_max_count = 2 they go first and the daemon's
+// two newest files stay (docs/space.md "Order").
+func TestFutureENDsNotNewest(t *testing.T) {
+	t.Parallel()
+	dir := tempDir(t)
+	logs := filepath.Join(dir, "logs")
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	var foreign []string
+	for _, ahead := range []time.Duration{4 * time.Minute, 34 * time.Minute} {
+		end := now.Add(ahead)
+		name := "access.log.web02." + end.Add(-30*time.Minute).Format(rolledTimeLayout) + "-" + end.Format(rolledTimeLayout) + ".old"
+		p := filepath.Join(logs, name)
+		if err := os.WriteFile(p, []byte("from web02\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, end, end); err != nil {
+			t.Fatal(err)
+		}
+		foreign = append(foreign, p)
+	}
+	time.Sleep(1100 * time.Millisecond) // the copy's ctime is before the rolls, by more than the clock's grain
+	d := startDaemon(t, writeConfig(t, dir, conf{Extra: "rolling_max_count = 2\n"}.toml()), "TZ=UTC")
+	var ours []string
+	for i := range 3 {
+		d.postText(t, "access", fmt.Sprintf("record %d", i))
+		ours = append(ours, d.roll(t, "access")[0])
+	}
+	eventually(t, func() string {
+		if got := present(append(slices.Clone(foreign), ours...)); !slices.Equal(got, present(ours[1:])) || len(got) != 2 {
+			return fmt.Sprintf("files left %q, want the daemon's two newest", got)
+		}
+		return ""
+	})
+}
