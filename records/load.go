@@ -41,6 +41,13 @@ func Load(data []byte, name string) (*Config, []Warning, error) {
 		}
 		return nil, nil, &LoadError{Problems: []Problem{{File: name, Msg: err.Error()}}}
 	}
+	if len(md.Keys()) == 0 {
+		// An empty file is far more often one caught while being written
+		// (a save that truncated it first) than a wish to remove every
+		// log and set every record back to its default.
+		return nil, nil, &LoadError{Problems: []Problem{{File: name, Line: 1, Col: 1,
+			Msg: "the file sets nothing (it is empty or holds only comments): refused, as it would declare no log and set every record back to its default (a file caught while being written?)"}}}
+	}
 	d.md = &md
 	c := &Config{Source: name, vals: map[string]any{}, where: map[string]string{}}
 	for i := range table {

@@ -49,3 +49,18 @@ func TestReadFile(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadEmpty: a file that sets nothing (empty, blank, comments only) is
+// refused at 1:1, as a reload of a file caught while being written would
+// otherwise remove every log; a file with a table and no key still loads.
+func TestLoadEmpty(t *testing.T) {
+	for _, src := range []string{"", "\n\n", "# records.toml\n  # nothing yet\n"} {
+		_, _, err := Load([]byte(src), "r.toml")
+		if err == nil || !strings.HasPrefix(err.Error(), "r.toml:1:1: the file sets nothing") {
+			t.Errorf("Load(%q): %v, want a refusal at r.toml:1:1", src, err)
+		}
+	}
+	if _, _, err := Load([]byte("[proxy.config]\n"), "r.toml"); err != nil {
+		t.Errorf("a file with one empty table: %v", err)
+	}
+}

@@ -19,7 +19,7 @@ func TestCollatorConfig(t *testing.T) {
 		toml string
 		want func(*logging.Config) bool
 	}{
-		{"empty file: defaults, no log", ``, func(c *logging.Config) bool {
+		{"no [[logs]]: defaults, no log", "[proxy.config]\n", func(c *logging.Config) bool {
 			return c.Dir == filepath.Join(dir, "logs") && c.BufferSize == 9216 && c.FlushInterval == 5*time.Second &&
 				c.Perm == 0o644 && c.Durability == logging.DurabilityRoll && c.Form == logging.FormDot &&
 				len(c.Logs) == 0
