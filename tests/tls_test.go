@@ -115,6 +115,55 @@ func TestTLSIngest(t *testing.T) {
 			t.Errorf("%s: %d %s (WWW-Authenticate %q), want %d with %q (%q)", tc.name, code, body, hdr.Get("WWW-Authenticate"), tc.code, tc.msg, tc.wwwAuth)
 		}
 	}
+	// Without a valid token no connection is kept alive (net/http's client
+	// takes the Connection header out of the answer into Close).
+	for token, wantClose := range map[string]bool{"": true, "nope": true} {
+		req, _ := http.NewRequest("POST", base+"/v1/logs/errors", strings.NewReader("refused line\n"))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.Close != wantClose {
+			t.Errorf("token %q: %d with Connection: close %v, want %v", token, resp.StatusCode, resp.Close, wantClose)
+		}
+	}
+	// A flood of connections that never start their handshake takes at
+	// most 1024 of the daemon's descriptors; the others wait in the
+	// kernel's backlog, and a shipper gets in once they go.
+	fds := func() int {
+		ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", s.d.pid()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ents)
+	}
+	before := fds()
+	var flood []net.Conn
+	for range 1100 {
+		conn, err := net.Dial("tcp", s.d.addr)
+		if err != nil {
+			break // the backlog is full
+		}
+		flood = append(flood, conn)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := fds() - before; n > 1024 {
+		t.Errorf("%d connections open: the daemon took %d more descriptors, want at most 1024", len(flood), n)
+	}
+	for _, conn := range flood {
+		conn.Close()
+	}
+	eventually(t, func() string {
+		if code, _, _, err := tlsDo(t, c, "GET", base+"/healthz", "", ""); err != nil || code != 200 {
+			return fmt.Sprintf("after the flood: %d %v", code, err)
+		}
+		return ""
+	})
 	// Plain HTTP on the TLS port.
 	resp, err := http.Post("http://"+s.d.addr+"/v1/logs/access", "text/plain", strings.NewReader("plain line\n"))
 	if err == nil {

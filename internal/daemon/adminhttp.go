@@ -15,6 +15,7 @@ import (
 	"github.com/logroll/logroll/ctl"
 	"github.com/logroll/logroll/logging/ingest"
 	"github.com/logroll/logroll/records"
+	"golang.org/x/net/netutil"
 )
 
 // The remote admin listener (docs/design.md §12, docs/security.md "Remote admin"):
@@ -61,7 +62,7 @@ func (d *Daemon) listenRemoteAdmin(cfg *records.Config) (net.Listener, error) {
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelDebug),
 	}
 	d.remote = ra
-	return &tlsListener{Listener: l, sec: &d.sec}, nil
+	return &tlsListener{Listener: netutil.LimitListener(l, maxAdminConns), sec: &d.sec}, nil
 }
 
 // ServeHTTP authenticates and routes a request.
@@ -249,6 +250,9 @@ func (ra *remoteAdmin) backendError(w http.ResponseWriter, r *http.Request, err 
 }
 
 func (ra *remoteAdmin) fail(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	if code == http.StatusUnauthorized {
+		w.Header().Set("Connection", "close") // no connection kept without a valid token
+	}
 	ra.d.log.Debug("remote admin request refused", "status", code, "path", r.URL.Path, "remote", r.RemoteAddr, "error", msg)
 	ra.reply(w, r, code, ctl.ErrorResponse{Error: msg})
 }

@@ -149,6 +149,17 @@ func CheckFiles(cfg *records.Config) ([]string, error) {
 	return warns, err
 }
 
+// Connections open at once, per listener: beyond them, Accept waits (new
+// connections queue in the kernel's backlog) until one closes. They bound
+// the descriptors and goroutines that clients can take, so that a flood of
+// connections, authenticated or not, cannot run the daemon out of file
+// descriptors for its log files and folders. Each is far above what a
+// fleet's shippers keep open (one or a few keep-alive connections each).
+const (
+	maxIngestConns = 1024
+	maxAdminConns  = 64
+)
+
 // tlsListener wraps a TCP listener: every connection it accepts is served
 // with the TLS configuration current at that moment (none: plain), so
 // that a reload changes the certificate, the client CAs, or TLS itself,

@@ -39,6 +39,11 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, code int, msg, l
 	if code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests {
 		h["Retry-After"] = s.retryAfter
 	}
+	if code == http.StatusUnauthorized {
+		// A client without a valid token keeps no connection: it could
+		// hold one for ever with a request every IdleTimeout.
+		h["Connection"] = hdrClose
+	}
 	w.WriteHeader(code)
 	s.stats.answered(code)
 	if r.Method != http.MethodHead {
