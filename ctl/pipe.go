@@ -78,16 +78,17 @@ type PipeConfig struct {
 
 // PipeStats counts what RunPipe did.
 type PipeStats struct {
-	Lines, Bytes int64 // delivered
-	Requests     int64 // answered 200
-	Retries      int64 // requests refused and sent again
-	Repaired     int64 // lines whose invalid UTF-8 or NUL bytes were replaced by U+FFFD
-	Split        int64 // cuts made in lines longer than MaxLine
-	Undelivered  int64 // lines read but not delivered (RunPipe's error says why)
+	Lines       int64 `json:"lines"`       // delivered
+	Bytes       int64 `json:"bytes"`       // delivered
+	Requests    int64 `json:"requests"`    // answered 200
+	Retries     int64 `json:"retries"`     // requests refused and sent again
+	Repaired    int64 `json:"repaired"`    // lines whose invalid UTF-8 or NUL bytes were replaced by U+FFFD
+	Split       int64 `json:"split"`       // cuts made in lines longer than MaxLine
+	Undelivered int64 `json:"undelivered"` // lines read but not delivered (RunPipe's error says why)
 	// Unanswered counts the lines of requests sent again after the daemon
 	// went away without answering them (a kill -9 or a crash): written
 	// twice if it had written them before (at least once, docs/pipe.md).
-	Unanswered int64
+	Unanswered int64 `json:"unanswered"`
 }
 
 // ErrUndelivered is wrapped by RunPipe's error when lines it read were not

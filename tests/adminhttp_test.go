@@ -106,7 +106,7 @@ func TestRemoteAdmin(t *testing.T) {
 		{"not an admin token", "POST", "/v1/roll", tlsWebToken, "", 403, `token "web" may not use the remote admin listener`},
 		{"another log", "POST", "/v1/roll", remoteToken, `{"logs":["errors"]}`, 403, `token "conveyer" may not use log "errors.log" (it may: access.log)`},
 		{"another log's files", "GET", "/v1/rolled?log=errors", remoteToken, "", 403, `may not use log "errors.log"`},
-		{"undeclared log", "GET", "/v1/roll?log=nosuch", remoteToken, "", 404, `unknown log "nosuch"`},
+		{"undeclared log", "GET", "/v1/roll?log=nosuch", remoteToken, "", 404, `unknown log "nosuch" (token "conveyer" may use: access.log)`},
 		{"reload is not served", "POST", "/v1/config/reload", tlsOpsToken, "", 404, "no endpoint POST /v1/config/reload"},
 		{"config is not served", "GET", "/v1/config", tlsOpsToken, "", 404, "no endpoint"},
 		{"metrics are not served", "GET", "/v1/metrics", tlsOpsToken, "", 404, "no endpoint"},
@@ -118,6 +118,9 @@ func TestRemoteAdmin(t *testing.T) {
 		var e ctl.ErrorResponse
 		if err != nil || code != tc.code || json.Unmarshal([]byte(body), &e) != nil || !strings.Contains(e.Error, tc.msg) {
 			t.Errorf("%s: %d %s %v, want %d with %q", tc.name, code, body, err, tc.code, tc.msg)
+		}
+		if strings.Contains(body, "errors.log") && tc.code == 404 {
+			t.Errorf("%s: %s names a log the token may not use", tc.name, body)
 		}
 	}
 	if resp, err := http.Get(strings.Replace(base, "https://", "http://", 1) + "/v1/status"); err == nil {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -137,7 +138,15 @@ func (ra *remoteAdmin) logsOf(w http.ResponseWriter, r *http.Request, tok *inges
 	}
 	names, err := d.activeNames(asked)
 	if err != nil {
-		ra.fail(w, r, http.StatusNotFound, err.Error())
+		// Not the declared logs (the local socket's answer): a token
+		// learns only the logs it may use.
+		var unknown []string
+		for _, n := range asked {
+			if _, ok := d.config().Log(n); !ok {
+				unknown = append(unknown, strconv.Quote(n))
+			}
+		}
+		ra.fail(w, r, http.StatusNotFound, fmt.Sprintf("unknown log %s (token %q may use: %s)", strings.Join(unknown, ", "), tok.Name, tok.Allowed()))
 		return nil, false
 	}
 	for _, n := range names {
