@@ -65,7 +65,7 @@ func init() {
 		{"config diff", "", 0, 0, "compare the running config with the file on disk", configDiff},
 		{"config status", "", 0, 0, "print the last reload: time, result, changes", configStatus},
 		{"roll", "[LOG…]", 0, -1, "roll now (every log when none named); print the rolled files", roll},
-		{"rolled", "[LOG…]", 0, -1, "list the rolled (.old) files", rolled},
+		{"rolled", "[LOG…]", 0, -1, "list the rolled files (.old, .old.gz, .old.zst; log folder and rolled_dir)", rolled},
 		{"metric get", "NAME…", 1, -1, "print metrics by exact name", metricGet},
 		{"metric match", "REGEX", 1, 1, "print metrics whose name or NAME{labels} matches REGEX", metricMatch},
 		{"status", "", 0, 0, "print the daemon's state, space and logs", status},

@@ -57,8 +57,8 @@
 # processes it again. If
 # processing fails, the claim is renamed back and retried at the next run.
 # RUNID (seconds since 1970 and the pid) makes every report name new, so a
-# rolled name the daemon uses again later (after the first file was deleted)
-# is still processed.
+# rolled name seen again (the daemon never reuses one; a file put back by
+# hand) is still processed.
 #
 # jq is used when it is there (logrollctl --json, fields by name); without
 # it the script reads the tab-separated output of the same verbs, which
