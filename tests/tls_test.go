@@ -422,13 +422,18 @@ func TestTLSRefusedAtStart(t *testing.T) {
 	for _, tc := range []struct{ name, cert, key, tokens, want string }{
 		{"expired certificate", oldCert, oldKey, good, "proxy.config.ingest.tls_cert_file: " + oldCert + ": the certificate (CN=old) expired on"},
 		{"mismatched key", cert, otherKey, good, "proxy.config.ingest.tls_cert_file: certificate " + cert + " with key " + otherKey + ": tls: private key does not match public key"},
-		{"missing key file", cert, filepath.Join(dir, "nokey"), good, "proxy.config.ingest.tls_key_file: certificate"},
+		{"missing key file", cert, filepath.Join(dir, "nokey"), good, "proxy.config.ingest.tls_key_file: open " + filepath.Join(dir, "nokey") + ": no such file or directory"},
 		{"bad tokens file", cert, key, bad, "proxy.config.ingest.auth_tokens_file: tokens file refused:\n" + bad + `:1:5: "1234" is not a SHA-256`},
+		// Every problem at once: the certificate's and the tokens file's.
+		{"missing certificate and tokens files", filepath.Join(dir, "nocert"), key, filepath.Join(dir, "notokens"),
+			"proxy.config.ingest.tls_cert_file: open " + filepath.Join(dir, "nocert") + ": no such file or directory\n" +
+				"%CONFIG%:11:20: proxy.config.ingest.auth_tokens_file: open " + filepath.Join(dir, "notokens") + ": no such file or directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sub := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
 			os.MkdirAll(sub, 0o755)
 			d := launch(t, writeConfig(t, sub, tlsConfText(sub, tc.cert, tc.key, tc.tokens, "")))
+			tc.want = strings.ReplaceAll(tc.want, "%CONFIG%", d.config)
 			if code := d.wait(t, waitLimit); code != 2 {
 				t.Fatalf("exit %d, want 2", code)
 			}

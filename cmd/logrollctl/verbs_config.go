@@ -108,7 +108,13 @@ func configCheck(e *env, args []string) error {
 		// The files it names (TLS, tokens), as the daemon reads them.
 		fileWarns, ferr := daemon.CheckFiles(cfg)
 		out.Warnings = append(out.Warnings, fileWarns...)
-		if ferr != nil {
+		var fce *daemon.CheckError
+		switch {
+		case errors.As(ferr, &fce):
+			for _, p := range fce.Problems {
+				out.Problems = append(out.Problems, p.Error())
+			}
+		case ferr != nil:
 			out.Problems = append(out.Problems, ferr.Error())
 		}
 	}

@@ -66,33 +66,53 @@ func securityChanges(old, sec *security) []records.Change {
 }
 
 // loadSecurity reads the files cfg names. Its warnings are the tokens
-// file's (a token naming an undeclared log).
+// file's (a token naming an undeclared log). The TLS files' problem and
+// the tokens file's are reported together (a *CheckError when both).
 func loadSecurity(cfg *records.Config, now time.Time) (*security, []string, error) {
 	sec := &security{}
+	var problems []*ConfigError
+	if ce := loadTLS(cfg, now, sec); ce != nil {
+		problems = append(problems, ce)
+	}
+	warns, ce := loadTokens(cfg, sec)
+	if ce != nil {
+		problems = append(problems, ce)
+	}
+	switch len(problems) {
+	case 0:
+		return sec, warns, nil
+	case 1:
+		return nil, nil, problems[0]
+	}
+	return nil, nil, &CheckError{Problems: problems}
+}
+
+// loadTLS reads the certificate, key and client CA files into sec.
+func loadTLS(cfg *records.Config, now time.Time, sec *security) *ConfigError {
 	if certFile := cfg.Str(records.TLSCertFile); certFile != "" {
 		keyFile := cfg.Str(records.TLSKeyFile)
 		certPEM, err := records.ReadFile(certFile)
 		if err != nil {
-			return nil, nil, &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile, Err: err}
+			return &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile, Err: err}
 		}
 		keyPEM, err := records.ReadFile(keyFile)
 		if err != nil {
-			return nil, nil, &ConfigError{Where: cfg.Where(records.TLSKeyFile), Record: records.TLSKeyFile, Err: err}
+			return &ConfigError{Where: cfg.Where(records.TLSKeyFile), Record: records.TLSKeyFile, Err: err}
 		}
 		pair, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
-			return nil, nil, &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile, Err: fmt.Errorf("certificate %s with key %s: %w", certFile, keyFile, err)}
+			return &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile, Err: fmt.Errorf("certificate %s with key %s: %w", certFile, keyFile, err)}
 		}
 		leaf, err := x509.ParseCertificate(pair.Certificate[0])
 		if err != nil {
-			return nil, nil, &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile, Err: fmt.Errorf("%s: %w", certFile, err)}
+			return &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile, Err: fmt.Errorf("%s: %w", certFile, err)}
 		}
 		switch {
 		case now.After(leaf.NotAfter):
-			return nil, nil, &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile,
+			return &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile,
 				Err: fmt.Errorf("%s: the certificate (%s) expired on %s", certFile, leaf.Subject, leaf.NotAfter.Format(time.RFC3339))}
 		case now.Before(leaf.NotBefore):
-			return nil, nil, &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile,
+			return &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile,
 				Err: fmt.Errorf("%s: the certificate (%s) is not valid before %s", certFile, leaf.Subject, leaf.NotBefore.Format(time.RFC3339))}
 		}
 		pair.Leaf = leaf
@@ -111,11 +131,11 @@ func loadSecurity(cfg *records.Config, now time.Time) (*security, []string, erro
 		if caFile := cfg.Str(records.TLSClientCAFile); caFile != "" {
 			data, err := records.ReadFile(caFile)
 			if err != nil {
-				return nil, nil, &ConfigError{Where: cfg.Where(records.TLSClientCAFile), Record: records.TLSClientCAFile, Err: err}
+				return &ConfigError{Where: cfg.Where(records.TLSClientCAFile), Record: records.TLSClientCAFile, Err: err}
 			}
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(data) {
-				return nil, nil, &ConfigError{Where: cfg.Where(records.TLSClientCAFile), Record: records.TLSClientCAFile,
+				return &ConfigError{Where: cfg.Where(records.TLSClientCAFile), Record: records.TLSClientCAFile,
 					Err: fmt.Errorf("%s holds no PEM certificate", caFile)}
 			}
 			sum := sha256.Sum256(data)
@@ -124,21 +144,26 @@ func loadSecurity(cfg *records.Config, now time.Time) (*security, []string, erro
 			sec.tls.ClientAuth = tls.RequireAndVerifyClientCert
 		}
 	}
+	return nil
+}
+
+// loadTokens reads the tokens file into sec.
+func loadTokens(cfg *records.Config, sec *security) ([]string, *ConfigError) {
 	var warns []string
 	if tokFile := cfg.Str(records.AuthTokensFile); tokFile != "" {
 		data, err := records.ReadFile(tokFile)
 		if err != nil {
-			return nil, nil, &ConfigError{Where: cfg.Where(records.AuthTokensFile), Record: records.AuthTokensFile, Err: err}
+			return nil, &ConfigError{Where: cfg.Where(records.AuthTokensFile), Record: records.AuthTokensFile, Err: err}
 		}
 		declared := func(l string) bool { _, ok := cfg.Log(l); return ok }
 		ts, w, err := ingest.ParseTokens(data, tokFile, declared)
 		if err != nil {
-			return nil, nil, &ConfigError{Where: cfg.Where(records.AuthTokensFile), Record: records.AuthTokensFile,
+			return nil, &ConfigError{Where: cfg.Where(records.AuthTokensFile), Record: records.AuthTokensFile,
 				Err: fmt.Errorf("tokens file refused:\n%w", err)}
 		}
 		sec.tokens, warns = ts, w
 	}
-	return sec, warns, nil
+	return warns, nil
 }
 
 // CheckFiles reads and checks the TLS and tokens files cfg names, as the
