@@ -22,6 +22,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/logroll/logroll/internal/logtest"
+	"golang.org/x/sys/unix"
 )
 
 // decompress returns the content of the rolled file at path, decompressed
@@ -804,5 +805,38 @@ func TestCloseLeavesMovedFolderVisible(t *testing.T) {
 	})
 	if h := hiddenLeft(t, moved); len(h) > 0 {
 		t.Errorf("hidden files left in the moved folder: %q", h)
+	}
+}
+
+// TestCheckRolledDirBindMount: a folder of the log folder's filesystem
+// bind-mounted as the rolled folder has the same device, but a rename
+// into it fails with EXDEV: refused as another mount. Needs root.
+func TestCheckRolledDirBindMount(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to bind-mount a folder")
+	}
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "logs", "arch")
+	for _, d := range []string{src, dst} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := unix.Mount(src, dst, "", unix.MS_BIND, ""); err != nil {
+		t.Skipf("bind mount: %v", err)
+	}
+	defer unix.Unmount(dst, unix.MNT_DETACH)
+	if err := os.WriteFile(filepath.Join(dir, "logs", "probe"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "logs", "probe"), filepath.Join(dst, "probe")); !errors.Is(err, unix.EXDEV) {
+		t.Fatalf("a rename into the bind mount: %v, want EXDEV (the case this guards)", err)
+	}
+	err := CheckRolledDir(filepath.Join(dir, "logs"), dst)
+	if err == nil || !strings.Contains(err.Error(), "on another mount than the log folder") {
+		t.Errorf("CheckRolledDir of a bind mount: %v", err)
+	}
+	if err := CheckRolledDir(filepath.Join(dir, "logs"), filepath.Join(dir, "logs", "other")); err != nil {
+		t.Errorf("a plain folder beside it: %v", err)
 	}
 }

@@ -179,7 +179,24 @@ func CheckRolledDir(dir, rolled string) error {
 	if a, b := devOf(fi), devOf(dfi); a != b {
 		return fail("on another filesystem than the log folder %s (%s): rolled files are moved there by a rename, which cannot cross filesystems", dir, dat)
 	}
+	if a, aok := mountOf(at); aok {
+		if b, bok := mountOf(dat); bok && a != b {
+			return fail("on another mount than the log folder %s (%s), of the same filesystem (a bind mount?): rolled files are moved there by a rename, which cannot cross mounts", dir, dat)
+		}
+	}
 	return nil
+}
+
+// mountOf returns the id of the mount path is on (statx STATX_MNT_ID,
+// Linux 5.8), false when the kernel does not say. Two paths of one
+// filesystem on two mounts (a bind mount) have one device and two mount
+// ids, and a rename between them fails with EXDEV.
+func mountOf(path string) (uint64, bool) {
+	var stx unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, path, 0, unix.STATX_MNT_ID, &stx); err != nil || stx.Mask&unix.STATX_MNT_ID == 0 {
+		return 0, false
+	}
+	return stx.Mnt_id, true
 }
 
 // nearestDir returns path, or the nearest path above it that exists, with
