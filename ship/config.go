@@ -39,11 +39,19 @@ type Log struct {
 	// HoldBeforeDelete is ship_before_delete: no rule deletes the file
 	// before it is handed on.
 	HoldBeforeDelete bool
+	// Removed marks a log a reload removed, kept by Apply with its last
+	// settings so that the files it rolled (its last one by the reload
+	// itself) are still handed on, until the daemon stops.
+	Removed bool
 }
 
 // deletes reports whether a handed-on file of the log is deleted: only a
 // file also stored elsewhere, in the object store.
 func (l Log) deletes() bool { return l.DeleteAfter && l.Ship != nil }
+
+// declared reports whether l is a log of the configuration (not the zero
+// Log of a name it does not have).
+func (l Log) declared() bool { return l.Name != "" }
 
 // steps returns the steps the log asks for.
 func (l Log) steps() step {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -276,6 +278,20 @@ func (m *Manager) Apply(cfg Config) error {
 	defer m.mu.Unlock()
 	if m.closed {
 		return ErrClosed
+	}
+	// A log the new configuration removes goes on handing on, with its
+	// last settings, what it rolled: removing a log must not leave its
+	// last files unshipped (the reload rolls it one last time). A log
+	// declared again takes its new settings.
+	declared := c.byName()
+	for _, name := range slices.Sorted(maps.Keys(m.logs)) {
+		if l := m.logs[name]; !declared[name].declared() && l.steps() != 0 {
+			if !l.Removed {
+				m.log.Info("log removed from the configuration: the files it rolled are still handed on, with its last settings, until the daemon stops", "log", name)
+			}
+			l.Removed = true
+			c.Logs = append(c.Logs, l)
+		}
 	}
 	m.newCfg = &c
 	m.logs = c.byName()

@@ -100,3 +100,45 @@ func TestShipCredentialsFixedByReload(t *testing.T) {
 		t.Errorf("shipped %d files after the reload, want 1", s.ShippedFiles)
 	}
 }
+
+// TestShipRemovedLogLastFile: a log removed from the configuration by a
+// reload, while the store is away, is rolled one last time, and that file
+// is still shipped once the store is back, with
+// the log's last settings, and deleted after (ship_delete_after); the
+// logs still declared go on as before.
+func TestShipRemovedLogLastFile(t *testing.T) {
+	st := s3test.Start(t, shipBucket)
+	dir := tempDir(t)
+	base := shipConf(st.URL, "")
+	path := writeConfig(t, dir, base+"\n[[logs]]\nfilename = \"gone\"\n")
+	d := startDaemon(t, path, st.Env()...)
+	d.postText(t, "gone", "the removed log's last record")
+	d.postText(t, "access", "a record of access")
+	// The store is away while the log goes: its last file is still
+	// pending when the new configuration is taken.
+	st.Stop()
+	writeConfig(t, dir, base)
+	d.ctl(t, "config", "reload")
+	d.roll(t, "access")
+	time.Sleep(500 * time.Millisecond)
+	st.Restart()
+	s := d.waitAllShipped(t, 30*time.Second)
+	if s.ShippedFiles != 2 {
+		t.Errorf("shipped %d files, want 2 (access's, and the removed log's last)", s.ShippedFiles)
+	}
+	var gone []string
+	for _, o := range st.List(t, shipBucket, shipPrefix+"/") {
+		if strings.Contains(o.Key, "/gone.log/") {
+			gone = append(gone, o.Key)
+			if got := string(st.Get(t, shipBucket, o.Key)); got != "the removed log's last record\n" {
+				t.Errorf("%s holds %q", o.Key, got)
+			}
+		}
+	}
+	if len(gone) != 1 {
+		t.Errorf("objects of the removed log: %q, want its last file", gone)
+	}
+	if len(d.logLines(`msg="log removed from the configuration: the files it rolled are still handed on`)) != 1 {
+		t.Errorf("the removal was not said once")
+	}
+}
