@@ -42,7 +42,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, public bool) {
 	}
 	switch {
 	case isLogs:
-		s.serveLogs(w, r, p[len(logsPrefix):], tok)
+		s.serveLogs(w, r, p[len(logsPrefix):], tok, public)
 	case p == "/healthz":
 		if !getOrHead(w, r, s) {
 			return
@@ -106,7 +106,7 @@ func putState(st *reqState) {
 }
 
 // serveLogs handles /v1/logs/{name}: check, read, decode, one Write, answer.
-func (s *Server) serveLogs(w http.ResponseWriter, r *http.Request, name string, tok *Token) {
+func (s *Server) serveLogs(w http.ResponseWriter, r *http.Request, name string, tok *Token, public bool) {
 	active, err := s.names.check(name)
 	if err != nil {
 		s.refuse(w, r, http.StatusNotFound, err.Error(), "")
@@ -125,7 +125,7 @@ func (s *Server) serveLogs(w http.ResponseWriter, r *http.Request, name string, 
 	if err == nil {
 		var enc Encoding
 		if enc, err = EncodingFor(r.Header.Get("Content-Encoding")); err == nil {
-			s.serveBody(w, r, active, f, enc)
+			s.serveBody(w, r, active, f, enc, public)
 			return
 		}
 	}
@@ -133,7 +133,7 @@ func (s *Server) serveLogs(w http.ResponseWriter, r *http.Request, name string, 
 }
 
 // serveBody reads, decodes and writes the body of a valid POST to log.
-func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, log string, f Format, enc Encoding) {
+func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, log string, f Format, enc Encoding, public bool) {
 	limit := s.maxBody.Load()
 	wire := limit
 	if enc == Gzip {
@@ -143,11 +143,15 @@ func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, log string, f
 		s.refuse(w, r, http.StatusRequestEntityTooLarge, tooLarge(limit, enc, r.ContentLength), log)
 		return
 	}
-	if !s.acquire() {
+	slots := &s.inFlight
+	if !public {
+		slots = &s.inFlightLocal
+	}
+	if !s.acquire(slots) {
 		s.refuse(w, r, http.StatusTooManyRequests, msgBusy, log)
 		return
 	}
-	defer s.release()
+	defer slots.Add(-1)
 	st := statePool.Get().(*reqState)
 	defer putState(st)
 	st.mem.b, st.recs.hold = &s.mem, &st.mem

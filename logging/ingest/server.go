@@ -133,7 +133,11 @@ type Server struct {
 	metrics    http.Handler
 	maxBody    atomic.Int64
 	maxIn      int64
-	inFlight   atomic.Int64 // POST /v1/logs requests holding a slot
+	// POST /v1/logs requests holding a slot: those of the port (Serve),
+	// and those of Handler (the admin socket, where logrollctl pipe
+	// posts), MaxInFlight each, so that clients of the port, slow or
+	// hostile, cannot keep the host's own pipes out.
+	inFlight, inFlightLocal atomic.Int64
 	mem        budget       // memory of the requests holding a slot
 	retryAfter []string     // the Retry-After header value, shared read-only
 	hs         *http.Server
@@ -270,15 +274,13 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
-// acquire takes one of the MaxInFlight slots for a log request, without
-// waiting; false means all are taken (429).
-func (s *Server) acquire() bool {
-	if s.inFlight.Add(1) > s.maxIn {
-		s.inFlight.Add(-1)
+// acquire takes one of the MaxInFlight slots of slots for a log request,
+// without waiting; false means all are taken (429). The caller gives it
+// back with slots.Add(-1).
+func (s *Server) acquire(slots *atomic.Int64) bool {
+	if slots.Add(1) > s.maxIn {
+		slots.Add(-1)
 		return false
 	}
 	return true
 }
-
-// release gives back a slot taken by acquire.
-func (s *Server) release() { s.inFlight.Add(-1) }

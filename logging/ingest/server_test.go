@@ -469,3 +469,37 @@ func TestShutdownTimeoutClosesSlowClients(t *testing.T) {
 		t.Errorf("%d Write calls for a cut-off request", n)
 	}
 }
+
+// TestLocalSlotsApart: the port's requests and Handler's (the admin
+// socket's: logrollctl pipe) have MaxInFlight slots each, so that clients
+// of the port holding every slot (slow bodies, a token abused) do not keep
+// the host's own pipes out.
+func TestLocalSlotsApart(t *testing.T) {
+	fw := &fakeWriter{entered: make(chan struct{}), block: make(chan struct{})}
+	s := NewServer(fw, ServerConfig{MaxInFlight: 1})
+	var wg sync.WaitGroup
+	serve := func(h http.HandlerFunc, body string, want int) {
+		wg.Go(func() {
+			rec := httptest.NewRecorder()
+			h(rec, post("/v1/logs/access", []byte(body)))
+			if rec.Code != want {
+				t.Errorf("%q answered %d, want %d", body, rec.Code, want)
+			}
+		})
+	}
+	serve(s.servePublic, "port\n", 200)
+	<-fw.entered // the port's one slot is held
+	rec := httptest.NewRecorder()
+	s.servePublic(rec, post("/v1/logs/access", []byte("port again\n")))
+	if rec.Code != 429 {
+		t.Errorf("a second request of the port: %d, want 429", rec.Code)
+	}
+	serve(s.Handler().ServeHTTP, "local\n", 200)
+	select {
+	case <-fw.entered: // the local request got its own slot
+	case <-time.After(10 * time.Second):
+		t.Fatal("the local request did not get a slot while the port's were taken")
+	}
+	close(fw.block)
+	wg.Wait()
+}
