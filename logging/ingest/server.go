@@ -138,14 +138,14 @@ type Server struct {
 	// posts), MaxInFlight each, so that clients of the port, slow or
 	// hostile, cannot keep the host's own pipes out.
 	inFlight, inFlightLocal atomic.Int64
-	mem        budget       // memory of the requests holding a slot
-	retryAfter []string     // the Retry-After header value, shared read-only
-	hs         *http.Server
-	handler    http.Handler
-	gate       gate
-	names      nameCache
-	stats      counters
-	tokens     atomic.Pointer[Tokens] // nil: no token asked (SetTokens)
+	mem                     budget   // memory of the requests holding a slot
+	retryAfter              []string // the Retry-After header value, shared read-only
+	hs                      *http.Server
+	handler                 http.Handler
+	gate                    gate
+	names                   nameCache
+	stats                   counters
+	tokens                  atomic.Pointer[Tokens] // nil: no token asked (SetTokens)
 }
 
 // NewServer returns a Server that appends the records it accepts to w.
