@@ -419,3 +419,47 @@ func TestUDP(t *testing.T) {
 	}
 	t.Logf("flood of %d: %d written, %d dropped by the kernel", flood, st.Written-3, st.UDPDropped)
 }
+
+// TestUDPLimitAfterFraming: max_message_bytes is the message's length
+// after the trailing LF or CR LF some senders add, as over TCP: a
+// datagram of the limit plus its framing is taken, one byte more refused.
+func TestUDPLimitAfterFraming(t *testing.T) {
+	const limit = 480
+	w := newMemWriter("syslog.log")
+	s := New(Config{Logger: quiet, Writer: w, Router: NewRouter("syslog.log"), MaxMessage: limit})
+	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.ServeUDP(pc) }()
+	defer func() {
+		if err := s.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	c, err := net.Dial("udp", pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	msg := func(tag string, n int) string {
+		head := "<13>1 - h a - - - " + tag + " "
+		return head + strings.Repeat("x", n-len(head))
+	}
+	c.Write([]byte(msg("lf", limit) + "\n"))
+	c.Write([]byte(msg("crlf", limit) + "\r\n"))
+	c.Write([]byte(msg("bare", limit)))
+	c.Write([]byte(msg("over", limit+1) + "\n"))
+	waitFor(t, "three lines and a refusal", func() bool {
+		return len(w.lines("syslog.log")) == 3 && s.Stats().Refused[ReasonOversize] == 1
+	})
+	for _, l := range w.lines("syslog.log") {
+		if len(l) != limit || strings.Contains(l, "over") {
+			t.Errorf("written %d bytes: %.40q…", len(l), l)
+		}
+	}
+}

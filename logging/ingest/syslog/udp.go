@@ -23,6 +23,11 @@ import (
 // udpBatchBytes bounds the datagram bytes of one run.
 const udpBatchBytes = 1 << 20
 
+// udpRoom is the room a datagram is read into: a message of max bytes,
+// its framing (CR LF), and one more byte, so that MSG_TRUNC tells a longer
+// one (a UDP payload is at most 65,507 bytes).
+func udpRoom(max int) int { return min(max+2, 65535) + 1 }
+
 // ServeUDP reads datagrams from c until Shutdown, then reads what is still
 // queued, writes it, closes c and returns nil. A read error other than the
 // stop is returned as is (c closed).
@@ -52,7 +57,7 @@ func (s *Server) ServeUDP(c *net.UDPConn) error {
 		s.log.Warn("syslog: the kernel will not count UDP drops (SO_RXQ_OVFL)", "err", serr)
 	}
 	u := &udpReader{s: s, rc: rc, local: c.LocalAddr().String(),
-		buf: make([]byte, udpBatchBytes+min(s.max, 65535)+1), oob: make([]byte, unix.CmsgSpace(4)), p: NewParser()}
+		buf: make([]byte, udpBatchBytes+udpRoom(s.max)), oob: make([]byte, unix.CmsgSpace(4)), p: NewParser()}
 	for {
 		err := rc.Read(u.read)
 		if err == nil {
@@ -102,7 +107,7 @@ type udpReader struct {
 func (u *udpReader) read(fd uintptr) bool {
 	s := u.s
 	u.err = nil
-	room := min(s.max, 65535) + 1 // a datagram longer than max is refused (MSG_TRUNC tells)
+	room := udpRoom(s.max)
 	taken := 0
 	for u.off+room <= len(u.buf) && u.off < udpBatchBytes {
 		n, oobn, flags, from, err := unix.Recvmsg(int(fd), u.buf[u.off:u.off+room], u.oob, unix.MSG_DONTWAIT|unix.MSG_TRUNC)
@@ -121,16 +126,21 @@ func (u *udpReader) read(fd uintptr) bool {
 		s.stats.bytes.Add(int64(n))
 		where := func() string { return sockaddrString(from) + " (udp)" }
 		msg := u.buf[u.off : u.off+min(n, room)]
-		if n > s.max || flags&unix.MSG_TRUNC != 0 {
+		if flags&unix.MSG_TRUNC != 0 {
 			s.refuse(ReasonOversize, where(), "datagram longer than max_message_bytes: discarded")
 			continue
 		}
-		// A trailing LF (or CR LF) is framing some senders add.
+		// A trailing LF (or CR LF) is framing some senders add: the
+		// limit is the message's, after it, as over TCP.
 		if k := len(msg); k > 0 && msg[k-1] == '\n' {
 			msg = msg[:k-1]
 			if k > 1 && msg[k-2] == '\r' {
 				msg = msg[:k-2]
 			}
+		}
+		if len(msg) > s.max {
+			s.refuse(ReasonOversize, where(), "datagram longer than max_message_bytes: discarded")
+			continue
 		}
 		if len(msg) == 0 {
 			continue
