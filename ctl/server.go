@@ -162,7 +162,7 @@ func (s *Server) roll(w http.ResponseWriter, r *http.Request) {
 	var req RollRequest
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
 	if err != nil {
-		s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("read body: %v", err))
+		s.fail(w, r, bodyStatus(err), fmt.Sprintf("read body: %v", err))
 		return
 	}
 	if len(strings.TrimSpace(string(body))) > 0 {
@@ -307,4 +307,13 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, code int, v any) 
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
 	w.Write(append(data, '\n'))
+}
+
+// bodyStatus is the status of a failed read of a request's body: 413 for
+// one over the limit, else 400.
+func bodyStatus(err error) int {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusBadRequest
 }

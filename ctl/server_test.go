@@ -219,6 +219,9 @@ func TestMethodsAndPaths(t *testing.T) {
 			}
 		}
 	}
+	if code, body, _ := raw(t, sock, "POST", ctl.PathRoll, `{"logs":["`+strings.Repeat("a", 1<<20)+`"]}`); code != 413 {
+		t.Errorf("a roll body over 1 MiB: %d %.80s, want 413", code, body)
+	}
 }
 
 func TestMetricsFilter(t *testing.T) {

@@ -112,6 +112,7 @@ func TestRemoteAdmin(t *testing.T) {
 		{"metrics are not served", "GET", "/v1/metrics", tlsOpsToken, "", 404, "no endpoint"},
 		{"records are not taken", "POST", "/v1/logs/access", tlsOpsToken, "x\n", 404, "no endpoint"},
 		{"bad roll body", "POST", "/v1/roll", remoteToken, `{"log":"access"}`, 400, "bad roll request"},
+		{"roll body over 1 MiB", "POST", "/v1/roll", remoteToken, `{"logs":["` + strings.Repeat("a", 1<<20) + `"]}`, 413, "request body too large"},
 		{"wrong method", "DELETE", "/v1/roll", remoteToken, "", 405, "method DELETE not allowed"},
 	} {
 		code, _, body, err := tlsDo(t, c, tc.method, base+tc.path, tc.token, tc.body)

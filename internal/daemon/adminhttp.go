@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -149,6 +150,7 @@ func (ra *remoteAdmin) logsOf(w http.ResponseWriter, r *http.Request, tok *inges
 		ra.fail(w, r, http.StatusNotFound, fmt.Sprintf("unknown log %s (token %q may use: %s)", strings.Join(unknown, ", "), tok.Name, tok.Allowed()))
 		return nil, false
 	}
+	names = uniq(names) // log=access given 5,000 times is one log
 	for _, n := range names {
 		if !tok.MayWrite(n) {
 			ra.fail(w, r, http.StatusForbidden, fmt.Sprintf("token %q may not use log %q (it may: %s)", tok.Name, n, tok.Allowed()))
@@ -165,7 +167,11 @@ func (ra *remoteAdmin) roll(w http.ResponseWriter, r *http.Request, tok *ingest.
 	case http.MethodPost:
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 		if err != nil {
-			ra.fail(w, r, http.StatusBadRequest, "read body: "+err.Error())
+			status := http.StatusBadRequest
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				status = http.StatusRequestEntityTooLarge
+			}
+			ra.fail(w, r, status, "read body: "+err.Error())
 			return
 		}
 		if strings.TrimSpace(string(body)) != "" {
@@ -297,4 +303,15 @@ func (ra *remoteAdmin) shutdown(ctx context.Context) error {
 		ra.hs.Close()
 	}
 	return err
+}
+
+// uniq returns names without repeats, in their first order.
+func uniq(names []string) []string {
+	out := names[:0:0]
+	for _, n := range names {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }

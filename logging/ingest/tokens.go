@@ -103,6 +103,11 @@ func ParseTokens(data []byte, file string, declared func(string) bool) (*Tokens,
 	}
 	names := map[string]int{}
 	hashes := map[[sha256.Size]byte]int{}
+	if b, ok := bytes.CutPrefix(data, []byte("\uFEFF")); ok {
+		// A byte order mark some editors write: not a field.
+		warns = append(warns, fmt.Sprintf("%s:1:1: a UTF-8 byte order mark (EF BB BF) begins the file: skipped", file))
+		data = b
+	}
 	for i, raw := range bytes.Split(data, []byte("\n")) {
 		line := i + 1
 		text := string(raw)

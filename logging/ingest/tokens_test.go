@@ -39,6 +39,12 @@ func TestParseTokens(t *testing.T) {
 		}
 	}
 
+	// A byte order mark is skipped, with a warning.
+	ts, warns, err = ParseTokens([]byte("\uFEFFweb01 "+sum("s3cret")+" access\n"), "bom", nil)
+	if err != nil || ts.Authenticate("s3cret") == nil || len(warns) != 1 || !strings.Contains(warns[0], "bom:1:1: a UTF-8 byte order mark") {
+		t.Errorf("a file with a byte order mark: %v, warnings %q", err, warns)
+	}
+
 	h := sum("x")
 	tests := []struct{ in, want string }{
 		{"a " + h + "\n", "f:1:1: want NAME SHA256 LOGS [admin], got 2 fields"},

@@ -106,6 +106,8 @@ func (f *framer) octet(buf []byte) (frameEvent, []byte, int, string) {
 		return evMore, nil, 0, ""
 	case buf[sp] != ' ':
 		return evBadLength, nil, 0, "octet count " + strconv.Quote(string(buf[:sp+1])) + " is not a decimal number followed by a space"
+	case sp == 1 && buf[0] == '0':
+		return evBadLength, nil, 0, "octet count 0: a frame holds at least one byte"
 	case buf[0] == '0':
 		return evBadLength, nil, 0, "octet count " + strconv.Quote(string(buf[:sp])) + " has a leading zero"
 	}

@@ -63,6 +63,7 @@ func TestFramer(t *testing.T) {
 		{"line of max+1", "<13>4567890\n<13>ok\n", 10, []string{"oversize", "frame:<13>ok"}},
 		{"oversize octet", "40 <13>" + strings.Repeat("x", 36) + "6 <13>ok", 10, []string{"oversize", "frame:<13>ok"}},
 		{"count with leading zero", "05 <13>a", 100, []string{"bad:octet count \"05\" has a leading zero"}},
+		{"count zero", "0 <13>a", 100, []string{"bad:octet count 0: a frame holds at least one byte"}},
 		{"count with a letter", "1a <13>a", 100, []string{"bad:octet count \"1a\" is not a decimal number followed by a space"}},
 		{"count too long", "123456789 x", 100, []string{"bad:octet count \"12345678\" is not a number of at most 7 digits followed by a space"}},
 		{"not syslog is still a line", "hello\n", 100, []string{"frame:hello"}},
