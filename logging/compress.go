@@ -44,11 +44,18 @@ const (
 // maxCompressBacklog bounds the rolled files waiting for their compression
 // (besides the one being compressed and those waiting for a retry): when
 // the logs roll faster than the threads compress — a saturated machine
-// runs them at the lowest priority — the oldest waiting file is published
-// as it is, under its plain rolled name, so that hidden raw files, which
-// count toward the log space but which the space manager never deletes,
-// cannot pile up until logging stops.
-const maxCompressBacklog = 8
+// runs them at the lowest priority, a high level is slow — the oldest
+// waiting file is published as it is, under its plain rolled name, so
+// that hidden raw files, which count toward the log space but which the
+// space manager never deletes, cannot pile up until logging stops. Up to
+// maxCompressBacklog files always wait; more, up to maxCompressBacklogFiles,
+// while they hold at most maxCompressBacklogBytes together, so that a
+// burst of small rolls is compressed, not published plain.
+const (
+	maxCompressBacklog      = 8
+	maxCompressBacklogFiles = 256
+	maxCompressBacklogBytes = 512 << 20
+)
 
 // errBehind is why a file is published uncompressed when the backlog is
 // full.
@@ -102,6 +109,8 @@ type compressor struct {
 	cpu      *cpuSampler   // whether the machine is busy (idle.go); the file worker's
 	draining atomic.Bool   // set by shutdown: nothing is written any more, yield no longer waits
 	drain    time.Duration // how long shutdown goes on compressing (drainWait; tests shorten it)
+	// backlogBytes is maxCompressBacklogBytes (tests lower it).
+	backlogBytes int64
 }
 
 // yield waits while the machine's CPUs are busy (see yieldStep in
@@ -127,7 +136,7 @@ func (p *compressor) yield(abort <-chan struct{}) {
 // threads (at least one).
 func newCompressor(c *Collator, threads int) *compressor {
 	return &compressor{
-		c: c, workers: 1, threads: max(threads, 1), cpu: newCPUSampler(), drain: drainWait,
+		c: c, workers: 1, threads: max(threads, 1), cpu: newCPUSampler(), drain: drainWait, backlogBytes: maxCompressBacklogBytes,
 		poke: make(chan struct{}, 1),
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
@@ -273,8 +282,13 @@ func (p *compressor) takeQueued(ready []*job) []*job {
 	ready = append(ready, p.queue...)
 	p.queue = nil
 	p.mu.Unlock()
-	for len(ready) > maxCompressBacklog {
+	var bytes int64
+	for _, j := range ready {
+		bytes += j.rolled.RawBytes
+	}
+	for len(ready) > maxCompressBacklog && (len(ready) > maxCompressBacklogFiles || bytes > p.backlogBytes) {
 		j := ready[0]
+		bytes -= j.rolled.RawBytes
 		ready[0] = nil
 		ready = ready[1:]
 		p.c.publishRaw(j, errBehind)

@@ -706,11 +706,26 @@ func devOfPath(t *testing.T, p string) uint64 {
 }
 
 // TestCompressBacklogBounded rolls twelve files while the compression of
-// the first is held up: beyond maxCompressBacklog files waiting, the
-// oldest waiting ones are published as they are, under their plain rolled
-// names, so that hidden raw files never pile up; the others are compressed
-// once the first is done. Every record is in exactly one visible file.
+// the first is held up: beyond maxCompressBacklog files waiting, and past
+// the backlog's bytes, the oldest waiting ones are published as they are,
+// under their plain rolled names, so that hidden raw files never pile up;
+// the others are compressed once the first is done. Twelve small files
+// fit in the default bytes: all compressed. Every record is in exactly one
+// visible file.
 func TestCompressBacklogBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		bytes int64
+		plain int
+	}{
+		{"count bound", 0, 12 - 1 - maxCompressBacklog},
+		{"within the bytes", maxCompressBacklogBytes, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testCompressBacklog(t, tc.bytes, tc.plain) })
+	}
+}
+
+func testCompressBacklog(t *testing.T, backlogBytes int64, wantPlain int) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
 		cfg := testCfg(dir, Policy{Mode: ModeSize, SizeBytes: 100})
@@ -727,6 +742,7 @@ func TestCompressBacklogBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
+		c.comp.backlogBytes = backlogBytes
 		var want []string
 		for i := range 12 {
 			rec := fmt.Sprintf("record %02d %s", i, strings.Repeat("z", 100))
@@ -737,8 +753,8 @@ func TestCompressBacklogBounded(t *testing.T) {
 			}
 			synctest.Wait()
 		}
-		if got := c.Stats().Logs[testLog].CompressUncompressed; got != 12-1-maxCompressBacklog {
-			t.Errorf("%d files published uncompressed while the backlog was full, want %d", got, 12-1-maxCompressBacklog)
+		if got := c.Stats().Logs[testLog].CompressUncompressed; got != int64(wantPlain) {
+			t.Errorf("%d files published uncompressed while the backlog was full, want %d", got, wantPlain)
 		}
 		close(bd.release)
 		synctest.Wait()
@@ -753,8 +769,8 @@ func TestCompressBacklogBounded(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("records in the rolled files, in order: %q, want %q", got, want)
 		}
-		if plain != 12-1-maxCompressBacklog {
-			t.Errorf("%d plain files, want %d", plain, 12-1-maxCompressBacklog)
+		if plain != wantPlain {
+			t.Errorf("%d plain files, want %d", plain, wantPlain)
 		}
 		if h := hiddenLeft(t, dir); len(h) > 0 {
 			t.Errorf("hidden files left: %q", h)
