@@ -78,7 +78,7 @@ type PipeConfig struct {
 
 // PipeStats counts what RunPipe did.
 type PipeStats struct {
-	Lines       int64 `json:"lines"`       // delivered
+	Lines       int64 `json:"lines"`       // delivered, empty ones included (the daemon writes no empty record)
 	Bytes       int64 `json:"bytes"`       // delivered
 	Requests    int64 `json:"requests"`    // answered 200
 	Retries     int64 `json:"retries"`     // requests refused and sent again
