@@ -17,7 +17,6 @@ import (
 	"github.com/logroll/logroll/ctl"
 	"github.com/logroll/logroll/logging/ingest"
 	"github.com/logroll/logroll/records"
-	"golang.org/x/net/netutil"
 )
 
 // The remote admin listener (docs/design.md §12, docs/security.md "Remote admin"):
@@ -64,7 +63,7 @@ func (d *Daemon) listenRemoteAdmin(cfg *records.Config) (net.Listener, error) {
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelDebug),
 	}
 	d.remote = ra
-	return &tlsListener{Listener: netutil.LimitListener(l, maxAdminConns), sec: &d.sec}, nil
+	return &tlsListener{Listener: newLimitListener(l, maxAdminConns), sec: &d.sec}, nil
 }
 
 // ServeHTTP authenticates and routes a request.

@@ -20,7 +20,6 @@ import (
 	"github.com/logroll/logroll/records"
 	"github.com/logroll/logroll/ship"
 	"github.com/logroll/logroll/space"
-	"golang.org/x/net/netutil"
 )
 
 // Options configure a Daemon. Zero values select the defaults.
@@ -230,7 +229,7 @@ func Start(opts Options) (_ *Daemon, err error) {
 			return nil, fmt.Errorf("ingest listener (%s): %w", records.HTTPListen, err)
 		}
 		d.listen = ingestL.Addr().String()
-		ingestL = &tlsListener{Listener: netutil.LimitListener(ingestL, maxIngestConns), sec: &d.sec}
+		ingestL = &tlsListener{Listener: newLimitListener(ingestL, maxIngestConns), sec: &d.sec}
 	}
 
 	sysL, err := d.listenSyslog(cfg)
