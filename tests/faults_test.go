@@ -302,6 +302,21 @@ func TestFaultRenameFails(t *testing.T) {
 	took := time.Since(fixed)
 	failures := d.metric(t, "proxy.process.log.roll_failures")
 	l.stop()
+	// A file rolled before the folder became immutable waits, hidden, for
+	// its publication's retry (its rename failed too): read the folder
+	// once every rolled file is published.
+	eventually(t, func() string {
+		ents, err := os.ReadDir(d.logs)
+		if err != nil {
+			return err.Error()
+		}
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), ".") && strings.HasSuffix(e.Name(), ".raw") {
+				return "a rolled file still waits for its publication: " + e.Name()
+			}
+		}
+		return ""
+	})
 	checkNoRefusals(t, l, "a failed roll leaves the active file in place")
 	saidOnce(t, d, []string{"roll failed", "rolls work again"}, writeFaultMessages...)
 	acked := checkDisk(t, d.logs, l)
