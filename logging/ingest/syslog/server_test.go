@@ -369,25 +369,7 @@ func TestTCPStalledFrame(t *testing.T) {
 func TestUDP(t *testing.T) {
 	w := newMemWriter("syslog.log", "auth.log")
 	s := New(Config{Logger: quiet, Writer: w, Router: NewRouter("syslog.log").Facility(4, "auth.log"), RetryWait: 5 * time.Millisecond, UDPReadBuffer: 64 << 10})
-	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.ServeUDP(pc) }()
-	defer func() {
-		if err := s.Shutdown(context.Background()); err != nil {
-			t.Error(err)
-		}
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	c, err := net.Dial("udp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := serveUDP(t, s)
 	c.Write([]byte("<13>1 - h a - - - one\n"))
 	c.Write([]byte("garbage"))
 	c.Write([]byte("<34>Nov 21 06:00:00 h su: two"))
@@ -427,25 +409,7 @@ func TestUDPLimitAfterFraming(t *testing.T) {
 	const limit = 480
 	w := newMemWriter("syslog.log")
 	s := New(Config{Logger: quiet, Writer: w, Router: NewRouter("syslog.log"), MaxMessage: limit})
-	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.ServeUDP(pc) }()
-	defer func() {
-		if err := s.Shutdown(context.Background()); err != nil {
-			t.Error(err)
-		}
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	c, err := net.Dial("udp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := serveUDP(t, s)
 	msg := func(tag string, n int) string {
 		head := "<13>1 - h a - - - " + tag + " "
 		return head + strings.Repeat("x", n-len(head))
@@ -462,4 +426,30 @@ func TestUDPLimitAfterFraming(t *testing.T) {
 			t.Errorf("written %d bytes: %.40q…", len(l), l)
 		}
 	}
+}
+
+// serveUDP runs s.ServeUDP on a loopback port until the test ends (then
+// Shutdown, which must succeed) and returns a connection to it.
+func serveUDP(t *testing.T, s *Server) net.Conn {
+	t.Helper()
+	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.ServeUDP(pc) }()
+	c, err := net.Dial("udp", pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.Close()
+		if err := s.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return c
 }
