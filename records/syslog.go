@@ -16,6 +16,21 @@ const (
 	keySyslogFacility = "syslog_facility"
 )
 
+// LogKey is a key of [[logs]] tables that is not a record: the log's name
+// and its syslog routes. `logrollctl config describe` describes them too.
+type LogKey struct {
+	Key, Kind, Default, Description string
+}
+
+// LogKeys returns the keys of [[logs]] tables that are not records.
+func LogKeys() []LogKey {
+	return []LogKey{
+		{"filename", "string", "(required)", `the log's name: the active file is logfile_dir/NAME, with ".log" appended when NAME has no dot ("access" → access.log); letters, digits, '.', '_' and '-'; not ending in ".old", ".old.gz" or ".old.zst"`},
+		{keySyslogAppName, "array of strings", "[]", "syslog messages whose APP-NAME (RFC 5424) or TAG (RFC 3164, without its [pid]) is one of these, case-sensitive, go to this log instead of proxy.config.syslog.log; a name may route to one log only"},
+		{keySyslogFacility, "array of strings", "[]", `syslog messages of these facilities ("auth", "local0", … as syslog-ng names them) go to this log, unless their app name routes them elsewhere; a facility may route to one log only`},
+	}
+}
+
 // maxAppName is RFC 5424's limit for APP-NAME (RFC 3164's TAG is shorter).
 const maxAppName = 48
 

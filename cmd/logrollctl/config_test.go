@@ -209,6 +209,13 @@ func TestConfigDescribe(t *testing.T) {
 		t.Errorf("describe --json = %+v", got)
 	}
 	ctlRun(t, append(sock, "config", "describe", "nope")...).want(t, 1, "")
+	// The keys of [[logs]] tables that are not records.
+	for _, name := range []string{"syslog_app_name", "logs[access].syslog_facility", "filename"} {
+		r = ctlRun(t, append(sock, "config", "describe", name)...)
+		if r.code != 0 || !strings.Contains(r.stdout, "per-log:     only: a key of [[logs]] tables") || !strings.Contains(r.stdout, "description: ") {
+			t.Errorf("describe %s: exit %d\n%s%s", name, r.code, r.stdout, r.stderr)
+		}
+	}
 }
 
 func TestConfigDiff(t *testing.T) {

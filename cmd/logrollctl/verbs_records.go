@@ -107,6 +107,9 @@ func configDescribe(e *env, args []string) error {
 	}
 	rv, log, err := findRecord(cfg, args[0])
 	if err != nil {
+		if k, ok := logKey(args[0]); ok {
+			return describeLogKey(e, k)
+		}
 		return fmt.Errorf("config describe: %w", err)
 	}
 	out := describeOutput{RecordValue: rv}
@@ -231,4 +234,35 @@ func logRecord(l *ctl.LogConfig, name string) (ctl.RecordValue, bool) {
 // shortName is a record's key inside its TOML table.
 func shortName(full string) string {
 	return full[strings.LastIndexByte(full, '.')+1:]
+}
+
+// logKey finds a key of [[logs]] tables that is not a record, by its name
+// ("syslog_app_name") or as "logs[LOG].syslog_app_name".
+func logKey(name string) (records.LogKey, bool) {
+	if rest, ok := strings.CutPrefix(name, "logs["); ok {
+		_, name, _ = strings.Cut(rest, "].")
+	}
+	for _, k := range records.LogKeys() {
+		if k.Key == name {
+			return k, true
+		}
+	}
+	return records.LogKey{}, false
+}
+
+// describeLogKey prints what `config describe` says of a [[logs]] key that
+// is not a record (no global value; each log's is in its table).
+func describeLogKey(e *env, k records.LogKey) error {
+	if e.json {
+		return e.printJSON(map[string]any{"name": "logs[]." + k.Key, "kind": k.Kind, "default": k.Default,
+			"reloadable": true, "per_log": true, "record": false, "description": k.Description})
+	}
+	w := e.stdout
+	field(w, "name", "logs[]."+k.Key)
+	field(w, "default", k.Default)
+	field(w, "kind", k.Kind)
+	field(w, "reloadable", "yes")
+	field(w, "per-log", "only: a key of [[logs]] tables, not a record (no proxy.config value)")
+	field(w, "description", k.Description)
+	return nil
 }
