@@ -71,11 +71,11 @@ func (d *decoder) logs(prim toml.Primitive, defined bool) {
 				continue
 			}
 			if key == keySyslogAppName || key == keySyslogFacility {
-				check := checkAppName
+				check, example := checkAppName, `["nginx"]`
 				if key == keySyslogFacility {
-					check = checkFacility
+					check, example = checkFacility, `["auth", "authpriv"]`
 				}
-				vals, msgs := d.syslogList(el[key], check)
+				vals, msgs := d.syslogList(el[key], check, example)
 				for _, msg := range msgs {
 					fail(key, msg, false)
 				}

@@ -73,15 +73,15 @@ func SyslogFacilityName(code int) string {
 
 // syslogList decodes a [[logs]] syslog routing key: an array of strings,
 // each checked by check (which returns the canonical form, or "" and why
-// not). It returns the canonical values of the valid elements, and a
+// not); example is a value for the message of a value that is no array. It returns the canonical values of the valid elements, and a
 // message for each problem: every bad element is reported at once, and the
 // valid ones still take part in the check of routes between logs.
-func (d *decoder) syslogList(prim toml.Primitive, check func(string) (string, string)) ([]string, []string) {
+func (d *decoder) syslogList(prim toml.Primitive, check func(string) (string, string), example string) ([]string, []string) {
 	var raw any
 	_ = d.md.PrimitiveDecode(prim, &raw)
 	arr, ok := raw.([]any)
 	if !ok {
-		return nil, []string{"expected an array of strings such as [\"nginx\"], got " + describe(raw)}
+		return nil, []string{"expected an array of strings such as " + example + ", got " + describe(raw)}
 	}
 	if len(arr) == 0 {
 		return nil, []string{"must not be empty (remove the key to route nothing here)"}
