@@ -118,6 +118,16 @@ func (d *decoder) logs(prim toml.Primitive, defined bool) {
 				filename, prev+1, d.file, p.Line, p.Col, log.Filename), false)
 			continue
 		}
+		if other, prev, ok := namePrefixOf(log.Filename, seen); ok {
+			p := lp.at(prev, "filename")
+			long, short := log.Filename, other
+			if len(other) > len(long) {
+				long, short = other, log.Filename
+			}
+			fail("filename", fmt.Sprintf("%q (%s) and logs[%d] at %s:%d:%d (%s) make names that cannot be told apart: %s begins with %s and a %q, so its rolled files read as %s's of another host, whose rolling_max_count or budget would delete them (name it %q, say)",
+				filename, log.Filename, prev+1, d.file, p.Line, p.Col, other, long, short, long[len(short)], short, suggestApart(long, short)), false)
+			continue
+		}
 		seen[log.Filename] = i
 		log.vals = map[string]any{}
 		log.over = map[string]bool{}
@@ -279,3 +289,30 @@ const (
 	maxActiveName = 100
 	maxHostname   = 100
 )
+
+// namePrefixOf finds a declared active name (in seen, by the index of its
+// table) that name begins with, followed by '.' or '_': a rolled name of
+// name ("access.log.eu.web01.<times>") then reads as well as one of that
+// log's, of a host "eu.web01". Either of the two names may come first in
+// the file; the second is the one refused.
+func namePrefixOf(name string, seen map[string]int) (string, int, bool) {
+	found, at := "", -1
+	for other, i := range seen {
+		if (startsWithSep(name, other) || startsWithSep(other, name)) && (at < 0 || i < at) {
+			found, at = other, i
+		}
+	}
+	return found, at, at >= 0
+}
+
+// startsWithSep reports whether long is short, '.' or '_', and more.
+func startsWithSep(long, short string) bool {
+	return len(long) > len(short)+1 && strings.HasPrefix(long, short) && (long[len(short)] == '.' || long[len(short)] == '_')
+}
+
+// suggestApart proposes a name for long that no longer begins with short
+// and a separator: "access.log.eu" beside "access.log" → "access-eu.log".
+func suggestApart(long, short string) string {
+	base := strings.TrimSuffix(short, ".log")
+	return base + "-" + strings.ReplaceAll(long[len(short)+1:], ".", "-") + ".log"
+}
