@@ -176,3 +176,21 @@ func TestFutureENDsNotNewest(t *testing.T) {
 		return ""
 	})
 }
+
+// TestReloadWithoutLogsRefused: a file caught while being written, past
+// its first keys but before its [[logs]] tables, declares no log: the
+// reload is refused at FILE:1:1 and every log goes on.
+func TestReloadWithoutLogsRefused(t *testing.T) {
+	t.Parallel()
+	dir := tempDir(t)
+	full := conf{Logs: []string{"a", "b"}}.toml()
+	path := writeConfig(t, dir, full)
+	d := startDaemon(t, path)
+	writeConfig(t, dir, "# logroll config\n[proxy.config]\nconfig_file_watch = 1\n")
+	r := d.tryCtl(t, "config", "reload")
+	if want := path + ":1:1: logs: the file declares no log"; r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("reload of a file without [[logs]]: %v, want exit 1 and %q", r, want)
+	}
+	d.postText(t, "a", "still declared")
+	d.postText(t, "b", "still declared")
+}

@@ -75,6 +75,12 @@ func (d *Daemon) onWatch(cfg *records.Config, warnings []records.Warning, err er
 // The caller holds reloadMu.
 func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.Warning, err error) ctl.ReloadResult {
 	res := ctl.ReloadResult{Time: d.opts.Now(), Trigger: trigger, Source: d.initial.Source}
+	if err == nil && len(cfg.Logs) == 0 && len(d.config().Logs) > 0 {
+		// As an empty file: far more often one caught while being written
+		// (its [[logs]] tables not yet there) than a wish to stop logging.
+		err = &ConfigError{Where: cfg.Source + ":1:1", Record: "logs",
+			Err: errors.New("the file declares no log ([[logs]] with a filename): refused, as every running log would go and ingest answer 404 (a file caught while being written? To stop logging, stop the daemon)")}
+	}
 	if err == nil {
 		// What the restart a folder change needs would refuse, and what
 		// opening the new logs would fail on, is refused now.
