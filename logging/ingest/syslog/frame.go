@@ -113,7 +113,8 @@ func (f *framer) octet(buf []byte) (frameEvent, []byte, int, string) {
 	}
 	digits := buf[:sp]
 	size, _ := strconv.Atoi(string(digits)) // at most 7 digits: cannot fail
-	if size > f.max+2 {                     // the message, and a CR LF ending it (framing)
+	// Room for the message and a CR LF ending it (framing).
+	if size > f.max+2 {
 		k := min(size, len(buf)-sp-1)
 		f.skip = size - k
 		return evOversize, nil, sp + 1 + k, ""
