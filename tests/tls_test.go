@@ -132,6 +132,18 @@ func TestTLSIngest(t *testing.T) {
 			t.Errorf("token %q: %d with Connection: close %v, want %v", token, resp.StatusCode, resp.Close, wantClose)
 		}
 	}
+	// Nor do requests that need none: /healthz, a wrong path.
+	for _, path := range []string{"/healthz", "/nothere"} {
+		resp, err := c.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if !resp.Close {
+			t.Errorf("GET %s without a token: %d, connection kept alive", path, resp.StatusCode)
+		}
+	}
 	// A flood of connections that never start their handshake takes at
 	// most 1024 of the daemon's descriptors; the others wait in the
 	// kernel's backlog, and a shipper gets in once they go.

@@ -40,6 +40,12 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, public bool) {
 			return
 		}
 	}
+	if public && tok == nil && s.tokens.Load() != nil {
+		// A request without a valid token (/healthz, a wrong path) keeps
+		// no connection: clients without one cannot hold the port's
+		// connections with a request every idle timeout.
+		w.Header()["Connection"] = hdrClose
+	}
 	switch {
 	case isLogs:
 		s.serveLogs(w, r, p[len(logsPrefix):], tok, public)
