@@ -11,6 +11,14 @@ import (
 // certificates, keys, the client CA file and the tokens file.
 const MaxFileBytes = 16 << 20
 
+// FileError is ReadFile's refusal of a file that is not a regular file of
+// at most MaxFileBytes.
+type FileError struct {
+	Path, Why string
+}
+
+func (e *FileError) Error() string { return e.Path + ": " + e.Why }
+
 // ReadFile reads a file the configuration names: a regular file of at most
 // MaxFileBytes. Anything else is refused at once, never waited on nor read
 // without end: a FIFO (its open would block until a writer came), a device
@@ -28,17 +36,17 @@ func ReadFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(fi.Mode()))
+		return nil, &FileError{path, "not a regular file (" + fileKind(fi.Mode()) + ")"}
 	}
 	if fi.Size() > MaxFileBytes {
-		return nil, fmt.Errorf("%s: %d bytes, more than the %d a configuration file may have", path, fi.Size(), MaxFileBytes)
+		return nil, &FileError{path, fmt.Sprintf("%d bytes, more than the %d a configuration file may have", fi.Size(), MaxFileBytes)}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	if len(data) > MaxFileBytes {
-		return nil, fmt.Errorf("%s: more than the %d bytes a configuration file may have", path, MaxFileBytes)
+		return nil, &FileError{path, fmt.Sprintf("more than the %d bytes a configuration file may have", MaxFileBytes)}
 	}
 	return data, nil
 }

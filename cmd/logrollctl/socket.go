@@ -46,7 +46,7 @@ func stateDir(path string) string {
 		return cfg.Str(records.LocalStateDir)
 	}
 	dir := "run"
-	if data, err := os.ReadFile(path); err == nil {
+	if data, err := records.ReadFile(path); err == nil {
 		var top map[string]any
 		if _, err := toml.Decode(string(data), &top); err == nil {
 			if s, ok := lookupKey(top, "proxy", "config", "local_state_dir").(string); ok {

@@ -129,6 +129,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		var le *records.LoadError
 		var ce *daemon.ConfigError
 		var che *daemon.CheckError
+		var fe *records.FileError
 		switch {
 		case errors.As(err, &le):
 			fmt.Fprintf(stderr, "logrolld: invalid configuration:\n%s\n", le.Error())
@@ -136,7 +137,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		case errors.As(err, &che):
 			fmt.Fprintf(stderr, "logrolld: the configuration cannot run here:\n%s\n", che.Error())
 			return 2
-		case errors.As(err, &ce), errors.Is(err, fs.ErrNotExist) && *config != "":
+		case errors.As(err, &ce), errors.As(err, &fe), errors.Is(err, fs.ErrNotExist) && *config != "":
 			fmt.Fprintf(stderr, "logrolld: %v\n", err)
 			return 2
 		}
