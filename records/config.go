@@ -154,9 +154,10 @@ func (l *Log) Value(name string) (any, bool) {
 // a relative one stays inside logfile_dir.
 //
 // A folder is counted, listed and deleted from once whatever path names
-// it: a rolled_dir that is the log folder or an earlier log's rolled
-// folder by another path (a symbolic link, a bind mount of the same
-// filesystem's folder) is given as that one's path, so the daemon never
+// it: a rolled_dir that is the log folder or another log's rolled folder
+// by another path (a symbolic link, a bind mount of the same filesystem's
+// folder) is given as the log folder's path, or else as the smallest of
+// those paths (whatever the order of the logs), so the daemon never
 // counts one file twice (two paths to one file: twice the bytes, twice
 // the files for rolling_max_count). This is the one place that looks at
 // the machine: a folder that does not exist yet is taken by its path.
@@ -166,15 +167,13 @@ func (c *Config) RolledDir(l *Log) string {
 	if rd == dir || sameFolder(rd, dir) {
 		return dir
 	}
+	best := rd
 	for i := range c.Logs {
-		if c.Logs[i].Filename == l.Filename {
-			break // only the logs before it
-		}
-		if other := c.rolledPath(&c.Logs[i]); other != rd && other != dir && sameFolder(rd, other) {
-			return other
+		if other := c.rolledPath(&c.Logs[i]); other < best && other != dir && sameFolder(rd, other) {
+			best = other
 		}
 	}
-	return rd
+	return best
 }
 
 // rolledPath is the log's rolled folder as its record writes it, made

@@ -436,7 +436,11 @@ func TestTLSRefusedAtStart(t *testing.T) {
 		{"mismatched key", cert, otherKey, good, "proxy.config.ingest.tls_cert_file: certificate " + cert + " with key " + otherKey + ": tls: private key does not match public key"},
 		{"missing key file", cert, filepath.Join(dir, "nokey"), good, "proxy.config.ingest.tls_key_file: open " + filepath.Join(dir, "nokey") + ": no such file or directory"},
 		{"bad tokens file", cert, key, bad, "proxy.config.ingest.auth_tokens_file: tokens file refused:\n" + bad + `:1:5: "1234" is not a SHA-256`},
-		// Every problem at once: the certificate's and the tokens file's.
+		// Every problem at once: the certificate's, the key's and the tokens file's.
+		{"missing certificate, key and tokens files", filepath.Join(dir, "nocert"), filepath.Join(dir, "nokey"), filepath.Join(dir, "notokens"),
+			"proxy.config.ingest.tls_cert_file: open " + filepath.Join(dir, "nocert") + ": no such file or directory\n" +
+				"%CONFIG%:10:16: proxy.config.ingest.tls_key_file: open " + filepath.Join(dir, "nokey") + ": no such file or directory\n" +
+				"%CONFIG%:11:20: proxy.config.ingest.auth_tokens_file: open " + filepath.Join(dir, "notokens") + ": no such file or directory"},
 		{"missing certificate and tokens files", filepath.Join(dir, "nocert"), key, filepath.Join(dir, "notokens"),
 			"proxy.config.ingest.tls_cert_file: open " + filepath.Join(dir, "nocert") + ": no such file or directory\n" +
 				"%CONFIG%:11:20: proxy.config.ingest.auth_tokens_file: open " + filepath.Join(dir, "notokens") + ": no such file or directory"},

@@ -70,9 +70,11 @@ func securityChanges(old, sec *security) []records.Change {
 // the tokens file's are reported together (a *CheckError when both).
 func loadSecurity(cfg *records.Config, now time.Time) (*security, []string, error) {
 	sec := &security{}
-	var problems []*ConfigError
-	if ce := loadTLS(cfg, now, sec); ce != nil {
-		problems = append(problems, ce)
+	problems := readTLSFiles(cfg)
+	if len(problems) == 0 {
+		if ce := loadTLS(cfg, now, sec); ce != nil {
+			problems = append(problems, ce)
+		}
 	}
 	warns, ce := loadTokens(cfg, sec)
 	if ce != nil {
@@ -85,6 +87,23 @@ func loadSecurity(cfg *records.Config, now time.Time) (*security, []string, erro
 		return nil, nil, problems[0]
 	}
 	return nil, nil, &CheckError{Problems: problems}
+}
+
+// readTLSFiles reports every TLS file (certificate, key, client CA) that
+// cannot be read, all at once; loadTLS reads them again to use them.
+func readTLSFiles(cfg *records.Config) []*ConfigError {
+	if cfg.Str(records.TLSCertFile) == "" {
+		return nil
+	}
+	var problems []*ConfigError
+	for _, rec := range []string{records.TLSCertFile, records.TLSKeyFile, records.TLSClientCAFile} {
+		if f := cfg.Str(rec); f != "" {
+			if _, err := records.ReadFile(f); err != nil {
+				problems = append(problems, &ConfigError{Where: cfg.Where(rec), Record: rec, Err: err})
+			}
+		}
+	}
+	return problems
 }
 
 // loadTLS reads the certificate, key and client CA files into sec.
