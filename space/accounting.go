@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,9 +77,14 @@ type acct struct {
 	dirs    []string // the folders counted: dir, then the rolled folders
 	loc     *time.Location
 	actives []string
-	host    string // this host's name, for logging.ParseRolledName
-	isAct   map[string]bool
-	procs   int // goroutines of a scan; 0 means GOMAXPROCS
+	// names are the active names rolled names are split by: actives,
+	// and the logs whose .meta the log folder holds (a log removed from
+	// the configuration), so that another host's file of a removed log
+	// "access.log.json" is not access.log's of a host "json.web02".
+	names []string
+	host  string // this host's name, for logging.ParseRolledName
+	isAct map[string]bool
+	procs int // goroutines of a scan; 0 means GOMAXPROCS
 
 	files      map[string]*entry // by path
 	base       int64
@@ -153,6 +159,7 @@ func (a *acct) counts(dir string) bool {
 // scans).
 func (a *acct) setActives(actives []string, host string) {
 	a.actives, a.host = actives, host
+	a.names = actives
 	a.isAct = make(map[string]bool, len(actives))
 	for _, n := range actives {
 		a.isAct[n] = true
@@ -190,7 +197,7 @@ func (a *acct) newEntry(path string, st fileStat) *entry {
 	dir = filepath.Clean(dir)
 	e := &entry{size: st.size, mtime: st.mtime, id: st.id, hasID: st.hasID, active: dir == a.dir && a.isAct[name]}
 	if !e.active {
-		e.rolled, _ = rolledFile(name, st.mtime, st.ctime, st.size, a.actives, a.host, a.loc)
+		e.rolled, _ = rolledFile(name, st.mtime, st.ctime, st.size, a.names, a.host, a.loc)
 		e.rolled.Dir = dir
 	}
 	return e
@@ -282,7 +289,7 @@ func (a *acct) reconcile(path string, moved bool, now time.Time) {
 				a.base += st.size - known.size
 				known.size, known.mtime = st.size, st.mtime
 				if known.isRolled() {
-					known.rolled, _ = rolledFile(filepath.Base(path), st.mtime, st.ctime, st.size, a.actives, a.host, a.loc)
+					known.rolled, _ = rolledFile(filepath.Base(path), st.mtime, st.ctime, st.size, a.names, a.host, a.loc)
 					known.rolled.Dir = filepath.Dir(path)
 				}
 				a.put(path, known)
@@ -398,10 +405,31 @@ func (a *acct) scan() error {
 		total += len(ents)
 	}
 	a.reset(total)
+	if len(ls) > 0 && ls[0].dir == a.dir {
+		a.names = withMetaNames(a.actives, ls[0].ents)
+	}
 	for _, l := range ls {
 		a.scanDir(l.d, l.dir, l.ents)
 	}
 	return nil
+}
+
+// withMetaNames returns actives and the active names whose .meta
+// (".NAME.meta", the collator's) the log folder's entries hold.
+func withMetaNames(actives []string, ents []fs.DirEntry) []string {
+	out := actives
+	for _, de := range ents {
+		n := de.Name()
+		if len(n) > len(".x.meta") && n[0] == '.' && strings.HasSuffix(n, ".meta") {
+			if name := n[1 : len(n)-len(".meta")]; !slices.Contains(out, name) {
+				if len(out) == len(actives) {
+					out = slices.Clone(actives)
+				}
+				out = append(out, name)
+			}
+		}
+	}
+	return out
 }
 
 // scanDir records the regular files among ents, the entries of the open

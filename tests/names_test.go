@@ -20,7 +20,8 @@ import (
 //   - a log removed from the configuration ("access.log.json", then
 //     "access" declared) keeps its files out of access.log's
 //     rolling_max_count, which deletes only access.log's own oldest file:
-//     this host's names are split at its host name.
+//     this host's names are split at its host name, and another host's
+//     files of that log by the removed log's .meta, still in the folder.
 func TestOwnFilesNotTakenByAnotherLog(t *testing.T) {
 	t.Parallel()
 	dir := tempDir(t)
@@ -41,6 +42,23 @@ func TestOwnFilesNotTakenByAnotherLog(t *testing.T) {
 		post("access.log.json")
 		json = append(json, d.roll(t, "access.log.json")...)
 	}
+	// Another host's files of the same log, in a shared folder, with their
+	// times (their ENDs): the removed log's .meta says whose they are.
+	for _, p := range json {
+		other := strings.Replace(p, "access.log.json.e2ehost.", "access.log.json.web02.", 1)
+		data := readFile(t, p)
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(other, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(other, fi.ModTime(), fi.ModTime()); err != nil {
+			t.Fatal(err)
+		}
+		json = append(json, other)
+	}
 	writeConfig(t, dir, strings.Replace(base, "space_scan_interval_sec = 3600\n", "space_scan_interval_sec = 3600\nrolling_max_count = 3\n", 1)+"\n[[logs]]\nfilename = \"access\"\n")
 	d.ctl(t, "config", "reload")
 	for range 4 {
@@ -54,8 +72,8 @@ func TestOwnFilesNotTakenByAnotherLog(t *testing.T) {
 		return ""
 	})
 	time.Sleep(300 * time.Millisecond)
-	if got := present(json); len(got) != 3 {
-		t.Errorf("the removed log's files left: %q, want all 3 (access.log's rolling_max_count is access.log's)", got)
+	if got := present(json); len(got) != 6 {
+		t.Errorf("the removed log's files left: %q, want all 6 (access.log's rolling_max_count is access.log's)", got)
 	}
 	for _, p := range json {
 		if ls := d.deletionLines(p, ""); len(ls) > 0 {
