@@ -13,11 +13,21 @@ const MaxFileBytes = 16 << 20
 
 // FileError is ReadFile's refusal of a file that is not a regular file of
 // at most MaxFileBytes.
+// Every failure to read the file is one (Err is the system's, if any).
 type FileError struct {
 	Path, Why string
+	Err       error
 }
 
-func (e *FileError) Error() string { return e.Path + ": " + e.Why }
+func (e *FileError) Error() string {
+	if e.Err != nil {
+		return e.Err.Error()
+	}
+	return e.Path + ": " + e.Why
+}
+
+// Unwrap returns the system's error, if any.
+func (e *FileError) Unwrap() error { return e.Err }
 
 // ReadFile reads a file the configuration names: a regular file of at most
 // MaxFileBytes. Anything else is refused at once, never waited on nor read
@@ -28,25 +38,25 @@ func ReadFile(path string) ([]byte, error) {
 	// nothing for the regular file that is read.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, err
+		return nil, &FileError{Path: path, Err: err}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, &FileError{Path: path, Err: err}
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, &FileError{path, "not a regular file (" + fileKind(fi.Mode()) + ")"}
+		return nil, &FileError{Path: path, Why: "not a regular file (" + fileKind(fi.Mode()) + ")"}
 	}
 	if fi.Size() > MaxFileBytes {
-		return nil, &FileError{path, fmt.Sprintf("%d bytes, more than the %d a configuration file may have", fi.Size(), MaxFileBytes)}
+		return nil, &FileError{Path: path, Why: fmt.Sprintf("%d bytes, more than the %d a configuration file may have", fi.Size(), MaxFileBytes)}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, &FileError{Path: path, Err: fmt.Errorf("read %s: %w", path, err)}
 	}
 	if len(data) > MaxFileBytes {
-		return nil, &FileError{path, fmt.Sprintf("more than the %d bytes a configuration file may have", MaxFileBytes)}
+		return nil, &FileError{Path: path, Why: fmt.Sprintf("more than the %d bytes a configuration file may have", MaxFileBytes)}
 	}
 	return data, nil
 }

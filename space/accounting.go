@@ -415,18 +415,29 @@ func (a *acct) scan() error {
 }
 
 // withMetaNames returns actives and the active names whose .meta
-// (".NAME.meta", the collator's) the log folder's entries hold.
+// (".NAME.meta", the collator's) the log folder's entries hold, of those
+// that begin with a configured name and a separator: the only ones whose
+// files the configured names would take ("access.log.json" beside
+// "access.log"); any other name splits the same way without it. So the
+// list stays as short as the configuration, whatever the folder holds.
 func withMetaNames(actives []string, ents []fs.DirEntry) []string {
 	out := actives
+	var seen map[string]bool // a folder may hold many hidden files
 	for _, de := range ents {
 		n := de.Name()
-		if len(n) > len(".x.meta") && n[0] == '.' && strings.HasSuffix(n, ".meta") {
-			if name := n[1 : len(n)-len(".meta")]; !slices.Contains(out, name) {
-				if len(out) == len(actives) {
-					out = slices.Clone(actives)
-				}
-				out = append(out, name)
+		if len(n) <= len(".x.meta") || n[0] != '.' || !strings.HasSuffix(n, ".meta") {
+			continue
+		}
+		if seen == nil {
+			seen = make(map[string]bool, len(actives))
+			for _, a := range actives {
+				seen[a] = true
 			}
+			out = slices.Clone(actives)
+		}
+		if name := n[1 : len(n)-len(".meta")]; !seen[name] && extendsOne(name, actives) {
+			seen[name] = true
+			out = append(out, name)
 		}
 	}
 	return out
@@ -485,4 +496,14 @@ func (a *acct) rolled() []File {
 		}
 	}
 	return out
+}
+
+// extendsOne reports whether name is one of actives, '.' or '_', and more.
+func extendsOne(name string, actives []string) bool {
+	for _, a := range actives {
+		if len(name) > len(a)+1 && strings.HasPrefix(name, a) && (name[len(a)] == '.' || name[len(a)] == '_') {
+			return true
+		}
+	}
+	return false
 }

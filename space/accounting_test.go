@@ -1,11 +1,14 @@
 package space
 
 import (
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 )
 
@@ -307,5 +310,28 @@ func TestLeftBehind(t *testing.T) {
 				t.Errorf("leftBehind(%q) = %+v, want %+v", tc.next, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestWithMetaNames: the .meta files of logs whose names extend a
+// configured one (a removed "access.log.json" beside "access.log") join
+// the names rolled files are split by; no other hidden file does, however
+// many there are.
+func TestWithMetaNames(t *testing.T) {
+	files := fstest.MapFS{}
+	for _, n := range []string{".access.log.json.meta", ".access.log.meta", ".other.log.meta", ".logrolld.lock", ".access.log_x.meta", "access.log.json.web02.x.old"} {
+		files[n] = &fstest.MapFile{}
+	}
+	for i := range 20000 {
+		files[fmt.Sprintf(".h%05d.meta", i)] = &fstest.MapFile{}
+	}
+	ents, err := fs.ReadDir(files, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := withMetaNames([]string{"access.log", "error.log"}, ents)
+	slices.Sort(got)
+	if want := []string{"access.log", "access.log.json", "access.log_x", "error.log"}; !slices.Equal(got, want) {
+		t.Errorf("withMetaNames = %q, want %q", got, want)
 	}
 }

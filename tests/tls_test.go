@@ -116,7 +116,12 @@ func TestTLSIngest(t *testing.T) {
 		}
 	}
 	// Without a valid token no connection is kept alive (net/http's client
-	// takes the Connection header out of the answer into Close).
+	// takes the Connection header out of the answer into Close); a client
+	// that keeps its connections alive (tlsClient's does not) asks.
+	tr := c.Transport.(*http.Transport).Clone()
+	tr.DisableKeepAlives = false
+	defer tr.CloseIdleConnections()
+	c = &http.Client{Transport: tr, Timeout: waitLimit}
 	for token, wantClose := range map[string]bool{"": true, "nope": true} {
 		req, _ := http.NewRequest("POST", base+"/v1/logs/errors", strings.NewReader("refused line\n"))
 		if token != "" {
@@ -142,6 +147,18 @@ func TestTLSIngest(t *testing.T) {
 		resp.Body.Close()
 		if !resp.Close {
 			t.Errorf("GET %s without a token: %d, connection kept alive", path, resp.StatusCode)
+		}
+	}
+	// A health checker with a valid token keeps its connection.
+	req, _ := http.NewRequest("GET", base+"/healthz", nil)
+	req.Header.Set("Authorization", "Bearer "+tlsWebToken)
+	if resp, err := c.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.Close {
+			t.Errorf("GET /healthz with a valid token: the connection was closed")
 		}
 	}
 	// A flood of connections that never start their handshake takes at

@@ -40,7 +40,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, public bool) {
 			return
 		}
 	}
-	if public && tok == nil && s.tokens.Load() != nil {
+	if ts := s.tokens.Load(); public && tok == nil && ts != nil && !validToken(ts, r) {
 		// A request without a valid token (/healthz, a wrong path) keeps
 		// no connection: clients without one cannot hold the port's
 		// connections with a request every idle timeout.
@@ -296,3 +296,11 @@ func formatOf(ct string) (Format, error) {
 // reached by a body within the limit, while a stream of empty gzip members
 // or blocks cannot be fed forever.
 func gzipWireLimit(limit int64) int64 { return limit + limit/64 + 64<<10 }
+
+// validToken reports whether r carries a bearer token of ts (for a path
+// that asks for none: /healthz keeps the connection of a client that has
+// one).
+func validToken(ts *Tokens, r *http.Request) bool {
+	secret, ok := BearerToken(r.Header.Get("Authorization"))
+	return ok && ts.Authenticate(secret) != nil
+}
