@@ -406,7 +406,7 @@ func (a *acct) scan() error {
 	}
 	a.reset(total)
 	if len(ls) > 0 && ls[0].dir == a.dir {
-		a.names = withMetaNames(a.actives, ls[0].ents)
+		a.names = SplitNames(a.actives, ls[0].ents)
 	}
 	for _, l := range ls {
 		a.scanDir(l.d, l.dir, l.ents)
@@ -414,13 +414,14 @@ func (a *acct) scan() error {
 	return nil
 }
 
-// withMetaNames returns actives and the active names whose .meta
+// SplitNames returns the active names rolled names in a log folder are
+// split by (RolledFile): actives, and the active names whose .meta
 // (".NAME.meta", the collator's) the log folder's entries hold, of those
 // that begin with a configured name and a separator: the only ones whose
 // files the configured names would take ("access.log.json" beside
 // "access.log"); any other name splits the same way without it. So the
 // list stays as short as the configuration, whatever the folder holds.
-func withMetaNames(actives []string, ents []fs.DirEntry) []string {
+func SplitNames(actives []string, ents []fs.DirEntry) []string {
 	out := actives
 	var seen map[string]bool // a folder may hold many hidden files
 	for _, de := range ents {

@@ -313,11 +313,11 @@ func TestLeftBehind(t *testing.T) {
 	}
 }
 
-// TestWithMetaNames: the .meta files of logs whose names extend a
+// TestSplitNames: the .meta files of logs whose names extend a
 // configured one (a removed "access.log.json" beside "access.log") join
 // the names rolled files are split by; no other hidden file does, however
 // many there are.
-func TestWithMetaNames(t *testing.T) {
+func TestSplitNames(t *testing.T) {
 	files := fstest.MapFS{}
 	for _, n := range []string{".access.log.json.meta", ".access.log.meta", ".other.log.meta", ".logrolld.lock", ".access.log_x.meta", "access.log.json.web02.x.old"} {
 		files[n] = &fstest.MapFile{}
@@ -329,9 +329,9 @@ func TestWithMetaNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := withMetaNames([]string{"access.log", "error.log"}, ents)
+	got := SplitNames([]string{"access.log", "error.log"}, ents)
 	slices.Sort(got)
 	if want := []string{"access.log", "access.log.json", "access.log_x", "error.log"}; !slices.Equal(got, want) {
-		t.Errorf("withMetaNames = %q, want %q", got, want)
+		t.Errorf("SplitNames = %q, want %q", got, want)
 	}
 }

@@ -80,6 +80,12 @@ func TestOwnFilesNotTakenByAnotherLog(t *testing.T) {
 			t.Errorf("the removed log's file deleted: %q", ls)
 		}
 	}
+	// rolled lists them as the space manager splits them.
+	for _, f := range d.rolled(t) {
+		if strings.HasPrefix(filepath.Base(f.Path), "access.log.json.") && f.Log != "access.log.json" {
+			t.Errorf("rolled lists %s as %s's, of host %s", filepath.Base(f.Path), f.Log, f.Host)
+		}
+	}
 }
 
 // present returns the paths of paths that exist, as base names.

@@ -85,10 +85,13 @@ func rolledItem(path string, acts []string, host string) (ship.Item, bool) {
 func rolledItems(c *records.Config) []ship.Item {
 	acts := actives(c)
 	var out []ship.Item
-	for _, dir := range rolledDirs(c) {
+	for i, dir := range rolledDirs(c) {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			continue // the space manager says so
+		}
+		if i == 0 {
+			acts = space.SplitNames(actives(c), entries) // as the space manager splits them
 		}
 		for _, e := range entries {
 			if !e.Type().IsRegular() {

@@ -28,6 +28,7 @@ func (d *Daemon) scanRolled(cfg *records.Config) ([]ctl.RolledFile, error) {
 		configured[cfg.Logs[i].Filename] = true
 	}
 	var files []space.File
+	names := actives
 	for i, dd := range rolledDirs(cfg) { // cfg runs with the log folder the daemon opened
 
 		entries, err := os.ReadDir(dd)
@@ -37,6 +38,9 @@ func (d *Daemon) scanRolled(cfg *records.Config) ([]ctl.RolledFile, error) {
 			}
 			return nil, fmt.Errorf("list rolled files: %w", err)
 		}
+		if i == 0 {
+			names = space.SplitNames(actives, entries) // as the space manager splits them
+		}
 		for _, e := range entries {
 			if !e.Type().IsRegular() {
 				continue
@@ -45,7 +49,7 @@ func (d *Daemon) scanRolled(cfg *records.Config) ([]ctl.RolledFile, error) {
 			if err != nil {
 				continue // removed since the listing (a script got there first)
 			}
-			if f, ok := space.RolledFile(e.Name(), info, actives, cfg.Hostname(), time.Local); ok {
+			if f, ok := space.RolledFile(e.Name(), info, names, cfg.Hostname(), time.Local); ok {
 				f.Dir = dd
 				files = append(files, f)
 			}
