@@ -11,9 +11,9 @@ import (
 // certificates, keys, the client CA file and the tokens file.
 const MaxFileBytes = 16 << 20
 
-// FileError is ReadFile's refusal of a file that is not a regular file of
-// at most MaxFileBytes.
-// Every failure to read the file is one (Err is the system's, if any).
+// FileError is every failure of ReadFile: a file that is not a regular
+// file of at most MaxFileBytes (Why), or one the system would not open or
+// read (Err).
 type FileError struct {
 	Path, Why string
 	Err       error

@@ -479,6 +479,19 @@ func TestTLSRefusedAtStart(t *testing.T) {
 			}
 		})
 	}
+	// Files that can be read but are bad: the expired certificate and a
+	// client CA file holding no certificate, both at once.
+	junk := filepath.Join(dir, "junk-ca.pem")
+	os.WriteFile(junk, []byte("not a certificate\n"), 0o644)
+	sub := filepath.Join(dir, "expired-and-junk-ca")
+	os.MkdirAll(sub, 0o755)
+	cfg := writeConfig(t, sub, tlsConfText(sub, oldCert, oldKey, good, fmt.Sprintf("tls_client_ca_file = %q\n", junk)))
+	r := runCtl(t, "config", "check", cfg)
+	for _, want := range []string{"proxy.config.ingest.tls_cert_file: " + oldCert + ": the certificate (CN=old) expired on", "proxy.config.ingest.tls_client_ca_file: " + junk + " holds no PEM certificate"} {
+		if r.code != 1 || !strings.Contains(r.stderr, want) {
+			t.Errorf("config check of an expired certificate and a junk client CA: %v\nwant exit 1 and %q", r, want)
+		}
+	}
 }
 
 // TestTLSSlowloris opens 300 connections to the TLS port that never finish

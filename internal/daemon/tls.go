@@ -66,15 +66,13 @@ func securityChanges(old, sec *security) []records.Change {
 }
 
 // loadSecurity reads the files cfg names. Its warnings are the tokens
-// file's (a token naming an undeclared log). The TLS files' problem and
-// the tokens file's are reported together (a *CheckError when both).
+// file's (a token naming an undeclared log). Every problem of the TLS files
+// and of the tokens file is reported at once (a *CheckError when several).
 func loadSecurity(cfg *records.Config, now time.Time) (*security, []string, error) {
 	sec := &security{}
-	problems := readTLSFiles(cfg)
+	files, problems := readTLSFiles(cfg)
 	if len(problems) == 0 {
-		if ce := loadTLS(cfg, now, sec); ce != nil {
-			problems = append(problems, ce)
-		}
+		problems = loadTLS(cfg, now, sec, files)
 	}
 	warns, ce := loadTokens(cfg, sec)
 	if ce != nil {
@@ -89,79 +87,82 @@ func loadSecurity(cfg *records.Config, now time.Time) (*security, []string, erro
 	return nil, nil, &CheckError{Problems: problems}
 }
 
-// readTLSFiles reports every TLS file (certificate, key, client CA) that
-// cannot be read, all at once; loadTLS reads them again to use them.
-func readTLSFiles(cfg *records.Config) []*ConfigError {
+// readTLSFiles reads the TLS files (certificate, key, client CA) by
+// record, and reports every one that cannot be read, all at once.
+func readTLSFiles(cfg *records.Config) (map[string][]byte, []*ConfigError) {
 	if cfg.Str(records.TLSCertFile) == "" {
-		return nil
+		return nil, nil
 	}
+	files := map[string][]byte{}
 	var problems []*ConfigError
 	for _, rec := range []string{records.TLSCertFile, records.TLSKeyFile, records.TLSClientCAFile} {
 		if f := cfg.Str(rec); f != "" {
-			if _, err := records.ReadFile(f); err != nil {
+			data, err := records.ReadFile(f)
+			if err != nil {
 				problems = append(problems, &ConfigError{Where: cfg.Where(rec), Record: rec, Err: err})
 			}
+			files[rec] = data
 		}
 	}
-	return problems
+	return files, problems
 }
 
-// loadTLS reads the certificate, key and client CA files into sec.
-func loadTLS(cfg *records.Config, now time.Time, sec *security) *ConfigError {
-	if certFile := cfg.Str(records.TLSCertFile); certFile != "" {
-		keyFile := cfg.Str(records.TLSKeyFile)
-		certPEM, err := records.ReadFile(certFile)
-		if err != nil {
-			return &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile, Err: err}
-		}
-		keyPEM, err := records.ReadFile(keyFile)
-		if err != nil {
-			return &ConfigError{Where: cfg.Where(records.TLSKeyFile), Record: records.TLSKeyFile, Err: err}
-		}
-		pair, err := tls.X509KeyPair(certPEM, keyPEM)
-		if err != nil {
-			return &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile, Err: fmt.Errorf("certificate %s with key %s: %w", certFile, keyFile, err)}
-		}
-		leaf, err := x509.ParseCertificate(pair.Certificate[0])
-		if err != nil {
-			return &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile, Err: fmt.Errorf("%s: %w", certFile, err)}
-		}
-		switch {
-		case now.After(leaf.NotAfter):
-			return &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile,
-				Err: fmt.Errorf("%s: the certificate (%s) expired on %s", certFile, leaf.Subject, leaf.NotAfter.Format(time.RFC3339))}
-		case now.Before(leaf.NotBefore):
-			return &ConfigError{Where: cfg.Where(records.TLSCertFile), Record: records.TLSCertFile,
-				Err: fmt.Errorf("%s: the certificate (%s) is not valid before %s", certFile, leaf.Subject, leaf.NotBefore.Format(time.RFC3339))}
-		}
-		pair.Leaf = leaf
-		all := sha256.New()
-		for _, der := range pair.Certificate {
-			all.Write(der)
-		}
-		sec.chain = "SHA-256 " + hex.EncodeToString(all.Sum(nil)[:8])
-		sum := sha256.Sum256(leaf.Raw)
-		sec.cert = fmt.Sprintf("%s, valid until %s, SHA-256 %s", leaf.Subject, leaf.NotAfter.Format(time.RFC3339), hex.EncodeToString(sum[:8]))
-		sec.tls = &tls.Config{
-			MinVersion:   tls.VersionTLS12,
-			Certificates: []tls.Certificate{pair},
-			NextProtos:   []string{"http/1.1"},
-		}
-		if caFile := cfg.Str(records.TLSClientCAFile); caFile != "" {
-			data, err := records.ReadFile(caFile)
-			if err != nil {
-				return &ConfigError{Where: cfg.Where(records.TLSClientCAFile), Record: records.TLSClientCAFile, Err: err}
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(data) {
-				return &ConfigError{Where: cfg.Where(records.TLSClientCAFile), Record: records.TLSClientCAFile,
-					Err: fmt.Errorf("%s holds no PEM certificate", caFile)}
-			}
+// loadTLS makes sec's TLS configuration of the files readTLSFiles read,
+// and reports the certificate's and the client CA's problems together.
+func loadTLS(cfg *records.Config, now time.Time, sec *security, files map[string][]byte) []*ConfigError {
+	certFile := cfg.Str(records.TLSCertFile)
+	if certFile == "" {
+		return nil
+	}
+	var problems []*ConfigError
+	fail := func(rec string, err error) {
+		problems = append(problems, &ConfigError{Where: cfg.Where(rec), Record: rec, Err: err})
+	}
+	var pool *x509.CertPool
+	if caFile := cfg.Str(records.TLSClientCAFile); caFile != "" {
+		data := files[records.TLSClientCAFile]
+		pool = x509.NewCertPool()
+		if pool.AppendCertsFromPEM(data) {
 			sum := sha256.Sum256(data)
 			sec.ca = "SHA-256 " + hex.EncodeToString(sum[:8])
-			sec.tls.ClientCAs = pool
-			sec.tls.ClientAuth = tls.RequireAndVerifyClientCert
+		} else {
+			fail(records.TLSClientCAFile, fmt.Errorf("%s holds no PEM certificate", caFile))
 		}
+	}
+	keyFile := cfg.Str(records.TLSKeyFile)
+	pair, err := tls.X509KeyPair(files[records.TLSCertFile], files[records.TLSKeyFile])
+	if err != nil {
+		fail(records.TLSCertFile, fmt.Errorf("certificate %s with key %s: %w", certFile, keyFile, err))
+		return problems
+	}
+	leaf, err := x509.ParseCertificate(pair.Certificate[0])
+	switch {
+	case err != nil:
+		fail(records.TLSCertFile, fmt.Errorf("%s: %w", certFile, err))
+	case now.After(leaf.NotAfter):
+		fail(records.TLSCertFile, fmt.Errorf("%s: the certificate (%s) expired on %s", certFile, leaf.Subject, leaf.NotAfter.Format(time.RFC3339)))
+	case now.Before(leaf.NotBefore):
+		fail(records.TLSCertFile, fmt.Errorf("%s: the certificate (%s) is not valid before %s", certFile, leaf.Subject, leaf.NotBefore.Format(time.RFC3339)))
+	}
+	if len(problems) > 0 {
+		return problems
+	}
+	pair.Leaf = leaf
+	all := sha256.New()
+	for _, der := range pair.Certificate {
+		all.Write(der)
+	}
+	sec.chain = "SHA-256 " + hex.EncodeToString(all.Sum(nil)[:8])
+	sum := sha256.Sum256(leaf.Raw)
+	sec.cert = fmt.Sprintf("%s, valid until %s, SHA-256 %s", leaf.Subject, leaf.NotAfter.Format(time.RFC3339), hex.EncodeToString(sum[:8]))
+	sec.tls = &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{pair},
+		NextProtos:   []string{"http/1.1"},
+	}
+	if pool != nil {
+		sec.tls.ClientCAs = pool
+		sec.tls.ClientAuth = tls.RequireAndVerifyClientCert
 	}
 	return nil
 }
