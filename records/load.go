@@ -14,7 +14,7 @@ import (
 func LoadFile(path string) (*Config, []Warning, error) {
 	data, err := ReadFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("records: read config: %w", err)
+		return nil, nil, fmt.Errorf("read config: %w", err)
 	}
 	return Load(data, path)
 }

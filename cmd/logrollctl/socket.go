@@ -31,6 +31,10 @@ func (e *env) socket() string {
 // socketOrigin says, for messages, where the socket path came from.
 func (e *env) socketOrigin() string {
 	if e.socketFlag == "" && e.configFile != "" {
+		if _, err := records.ReadFile(e.configFile); err != nil {
+			// stateDir fell back to the default "run" beside the file.
+			return " (the default local_state_dir: " + err.Error() + ")"
+		}
 		return " (local_state_dir of " + e.configFile + ")"
 	}
 	return ""
