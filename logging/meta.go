@@ -57,6 +57,7 @@ type metaContent struct {
 
 	names    nameState // the rolled names produced (namestate.go)
 	hasNames bool      // the rolled_high* keys were read
+	hasEnd   bool      // the rolled_end key was read (0 included: no roll yet)
 }
 
 // appendMeta appends m's content, as the meta file holds it, to b.
@@ -182,6 +183,7 @@ func parseMeta(data []byte) (metaContent, error) {
 		return metaContent{}, &metaError{Reason: "no " + metaKeyCreation}
 	}
 	m.hasNames = seen[metaKeyHigh] && seen[metaKeyHighSeq] && seen[metaKeyMaxSeq]
+	m.hasEnd = seen[metaKeyEnd]
 	if !m.hasNames {
 		m.names = nameState{highSeq: -1}
 	}

@@ -138,8 +138,9 @@ func fileKind(m fs.FileMode) string {
 //
 //   - START is the .meta's creation_time; if that is missing or unreadable,
 //     the file's mtime for a non-empty file, else now. It is raised to the
-//     last roll's END (rolled_end, an instant) so that START(next) ≥
-//     END(previous), and never later than now: START is a lower bound of
+//     last roll's END (rolled_end, an instant; for a .meta without the key,
+//     the latest END among this host's rolled names of the log) so that
+//     START(next) ≥ END(previous), and never later than now: START is a lower bound of
 //     the file's first record, which is not in the future. (Only a clock
 //     that stepped back across the restart makes the two bounds disagree;
 //     now wins.)
@@ -171,10 +172,12 @@ func (c *Collator) recoverStart(l *logFile, f *os.File, size int64, now time.Tim
 		}
 	}
 	lastEnd := m.LastEnd
-	if lastEnd.IsZero() {
-		// A .meta from Traffic Server or an earlier version: the latest
-		// END among the log's rolled names, read in loc, as the bound.
-		// It may be wrong by a zone's offset, hence the cap at now below.
+	if !m.hasEnd {
+		// A .meta from Traffic Server or an earlier version, or none: the
+		// latest END among this host's rolled names of the log, read in
+		// loc, as the bound. It may be wrong by a zone's offset, hence the
+		// cap at now below. A .meta of ours says rolled_end = 0 until the
+		// first roll: then no rolled name is this file's predecessor.
 		lastEnd = c.lastNamedEnd(l.name, names)
 	}
 	if start.Before(lastEnd) {
@@ -198,17 +201,20 @@ func (c *Collator) recoverStart(l *logFile, f *os.File, size int64, now time.Tim
 }
 
 // lastNamedEnd returns the latest END among the rolled names of log in
-// names (the folder's listing) read in the collator's zone, or the zero
-// time. Only names that start with the log's active name are parsed.
+// names (the folder's listing) of this host, or host-less as Traffic
+// Server's may be, read in the collator's zone, or the zero time. Only
+// names that start with the log's active name are parsed. Another host's
+// file in a shared folder says nothing of this file's START.
 func (c *Collator) lastNamedEnd(log string, names []string) time.Time {
 	actives := c.activeNames(log)
+	host := c.set.Load().Hostname
 	var last time.Time
 	for _, n := range names {
 		if !strings.HasPrefix(n, log) {
 			continue
 		}
-		r, err := ParseRolledName(n, actives, c.set.Load().Hostname, c.loc)
-		if err == nil && r.Active == log && r.End.After(last) {
+		r, err := ParseRolledName(n, actives, host, c.loc)
+		if err == nil && r.Active == log && (r.Host == host || r.Host == "") && r.End.After(last) {
 			last = r.End
 		}
 	}

@@ -2,6 +2,7 @@ package logging
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -78,6 +79,7 @@ func TestRestart(t *testing.T) {
 		content string
 		meta    time.Time // zero: no .meta
 		corrupt bool      // .meta holds garbage
+		tsMeta  bool      // the .meta is Traffic Server's: creation_time only
 		rolled  string    // an existing rolled file's name
 		pol     Policy
 		want    []string // lines of the rolled file after a write of "new" and a Roll
@@ -90,8 +92,12 @@ func TestRestart(t *testing.T) {
 			start: "00:00:00"}, // the write of "new" reaches 100 bytes and rolls
 		{name: "meta missing", content: "old\n", want: []string{"old", "new"}, start: "00:10:00", logged: "metadata missing"},
 		{name: "meta corrupt", content: "old\n", meta: midnight, corrupt: true, want: []string{"old", "new"}, start: "00:10:00", logged: "unreadable"},
-		{name: "after the latest rolled file", content: "old\n", meta: midnight, rolled: "access.log.web01.20000101.00h05m00s-20000101.00h07m00s.old",
+		{name: "after the latest rolled file", content: "old\n", meta: midnight, tsMeta: true, rolled: "access.log.web01.20000101.00h05m00s-20000101.00h07m00s.old",
 			want: []string{"old", "new"}, start: "00:07:00"},
+		{name: "not after another host's rolled file", content: "old\n", meta: midnight, tsMeta: true, rolled: "access.log.web02.20000101.00h05m00s-20000101.00h07m00s.old",
+			want: []string{"old", "new"}, start: "00:00:00"},
+		{name: "our .meta before the first roll", content: "old\n", meta: midnight, rolled: "access.log.web01.20000101.00h05m00s-20000101.00h07m00s.old",
+			want: []string{"old", "new"}, start: "00:00:00"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -99,6 +105,9 @@ func TestRestart(t *testing.T) {
 				seedActive(t, dir, tc.content, tc.meta)
 				if tc.corrupt {
 					os.WriteFile(metaPath(filepath.Join(dir, testLog)), []byte("creation_time = soon\n"), 0o644)
+				}
+				if tc.tsMeta {
+					os.WriteFile(metaPath(filepath.Join(dir, testLog)), fmt.Appendf(nil, "creation_time = %d\n", tc.meta.Unix()), 0o644)
 				}
 				if tc.rolled != "" {
 					os.WriteFile(filepath.Join(dir, tc.rolled), []byte("r\n"), 0o644)
@@ -122,8 +131,12 @@ func TestRestart(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				files := rolledFiles(t, dir, testLog)
-				f := files[len(files)-1]
+				var f rolledFile
+				for _, r := range rolledFiles(t, dir, testLog) {
+					if r.Host == "web01" && r.path != filepath.Join(dir, tc.rolled) {
+						f = r // this host's latest, not the one seeded
+					}
+				}
 				if got := span(f.RolledName); !strings.HasPrefix(got, tc.start+"-") {
 					t.Errorf("rolled %s, want START %s", got, tc.start)
 				}
