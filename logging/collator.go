@@ -303,8 +303,21 @@ func (c *Collator) Apply(cfg Config) error {
 		if res.err != nil {
 			c.log.Warn("removed log: final roll or close failed", "log", name, "err", res.err)
 		}
+		// The .meta stays, brought up to date with the final roll: it
+		// holds the rolled names the log produced (declared again, the
+		// log must not produce one twice: a shipped and deleted file's
+		// name is a key in the store), and tells the space manager whose
+		// files the log's are. The writer goroutine is done: its state
+		// is read here.
 		if res.rolled != nil {
-			_ = os.Remove(metaPath(l.path))
+			m := l.w.metaNow()
+			if m.CreationTime.Before(m.LastEnd) {
+				m.CreationTime = m.LastEnd
+			}
+			set := c.set.Load()
+			if err := replaceMeta(metaPath(l.path), m, set.Perm, set.Durability >= DurabilityRoll); err != nil {
+				c.log.Warn("removed log: cannot write log metadata", "log", name, "err", err)
+			}
 		}
 	}
 	return nil

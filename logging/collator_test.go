@@ -334,8 +334,9 @@ func TestApply(t *testing.T) {
 		if _, ok := st.Logs["c.log"]; ok || st.Total.RollsReload != 1 || st.Total.Records != 6 {
 			t.Errorf("stats after removal: %+v", st)
 		}
-		if _, err := os.Stat(metaPath(filepath.Join(dir, "c.log"))); err == nil {
-			t.Errorf("removed log's .meta left behind")
+		if m, err := readMeta(metaPath(filepath.Join(dir, "c.log"))); err != nil || m.names.high != "20000101.00h02m00s" ||
+			!m.LastEnd.Equal(time.Date(2000, 1, 1, 0, 2, 0, 0, time.UTC)) {
+			t.Errorf("removed log's .meta: %+v, %v; want its final roll's END and name", m, err)
 		}
 
 		// Lowered size: the next write rolls.
@@ -375,6 +376,41 @@ func TestApply(t *testing.T) {
 		}
 		if got, want := c.Logs(), []string{testLog, "b.log", "d.log"}; !slices.Equal(got, want) {
 			t.Errorf("Logs() after refused Applies = %q, want %q", got, want)
+		}
+	})
+}
+
+// TestApplyRedeclaredLogNoNameTwice: a log removed by a reload and declared
+// again in the same second does not produce its final roll's name again,
+// even once that file is gone (shipped and deleted: its name is a key in the
+// store).
+func TestApplyRedeclaredLogNoNameTwice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		with := testCfg(dir, Policy{}, Policy{})
+		without := testCfg(dir, Policy{})
+		c := mustOpen(t, with)
+		write(t, c, "b.log", "A")
+		if err := c.Apply(without); err != nil {
+			t.Fatal(err)
+		}
+		first := rolledFiles(t, dir, "b.log")
+		if len(first) != 1 {
+			t.Fatalf("removed log rolled into %q", spans(first))
+		}
+		if err := os.Remove(first[0].path); err != nil { // handed on and deleted
+			t.Fatal(err)
+		}
+		if err := c.Apply(with); err != nil {
+			t.Fatal(err)
+		}
+		write(t, c, "b.log", "B")
+		r, err := c.Roll("b.log")
+		if err != nil || len(r) != 1 {
+			t.Fatalf("roll: %+v, %v", r, err)
+		}
+		if filepath.Base(r[0].Path) == filepath.Base(first[0].path) {
+			t.Errorf("rolled name %s produced twice", filepath.Base(r[0].Path))
 		}
 	})
 }
