@@ -163,9 +163,44 @@ func (c *Collator) pruneFormerDirs(former []string, jobs []*job) {
 			keep = append(keep, d)
 			c.log.Warn("finishing rolled files a crash left in a rolled folder no longer configured; they stay there, visible, no longer counted or deleted",
 				"dir", d, "files", n)
+			continue
+		}
+		if n := rolledIn(d); n > 0 {
+			// Their hand-on (shipping, hooks) goes on across restarts: the
+			// daemon's start-up scan reads the listed folders too.
+			keep = append(keep, d)
+			c.log.Warn("rolled files in a rolled folder a reload dropped: still handed on (shipped, hooks), no longer counted or deleted; move them into a configured folder",
+				"dir", d, "files", n)
 		}
 	}
 	if err := c.writeFormerDirs(keep); err != nil {
 		c.log.Warn("cannot rewrite the list of rolled folders a reload dropped", "path", filepath.Join(c.dir, formerDirsName), "err", err)
 	}
+}
+
+// rolledIn counts the regular files in dir whose names end as rolled
+// files' do (.old, .old.gz, .old.zst), hidden ones aside.
+func rolledIn(dir string) int {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, e := range ents {
+		name := e.Name()
+		if e.Type().IsRegular() && !strings.HasPrefix(name, ".") &&
+			(strings.HasSuffix(name, ".old") || strings.HasSuffix(name, ".old.gz") || strings.HasSuffix(name, ".old.zst")) {
+			n++
+		}
+	}
+	return n
+}
+
+// FormerDirs returns the rolled folders that a reload dropped and that
+// still held rolled files or files in flight at the last start or reload
+// (listed in the log folder dir). The daemon's start-up scan hands their
+// files on too; nothing counts or deletes them.
+func FormerDirs(dir string) []string {
+	dirs, _ := readFormerDirs(dir)
+	return dirs
 }

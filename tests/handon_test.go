@@ -142,3 +142,44 @@ func TestShipRemovedLogLastFile(t *testing.T) {
 		t.Errorf("the removal was not said once")
 	}
 }
+
+// TestShipDroppedRolledDirAfterRestart: a file not yet shipped in a
+// rolled_dir that a reload dropped is still shipped after a kill -9 and a
+// start (the folder stays listed while it holds rolled files), and the
+// start says so; nothing there is counted or deleted.
+func TestShipDroppedRolledDirAfterRestart(t *testing.T) {
+	st := s3test.Start(t, shipBucket)
+	st.Stop()
+	dir := tempDir(t)
+	withDir := func(rd string) string { return shipConf(st.URL, "") + fmt.Sprintf("rolled_dir = %q\n", rd) }
+	path := writeConfig(t, dir, withDir("a1"))
+	d := startDaemon(t, path, st.Env()...)
+	d.postText(t, "access", "left in a1")
+	p := d.roll(t, "access")
+	if len(p) != 1 || filepath.Base(filepath.Dir(p[0])) != "a1" {
+		t.Fatalf("roll printed %q", p)
+	}
+	writeConfig(t, dir, withDir("a2"))
+	d.ctl(t, "config", "reload")
+	d.kill(t)
+
+	st.Restart()
+	d = startDaemon(t, path, st.Env()...)
+	d.waitAllShipped(t, 30*time.Second)
+	var keys []string
+	for _, o := range st.List(t, shipBucket, shipPrefix+"/") {
+		keys = append(keys, o.Key)
+		if got := string(st.Get(t, shipBucket, o.Key)); got != "left in a1\n" {
+			t.Errorf("%s holds %q", o.Key, got)
+		}
+	}
+	if len(keys) != 1 || filepath.Base(keys[0]) != filepath.Base(p[0]) {
+		t.Errorf("objects %q, want the file left in a1", keys)
+	}
+	if _, err := os.Stat(p[0]); err != nil {
+		t.Errorf("the file in the dropped folder: %v (kept: nothing deletes there)", err)
+	}
+	if n := d.logCount(`msg="rolled files in a rolled folder a reload dropped: still handed on`); n != 1 {
+		t.Errorf("%d start-up lines about the dropped folder, want 1", n)
+	}
+}

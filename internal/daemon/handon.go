@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/logroll/logroll/ctl"
+	"github.com/logroll/logroll/logging"
 	"github.com/logroll/logroll/records"
 	"github.com/logroll/logroll/ship"
 	"github.com/logroll/logroll/space"
@@ -81,11 +82,19 @@ func rolledItem(path string, acts []string, host string) (ship.Item, bool) {
 	return ship.Item{Path: path, File: f}, true
 }
 
-// rolledItems scans the folders of rolled files.
+// rolledItems scans the folders of rolled files, and the rolled folders a
+// reload dropped while they held files (logging.FormerDirs): what was
+// not handed on there before a restart is handed on after it.
 func rolledItems(c *records.Config) []ship.Item {
 	acts := actives(c)
+	dirs := rolledDirs(c)
+	for _, d := range logging.FormerDirs(c.Str(records.LogfileDir)) {
+		if !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
 	var out []ship.Item
-	for i, dir := range rolledDirs(c) {
+	for i, dir := range dirs {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			continue // the space manager says so
