@@ -478,8 +478,8 @@ func TestReloadLeavesPendingFile(t *testing.T) {
 // dropped, and starts it with the new configuration: the start finds the
 // raw file there all the same (the log folder's list of dropped folders,
 // logging/formerdirs.go), compresses it in place, says so, and the file
-// decompresses to every record posted; the start after that forgets the
-// folder.
+// decompresses to every record posted; the folder stays listed while it
+// holds the rolled file, and a start after the file is moved out forgets it.
 func TestKill9AfterReloadDropsFolder(t *testing.T) {
 	s := reloadDuringCompression(t, "k", 200000) // about 44 MiB: several seconds at level 19
 	d, path, arch, body := s.d, s.path, s.arch, s.body
@@ -518,11 +518,21 @@ func TestKill9AfterReloadDropsFolder(t *testing.T) {
 		t.Errorf("the list of dropped folders is gone while its file was being finished: %v", err)
 	}
 	d2.stop(t)
+	// The finished file stays there, listed: still handed on after a
+	// start. Moved out, the next start forgets the folder.
 	d3 := startDaemon(t, path)
+	if _, err := os.Stat(list); err != nil {
+		t.Errorf("the list of dropped folders is gone while the folder holds a rolled file: %v", err)
+	}
+	d3.stop(t)
+	if err := os.Rename(final, filepath.Join(d.logs, filepath.Base(final))); err != nil {
+		t.Fatal(err)
+	}
+	d4 := startDaemon(t, path)
 	if _, err := os.Stat(list); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the list of dropped folders stays after a start found nothing in them: %v", err)
 	}
-	d3.stop(t)
+	d4.stop(t)
 }
 
 // TestSIGTERMFinishesCompression stops the daemon gracefully while a
