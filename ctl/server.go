@@ -20,6 +20,10 @@ import (
 // maxRequestBody bounds the body of an admin request (a RollRequest).
 const maxRequestBody = 1 << 20
 
+// shutdownGrace is how long Shutdown lets the requests whose contexts it
+// cancelled answer before it closes their connections.
+const shutdownGrace = time.Second
+
 // Server serves a Backend on the admin endpoints (docs/design.md §3).
 //
 // Goroutines: Serve runs an http.Server on the listener it is given, which
@@ -105,8 +109,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.once.Do(func() {
 		s.err = s.srv.Shutdown(ctx)
 		if s.err != nil {
+			// The requests' contexts end: a handler that waits on them
+			// answers (a roll waiting for its compression: 503) within
+			// a moment; then whatever is left is closed.
 			s.cancel()
-			s.srv.Close()
+			grace, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+			if s.srv.Shutdown(grace) != nil {
+				s.srv.Close()
+			}
+			cancel()
 		}
 		s.cancel()
 	})

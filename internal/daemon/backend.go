@@ -29,7 +29,26 @@ func (d *Daemon) Roll(ctx context.Context, logs []string) (ctl.RollResponse, err
 	if err != nil {
 		return ctl.RollResponse{}, err
 	}
-	rolled, err := d.coll.Roll(names...)
+	// The roll waits for its files to be published (compressed first,
+	// when stored so); a stop cutting the wait short answers 503 rather
+	// than closing the connection on the client. The roll goes on: the
+	// collator's Close finishes it.
+	type result struct {
+		rolled []logging.Rolled
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := d.coll.Roll(names...)
+		done <- result{r, err}
+	}()
+	var res result
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+		return ctl.RollResponse{}, fmt.Errorf("roll: %w: the rolled files are still being finished (compressed or published); they appear under their names when done (logrollctl rolled)", ctl.ErrUnavailable)
+	}
+	rolled, err := res.rolled, res.err
 	resp := ctl.RollResponse{Rolled: []ctl.RolledFile{}}
 	host := d.config().Hostname()
 	for _, r := range rolled {
