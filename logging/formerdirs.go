@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // Rolled folders a reload dropped.
@@ -165,7 +166,10 @@ func (c *Collator) pruneFormerDirs(former []string, jobs []*job) {
 				"dir", d, "files", n)
 			continue
 		}
-		if n := rolledIn(d); n > 0 {
+		if n := rolledIn(d); n < 0 {
+			keep = append(keep, d)
+			c.log.Warn("a rolled folder a reload dropped cannot be read: kept in the list, its rolled files handed on once it can be", "dir", d)
+		} else if n > 0 {
 			// Their hand-on (shipping, hooks) goes on across restarts: the
 			// daemon's start-up scan reads the listed folders too.
 			keep = append(keep, d)
@@ -179,11 +183,16 @@ func (c *Collator) pruneFormerDirs(former []string, jobs []*job) {
 }
 
 // rolledIn counts the regular files in dir whose names end as rolled
-// files' do (.old, .old.gz, .old.zst), hidden ones aside.
+// files' do (.old, .old.gz, .old.zst), hidden ones aside; -1 when dir
+// exists but cannot be read (it stays listed: its files may be readable at
+// the next start), 0 when it is gone or not a folder.
 func rolledIn(dir string) int {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return 0
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return 0
+		}
+		return -1
 	}
 	n := 0
 	for _, e := range ents {

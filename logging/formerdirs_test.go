@@ -56,3 +56,37 @@ func TestReadFormerDirs(t *testing.T) {
 		t.Errorf("formerDirsAtStart = %q, want the folders not configured", got)
 	}
 }
+
+// TestRolledIn: the rolled files a dropped folder holds keep it listed; a
+// folder gone is 0, one that cannot be read -1 (kept: its files may be
+// readable at the next start).
+func TestRolledIn(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"a.log.h.20261121.06h00m00s-20261121.07h00m00s.old", "b.old.zst", ".a.log.old.raw", "notes.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := rolledIn(dir); n != 2 {
+		t.Errorf("rolledIn = %d, want 2", n)
+	}
+	if n := rolledIn(filepath.Join(dir, "gone")); n != 0 {
+		t.Errorf("rolledIn(gone) = %d, want 0", n)
+	}
+	if n := rolledIn(filepath.Join(dir, "notes.txt")); n != 0 {
+		t.Errorf("rolledIn(a file) = %d, want 0", n)
+	}
+	t.Run("unreadable", func(t *testing.T) {
+		if os.Geteuid() == 0 {
+			t.Skip("an unreadable folder needs a user other than root")
+		}
+		locked := filepath.Join(dir, "locked")
+		if err := os.Mkdir(locked, 0o000); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Chmod(locked, 0o755)
+		if n := rolledIn(locked); n != -1 {
+			t.Errorf("rolledIn(unreadable) = %d, want -1", n)
+		}
+	})
+}

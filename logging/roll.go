@@ -225,7 +225,16 @@ func (w *writer) roll(cause RollCause, end time.Time) (*Rolled, error) {
 		td = c.dir
 	}
 	sw, ew := rn.walls()
-	for rn.Seq = w.names.first(sw, ew); c.taken(td, rn); rn.Seq++ {
+	for rn.Seq = w.names.first(sw, ew); ; rn.Seq++ {
+		t, err := c.taken(td, rn)
+		if err != nil {
+			// A folder that cannot be searched would make every name
+			// look taken: the roll fails instead (the file stays).
+			return nil, fmt.Errorf("logging: roll %s: rolled folder %s: %w", l.name, td, err)
+		}
+		if !t {
+			break
+		}
 	}
 	base := rn.String()
 	rn.Compression = st.Compression
@@ -334,15 +343,21 @@ func (c *Collator) renameInto(path, dst, td string) error {
 // publication.
 // (Names this log produced are never produced again: namestate.go. This
 // skips names that files it did not produce hold.)
-func (c *Collator) taken(td string, rn RolledName) bool {
+func (c *Collator) taken(td string, rn RolledName) (bool, error) {
 	for _, comp := range []Compression{CompressionNone, CompressionGzip, CompressionZstd} {
 		rn.Compression = comp
 		n := rn.String()
-		if exists(filepath.Join(td, n)) || exists(filepath.Join(td, rawName(n))) {
-			return true
+		for _, p := range []string{filepath.Join(td, n), filepath.Join(td, rawName(n))} {
+			_, err := os.Lstat(p)
+			switch {
+			case err == nil:
+				return true, nil
+			case !errors.Is(err, fs.ErrNotExist):
+				return false, err
+			}
 		}
 	}
-	return false
+	return false, nil
 }
 
 // submitJob hands j to the compressor, or a job of a log stored

@@ -2,6 +2,8 @@ package logging
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -362,4 +364,39 @@ func TestSizeRollPartitionUnderLoad(t *testing.T) {
 			t.Errorf("%d records in rolled files, want %d", len(got), 8*200)
 		}
 	})
+}
+
+// TestRollIntoUnsearchableFolderFails: a rolled folder replaced by a file
+// after the log opened (every name "exists" in it as far as Lstat can
+// tell) fails the roll at once, the records kept in the active file; the
+// name search used to loop for ever, and with it a reload removing the log.
+func TestRollIntoUnsearchableFolderFails(t *testing.T) {
+	dir := t.TempDir()
+	td := filepath.Join(dir, "archive")
+	if err := os.Mkdir(td, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testCfg(dir, Policy{})
+	cfg.Logs[0].Storage = Storage{Dir: td}
+	c := mustOpen(t, cfg)
+	write(t, c, testLog, "kept")
+	if err := os.Remove(td); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(td, []byte("not a folder\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := c.Roll(testLog); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "rolled folder "+td) {
+			t.Errorf("roll into a file: %v, want an error naming the rolled folder", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("roll into a file did not return")
+	}
+	if got := lines(t, filepath.Join(dir, testLog)); !slices.Equal(got, []string{"kept"}) {
+		t.Errorf("active file holds %q", got)
+	}
 }
