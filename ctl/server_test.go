@@ -331,3 +331,43 @@ func TestConfigStatusRolled(t *testing.T) {
 		t.Errorf("no rolled files: %d %s", code, body)
 	}
 }
+
+// TestShutdownAnswersCancelledRequests: a request still waiting when
+// Shutdown's context ends (a roll waiting for its compression) sees its
+// context end, and its answer (503) reaches the client before the
+// connection is closed.
+func TestShutdownAnswersCancelledRequests(t *testing.T) {
+	waiting := make(chan struct{})
+	f := &ctltest.Fake{RollFunc: func(ctx context.Context, _ []string) (ctl.RollResponse, error) {
+		close(waiting)
+		<-ctx.Done()
+		return ctl.RollResponse{}, fmt.Errorf("roll: %w: still being finished", ctl.ErrUnavailable)
+	}}
+	dir := t.TempDir()
+	sock := dir + "/" + ctl.SocketName
+	l, err := ctl.Listen(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := ctl.NewServer(f, nil)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	answer := make(chan error, 1)
+	go func() {
+		_, err := ctl.NewClient(sock).Roll(context.Background(), nil)
+		answer <- err
+	}()
+	<-waiting
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err == nil {
+		t.Error("Shutdown returned nil with a request in flight past its context")
+	}
+	var re *ctl.RemoteError
+	if err := <-answer; !errors.As(err, &re) || re.Status != http.StatusServiceUnavailable || !strings.Contains(re.Msg, "still being finished") {
+		t.Errorf("client got %v, want the 503 answer", err)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+}
