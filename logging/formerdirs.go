@@ -129,11 +129,13 @@ func (c *Collator) rememberDropped(dropped []string) {
 
 // formerDirsAtStart returns the listed folders that are not configured
 // (configured: rolledDirs of the configuration), for recoverPending to look
-// into too.
-func formerDirsAtStart(dir string, configured []string) []string {
+// into too. A list that cannot be read (a folder under its name, no
+// permission) is an error: the caller says so, and the list stays as it is
+// for a later start.
+func formerDirsAtStart(dir string, configured []string) ([]string, error) {
 	listed, err := readFormerDirs(dir)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	var out []string
 	for _, d := range listed {
@@ -141,7 +143,7 @@ func formerDirsAtStart(dir string, configured []string) []string {
 			out = append(out, d)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // pruneFormerDirs keeps in the list the folders of former in which start-up

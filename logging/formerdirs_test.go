@@ -1,9 +1,12 @@
 package logging
 
 import (
+	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -52,7 +55,7 @@ func TestReadFormerDirs(t *testing.T) {
 	if want := []string{"/l/a", "/l/c", "/l/d"}; err != nil || !slices.Equal(got, want) {
 		t.Errorf("readFormerDirs = %q, %v; want %q", got, err, want)
 	}
-	if got := formerDirsAtStart(dir, []string{dir, "/l/c"}); !slices.Equal(got, []string{"/l/a", "/l/d"}) {
+	if got, err := formerDirsAtStart(dir, []string{dir, "/l/c"}); err != nil || !slices.Equal(got, []string{"/l/a", "/l/d"}) {
 		t.Errorf("formerDirsAtStart = %q, want the folders not configured", got)
 	}
 }
@@ -83,5 +86,31 @@ func TestRolledIn(t *testing.T) {
 	}
 	if n := rolledIn(loop); n != -1 {
 		t.Errorf("rolledIn(unreadable) = %d, want -1", n)
+	}
+}
+
+// TestOpenUnreadableFormerDirs: a list of dropped folders that cannot be
+// read (a folder under its name) is said at start, and left as it is.
+func TestOpenUnreadableFormerDirs(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, formerDirsName)
+	if err := os.Mkdir(list, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	opts := testOpts()
+	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	c, err := Open(testCfg(dir, Policy{}), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "cannot read the list of rolled folders a reload dropped") || !strings.Contains(logs.String(), list) {
+		t.Errorf("start did not say the list cannot be read:\n%s", logs.String())
+	}
+	if fi, err := os.Stat(list); err != nil || !fi.IsDir() {
+		t.Errorf("the list was touched: %v", err)
 	}
 }

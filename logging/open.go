@@ -113,7 +113,11 @@ func newCollator(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 	// Compressions a crash interrupted, then the catch-up rolls: both
 	// are kept in newJobs (and newRolls) for Start.
 	configured := rolledDirs(c.dir, ncfg.Logs)
-	former := formerDirsAtStart(c.dir, configured)
+	former, err := formerDirsAtStart(c.dir, configured)
+	if err != nil {
+		c.log.Warn("cannot read the list of rolled folders a reload dropped: files left there are neither finished nor handed on until it can be read",
+			"path", filepath.Join(c.dir, formerDirsName), "err", err)
+	}
 	c.newJobs = c.recoverPending(append(configured, former...))
 	c.pruneFormerDirs(former, c.newJobs)
 	c.catchUp(opened)

@@ -149,6 +149,25 @@ func line(s step, name, key string) string {
 	return "hook " + name + "\n"
 }
 
+// journalTemp is the temporary file compactJournal writes before renaming
+// it over the journal at path. One left by a crash is never the journal:
+// the rename did not happen.
+func journalTemp(path string) string { return path + ".tmp" }
+
+// removeJournalTemp removes a temporary a crash left in the middle of a
+// compaction; the journal beside it is whole. Only a regular file is
+// compactJournal's: anything else under that name is left alone.
+func removeJournalTemp(path string) error {
+	tmp := journalTemp(path)
+	if fi, err := os.Lstat(tmp); err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("ship: remove a compaction's leftover: %w", err)
+	}
+	return nil
+}
+
 // compactJournal rewrites the journal at path with the records of keep
 // only: a temporary file, fsynced, renamed over the journal, the folder
 // fsynced. An empty result removes the journal.
@@ -171,7 +190,7 @@ func compactJournal(path string, recs map[string]record, keep func(name string) 
 		}
 		return nil
 	}
-	tmp := path + ".tmp"
+	tmp := journalTemp(path)
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("ship: compact journal: %w", err)

@@ -80,6 +80,33 @@ func TestJournalCompactionFails(t *testing.T) {
 	}
 }
 
+// TestJournalCompactionLeftover: the temporary of a compaction a crash cut
+// short is removed at the next start, also when that start has nothing to
+// compact (a compaction would overwrite it); it is never read as the
+// journal.
+func TestJournalCompactionLeftover(t *testing.T) {
+	for _, journal := range []bool{false, true} {
+		dir := t.TempDir()
+		all := files(t, dir, "a.log", 2)
+		j, want := filepath.Join(dir, JournalName), 2
+		if journal {
+			j, _ = journalWithGone(t, dir, all[0].Name)
+			want = 1
+		}
+		if err := os.WriteFile(journalTemp(j), []byte("ship "+all[1].Name+" k/"+all[1].Name+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m := newTest(t, dir, newFakeStore(), &logtest.Recorder{}, all)
+		if _, err := os.Lstat(journalTemp(j)); !os.IsNotExist(err) {
+			t.Errorf("journal %v: the compaction's leftover is still there: %v", journal, err)
+		}
+		if s := m.Status(); s.Pending != want {
+			t.Errorf("journal %v: pending %d, want %d: the leftover is not the journal", journal, s.Pending, want)
+		}
+		m.Close()
+	}
+}
+
 // TestJournalTornAndRemoved: a torn last line (a crash in an append) is
 // ended before the next record, which is read back whole after a restart
 // with the fragment counted as skipped; a journal removed while in use is

@@ -106,6 +106,9 @@ func New(cfg Config, opts Options, existing []Item) (*Manager, error) {
 	// cannot be read, compacted or written leaves the steps not known done
 	// to be done again (the store recognises bytes it holds; commands run
 	// again), with an error that says so.
+	if err := removeJournalTemp(opts.Journal); err != nil {
+		opts.Logger.Warn("cannot remove the temporary of a journal compaction a crash interrupted", "path", journalTemp(opts.Journal), "err", err)
+	}
 	recs, skipped, err := loadJournal(opts.Journal)
 	if err != nil {
 		opts.Logger.Error("cannot read the hand-on journal: every step not known done is done again (uploads the store holds are recognised; on_roll_command runs again)", "path", opts.Journal, "err", err)
