@@ -448,6 +448,8 @@ func TestTLSRefusedAtStart(t *testing.T) {
 	os.WriteFile(good, []byte(tokenLine("web", tlsWebToken, "access", false)), 0o600)
 	bad := filepath.Join(dir, "badtokens")
 	os.WriteFile(bad, []byte("web 1234 access\n"), 0o600)
+	junkFile := filepath.Join(dir, "junk.pem")
+	os.WriteFile(junkFile, []byte("-----BEGIN NOTHING-----\nAAAA\n-----END NOTHING-----\n"), 0o600)
 	for _, tc := range []struct{ name, cert, key, tokens, want string }{
 		{"expired certificate", oldCert, oldKey, good, "proxy.config.ingest.tls_cert_file: " + oldCert + ": the certificate (CN=old) expired on"},
 		{"mismatched key", cert, otherKey, good, "proxy.config.ingest.tls_cert_file: certificate " + cert + " with key " + otherKey + ": tls: private key does not match public key"},
@@ -458,6 +460,12 @@ func TestTLSRefusedAtStart(t *testing.T) {
 			"proxy.config.ingest.tls_cert_file: open " + filepath.Join(dir, "nocert") + ": no such file or directory\n" +
 				"%CONFIG%:10:16: proxy.config.ingest.tls_key_file: open " + filepath.Join(dir, "nokey") + ": no such file or directory\n" +
 				"%CONFIG%:11:20: proxy.config.ingest.auth_tokens_file: open " + filepath.Join(dir, "notokens") + ": no such file or directory"},
+		// Files that can be read but hold nothing of their kind: each at its
+		// own record (the key given where the certificate goes, and junk).
+		{"junk certificate and key", key, junkFile, good,
+			"proxy.config.ingest.tls_cert_file: " + key + " holds no PEM certificate\n" +
+				"%CONFIG%:10:16: proxy.config.ingest.tls_key_file: " + junkFile + " holds no PEM private key"},
+		{"certificate as the key", cert, cert, good, "%CONFIG%:10:16: proxy.config.ingest.tls_key_file: " + cert + " holds no PEM private key"},
 		{"missing certificate and tokens files", filepath.Join(dir, "nocert"), key, filepath.Join(dir, "notokens"),
 			"proxy.config.ingest.tls_cert_file: open " + filepath.Join(dir, "nocert") + ": no such file or directory\n" +
 				"%CONFIG%:11:20: proxy.config.ingest.auth_tokens_file: open " + filepath.Join(dir, "notokens") + ": no such file or directory"},

@@ -5,10 +5,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"maps"
 	"net"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -130,6 +132,19 @@ func loadTLS(cfg *records.Config, now time.Time, sec *security, files map[string
 		}
 	}
 	keyFile := cfg.Str(records.TLSKeyFile)
+	// Files that hold no PEM block of their kind are each said at their own
+	// record, both at once; the pair's own checks (a key that does not
+	// match) come after.
+	certPEM, keyPEM := hasPEM(files[records.TLSCertFile], "CERTIFICATE"), hasPEM(files[records.TLSKeyFile], "PRIVATE KEY")
+	if !certPEM {
+		fail(records.TLSCertFile, fmt.Errorf("%s holds no PEM certificate", certFile))
+	}
+	if !keyPEM {
+		fail(records.TLSKeyFile, fmt.Errorf("%s holds no PEM private key", keyFile))
+	}
+	if !certPEM || !keyPEM {
+		return problems
+	}
 	pair, err := tls.X509KeyPair(files[records.TLSCertFile], files[records.TLSKeyFile])
 	if err != nil {
 		fail(records.TLSCertFile, fmt.Errorf("certificate %s with key %s: %w", certFile, keyFile, err))
@@ -252,4 +267,19 @@ func (d *Daemon) scheme() string {
 		return "https"
 	}
 	return "http"
+}
+
+// hasPEM reports whether data holds a PEM block whose type ends with kind
+// ("CERTIFICATE"; "PRIVATE KEY" also matches "EC PRIVATE KEY" and "RSA
+// PRIVATE KEY").
+func hasPEM(data []byte, kind string) bool {
+	for {
+		var b *pem.Block
+		if b, data = pem.Decode(data); b == nil {
+			return false
+		}
+		if strings.HasSuffix(b.Type, kind) {
+			return true
+		}
+	}
 }
