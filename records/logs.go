@@ -2,6 +2,7 @@ package records
 
 import (
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -310,9 +311,17 @@ func startsWithSep(long, short string) bool {
 	return len(long) > len(short)+1 && strings.HasPrefix(long, short) && (long[len(short)] == '.' || long[len(short)] == '_')
 }
 
-// suggestApart proposes a name for long that no longer begins with short
-// and a separator: "access.log.eu" beside "access.log" → "access-eu.log".
+// suggestApart proposes a filename to declare for long (an active name)
+// that no longer begins with short and a separator, in short's style: its
+// extension kept at the end ("access.log.eu" beside "access.log" →
+// "access-eu.log"; "err.txt.x" beside "err.txt" → "err-x.txt"), or, for a
+// short without one (declared "err."), the trailing dot that keeps ".log"
+// off ("err.x" → "err-x.").
 func suggestApart(long, short string) string {
-	base := strings.TrimSuffix(short, ".log")
-	return base + "-" + strings.ReplaceAll(long[len(short)+1:], ".", "-") + ".log"
+	ext := path.Ext(short)
+	rest := strings.ReplaceAll(long[len(short)+1:], ".", "-")
+	if ext == "" {
+		return short + "-" + rest + "."
+	}
+	return strings.TrimSuffix(short, ext) + "-" + rest + ext
 }
