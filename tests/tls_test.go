@@ -1,8 +1,10 @@
 package tests
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -575,4 +577,57 @@ func (d *daemon) goMetricTLS(t *testing.T, c *http.Client, token, name string) f
 		t.Fatalf("GET /metrics: %d %v", code, err)
 	}
 	return promValue(t, body, name)
+}
+
+// TestTLSRefusalWholeBodyClient: a client that writes its whole body
+// before it reads the answer (Python's http.client, most shippers) gets
+// the status of a refusal made before the body was read — a body over
+// max_body_mb, no token, another log's token — rather than a reset, which
+// it would retry for ever; nothing is written (docs/daemon.md "Ingest").
+func TestTLSRefusalWholeBodyClient(t *testing.T) {
+	s := tlsStart(t, nil)
+	pool := x509.NewCertPool()
+	pool.AddCert(s.ca.cert)
+	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	host, _, _ := net.SplitHostPort(s.d.addr)
+	cfg.ServerName = host
+	big := strings.Repeat("a refused line\n", 6<<20/15) // 6 MiB: over max_body_mb = 4
+	small := strings.Repeat("a refused line\n", 2<<20/15)
+	for _, tc := range []struct {
+		name, path, token, body string
+		code                    int
+	}{
+		{"over max_body_mb", "/v1/logs/access", tlsWebToken, big, 413},
+		{"no token", "/v1/logs/access", "", small, 401},
+		{"another log's token", "/v1/logs/errors", tlsWebToken, small, 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := tls.Dial("tcp", s.d.addr, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(waitLimit))
+			auth := ""
+			if tc.token != "" {
+				auth = "Authorization: Bearer " + tc.token + "\r\n"
+			}
+			if _, err := fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Length: %d\r\n\r\n%s", tc.path, auth, len(tc.body), tc.body); err != nil {
+				t.Fatalf("writing the body: %v (the daemon closed before reading it)", err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("reading the answer: %v", err)
+			}
+			data, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.code || !strings.Contains(string(data), `"error"`) {
+				t.Errorf("answer %d %q, want %d with a JSON error", resp.StatusCode, data, tc.code)
+			}
+		})
+	}
+	for _, f := range []string{"access.log", "errors.log"} {
+		if data, err := os.ReadFile(filepath.Join(s.d.logs, f)); err == nil && len(data) > 0 {
+			t.Errorf("%s holds %d bytes after refusals", f, len(data))
+		}
+	}
 }

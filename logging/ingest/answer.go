@@ -44,10 +44,20 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, code int, msg, l
 		// hold one for ever with a request every IdleTimeout.
 		h["Connection"] = hdrClose
 	}
+	body := errorBody(msg)
+	lingering := prepareLinger(w, r) // the body not read to its end: linger.go
+	if lingering {
+		// Flushed before the handler returns, the answer needs its
+		// length: the client has all of it without waiting for the drain.
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
 	w.WriteHeader(code)
 	s.stats.answered(code)
 	if r.Method != http.MethodHead {
-		w.Write(errorBody(msg))
+		w.Write(body)
+	}
+	if lingering {
+		_ = http.NewResponseController(w).Flush()
 	}
 	if s.log.Enabled(r.Context(), slog.LevelDebug) {
 		s.log.LogAttrs(r.Context(), slog.LevelDebug, "ingest: request refused",
@@ -117,35 +127,4 @@ func tooLarge(limit int64, enc Encoding, length int64) string {
 		msg += " (" + what + strconv.FormatInt(length, 10) + ")"
 	}
 	return msg + "; the limit is proxy.config.ingest.max_body_mb"
-}
-
-// statusWriter records the status written through it (for /metrics).
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(p)
-}
-
-// Unwrap lets http.ResponseController reach the connection's writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// code returns the status answered (200 when the handler wrote nothing).
-func (w *statusWriter) code() int {
-	if w.status == 0 {
-		return http.StatusOK
-	}
-	return w.status
 }

@@ -24,8 +24,17 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) { s.route(w, 
 // tokens set, POST /v1/logs and GET /metrics need a bearer token (auth.go).
 func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) { s.route(w, r, true) }
 
-// route routes a request; public requests are authenticated.
+// route routes a request; public requests are authenticated. A refusal
+// that left the body unread drains it once the request is out of the gate
+// and its slots (linger.go).
 func (s *Server) route(w http.ResponseWriter, r *http.Request, public bool) {
+	b := track(r)
+	s.routeGated(w, r, public)
+	linger(w, b)
+	untrack(r, b)
+}
+
+func (s *Server) routeGated(w http.ResponseWriter, r *http.Request, public bool) {
 	if !s.gate.enter() {
 		s.refuseStopping(w, r, "")
 		return
@@ -53,9 +62,11 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, public bool) {
 		if !getOrHead(w, r, s) {
 			return
 		}
+		// Health checks and scrapes are not ingest requests: only their
+		// refusals are counted (a probe every few seconds would swamp
+		// the counts of the records' requests).
 		w.Header()["Content-Type"] = hdrText
 		w.WriteHeader(http.StatusOK)
-		s.stats.answered(http.StatusOK)
 		if r.Method != http.MethodHead {
 			w.Write(okBody)
 		}
@@ -63,9 +74,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, public bool) {
 		if !getOrHead(w, r, s) {
 			return
 		}
-		sw := &statusWriter{ResponseWriter: w}
-		s.metrics.ServeHTTP(sw, r)
-		s.stats.answered(sw.code())
+		s.metrics.ServeHTTP(w, r)
 	default:
 		s.refuse(w, r, http.StatusNotFound, "no such endpoint: "+r.Method+" "+p+
 			" (ingest serves POST "+logsPrefix+"{name}, GET /healthz and GET /metrics)", "")
