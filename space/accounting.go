@@ -84,6 +84,11 @@ type acct struct {
 	names []string
 	host  string // this host's name, for logging.ParseRolledName
 	isAct map[string]bool
+	// alias maps a folder of dirs that the last scan found to be another
+	// one of dirs (a link made while the daemon runs: configuration
+	// checks catch those at load) to that one, whose path counts its
+	// files: each file is counted, and a candidate, once.
+	alias map[string]string
 	procs int // goroutines of a scan; 0 means GOMAXPROCS
 
 	files      map[string]*entry // by path
@@ -277,6 +282,7 @@ func (a *acct) markFailed(path string) {
 // away from path. It is idempotent: a late or repeated event changes
 // nothing once the entry matches the file.
 func (a *acct) reconcile(path string, moved bool, now time.Time) {
+	path = a.canonical(path)
 	known := a.files[path]
 	var st fileStat
 	if fi, err := os.Lstat(path); err == nil {
@@ -388,6 +394,8 @@ func (a *acct) scan() error {
 		}
 	}()
 	total := 0
+	seen := make(map[fileID]string, len(a.dirs))
+	var alias map[string]string
 	for i, dir := range a.dirs {
 		d, err := os.Open(dir)
 		if err != nil {
@@ -395,6 +403,15 @@ func (a *acct) scan() error {
 				continue
 			}
 			return err
+		}
+		if first, ok := sameAs(d, dir, seen); ok {
+			// The same folder through another path: listed once.
+			d.Close()
+			if alias == nil {
+				alias = map[string]string{}
+			}
+			alias[dir] = first
+			continue
 		}
 		ents, err := d.ReadDir(-1) // unsorted: cheaper than os.ReadDir on 100,000 files
 		if err != nil {
@@ -405,6 +422,7 @@ func (a *acct) scan() error {
 		total += len(ents)
 	}
 	a.reset(total)
+	a.alias = alias
 	if len(ls) > 0 && ls[0].dir == a.dir {
 		a.names = SplitNames(a.actives, ls[0].ents)
 	}
@@ -412,6 +430,44 @@ func (a *acct) scan() error {
 		a.scanDir(l.d, l.dir, l.ents)
 	}
 	return nil
+}
+
+// sameAs reports the folder of seen (by device and inode) that the open
+// folder d, at dir, is; else it adds d to seen under dir.
+func sameAs(d *os.File, dir string, seen map[fileID]string) (string, bool) {
+	fi, err := d.Stat()
+	if err != nil {
+		return "", false
+	}
+	id, ok := idOf(fi)
+	if !ok {
+		return "", false
+	}
+	if first, dup := seen[id]; dup {
+		return first, true
+	}
+	seen[id] = dir
+	return "", false
+}
+
+// canonical returns path under the folder that counts it: a path in a
+// folder the last scan found to be another counted folder (alias) is
+// that folder's (a watch event may name either).
+func (a *acct) canonical(path string) string {
+	if c, ok := a.alias[filepath.Dir(path)]; ok {
+		return filepath.Join(c, filepath.Base(path))
+	}
+	return path
+}
+
+// aliases returns the folders counted through another path, sorted.
+func (a *acct) aliases() []string {
+	out := make([]string, 0, len(a.alias))
+	for d, c := range a.alias {
+		out = append(out, d+" → "+c)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // SplitNames returns the active names rolled names in a log folder are

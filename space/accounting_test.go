@@ -335,3 +335,57 @@ func TestSplitNames(t *testing.T) {
 		t.Errorf("SplitNames = %q, want %q", got, want)
 	}
 }
+
+// TestScanFolderThroughALink: a counted folder replaced, while the daemon
+// runs, by a link to another counted one (the log folder, or another
+// rolled folder) is listed once: every file counts once, in U and as a
+// candidate, and an event naming a file through the link reconciles the
+// entry of the folder listed first.
+func TestScanFolderThroughALink(t *testing.T) {
+	for _, target := range []string{"", "arch-a"} { // "" is the log folder
+		dir := t.TempDir()
+		archA, archB := filepath.Join(dir, "arch-a"), filepath.Join(dir, "arch-b")
+		for _, d := range []string{archA, archB} {
+			if err := os.Mkdir(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mkfile(t, dir, rolled("a.log", 0), 1000)
+		mkfile(t, archA, rolled("a.log", 1), 1001)
+		mkfile(t, archB, rolled("b.log", 2), 1002)
+		a := newAcct(dir, []string{archA, archB}, time.UTC, []string{"a.log", "b.log"}, "web01")
+		if err := a.scan(); err != nil {
+			t.Fatal(err)
+		}
+		if a.base != 3003 || len(a.rolled()) != 3 {
+			t.Fatalf("before the link: base %d, %d candidates", a.base, len(a.rolled()))
+		}
+		// The operator merges arch-b into the target and links arch-b to it.
+		to := filepath.Join(dir, target)
+		if err := os.Rename(filepath.Join(archB, rolled("b.log", 2)), filepath.Join(to, rolled("b.log", 2))); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(archB); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(to, archB); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.scan(); err != nil {
+			t.Fatal(err)
+		}
+		if a.base != 3003 || len(a.rolled()) != 3 || len(a.files) != 3 {
+			t.Errorf("link to %q: base %d, %d candidates, %d entries; want 3003 bytes and 3 files, each once", target, a.base, len(a.rolled()), len(a.files))
+		}
+		if got := a.aliases(); len(got) != 1 || !strings.HasPrefix(got[0], archB+" → ") {
+			t.Errorf("aliases %q, want arch-b's", got)
+		}
+		// A new file, named through the link by a watch event.
+		mkfile(t, archB, rolled("b.log", 3), 500)
+		a.reconcile(filepath.Join(archB, rolled("b.log", 3)), false, time.Now())
+		a.reconcile(filepath.Join(to, rolled("b.log", 3)), false, time.Now())
+		if a.base != 3503 || len(a.files) != 4 {
+			t.Errorf("link to %q: after an event through it, base %d, %d entries; want 3503 and 4", target, a.base, len(a.files))
+		}
+	}
+}

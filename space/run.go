@@ -160,8 +160,13 @@ func (m *Manager) rescan() error {
 	m.mu.Lock()
 	m.events = nil
 	m.mu.Unlock()
+	before := m.acct.aliases()
 	err := m.acct.scan()
 	m.scanDur = m.opts.Now().Sub(start)
+	if now := m.acct.aliases(); err == nil && !slices.Equal(before, now) && len(now) > 0 {
+		m.log.Warn("a counted folder is another counted folder through a link: its files are counted once, under the folder listed first",
+			"folders", now)
+	}
 	if err != nil {
 		if !m.scanFailing {
 			m.log.Warn("cannot scan the log folder: keeping the previous accounting", "dir", m.dir, "err", err)

@@ -158,6 +158,71 @@ func TestRolledDirSymlinkCountedOnce(t *testing.T) {
 	}
 }
 
+// TestRolledDirLinkedWhileRunning: an operator merges one log's archive
+// into another's and links the first to it while the daemon runs. The next
+// scan lists the folder once: no file is counted twice, so
+// rolling_max_count = 6 deletes nothing with five files of the log, and the
+// used space is the files' bytes (an outside tester's finding: both were
+// counted through both paths, and two files were deleted).
+func TestRolledDirLinkedWhileRunning(t *testing.T) {
+	t.Parallel()
+	dir := tempDir(t)
+	text := conf{Logs: []string{}, Extra: "space_scan_interval_sec = 1\n"}.toml() +
+		"\n[[logs]]\nfilename = \"a\"\nrolled_dir = \"arch-a\"\nrolling_max_count = 6\n" +
+		"\n[[logs]]\nfilename = \"b\"\nrolled_dir = \"arch-b\"\n"
+	d := startDaemon(t, writeConfig(t, dir, text))
+	var rolled []string
+	next := 0
+	for i := range 7 {
+		l := "a"
+		if i >= 5 {
+			l = "b"
+		}
+		d.ship(t, l, numberedBody("s", next, 4), 4)
+		next += 4
+		rolled = append(rolled, d.roll(t, l)...)
+	}
+	archA, archB := filepath.Join(d.logs, "arch-a"), filepath.Join(d.logs, "arch-b")
+	var merged []string
+	for _, p := range rolled {
+		if filepath.Dir(p) == archB {
+			to := filepath.Join(archA, filepath.Base(p))
+			if err := os.Rename(p, to); err != nil {
+				t.Fatal(err)
+			}
+			p = to
+		}
+		merged = append(merged, p)
+	}
+	if err := os.Remove(archB); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("arch-a", archB); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond) // two scans, and the deletions they would make
+	if len(d.logLines("through a link")) == 0 {
+		t.Error("no warning that a folder is counted through a link")
+	}
+	if got := present(merged); len(got) != 7 {
+		t.Errorf("rolled files left: %q, want all 7", got)
+	}
+	for _, p := range append(merged, rolled...) {
+		if ls := d.deletionLines(p, ""); len(ls) > 0 {
+			t.Errorf("deleted: %q", ls)
+		}
+	}
+	var bytes int64
+	for _, p := range merged {
+		if fi, err := os.Stat(p); err == nil {
+			bytes += fi.Size()
+		}
+	}
+	if sp := d.spaceStatus(t); sp.Used > bytes+4096 || sp.Used < bytes {
+		t.Errorf("used space %d, want the rolled files' %d bytes plus the active files'", sp.Used, bytes)
+	}
+}
+
 // TestFutureENDsNotNewest: rolled files copied in with their times
 // (`cp -p`, `rsync -t`) from a host whose clock ran minutes ahead carry an
 // END in the future both in their names and as their modification time.
