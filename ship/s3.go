@@ -157,7 +157,8 @@ func (u *uploader) upload(ctx context.Context, it Item, key string) (Result, err
 		"logroll-end":   it.End.UTC().Format(time.RFC3339),
 	}
 	if parts == nil {
-		_, err = u.client.PutObject(ctx, &s3.PutObjectInput{
+		var po *s3.PutObjectOutput
+		po, err = u.client.PutObject(ctx, &s3.PutObjectInput{
 			Bucket:         aws.String(u.target.Bucket),
 			Key:            aws.String(key),
 			Body:           io.NewSectionReader(f, 0, size),
@@ -167,6 +168,9 @@ func (u *uploader) upload(ctx context.Context, it Item, key string) (Result, err
 			IfNoneMatch:    aws.String("*"),
 			Metadata:       meta,
 		}, withPayloadHash(sum))
+		if err == nil {
+			err = u.stored("PutObject", key, po.ETag, po.ChecksumSHA256, base64.StdEncoding.EncodeToString(sum))
+		}
 	} else {
 		// A retry after a lost answer to CompleteMultipartUpload would send
 		// every part again before its 412: a HEAD first finds the object.
@@ -241,20 +245,47 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, size int64, key, n
 			ContentLength:  aws.Int64(n),
 			ChecksumSHA256: aws.String(b64),
 		}, withPayloadHash(sum))
+		if err == nil {
+			err = u.stored("UploadPart", key, pr.ETag, pr.ChecksumSHA256, b64)
+		}
 		if err != nil {
 			return err
 		}
 		completed = append(completed, types.CompletedPart{ETag: pr.ETag, PartNumber: aws.Int32(int32(i + 1)), ChecksumSHA256: aws.String(b64)})
 	}
-	_, err = u.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+	co, err := u.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 		Bucket:          aws.String(u.target.Bucket),
 		Key:             aws.String(key),
 		UploadId:        id,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: completed},
 		IfNoneMatch:     aws.String("*"),
 	})
+	if err == nil {
+		// The whole object's checksum is one of the parts' checksums: not
+		// compared, the parts' were.
+		err = u.stored("CompleteMultipartUpload", key, co.ETag, nil, "")
+	}
 	done = err == nil
 	return err
+}
+
+// stored checks the answer of a request that stored bytes under key. An S3
+// store names what it stored with an ETag, always; one that checks
+// checksums echoes the one sent (sent, base64), and that echo must be it.
+// An answer without an ETag comes from something that is not an S3 store
+// (a typo in ship_endpoint reaching a web server or a load balancer that
+// answers 200 to anything): nothing is known stored, so the file is not
+// shipped, and the failure is permanent until a reload.
+func (u *uploader) stored(op, key string, etag, echoed *string, sent string) error {
+	if aws.ToString(etag) == "" {
+		return &Failure{Kind: KindRefused, Status: http.StatusOK, Code: "NoETag",
+			Err: fmt.Errorf("%s s3://%s/%s: answered without an ETag, which every S3 store sends: nothing is known stored (is ship_endpoint an S3 store?)", op, u.target.Bucket, key)}
+	}
+	if e := aws.ToString(echoed); e != "" && sent != "" && e != sent {
+		return &Failure{Kind: KindRefused, Status: http.StatusOK, Code: "ChecksumMismatch",
+			Err: fmt.Errorf("%s s3://%s/%s: the store reports x-amz-checksum-sha256 %s for what it stored, not the %s sent", op, u.target.Bucket, key, e, sent)}
+	}
+	return nil
 }
 
 // same reports whether the object under key has size bytes and the SHA-256

@@ -3,11 +3,14 @@ package tests
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -209,5 +212,46 @@ func TestShipFaults(t *testing.T) {
 	}
 	if _, keys := fetchShipped(t, st); len(keys) != 2 {
 		t.Errorf("objects %q, want 2", keys)
+	}
+}
+
+// TestShipToNotAStore: a ship_endpoint that is not an S3 store but answers
+// 200 to anything (a typo reaching a web server or a load balancer's health
+// page) stores nothing: the files stay pending, parked with a refusal that
+// says so, and ship_delete_after deletes none of them (an outside
+// tester's finding: they were taken as shipped and deleted).
+func TestShipToNotAStore(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int64
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer fake.Close()
+	dir := tempDir(t)
+	d := startDaemon(t, writeConfig(t, dir, shipConf(fake.URL, "")), "AWS_ACCESS_KEY_ID=k", "AWS_SECRET_ACCESS_KEY=s", "AWS_REGION=us-east-1")
+	d.postText(t, "access", "a record the store must hold before it is deleted")
+	rolled := d.roll(t, "access")
+	s := d.waitShip(t, 30*time.Second, func(s *ctl.ShipStatus) string {
+		if s.ParkedFiles != 1 || s.Failures["refused"] == 0 {
+			return "the file is not parked as refused"
+		}
+		return ""
+	})
+	if s.ShippedFiles != 0 || !strings.Contains(s.LastFailure, "without an ETag") {
+		t.Errorf("status %+v: want nothing shipped and the missing ETag said", s)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if got := present(rolled); len(got) != 1 {
+		t.Errorf("the rolled file is gone: %q", rolled)
+	}
+	for _, p := range rolled {
+		if ls := d.deletionLines(p, ""); len(ls) > 0 {
+			t.Errorf("deleted: %q", ls)
+		}
+	}
+	if hits.Load() == 0 {
+		t.Error("the endpoint was never asked")
 	}
 }
