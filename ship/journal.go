@@ -88,6 +88,12 @@ func linked(fi fs.FileInfo) bool {
 	return !ok || st.Nlink > 0
 }
 
+// atPath reports whether fi (an open journal's) is the file at path.
+func atPath(fi fs.FileInfo, path string) bool {
+	at, err := os.Stat(path)
+	return err == nil && os.SameFile(fi, at)
+}
+
 // loadJournal reads the journal at path: the records by file name, and
 // the number of lines skipped (not understood). A missing file is an empty
 // journal.
@@ -217,7 +223,10 @@ func compactJournal(path string, recs map[string]record, keep func(name string) 
 // stays a line of its own, skipped, and the record is not glued to it.
 func (j *journal) appendLine(s string) error {
 	if j.f != nil {
-		if fi, err := j.f.Stat(); err == nil && !linked(fi) {
+		// Removed, or no longer at its path (its folder moved away and
+		// made again: the records of the files rolled here from now on
+		// belong in the journal of this folder).
+		if fi, err := j.f.Stat(); err == nil && (!linked(fi) || !atPath(fi, j.path)) {
 			j.f.Close()
 			j.f = nil
 			j.removed = true

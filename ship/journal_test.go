@@ -131,13 +131,55 @@ func TestJournalTornAndRemoved(t *testing.T) {
 		os.Remove(j)
 		m.Rolled(all[1].Path)
 		synctest.Wait()
-		if logs.Count("hand-on journal was removed while in use") != 1 {
+		if logs.Count("hand-on journal was removed or moved away while in use") != 1 {
 			t.Errorf("removal not reported: %q", logs.Messages())
 		}
 		m.Close()
 		got, _ = os.ReadFile(j)
 		if !strings.Contains(string(got), "ship "+all[1].Name+" ") {
 			t.Errorf("journal made again holds %q, want %s's record", got, all[1].Name)
+		}
+	})
+}
+
+// TestJournalFolderMoved: a log folder moved away (and made again at its
+// path) while the manager runs takes its journal along; the next record is
+// appended to a journal made again at the path, not to the moved one, so a
+// restart knows the steps done for the files rolled there since (an
+// outside tester's finding: their hooks ran again).
+func TestJournalFolderMoved(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		root := t.TempDir()
+		dir := filepath.Join(root, "logs")
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		first := files(t, dir, "a.log", 1)
+		st, logs := newFakeStore(), &logtest.Recorder{}
+		// The second file, rolled after the move, at the same path.
+		later := item("a.log", "a.log.web01.h02.old", 2)
+		later.Path = filepath.Join(dir, later.Name)
+		m := newTestKnown(t, dir, st, logs, first, append(first, later))
+		m.Start()
+		synctest.Wait()
+		if err := os.Rename(dir, filepath.Join(root, "logs.old")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(later.Path, []byte("later\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m.Rolled(later.Path)
+		synctest.Wait()
+		m.Close()
+		got, _ := os.ReadFile(filepath.Join(dir, JournalName))
+		if !strings.Contains(string(got), "ship "+later.Name+" ") {
+			t.Errorf("the journal at the folder's path holds %q, want %s's record", got, later.Name)
+		}
+		if logs.Count("removed or moved away while in use") != 1 {
+			t.Errorf("the move not reported: %q", logs.Messages())
 		}
 	})
 }

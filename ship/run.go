@@ -246,7 +246,7 @@ func (m *Manager) succeeded(r result, sk streakKey) {
 	err := m.jr.appendLine(line(r.id.step, r.id.name, r.res.Key))
 	if m.jr.removed {
 		m.jr.removed = false
-		m.log.Error("the hand-on journal was removed while in use: made again; the steps it recorded will be done again after a restart", "path", m.jr.path)
+		m.log.Error("the hand-on journal was removed or moved away while in use: made again at its path; the steps it recorded will be done again after a restart", "path", m.jr.path)
 	}
 	switch {
 	case err != nil:
