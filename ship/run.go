@@ -160,7 +160,11 @@ func (m *Manager) work(id taskID, it Item, l Log, host string, up *uploader) {
 		if it.Host != "" {
 			host = it.Host
 		}
-		key, err := Key(l.Ship.Prefix, host, it.Log, it.Name, it.End)
+		end := it.KeyEnd // the same key whatever the zone (space.File)
+		if end.IsZero() {
+			end = it.End
+		}
+		key, err := Key(l.Ship.Prefix, host, it.Log, it.Name, end)
 		if err != nil {
 			r.err = &Failure{Kind: KindRefused, Err: err}
 			return

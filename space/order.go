@@ -202,6 +202,10 @@ func rolledFile(name string, mtime, ctime time.Time, size int64, actives []strin
 		return File{}, false
 	}
 	start, end := nameTimes(r.Start, r.End, mtime, ctime, loc)
+	keyEnd := r.End
+	if _, ok := writtenOffset(r.End, mtime, loc); ok {
+		keyEnd = mtime.Truncate(time.Second).UTC()
+	}
 	return File{
 		Name:        name,
 		Compression: r.Compression,
@@ -210,6 +214,7 @@ func rolledFile(name string, mtime, ctime time.Time, size int64, actives []strin
 		Start:       start,
 		End:         end,
 		At:          OrderKey(r.End, mtime, ctime, loc),
+		KeyEnd:      keyEnd,
 		Seq:         r.Seq,
 		ModTime:     mtime,
 		Size:        size,

@@ -243,3 +243,41 @@ func TestHostlessNamesBelongToTheirLog(t *testing.T) {
 		t.Errorf("plan %v: want access.log's file first (min_count 1), then diags.log's oldest", []string{plan[0].Name, plan[1].Name, plan[2].Name})
 	}
 }
+
+// TestKeyEndSameInEveryZone: KeyEnd, which dates a shipped object's key,
+// is the same instant whatever zone reads the name: the modification time
+// where it is END (the daemon's own files), else the name's END wall time
+// as UTC (a file copied in without its times) — an outside tester's
+// finding: such a file got a second key after a restart under another TZ.
+func TestKeyEndSameInEveryZone(t *testing.T) {
+	name := "access.log.otherhost.20261201.23h00m00s-20261201.23h30m00s.old"
+	wall := time.Date(2026, 12, 1, 23, 30, 0, 0, time.UTC)
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip("no tzdata:", err)
+	}
+	kat, err := time.LoadLocation("Asia/Kathmandu")
+	if err != nil {
+		t.Skip("no tzdata:", err)
+	}
+	copied := time.Date(2026, 12, 6, 10, 17, 3, 0, time.UTC) // cp without -p
+	own := time.Date(2026, 12, 1, 23, 30, 0, 0, ny)         // the END instant a host in New York wrote
+	for _, tc := range []struct {
+		what  string
+		mtime time.Time
+		want  time.Time
+	}{
+		{"copied without its times", copied, wall},
+		{"its modification time is END", own, own},
+	} {
+		for _, loc := range []*time.Location{time.UTC, ny, kat} {
+			f, ok := rolledFile(name, tc.mtime, tc.mtime, 5, []string{"access.log"}, "web01", loc)
+			if !ok {
+				t.Fatalf("%s: not a rolled name", name)
+			}
+			if !f.KeyEnd.Equal(tc.want) {
+				t.Errorf("%s, read in %s: KeyEnd %v, want %v", tc.what, loc, f.KeyEnd, tc.want)
+			}
+		}
+	}
+}

@@ -31,6 +31,13 @@ type File struct {
 	Start, End time.Time
 	// At is the instant that orders the files, oldest first: see OrderKey.
 	At time.Time
+	// KeyEnd is END as an instant that does not depend on the zone the
+	// reader runs in: the modification time where it is END (see
+	// OrderKey: the daemon's own files, and copies that kept their
+	// times), else the name's END wall time taken as UTC. A shipped
+	// object's key is dated by it, so that a file gets the same key after
+	// a restart under another TZ.
+	KeyEnd time.Time
 	// Seq is the collision number (.1, .2, …) from the rolled name.
 	Seq int
 	// ModTime is the file's modification time.
