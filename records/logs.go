@@ -246,6 +246,11 @@ func elementPositions(src string, n int) []map[string]toml.Position {
 // file named so would be listed, processed and deleted as a rolled file.
 var rolledSuffixes = []string{".old", ".old.gz", ".old.zst"}
 
+// CheckFilename returns what is wrong with s as a [[logs]] filename, and so
+// as the name of a log: "" when nothing is. logrollctl pipe uses it to
+// refuse at once a log no configuration can declare.
+func CheckFilename(s string) string { return checkFilename(s) }
+
 func checkFilename(s string) string {
 	if s == "" {
 		return "must not be empty"

@@ -298,3 +298,17 @@ func TestPipeStderrClosed(t *testing.T) {
 		t.Errorf("access.log holds %q", got)
 	}
 }
+
+// TestPipeNameNoConfigCanDeclare: logrollctl pipe refuses at once, with exit
+// 2, a log no configuration can declare (a rolled file's suffix, Traffic
+// Server's stdout), instead of waiting for ever for a reload that would
+// declare it; a name that could be declared later is waited for as before.
+func TestPipeNameNoConfigCanDeclare(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"access.old", "access.log.old", "stdout", "stderr"} {
+		r := runCtl(t, "-socket", filepath.Join(tempDir(t), "none.sock"), "pipe", name)
+		if r.code != 2 || !strings.Contains(r.stderr, "no configuration can declare that log") {
+			t.Errorf("pipe %s: %v, want exit 2 and why", name, r)
+		}
+	}
+}

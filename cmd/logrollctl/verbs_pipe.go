@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"syscall"
 
+	"github.com/logroll/logroll/records"
+
 	"github.com/logroll/logroll/ctl"
 )
 
@@ -29,6 +31,10 @@ func pipe(e *env, args []string) error {
 	log := args[0]
 	if !logName.MatchString(log) {
 		return usagef("pipe: %q is not a log name (letters, digits, '.', '_' and '-', not starting with a dot)", log)
+	}
+	if p := records.CheckFilename(log); p != "" {
+		// Waiting for a reload that declares it would wait for ever.
+		return usagef("pipe: %q %s: no configuration can declare that log", log, p)
 	}
 	ctx, stop := signal.NotifyContext(e.ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
