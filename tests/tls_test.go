@@ -502,6 +502,18 @@ func TestTLSRefusedAtStart(t *testing.T) {
 			t.Errorf("config check of an expired certificate and a junk client CA: %v\nwant exit 1 and %q", r, want)
 		}
 	}
+	// A client CA file that cannot be read does not hide the certificate's
+	// problem: both are said at once.
+	missing := filepath.Join(dir, "no-ca.pem")
+	sub = filepath.Join(dir, "expired-and-missing-ca")
+	os.MkdirAll(sub, 0o755)
+	cfg = writeConfig(t, sub, tlsConfText(sub, oldCert, oldKey, good, fmt.Sprintf("tls_client_ca_file = %q\n", missing)))
+	r = runCtl(t, "config", "check", cfg)
+	for _, want := range []string{"proxy.config.ingest.tls_cert_file: " + oldCert + ": the certificate (CN=old) expired on", "proxy.config.ingest.tls_client_ca_file: open " + missing} {
+		if r.code != 1 || !strings.Contains(r.stderr, want) {
+			t.Errorf("config check of an expired certificate and a missing client CA: %v\nwant exit 1 and %q", r, want)
+		}
+	}
 }
 
 // TestTLSSlowloris opens 300 connections to the TLS port that never finish

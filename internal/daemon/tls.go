@@ -73,9 +73,8 @@ func securityChanges(old, sec *security) []records.Change {
 func loadSecurity(cfg *records.Config, now time.Time) (*security, []string, error) {
 	sec := &security{}
 	files, problems := readTLSFiles(cfg)
-	if len(problems) == 0 {
-		problems = loadTLS(cfg, now, sec, files)
-	}
+	// The files that could be read are checked too: every problem at once.
+	problems = append(problems, loadTLS(cfg, now, sec, files)...)
 	warns, ce := loadTokens(cfg, sec)
 	if ce != nil {
 		problems = append(problems, ce)
@@ -102,6 +101,7 @@ func readTLSFiles(cfg *records.Config) (map[string][]byte, []*ConfigError) {
 			data, err := records.ReadFile(f)
 			if err != nil {
 				problems = append(problems, &ConfigError{Where: cfg.Where(rec), Record: rec, Err: err})
+				continue
 			}
 			files[rec] = data
 		}
@@ -110,7 +110,9 @@ func readTLSFiles(cfg *records.Config) (map[string][]byte, []*ConfigError) {
 }
 
 // loadTLS makes sec's TLS configuration of the files readTLSFiles read,
-// and reports the certificate's and the client CA's problems together.
+// and reports the certificate's and the client CA's problems together. A
+// file that could not be read (not in files) is not checked again: its
+// problem is readTLSFiles'; the others are.
 func loadTLS(cfg *records.Config, now time.Time, sec *security, files map[string][]byte) []*ConfigError {
 	certFile := cfg.Str(records.TLSCertFile)
 	if certFile == "" {
@@ -121,8 +123,8 @@ func loadTLS(cfg *records.Config, now time.Time, sec *security, files map[string
 		problems = append(problems, &ConfigError{Where: cfg.Where(rec), Record: rec, Err: err})
 	}
 	var pool *x509.CertPool
-	if caFile := cfg.Str(records.TLSClientCAFile); caFile != "" {
-		data := files[records.TLSClientCAFile]
+	if data, ok := files[records.TLSClientCAFile]; ok {
+		caFile := cfg.Str(records.TLSClientCAFile)
 		pool = x509.NewCertPool()
 		if pool.AppendCertsFromPEM(data) {
 			sum := sha256.Sum256(data)
@@ -132,6 +134,11 @@ func loadTLS(cfg *records.Config, now time.Time, sec *security, files map[string
 		}
 	}
 	keyFile := cfg.Str(records.TLSKeyFile)
+	_, certRead := files[records.TLSCertFile]
+	_, keyRead := files[records.TLSKeyFile]
+	if !certRead || !keyRead {
+		return problems
+	}
 	// Files that hold no PEM block of their kind are each said at their own
 	// record, both at once; the pair's own checks (a key that does not
 	// match) come after.
