@@ -99,7 +99,7 @@ func newCollator(cfg Config, opts Options, fsys fsOps) (*Collator, error) {
 	m := map[string]*logFile{}
 	c.logs.Store(&m)
 	if _, err := c.makeRolledDirs(ncfg.Logs); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("logging: %w", err)
 	}
 	opened, err := c.openLogs(ncfg.Logs)
 	if err != nil {
@@ -149,7 +149,7 @@ func (c *Collator) makeRolledDirs(lcs []LogConfig) ([]string, error) {
 	for _, d := range rolledDirs(c.dir, lcs)[1:] {
 		if err := CheckRolledDir(c.dir, d); err != nil {
 			undo()
-			return nil, fmt.Errorf("logging: %w", err)
+			return nil, err
 		}
 		var missing []string
 		for p := d; !exists(p); p = filepath.Dir(p) {
@@ -157,7 +157,7 @@ func (c *Collator) makeRolledDirs(lcs []LogConfig) ([]string, error) {
 		}
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			undo()
-			return nil, fmt.Errorf("logging: create rolled folder %s: %w", d, err)
+			return nil, fmt.Errorf("create rolled folder %s: %w", d, err)
 		}
 		slices.Reverse(missing)
 		created = append(created, missing...)

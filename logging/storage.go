@@ -166,7 +166,11 @@ func CheckRolledDir(dir, rolled string) error {
 		}
 		return fail("cannot be created: %s is %s, not a folder", at, what)
 	}
-	if err := unix.Faccessat(unix.AT_FDCWD, at, unix.W_OK|unix.X_OK, unix.AT_EACCESS); err != nil {
+	// access(2) itself, not AT_EACCESS: x/sys emulates that flag from the
+	// mode bits when the kernel lacks faccessat2, which grants root
+	// everything, an immutable folder included (the daemon is not setuid:
+	// its real and effective ids are one).
+	if err := unix.Faccessat(unix.AT_FDCWD, at, unix.W_OK|unix.X_OK, 0); err != nil {
 		if at == rolled {
 			return fail("not writable by this process: %v", err)
 		}

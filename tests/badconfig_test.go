@@ -3,6 +3,7 @@ package tests
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -426,5 +427,35 @@ func TestConfigCheckAgreesWithStart(t *testing.T) {
 			}
 			startDaemon(t, path).postText(t, "access", "runs now")
 		})
+	}
+}
+
+// TestReloadRolledDirUnderImmutableFolder: a reload naming a rolled folder
+// that cannot be created (the log folder made immutable, which root's
+// permission bits do not show) is refused at the value's FILE:LINE:COL by
+// the reload's checks, and nothing changes; it used to pass them and fail
+// while applying, without a place.
+func TestReloadRolledDirUnderImmutableFolder(t *testing.T) {
+	needRoot(t, "chattr +i")
+	t.Parallel()
+	dir := tempDir(t)
+	d := startDaemon(t, writeConfig(t, dir, conf{}.toml()))
+	if out, err := exec.Command("chattr", "+i", d.logs).CombinedOutput(); err != nil {
+		t.Skipf("chattr +i %s: %v %s (a filesystem without the flag)", d.logs, err, out)
+	}
+	t.Cleanup(func() { exec.Command("chattr", "-i", d.logs).Run() })
+	writeConfig(t, dir, conf{Extra: "rolled_dir = \"newarchive\"\n"}.toml())
+	r := d.tryCtl(t, "config", "reload")
+	want := "proxy.config.log.rolled_dir: unusable rolled folder " + filepath.Join(d.logs, "newarchive") + ": cannot be created: " + d.logs + " is not writable"
+	if r.code != 1 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, d.config+":") {
+		t.Errorf("reload: %v\nwant exit 1 and %q at %s:LINE:COL", r, want, d.config)
+	}
+	if got := d.configValues(t, "proxy.config.log.rolled_dir"); got["proxy.config.log.rolled_dir"] != `""` {
+		t.Errorf("rolled_dir after the refused reload: %v, want the running \"\"", got)
+	}
+	exec.Command("chattr", "-i", d.logs).Run()
+	d.postText(t, "access", "still logging")
+	if got := d.roll(t, "access"); len(got) != 1 || filepath.Dir(got[0]) != d.logs {
+		t.Errorf("rolled %q, want one file in the log folder (the running rolled_dir)", got)
 	}
 }

@@ -131,7 +131,7 @@ func (d *Daemon) apply(trigger string, cfg *records.Config, warnings []records.W
 		return d.refuse(res, fmt.Errorf("apply hand-on settings: %w", err))
 	}
 	if err := d.coll.Apply(collatorConfig(running)); err != nil {
-		return d.refuse(res, fmt.Errorf("apply: %w", err))
+		return d.refuse(res, err) // "logging: apply: …"
 	}
 	// The ship manager before the space manager: the holds of the new
 	// configuration count from the space manager's next step.
