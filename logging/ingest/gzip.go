@@ -3,6 +3,7 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -48,13 +49,23 @@ func (e *TooLargeError) Error() string {
 }
 
 // CorruptError reports a gzip body that is not a valid gzip stream: bad
-// header, bad deflate data, bad checksum, or a stream cut short (HTTP 400).
+// header, bad deflate data, bad checksum, or a stream cut short (HTTP 400),
+// and where it was found.
 type CorruptError struct {
 	Err error // what the gzip reader found
+	// Read is how many bytes of the compressed body the reader had taken
+	// when it found the fault (the decompressor reads a few bytes ahead:
+	// the fault is at most that many bytes before), and Out how many
+	// bytes it had decompressed.
+	Read, Out int64
 }
 
-// Error implements error.
-func (e *CorruptError) Error() string { return "corrupt gzip body: " + e.Err.Error() }
+// Error implements error: "corrupt gzip body: WHAT (at compressed byte
+// READ, after OUT bytes decompressed)".
+func (e *CorruptError) Error() string {
+	return "corrupt gzip body: " + e.Err.Error() + " (at compressed byte " + strconv.FormatInt(e.Read, 10) +
+		", after " + strconv.FormatInt(e.Out, 10) + " bytes decompressed)"
+}
 
 // Unwrap returns the underlying error.
 func (e *CorruptError) Unwrap() error { return e.Err }
@@ -124,10 +135,14 @@ func decompress(r io.Reader, limit int64, dst *bytes.Buffer, h *hold) error {
 	if _, ok := err.(*TooLargeError); ok || err == errNoMemory {
 		return err
 	}
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return &CorruptError{Err: io.ErrUnexpectedEOF}
+	read := g.src.n - int64(g.br.Buffered())
+	if errors.Is(err, gzip.ErrHeader) {
+		read = g.member // a header is read whole before it is checked
 	}
-	return &CorruptError{Err: err}
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return &CorruptError{Err: io.ErrUnexpectedEOF, Read: read, Out: g.out}
+	}
+	return &CorruptError{Err: err, Read: read, Out: g.out}
 }
 
 // gzState is a pooled decompressor: the gzip reader and its input buffer.
@@ -135,13 +150,16 @@ type gzState struct {
 	src srcReader
 	br  *bufio.Reader
 	zr  *gzip.Reader
+	out int64 // bytes decompressed
+	// member is where the member being read began in the compressed body.
+	member int64
 }
 
 var gzPool = sync.Pool{New: func() any { return &gzState{br: bufio.NewReaderSize(nil, 16<<10)} }}
 
 // release drops the references to the request and returns g to the pool.
 func (g *gzState) release() {
-	g.src = srcReader{}
+	g.src, g.out, g.member = srcReader{}, 0, 0
 	g.br.Reset(nil)
 	gzPool.Put(g)
 }
@@ -155,6 +173,7 @@ func (g *gzState) release() {
 func (g *gzState) Read(p []byte) (int, error) {
 	for {
 		n, err := g.zr.Read(p)
+		g.out += int64(n)
 		if err != io.EOF || n > 0 {
 			if err == io.EOF {
 				err = nil // the end of the member; the next call looks further
@@ -164,6 +183,7 @@ func (g *gzState) Read(p []byte) (int, error) {
 		if _, err := g.br.Peek(1); err != nil {
 			return 0, err // io.EOF: the body ends after a whole member
 		}
+		g.member = g.src.n - int64(g.br.Buffered())
 		if err := g.zr.Reset(g.br); err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
@@ -179,10 +199,12 @@ func (g *gzState) Read(p []byte) (int, error) {
 type srcReader struct {
 	r   io.Reader
 	err error
+	n   int64 // bytes read
 }
 
 func (s *srcReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
+	s.n += int64(n)
 	if err != nil && err != io.EOF && s.err == nil {
 		s.err = err
 	}

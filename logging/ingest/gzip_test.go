@@ -112,11 +112,11 @@ func TestDecompress(t *testing.T) {
 		{name: "one over the limit", in: bytes.NewReader(z), limit: 99999, err: "body too large: more than 99999 bytes"},
 		{name: "limit zero, empty body", in: bytes.NewReader(gzipped(t, nil)), limit: 0, want: []byte{}},
 		{name: "two members", in: io.MultiReader(bytes.NewReader(gzipped(t, []byte("a\n"))), bytes.NewReader(gzipped(t, []byte("b\n")))), limit: 10, want: []byte("a\nb\n")},
-		{name: "not gzip", in: strings.NewReader("plain text, not gzip"), limit: 1 << 20, err: "corrupt gzip body: gzip: invalid header"},
-		{name: "empty", in: strings.NewReader(""), limit: 1 << 20, err: "corrupt gzip body: unexpected EOF"},
-		{name: "truncated", in: bytes.NewReader(z[:len(z)/2]), limit: 1 << 20, err: "corrupt gzip body: unexpected EOF"},
-		{name: "bad checksum", in: bytes.NewReader(badCRC), limit: 1 << 20, err: "corrupt gzip body: gzip: invalid checksum"},
-		{name: "garbage after member", in: bytes.NewReader(append(append([]byte(nil), z...), "junk after the member"...)), limit: 1 << 20, err: "corrupt gzip body: gzip: invalid header"},
+		{name: "not gzip", in: strings.NewReader("plain text, not gzip"), limit: 1 << 20, err: "corrupt gzip body: gzip: invalid header (at compressed byte 0, after 0 bytes decompressed)"},
+		{name: "empty", in: strings.NewReader(""), limit: 1 << 20, err: "corrupt gzip body: unexpected EOF (at compressed byte 0, after 0 bytes decompressed)"},
+		{name: "truncated", in: bytes.NewReader(z[:len(z)/2]), limit: 1 << 20, err: "corrupt gzip body: unexpected EOF (at compressed byte 161, after 44138 bytes decompressed)"},
+		{name: "bad checksum", in: bytes.NewReader(badCRC), limit: 1 << 20, err: "corrupt gzip body: gzip: invalid checksum (at compressed byte 322, after 100000 bytes decompressed)"},
+		{name: "garbage after member", in: bytes.NewReader(append(append([]byte(nil), z...), "junk after the member"...)), limit: 1 << 20, err: "corrupt gzip body: gzip: invalid header (at compressed byte 322, after 100000 bytes decompressed)"},
 		{name: "reader fails", in: &failReader{data: z[:len(z)/2], err: errReset}, limit: 1 << 20, err: "read body: connection reset by peer"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
