@@ -100,5 +100,5 @@ func heldWhy(why string, files, bytes int64) string {
 	if files == 0 || why == "" {
 		return why
 	}
-	return fmt.Sprintf("%s; %d rolled files (%s) are not yet handed on and are kept (ship_before_delete = 1): logging resumes as they ship", why, files, mib(bytes))
+	return fmt.Sprintf("%s; %d rolled files (%s) are not yet handed on and are kept (ship_before_delete = 1): logging resumes as they are handed on (shipped, on_roll_command exited 0; the last failure is in logrollctl status, ship section)", why, files, mib(bytes))
 }
