@@ -248,7 +248,7 @@ func (sc *scanner) array(i int) int {
 		}
 		if s[i] != '{' {
 			if kind := kindOf(s[i]); kind != "" {
-				return sc.fail(i, "array element "+strconv.Itoa(n)+" is "+kind+", not an object")
+				return sc.fail(i, "array element "+strconv.Itoa(n+1)+" (counting from 1) is "+kind+", not an object")
 			}
 			return sc.fail(i, "invalid "+charDesc(s[i])+" looking for beginning of value")
 		}

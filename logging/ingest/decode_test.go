@@ -190,9 +190,9 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "top-level number", body: ` 12`, err: "line 1, byte 1: top-level value is a number: want a JSON object or an array of objects"},
 		{name: "top-level garbage", body: `x`, err: "line 1, byte 0: invalid character 'x' looking for beginning of value"},
 		{name: "BOM", body: "\xef\xbb\xbf{}", err: "line 1, byte 0: invalid byte 0xef looking for beginning of value"},
-		{name: "array containing a number", body: `[{"a":1}, 2]`, err: "line 1, byte 10: array element 1 is a number, not an object"},
-		{name: "array containing an array", body: `[[]]`, err: "line 1, byte 1: array element 0 is an array, not an object"},
-		{name: "array containing null", body: `[null]`, err: "line 1, byte 1: array element 0 is null, not an object"},
+		{name: "array containing a number", body: `[{"a":1}, 2]`, err: "line 1, byte 10: array element 2 (counting from 1) is a number, not an object"},
+		{name: "array containing an array", body: `[[]]`, err: "line 1, byte 1: array element 1 (counting from 1) is an array, not an object"},
+		{name: "array containing null", body: `[null]`, err: "line 1, byte 1: array element 1 (counting from 1) is null, not an object"},
 		{name: "array containing garbage", body: `[{},x]`, err: "line 1, byte 4: invalid character 'x' looking for beginning of value"},
 
 		// Truncated.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -136,15 +137,42 @@ func (s *Server) serveLogs(w http.ResponseWriter, r *http.Request, name string, 
 		s.refuse(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path+": use POST", active)
 		return
 	}
-	f, err := formatOf(r.Header.Get("Content-Type"))
+	ct, err := oneHeader(r.Header, "Content-Type", true)
+	var f Format
 	if err == nil {
-		var enc Encoding
-		if enc, err = EncodingFor(r.Header.Get("Content-Encoding")); err == nil {
-			s.serveBody(w, r, active, f, enc, public)
-			return
+		f, err = formatOf(ct)
+	}
+	if err == nil {
+		var ce string
+		if ce, err = oneHeader(r.Header, "Content-Encoding", false); err == nil {
+			var enc Encoding
+			if enc, err = EncodingFor(ce); err == nil {
+				s.serveBody(w, r, active, f, enc, public)
+				return
+			}
 		}
 	}
 	s.refuse(w, r, http.StatusUnsupportedMediaType, err.Error(), active)
+}
+
+// oneHeader returns the value of the header name, which a request may send
+// once at most: two values (two lines, which net/http keeps apart) would
+// leave the body's type or coding to a guess, so they are an
+// *UnsupportedError (415) — unless they are the same and sameOK (a
+// Content-Type repeated; a Content-Encoding repeated is a coding applied
+// twice, RFC 9110 §8.4, which is refused like a list).
+func oneHeader(h http.Header, name string, sameOK bool) (string, error) {
+	vs := h[name]
+	for _, v := range vs[min(1, len(vs)):] {
+		if v != vs[0] || !sameOK {
+			return "", &UnsupportedError{What: strings.ReplaceAll(strings.ToLower(name), "-", " "), Value: strings.Join(vs, ", "),
+				Reason: "sent " + strconv.Itoa(len(vs)) + " times: send one"}
+		}
+	}
+	if len(vs) == 0 {
+		return "", nil
+	}
+	return vs[0], nil
 }
 
 // serveBody reads, decodes and writes the body of a valid POST to log.

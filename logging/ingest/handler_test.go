@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -287,6 +288,42 @@ func TestServeLogs(t *testing.T) {
 			}
 			if st.InFlight != 0 {
 				t.Errorf("Stats().InFlight = %d after the answer", st.InFlight)
+			}
+		})
+	}
+}
+
+// TestRepeatedHeaders: a Content-Type sent twice with different values, or
+// a Content-Encoding sent twice, leaves the body's type or coding to a
+// guess: 415, nothing written; the same Content-Type twice is one.
+func TestRepeatedHeaders(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		header http.Header
+		status int
+		msg    string
+	}{
+		{"two content types", http.Header{"Content-Type": {"text/plain", "application/json"}}, 415, `unsupported content type "text/plain, application/json": sent 2 times: send one`},
+		{"the same content type twice", http.Header{"Content-Type": {"text/plain", "text/plain"}}, 200, ""},
+		{"gzip twice", http.Header{"Content-Encoding": {"gzip", "gzip"}}, 415, `unsupported content encoding "gzip, gzip": sent 2 times: send one`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fw := &fakeWriter{}
+			s := NewServer(fw, ServerConfig{})
+			req := post("/v1/logs/access", []byte("a line\n"))
+			maps.Copy(req.Header, tc.header)
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, req)
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
+			}
+			if tc.status != 200 {
+				if msg := errorOf(t, rec); msg != tc.msg {
+					t.Errorf("message %q, want %q", msg, tc.msg)
+				}
+				if n := len(fw.written()); n != 0 {
+					t.Errorf("%d Write calls after a refusal", n)
+				}
 			}
 		})
 	}
