@@ -143,13 +143,17 @@ func ParseTokens(data []byte, file string, declared func(string) bool) (*Tokens,
 			continue
 		}
 		ok := true
+		col := cols[2] // of each name in the list
 		for _, l := range strings.Split(fields[2], ",") {
 			_, nameErr := checkName(l)
 			switch {
 			case l == "*":
 				t.All = true
+			case l == "":
+				fail(line, col, "an empty log name in the list (a ',' too many?)")
+				ok = false
 			case nameErr != nil:
-				fail(line, cols[2], "log %q is not a log name (letters, digits, '.', '_' and '-')", l)
+				fail(line, col, "log %q is not a log name (letters, digits, '.', '_' and '-')", l)
 				ok = false
 			default:
 				active := activeName(l)
@@ -157,9 +161,10 @@ func ParseTokens(data []byte, file string, declared func(string) bool) (*Tokens,
 					t.Logs = append(t.Logs, active)
 				}
 				if declared != nil && !declared(l) {
-					warns = append(warns, fmt.Sprintf("%s:%d:%d: token %q allows log %q, which is not declared in [[logs]]", file, line, cols[2], t.Name, l))
+					warns = append(warns, fmt.Sprintf("%s:%d:%d: token %q allows log %q, which is not declared in [[logs]]", file, line, col, t.Name, l))
 				}
 			}
+			col += len(l) + 1
 		}
 		if t.All {
 			t.Logs = nil

@@ -22,7 +22,7 @@ func TestParseTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(warns) != 1 || warns[0] != `tokens:3:73: token "web01" allows log "errors.log", which is not declared in [[logs]]` {
+	if len(warns) != 1 || warns[0] != `tokens:3:80: token "web01" allows log "errors.log", which is not declared in [[logs]]` {
 		t.Errorf("warnings %q", warns)
 	}
 	tok := ts.Authenticate("s3cret")
@@ -52,7 +52,8 @@ func TestParseTokens(t *testing.T) {
 		{"a/b " + h + " access\n", `f:1:1: token name "a/b" holds '/': use letters, digits, '.', '_', '-' and '@'`},
 		{"a 1234 access\n", `f:1:3: "1234" is not a SHA-256 (64 hexadecimal digits): store the hash of the token, e.g. printf %s "$TOKEN" | sha256sum`},
 		{"a " + h + " ../x\n", `f:1:68: log "../x" is not a log name (letters, digits, '.', '_' and '-')`},
-		{"a " + h + " access,\n", `f:1:68: log "" is not a log name (letters, digits, '.', '_' and '-')`},
+		{"a " + h + " access,\n", `f:1:75: an empty log name in the list (a ',' too many?)`},
+		{"a " + h + " access,../x\n", `f:1:75: log "../x" is not a log name (letters, digits, '.', '_' and '-')`},
 		{"a " + h + " access root\n", `f:1:75: unknown field "root": the fourth field may only be "admin"`},
 		{"a " + h + " access\na " + sum("y") + " access\n", `f:2:1: token name "a" is already used on line 1`},
 		{"a " + h + " access\nb " + h + " access\n", `f:2:3: the same token is already listed on line 1`},
