@@ -261,7 +261,7 @@ func TestKeyEndSameInEveryZone(t *testing.T) {
 		t.Skip("no tzdata:", err)
 	}
 	copied := time.Date(2026, 12, 6, 10, 17, 3, 0, time.UTC) // cp without -p
-	own := time.Date(2026, 12, 1, 23, 30, 0, 0, ny)         // the END instant a host in New York wrote
+	own := time.Date(2026, 12, 1, 23, 30, 0, 0, ny)          // the END instant a host in New York wrote
 	for _, tc := range []struct {
 		what  string
 		mtime time.Time
