@@ -222,6 +222,9 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, size int64, key, n
 	if err != nil {
 		return err
 	}
+	if aws.ToString(cr.UploadId) == "" {
+		return u.notAStore("CreateMultipartUpload", key, "an upload id")
+	}
 	id := cr.UploadId
 	done := false
 	defer func() {
@@ -269,8 +272,20 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, size int64, key, n
 	return err
 }
 
-// stored checks the answer of a request that stored bytes under key. An S3
-// store names what it stored with an ETag, always; one that checks
+// notAStore is the failure of an answer without what every S3 store sends
+// (what): permanent until a reload, nothing known stored.
+func (u *uploader) notAStore(op, key, what string) *Failure {
+	code := "NoETag"
+	if what != "an ETag" {
+		code = "NotS3"
+	}
+	return &Failure{Kind: KindRefused, Status: http.StatusOK, Code: code,
+		Err: fmt.Errorf("%s s3://%s/%s: answered without %s, which every S3 store sends: nothing is known stored (is ship_endpoint an S3 store?)", op, u.target.Bucket, key, what)}
+}
+
+// stored checks the answer of a request that stored bytes under key (or
+// of a HEAD that found an object). An S3 store names an object with an
+// ETag, always; one that checks
 // checksums echoes the one sent (sent, base64), and that echo must be it.
 // An answer without an ETag comes from something that is not an S3 store
 // (a typo in ship_endpoint reaching a web server or a load balancer that
@@ -278,8 +293,7 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, size int64, key, n
 // shipped, and the failure is permanent until a reload.
 func (u *uploader) stored(op, key string, etag, echoed *string, sent string) error {
 	if aws.ToString(etag) == "" {
-		return &Failure{Kind: KindRefused, Status: http.StatusOK, Code: "NoETag",
-			Err: fmt.Errorf("%s s3://%s/%s: answered without an ETag, which every S3 store sends: nothing is known stored (is ship_endpoint an S3 store?)", op, u.target.Bucket, key)}
+		return u.notAStore(op, key, "an ETag")
 	}
 	if e := aws.ToString(echoed); e != "" && sent != "" && e != sent {
 		return &Failure{Kind: KindRefused, Status: http.StatusOK, Code: "ChecksumMismatch",
@@ -308,6 +322,9 @@ func (u *uploader) head(ctx context.Context, key string, size int64, sum string)
 			return false, false, nil
 		}
 		return false, false, failure(err, "head")
+	}
+	if err := u.stored("HeadObject", key, h.ETag, nil, ""); err != nil {
+		return false, false, err // not an S3 store: found nothing, conflicts with nothing
 	}
 	return true, aws.ToInt64(h.ContentLength) == size && strings.EqualFold(h.Metadata[MetaSHA256], sum), nil
 }

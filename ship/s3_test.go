@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -257,5 +259,36 @@ func TestUploaderSlowStore(t *testing.T) {
 	}
 	if d := time.Since(start); d < 3*stall {
 		t.Logf("the upload took %v only: the test did not slow it past the stall timeout", d)
+	}
+}
+
+// TestUploaderNotAStore: an endpoint that answers 200 to anything, with no
+// ETag (a ship_endpoint typo reaching a web server), stores nothing: a
+// small file's PutObject (no ETag) and a large file's multipart upload (its
+// HEAD first, then no upload id) both fail as refused, saying so; neither
+// is taken as shipped.
+func TestUploaderNotAStore(t *testing.T) {
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer fake.Close()
+	t.Setenv("AWS_ACCESS_KEY_ID", "k")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "s")
+	u, err := newUploader(context.Background(), Target{Bucket: "b", Endpoint: fake.URL, Region: "us-east-1"}, minPartSize, 2, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.close()
+	dir := t.TempDir()
+	for _, it := range []Item{
+		realFile(t, dir, "access.log.web01.small.old", 1000, 1),
+		realFile(t, dir, "access.log.web01.large.old", int(minPartSize)+1000, 2),
+	} {
+		_, err := u.upload(context.Background(), it, "k/"+it.Name)
+		var f *Failure
+		if !errors.As(err, &f) || f.Kind != KindRefused || !strings.Contains(err.Error(), "which every S3 store sends") {
+			t.Errorf("%s (%d bytes): %v, want a refused failure: not an S3 store", it.Name, it.Size, err)
+		}
 	}
 }

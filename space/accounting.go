@@ -460,11 +460,12 @@ func (a *acct) canonical(path string) string {
 	return path
 }
 
-// aliases returns the folders counted through another path, sorted.
+// aliases returns the folders counted under another path ("B is A": B's
+// files are counted as A's), sorted.
 func (a *acct) aliases() []string {
 	out := make([]string, 0, len(a.alias))
 	for d, c := range a.alias {
-		out = append(out, d+" → "+c)
+		out = append(out, d+" is "+c)
 	}
 	slices.Sort(out)
 	return out

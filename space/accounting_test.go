@@ -377,7 +377,7 @@ func TestScanFolderThroughALink(t *testing.T) {
 		if a.base != 3003 || len(a.rolled()) != 3 || len(a.files) != 3 {
 			t.Errorf("link to %q: base %d, %d candidates, %d entries; want 3003 bytes and 3 files, each once", target, a.base, len(a.rolled()), len(a.files))
 		}
-		if got := a.aliases(); len(got) != 1 || !strings.HasPrefix(got[0], archB+" → ") {
+		if got := a.aliases(); len(got) != 1 || !strings.HasPrefix(got[0], archB+" is ") {
 			t.Errorf("aliases %q, want arch-b's", got)
 		}
 		// A new file, named through the link by a watch event.

@@ -164,7 +164,7 @@ func (m *Manager) rescan() error {
 	err := m.acct.scan()
 	m.scanDur = m.opts.Now().Sub(start)
 	if now := m.acct.aliases(); err == nil && !slices.Equal(before, now) && len(now) > 0 {
-		m.log.Warn("a counted folder is another counted folder through a link: its files are counted once, under the folder listed first",
+		m.log.Warn("a counted folder is the same folder as another counted one (a link or a bind mount made since the start or the last reload): its files are counted once, under the path configured first",
 			"folders", now)
 	}
 	if err != nil {

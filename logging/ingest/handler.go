@@ -31,7 +31,7 @@ func (s *Server) servePublic(w http.ResponseWriter, r *http.Request) { s.route(w
 func (s *Server) route(w http.ResponseWriter, r *http.Request, public bool) {
 	b := track(r)
 	s.routeGated(w, r, public)
-	linger(w, b)
+	linger(w, b, s.gate.closed)
 	untrack(r, b)
 }
 

@@ -1,7 +1,9 @@
 package ingest
 
 import (
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -92,15 +94,32 @@ func prepareLinger(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // linger reads and discards what is left of a refused request's body, within
-// lingerTime and lingerBytes (see prepareLinger). Errors end it: the
-// connection is closed next whatever happened.
-func linger(w http.ResponseWriter, b *trackedBody) {
+// lingerTime and lingerBytes (see prepareLinger), in slices of lingerSlice
+// so that a stop (stopping reports it) ends it at once: draining serves
+// nothing then, and would hold the stop for its whole drain. Errors end it:
+// the connection is closed next whatever happened.
+func linger(w http.ResponseWriter, b *trackedBody, stopping func() bool) {
 	if b == nil || !b.linger || b.eof {
 		return
 	}
 	rc := http.NewResponseController(w)
-	if rc.SetReadDeadline(time.Now().Add(lingerTime)) != nil {
-		return
+	end := time.Now().Add(lingerTime)
+	for left := int64(lingerBytes); left > 0 && !stopping(); {
+		next := time.Now().Add(lingerSlice)
+		if next.After(end) {
+			next = end
+		}
+		if !time.Now().Before(end) || rc.SetReadDeadline(next) != nil {
+			return
+		}
+		n, err := io.CopyN(io.Discard, b.ReadCloser, left)
+		left -= n
+		var ne net.Error
+		if err == nil || !errors.As(err, &ne) || !ne.Timeout() {
+			return // all of it, the end of the body, or a failure
+		}
 	}
-	_, _ = io.CopyN(io.Discard, b.ReadCloser, lingerBytes)
 }
+
+// lingerSlice is how often a drain looks whether the server stops.
+const lingerSlice = 100 * time.Millisecond

@@ -71,3 +71,50 @@ func TestRefusalReachesWholeBodyClients(t *testing.T) {
 		}
 	})
 }
+
+// TestLingerAcrossSlicesAndStop: a body that trickles in over several of
+// the drain's slices is still drained whole, and its client gets the
+// answer; a stop does not wait for a drain (it serves nothing then).
+func TestLingerAcrossSlicesAndStop(t *testing.T) {
+	s := NewServer(&fakeWriter{}, ServerConfig{MaxBodyBytes: 1 << 20})
+	base, _, stop := startServer(t, s)
+	addr := strings.TrimPrefix(base, "http://")
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	chunk := strings.Repeat("y", 64<<10)
+	fmt.Fprintf(conn, "POST /v1/logs/..%%2fx HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", 5*len(chunk))
+	for range 5 {
+		time.Sleep(3 * lingerSlice / 2)
+		if _, err := io.WriteString(conn, chunk); err != nil {
+			t.Fatalf("writing a slice of the body: %v", err)
+		}
+	}
+	conn.SetReadDeadline(time.Now().Add(lingerTime))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("answer %v, %v; want 404", resp, err)
+	}
+	resp.Body.Close()
+
+	// A client stalled in its body while the server stops.
+	stalled, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Close()
+	fmt.Fprintf(stalled, "POST /v1/logs/..%%2fx HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nabc")
+	stalled.SetReadDeadline(time.Now().Add(lingerTime))
+	if resp, err := http.ReadResponse(bufio.NewReader(stalled), nil); err != nil {
+		t.Fatalf("no answer to the stalled client: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+	start := time.Now()
+	stop()
+	if d := time.Since(start); d > lingerTime/2 {
+		t.Errorf("Shutdown took %v with a client in its drain, want well under the drain's %v", d, lingerTime)
+	}
+}
