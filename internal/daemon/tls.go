@@ -75,6 +75,7 @@ func loadSecurity(cfg *records.Config, now time.Time) (*security, []string, erro
 	files, problems := readTLSFiles(cfg)
 	// The files that could be read are checked too: every problem at once.
 	problems = append(problems, loadTLS(cfg, now, sec, files)...)
+	byPlace(problems) // the TLS records' problems in the file's order
 	warns, ce := loadTokens(cfg, sec)
 	if ce != nil {
 		problems = append(problems, ce)
