@@ -157,6 +157,32 @@ func (d *daemon) deletionLines(path, rule string) []string {
 	return out
 }
 
+// checkNotDeleted fails t for each of paths whose deletion the daemon
+// logged.
+func (d *daemon) checkNotDeleted(t *testing.T, paths []string) {
+	t.Helper()
+	for _, p := range paths {
+		if ls := d.deletionLines(p, ""); len(ls) > 0 {
+			t.Errorf("deleted: %q", ls)
+		}
+	}
+}
+
+// checkUsedIs fails t unless the space manager's used space is the bytes
+// of files (those still there) plus at most 4 KiB of active files.
+func (d *daemon) checkUsedIs(t *testing.T, files []string) {
+	t.Helper()
+	var bytes int64
+	for _, p := range files {
+		if fi, err := os.Stat(p); err == nil {
+			bytes += fi.Size()
+		}
+	}
+	if sp := d.spaceStatus(t); sp.Used > bytes+4096 || sp.Used < bytes {
+		t.Errorf("used space %d, want the rolled files' %d bytes plus the active files'", sp.Used, bytes)
+	}
+}
+
 // logCount returns the number of lines of the daemon's stderr so far that
 // contain s.
 func (d *daemon) logCount(s string) int { return len(d.logLines(s)) }

@@ -75,11 +75,7 @@ func TestOwnFilesNotTakenByAnotherLog(t *testing.T) {
 	if got := present(json); len(got) != 6 {
 		t.Errorf("the removed log's files left: %q, want all 6 (access.log's rolling_max_count is access.log's)", got)
 	}
-	for _, p := range json {
-		if ls := d.deletionLines(p, ""); len(ls) > 0 {
-			t.Errorf("the removed log's file deleted: %q", ls)
-		}
-	}
+	d.checkNotDeleted(t, json) // the removed log's files
 	// rolled lists them as the space manager splits them.
 	for _, f := range d.rolled(t) {
 		if strings.HasPrefix(filepath.Base(f.Path), "access.log.json.") && f.Log != "access.log.json" {
@@ -135,11 +131,7 @@ func TestRolledDirSymlinkCountedOnce(t *testing.T) {
 	if got := present(rolled); len(got) != 9 {
 		t.Errorf("rolled files left: %q, want all 9 (three per log)", got)
 	}
-	for _, p := range rolled {
-		if ls := d.deletionLines(p, ""); len(ls) > 0 {
-			t.Errorf("deleted: %q", ls)
-		}
-	}
+	d.checkNotDeleted(t, rolled)
 	if got := d.rolled(t); len(got) != 9 {
 		var paths []string
 		for _, f := range got {
@@ -147,15 +139,7 @@ func TestRolledDirSymlinkCountedOnce(t *testing.T) {
 		}
 		t.Errorf("rolled lists %d files, want 9: %q", len(got), paths)
 	}
-	var bytes int64
-	for _, p := range rolled {
-		if fi, err := os.Stat(p); err == nil {
-			bytes += fi.Size()
-		}
-	}
-	if sp := d.spaceStatus(t); sp.Used > bytes+4096 || sp.Used < bytes {
-		t.Errorf("used space %d, want the rolled files' %d bytes plus the active files'", sp.Used, bytes)
-	}
+	d.checkUsedIs(t, rolled)
 }
 
 // TestRolledDirLinkedWhileRunning: an operator merges one log's archive
@@ -207,20 +191,8 @@ func TestRolledDirLinkedWhileRunning(t *testing.T) {
 	if got := present(merged); len(got) != 7 {
 		t.Errorf("rolled files left: %q, want all 7", got)
 	}
-	for _, p := range append(merged, rolled...) {
-		if ls := d.deletionLines(p, ""); len(ls) > 0 {
-			t.Errorf("deleted: %q", ls)
-		}
-	}
-	var bytes int64
-	for _, p := range merged {
-		if fi, err := os.Stat(p); err == nil {
-			bytes += fi.Size()
-		}
-	}
-	if sp := d.spaceStatus(t); sp.Used > bytes+4096 || sp.Used < bytes {
-		t.Errorf("used space %d, want the rolled files' %d bytes plus the active files'", sp.Used, bytes)
-	}
+	d.checkNotDeleted(t, append(merged, rolled...))
+	d.checkUsedIs(t, merged)
 }
 
 // TestFutureENDsNotNewest: rolled files copied in with their times

@@ -246,11 +246,7 @@ func TestShipToNotAStore(t *testing.T) {
 	if got := present(rolled); len(got) != 1 {
 		t.Errorf("the rolled file is gone: %q", rolled)
 	}
-	for _, p := range rolled {
-		if ls := d.deletionLines(p, ""); len(ls) > 0 {
-			t.Errorf("deleted: %q", ls)
-		}
-	}
+	d.checkNotDeleted(t, rolled)
 	if hits.Load() == 0 {
 		t.Error("the endpoint was never asked")
 	}
