@@ -117,6 +117,7 @@ type Watcher struct {
 	tdir      string // the watched folder of the link's target; "" if none or dir
 	tbase     string // the target's name in tdir
 	followErr string // the last failure to follow the link that was logged
+	dirGone   bool   // the path's folder was removed or renamed: its watch is gone until rearm
 
 	fsw        *fsnotify.Watcher
 	deb        *debouncer
@@ -195,14 +196,38 @@ func (w *Watcher) Close() error {
 	return w.closeErr
 }
 
+// rearmEvery is how often a watcher that lost a folder (its own, renamed
+// or removed; a link target's that could not be followed) looks whether it
+// is back: no event says so, as nothing watches the folder that holds it.
+const rearmEvery = time.Second
+
 // read runs in the reader goroutine until Close.
 func (w *Watcher) read() {
 	defer close(w.readerDone)
 	events, errs := w.fsw.Events, w.fsw.Errors
+	var ticker *time.Ticker
+	defer func() {
+		if ticker != nil {
+			ticker.Stop()
+		}
+	}()
 	for events != nil || errs != nil {
+		var rearm <-chan time.Time
+		switch lost := w.dirGone || w.followErr != ""; {
+		case lost && ticker == nil:
+			ticker = time.NewTicker(rearmEvery)
+			fallthrough
+		case lost:
+			rearm = ticker.C
+		case ticker != nil:
+			ticker.Stop()
+			ticker = nil
+		}
 		select {
 		case <-w.stop:
 			return
+		case <-rearm:
+			w.rearm()
 		case ev, ok := <-events:
 			if !ok {
 				events = nil
@@ -238,8 +263,11 @@ func (w *Watcher) event(ev fsnotify.Event) {
 	gone := ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename)
 	switch {
 	case name == w.dir:
-		if gone {
-			w.log.Warn("records: config folder removed or renamed; changes are no longer watched",
+		if gone && !w.dirGone {
+			// A renamed folder keeps its watch, on the folder now elsewhere.
+			_ = w.fsw.Remove(w.dir)
+			w.dirGone = true
+			w.log.Warn("records: config folder removed or renamed; changes are watched again once a folder is back at its path",
 				"path", w.path)
 		}
 		return
@@ -259,6 +287,24 @@ func (w *Watcher) event(ev fsnotify.Event) {
 	w.log.Debug(logEvent, "path", w.path, "name", ev.Name, "op", ev.Op.String())
 	w.follow()
 	w.deb.Signal()
+}
+
+// rearm watches the path's folder again once it is back, and follows the
+// link again when that failed; then the file is read, as it may have
+// changed meanwhile (the hash keeps an unchanged one from reloading). It
+// runs in the reader goroutine, every rearmEvery while something is lost.
+func (w *Watcher) rearm() {
+	if w.dirGone {
+		if fi, err := os.Stat(w.dir); err != nil || !fi.IsDir() || w.fsw.Add(w.dir) != nil {
+			return
+		}
+		w.dirGone = false
+		w.log.Info("records: config folder back at its path; watching it again", "path", w.path)
+	}
+	w.follow()
+	if w.followErr == "" {
+		w.deb.Signal()
+	}
 }
 
 // follow resolves the path and watches the folder of a link's target (see

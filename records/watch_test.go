@@ -665,3 +665,45 @@ func TestWatchDefaultsAndClose(t *testing.T) {
 		t.Errorf("Close: %v, want nil every time", errs)
 	}
 }
+
+// TestWatchFolderRenamedAndMadeAgain: the config's folder renamed away and
+// made again at its path with a new file: the watcher watches the new
+// folder, reloads its file, and sees the saves after (an outside tester's
+// finding: it stopped watching for good).
+func TestWatchFolderRenamedAndMadeAgain(t *testing.T) {
+	h := start(t, []byte("a"), testDebounce)
+	dir := filepath.Dir(h.path)
+	if err := os.Rename(dir, dir+".old"); err != nil {
+		t.Fatal(err)
+	}
+	h.logs.waitCount(t, "records: config folder removed or renamed; changes are watched again once a folder is back at its path", 1)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, h.path, "b")
+	h.nextConfig(t, "b")
+	replace(t, h.path, "c")
+	h.nextConfig(t, "c")
+	writeFile(t, filepath.Join(dir+".old", "records.toml"), "z") // the old folder is not watched
+	h.noMore(t)
+}
+
+// TestWatchLinkTargetFolderReplaced: the folder of the link's target
+// renamed away and made again (the link dangles a moment): the new folder is
+// watched, and edits of the target there are seen.
+func TestWatchLinkTargetFolderReplaced(t *testing.T) {
+	h := startLinked(t, []byte("a"), testDebounce)
+	tdir := filepath.Dir(h.target)
+	if err := os.Rename(tdir, tdir+".old"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * testDebounce) // the event seen while the link dangles
+	if err := os.Mkdir(tdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, h.target, "b")
+	h.nextConfig(t, "b")
+	writeFile(t, h.target, "c")
+	h.nextConfig(t, "c")
+	h.noMore(t)
+}
