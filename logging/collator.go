@@ -79,6 +79,8 @@ type Collator struct {
 	flush    *flusher       // early writeback at DurabilityRoll, off the writers
 
 	total                         counters
+	retiredMu                     sync.Mutex           // guards retired
+	retired                       map[string]*counters // removed logs' counters, by name, until declared again (stats.go)
 	openFiles                     atomic.Int64
 	refusedWrites, refusedRecords atomic.Int64
 
@@ -276,6 +278,9 @@ func (c *Collator) Apply(cfg Config) error {
 	// here on it is applied. The folders it drops are remembered before
 	// any roll can go by the new storage (formerdirs.go).
 	c.rememberDropped(droppedDirs(c.dir, prev.Logs, ncfg.Logs))
+	for _, l := range opened {
+		c.revive(l)
+	}
 	c.catchUp(opened)
 	m := make(map[string]*logFile, len(ncfg.Logs))
 	for _, l := range opened {
@@ -300,6 +305,7 @@ func (c *Collator) Apply(cfg Config) error {
 		}
 		res := <-o.reply
 		<-l.done
+		c.retire(l)
 		if res.err != nil {
 			c.log.Warn("removed log: final roll or close failed", "log", name, "err", res.err)
 		}

@@ -415,6 +415,42 @@ func TestApplyRedeclaredLogNoNameTwice(t *testing.T) {
 	})
 }
 
+// TestApplyRemovedLogCounters: a removed log's counters, its final roll
+// (cause reload) included, stay in Stats().Removed; declared again, the log
+// goes on from them, so that its series never go back (an outside
+// tester's finding: /metrics lost the reload rolls and reset the counts).
+func TestApplyRemovedLogCounters(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		with := testCfg(dir, Policy{}, Policy{})
+		without := testCfg(dir, Policy{})
+		c := mustOpen(t, with)
+		write(t, c, "b.log", "A")
+		write(t, c, "b.log", "B")
+		if err := c.Apply(without); err != nil {
+			t.Fatal(err)
+		}
+		st := c.Stats()
+		if r, ok := st.Removed["b.log"]; !ok || r.Records != 2 || r.RollsReload != 1 {
+			t.Errorf("removed b.log's counters %+v (%v), want 2 records and its reload roll", r, ok)
+		}
+		if _, ok := st.Logs["b.log"]; ok {
+			t.Error("the removed log is still among the declared ones")
+		}
+		if err := c.Apply(with); err != nil {
+			t.Fatal(err)
+		}
+		write(t, c, "b.log", "C")
+		st = c.Stats()
+		if l := st.Logs["b.log"]; l.Records != 3 || l.RollsReload != 1 {
+			t.Errorf("b.log declared again: %d records, %d reload rolls; want 3 and 1, counted on", l.Records, l.RollsReload)
+		}
+		if len(st.Removed) != 0 {
+			t.Errorf("Removed %v after the log was declared again", st.Removed)
+		}
+	})
+}
+
 // TestApplyInterval: a new interval re-arms the timer from the reload on.
 func TestApplyInterval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

@@ -70,6 +70,11 @@ type Stats struct {
 	Logs map[string]LogStats
 	// Total sums every log, including logs removed since Open.
 	Total LogStats
+	// Removed holds the counters of the logs removed since Open and not
+	// declared again, by name (their final roll, cause reload, included;
+	// Size and Start are zero). A log declared again goes on from them:
+	// a log's counters never go back while the daemon runs.
+	Removed map[string]LogStats
 	// OpenFiles is the number of log files currently open.
 	OpenFiles int64
 	// RefusedWrites and RefusedRecords count Write calls (and their records)
@@ -208,5 +213,48 @@ func (c *Collator) Stats() Stats {
 		st.Logs[name] = ls
 		st.Total.Size += ls.Size
 	}
+	c.retiredMu.Lock()
+	for name, k := range c.retired {
+		if st.Removed == nil {
+			st.Removed = map[string]LogStats{}
+		}
+		st.Removed[name] = k.snapshot()
+	}
+	c.retiredMu.Unlock()
 	return st
+}
+
+// retire keeps the counters of l, a log Apply removed (its writer done),
+// for Stats and for the log if it is declared again. They are l's own:
+// a compression of its last file still counts there.
+func (c *Collator) retire(l *logFile) {
+	c.retiredMu.Lock()
+	defer c.retiredMu.Unlock()
+	if c.retired == nil {
+		c.retired = map[string]*counters{}
+	}
+	c.retired[l.name] = &l.stats
+}
+
+// revive starts l, a log declared by Apply, from the counters it had when
+// an earlier Apply removed it, if one did: sums add up, the longest pause
+// is the longer.
+func (c *Collator) revive(l *logFile) {
+	c.retiredMu.Lock()
+	old := c.retired[l.name]
+	delete(c.retired, l.name)
+	c.retiredMu.Unlock()
+	if old == nil {
+		return
+	}
+	for k := range numCounters {
+		v := old[k].Load()
+		if k == cRollPauseMaxNanos {
+			if v > l.stats[k].Load() {
+				l.stats[k].Store(v)
+			}
+			continue
+		}
+		l.stats[k].Add(v)
+	}
 }

@@ -293,3 +293,61 @@ func metricValue(ms []ctl.Metric, name string) float64 {
 	}
 	return -1
 }
+
+// TestMetricsOfRemovedLog: /metrics keeps a removed log's counters, its
+// final roll (cause reload) included, and a log declared again counts on
+// from them: the per-log series sum to the totals and never go back.
+func TestMetricsOfRemovedLog(t *testing.T) {
+	withErr := baseConfig + "\n[[logs]]\nfilename = \"error\"\n"
+	d, path, _ := start(t, withErr)
+	if code := post(t, d, "error", "a\nb\n"); code != 200 {
+		t.Fatalf("post: %d", code)
+	}
+	scrape := func() string {
+		resp, err := http.Get("http://" + d.IngestAddr() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	reload := func(text string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := d.Reload(context.Background()); err != nil || !res.OK {
+			t.Fatalf("Reload = %+v, %v", res, err)
+		}
+	}
+	reload(baseConfig)
+	body := scrape()
+	for _, want := range []string{
+		`proxy_process_log_rolls_total{cause="reload",log="error.log"} 1`,
+		`proxy_process_log_records_written_total{log="error.log"} 2`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics after the removal lacks %q", want)
+		}
+	}
+	reload(withErr)
+	if code := post(t, d, "error", "c\n"); code != 200 {
+		t.Fatalf("post: %d", code)
+	}
+	if body := scrape(); !strings.Contains(body, `proxy_process_log_records_written_total{log="error.log"} 3`) ||
+		!strings.Contains(body, `proxy_process_log_rolls_total{cause="reload",log="error.log"} 1`) {
+		t.Errorf("/metrics after the log was declared again: its counters went back:\n%s", grepLines(body, "error.log"))
+	}
+}
+
+// grepLines returns the lines of s holding sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for l := range strings.Lines(s) {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "")
+}

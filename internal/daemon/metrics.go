@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -162,6 +164,11 @@ func (d *Daemon) Metrics() []ctl.Metric {
 	for _, n := range names {
 		logStats(&s, st.Logs[n], "log", n)
 		s.add(MetricActiveBytes, float64(st.Logs[n].Size), "log", n)
+	}
+	// A removed log's counters stay, frozen: the per-log series sum to the
+	// totals, and one declared again goes on from them (never back to 0).
+	for _, n := range slices.Sorted(maps.Keys(st.Removed)) {
+		logStats(&s, st.Removed[n], "log", n)
 	}
 	s.add(MetricOpenFiles, float64(st.OpenFiles))
 	s.add(MetricCompressPending, float64(st.CompressPending))
