@@ -106,7 +106,8 @@ func (m *Manager) deleteFile(f File, rule Rule, why string, fig figures) {
 	case err != nil:
 		m.acct.markFailed(path)
 		m.deleteErrors++
-		m.log.Warn("cannot delete rolled file", "path", path, "rule", string(rule), "err", err)
+		m.log.Warn("cannot delete rolled file: it stays, out of the rules' reach until the next scan, and counts in the used space",
+			"path", path, "bytes", e.size, "log", f.Log, "rule", string(rule), "why", why, "err", err)
 	default:
 		m.acct.forget(path, false, now)
 		m.count(f.Log, rule, fi.Size())
