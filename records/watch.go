@@ -411,7 +411,7 @@ func (w *Watcher) check() {
 			// Reported once per streak; forget the hash so that whatever
 			// content comes back is reloaded and clears the error.
 			w.haveHash = false
-			w.opts.OnChange(nil, nil, fmt.Errorf("records: reload %s: %w", w.path, err))
+			w.opts.OnChange(nil, nil, fmt.Errorf("read config: %w", err)) // the path is in err, as a reload words it
 		}
 		return
 	}
