@@ -160,7 +160,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 					log.Error("stopped with errors", "err", err)
 					return 1
 				}
-				log.Info("stopped: every accepted record written")
+				log.Info("stopped: every acknowledged record written") // syslog acknowledges nothing: its losses at the stop are an error above
 				return 0
 			}
 		case err := <-d.Failed():
