@@ -59,6 +59,14 @@ func IsPending(name string) bool {
 	return kind == "raw"
 }
 
+// IsCompressTemp reports whether name, in a rolled folder, is the temporary
+// of a compression in progress (.<final>.tmp<digits>, <final> compressed):
+// transient bytes, gone when the compression ends either way.
+func IsCompressTemp(name string) bool {
+	_, kind := pendingName(name)
+	return kind == "tmp"
+}
+
 // rolledNames returns names (a folder's listing) with the hidden raw files
 // waiting for their compression or publication under their final names:
 // the names the log produced, for its rolled-name state.

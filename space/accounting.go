@@ -45,6 +45,7 @@ type entry struct {
 	active bool // the name was a configured active name: its growth is counted by Wrote
 	rolled File // the rolled file it is (rolledFile); rolled.Log is "" when it is not one
 	failed bool // its deletion failed: not a candidate until the next scan
+	temp   bool // a compression's temporary (logging.IsCompressTemp): transient
 }
 
 // isRolled reports whether e is a rolled file.
@@ -91,8 +92,12 @@ type acct struct {
 	alias map[string]string
 	procs int // goroutines of a scan; 0 means GOMAXPROCS
 
-	files      map[string]*entry // by path
-	base       int64
+	files map[string]*entry // by path
+	base  int64
+	// transient is the part of base held by compressions' temporaries:
+	// bytes that come back when each compression ends, whichever way. The
+	// figures the rules act on leave them out (see Manager.figures).
+	transient  int64
 	departed   map[fileID]departed
 	perLog     map[string]*usage
 	candidates int  // rolled entries not failed
@@ -177,6 +182,7 @@ func (a *acct) reset(n int) {
 	a.departed = map[fileID]departed{}
 	a.perLog = map[string]*usage{}
 	a.base, a.candidates, a.dirty, a.retain = 0, 0, true, true
+	a.transient = 0
 }
 
 // fileStat is what the accounting needs of a file's Lstat.
@@ -201,6 +207,7 @@ func (a *acct) newEntry(path string, st fileStat) *entry {
 	dir, name := filepath.Split(path)
 	dir = filepath.Clean(dir)
 	e := &entry{size: st.size, mtime: st.mtime, id: st.id, hasID: st.hasID, active: dir == a.dir && a.isAct[name]}
+	e.temp = !e.active && logging.IsCompressTemp(name)
 	if !e.active {
 		e.rolled, _ = rolledFile(name, st.mtime, st.ctime, st.size, a.names, a.host, a.loc)
 		e.rolled.Dir = dir
@@ -211,6 +218,9 @@ func (a *acct) newEntry(path string, st fileStat) *entry {
 // put records e under path; base is the caller's business.
 func (a *acct) put(path string, e *entry) {
 	a.files[path] = e
+	if e.temp {
+		a.transient += e.size
+	}
 	if !e.isRolled() {
 		return
 	}
@@ -235,6 +245,9 @@ func (a *acct) drop(path string) *entry {
 		return nil
 	}
 	delete(a.files, path)
+	if e.temp {
+		a.transient -= e.size
+	}
 	if e.isRolled() {
 		if u := a.perLog[e.rolled.Log]; u != nil {
 			u.files--

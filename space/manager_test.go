@@ -305,6 +305,38 @@ func TestAutodelete(t *testing.T) {
 	})
 }
 
+// TestCompressTempNotDeletedFor: a compression's temporary counts neither in
+// U nor against P: on a nearly full log space, no rolled file is deleted
+// to make room for it (an outside tester's finding: the compression then
+// failed anyway, and the files deleted for it were lost for nothing).
+func TestCompressTempNotDeletedFor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := Config{Limit: 6_000, Headroom: 1_000, AutoDelete: true, Logs: []Log{{Name: "a.log"}}}
+		temp := "." + rolled("a.log", 5) + ".zst.tmp4242"
+		e := start(t, cfg, plenty, func(dir string) {
+			fill(t, dir, "a.log", 3, 1000)
+			mkfile(t, dir, temp, 2500) // U with it 5500 + headroom ≥ M: low
+		})
+		synctest.Wait()
+		st := e.m.Status()
+		if st.DeletedFiles != 0 || st.State != Normal || st.Used != 5500 {
+			t.Fatalf("with a compression's temporary: %v, used %d, %d deleted; want normal, 5500 (the temporary shown), none", st.State, st.Used, st.DeletedFiles)
+		}
+		// Once the temporary is gone and a real file takes its room, the
+		// rules act as ever.
+		if err := os.Remove(filepath.Join(e.dir, temp)); err != nil {
+			t.Fatal(err)
+		}
+		mkfile(t, e.dir, rolled("a.log", 6), 2500)
+		e.m.Rolled(temp)
+		e.m.Rolled(rolled("a.log", 6))
+		synctest.Wait()
+		if st := e.m.Status(); st.DeletedFiles == 0 {
+			t.Errorf("a real file of the same size: %v, used %d, nothing deleted", st.State, st.Used)
+		}
+	})
+}
+
 func TestAutodeleteFileAlreadyGone(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cfg := Config{Limit: 10_000, Headroom: 0, AutoDelete: true, Logs: []Log{{Name: "a.log", MinCount: 1}}}

@@ -236,11 +236,17 @@ func (m *Manager) sampleFree(now time.Time) {
 }
 
 // figures returns U and P now: P is the last sample less what the collator
-// wrote since.
+// wrote since. A compression's temporary counts in neither: its bytes come
+// back when the compression ends (done, the raw file goes; failed, the
+// temporary goes), so no rolled file is deleted, and no write refused, to
+// make room for it — on a nearly full partition the compression fails
+// with ENOSPC instead, and the raw file is published as it is in the end
+// (docs/space.md, "Used space U").
 func (m *Manager) figures() figures {
 	w := m.written.Load()
+	tr := m.acct.transient
 	f := figures{
-		used:           max(m.acct.base+(w-m.mark), 0), // approximations never make it negative
+		used:           max(m.acct.base+(w-m.mark)-tr, 0), // approximations never make it negative
 		limit:          m.cfg.Limit,
 		headroom:       m.cfg.Headroom,
 		minFree:        m.cfg.MinFree,
@@ -252,7 +258,7 @@ func (m *Manager) figures() figures {
 		headroomInodes: m.cfg.HeadroomInodes,
 	}
 	if m.free >= 0 {
-		f.free = max(m.free-(w-m.freeMark), 0)
+		f.free = max(m.free-(w-m.freeMark), 0) + tr
 	}
 	return f
 }
