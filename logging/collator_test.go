@@ -387,13 +387,7 @@ func TestApply(t *testing.T) {
 func TestApplyRedeclaredLogNoNameTwice(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
-		with := testCfg(dir, Policy{}, Policy{})
-		without := testCfg(dir, Policy{})
-		c := mustOpen(t, with)
-		write(t, c, "b.log", "A")
-		if err := c.Apply(without); err != nil {
-			t.Fatal(err)
-		}
+		c, with := removeB(t, dir, "A")
 		first := rolledFiles(t, dir, "b.log")
 		if len(first) != 1 {
 			t.Fatalf("removed log rolled into %q", spans(first))
@@ -415,21 +409,29 @@ func TestApplyRedeclaredLogNoNameTwice(t *testing.T) {
 	})
 }
 
+// removeB opens a collator in dir with logs testLog and b.log, writes
+// recs to b.log, and removes b.log with Apply; it returns the collator and
+// the configuration with both logs.
+func removeB(t *testing.T, dir string, recs ...string) (*Collator, Config) {
+	t.Helper()
+	with := testCfg(dir, Policy{}, Policy{})
+	c := mustOpen(t, with)
+	for _, r := range recs {
+		write(t, c, "b.log", r)
+	}
+	if err := c.Apply(testCfg(dir, Policy{})); err != nil {
+		t.Fatal(err)
+	}
+	return c, with
+}
+
 // TestApplyRemovedLogCounters: a removed log's counters, its final roll
 // (cause reload) included, stay in Stats().Removed; declared again, the log
 // goes on from them, so that its series never go back (an outside
 // tester's finding: /metrics lost the reload rolls and reset the counts).
 func TestApplyRemovedLogCounters(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		dir := t.TempDir()
-		with := testCfg(dir, Policy{}, Policy{})
-		without := testCfg(dir, Policy{})
-		c := mustOpen(t, with)
-		write(t, c, "b.log", "A")
-		write(t, c, "b.log", "B")
-		if err := c.Apply(without); err != nil {
-			t.Fatal(err)
-		}
+		c, with := removeB(t, t.TempDir(), "A", "B")
 		st := c.Stats()
 		if r, ok := st.Removed["b.log"]; !ok || r.Records != 2 || r.RollsReload != 1 {
 			t.Errorf("removed b.log's counters %+v (%v), want 2 records and its reload roll", r, ok)

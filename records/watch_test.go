@@ -673,13 +673,9 @@ func TestWatchDefaultsAndClose(t *testing.T) {
 func TestWatchFolderRenamedAndMadeAgain(t *testing.T) {
 	h := start(t, []byte("a"), testDebounce)
 	dir := filepath.Dir(h.path)
-	if err := os.Rename(dir, dir+".old"); err != nil {
-		t.Fatal(err)
-	}
-	h.logs.waitCount(t, "records: config folder removed or renamed; changes are watched again once a folder is back at its path", 1)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	replaceFolder(t, dir, func() {
+		h.logs.waitCount(t, "records: config folder removed or renamed; changes are watched again once a folder is back at its path", 1)
+	})
 	writeFile(t, h.path, "b")
 	h.nextConfig(t, "b")
 	replace(t, h.path, "c")
@@ -693,17 +689,24 @@ func TestWatchFolderRenamedAndMadeAgain(t *testing.T) {
 // watched, and edits of the target there are seen.
 func TestWatchLinkTargetFolderReplaced(t *testing.T) {
 	h := startLinked(t, []byte("a"), testDebounce)
-	tdir := filepath.Dir(h.target)
-	if err := os.Rename(tdir, tdir+".old"); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(3 * testDebounce) // the event seen while the link dangles
-	if err := os.Mkdir(tdir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	replaceFolder(t, filepath.Dir(h.target), func() {
+		time.Sleep(3 * testDebounce) // the event seen while the link dangles
+	})
 	writeFile(t, h.target, "b")
 	h.nextConfig(t, "b")
 	writeFile(t, h.target, "c")
 	h.nextConfig(t, "c")
 	h.noMore(t)
+}
+
+// replaceFolder renames dir to dir.old, runs between, and makes dir again.
+func replaceFolder(t *testing.T, dir string, between func()) {
+	t.Helper()
+	if err := os.Rename(dir, dir+".old"); err != nil {
+		t.Fatal(err)
+	}
+	between()
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 }
