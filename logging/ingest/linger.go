@@ -85,10 +85,10 @@ func prepareLinger(w http.ResponseWriter, r *http.Request) bool {
 	if !ok || b.eof || r.ContentLength > lingerBytes {
 		return false
 	}
-	w.Header()["Connection"] = hdrClose
 	if err := http.NewResponseController(w).EnableFullDuplex(); err != nil {
 		return false
 	}
+	w.Header()["Connection"] = hdrClose
 	b.linger = true
 	return true
 }
